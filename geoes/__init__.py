@@ -1,0 +1,3 @@
+"""geoes — mapa podmiotów ekonomii społecznej (map of social-economy entities)."""
+
+__version__ = "0.1.0"
