@@ -1,0 +1,154 @@
+"""Writers for the published layers: GeoJSON (RFC 7946), CSV for Excel, GeoPackage.
+
+Shared by `python -m geoes export` and the API downloads, so a file is the same whichever way it is got.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .config import CRS_PUBLISH
+from .reference import attribution, attribution_text
+
+FORMATS = {
+    "geojson": "application/geo+json",
+    "csv": "text/csv; charset=utf-8",
+    "gpkg": "application/geopackage+sqlite3",
+}
+EXTENSIONS = {"geojson": "geojson", "csv": "csv", "gpkg": "gpkg"}
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+INTERNAL_COLUMNS = ("row",)
+COORDINATE_DECIMALS = 6
+
+
+def neutralise_cell(value):
+    """Keep spreadsheet programs from executing a cell (CSV/formula injection); a '+48' phone too."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def public_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c not in INTERNAL_COLUMNS and c != frame.geometry.name]
+
+
+def feature_id(frame: gpd.GeoDataFrame) -> pd.Series:
+    return frame["id"] if "id" in frame.columns else frame["teryt"]
+
+
+def _clean(value):
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if value is pd.NA:
+        return None
+    return value
+
+
+def round_geometries(geoms: np.ndarray) -> np.ndarray:
+    return shapely.transform(geoms, lambda xy: np.round(xy, COORDINATE_DECIMALS))
+
+
+def features_json(frame: gpd.GeoDataFrame) -> list[str]:
+    """Each row as a GeoJSON Feature string (lon/lat, 6 decimals, stable id, nulls for missing)."""
+    frame = frame.to_crs(CRS_PUBLISH) if frame.crs and frame.crs.to_epsg() != 4326 else frame
+    cols = public_columns(frame)
+    geoms = round_geometries(frame.geometry.to_numpy())
+    geo_strings = shapely.to_geojson(geoms)
+    empty = shapely.is_empty(geoms) | shapely.is_missing(geoms)
+    records = frame[cols].astype(object).where(frame[cols].notna(), None).to_dict("records")
+    ids = feature_id(frame).astype(str).tolist()
+    out = []
+    for fid, geom, is_empty, props in zip(ids, geo_strings, empty, records):
+        props = {k: _clean(v) for k, v in props.items()}
+        out.append('{"type":"Feature","id":%s,"geometry":%s,"properties":%s}' % (
+            json.dumps(fid), "null" if is_empty else geom, json.dumps(props, ensure_ascii=False)))
+    return out
+
+
+def feature_collection(features: list[str], extra: dict | None = None) -> bytes:
+    head = {"type": "FeatureCollection"}
+    if extra:
+        head.update(extra)
+    head_text = json.dumps(head, ensure_ascii=False)[:-1]
+    return (head_text + ',"features":[' + ",".join(features) + "]}").encode("utf-8")
+
+
+def to_geojson(frame: gpd.GeoDataFrame, extra: dict | None = None) -> bytes:
+    meta = {"attribution": attribution_text()}
+    if extra:
+        meta.update(extra)
+    return feature_collection(features_json(frame), meta)
+
+
+def to_csv(frame: gpd.GeoDataFrame) -> bytes:
+    """UTF-8 with BOM so Excel opens Polish text; lon/lat columns for points, WKT for polygons."""
+    frame = frame.to_crs(CRS_PUBLISH) if frame.crs and frame.crs.to_epsg() != 4326 else frame
+    table = pd.DataFrame(frame[public_columns(frame)]).copy()
+    geoms = round_geometries(frame.geometry.to_numpy())
+    types = set(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]).tolist())
+    if types <= {0, 7}:  # points (or empty)
+        table["lon"] = np.where(shapely.is_empty(geoms), np.nan, shapely.get_x(geoms))
+        table["lat"] = np.where(shapely.is_empty(geoms), np.nan, shapely.get_y(geoms))
+    else:
+        table["wkt"] = shapely.to_wkt(geoms, rounding_precision=COORDINATE_DECIMALS)
+    for col in table.columns:
+        if table[col].dtype == object or pd.api.types.is_string_dtype(table[col]):
+            table[col] = table[col].map(neutralise_cell)
+    buf = io.StringIO()
+    table.to_csv(buf, index=False, lineterminator="\r\n")
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str, method: dict | None = None) -> None:
+    meta = {"attribution": attribution_text(), "attribution_en": attribution()["data_en"],
+            "exported": date.today().isoformat()}
+    if method:
+        meta["method"] = json.dumps(method, ensure_ascii=False)
+    for name, frame in layers.items():
+        out = frame[[*public_columns(frame), frame.geometry.name]].copy()
+        for col in out.columns:
+            if str(out[col].dtype) in ("Int64", "boolean"):
+                out[col] = out[col].astype("float64") if str(out[col].dtype) == "Int64" else out[col].astype(bool)
+        out.to_file(path, layer=name, driver="GPKG", engine="pyogrio", layer_metadata=meta)
+
+
+def to_gpkg(layers: dict[str, gpd.GeoDataFrame], method: dict | None = None) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "export.gpkg"
+        write_gpkg(layers, path, method)
+        return path.read_bytes()
+
+
+def filename(layer: str, fmt: str, when: date | None = None) -> str:
+    return f"geoes_{layer}_{(when or date.today()).isoformat()}.{EXTENSIONS[fmt]}"
+
+
+def export_layer(frame: gpd.GeoDataFrame, layer: str, fmt: str, path: Path | str, method: dict | None = None) -> None:
+    from .io_atomic import atomic_path, atomic_write_bytes
+
+    if fmt == "geojson":
+        atomic_write_bytes(path, to_geojson(frame))
+    elif fmt == "csv":
+        atomic_write_bytes(path, to_csv(frame))
+    elif fmt == "gpkg":
+        with atomic_path(path, suffix=".gpkg") as tmp:
+            write_gpkg({layer: frame}, tmp, method)
+    else:
+        raise ValueError(f"nieznany format: {fmt}")

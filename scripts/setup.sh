@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Install everything geoes needs and prepare its data. Idempotent: quick when already done.
+#   GEOES_MIRROR=DIR   take boundaries/population from a local mirror (default: ../shared/data if present)
+#   GEOES_ONLINE=1     ignore any mirror and fetch from GUGiK ULDK / GUS BDL
+#   GEOES_NO_APT=1     do not install system packages (Chromium, GDAL tools)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+if ! cmp -s requirements-dev.txt .venv/.installed-dev 2>/dev/null || ! cmp -s requirements.txt .venv/.installed 2>/dev/null; then
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -r requirements-dev.txt
+  cp requirements.txt .venv/.installed
+  cp requirements-dev.txt .venv/.installed-dev
+fi
+
+# System packages: headless Chromium for the browser tests, GDAL's ogrinfo for the OGC API checks.
+if [ -z "${GEOES_NO_APT:-}" ] && { ! command -v chromium >/dev/null || ! command -v ogrinfo >/dev/null; }; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gdal-bin fonts-dejavu-core >/dev/null
+  else
+    echo "Uwaga: brak chromium/ogrinfo; zainstaluj: sudo apt-get install chromium gdal-bin" >&2
+  fi
+fi
+
+MIRROR=${GEOES_MIRROR:-}
+if [ -z "$MIRROR" ] && [ -z "${GEOES_ONLINE:-}" ] && [ -d ../shared/data ]; then
+  MIRROR=../shared/data
+fi
+if [ ! -f data/boundaries/gminy.geojson ] || [ -n "${GEOES_REFETCH:-}" ]; then
+  if [ -n "$MIRROR" ]; then
+    .venv/bin/python -m geoes fetch --mirror "$MIRROR"
+  else
+    .venv/bin/python -m geoes fetch
+  fi
+fi
+if [ ! -L data/build/current ] || [ data/entities.csv -nt data/build/current ]; then
+  .venv/bin/python -m geoes build
+fi

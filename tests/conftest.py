@@ -1,0 +1,92 @@
+"""Shared fixtures: a data directory fetched from the mirror and built, the Flask app and clients.
+
+Tests never touch the developer's ./data: each session fetches the mirror (../shared/data, or
+GEOES_MIRROR) into a temporary directory and builds from the committed data/entities.csv.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from geoes.config import REPO_DIR, Settings
+
+MIRROR = Path(os.environ.get("GEOES_MIRROR", REPO_DIR.parent / "shared" / "data"))
+
+
+def _mirror() -> Path:
+    if not (MIRROR / "boundaries").is_dir():
+        pytest.fail(f"no data mirror at {MIRROR}: set GEOES_MIRROR to a directory laid out like ../shared/data")
+    return MIRROR
+
+
+@pytest.fixture(scope="session")
+def mirror_dir() -> Path:
+    return _mirror()
+
+
+@pytest.fixture(scope="session")
+def fetched_settings(tmp_path_factory, mirror_dir) -> Settings:
+    """Region 26 fetched from the mirror into a temporary data dir (no entities, no build)."""
+    from geoes.fetch import fetch
+
+    settings = Settings(region="26", data_dir=tmp_path_factory.mktemp("data"))
+    fetch(settings, mirror=mirror_dir)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def built_settings(tmp_path_factory, fetched_settings) -> Settings:
+    """Fetched data plus the project's real entities, built once per test session."""
+    from geoes.build import build
+
+    data_dir = tmp_path_factory.mktemp("built")
+    for name in ("boundaries", "population", "gazetteer", "official"):
+        shutil.copytree(fetched_settings.data_dir / name, data_dir / name)
+    shutil.copy(REPO_DIR / "data" / "entities.csv", data_dir / "entities.csv")
+    settings = Settings(region="26", data_dir=data_dir)
+    build(settings)
+    return settings
+
+
+def clone_settings(source: Settings, target: Path, with_build: bool = False) -> Settings:
+    """A private copy of a data dir for tests that modify it."""
+    for name in ("boundaries", "population", "gazetteer", "official"):
+        if (source.data_dir / name).exists():
+            shutil.copytree(source.data_dir / name, target / name)
+    if (source.data_dir / "entities.csv").exists():
+        shutil.copy(source.data_dir / "entities.csv", target / "entities.csv")
+    if with_build and (source.build_dir).exists():
+        shutil.copytree(source.build_dir, target / "build", symlinks=True)
+    return Settings(region=source.region, data_dir=target)
+
+
+@pytest.fixture(scope="session")
+def app(built_settings):
+    from geoes.web import create_app
+
+    app = create_app({"TESTING": True, "GEOES_DATA_DIR": str(built_settings.data_dir), "GEOES_REGION": "26"})
+    return app
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(built_settings):
+    """Run `python -m geoes` commands in-process against the built test data dir."""
+    from click.testing import CliRunner
+
+    from geoes.cli import main
+
+    class Runner:
+        def invoke(self, *args, settings: Settings | None = None):
+            s = settings or built_settings
+            return CliRunner().invoke(main, ["--data-dir", str(s.data_dir), "--region", s.region, *args],
+                                      catch_exceptions=False)
+
+    return Runner()
