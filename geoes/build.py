@@ -155,7 +155,8 @@ def current_version(settings: Settings) -> str | None:
 
 def prune(settings: Settings, keep: int = KEEP_VERSIONS) -> None:
     current = current_version(settings)
-    versions = sorted(p for p in settings.build_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    versions = sorted(p for p in settings.build_dir.iterdir()
+                      if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
     for old in versions[:-keep]:
         if old.name != current:
             shutil.rmtree(old, ignore_errors=True)

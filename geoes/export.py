@@ -104,8 +104,10 @@ def to_csv(frame: gpd.GeoDataFrame) -> bytes:
     geoms = round_geometries(frame.geometry.to_numpy())
     types = set(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]).tolist())
     if types <= {0, 7}:  # points (or empty)
-        table["lon"] = np.where(shapely.is_empty(geoms), np.nan, shapely.get_x(geoms))
-        table["lat"] = np.where(shapely.is_empty(geoms), np.nan, shapely.get_y(geoms))
+        empty = shapely.is_empty(geoms) | shapely.is_missing(geoms)
+        lon, lat = np.full(len(geoms), np.nan), np.full(len(geoms), np.nan)
+        lon[~empty], lat[~empty] = shapely.get_x(geoms[~empty]), shapely.get_y(geoms[~empty])
+        table["lon"], table["lat"] = lon, lat
     else:
         table["wkt"] = shapely.to_wkt(geoms, rounding_precision=COORDINATE_DECIMALS)
     for col in table.columns:

@@ -77,9 +77,10 @@ def _base_counts(entities: pd.DataFrame, key: str) -> pd.DataFrame:
 
 def _rates(frame: pd.DataFrame) -> pd.DataFrame:
     pop = frame["population"].astype(float)
-    frame["entities_per_10k"] = (frame["entities"] / pop * 10_000).round(3)
-    frame["entities_per_100km2"] = (frame["entities"] / frame["area_km2"] * 100).round(3)
-    frame["employees_per_10k"] = (frame["employees"] / pop * 10_000).round(3)
+    # Unrounded here: ratios are taken from exact values, rounding happens once at the end.
+    frame["entities_per_10k"] = frame["entities"] / pop * 10_000
+    frame["entities_per_100km2"] = frame["entities"] / frame["area_km2"] * 100
+    frame["employees_per_10k"] = frame["employees"] / pop * 10_000
     frame["employees_known_pct"] = np.where(
         frame["entities"] > 0, (frame["employees_known"] / frame["entities"].where(frame["entities"] > 0) * 100), np.nan)
     frame["employees_known_pct"] = frame["employees_known_pct"].round(1)
@@ -169,6 +170,9 @@ def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoD
     vf = _rates(pd.DataFrame([v])).iloc[0]
     for c in ("entities_per_10k", "entities_per_100km2", "employees_per_10k", "employees_known_pct"):
         v[c] = None if pd.isna(vf[c]) else float(vf[c])
+    ratio_base = dict(v)
+    for c in ("entities_per_10k", "entities_per_100km2", "employees_per_10k"):
+        v[c] = None if v[c] is None else round(v[c], 3)
     for c in count_cols:
         v[c] = int(v[c])
     v["entities_unplaced"] = int((~joined["placed"]).sum())
@@ -178,8 +182,10 @@ def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoD
     for frame in (g, p):
         for c in RANKED:
             frame[f"rank_{c}"] = frame[c].rank(ascending=False, method="min").astype("Int64")
-            base = v.get(c)
+            base = ratio_base.get(c)
             frame[f"ratio_{c}"] = (frame[c] / base).round(3) if base else np.nan
+        for c in ("entities_per_10k", "entities_per_100km2", "employees_per_10k"):
+            frame[c] = frame[c].round(3)
         for c in count_cols + ["gminy_total", "gminy_with_entity"]:
             frame[c] = frame[c].astype(int)
 

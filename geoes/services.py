@@ -53,7 +53,8 @@ from urllib3.util.retry import Retry
 from .config import CRS_METRIC
 from .fetch import GMINA_TYPE_NAMES, POPULATION_YEAR, FetchError, RegionData
 
-USER_AGENT = "geoes/0.1 (+mapa ekonomii społecznej)"
+# HTTP header values must be Latin-1 (http.client refuses "ł"), so the Polish name is written in ASCII.
+USER_AGENT = "geoes/0.1 (+mapa ekonomii spolecznej)"
 ULDK_URL = "https://uldk.gugik.gov.pl/"
 BDL_URL = "https://bdl.stat.gov.pl/api/v1/"
 
@@ -195,7 +196,7 @@ class _Http:
             time.sleep(wait)
         try:
             response = self.session.get(url, params=params, timeout=self.timeout, headers={"Accept": accept})
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, UnicodeError) as exc:
             if _is_timeout(exc):
                 raise FetchError(f"{what}: brak odpowiedzi w {self.timeout:g} s ({full})") from None
             raise FetchError(f"{what}: błąd połączenia: {_reason(exc)} ({full})") from None
@@ -222,7 +223,10 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 def _is_timeout(exc: BaseException) -> bool:
-    return any(isinstance(e, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)) for e in _chain(exc))
+    chain = _chain(exc)
+    if any(isinstance(e, urllib3.exceptions.NewConnectionError) for e in chain):
+        return False  # urllib3 makes "connection refused" a subclass of ConnectTimeoutError
+    return any(isinstance(e, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)) for e in chain)
 
 
 def _reason(exc: BaseException) -> str:
@@ -422,7 +426,8 @@ def _load(region: str, bdl: BdlClient, uldk: UldkClient, progress) -> RegionData
         if uid[-1:] not in ("1", "2", "3"):
             continue  # 4 town / 5 rural part of an urban-rural gmina, 8/9 districts: not gminy
         teryt = _teryt(unit, 7, region, "gmina")
-        groups.setdefault(teryt[:6], []).append({"bdl_id": uid, "teryt": teryt, "name": str(unit.get("name", "")).strip()})
+        name = str(unit.get("name", "")).strip()
+        groups.setdefault(teryt[:6], []).append({"bdl_id": uid, "teryt": teryt, "name": name})
     # A group none of whose ids has any population in the years asked is a gmina that no longer exists.
     for prefix in list(groups):
         if not any(gpop.get(u["bdl_id"]) for u in groups[prefix]):

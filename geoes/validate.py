@@ -159,7 +159,7 @@ def _check_coordinates(f: pd.DataFrame, p: _Problems, settings, units) -> None:
             t = Transformer.from_crs("EPSG:4326", CRS_METRIC, always_xy=True)
             x, y = t.transform(lon[inside_pl].to_numpy(), lat[inside_pl].to_numpy())
             # The outline is simplified (±0.5 km): allow that much.
-            region = shapely.prepare(units.region_metric.buffer(500)) or units.region_metric.buffer(500)
+            region = units.region_metric.buffer(500)
             shapely.prepare(region)
             inside = pd.Series(shapely.contains_xy(region, x, y), index=lat[inside_pl].index)
             p.add(~inside.reindex(f.index, fill_value=True), "lat",

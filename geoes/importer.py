@@ -1,0 +1,540 @@
+"""Import a register export (XLSX or CSV, Polish or English headers) into the entity record.
+
+    read → map headers (built-in aliases, or a mapping file for layouts they do not cover)
+         → normalise values (types, postal codes, phones, identifiers, decimal commas; gmina and powiat
+           names → TERYT codes) → give rows without an id a stable one → validate (geoes.validate)
+         → merge with the existing record by id, KRS or NIP, never duplicating.
+
+The merge updates only what the export states: an empty cell or a missing column never erases a value,
+`sources` are united, and coordinates are replaced only by ones of at least the same precision. When the
+address of a placed entity changes and the export gives no coordinates, its old point is removed so that
+`geocode` places it again.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import normalise as norm
+from .config import Settings
+from .entities import (COLUMNS, HEADER_ALIASES, MAX_FILE_BYTES, SOURCES_SEPARATOR, UnreadableFile,
+                       decode_bytes, read_table, write_entities)
+
+PRECISION_RANK = {"none": 0, "gmina": 1, "locality": 2, "street": 3, "address": 4}
+# Helper columns an export may have; they are folded into record columns.
+HELPER_COLUMNS = ("gmina", "powiat", "house_number", "premises")
+ADDRESS_COLUMNS = ("street", "postal_code", "locality", "gmina_teryt", "powiat_teryt")
+COORDINATE_COLUMNS = ("lat", "lon", "location_precision", "geocoder")
+REJECT_COLUMNS = ["file", "row", "column", "reason"]
+ID_PREFIX = "pes-"
+
+# Header spellings beyond entities.HEADER_ALIASES: English exports and more Polish variants.
+IMPORT_ALIASES = {
+    # Polish
+    "nazwa pełna": "name", "pełna nazwa": "name", "nazwa jednostki": "name", "nazwa organizacji": "name",
+    "typ podmiotu": "types", "rodzaj podmiotu": "types", "kategoria": "types", "kategoria podmiotu": "types",
+    "typ pes": "types", "rodzaj pes": "types",
+    "przedsiębiorstwo społeczne (tak/nie)": "social_enterprise", "status ps": "social_enterprise",
+    "podmiot prowadzący": "operator", "założyciel": "operator", "założyciele": "operator",
+    "ulica": "street", "ul.": "street", "ulica i nr": "street", "adres (ulica i numer)": "street",
+    "nr domu": "house_number", "numer domu": "house_number", "nr budynku": "house_number",
+    "numer budynku": "house_number", "nr": "house_number", "nr lokalu": "premises", "numer lokalu": "premises",
+    "kod pocztowy": "postal_code", "kod poczt.": "postal_code", "miasto": "locality",
+    "miejscowość siedziby": "locality", "siedziba": "locality", "gmina": "gmina", "nazwa gminy": "gmina",
+    "powiat": "powiat", "nazwa powiatu": "powiat", "kod gminy": "gmina_teryt", "teryt gmina": "gmina_teryt",
+    "kod teryt": "gmina_teryt", "teryt": "gmina_teryt", "kod powiatu": "powiat_teryt",
+    "nr krs": "krs", "numer krs": "krs", "nr nip": "nip", "numer nip": "nip", "nr regon": "regon",
+    "numer regon": "regon", "liczba pracowników": "employees", "liczba osób zatrudnionych": "employees",
+    "zatrudnieni": "employees", "strona internetowa": "website", "adres www": "website",
+    "adres strony": "website", "adres e-mail": "email", "adres email": "email", "mail": "email",
+    "tel.": "phone", "tel": "phone", "nr telefonu": "phone", "numer telefonu": "phone",
+    "telefon kontaktowy": "phone", "opis działalności": "description", "zakres działalności": "description",
+    "uwagi": "description", "źródło": "sources", "zrodlo": "sources", "data aktualizacji": "as_of",
+    "stan na dzień": "as_of", "aktualność": "as_of", "szerokość geograficzna (wgs84)": "lat",
+    "długość geograficzna (wgs84)": "lon", "precyzja": "location_precision",
+    # English
+    "identifier": "id", "entity id": "id", "type": "types", "entity type": "types", "category": "types",
+    "social enterprise": "social_enterprise", "legal form": "legal_form", "address": "street",
+    "street address": "street", "house number": "house_number", "postal code": "postal_code",
+    "postcode": "postal_code", "zip": "postal_code", "zip code": "postal_code", "city": "locality",
+    "town": "locality", "place": "locality", "municipality": "gmina", "commune": "gmina",
+    "municipality code": "gmina_teryt", "county": "powiat", "district": "powiat", "county code": "powiat_teryt",
+    "lat": "lat", "lng": "lon", "long": "lon", "precision": "location_precision",
+    "tax id": "nip", "vat id": "nip", "employees": "employees", "number of employees": "employees",
+    "staff": "employees", "web": "website", "url": "website", "web site": "website", "e-mail address": "email",
+    "telephone": "phone", "phone number": "phone", "source": "sources", "source url": "sources",
+    "updated": "as_of", "as of": "as_of", "notes": "description",
+}
+
+
+class ImportFailed(UnreadableFile):
+    """The import cannot proceed (bad mapping file, missing reference data): exit code 2."""
+
+
+@dataclass
+class ImportResult:
+    merged: pd.DataFrame
+    added: pd.DataFrame                 # row, id, name
+    changed: pd.DataFrame               # row, id, name, columns
+    unchanged: int
+    rejects: pd.DataFrame               # file, row, column, reason + the row's fields
+    ignored_columns: list[str] = field(default_factory=list)
+    relocated: list[str] = field(default_factory=list)   # ids whose old point was removed (address changed)
+    source: str = ""
+    rows_read: int = 0
+
+    @property
+    def rejected_rows(self) -> int:
+        return int(self.rejects["row"].nunique()) if len(self.rejects) else 0
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+def header_key(name: str) -> str:
+    key = re.sub(r"\s+", " ", str(name).replace("\ufeff", "")).strip().strip(":*").strip().lower()
+    return key
+
+
+def _target_for(header: str, mapping: dict[str, str]) -> str | None:
+    key = header_key(header)
+    if not key:
+        return None
+    if key in mapping:
+        return mapping[key] or None
+    for k in (key, re.sub(r"\s*\(.*?\)\s*", " ", key).strip()):
+        if k in COLUMNS:
+            return k
+        if k in IMPORT_ALIASES:
+            return IMPORT_ALIASES[k]
+        if k in HEADER_ALIASES:
+            return HEADER_ALIASES[k]
+    return None
+
+
+def read_mapping(path: Path | str) -> dict[str, str]:
+    """A mapping file: CSV, first column the export's header, second the record column ('' or '-' to skip).
+
+    The record columns are those of the entity record plus the helpers gmina, powiat (names),
+    house_number and premises (joined to the street).
+    """
+    path = Path(path)
+    try:
+        text = decode_bytes(path.read_bytes(), path)
+    except OSError as exc:
+        raise ImportFailed(f"{path}: nie można otworzyć pliku mapowania ({exc.strerror})") from None
+    delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
+    allowed = set(COLUMNS) | set(HELPER_COLUMNS)
+    mapping: dict[str, str] = {}
+    for n, row in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+        if len(row) < 2 or not any(c.strip() for c in row):
+            continue
+        source, target = header_key(row[0]), row[1].strip().lower()
+        if n == 1 and target not in allowed and target not in ("", "-"):
+            continue  # a header row such as "kolumna w pliku,kolumna rekordu"
+        if target in ("", "-"):
+            mapping[source] = ""
+        elif target in allowed:
+            mapping[source] = target
+        else:
+            raise ImportFailed(f"{path}, wiersz {n}: nieznana kolumna rekordu „{row[1].strip()}” "
+                               f"(dozwolone: {', '.join(COLUMNS)}, {', '.join(HELPER_COLUMNS)})")
+    if not mapping:
+        raise ImportFailed(f"{path}: plik mapowania jest pusty")
+    return mapping
+
+
+def _xlsx_rows(path: Path) -> list[list[tuple[int, list[str]]]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken file
+        raise UnreadableFile(f"{path}: nie można odczytać pliku XLSX ({type(exc).__name__})") from None
+    try:
+        sheets = []
+        for ws in wb.worksheets:
+            rows = [(n, [norm.cell_text(v) for v in values])
+                    for n, values in enumerate(ws.iter_rows(values_only=True), start=1)]
+            sheets.append(rows)
+        return sheets
+    finally:
+        wb.close()
+
+
+def _csv_rows(path: Path, raw: bytes) -> list[list[tuple[int, list[str]]]]:
+    text = decode_bytes(raw, path)
+    if not text.strip():
+        raise UnreadableFile(f"{path}: plik jest pusty")
+    candidates = []
+    for delimiter in (";", ",", "\t"):
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        rows = []
+        try:
+            for values in reader:
+                rows.append((reader.line_num, [v.strip() for v in values]))
+        except csv.Error as exc:
+            raise UnreadableFile(f"{path}: nieprawidłowy format CSV ({exc})") from None
+        candidates.append(rows)
+    return candidates
+
+
+def _find_header(rows: list[tuple[int, list[str]]], mapping: dict[str, str]) -> tuple[int, list[str | None]] | None:
+    for pos, (_, values) in enumerate(rows[:15]):
+        targets = [_target_for(v, mapping) for v in values]
+        known = [t for t in targets if t]
+        if "name" in known and len(set(known)) >= 2:
+            return pos, targets
+    return None
+
+
+def read_export(path: Path | str, mapping: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Read an export into a frame of strings: `row` (as Excel numbers it) + mapped columns.
+
+    Returns the frame and the list of the export's columns that were not used.
+    """
+    path = Path(path)
+    mapping = mapping or {}
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UnreadableFile(f"{path}: nie można otworzyć pliku ({exc.strerror})") from None
+    if size == 0:
+        raise UnreadableFile(f"{path}: plik jest pusty")
+    if size > MAX_FILE_BYTES:
+        raise UnreadableFile(f"{path}: plik jest za duży ({size} B > {MAX_FILE_BYTES} B)")
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise UnreadableFile(f"{path}: stary format Excela (.xls) — zapisz plik jako .xlsx lub CSV")
+    if suffix in (".xlsx", ".xlsm"):
+        tables = _xlsx_rows(path)
+    else:
+        tables = _csv_rows(path, path.read_bytes())
+    best = None
+    for rows in tables:
+        found = _find_header(rows, mapping)
+        if found and (best is None or sum(map(bool, found[1])) > sum(map(bool, best[1][1]))):
+            best = (rows, found)
+            if suffix in (".xlsx", ".xlsm"):
+                break  # the first sheet with a recognisable header
+    if best is None:
+        raise UnreadableFile(
+            f"{path}: nie rozpoznano nagłówka (potrzebna co najmniej kolumna nazwy, np. „Nazwa”, i jedna inna); "
+            "dla nietypowego układu podaj plik mapowania: --mapping MAPOWANIE.csv")
+    rows, (pos, targets) = best
+    header = rows[pos][1]
+    used: dict[str, int] = {}
+    ignored: list[str] = []
+    for j, (h, t) in enumerate(zip(header, targets)):
+        if t and t not in used:
+            used[t] = j
+        elif h.strip():
+            ignored.append(h.strip() + (f" (powtórzona kolumna {t})" if t else ""))
+    records, numbers = [], []
+    for line, values in rows[pos + 1:]:
+        if not any(v.strip() for v in values):
+            continue
+        records.append({t: (values[j].strip() if j < len(values) else "") for t, j in used.items()})
+        numbers.append(line)
+    frame = pd.DataFrame(records, columns=list(used), dtype=object).fillna("")
+    frame.insert(0, "row", numbers)
+    return frame, ignored
+
+
+# --- normalising ----------------------------------------------------------------------------------
+
+_URL_RE = re.compile(r"https?://[^\s|;,<>\"']+(?:,[^\s|;<>\"']+)*", re.IGNORECASE)
+
+
+def _sources(value: str) -> str:
+    value = value.strip()
+    if not value or SOURCES_SEPARATOR.strip() in value:
+        return value
+    urls = _URL_RE.findall(value)
+    rest = _URL_RE.sub("", value).strip(" ;,\n\t")
+    return SOURCES_SEPARATOR.join(urls) if urls and not rest else value
+
+
+_NORMALISERS = {
+    "types": norm.type_codes, "postal_code": norm.postal_code, "phone": norm.phone, "krs": norm.krs,
+    "nip": norm.digits_id, "regon": norm.digits_id, "lat": norm.decimal, "lon": norm.decimal,
+    "employees": norm.integer, "social_enterprise": norm.boolean, "status": norm.status,
+    "location_precision": norm.precision, "website": norm.website, "email": norm.email, "sources": _sources,
+    "gmina_teryt": lambda v: re.sub(r"\s", "", v), "powiat_teryt": lambda v: re.sub(r"\s", "", v),
+}
+
+
+def normalise_frame(frame: pd.DataFrame, settings: Settings | None = None,
+                    gazetteer=None) -> tuple[pd.DataFrame, list[dict]]:
+    """Normalise values column by column; gmina/powiat names become TERYT codes.
+
+    Returns the frame (record columns present in the export, strings) and problems (row, column, reason).
+    """
+    f = frame.copy()
+    problems: list[dict] = []
+    for col in f.columns:
+        if col != "row":
+            f[col] = f[col].fillna("").astype(str).str.strip()
+    if "name" in f:
+        f["name"] = f["name"].str.replace(r"\s+", " ", regex=True)
+    for col, fn in _NORMALISERS.items():
+        if col in f:
+            uniques = {v: fn(v) for v in f[col].unique()}
+            f[col] = f[col].map(uniques)
+    if "legal_form" in f:  # "Forma prawna: spółdzielnia socjalna" says the type when Typ is missing
+        derived = f["legal_form"].map(norm.known_type_codes)
+        if "types" not in f:
+            f["types"] = ""
+        f["types"] = f["types"].where(f["types"].ne(""), derived)
+    if "house_number" in f or "premises" in f:
+        street = f["street"] if "street" in f else pd.Series("", index=f.index)
+        number = f["house_number"] if "house_number" in f else pd.Series("", index=f.index)
+        premises = f["premises"] if "premises" in f else pd.Series("", index=f.index)
+        number = number.where(premises.eq("") | number.eq(""), number + "/" + premises)
+        f["street"] = (street + " " + number).str.strip()
+        f = f.drop(columns=[c for c in ("house_number", "premises") if c in f])
+    if ("gmina" in f and f["gmina"].ne("").any()) or ("powiat" in f and f["powiat"].ne("").any()):
+        if gazetteer is None:
+            from .gazetteer import Gazetteer
+
+            gazetteer = Gazetteer.load(settings or Settings.from_env())
+        for col, target in (("powiat", "powiat_teryt"), ("gmina", "gmina_teryt")):
+            if col not in f:
+                continue
+            if target not in f:
+                f[target] = ""
+            for i in f.index[f[col].ne("")]:
+                if target == "gmina_teryt":
+                    code, why = gazetteer.resolve_gmina(f.at[i, col], f.at[i, "powiat_teryt"]
+                                                        if "powiat_teryt" in f else "")
+                else:
+                    code, why = gazetteer.resolve_powiat(f.at[i, col])
+                if why:
+                    problems.append({"_index": i, "row": f.at[i, "row"], "column": target, "reason": why})
+                elif f.at[i, target] and f.at[i, target] != code:
+                    problems.append({"_index": i, "row": f.at[i, "row"], "column": target,
+                                     "reason": f"kod {f.at[i, target]} nie zgadza się z nazwą „{f.at[i, col]}” ({code})"})
+                else:
+                    f.at[i, target] = code
+        if "gmina_teryt" in f and "powiat_teryt" in f:
+            clash = f["gmina_teryt"].ne("") & f["powiat_teryt"].ne("") & \
+                f["gmina_teryt"].str[:4].ne(f["powiat_teryt"])
+            for i in f.index[clash]:
+                problems.append({"_index": i, "row": f.at[i, "row"], "column": "gmina_teryt",
+                                 "reason": f"gmina {f.at[i, 'gmina_teryt']} nie leży w powiecie {f.at[i, 'powiat_teryt']}"})
+        f = f.drop(columns=[c for c in ("gmina", "powiat") if c in f])
+    return f, problems
+
+
+def stable_id(name: str, locality: str) -> str:
+    """A deterministic id for a row without one: the same name and locality always give the same id."""
+    key = f"{norm.text_key(name)}|{norm.text_key(locality)}"
+    return ID_PREFIX + hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
+
+
+# --- merging --------------------------------------------------------------------------------------
+
+def _rank(precision: str, lat: str) -> int:
+    return PRECISION_RANK.get(precision or "locality", 0) if lat else 0
+
+
+def _as_strings(valid: pd.DataFrame) -> pd.DataFrame:
+    out = valid.copy()
+    for col in ("lat", "lon"):
+        out[col] = out[col].map(lambda v: "" if pd.isna(v) else f"{float(v):.6f}")
+    out["employees"] = out["employees"].map(lambda v: "" if pd.isna(v) else str(int(v)))
+    for col in COLUMNS:
+        out[col] = out[col].fillna("").astype(str)
+    return out
+
+
+def _union_sources(old: str, new: str) -> str:
+    items = []
+    for part in (old.split(SOURCES_SEPARATOR.strip()) + new.split(SOURCES_SEPARATOR.strip())):
+        part = part.strip()
+        if part and part not in items:
+            items.append(part)
+    return SOURCES_SEPARATOR.join(items)
+
+
+def import_frame(frame: pd.DataFrame, existing: pd.DataFrame, settings: Settings, source_name: str,
+                 gazetteer=None) -> ImportResult:
+    """Normalise, validate and merge an export frame (from `read_export`) into `existing` (record columns)."""
+    from .validate import validate_frame
+
+    existing = existing.reindex(columns=COLUMNS).fillna("").astype(str).reset_index(drop=True)
+    f, problems = normalise_frame(frame, settings, gazetteer)
+    provided = {c: f[c].ne("") for c in f.columns if c in COLUMNS}
+    if "id" not in f:
+        f["id"] = ""
+    # Rows without an id: the existing entity with the same KRS/NIP keeps its id, otherwise a stable one.
+    by_krs = {k: i for i, k in existing["krs"].map(norm.krs).items() if k}
+    by_nip = {k: i for i, k in existing["nip"].map(norm.digits_id).items() if k}
+    for i in f.index[f["id"].eq("")]:
+        krs = f.at[i, "krs"] if "krs" in f else ""
+        nip = f.at[i, "nip"] if "nip" in f else ""
+        if krs in by_krs:
+            f.at[i, "id"] = existing.at[by_krs[krs], "id"]
+        elif nip in by_nip:
+            f.at[i, "id"] = existing.at[by_nip[nip], "id"]
+        elif f.at[i, "name"] if "name" in f else "":
+            f.at[i, "id"] = stable_id(f.at[i, "name"], f.at[i, "locality"] if "locality" in f else "")
+    f["_src"] = f.index
+    valid, rejects = validate_frame(f.drop(columns=[]), settings, source_name)
+    rejects = rejects.drop(columns=["_src"], errors="ignore")
+    bad_src = {p["_index"] for p in problems}
+    valid = valid[~valid["_src"].isin(bad_src)]
+    valid = _as_strings(valid)
+
+    merged = existing.copy()
+    id_index = {v: i for i, v in merged["id"].items()}
+    krs_index = {k: i for i, k in merged["krs"].map(norm.krs).items() if k}
+    nip_index = {k: i for i, k in merged["nip"].items() if k}
+    taken: dict[int, int] = {}            # merged index → row of the export that matched it
+    added, changed, relocated = [], [], []
+    unchanged = 0
+    for _, new in valid.iterrows():
+        src = new["_src"]
+        given = {c: bool(m.at[src]) for c, m in provided.items()}
+        by_id = id_index.get(new["id"])
+        by_k = krs_index.get(new["krs"]) if new["krs"] else None
+        by_n = nip_index.get(new["nip"]) if new["nip"] else None
+        hits = {h for h in (by_id, by_k, by_n) if h is not None}
+        if len(hits) > 1:
+            who = ", ".join(sorted(merged.loc[list(hits), "id"]))
+            problems.append({"_index": src, "row": new["row"], "column": "id",
+                             "reason": f"konflikt: id, KRS i NIP wskazują różne podmioty ({who})"})
+            continue
+        target = hits.pop() if hits else None
+        if target is not None and target in taken:
+            problems.append({"_index": src, "row": new["row"], "column": "id",
+                             "reason": f"ten sam podmiot co wiersz {taken[target]} "
+                                       f"({merged.at[target, 'id']}) — pominięto duplikat"})
+            continue
+        coords = new["lat"] != "" and new["lon"] != ""
+        if coords:
+            new["location_precision"] = new["location_precision"] if new["location_precision"] not in ("", "none") \
+                else "locality"
+            new["geocoder"] = new["geocoder"] or f"import:{Path(source_name).name}"
+        else:
+            new["location_precision"], new["geocoder"] = "none", ""
+        if target is None:
+            row = {c: new[c] for c in COLUMNS}
+            merged = pd.concat([merged, pd.DataFrame([row])], ignore_index=True)
+            target = merged.index[-1]
+            id_index[new["id"]] = target
+            if new["krs"]:
+                krs_index[new["krs"]] = target
+            if new["nip"]:
+                nip_index[new["nip"]] = target
+            taken[target] = new["row"]
+            added.append({"row": new["row"], "id": new["id"], "name": new["name"]})
+            continue
+        taken[target] = new["row"]
+        old = merged.loc[target].copy()
+        diff = []
+        for col in COLUMNS:
+            if col in ("id", *COORDINATE_COLUMNS) or not given.get(col, False):
+                continue
+            value = _union_sources(old[col], new[col]) if col == "sources" else new[col]
+            if value != old[col]:
+                merged.at[target, col] = value
+                diff.append(col)
+        if coords and _rank(new["location_precision"], "1") >= _rank(old["location_precision"], old["lat"]) \
+                and (new["lat"], new["lon"]) != (old["lat"], old["lon"]):
+            for col in COORDINATE_COLUMNS:
+                merged.at[target, col] = new[col]
+            diff.append("lat/lon")
+        elif not coords and old["lat"] and any(c in diff for c in ADDRESS_COLUMNS):
+            for col, value in zip(COORDINATE_COLUMNS, ("", "", "none", "")):
+                merged.at[target, col] = value
+            relocated.append(old["id"])
+        if diff:
+            changed.append({"row": new["row"], "id": old["id"], "name": merged.at[target, "name"],
+                            "columns": ", ".join(diff)})
+        else:
+            unchanged += 1
+
+    # Rejects: file, row, column, reason + the row as the export has it (so the operator can fix it there).
+    own = pd.DataFrame(problems, columns=["_index", "row", "column", "reason"]).drop(columns="_index")
+    own.insert(0, "file", source_name)
+    listed = [r for r in (rejects.reindex(columns=REJECT_COLUMNS), own) if len(r)]
+    all_rejects = pd.concat(listed, ignore_index=True) if listed else pd.DataFrame(columns=REJECT_COLUMNS)
+    if len(all_rejects):
+        all_rejects["file"] = source_name
+        all_rejects = all_rejects.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
+        original = frame.drop_duplicates("row").set_index("row")
+        all_rejects = all_rejects.join(original, on="row")
+    return ImportResult(
+        merged=merged, added=pd.DataFrame(added, columns=["row", "id", "name"]),
+        changed=pd.DataFrame(changed, columns=["row", "id", "name", "columns"]), unchanged=unchanged,
+        rejects=all_rejects, relocated=relocated, source=source_name, rows_read=len(frame),
+    )
+
+
+def default_rejects_path(path: Path | str) -> Path:
+    path = Path(path)
+    return path.with_name(f"{path.stem}_odrzucone.csv")
+
+
+def import_file(path: Path | str, settings: Settings, output: Path | str | None = None,
+                mapping_path: Path | str | None = None, dry_run: bool = False,
+                rejects_path: Path | str | None = None) -> ImportResult:
+    path = Path(path)
+    output = Path(output) if output else settings.entities_path
+    mapping = read_mapping(mapping_path) if mapping_path else None
+    frame, ignored = read_export(path, mapping)
+    existing = read_table(output).drop(columns=["row"]) if output.exists() else pd.DataFrame(columns=COLUMNS)
+    result = import_frame(frame, existing, settings, str(path))
+    result.ignored_columns = ignored
+    if not dry_run:
+        write_entities(result.merged, output)
+        if len(result.rejects):
+            from .io_atomic import atomic_write_text
+
+            atomic_write_text(rejects_path or default_rejects_path(path),
+                              result.rejects.to_csv(index=False, lineterminator="\n"))
+    return result
+
+
+def format_result(result: ImportResult, output: Path | str, rejects_path: Path | str | None,
+                  dry_run: bool = False, limit: int = 30) -> str:
+    lines = [f"Plik {result.source}: wierszy {result.rows_read}; dodano {len(result.added)}, "
+             f"zmieniono {len(result.changed)}, bez zmian {result.unchanged}, odrzucono {result.rejected_rows}."]
+    if result.ignored_columns:
+        lines.append("Pominięte kolumny (nieznane; dodaj je do pliku mapowania, jeśli są potrzebne): "
+                     + ", ".join(result.ignored_columns))
+    for title, frame, fmt in (
+        ("Dodane", result.added, lambda r: f"  wiersz {r.row}: {r.id} {r.name}"),
+        ("Zmienione", result.changed, lambda r: f"  wiersz {r.row}: {r.id} {r.name} — {r.columns}"),
+    ):
+        if len(frame):
+            lines.append(f"{title}:")
+            lines += [fmt(r) for r in frame.head(limit).itertuples()]
+            if len(frame) > limit:
+                lines.append(f"  … i {len(frame) - limit} więcej")
+    unplaced = result.merged["lat"].eq("") & result.merged["id"].isin(
+        list(result.added["id"]) + list(result.changed["id"]))
+    if unplaced.any():
+        lines.append(f"Bez współrzędnych po imporcie: {int(unplaced.sum())} — uruchom `python -m geoes geocode`.")
+    if result.relocated:
+        lines.append("Zmieniono adres — usunięto stare współrzędne, uruchom `python -m geoes geocode`: "
+                     + ", ".join(result.relocated))
+    if len(result.rejects):
+        lines.append("Odrzucone wiersze:")
+        rej = result.rejects
+        lines += [f"  wiersz {r.row}, kolumna {r.column}: {r.reason}" for r in rej.head(limit).itertuples()]
+        if len(rej) > limit:
+            lines.append(f"  … i {len(rej) - limit} więcej")
+        if not dry_run:
+            lines.append(f"Odrzucone wiersze z powodami zapisano w {rejects_path}")
+    if dry_run:
+        lines.append("Próba (--dry-run): niczego nie zapisano.")
+    else:
+        lines.append(f"Zapisano {len(result.merged)} podmiotów w {output}.")
+    return "\n".join(lines)

@@ -1,0 +1,37 @@
+import pytest
+
+from geoes.identifiers import krs_normalise, krs_valid, nip_valid, regon_valid
+
+
+# Caritas Diecezji Kieleckiej's identifiers as published (the one row of the sample that has them).
+def test_real_identifiers_pass():
+    assert nip_valid("6570389452")
+    assert nip_valid("657-038-94-52")
+    assert nip_valid("PL 657 038 94 52")
+    assert regon_valid("290505494")
+    assert krs_valid("0000198087")
+
+
+@pytest.mark.parametrize("bad", ["6570389453", "657038945", "abcdefghij", "0000000000x", ""])
+def test_bad_nip(bad):
+    assert not nip_valid(bad)
+
+
+def test_regon_checksum_catches_single_digit_change():
+    assert not regon_valid("290505495")
+    assert not regon_valid("29050549")
+
+
+def test_regon_14_digits_uses_both_checksums():
+    # Build a 14-digit REGON from the valid 9-digit one and its computed check digit.
+    base = "2905054940001"
+    weights = (2, 4, 8, 5, 0, 9, 7, 3, 6, 1, 2, 4, 8)
+    check = sum(int(d) * w for d, w in zip(base, weights)) % 11 % 10
+    assert regon_valid(base + str(check))
+    assert not regon_valid(base + str((check + 1) % 10))
+
+
+def test_krs_format():
+    assert krs_normalise("198087") == "0000198087"
+    assert not krs_valid("0000000000")
+    assert not krs_valid("12345678901")

@@ -1,0 +1,125 @@
+"""Indicators for powiat jędrzejowski (2602) against values worked out by hand from the mirror files.
+
+The expected figures below are computed here with the csv module straight from ../shared/data, not with
+geoes, so a mistake in the pipeline (population, area, coverage, ranks, ratios) shows up as a mismatch.
+"""
+import csv
+
+import numpy as np
+import pytest
+from pyproj import Transformer
+
+from geoes.build import compute_all
+
+CSV_HEADER = "id,name,types,lat,lon,employees,status,location_precision\n"
+
+
+def _mirror_rows(mirror_dir, name):
+    with open(mirror_dir / name, encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory, fetched_settings, mirror_dir):
+    from tests.conftest import clone_settings
+
+    points = {r["teryt"]: (float(r["lat_punkt_wewn"]), float(r["lon_punkt_wewn"]))
+              for r in _mirror_rows(mirror_dir, "gazetteer/gminy_punkty_26.csv")}
+    rows = [
+        ("j1", "wtz", points["2602023"], "10", "active"),
+        ("j2", "spoldzielnia_socjalna;kis", points["2602023"], "20", "unknown"),
+        ("j3", "cis", points["2602023"], "", "active"),
+        ("s1", "zaz", points["2602063"], "", "active"),
+        ("x1", "wtz", points["2602093"], "7", "inactive"),   # does not count
+        ("k1", "ngo", points["2661011"], "4", "active"),
+    ]
+    settings = clone_settings(fetched_settings, tmp_path_factory.mktemp("ind"))
+    body = "".join(f"{i},Podmiot {i},{t},{lat},{lon},{e},{s},gmina\n" for i, t, (lat, lon), e, s in rows)
+    path = settings.data_dir / "scenario.csv"
+    path.write_text(CSV_HEADER + body, encoding="utf-8")
+    joined, ind, rejects, extra = compute_all(settings, path)
+    assert rejects.empty
+    return ind, points, rows
+
+
+def test_powiat_jedrzejowski_by_hand(scenario, mirror_dir):
+    ind, _, _ = scenario
+    powiat = {r["teryt"]: r for r in _mirror_rows(mirror_dir, "population/powiaty_26_ludnosc_powierzchnia.csv")}
+    gminy = [r for r in _mirror_rows(mirror_dir, "population/gminy_26_ludnosc_powierzchnia.csv")]
+    pop = int(powiat["2602"]["ludnosc_2024_approx"])
+    area = float(powiat["2602"]["pow_km2_2025"])
+    pop_gminy_2602 = sum(int(r["ludnosc_2024_approx"]) for r in gminy if r["powiat_teryt"] == "2602")
+    covered = sum(int(r["ludnosc_2024_approx"]) for r in gminy if r["teryt"] in ("2602023", "2602063"))
+    voiv_pop = sum(int(r["ludnosc_2024_approx"]) for r in gminy)
+
+    p = ind.powiaty.set_index("teryt").loc["2602"]
+    assert p["population"] == pop == 80370
+    assert p["entities"] == 4
+    assert p["entities_wtz"] == 1 and p["entities_kis"] == 1 and p["entities_zaz"] == 1
+    assert p["entities_per_10k"] == pytest.approx(4 / pop * 10_000, abs=1e-3)
+    assert p["entities_per_100km2"] == pytest.approx(4 / area * 100, abs=1e-3)
+    assert p["employees"] == 30
+    assert p["employees_known_pct"] == pytest.approx(50.0)
+    assert p["employees_per_10k"] == pytest.approx(30 / pop * 10_000, abs=1e-3)
+    assert (p["gminy_with_entity"], p["gminy_total"]) == (2, 9)
+    assert p["gmina_coverage_pct"] == pytest.approx(round(2 / 9 * 100, 1))
+    assert p["population_coverage_pct"] == pytest.approx(round(covered / pop_gminy_2602 * 100, 1))
+
+    v = ind.voivodeship
+    assert v["entities"] == 5 and v["population"] == voiv_pop
+    assert v["entities_inactive"] == 1
+    assert p["ratio_entities_per_10k"] == pytest.approx((4 / pop) / (5 / voiv_pop), abs=2e-3)
+    # Ranks among the 14: 2602 first by count, Kielce second, the twelve others share third.
+    ranks = ind.powiaty.set_index("teryt")["rank_entities"]
+    assert ranks["2602"] == 1 and ranks["2661"] == 2 and (ranks.drop(["2602", "2661"]) == 3).all()
+    # White spots: every gmina but the three with an active entity.
+    assert len(ind.white_spots) == 99
+    assert "2602093" in set(ind.white_spots["teryt"])  # its only entity is inactive
+
+
+def test_access_10km_agrees_with_a_sampled_estimate(scenario):
+    """Monte Carlo in EPSG:2180: share of random points in 2602 within 10 km of an active entity."""
+    ind, points, rows = scenario
+    powiat = ind.powiaty.set_index("teryt").loc[["2602"]].geometry.to_crs(2180).iloc[0]
+    rng = np.random.default_rng(26)
+    minx, miny, maxx, maxy = powiat.bounds
+    xs, ys = rng.uniform(minx, maxx, 60_000), rng.uniform(miny, maxy, 60_000)
+    import shapely
+
+    inside = shapely.contains_xy(powiat, xs, ys)
+    xs, ys = xs[inside], ys[inside]
+    t = Transformer.from_crs(4326, 2180, always_xy=True)
+    active = [(lon, lat) for _, _, (lat, lon), _, s in rows if s != "inactive"]
+    ex, ey = t.transform([a[0] for a in active], [a[1] for a in active])
+    d = np.min(np.hypot(xs[:, None] - np.array(ex)[None, :], ys[:, None] - np.array(ey)[None, :]), axis=1)
+    expected = (d <= 10_000).mean() * 100
+    got = ind.powiaty.set_index("teryt").loc["2602", "access_10km_pct"]
+    assert got == pytest.approx(expected, abs=1.0)
+    assert 0 < got < 100
+
+
+def test_grid_access_matches_exact(monkeypatch, scenario):
+    """The grid method used for very many points gives the exact method's answer within 0.5 pp."""
+    import geoes.indicators as indicators
+
+    ind, _, _ = scenario
+    gminy = ind.gminy
+    pts = gminy.to_crs(2180).representative_point()
+    xy = np.column_stack([pts.x, pts.y])[:20]
+    exact, m1 = indicators.access_fraction(xy, gminy.geometry.to_crs(2180))
+    monkeypatch.setattr(indicators, "EXACT_ACCESS_MAX_POINTS", 0)
+    grid, m2 = indicators.access_fraction(xy, gminy.geometry.to_crs(2180))
+    assert m1 == "exact" and m2.startswith("grid")
+    assert np.abs(exact - grid).max() < 0.01
+
+
+def test_completeness_against_official_counts(built_settings):
+    import json
+
+    from geoes.dataset import load_current
+
+    summary = load_current(built_settings).summary
+    by_type = {r["type"]: r for r in summary["completeness"]}
+    assert by_type["wtz"]["in_file"] == 15 and by_type["wtz"]["official"] == 26
+    assert by_type["zaz"]["official"] == 11 and by_type["zaz"]["official_as_of"] == "2026"
+    assert by_type["kgw"]["official"] is None
