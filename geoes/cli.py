@@ -214,3 +214,10 @@ def serve(settings: Settings, host, port, workers):
     args.append("app:app")
     os.chdir(REPO_DIR)
     os.execv(sys.executable, args)
+
+
+# Register-import and geocoding commands live beside the code they drive.
+from .cli_geocoding import geocode_command, import_command  # noqa: E402
+
+main.add_command(import_command)
+main.add_command(geocode_command)

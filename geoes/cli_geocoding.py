@@ -6,6 +6,7 @@ and one readable line, never a traceback.
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def _fail(message: str) -> None:
 @click.option("--mapping", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="CSV: kolumna w pliku → kolumna rekordu, dla nietypowych układów eksportu.")
 @click.option("--rejects", "rejects_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Gdzie zapisać odrzucone wiersze (domyślnie PLIK_odrzucone.csv obok importu).")
+              help="Gdzie zapisać odrzucone wiersze (domyślnie PLIK.odrzucone.csv obok importu).")
 @click.option("--dry-run", is_flag=True, help="Pokaż, co by się zmieniło, niczego nie zapisując.")
 @click.pass_obj
 def import_command(settings: Settings, file: Path, output, mapping, rejects_path, dry_run):
@@ -113,6 +114,8 @@ def geocode_command(settings: Settings, file, output, providers, offline, dry_ru
                               progress=False if quiet else None)
     except (UnreadableFile, MissingData, GeocodeError) as exc:
         _fail(str(exc))
+    except sqlite3.Error as exc:
+        _fail(f"pamięć podręczna {cache_path or settings.geocode_cache_path}: {exc} (usuń plik lub użyj --no-cache)")
     except OSError as exc:
         _fail(f"{exc.filename or path}: {exc.strerror}")
     click.echo(format_report(report))

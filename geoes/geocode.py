@@ -37,6 +37,7 @@ PROVIDERS = ("gazetteer", "gugik", "nominatim")
 ONLINE_PROVIDERS = ("gugik", "nominatim")
 BOUNDARY_TOLERANCE_M = 500      # the gmina polygons are c. ±0.5 km off at street zoom (SOURCES.md)
 SAME_PLACE_M = 1000             # several online answers this close together are one place
+MAX_CONSECUTIVE_ERRORS = 5      # a provider failing this many times in a row is not asked again in the run
 
 GUGIK_URL = "https://services.gugik.gov.pl/uug/"
 NOMINATIM_DOMAIN = "nominatim.openstreetmap.org"
@@ -435,8 +436,9 @@ def geocode_frame(frame: pd.DataFrame, settings: Settings, *, providers: Iterabl
             need = []
         areas = None
         disabled: dict[str, str] = {}
-        bar = tqdm(need, desc="Pamięć podręczna" if offline else "Geokodowanie online", unit="wiersz", disable=(not progress) if progress is not None
-                   else None, leave=False)
+        failures: dict[str, int] = {}       # consecutive errors per provider
+        bar = tqdm(need, desc="Pamięć podręczna" if offline else "Geokodowanie online", unit="wiersz",
+                   disable=(not progress) if progress is not None else None, leave=False)
         for i in bar:
             row = f.loc[i]
             ambiguous = i in ambiguous_rows
@@ -468,7 +470,12 @@ def geocode_frame(frame: pd.DataFrame, settings: Settings, *, providers: Iterabl
                 except ProviderError as exc:
                     reasons[i].append(str(exc))
                     report_errors.append(str(exc))
+                    failures[name] = failures.get(name, 0) + 1
+                    if failures[name] >= MAX_CONSECUTIVE_ERRORS:
+                        disabled[name] = f"{name}: pominięto po {failures[name]} kolejnych błędach"
+                        report_errors.append(disabled[name])
                     continue
+                failures[name] = 0
                 if areas is None and cands:
                     areas = Areas(settings)
                 chosen, why = _choose(cands, row, areas, ambiguous, name)
@@ -620,9 +627,12 @@ def format_report(report: GeocodeReport, total_label: str = "") -> str:
     by_source = f.loc[f["geocoder"].ne(""), "geocoder"].value_counts()
     if len(by_source):
         lines.append("Według źródła: " + ", ".join(f"{k}: {v}" for k, v in by_source.items()))
+    asked = ", ".join(f"{k} {v}" for k, v in report.requests.items() if v) or "0"
     lines.append(f"W tym przebiegu: nowo umieszczone {report.placed_now}, z lepszą precyzją {report.improved}; "
-                 f"zapytania online: " + (", ".join(f"{k} {v}" for k, v in report.requests.items()) or "0")
-                 + f"; z pamięci podręcznej: {report.cache_hits}.")
+                 f"zapytania online: {asked}; odpowiedzi z pamięci podręcznej: {report.cache_hits}"
+                 + (" (tryb offline)." if report.offline else "."))
+    if report.kept_better:
+        lines.append(f"Zachowano istniejące dokładniejsze punkty: {report.kept_better}.")
     if report.below_target:
         why = ("geokoder adresowy działa tylko online, a ten przebieg był offline" if report.offline
                else "usługi online były niedostępne — zob. uwagi" if report.errors

@@ -106,7 +106,7 @@ def _target_for(header: str, mapping: dict[str, str]) -> str | None:
     if not key:
         return None
     if key in mapping:
-        return mapping[key] or None
+        return mapping[key]  # '' = skipped on purpose
     for k in (key, re.sub(r"\s*\(.*?\)\s*", " ", key).strip()):
         if k in COLUMNS:
             return k
@@ -135,7 +135,8 @@ def read_mapping(path: Path | str) -> dict[str, str]:
         if len(row) < 2 or not any(c.strip() for c in row):
             continue
         source, target = header_key(row[0]), row[1].strip().lower()
-        if n == 1 and target not in allowed and target not in ("", "-"):
+        if n == 1 and target not in allowed and any(w in target for w in ("kolumn", "rekord", "target",
+                                                                              "column", "pole")):
             continue  # a header row such as "kolumna w pliku,kolumna rekordu"
         if target in ("", "-"):
             mapping[source] = ""
@@ -233,6 +234,8 @@ def read_export(path: Path | str, mapping: dict[str, str] | None = None) -> tupl
     for j, (h, t) in enumerate(zip(header, targets)):
         if t and t not in used:
             used[t] = j
+        elif t == "":
+            continue  # skipped in the mapping file
         elif h.strip():
             ignored.append(h.strip() + (f" (powtórzona kolumna {t})" if t else ""))
     records, numbers = [], []
@@ -308,17 +311,19 @@ def normalise_frame(frame: pd.DataFrame, settings: Settings | None = None,
                 continue
             if target not in f:
                 f[target] = ""
+            memo: dict[tuple[str, str], tuple[str, str]] = {}   # resolve each distinct name once
             for i in f.index[f[col].ne("")]:
-                if target == "gmina_teryt":
-                    code, why = gazetteer.resolve_gmina(f.at[i, col], f.at[i, "powiat_teryt"]
-                                                        if "powiat_teryt" in f else "")
-                else:
-                    code, why = gazetteer.resolve_powiat(f.at[i, col])
+                name = f.at[i, col]
+                powiat = f.at[i, "powiat_teryt"] if target == "gmina_teryt" and "powiat_teryt" in f else ""
+                if (name, powiat) not in memo:
+                    memo[name, powiat] = (gazetteer.resolve_gmina(name, powiat) if target == "gmina_teryt"
+                                          else gazetteer.resolve_powiat(name))
+                code, why = memo[name, powiat]
                 if why:
                     problems.append({"_index": i, "row": f.at[i, "row"], "column": target, "reason": why})
                 elif f.at[i, target] and f.at[i, target] != code:
                     problems.append({"_index": i, "row": f.at[i, "row"], "column": target,
-                                     "reason": f"kod {f.at[i, target]} nie zgadza się z nazwą „{f.at[i, col]}” ({code})"})
+                                     "reason": f"kod {f.at[i, target]} nie zgadza się z nazwą „{name}” ({code})"})
                 else:
                     f.at[i, target] = code
         if "gmina_teryt" in f and "powiat_teryt" in f:
@@ -326,7 +331,8 @@ def normalise_frame(frame: pd.DataFrame, settings: Settings | None = None,
                 f["gmina_teryt"].str[:4].ne(f["powiat_teryt"])
             for i in f.index[clash]:
                 problems.append({"_index": i, "row": f.at[i, "row"], "column": "gmina_teryt",
-                                 "reason": f"gmina {f.at[i, 'gmina_teryt']} nie leży w powiecie {f.at[i, 'powiat_teryt']}"})
+                                 "reason": f"gmina {f.at[i, 'gmina_teryt']} nie leży w powiecie "
+                                           f"{f.at[i, 'powiat_teryt']}"})
         f = f.drop(columns=[c for c in ("gmina", "powiat") if c in f])
     return f, problems
 
@@ -364,101 +370,115 @@ def _union_sources(old: str, new: str) -> str:
 
 def import_frame(frame: pd.DataFrame, existing: pd.DataFrame, settings: Settings, source_name: str,
                  gazetteer=None) -> ImportResult:
-    """Normalise, validate and merge an export frame (from `read_export`) into `existing` (record columns)."""
+    """Normalise, match, validate and merge an export frame (from `read_export`) into `existing`.
+
+    Each export row is matched to an existing entity by id, then KRS, then NIP; what it states (non-empty
+    cells) is laid over that entity, and the result is validated as a whole record — so an update that
+    only gives a new phone number need not repeat the name and type.
+    """
     from .validate import validate_frame
 
     existing = existing.reindex(columns=COLUMNS).fillna("").astype(str).reset_index(drop=True)
     f, problems = normalise_frame(frame, settings, gazetteer)
-    provided = {c: f[c].ne("") for c in f.columns if c in COLUMNS}
-    if "id" not in f:
-        f["id"] = ""
-    # Rows without an id: the existing entity with the same KRS/NIP keeps its id, otherwise a stable one.
+    for col in COLUMNS:
+        if col not in f:
+            f[col] = ""
+    by_id = {v: i for i, v in existing["id"].items() if v}
     by_krs = {k: i for i, k in existing["krs"].map(norm.krs).items() if k}
     by_nip = {k: i for i, k in existing["nip"].map(norm.digits_id).items() if k}
-    for i in f.index[f["id"].eq("")]:
-        krs = f.at[i, "krs"] if "krs" in f else ""
-        nip = f.at[i, "nip"] if "nip" in f else ""
-        if krs in by_krs:
-            f.at[i, "id"] = existing.at[by_krs[krs], "id"]
-        elif nip in by_nip:
-            f.at[i, "id"] = existing.at[by_nip[nip], "id"]
-        elif f.at[i, "name"] if "name" in f else "":
-            f.at[i, "id"] = stable_id(f.at[i, "name"], f.at[i, "locality"] if "locality" in f else "")
-    f["_src"] = f.index
-    valid, rejects = validate_frame(f.drop(columns=[]), settings, source_name)
-    rejects = rejects.drop(columns=["_src"], errors="ignore")
-    bad_src = {p["_index"] for p in problems}
-    valid = valid[~valid["_src"].isin(bad_src)]
-    valid = _as_strings(valid)
-
-    merged = existing.copy()
-    id_index = {v: i for i, v in merged["id"].items()}
-    krs_index = {k: i for i, k in merged["krs"].map(norm.krs).items() if k}
-    nip_index = {k: i for i, k in merged["nip"].items() if k}
-    taken: dict[int, int] = {}            # merged index → row of the export that matched it
-    added, changed, relocated = [], [], []
-    unchanged = 0
-    for _, new in valid.iterrows():
-        src = new["_src"]
-        given = {c: bool(m.at[src]) for c, m in provided.items()}
-        by_id = id_index.get(new["id"])
-        by_k = krs_index.get(new["krs"]) if new["krs"] else None
-        by_n = nip_index.get(new["nip"]) if new["nip"] else None
-        hits = {h for h in (by_id, by_k, by_n) if h is not None}
+    bad = {p["_index"] for p in problems}
+    taken: dict[int, int] = {}                  # existing index → export row that matched it
+    in_file: dict[str, dict] = {"id": {}, "krs": {}, "nip": {}}   # identifiers seen earlier in this file
+    proposed, targets, relocated = [], {}, {}
+    source_label = f"import:{Path(source_name).name}"
+    for i, new in f.iterrows():
+        if i in bad:
+            continue
+        ident = new["id"] or (stable_id(new["name"], new["locality"]) if new["name"] else "")
+        keys = {"id": ident, "krs": new["krs"], "nip": new["nip"]}
+        seen = [k for k, v in keys.items() if v and v in in_file[k]]
+        if seen:
+            k = seen[0]
+            what = "ta sama nazwa i miejscowość" if k == "id" and not new["id"] else f"ten sam {k.upper()}"
+            problems.append({"_index": i, "row": new["row"], "column": k,
+                             "reason": f"ten sam podmiot co wiersz {in_file[k][keys[k]]} ({what})"})
+            continue
+        hits = {h for h in (by_id.get(ident) if ident else None,
+                            by_krs.get(new["krs"]) if new["krs"] else None,
+                            by_nip.get(new["nip"]) if new["nip"] else None) if h is not None}
         if len(hits) > 1:
-            who = ", ".join(sorted(merged.loc[list(hits), "id"]))
-            problems.append({"_index": src, "row": new["row"], "column": "id",
+            who = ", ".join(sorted(existing.loc[list(hits), "id"]))
+            problems.append({"_index": i, "row": new["row"], "column": "id",
                              "reason": f"konflikt: id, KRS i NIP wskazują różne podmioty ({who})"})
             continue
         target = hits.pop() if hits else None
         if target is not None and target in taken:
-            problems.append({"_index": src, "row": new["row"], "column": "id",
-                             "reason": f"ten sam podmiot co wiersz {taken[target]} "
-                                       f"({merged.at[target, 'id']}) — pominięto duplikat"})
+            problems.append({"_index": i, "row": new["row"], "column": "id",
+                             "reason": f"ten sam podmiot co wiersz {taken[target]} ({existing.at[target, 'id']})"})
             continue
-        coords = new["lat"] != "" and new["lon"] != ""
+        coords = bool(new["lat"] and new["lon"])
+        partial = bool(new["lat"]) != bool(new["lon"])   # kept so that validation names the row
         if coords:
-            new["location_precision"] = new["location_precision"] if new["location_precision"] not in ("", "none") \
-                else "locality"
-            new["geocoder"] = new["geocoder"] or f"import:{Path(source_name).name}"
-        else:
-            new["location_precision"], new["geocoder"] = "none", ""
+            new["location_precision"] = new["location_precision"] or "locality"
+            new["geocoder"] = new["geocoder"] or source_label
         if target is None:
             row = {c: new[c] for c in COLUMNS}
-            merged = pd.concat([merged, pd.DataFrame([row])], ignore_index=True)
-            target = merged.index[-1]
-            id_index[new["id"]] = target
-            if new["krs"]:
-                krs_index[new["krs"]] = target
-            if new["nip"]:
-                nip_index[new["nip"]] = target
+            row["id"] = ident
+            if not coords and not partial:
+                row.update(lat="", lon="", location_precision="none", geocoder="")
+        else:
             taken[target] = new["row"]
+            old = existing.loc[target]
+            row = {c: old[c] for c in COLUMNS}
+            for col in COLUMNS:
+                if col in ("id", *COORDINATE_COLUMNS) or not new[col]:
+                    continue
+                row[col] = _union_sources(old[col], new[col]) if col == "sources" else new[col]
+            address_changed = any(row[c] != old[c] for c in ADDRESS_COLUMNS)
+            if partial:
+                row.update(lat=new["lat"], lon=new["lon"])
+            elif coords and _rank(new["location_precision"], "1") >= _rank(old["location_precision"], old["lat"]):
+                row.update({c: new[c] for c in COORDINATE_COLUMNS})
+            elif not coords and old["lat"] and address_changed:
+                row.update(lat="", lon="", location_precision="none", geocoder="")
+                relocated[i] = old["id"]
+            targets[i] = target
+        row["row"], row["_src"] = new["row"], i
+        proposed.append(row)
+        for k in ("id", "krs", "nip"):
+            if row[k]:
+                in_file[k].setdefault(row[k], new["row"])
+
+    cand = pd.DataFrame(proposed, columns=["row", *COLUMNS, "_src"])
+    if len(cand):
+        valid, rejects = validate_frame(cand, settings, source_name)
+        valid = _as_strings(valid)
+    else:
+        valid, rejects = cand, pd.DataFrame(columns=REJECT_COLUMNS)
+
+    merged = existing.copy()
+    added, changed, new_rows = [], [], []
+    unchanged = 0
+    for _, new in valid.iterrows():
+        i = new["_src"]
+        target = targets.get(i)
+        if target is None:
+            new_rows.append({c: new[c] for c in COLUMNS})
             added.append({"row": new["row"], "id": new["id"], "name": new["name"]})
             continue
-        taken[target] = new["row"]
-        old = merged.loc[target].copy()
-        diff = []
+        old = existing.loc[target]
+        diff = [c for c in COLUMNS if c not in COORDINATE_COLUMNS and new[c] != old[c]]
+        if any(new[c] != old[c] for c in ("lat", "lon", "location_precision")):
+            diff.append("lat/lon" if new["lat"] else "lat/lon usunięte")
         for col in COLUMNS:
-            if col in ("id", *COORDINATE_COLUMNS) or not given.get(col, False):
-                continue
-            value = _union_sources(old[col], new[col]) if col == "sources" else new[col]
-            if value != old[col]:
-                merged.at[target, col] = value
-                diff.append(col)
-        if coords and _rank(new["location_precision"], "1") >= _rank(old["location_precision"], old["lat"]) \
-                and (new["lat"], new["lon"]) != (old["lat"], old["lon"]):
-            for col in COORDINATE_COLUMNS:
-                merged.at[target, col] = new[col]
-            diff.append("lat/lon")
-        elif not coords and old["lat"] and any(c in diff for c in ADDRESS_COLUMNS):
-            for col, value in zip(COORDINATE_COLUMNS, ("", "", "none", "")):
-                merged.at[target, col] = value
-            relocated.append(old["id"])
+            merged.at[target, col] = new[col]
         if diff:
-            changed.append({"row": new["row"], "id": old["id"], "name": merged.at[target, "name"],
-                            "columns": ", ".join(diff)})
+            changed.append({"row": new["row"], "id": new["id"], "name": new["name"], "columns": ", ".join(diff)})
         else:
             unchanged += 1
+
+    if new_rows:
+        merged = pd.concat([merged, pd.DataFrame(new_rows, columns=COLUMNS)], ignore_index=True)
 
     # Rejects: file, row, column, reason + the row as the export has it (so the operator can fix it there).
     own = pd.DataFrame(problems, columns=["_index", "row", "column", "reason"]).drop(columns="_index")
@@ -470,16 +490,18 @@ def import_frame(frame: pd.DataFrame, existing: pd.DataFrame, settings: Settings
         all_rejects = all_rejects.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
         original = frame.drop_duplicates("row").set_index("row")
         all_rejects = all_rejects.join(original, on="row")
+    valid_src = set(valid["_src"])
     return ImportResult(
         merged=merged, added=pd.DataFrame(added, columns=["row", "id", "name"]),
         changed=pd.DataFrame(changed, columns=["row", "id", "name", "columns"]), unchanged=unchanged,
-        rejects=all_rejects, relocated=relocated, source=source_name, rows_read=len(frame),
+        rejects=all_rejects, relocated=[v for k, v in relocated.items() if k in valid_src],
+        source=source_name, rows_read=len(frame),
     )
 
 
 def default_rejects_path(path: Path | str) -> Path:
     path = Path(path)
-    return path.with_name(f"{path.stem}_odrzucone.csv")
+    return path.with_name(f"{path.stem}.odrzucone.csv")   # as `validate` names its rejects file
 
 
 def import_file(path: Path | str, settings: Settings, output: Path | str | None = None,
@@ -495,10 +517,11 @@ def import_file(path: Path | str, settings: Settings, output: Path | str | None 
     if not dry_run:
         write_entities(result.merged, output)
         if len(result.rejects):
-            from .io_atomic import atomic_write_text
+            from .io_atomic import atomic_write_bytes
 
-            atomic_write_text(rejects_path or default_rejects_path(path),
-                              result.rejects.to_csv(index=False, lineterminator="\n"))
+            # UTF-8 with BOM, like `validate`: Excel opens it with Polish letters intact.
+            atomic_write_bytes(rejects_path or default_rejects_path(path),
+                               result.rejects.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
     return result
 
 

@@ -189,13 +189,13 @@ def _maybe_units(settings):
 
 def _check_identifiers(f: pd.DataFrame, p: _Problems) -> None:
     krs = f["krs"].map(krs_normalise)
-    p.add(krs.ne("") & ~krs.map(krs_valid), "krs", "numer KRS to 10 cyfr")
+    p.add(krs.ne("") & ~krs.map(krs_valid).astype(bool), "krs", "numer KRS to 10 cyfr")
     f["krs"] = krs
     nip = f["nip"].map(digits_only)
-    p.add(nip.ne("") & ~nip.map(nip_valid), "nip", "NIP: błędna suma kontrolna lub nie 10 cyfr")
+    p.add(nip.ne("") & ~nip.map(nip_valid).astype(bool), "nip", "NIP: błędna suma kontrolna lub nie 10 cyfr")
     f["nip"] = nip
     regon = f["regon"].map(digits_only)
-    p.add(regon.ne("") & ~regon.map(regon_valid), "regon",
+    p.add(regon.ne("") & ~regon.map(regon_valid).astype(bool), "regon",
           "REGON: błędna suma kontrolna lub nie 9/14 cyfr")
     f["regon"] = regon
 

@@ -26,16 +26,15 @@ from geoes.geocode import (ClockedRateLimiter, GeocodeCache, GugikProvider, Nomi
                            ProviderUnavailable, check_stated_units, geocode_frame, user_agent)
 
 FIXTURES = Path(__file__).parent / "fixtures"
-DATA = REPO_DIR / "data"
-SETTINGS = Settings(data_dir=DATA)
+ENTITIES = REPO_DIR / "data" / "entities.csv"     # the committed record of the 49 real entities
+SETTINGS: Settings                                # the mirror fetched into a temp dir (conftest)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def fetched_data():
-    missing = [p for p in (SETTINGS.localities_path, SETTINGS.gmina_points_path, SETTINGS.terc_path,
-                           SETTINGS.gminy_path, SETTINGS.gminy_population_path) if not p.exists()]
-    assert not missing, (f"brak danych {missing}: uruchom `python -m geoes fetch --mirror ../shared/data` "
-                         "przed testami")
+def _settings(fetched_settings):
+    global SETTINGS
+    SETTINGS = fetched_settings
+    assert SETTINGS.localities_path.exists() and SETTINGS.gmina_points_path.exists(), "gazetteer not fetched"
 
 
 def fixture(name: str) -> str:
@@ -77,7 +76,8 @@ class FakeService:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.server.block_on_close = False
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
+                                       daemon=True)
 
     @property
     def port(self) -> int:
@@ -429,7 +429,7 @@ def test_improves_a_lower_precision_point(service):
 # --- the real entities ----------------------------------------------------------------------------
 
 def stripped_copy(tmp_path) -> Path:
-    frame = read_table(SETTINGS.entities_path).drop(columns="row")
+    frame = read_table(ENTITIES).drop(columns="row")
     frame[["lat", "lon", "geocoder"]] = ""
     frame["location_precision"] = "none"
     path = tmp_path / "entities.csv"
@@ -457,7 +457,7 @@ def test_cli_geocodes_the_real_entities_offline(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Według precyzji:" in result.output and "Nieumieszczone" in result.output
     out = read_table(path)
-    committed = read_table(SETTINGS.entities_path)
+    committed = read_table(ENTITIES)
     assert len(out) == len(committed) == 49
     # what is committed for the gazetteer rows is exactly what the offline geocoder produces
     from_gaz = committed["geocoder"].str.startswith("gazetteer:")
@@ -473,7 +473,7 @@ def test_cli_geocodes_the_real_entities_offline(tmp_path):
 
 
 def test_committed_entities_are_geocoded_consistently():
-    frame = read_table(SETTINGS.entities_path)
+    frame = read_table(ENTITIES)
     placed = frame["lat"].ne("") & frame["lon"].ne("")
     assert placed.sum() >= 40
     assert frame.loc[placed, "location_precision"].isin(["address", "street", "locality", "gmina"]).all()
@@ -547,3 +547,38 @@ def test_fixtures_are_valid_json():
 def test_user_agent_identifies_the_application():
     assert user_agent().startswith("geoes/")
     assert user_agent("rops@example.org").endswith("kontakt: rops@example.org")
+
+
+def test_a_failing_provider_is_not_asked_forever(service):
+    service.handler = lambda path, params: (500, "{}", 0)
+    rows = [{"id": f"f{i}", "name": "A", "types": "wtz", "locality": "Kielce", "street": f"ul. Wesoła {i}"}
+            for i in range(1, 9)]
+    report = run_chain(service, record(rows), GeocodeCache(None))
+    assert service.count("/uug/") == 5 and service.count("/search") == 5
+    assert any("pominięto po 5 kolejnych błędach" in e for e in report.errors)
+    assert (report.frame["location_precision"] == "locality").all()
+
+
+def test_cli_broken_cache_exits_2(tmp_path):
+    cache = tmp_path / "c.sqlite"
+    cache.write_bytes(b"to nie jest baza SQLite" * 100)
+    result = CliRunner().invoke(cli_group(), ["geocode", str(stripped_copy(tmp_path)), "--offline", "--quiet",
+                                              "--cache", str(cache)])
+    assert result.exit_code == 2 and "--no-cache" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+# --- the real services (left out of CI: `-m network` runs them) -----------------------------------
+
+@pytest.mark.network
+def test_real_gugik_answers_in_the_expected_shape():
+    cands = GugikProvider(timeout=20).lookup("Kielce, Wesoła 52A")
+    assert cands and cands[0].precision in ("address", "street")
+    assert 50.8 < cands[0].lat < 50.95 and 20.5 < cands[0].lon < 20.75
+
+
+@pytest.mark.network
+def test_real_nominatim_answers_in_the_expected_shape():
+    provider = NominatimProvider(user_agent(), timeout=20)
+    cands = provider.lookup({"city": "Kielce", "street": "Wesoła 52A", "country": "Polska"})
+    assert cands and 50.8 < cands[0].lat < 50.95 and 20.5 < cands[0].lon < 20.75
