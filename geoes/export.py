@@ -8,8 +8,10 @@ import io
 import json
 import math
 import tempfile
+import zipfile
 from datetime import date
 from pathlib import Path
+from typing import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -23,8 +25,9 @@ FORMATS = {
     "geojson": "application/geo+json",
     "csv": "text/csv; charset=utf-8",
     "gpkg": "application/geopackage+sqlite3",
+    "zip": "application/zip",
 }
-EXTENSIONS = {"geojson": "geojson", "csv": "csv", "gpkg": "gpkg"}
+EXTENSIONS = {"geojson": "geojson", "csv": "csv", "gpkg": "gpkg", "zip": "zip"}
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 INTERNAL_COLUMNS = ("row",)
 COORDINATE_DECIMALS = 6
@@ -90,6 +93,22 @@ def feature_collection(features: list[str], extra: dict | None = None) -> bytes:
     return (head_text + ',"features":[' + ",".join(features) + "]}").encode("utf-8")
 
 
+def feature_collection_bytes(features: Sequence[bytes], extra: dict | None = None) -> bytes:
+    """Like feature_collection, from features already encoded as UTF-8 (the web app's per-version cache)."""
+    head = {"type": "FeatureCollection"}
+    if extra:
+        head.update(extra)
+    head_bytes = json.dumps(head, ensure_ascii=False, default=_json_default).encode("utf-8")[:-1]
+    return head_bytes + b',"features":[' + b",".join(features) + b"]}"
+
+
+def _json_default(value):
+    cleaned = _clean(value)
+    if cleaned is not value:
+        return cleaned
+    return str(value)
+
+
 def to_geojson(frame: gpd.GeoDataFrame, extra: dict | None = None) -> bytes:
     meta = {"attribution": attribution_text()}
     if extra:
@@ -110,6 +129,12 @@ def to_csv(frame: gpd.GeoDataFrame) -> bytes:
         table["lon"], table["lat"] = lon, lat
     else:
         table["wkt"] = shapely.to_wkt(geoms, rounding_precision=COORDINATE_DECIMALS)
+    return table_to_csv(table)
+
+
+def table_to_csv(table: pd.DataFrame) -> bytes:
+    """A plain table as CSV for Excel: UTF-8 with BOM, CRLF, formula cells neutralised."""
+    table = table.copy()
     for col in table.columns:
         if table[col].dtype == object or pd.api.types.is_string_dtype(table[col]):
             table[col] = table[col].map(neutralise_cell)
@@ -118,11 +143,16 @@ def to_csv(frame: gpd.GeoDataFrame) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str, method: dict | None = None) -> None:
+def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str, method: dict | None = None,
+               extra_meta: dict | None = None) -> None:
+    """Layers into one GeoPackage; attribution, method (and `extra_meta`, e.g. version and filters) go into
+    each layer's metadata (gpkg_metadata, shown by QGIS under Layer Properties › Metadata)."""
     meta = {"attribution": attribution_text(), "attribution_en": attribution()["data_en"],
             "exported": date.today().isoformat()}
     if method:
         meta["method"] = json.dumps(method, ensure_ascii=False)
+    for key, value in (extra_meta or {}).items():
+        meta[key] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     for name, frame in layers.items():
         out = frame[[*public_columns(frame), frame.geometry.name]].copy()
         for col in out.columns:
@@ -131,10 +161,10 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str, method: di
         out.to_file(path, layer=name, driver="GPKG", engine="pyogrio", layer_metadata=meta)
 
 
-def to_gpkg(layers: dict[str, gpd.GeoDataFrame], method: dict | None = None) -> bytes:
+def to_gpkg(layers: dict[str, gpd.GeoDataFrame], method: dict | None = None, extra_meta: dict | None = None) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "export.gpkg"
-        write_gpkg(layers, path, method)
+        write_gpkg(layers, path, method, extra_meta)
         return path.read_bytes()
 
 
@@ -142,13 +172,73 @@ def filename(layer: str, fmt: str, when: date | None = None) -> str:
     return f"geoes_{layer}_{(when or date.today()).isoformat()}.{EXTENSIONS[fmt]}"
 
 
-def export_layer(frame: gpd.GeoDataFrame, layer: str, fmt: str, path: Path | str, method: dict | None = None) -> None:
+def readme_text(summary: dict, contents: dict[str, int], filters: dict | None = None) -> str:
+    """README.txt that travels with a download: what is inside, attribution, method, filters, version."""
+    a = attribution()
+    lines = [
+        "geoes — podmioty ekonomii społecznej / social-economy entities",
+        "",
+        f"Wersja danych / dataset version: {summary.get('version', '')}",
+        f"Zbudowano / built: {summary.get('built_at', '')}",
+        f"Pobrano / exported: {date.today().isoformat()}",
+        "",
+        "Zawartość / contents:",
+        *(f"  {name}: {count} obiektów / features" for name, count in contents.items()),
+        "",
+        "Filtry / filters: " + (json.dumps(filters, ensure_ascii=False) if filters else "brak (pełne warstwy)"),
+        "",
+        "Źródła i licencje / attribution:",
+        f"  {a['data']}",
+        f"  {a['data_en']}",
+        f"  {a['entities']}",
+        f"  Podkład mapy / map tiles: {a['tiles']['text']}",
+        "",
+        "Metoda / method:",
+        *(f"  {k}: {v}" for k, v in (summary.get("method") or {}).items()),
+        "",
+        "Współrzędne: WGS84 (EPSG:4326), długość/szerokość geograficzna; CSV: kolumny lon/lat dla punktów, "
+        "WKT dla poligonów; UTF-8 z BOM; komórki zaczynające się od = + - @ poprzedzone apostrofem.",
+        "Coordinates: WGS84 lon/lat; CSV: lon/lat columns for points, WKT for polygons; UTF-8 with BOM; "
+        "cells starting with = + - @ are prefixed with an apostrophe.",
+        "",
+    ]
+    return "\r\n".join(lines)
+
+
+def to_zip(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def readme_path(path: Path | str) -> Path:
+    """Where a CSV export's README (attribution, method) goes: next to it, `<stem>_README.txt`."""
+    path = Path(path)
+    return path.with_name(path.stem + "_README.txt")
+
+
+def export_layer(frame: gpd.GeoDataFrame, layer: str, fmt: str, path: Path | str, method: dict | None = None,
+                 summary: dict | None = None) -> None:
+    """Write one layer; GeoJSON carries attribution and method as foreign members, GeoPackage in its
+    metadata, and a CSV gets a README alongside (CSV has no place for them)."""
     from .io_atomic import atomic_path, atomic_write_bytes
 
     if fmt == "geojson":
-        atomic_write_bytes(path, to_geojson(frame))
+        extra = {"name": layer}
+        if method:
+            extra["method"] = method
+        atomic_write_bytes(path, to_geojson(frame, extra))
     elif fmt == "csv":
         atomic_write_bytes(path, to_csv(frame))
+        info = dict(summary or {})
+        if method:
+            info["method"] = method
+        atomic_write_bytes(readme_path(path), readme_text(info, {layer: len(frame)}).encode("utf-8"))
     elif fmt == "gpkg":
         with atomic_path(path, suffix=".gpkg") as tmp:
             write_gpkg({layer: frame}, tmp, method)

@@ -35,6 +35,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(ogc_flask.bp)
 
+    install_security(app)
+
     @app.get("/healthz")
     def healthz():
         store: DatasetStore = app.extensions["geoes_store"]
@@ -45,6 +47,57 @@ def create_app(test_config: dict | None = None) -> Flask:
         return jsonify(status="ok", version=ds.version, entities=int(len(ds.entities)))
 
     return app
+
+
+TILE_HOSTS = "https://tile.openstreetmap.org https://*.tile.openstreetmap.org"
+
+
+def install_security(app: Flask) -> None:
+    """Production headers on every response (PRODUCT.md §6, issue 6).
+
+    Scripts run only from this origin or with the per-request nonce the templates put on their inline
+    blocks; only map tiles come from elsewhere. Framing is allowed for /embed alone.
+    """
+    import secrets
+
+    from flask import g, request
+
+    @app.before_request
+    def _nonce():
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    @app.after_request
+    def _headers(response):
+        h = response.headers
+        embed = request.path.rstrip("/") == "/embed"
+        nonce = g.get("csp_nonce", "")
+        h.setdefault("Content-Security-Policy", "; ".join([
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            "style-src 'self' 'unsafe-inline'",  # Leaflet positions tiles and markers with style attributes
+            f"img-src 'self' data: blob: {TILE_HOSTS}",
+            "connect-src 'self'",
+            "font-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors *" if embed else "frame-ancestors 'none'",
+        ]))
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        if not embed:
+            h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
+        return response
+
+    @app.errorhandler(500)
+    def _internal(error):
+        # Logged with the traceback for the operator; the user sees one sentence, never the traceback.
+        app.logger.error("błąd wewnętrzny: %s %s", request.method, request.path)
+        if request.path.startswith(("/api", "/ogc")) or request.accept_mimetypes.best == "application/json":
+            return jsonify(code="InternalError", description="Błąd wewnętrzny serwera."), 500
+        return ("<!doctype html><html lang=\"pl\"><meta charset=\"utf-8\"><title>Błąd serwera</title>"
+                "<h1>Błąd serwera</h1><p>Przepraszamy, wystąpił błąd. Spróbuj ponownie później.</p></html>"), 500
 
 
 def get_store(app: Flask | None = None) -> DatasetStore:

@@ -1,4 +1,368 @@
-"""Placeholder blueprint, replaced by its issue's implementation."""
-from flask import Blueprint
+"""GeoJSON API and downloads (PRODUCT.md §5): /api/entities.geojson, /api/gminy.geojson,
+/api/powiaty.geojson, /api/indicators, /api/download.gpkg, /api/download.zip.
 
-bp = Blueprint("api", __name__)
+Filters: `type` (repeatable or comma-separated), `powiat`, `gmina`, `q`, `bbox` (geoes.filters); on the
+unit layers `type` is validated but does not narrow the units. `format=geojson|csv|gpkg` turns a layer
+response into a download of exactly the filtered set. Any other parameter is a 400 (so a typo such as
+`powait=2602` does not silently return everything).
+
+Attribution and method travel with every download: GeoJSON as foreign members (`attribution`,
+`method`, `version`, `filters`), GeoPackage in the layer metadata, CSV — which has no place for them —
+in the `X-Attribution` response header and a `Link` to `/api/download.zip`, which packs the same
+filtered layer(s) with a README.txt (attribution, method, filters, version).
+
+Bodies are serialised once per dataset version and filter (the per-feature JSON strings come from the
+same per-version cache as the OGC API) and served from memory with ETag/304, gzip and CORS (web.http).
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, request
+
+from .. import export
+from ..dataset import NoDataset
+from ..filters import Filter, ParamError, _single, parse_filter
+from ..ogc.cache import LRU
+from ..ogc.layers import layer_data, matching_positions
+from ..reference import attribution
+from .http import install_cors, json_error, respond
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+install_cors(bp)
+
+GET = ["GET", "HEAD", "OPTIONS"]
+LAYERS = ("entities", "gminy", "powiaty")
+FILTER_PARAMS = ("type", "powiat", "gmina", "q", "bbox")
+DOWNLOAD_FORMATS = ("geojson", "csv", "gpkg")
+LEVELS = ("powiat", "gmina")
+
+_bodies = LRU(max_entries=1024, max_bytes=256 * 1024 * 1024)
+
+
+class BadParam(Exception):
+    def __init__(self, param: str, message: str):
+        super().__init__(message)
+        self.param, self.message = param, message
+
+
+def _store():
+    return current_app.extensions["geoes_store"]
+
+
+def _check_names(allowed) -> None:
+    for name in request.args.keys():
+        if name not in allowed:
+            raise BadParam(name[:40], f"nieznany parametr; dozwolone: {', '.join(allowed)}")
+
+
+def _choice(name: str, allowed, default=None):
+    value = _single(request.args, name)
+    if value is None:
+        return default
+    value = value.lower()
+    if value not in allowed:
+        raise BadParam(name, f"dozwolone wartości: {', '.join(allowed)}")
+    return value
+
+
+def _errors(view):
+    """400/404/503 as JSON {"code", "description"}; never a traceback."""
+    def wrapper(*a, **kw):
+        try:
+            return view(*a, **kw)
+        except BadParam as exc:
+            return json_error(400, "InvalidParameterValue", f"{exc.param}: {exc.message}")
+        except ParamError as exc:
+            return json_error(400, "InvalidParameterValue", f"{exc.param}: {exc.message}")
+        except NoDataset as exc:
+            return json_error(503, "ServiceUnavailable", str(exc))
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+def _filters_dict(flt: Filter) -> dict:
+    out = {}
+    if flt.types:
+        out["type"] = list(flt.types)
+    for k in ("powiat", "gmina", "q"):
+        if getattr(flt, k):
+            out[k] = getattr(flt, k)
+    if flt.bbox:
+        out["bbox"] = list(flt.bbox)
+    return out
+
+
+def _filter_query(flt: Filter) -> list[tuple[str, str]]:
+    q = []
+    if flt.types:
+        q.append(("type", ",".join(flt.types)))
+    for k in ("powiat", "gmina", "q"):
+        if getattr(flt, k):
+            q.append((k, getattr(flt, k)))
+    if flt.bbox:
+        q.append(("bbox", ",".join(repr(v) for v in flt.bbox)))
+    return q
+
+
+def _subset(layer: str, flt: Filter):
+    """(LayerData, positions) of the filtered features of a layer."""
+    data = layer_data(_store(), layer)
+    if layer != "entities" and flt.types:
+        flt = Filter(powiat=flt.powiat, gmina=flt.gmina, q=flt.q, bbox=flt.bbox)  # `type` narrows entities only
+    return data, matching_positions(data, layer, flt)
+
+
+def _dataset_date(ds) -> date:
+    try:
+        return date.fromisoformat(str(ds.summary.get("built_at", ""))[:10])
+    except ValueError:
+        return date.today()
+
+
+def _meta(ds, layer: str, flt: Filter) -> dict:
+    a = attribution()
+    meta = {"name": layer, "attribution": export.attribution_text(), "attribution_en": a["data_en"],
+            "version": ds.version, "method": ds.summary.get("method")}
+    filters = _filters_dict(flt)
+    if filters:
+        meta["filters"] = filters
+    return meta
+
+
+def _download_headers(ds, name: str, fmt: str) -> dict:
+    return {"Content-Type": export.FORMATS[fmt],
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Attribution": attribution()["data_en"],
+            "X-Dataset-Version": ds.version}
+
+
+def _etag(ds, variant: str) -> str:
+    return f'W/"{ds.version}-{variant}"' if variant else f'W/"{ds.version}"'
+
+
+def _make_layer_body(layer: str, flt: Filter, fmt: str):
+    ds = _store().current()
+    data, positions = _subset(layer, flt)
+    if fmt == "json":
+        return export.feature_collection_bytes([data.features[i] for i in positions], _meta(ds, layer, flt))
+    frame = data.frame.iloc[positions]
+    if fmt == "csv":
+        return export.to_csv(frame)
+    return export.to_gpkg({layer: frame}, ds.summary.get("method"),
+                          {"version": ds.version, "filters": _filters_dict(flt) or "brak"})
+
+
+def _layer(layer: str):
+    _check_names((*FILTER_PARAMS, "format"))
+    ds = _store().current()
+    flt = parse_filter(request.args, ds)
+    fmt = _choice("format", DOWNLOAD_FORMATS)
+    body_fmt = "json" if fmt in (None, "geojson") else fmt
+    body = _bodies.get_or_make((ds.version, "layer", layer, flt.key(), body_fmt),
+                               lambda: _make_layer_body(layer, flt, body_fmt))
+    if fmt is None:
+        headers = {"Content-Type": export.FORMATS["geojson"], "X-Dataset-Version": ds.version}
+    else:
+        headers = _download_headers(ds, export.filename(layer, fmt, _dataset_date(ds)), fmt)
+        if fmt == "csv":
+            q = urlencode([("layer", layer), ("format", "csv"), *_filter_query(flt)])
+            headers["Link"] = (f'<{request.url_root.rstrip("/")}/api/download.zip?{q}>; rel="describedby"; '
+                               f'type="application/zip"; title="CSV + README.txt (attribution, method)"')
+    headers["ETag"] = _etag(ds, fmt or "")
+    return respond(body, 200, headers)
+
+
+@bp.route("/entities.geojson", methods=GET)
+@_errors
+def entities():
+    return _layer("entities")
+
+
+@bp.route("/gminy.geojson", methods=GET)
+@_errors
+def gminy():
+    return _layer("gminy")
+
+
+@bp.route("/powiaty.geojson", methods=GET)
+@_errors
+def powiaty():
+    return _layer("powiaty")
+
+
+def _records(table) -> list[dict]:
+    return json.loads(table.to_json(orient="records", force_ascii=False))
+
+
+@bp.route("/indicators", methods=GET)
+@_errors
+def indicators():
+    """Indicator table per powiat or gmina (`level`), JSON (default) or CSV; `powiat` narrows it."""
+    _check_names(("level", "format", "powiat"))
+    ds = _store().current()
+    level = _choice("level", LEVELS, "powiat")
+    fmt = _choice("format", ("json", "csv"), "json")
+    powiat = parse_filter({k: v for k, v in request.args.items() if k == "powiat"}, ds).powiat
+
+    def make() -> bytes:
+        table = ds.indicator_table(level)
+        if powiat:
+            col = "teryt" if level == "powiat" else "powiat_teryt"
+            table = table[table[col] == powiat]
+        if fmt == "csv":
+            import pandas as pd
+
+            v = ds.voivodeship_record()
+            full = pd.concat([table, pd.DataFrame([{c: v.get(c) for c in table.columns}])], ignore_index=True)
+            return export.table_to_csv(full)
+        doc = {"level": level, "version": ds.version, "built_at": ds.summary.get("built_at"),
+               "attribution": export.attribution_text(), "method": ds.summary.get("method"),
+               "completeness": ds.summary.get("completeness"), "columns": list(table.columns),
+               "items": _records(table), "voivodeship": ds.voivodeship_record()}
+        return json.dumps(doc, ensure_ascii=False, default=export._json_default).encode("utf-8")
+
+    body = _bodies.get_or_make((ds.version, "indicators", level, fmt, powiat), make)
+    if fmt == "csv":
+        headers = _download_headers(ds, export.filename(f"wskazniki_{level}", "csv", _dataset_date(ds)), "csv")
+    else:
+        headers = {"Content-Type": "application/json", "X-Dataset-Version": ds.version}
+    headers["ETag"] = _etag(ds, f"indicators-{fmt}")
+    return respond(body, 200, headers)
+
+
+def _layers_param() -> tuple[str, ...]:
+    out: list[str] = []
+    values = request.args.getlist("layer")
+    if len(values) > 20:
+        raise BadParam("layer", "parametr powtórzono za wiele razy")
+    for value in values:
+        for name in value.split(","):
+            name = name.strip().lower()
+            if not name:
+                continue
+            if name not in LAYERS:
+                raise BadParam("layer", f"dozwolone warstwy: {', '.join(LAYERS)}")
+            if name not in out:
+                out.append(name)
+    return tuple(out) or LAYERS
+
+
+@bp.route("/download.gpkg", methods=GET)
+@_errors
+def download_gpkg():
+    """One GeoPackage with the three layers (entities, gminy, powiaty), optionally filtered."""
+    _check_names(FILTER_PARAMS)
+    ds = _store().current()
+    flt = parse_filter(request.args, ds)
+
+    def make() -> bytes:
+        layers = {}
+        for layer in LAYERS:
+            data, positions = _subset(layer, flt)
+            layers[layer] = data.frame.iloc[positions]
+        return export.to_gpkg(layers, ds.summary.get("method"),
+                              {"version": ds.version, "filters": _filters_dict(flt) or "brak"})
+
+    body = _bodies.get_or_make((ds.version, "download.gpkg", flt.key()), make)
+    headers = _download_headers(ds, export.filename("warstwy", "gpkg", _dataset_date(ds)), "gpkg")
+    headers["ETag"] = _etag(ds, "all-gpkg")
+    return respond(body, 200, headers)
+
+
+@bp.route("/download.zip", methods=GET)
+@_errors
+def download_zip():
+    """The filtered layer(s) in one format (`format`, default csv) plus README.txt with attribution and method."""
+    _check_names((*FILTER_PARAMS, "format", "layer"))
+    ds = _store().current()
+    flt = parse_filter(request.args, ds)
+    fmt = _choice("format", DOWNLOAD_FORMATS, "csv")
+    layers = _layers_param()
+
+    def make() -> bytes:
+        files: dict[str, bytes] = {}
+        counts: dict[str, int] = {}
+        day = _dataset_date(ds)
+        body_fmt = "json" if fmt == "geojson" else fmt
+        if fmt == "gpkg":
+            frames = {}
+            for layer in layers:
+                data, positions = _subset(layer, flt)
+                frames[layer] = data.frame.iloc[positions]
+                counts[layer] = len(positions)
+            files[export.filename("_".join(layers), "gpkg", day)] = export.to_gpkg(
+                frames, ds.summary.get("method"), {"version": ds.version, "filters": _filters_dict(flt) or "brak"})
+        else:
+            for layer in layers:
+                data, positions = _subset(layer, flt)
+                counts[layer] = len(positions)
+                files[export.filename(layer, fmt, day)] = _bodies.get_or_make(
+                    (ds.version, "layer", layer, flt.key(), body_fmt), lambda: _make_layer_body(layer, flt, body_fmt))
+        files["README.txt"] = export.readme_text(ds.summary, counts, _filters_dict(flt)).encode("utf-8")
+        return export.to_zip(files)
+
+    body = _bodies.get_or_make((ds.version, "download.zip", layers, fmt, flt.key()), make)
+    name = export.filename("_".join(layers) if len(layers) < 3 else "warstwy", "zip", _dataset_date(ds))
+    headers = _download_headers(ds, name, "zip")
+    headers["ETag"] = _etag(ds, "zip-" + "-".join(layers) + "-" + fmt)
+    return respond(body, 200, headers)
+
+
+@bp.route("", methods=GET, strict_slashes=False)
+@_errors
+def index():
+    """What the API offers, with its parameters (machine-readable; the OGC API has an OpenAPI document)."""
+    _check_names(())
+    ds = _store().current()
+    root = request.url_root.rstrip("/")
+
+    def make() -> bytes:
+        doc = {
+            "title": "geoes – GeoJSON API",
+            "version": ds.version,
+            "attribution": export.attribution_text(),
+            "filters": {
+                "type": "typ podmiotu; powtarzalny lub kody po przecinku (na warstwach gmin/powiatów bez wpływu)",
+                "powiat": "kod TERYT powiatu (4 cyfry)",
+                "gmina": "kod TERYT gminy (7 cyfr)",
+                "q": "szukany tekst (nazwa, miejscowość, prowadzący)",
+                "bbox": "minLon,minLat,maxLon,maxLat (WGS84)",
+            },
+            "links": [
+                {"href": f"{root}/api/entities.geojson", "rel": "item", "type": "application/geo+json",
+                 "title": "Podmioty (filtry; format=geojson|csv|gpkg)"},
+                {"href": f"{root}/api/gminy.geojson", "rel": "item", "type": "application/geo+json",
+                 "title": "Gminy ze wskaźnikami (filtry; format=geojson|csv|gpkg)"},
+                {"href": f"{root}/api/powiaty.geojson", "rel": "item", "type": "application/geo+json",
+                 "title": "Powiaty ze wskaźnikami (filtry; format=geojson|csv|gpkg)"},
+                {"href": f"{root}/api/indicators?level=powiat", "rel": "item", "type": "application/json",
+                 "title": "Wskaźniki (level=powiat|gmina, format=json|csv, powiat)"},
+                {"href": f"{root}/api/download.gpkg", "rel": "enclosure", "type": export.FORMATS["gpkg"],
+                 "title": "Trzy warstwy w jednym GeoPackage (filtry)"},
+                {"href": f"{root}/api/download.zip", "rel": "enclosure", "type": "application/zip",
+                 "title": "Warstwy (layer, format=csv|geojson|gpkg, filtry) + README.txt"},
+                {"href": f"{root}/ogc", "rel": "service", "type": "application/json",
+                 "title": "OGC API – Features"},
+            ],
+        }
+        return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+
+    body = _bodies.get_or_make((ds.version, "index", root), make)
+    return respond(body, 200, {"Content-Type": "application/json", "ETag": _etag(ds, "index")})
+
+
+@bp.route("/<path:rest>", methods=GET)
+def unknown(rest: str):
+    return json_error(404, "NotFound", f"brak zasobu {request.path[:120]}")
+
+
+@bp.route("", methods=["POST", "PUT", "PATCH", "DELETE"], strict_slashes=False)
+@bp.route("/<path:rest>", methods=["POST", "PUT", "PATCH", "DELETE"])
+def read_only(rest: str = ""):
+    resp = json_error(405, "MethodNotAllowed", "API tylko do odczytu: dozwolone GET, HEAD, OPTIONS")
+    resp.headers["Allow"] = "GET, HEAD, OPTIONS"
+    return resp

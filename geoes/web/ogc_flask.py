@@ -1,4 +1,83 @@
-"""Placeholder blueprint, replaced by its issue's implementation."""
-from flask import Blueprint
+"""Thin Flask adapter of the OGC API – Features core (geoes.ogc): routes under /ogc.
 
-bp = Blueprint("ogc_flask", __name__)
+Each view builds an `OGCRequest` from the Flask request, calls the core and turns its
+(headers, status, content) into a response with ETag/304, gzip, Cache-Control and CORS (web.http).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+
+from .. import ogc
+from ..ogc import core
+from .http import core_response, install_cors, json_error
+
+bp = Blueprint("ogc_flask", __name__, url_prefix="/ogc")
+install_cors(bp)
+
+GET = ["GET", "HEAD", "OPTIONS"]
+OTHER_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
+
+
+def _store():
+    return current_app.extensions["geoes_store"]
+
+
+def _request() -> ogc.OGCRequest:
+    root = request.url_root.rstrip("/")
+    cfg = current_app.config
+    return ogc.OGCRequest(
+        base_url=root + "/ogc",
+        args=request.args,
+        accept=request.headers.get("Accept", ""),
+        page_size=int(cfg.get("PAGE_SIZE", 100)),
+        max_page_size=int(cfg.get("MAX_PAGE_SIZE", 10_000)),
+        site_root=root,
+    )
+
+
+@bp.route("", methods=GET, strict_slashes=False)
+def landing():
+    return core_response(core.landing(_store(), _request()))
+
+
+@bp.route("/conformance", methods=GET)
+def conformance():
+    return core_response(core.conformance(_store(), _request()))
+
+
+@bp.route("/api", methods=GET)
+def api_document():
+    return core_response(core.api_document(_store(), _request()))
+
+
+@bp.route("/collections", methods=GET)
+def collections():
+    return core_response(core.collections(_store(), _request()))
+
+
+@bp.route("/collections/<cid>", methods=GET)
+def collection(cid: str):
+    return core_response(core.collection(_store(), _request(), cid))
+
+
+@bp.route("/collections/<cid>/items", methods=GET)
+def items(cid: str):
+    return core_response(core.items(_store(), _request(), cid))
+
+
+@bp.route("/collections/<cid>/items/<path:fid>", methods=GET)
+def item(cid: str, fid: str):
+    return core_response(core.item(_store(), _request(), cid, fid))
+
+
+@bp.route("/<path:rest>", methods=GET)
+def unknown(rest: str):
+    return core_response(core.not_found_response(request.path))
+
+
+@bp.route("", methods=OTHER_METHODS, strict_slashes=False)
+@bp.route("/<path:rest>", methods=OTHER_METHODS)
+def read_only(rest: str = ""):
+    resp = json_error(405, "MethodNotAllowed", "API tylko do odczytu: dozwolone GET, HEAD, OPTIONS")
+    resp.headers["Allow"] = "GET, HEAD, OPTIONS"
+    return resp

@@ -1,0 +1,103 @@
+"""The one escaping helper of the web pages and map builders (PRODUCT.md §6, issue 6 §1).
+
+Entity text comes from office spreadsheets and public web pages: it may hold HTML, `<script>`, event
+handlers, `javascript:` links, quotes, backslashes and backticks. Everything shown goes through here:
+
+* `text(value)` — for HTML text *and* quoted attribute values *and* JavaScript string or template
+  literals (folium puts tooltips into JS template literals ``\\`...\\``` as raw HTML). Besides
+  ``& < > " '`` it encodes the backtick, ``$`` and the backslash, so the result can neither close a
+  literal nor start a ``${...}`` expression, and renders back to the original characters in HTML.
+* `json_script(obj)` — JSON for a ``<script type="application/json">`` block or an inline script:
+  ``< > & '`` and U+2028/U+2029 are \\u-escaped so the data cannot end the script element.
+* `safe_url(url)` — the URL if it is an absolute http(s) URL with a host and no whitespace or control
+  characters, else None. Links are only ever http(s): `javascript:`, `data:`, `mailto:` … are text.
+* `link(url, label)` — an ``<a>`` for a safe URL (rel="noopener noreferrer nofollow"), else the text.
+
+`register(app)` installs them as Jinja filters (``|e`` stays Jinja's autoescape for plain text).
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from urllib.parse import urlsplit
+
+from markupsafe import Markup
+
+_TEXT_MAP = {
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;",
+    "`": "&#96;", "$": "&#36;", "\\": "&#92;",
+    "\u2028": "&#8232;", "\u2029": "&#8233;",
+}
+_TEXT_RE = re.compile("[&<>\"'`$\\\\\u2028\u2029]")
+_URL_BAD = re.compile(r"[\x00-\x20\x7f-\x9f\s\\<>\"'`]")
+
+
+def _as_str(value) -> str:
+    if value is None:
+        return ""
+    try:
+        if value != value:  # NaN, pd.NA raises TypeError
+            return ""
+    except TypeError:
+        return ""
+    if isinstance(value, float) and math.isinf(value):
+        return str(value)
+    return str(value)
+
+
+def text(value) -> Markup:
+    """Escape for HTML text, quoted attributes and JS string/template literals alike."""
+    s = _as_str(value)
+    return Markup(_TEXT_RE.sub(lambda m: _TEXT_MAP[m.group(0)], s))
+
+
+def json_script(obj) -> Markup:
+    """JSON safe inside <script> (and inside an HTML attribute): no `<`, `>`, `&`, `'` left raw."""
+    s = json.dumps(obj, ensure_ascii=False, allow_nan=False, default=_json_default, separators=(",", ":"))
+    s = (s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
+         .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return Markup(s)
+
+
+def _json_default(value):
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return str(value)
+
+
+def safe_url(url) -> str | None:
+    """The URL if it is an absolute http(s) URL with a host, else None."""
+    s = _as_str(url).strip()
+    if not s or len(s) > 2000 or _URL_BAD.search(s):
+        return None
+    try:
+        parts = urlsplit(s)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host or parts.username or parts.password:
+        return None
+    return s
+
+
+def link(url, label=None) -> Markup:
+    """<a href> for an http(s) URL (label escaped), else the escaped text of the URL or label."""
+    href = safe_url(url)
+    shown = _as_str(label) if label not in (None, "") else _as_str(url)
+    if href is None:
+        return text(shown)
+    return Markup('<a href="%s" rel="noopener noreferrer nofollow">%s</a>') % (text(href), text(shown))
+
+
+def split_sources(value, sep: str = "|") -> list[str]:
+    """The `sources` field (URLs separated by ` | `) as a list."""
+    return [s.strip() for s in _as_str(value).split(sep) if s.strip()]
+
+
+def register(app) -> None:
+    app.add_template_filter(text, "text")
+    app.add_template_filter(json_script, "json_script")
+    app.add_template_filter(safe_url, "safe_url")
+    app.add_template_filter(link, "link")
+    app.add_template_filter(split_sources, "split_sources")

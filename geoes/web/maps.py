@@ -1,0 +1,275 @@
+"""Folium map shells for the pages: self-hosted assets, no data inline.
+
+Folium builds the Leaflet map, the OSM tile layer, the controls (layers, fullscreen, locate, scale), an
+empty MarkerCluster and empty feature groups for the boundary, choropleth and white-spot overlays.
+`static/js/map.js` fills them with data fetched from the GeoJSON API, so the HTML stays small whatever
+the number of entities. A small registry element publishes the layers' JavaScript names as
+`window.GEOES_MAP` for map.js.
+
+Folium's default CDN links (Leaflet, jQuery, Bootstrap, awesome-markers, plugin files) are replaced on
+each element by the vendored copies under static/vendor (see scripts/vendor_assets.sh). The only text
+folium itself puts into JavaScript here is the escaped tooltip of the entity page's marker
+(`escape.text`), everything else is our own labels.
+
+Folium emits one inline script (the map set-up). `MapParts.script` is that code without the <script>
+tag, so the template wraps it in `<script nonce=...>` and a strict CSP can allow it by nonce.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import folium
+import numpy as np
+from branca.element import CssLink, JavascriptLink, MacroElement
+from folium import plugins
+from folium.template import Template
+
+from ..reference import attribution, entity_types
+from . import escape
+
+# Colours of the choropleth classes (ColorBrewer YlGnBu, 5 classes) and of "no entity" (class 0).
+CLASS_COLORS = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]
+ZERO_COLOR = "#f0f0f0"
+HIGHLIGHT_COLOR = "#d7301f"
+
+Url = Callable[[str], str]
+
+
+def vendor_assets(static: Url) -> dict[str, tuple[list, list]]:
+    """(js, css) lists per folium element kind, pointing at static/vendor."""
+    v = lambda path: static("vendor/" + path)  # noqa: E731
+    return {
+        "map": ([("leaflet", v("leaflet/leaflet.js"))],
+                [("leaflet_css", v("leaflet/leaflet.css")),
+                 ("fontawesome_css", v("fontawesome/css/fontawesome.min.css")),
+                 ("fontawesome_solid_css", v("fontawesome/css/solid.min.css"))]),
+        "cluster": ([("markerclusterjs", v("markercluster/leaflet.markercluster.js"))],
+                    [("markerclustercss", v("markercluster/MarkerCluster.css")),
+                     ("markerclusterdefaultcss", v("markercluster/MarkerCluster.Default.css"))]),
+        "fullscreen": ([("Control.Fullscreen.js", v("fullscreen/Control.FullScreen.js"))],
+                       [("Control.FullScreen.css", v("fullscreen/Control.FullScreen.css"))]),
+        "locate": ([("Control_locate_min_js", v("locatecontrol/L.Control.Locate.min.js"))],
+                   [("Control_locate_min_css", v("locatecontrol/L.Control.Locate.min.css"))]),
+        "gesture": ([("gesture_handling_js", v("gesture-handling/leaflet-gesture-handling.min.js"))],
+                    [("gesture_handling_css", v("gesture-handling/leaflet-gesture-handling.min.css"))]),
+    }
+
+
+def _self_host(element, assets: tuple[list, list]):
+    """Point one folium element at the vendored files (instance attributes: folium's classes stay as they are)."""
+    element.default_js, element.default_css = list(assets[0]), list(assets[1])
+    return element
+
+
+class GestureHandling(MacroElement):
+    """Loads leaflet-gesture-handling; the map gets `gestureHandling: true` in its options."""
+
+    _template = Template("")
+
+    def __init__(self, assets):
+        super().__init__()
+        self._name = "GestureHandling"
+        self.default_js, self.default_css = assets
+
+    def render(self, **kwargs):
+        figure = self.get_root()
+        for name, url in self.default_js:
+            figure.header.add_child(JavascriptLink(url), name=name)
+        for name, url in self.default_css:
+            figure.header.add_child(CssLink(url), name=name)
+        super().render(**kwargs)
+
+
+class Registry(MacroElement):
+    """Publishes the map and its layers to map.js: `window.GEOES_MAP = {map, layers, control}`."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            window.GEOES_MAP = {
+                map: {{ this._parent.get_name() }},
+                control: {{ this.control.get_name() }},
+                layers: {
+                {%- for key, layer in this.layers.items() %}
+                    {{ key|tojson }}: {{ layer.get_name() }},
+                {%- endfor %}
+                }
+            };
+        {% endmacro %}
+    """)
+
+    def __init__(self, layers: dict, control):
+        super().__init__()
+        self._name = "Registry"
+        self.layers = layers
+        self.control = control
+
+
+@dataclass
+class MapParts:
+    """What a template needs of a folium map: asset links, the map div, the set-up script."""
+    head: str
+    html: str
+    script: str
+    map_id: str
+
+
+def split(m: folium.Map) -> MapParts:
+    root = m.get_root()
+    root.render()
+    links = [child.render() for child in root.header._children.values()
+             if isinstance(child, (JavascriptLink, CssLink))]
+    return MapParts(head="\n".join(links), html=root.html.render(), script=root.script.render(),
+                    map_id=m.get_name())
+
+
+def swatch(code: str) -> str:
+    t = entity_types()[code]
+    return (f'<span class="geoes-swatch geoes-type-{code}" aria-hidden="true">'
+            f'<i class="fa-solid fa-{t.icon}"></i></span> {escape.text(t.short_pl)}')
+
+
+def base_map(static: Url, bounds, *, types: list[str] | None = None, gestures: bool = False,
+             overlays: tuple[str, ...] = ("powiaty", "gminy", "ch_powiat", "ch_gmina", "white"),
+             show: tuple[str, ...] = ("entities", "powiaty"), zoom_control: bool = True,
+             with_cluster: bool = True) -> tuple[folium.Map, dict]:
+    """A map fitted to `bounds` ([[south, west], [north, east]]) with the standard empty layers.
+
+    Returns the map and the dict of named layers (registered later by `finish`).
+    """
+    assets = vendor_assets(static)
+    a = attribution()
+    options = {"gestureHandling": True} if gestures else {}
+    m = folium.Map(location=[(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2],
+                   zoom_start=8, tiles=None, control_scale=True, zoom_control=zoom_control,
+                   zoom_snap=0.25, **options)
+    m._id = "geoes"
+    _self_host(m, assets["map"])
+    if gestures:
+        m.add_child(GestureHandling(assets["gesture"]))
+    data_attr = escape.text(a["data"])
+    tiles = folium.TileLayer(a["tiles"]["url"], attr=f'{a["tiles"]["attribution"]} | {data_attr}',
+                             name="OpenStreetMap", max_zoom=19, max_native_zoom=19)
+    tiles._id = "osm"
+    tiles.add_to(m)
+    # A base layer without tiles: the map stays readable when tiles fail or on a closed network.
+    no_tiles = folium.FeatureGroup(name="Bez podkładu", overlay=False, show=False)
+    no_tiles._id = "none"
+    no_tiles.add_to(m)
+    layers: dict = {"base:osm": tiles, "base:none": no_tiles}
+
+    def group(key, name, shown):
+        g = folium.FeatureGroup(name=name, show=shown)
+        g._id = key
+        g.add_to(m)
+        layers[key] = g
+
+    if "ch_powiat" in overlays:
+        group("ch_powiat", "Podmioty na 10 tys. mieszk. – powiaty", "ch_powiat" in show)
+    if "ch_gmina" in overlays:
+        group("ch_gmina", "Podmioty na 10 tys. mieszk. – gminy", "ch_gmina" in show)
+    if "white" in overlays:
+        group("white", "Białe plamy (gminy bez podmiotu)", "white" in show)
+    if "gminy" in overlays:
+        group("gminy", "Granice gmin", "gminy" in show)
+    if "powiaty" in overlays:
+        group("powiaty", "Granice powiatów", "powiaty" in show)
+    if "units" in overlays:
+        group("units", "Jednostki", True)
+    if with_cluster:
+        cluster = _self_host(plugins.MarkerCluster(name="Podmioty", show="entities" in show,
+                                                   chunkedLoading=True, showCoverageOnHover=False,
+                                                   maxClusterRadius=50), assets["cluster"])
+        cluster._id = "entities"
+        cluster.add_to(m)
+        layers["entities"] = cluster
+    for code in types or []:
+        # Placeholders: toggling one in the layer control filters the cluster by type (map.js).
+        g = folium.FeatureGroup(name=swatch(code), show=True)
+        g._id = "type_" + code
+        g.add_to(m)
+        layers["type:" + code] = g
+    _self_host(plugins.Fullscreen(position="topleft", title="Pełny ekran", title_cancel="Zamknij pełny ekran"),
+               assets["fullscreen"]).add_to(m)
+    _self_host(plugins.LocateControl(
+        position="topleft", flyTo=True, showPopup=False, keepCurrentZoomLevel=False,
+        strings={"title": "Pokaż moje położenie", "metersUnit": "m",
+                 "popup": "Jesteś w promieniu {distance} {unit} od tego punktu",
+                 "outsideMapBoundsMsg": "Twoje położenie jest poza obszarem mapy"}),
+        assets["locate"]).add_to(m)
+    m.fit_bounds(bounds)
+    return m, layers
+
+
+def finish(m: folium.Map, layers: dict, collapsed: bool = True) -> MapParts:
+    control = folium.LayerControl(position="topright", collapsed=collapsed)
+    control.add_to(m)
+    Registry(layers, control).add_to(m)
+    return split(m)
+
+
+def entity_map(static: Url, lat: float, lon: float, name: str, type_code: str | None) -> MapParts:
+    """Small map of one entity: the marker is built here by folium, its tooltip escaped."""
+    pad = 0.02
+    m, layers = base_map(static, [[lat - pad, lon - pad], [lat + pad, lon + pad]],
+                         overlays=("gminy",), show=("gminy",), with_cluster=False)
+    icon_code = type_code if type_code in entity_types() else "inne"
+    t = entity_types()[icon_code]
+    icon = folium.DivIcon(html=f'<i class="fa-solid fa-{t.icon}" aria-hidden="true"></i>',
+                          icon_size=(28, 28), icon_anchor=(14, 14),
+                          class_name=f"geoes-marker geoes-type-{icon_code}")
+    marker = folium.Marker([lat, lon], icon=icon, tooltip=folium.Tooltip(escape.text(name), sticky=False))
+    marker._id = "entity"
+    marker.add_to(m)
+    m.options["zoom"] = 13
+    # fit_bounds was added by base_map; a fixed zoom around the point is better here.
+    for key, child in list(m._children.items()):
+        if type(child).__name__ == "FitBounds":
+            del m._children[key]
+    return finish(m, layers)
+
+
+def bounds_of(frame) -> list[list[float]]:
+    minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
+    return [[round(miny, 5), round(minx, 5)], [round(maxy, 5), round(maxx, 5)]]
+
+
+def classes(values, k: int = 5) -> list[float]:
+    """Upper bounds of choropleth classes over the positive values (quantiles, rounded, distinct).
+
+    Class 0 ("no entity") is separate; returns [] when no unit has an entity.
+    """
+    vals = np.asarray([v for v in values if v is not None and np.isfinite(v) and v > 0], dtype=float)
+    if len(vals) == 0:
+        return []
+    qs = np.quantile(vals, np.linspace(0, 1, k + 1)[1:])
+    out: list[float] = []
+    for q in qs:
+        r = _round_up(float(q))
+        if not out or r > out[-1]:
+            out.append(r)
+    out[-1] = max(out[-1], _round_up(float(vals.max())))
+    return out
+
+
+def _round_up(x: float) -> float:
+    """Round up to two significant digits (a class bound that reads well)."""
+    if x <= 0:
+        return 0.0
+    mag = 10 ** (np.floor(np.log10(x)) - 1)
+    return float(round(np.ceil(round(x / mag, 9)) * mag, 6))
+
+
+def class_legend(breaks: list[float]) -> list[dict]:
+    """Legend rows: label and colour, class 0 first."""
+    rows = [{"label": "0 (brak podmiotu)", "color": ZERO_COLOR}]
+    lo = 0.0
+    colors = CLASS_COLORS[-len(breaks):] if breaks else []
+    for hi, color in zip(breaks, colors):
+        rows.append({"label": f"{_fmt(lo)} – {_fmt(hi)}" if lo else f"do {_fmt(hi)}", "color": color})
+        lo = hi
+    return rows
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}".replace(".", ",")

@@ -1,0 +1,254 @@
+"""The map pages in headless Chromium (Debian's `chromium`, driven by Playwright) against the app served
+on 127.0.0.1 by a real WSGI server in a background thread.
+
+Map tiles are blocked (there is no internet in CI): the pages must work without them. Everything else
+(HTML, vendored JS/CSS, GeoJSON API) comes from the app.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("GEOES_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TILES = "tile.openstreetmap.org"
+READY = ".folium-map[data-ready='true']"
+
+
+class Server:
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        self.httpd = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.thread.join(5)
+
+
+def make_app(data_dir):
+    from geoes.web import create_app
+
+    app = create_app({"TESTING": True, "GEOES_DATA_DIR": str(data_dir), "GEOES_REGION": "26"})
+    rules = {r.rule for r in app.url_map.iter_rules()}
+    missing = {"/api/entities.geojson", "/api/powiaty.geojson", "/api/gminy.geojson"} - rules
+    if missing:
+        pytest.fail(f"the map pages need the GeoJSON API (issue 5), missing: {sorted(missing)}")
+    return app
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"no Chromium at {CHROMIUM}: run scripts/setup.sh (installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server(built_settings):
+    with Server(make_app(built_settings.data_dir)) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory, built_settings):
+    from conftest import clone_settings
+    from geoes.build import build
+    from test_pages import add_hostile_entity
+
+    settings = clone_settings(built_settings, tmp_path_factory.mktemp("hostile_browser"))
+    add_hostile_entity(settings)
+    build(settings)
+    with Server(make_app(settings.data_dir)) as s:
+        yield s
+
+
+class Page:
+    """A page with console errors and uncaught exceptions collected; tiles blocked."""
+
+    def __init__(self, browser, **context):
+        self.context = browser.new_context(**context)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.route(f"**/{TILES}/**", lambda route: route.abort())
+        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        self.page.on("console", self._console)
+        self.page.on("dialog", lambda d: (self.errors.append(f"dialog: {d.message}"), d.dismiss()))
+
+    def _console(self, msg):
+        if msg.type != "error":
+            return
+        where = (msg.location or {}).get("url", "")
+        if TILES in where or (TILES in msg.text):
+            return
+        if "Failed to load resource" in msg.text and not where.startswith("http://127.0.0.1"):
+            return
+        self.errors.append(f"console.error: {msg.text} ({where})")
+
+    def goto(self, url):
+        started = time.perf_counter()
+        self.page.goto(url)
+        self.page.wait_for_selector(READY, state="attached", timeout=15_000)
+        return time.perf_counter() - started
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture()
+def page(browser):
+    p = Page(browser, viewport={"width": 1280, "height": 900})
+    yield p
+    p.close()
+
+
+def cluster_count(pg) -> int:
+    return pg.evaluate("GEOES_MAP.layers.entities.getLayers().length")
+
+
+def test_public_map_loads_without_errors(server, page):
+    took = page.goto(server.url + "/")
+    pg = page.page
+    assert pg.evaluate("document.documentElement.lang") == "pl"
+    n = cluster_count(pg)
+    assert n > 10, n
+    # Clusters or markers are drawn on the map.
+    pg.wait_for_selector(".marker-cluster, .geoes-marker", timeout=5_000)
+    assert pg.locator(".marker-cluster, .geoes-marker").count() > 0
+    # Boundaries were fetched and drawn (vector paths), the status says how many entities are shown.
+    assert pg.locator("path.leaflet-interactive, .leaflet-overlay-pane path").count() >= 14
+    assert f"Na mapie: {n} z {n}" in pg.inner_text("#map-status")
+    # Markers have accessible titles; controls are there.
+    assert pg.locator(".geoes-marker[title]").count() == pg.locator(".geoes-marker").count()
+    assert pg.locator(".leaflet-control-fullscreen, .leaflet-control-zoom-fullscreen").count() >= 1
+    assert pg.locator(".leaflet-control-locate").count() == 1
+    assert pg.locator(".leaflet-control-layers").count() == 1
+    assert "autorzy OpenStreetMap" in pg.inner_text(".leaflet-control-attribution")
+    assert page.errors == [], page.errors
+    assert took < 15, took
+
+
+def test_type_filter_reduces_markers_and_is_shareable(server, page):
+    page.goto(server.url + "/")
+    pg = page.page
+    total = cluster_count(pg)
+    pg.check("#filters input[name=type][value=wtz]")
+    pg.wait_for_function(f"() => GEOES_MAP.layers.entities.getLayers().length < {total}")
+    only_wtz = cluster_count(pg)
+    assert 0 < only_wtz < total
+    assert "filtr" in pg.inner_text("#map-status")
+    # The layer control mirrors the filter: only the WTZ type layer stays on.
+    assert pg.evaluate("GEOES_MAP.map.hasLayer(GEOES_MAP.layers['type:wtz'])")
+    assert not pg.evaluate("GEOES_MAP.map.hasLayer(GEOES_MAP.layers['type:spoldzielnia_socjalna'])")
+    # State is in the URL; the list link carries the same filter.
+    assert "t=wtz" in pg.evaluate("location.hash")
+    assert "type=wtz" in pg.get_attribute("#link-list", "href")
+    shared = pg.url
+    other = Page(pg.context.browser, viewport={"width": 1280, "height": 900})
+    try:
+        other.goto(shared)
+        other.page.wait_for_function(f"() => GEOES_MAP.layers.entities.getLayers().length === {only_wtz}")
+        assert other.page.is_checked("#filters input[name=type][value=wtz]")
+        assert other.errors == []
+    finally:
+        other.close()
+    # Powiat and name search narrow further; clearing restores everything.
+    pg.select_option("#f-powiat", "2661")
+    pg.wait_for_function("() => location.hash.indexOf('p=2661') >= 0")
+    assert cluster_count(pg) <= only_wtz
+    pg.click("#f-reset")
+    pg.wait_for_function(f"() => GEOES_MAP.layers.entities.getLayers().length === {total}")
+    pg.fill("#f-q", "zzzz-nie-ma-takiej-nazwy")
+    pg.wait_for_function("() => GEOES_MAP.layers.entities.getLayers().length === 0")
+    assert page.errors == [], page.errors
+
+
+def test_county_page_loads_with_map(server, page):
+    page.goto(server.url + "/powiaty/2602")
+    pg = page.page
+    assert "Powiat jędrzejowski" in pg.inner_text("h1")
+    pg.wait_for_selector(".geoes-marker, .marker-cluster", timeout=5_000)
+    # The county's gminy are drawn (9) and the chart images load.
+    assert pg.evaluate("GEOES_MAP.layers.units.getLayers()[0].getLayers().length") == 9
+    img = pg.locator("img[src$='/chart/entities_per_10k.png']")
+    img.scroll_into_view_if_needed()
+    pg.wait_for_function("img => img.complete && img.naturalWidth > 100", arg=img.element_handle())
+    assert page.errors == [], page.errors
+
+
+def test_other_map_pages_load(server, page):
+    for path in ("/gminy/2602023", "/compare?teryt=2602&teryt=2601", "/embed", "/entities/swk-001"):
+        page.goto(server.url + path)
+    assert page.errors == [], page.errors
+
+
+def test_phone_layout(server, browser):
+    p = Page(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        p.goto(server.url + "/")
+        box = p.page.locator("#map_geoes").bounding_box()
+        assert box["width"] >= 380 and box["height"] >= 300
+        scroll_width = p.page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= 392, scroll_width
+        assert p.errors == [], p.errors
+    finally:
+        p.close()
+
+
+def test_hostile_name_is_shown_as_text(hostile_server, page):
+    from test_pages import HOSTILE_NAME
+
+    page.goto(hostile_server.url + "/")
+    pg = page.page
+    pg.evaluate("""() => new Promise(done => {
+        const m = GEOES_MAP.layers.entities.getLayers().find(l => l.geoes.props.id === 'test-hostile');
+        GEOES_MAP.layers.entities.zoomToShowLayer(m, () => { m.openPopup(); done(); });
+    })""")
+    popup = pg.wait_for_selector(".leaflet-popup-content h3")
+    assert popup.inner_text() == HOSTILE_NAME
+    assert pg.locator(".leaflet-popup-content img").count() == 0
+    assert pg.locator(".leaflet-popup-content script").count() == 0
+    # The website with a backtick is not made a link; the tooltip is text too.
+    assert pg.locator(".leaflet-popup-content a[href^='https://example.org/a']").count() == 0
+    pg.evaluate("""() => {
+        const m = GEOES_MAP.layers.entities.getLayers().find(l => l.geoes.props.id === 'test-hostile');
+        m.openTooltip();
+    }""")
+    tip = pg.wait_for_selector(".leaflet-tooltip strong")
+    assert tip.inner_text() == HOSTILE_NAME
+    assert pg.locator(".leaflet-tooltip img").count() == 0
+    # The title attribute of the marker is the plain name.
+    assert pg.evaluate("name => [...document.querySelectorAll('.geoes-marker[title]')]"
+                       ".some(e => e.getAttribute('title') === name)", HOSTILE_NAME)
+    # The detail page: folium's tooltip (a JS template literal) shows the text.
+    page.goto(hostile_server.url + "/entities/test-hostile")
+    pg.evaluate("""() => GEOES_MAP.map.eachLayer(l => { if (l.getTooltip && l.getTooltip()) l.openTooltip(); })""")
+    tip = pg.wait_for_selector(".leaflet-tooltip")
+    assert HOSTILE_NAME in tip.inner_text()
+    assert pg.locator(".leaflet-tooltip img").count() == 0
+    assert pg.locator("h1").inner_text() == HOSTILE_NAME
+    assert pg.evaluate("typeof window.__pwned") == "undefined"
+    pg.goto(hostile_server.url + "/entities?q=Z%C5%82a")
+    assert HOSTILE_NAME in pg.inner_text("table")
+    assert pg.evaluate("typeof window.__pwned") == "undefined"
+    page.goto(hostile_server.url + "/powiaty/2602")
+    assert pg.evaluate("typeof window.__pwned") == "undefined"
+    assert page.errors == [], page.errors
