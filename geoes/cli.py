@@ -191,8 +191,12 @@ def export(settings: Settings, layer, fmt, output):
 
     ds = _dataset(settings)
     frame = getattr(ds, layer)
-    export_layer(frame, layer, fmt, output, ds.summary.get("method"))
+    export_layer(frame, layer, fmt, output, ds.summary.get("method"), ds.summary)
     click.echo(f"Zapisano {len(frame)} obiektów warstwy {layer} do {output}")
+    if fmt == "csv":
+        from .export import readme_path
+
+        click.echo(f"Opis danych i atrybucja: {readme_path(output)}")
 
 
 @main.command()

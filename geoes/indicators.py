@@ -55,12 +55,27 @@ def active_mask(entities: pd.DataFrame) -> pd.Series:
 
 
 def _type_counts(entities: pd.DataFrame, key: str) -> pd.DataFrame:
-    codes = entities[["types", key]].copy()
-    codes["type"] = codes["types"].str.split(TYPES_SEPARATOR)
-    codes = codes.explode("type")
-    table = pd.crosstab(codes[key], codes["type"])
-    table = table.reindex(columns=list(entity_types()), fill_value=0)
-    table.columns = [f"entities_{c}" for c in table.columns]
+    """Entities per unit and type (an entity of two types counts in both).
+
+    Counted per distinct `types` value, then expanded: (units × combinations) @ (combinations × types).
+    A register has a few dozen distinct combinations, so no per-row string splitting is needed.
+    """
+    codes = list(entity_types())
+    if len(entities) == 0:
+        return pd.DataFrame(columns=[f"entities_{c}" for c in codes], dtype="int64")
+    keys, key_values = pd.factorize(entities[key], sort=True)
+    combos, combo_values = pd.factorize(entities["types"].fillna(""))
+    per_combo = np.zeros((len(combo_values), len(codes)), dtype=np.int64)
+    position = {c: i for i, c in enumerate(codes)}
+    for j, value in enumerate(combo_values):
+        for code in str(value).split(TYPES_SEPARATOR):
+            if code in position:
+                per_combo[j, position[code]] += 1
+    valid = keys >= 0
+    counts = np.zeros((len(key_values), len(combo_values)), dtype=np.int64)
+    np.add.at(counts, (keys[valid], combos[valid]), 1)
+    table = pd.DataFrame(counts @ per_combo, index=pd.Index(key_values, name=key),
+                         columns=[f"entities_{c}" for c in codes])
     return table
 
 
@@ -87,19 +102,58 @@ def _rates(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def access_fraction(points_metric: np.ndarray, units_metric: gpd.GeoSeries) -> tuple[np.ndarray, str]:
-    """Share of each unit's area within ACCESS_RADIUS_M (straight line) of any of the points."""
+def _unique_locations(points_metric: np.ndarray) -> np.ndarray:
+    """`np.unique(np.round(points, 0), axis=0)` — the same rows in the same (x, then y) order, faster.
+
+    Viewing each (x, y) pair as one complex number turns the row-wise unique (a slow structured
+    sort) into a 1-D sort; complex numbers sort by real then imaginary part, i.e. by x then y.
+    """
+    rounded = np.ascontiguousarray(np.round(np.asarray(points_metric, dtype=np.float64), 0))
+    rounded += 0.0  # -0.0 → 0.0, as np.unique on rows would treat them
+    as_complex = rounded.view(np.complex128).ravel()
+    unique = np.unique(as_complex)
+    return np.column_stack([unique.real, unique.imag])
+
+
+class _AccessIndex:
+    """The distinct locations of a point set and, when there are many, their KD-tree (built once)."""
+
+    def __init__(self, points_metric: np.ndarray):
+        self.unique = _unique_locations(points_metric) if len(points_metric) else np.empty((0, 2))
+        self.exact = len(self.unique) <= EXACT_ACCESS_MAX_POINTS
+        self._reach = None
+        self._tree = None
+
+    @property
+    def reach(self):
+        if self._reach is None:
+            self._reach = shapely.union_all(
+                shapely.buffer(shapely.points(self.unique), ACCESS_RADIUS_M, quad_segs=16))
+        return self._reach
+
+    @property
+    def tree(self):
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(self.unique)
+        return self._tree
+
+
+def access_fraction(points_metric: np.ndarray, units_metric: gpd.GeoSeries,
+                    index: _AccessIndex | None = None) -> tuple[np.ndarray, str]:
+    """Share of each unit's area within ACCESS_RADIUS_M (straight line) of any of the points.
+
+    `index` (optional) reuses the distinct locations and KD-tree of the same points across calls.
+    """
     if len(points_metric) == 0:
         return np.zeros(len(units_metric)), "exact"
-    unique = np.unique(np.round(points_metric, 0), axis=0)
+    index = index if index is not None else _AccessIndex(points_metric)
     areas = units_metric.area.to_numpy()
-    if len(unique) <= EXACT_ACCESS_MAX_POINTS:
-        reach = shapely.union_all(shapely.buffer(shapely.points(unique), ACCESS_RADIUS_M, quad_segs=16))
-        covered = shapely.intersection(units_metric.to_numpy(), reach)
+    if index.exact:
+        covered = shapely.intersection(units_metric.to_numpy(), index.reach)
         return shapely.area(covered) / areas, "exact"
-    from scipy.spatial import cKDTree
-
-    tree = cKDTree(unique)
+    tree = index.tree
     fractions = np.empty(len(units_metric))
     for i, geom in enumerate(units_metric.to_numpy()):
         minx, miny, maxx, maxy = geom.bounds
@@ -118,10 +172,23 @@ def access_fraction(points_metric: np.ndarray, units_metric: gpd.GeoSeries) -> t
     return fractions, f"grid {ACCESS_GRID_M} m"
 
 
+def _metric_xy(points: gpd.GeoSeries) -> np.ndarray:
+    """(x, y) of points in CRS_METRIC: the transformer `to_crs` uses, without building a GeoSeries."""
+    if len(points) == 0:
+        return np.empty((0, 2))
+    from pyproj import Transformer
+
+    transformer = Transformer.from_crs(points.crs, CRS_METRIC, always_xy=True)
+    x, y = transformer.transform(shapely.get_x(points.to_numpy()), shapely.get_y(points.to_numpy()))
+    return np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
+
+
 def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoDataFrame,
             region_code: str = "26", region_name: str = "") -> Indicators:
     """All indicators from entities joined to gminy (see join.join_gminy) and units with population."""
-    active = joined[active_mask(joined) & joined["gmina_teryt_computed"].ne("")].copy()
+    # Only the columns the indicators read: copying every record column of 1M rows is the slow part.
+    active = joined.loc[active_mask(joined) & joined["gmina_teryt_computed"].ne(""),
+                        ["types", "employees", "gmina_teryt_computed", joined.geometry.name]]
 
     g = gminy.copy()
     g["area_km2"] = g["area_km2_official"].astype(float)
@@ -143,12 +210,13 @@ def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoD
     # Covered share uses the gminy's own population so numerator and denominator agree.
     p["population_coverage_pct"] = (p["teryt"].map(covered_pop) / p["teryt"].map(gmina_pop) * 100).astype(float).round(1)
 
-    points = active.geometry.to_crs(CRS_METRIC)
-    pts = np.column_stack([points.x.to_numpy(), points.y.to_numpy()]) if len(points) else np.empty((0, 2))
-    g_frac, access_method = access_fraction(pts, g.geometry.to_crs(CRS_METRIC))
-    p_frac, _ = access_fraction(pts, p.geometry.to_crs(CRS_METRIC))
-    region_geom = gpd.GeoSeries([g.to_crs(CRS_METRIC).union_all()], crs=CRS_METRIC)
-    v_frac, _ = access_fraction(pts, region_geom)
+    pts = _metric_xy(active.geometry)
+    index = _AccessIndex(pts) if len(pts) else None
+    g_metric = g.geometry.to_crs(CRS_METRIC)
+    g_frac, access_method = access_fraction(pts, g_metric, index)
+    p_frac, _ = access_fraction(pts, p.geometry.to_crs(CRS_METRIC), index)
+    region_geom = gpd.GeoSeries([g_metric.union_all()], crs=CRS_METRIC)
+    v_frac, _ = access_fraction(pts, region_geom, index)
     g["access_10km_pct"] = (g_frac * 100).round(1)
     p["access_10km_pct"] = (p_frac * 100).round(1)
 

@@ -29,9 +29,39 @@ EMAIL_RE = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
 
 def parse_decimal(series: pd.Series) -> pd.Series:
     """Numbers as Excel writes them in Poland: decimal comma, spaces or NBSP as thousands separators."""
-    cleaned = series.str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
-    cleaned = cleaned.str.replace(",", ".", regex=False)
-    return pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce")
+    # Fast path: most cells parse as they are; only those that do not are cleaned and parsed again
+    # (cleaning does not change a cell that already parses, so the result is the same).
+    parsed = pd.to_numeric(series.where(series != ""), errors="coerce")
+    retry = parsed.isna() & series.notna() & series.ne("")
+    if retry.any():
+        raw = series[retry]
+        cleaned = raw.str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
+        cleaned = cleaned.str.replace(",", ".", regex=False)
+        parsed = parsed.astype(float)
+        parsed[retry] = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce")
+    return parsed
+
+
+def _strip_all(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every column as stripped strings (missing → ""), like `.fillna("").astype(str).str.strip()`."""
+    out = {}
+    for col in frame.columns:
+        s = frame[col].fillna("").astype(str)
+        values = s.to_numpy(dtype=object)
+        out[col] = pd.Series([v.strip() for v in values], index=frame.index, dtype=s.dtype)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _per_distinct(series: pd.Series, func, skip_empty=None) -> pd.Series:
+    """`series.map(func)` evaluated once per distinct value (registers repeat values a lot).
+
+    With `skip_empty`, empty cells get that result without a call.
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    results = np.empty(len(uniques), dtype=object)
+    for i, value in enumerate(uniques):
+        results[i] = skip_empty if (skip_empty is not None and value == "") else func(value)
+    return pd.Series(results[codes], index=series.index, dtype=object)
 
 
 class _Problems:
@@ -45,7 +75,7 @@ class _Problems:
             return
         hit = self.frame.loc[mask, ["row"]].copy()
         hit["column"] = column
-        hit["reason"] = reason[mask] if isinstance(reason, pd.Series) else reason
+        hit["reason"] = reason.loc[hit.index] if isinstance(reason, pd.Series) else reason
         hit["_index"] = hit.index
         self.items.append(hit)
 
@@ -69,7 +99,7 @@ def validate_frame(frame: pd.DataFrame, settings: Settings | None = None, source
             f[col] = ""
     if "row" not in f.columns:
         f.insert(0, "row", range(2, len(f) + 2))
-    f[COLUMNS] = f[COLUMNS].fillna("").astype(str).apply(lambda s: s.str.strip())
+    f[COLUMNS] = _strip_all(f[COLUMNS])
     p = _Problems(f)
 
     for col in REQUIRED:
@@ -79,15 +109,19 @@ def validate_frame(frame: pd.DataFrame, settings: Settings | None = None, source
     if dup.any():
         first_row = f.drop_duplicates("id").set_index("id")["row"]
         p.add(dup, "id", "powtórzony identyfikator (pierwszy raz w wierszu "
-              + f["id"].map(first_row).astype(str) + ")")
+              + f.loc[dup, "id"].map(first_row).astype(str) + ")")
 
     known = set(entity_types())
-    codes = f["types"].str.lower().str.replace(",", TYPES_SEPARATOR, regex=False).str.split(TYPES_SEPARATOR)
-    codes = codes.map(lambda xs: [x.strip() for x in xs if x.strip()])
-    unknown = codes.map(lambda xs: [x for x in xs if x not in known])
-    p.add(f["types"].ne("") & unknown.map(bool), "types",
-          "nieznany typ: " + unknown.map(", ".join) + " (dozwolone: " + ", ".join(sorted(known)) + ")")
-    f["types"] = codes.map(TYPES_SEPARATOR.join)
+    # Per distinct value of the cell: a register has few distinct type combinations.
+    unknown = _per_distinct(f["types"], lambda v: ", ".join(
+        x for x in (y.strip() for y in v.lower().replace(",", TYPES_SEPARATOR).split(TYPES_SEPARATOR))
+        if x and x not in known)).astype(f["types"].dtype)
+    bad_types = f["types"].ne("") & unknown.ne("")
+    p.add(bad_types, "types",
+          "nieznany typ: " + unknown[bad_types] + " (dozwolone: " + ", ".join(sorted(known)) + ")")
+    f["types"] = _per_distinct(f["types"], lambda v: TYPES_SEPARATOR.join(
+        x.strip() for x in v.lower().replace(",", TYPES_SEPARATOR).split(TYPES_SEPARATOR) if x.strip())
+    ).astype(f["types"].dtype)
 
     se = f["social_enterprise"].str.lower()
     p.add(~(se.isin(TRUE_VALUES | FALSE_VALUES | {"unknown", "nieznane", ""})), "social_enterprise",
@@ -106,25 +140,30 @@ def validate_frame(frame: pd.DataFrame, settings: Settings | None = None, source
 
     _check_identifiers(f, p)
 
-    postal = f["postal_code"].str.replace(r"^(\d{2})(\d{3})$", r"\1-\2", regex=True)
-    p.add(postal.ne("") & ~postal.str.fullmatch(r"\d{2}-\d{3}"), "postal_code",
-          "kod pocztowy w formacie 00-000")
+    postal = f["postal_code"].copy()
+    given = postal.ne("")
+    if given.any():
+        postal[given] = postal[given].str.replace(r"^(\d{2})(\d{3})$", r"\1-\2", regex=True)
+        p.add(given & ~postal[given].str.fullmatch(r"\d{2}-\d{3}").reindex(f.index, fill_value=True),
+              "postal_code", "kod pocztowy w formacie 00-000")
     f["postal_code"] = postal
 
     employees = parse_decimal(f["employees"])
     p.add(f["employees"].ne("") & (employees.isna() | (employees < 0) | (employees % 1 != 0)),
           "employees", "liczba zatrudnionych musi być nieujemną liczbą całkowitą")
 
-    status = f["status"].str.lower().replace({"aktywny": "active", "nieaktywny": "inactive",
-                                               "nieznany": "unknown", "": "unknown"})
+    aliases = {"aktywny": "active", "nieaktywny": "inactive", "nieznany": "unknown", "": "unknown"}
+    status = _per_distinct(f["status"], lambda v: aliases.get(v.lower(), v.lower())).astype(f["status"].dtype)
     p.add(~status.isin(STATUSES), "status", "status: active, inactive lub unknown")
     f["status"] = status
 
-    p.add(f["website"].ne("") & ~f["website"].str.match(URL_RE), "website",
-          "adres strony musi zaczynać się od http:// lub https://")
-    p.add(f["email"].ne("") & ~f["email"].str.match(EMAIL_RE), "email", "nieprawidłowy adres e-mail")
-    bad_source = f["sources"].str.split(SOURCES_SEPARATOR.strip()).map(
-        lambda xs: any(x.strip() and not URL_RE.match(x.strip()) for x in xs))
+    p.add(_per_distinct(f["website"], lambda v: not URL_RE.match(v), skip_empty=False).astype(bool),
+          "website", "adres strony musi zaczynać się od http:// lub https://")
+    p.add(_per_distinct(f["email"], lambda v: not EMAIL_RE.match(v), skip_empty=False).astype(bool),
+          "email", "nieprawidłowy adres e-mail")
+    bad_source = _per_distinct(f["sources"], lambda v: any(
+        x.strip() and not URL_RE.match(x.strip()) for x in v.split(SOURCES_SEPARATOR.strip())),
+        skip_empty=False).astype(bool)
     p.add(bad_source, "sources", "źródła: adresy http(s) rozdzielone ' | '")
 
     problems = p.table()
@@ -149,7 +188,8 @@ def _check_coordinates(f: pd.DataFrame, p: _Problems, settings, units) -> None:
     swapped = both & ~(in_lat & in_lon) & lon.between(*POLAND_LAT) & lat.between(*POLAND_LON)
     p.add(swapped, "lat", "zamienione współrzędne: szerokość i długość geograficzna są odwrotnie")
     outside = both & ~swapped & ~(in_lat & in_lon)
-    p.add(outside, "lat", "współrzędne poza Polską (" + lat.astype(str) + ", " + lon.astype(str) + ")")
+    p.add(outside, "lat", "współrzędne poza Polską (" + lat[outside].astype(str) + ", "
+          + lon[outside].astype(str) + ")")
     units = units if units is not None else _maybe_units(settings)
     if units is not None:
         inside_pl = both & in_lat & in_lon
@@ -188,16 +228,20 @@ def _maybe_units(settings):
 
 
 def _check_identifiers(f: pd.DataFrame, p: _Problems) -> None:
-    krs = f["krs"].map(krs_normalise)
-    p.add(krs.ne("") & ~krs.map(krs_valid).astype(bool), "krs", "numer KRS to 10 cyfr")
-    f["krs"] = krs
-    nip = f["nip"].map(digits_only)
-    p.add(nip.ne("") & ~nip.map(nip_valid).astype(bool), "nip", "NIP: błędna suma kontrolna lub nie 10 cyfr")
-    f["nip"] = nip
-    regon = f["regon"].map(digits_only)
-    p.add(regon.ne("") & ~regon.map(regon_valid).astype(bool), "regon",
-          "REGON: błędna suma kontrolna lub nie 9/14 cyfr")
-    f["regon"] = regon
+    # Checked once per distinct non-empty value; empty cells (most of a register) cost nothing.
+    for col, normalise, valid, reason in (
+        ("krs", krs_normalise, krs_valid, "numer KRS to 10 cyfr"),
+        ("nip", digits_only, nip_valid, "NIP: błędna suma kontrolna lub nie 10 cyfr"),
+        ("regon", digits_only, regon_valid, "REGON: błędna suma kontrolna lub nie 9/14 cyfr"),
+    ):
+        raw = f[col]
+        given = raw.ne("")
+        value = raw.copy()
+        if given.any():
+            value[given] = _per_distinct(raw[given], normalise).astype(raw.dtype)
+            ok = _per_distinct(value[given], lambda v: bool(v == "" or valid(v))).astype(bool)
+            p.add(~ok.reindex(f.index, fill_value=True), col, reason)
+        f[col] = value
 
 
 def _typed(valid: pd.DataFrame) -> pd.DataFrame:

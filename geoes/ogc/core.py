@@ -34,7 +34,7 @@ DESCRIPTION = ("Podmioty ekonomii społecznej oraz gminy i powiaty ze wskaźnika
                "mieszkańców i na 100 km², zatrudnienie, zasięg 10 km) jako OGC API – Features.")
 
 # Serialised bodies (filtered, paged, per base URL) — bounded, dropped when the version changes.
-responses = LRU(max_entries=4096, max_bytes=256 * 1024 * 1024)
+responses = LRU(max_entries=4096, max_bytes=128 * 1024 * 1024)
 
 
 @dataclass
@@ -160,7 +160,7 @@ def api_document(store, req: OGCRequest) -> Response:
             for path, item in doc["paths"].items():
                 get = dict(item["get"])
                 get["parameters_resolved"] = openapi.resolved_parameters(doc, get)
-                paths.append((path, {"get": get}))
+                paths.append((path, get))
             return _page("api.html", req, "Opis API (OpenAPI 3.0)", f"{base}/api?f=json",
                          crumbs=[("Opis API", None)], json_type=OPENAPI_MIME, info=doc["info"], paths=paths)
         return _dumps(doc)

@@ -11,14 +11,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-
 import geopandas as gpd
 import numpy as np
 import shapely
 
 from ..entities import PRECISIONS, STATUSES
 from ..export import features_json
-from ..filters import Filter, ParamError, _single, _values, apply_entities, apply_units, parse_bbox, parse_types
+from ..filters import Filter, ParamError, _single, apply_entities, apply_units, parse_bbox, parse_types
 from ..reference import entity_types
 from .cache import LRU
 from .errors import OGCError, invalid, not_found

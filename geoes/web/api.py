@@ -21,6 +21,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, request
+from werkzeug.datastructures import MultiDict
 
 from .. import export
 from ..dataset import NoDataset
@@ -28,10 +29,10 @@ from ..filters import Filter, ParamError, _single, parse_filter
 from ..ogc.cache import LRU
 from ..ogc.layers import layer_data, matching_positions
 from ..reference import attribution
-from .http import install_cors, json_error, respond
+from .http import install, json_error, respond
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-install_cors(bp)
+install(bp)
 
 GET = ["GET", "HEAD", "OPTIONS"]
 LAYERS = ("entities", "gminy", "powiaty")
@@ -39,7 +40,7 @@ FILTER_PARAMS = ("type", "powiat", "gmina", "q", "bbox")
 DOWNLOAD_FORMATS = ("geojson", "csv", "gpkg")
 LEVELS = ("powiat", "gmina")
 
-_bodies = LRU(max_entries=1024, max_bytes=256 * 1024 * 1024)
+_bodies = LRU(max_entries=1024, max_bytes=128 * 1024 * 1024)
 
 
 class BadParam(Exception):
@@ -206,7 +207,7 @@ def indicators():
     ds = _store().current()
     level = _choice("level", LEVELS, "powiat")
     fmt = _choice("format", ("json", "csv"), "json")
-    powiat = parse_filter({k: v for k, v in request.args.items() if k == "powiat"}, ds).powiat
+    powiat = parse_filter(MultiDict([("powiat", v) for v in request.args.getlist("powiat")]), ds).powiat
 
     def make() -> bytes:
         table = ds.indicator_table(level)

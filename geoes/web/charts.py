@@ -86,21 +86,27 @@ def compare_chart(records: list[dict], voivodeship: dict, indicators: list[str] 
         height = 0.8 / max(n, 1)
         palette = [HIGHLIGHT_COLOR, "#2c7fb8", "#41ab5d", "#807dba"]
         y = np.arange(len(indicators))
+        cap = 400.0  # a bar beyond 400 % is cut and labelled, so one outlier does not flatten the rest
         for k, rec in enumerate(records):
             vals = []
             for ind in indicators:
                 base, v = voivodeship.get(ind), rec.get(ind)
                 vals.append(float(v) / float(base) * 100 if base and v is not None and not pd.isna(v) else 0.0)
-            ax.barh(y + (n - 1 - k) * height - 0.4 + height / 2, vals, height=height, color=palette[k % 4],
-                    label=rec["name"])
+            ys = y - 0.4 + height / 2 + k * height
+            ax.barh(ys, [min(v, cap) for v in vals], height=height, color=palette[k % 4], label=rec["name"])
+            for yy, v in zip(ys, vals):
+                ax.text(min(v, cap), yy, f" {v:.0f}%" + (" ›" if v > cap else ""), va="center", fontsize=7)
+        ax.set_xlim(0, min(cap, max([100.0] + [float(v) / float(voivodeship[i]) * 100 for r in records for i in indicators
+                                               if voivodeship.get(i) and (v := r.get(i)) is not None
+                                               and not pd.isna(v)])) * 1.15)
         ax.axvline(100, color="#333333", linestyle="--", linewidth=1)
         ax.set_yticks(y, labels, fontsize=8)
         ax.invert_yaxis()
         ax.set_xlabel("% wartości dla województwa (100 = województwo)", fontsize=8)
-        ax.legend(fontsize=8, loc="lower right", frameon=False)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.4, -0.1), ncol=2, frameon=False)
         ax.spines[["top", "right"]].set_visible(False)
         ax.set_title("Porównanie jednostek względem województwa", fontsize=11, loc="left")
-        fig.text(0.01, -0.01, f"Źródło: geoes; {attribution()['data']}", fontsize=6.5, color="#555555")
+        fig.text(0.01, -0.12, f"Źródło: geoes; {attribution()['data']}", fontsize=6.5, color="#555555")
         return _png(fig)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint, Response, request
 from werkzeug.http import unquote_etag
@@ -38,7 +39,7 @@ CORS_PREFLIGHT = {
 }
 
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # no mtime: the same bytes for the same body
-_deflated = LRU(max_entries=2048, max_bytes=192 * 1024 * 1024)
+_deflated = LRU(max_entries=2048, max_bytes=96 * 1024 * 1024)
 
 
 def _deflate_sync(data: bytes) -> bytes:
@@ -115,6 +116,25 @@ def add_cors(resp: Response) -> Response:
 def install_cors(bp: Blueprint) -> None:
     """CORS headers on every response of a blueprint (GET/HEAD answers and OPTIONS preflights)."""
     bp.after_request(add_cors)
+
+
+def reject_bad_query_string():
+    """400 when the raw query string is not UTF-8 once percent-decoded (werkzeug keeps such bytes as
+    literal `%FF` text, which would otherwise be searched for)."""
+    raw = request.query_string
+    if not raw:
+        return None
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return json_error(400, "InvalidParameterValue", "zapytanie zawiera bajty spoza UTF-8")
+    return None
+
+
+def install(bp: Blueprint) -> None:
+    """The shared HTTP behaviour of a data blueprint: CORS on every answer, non-UTF-8 queries refused."""
+    install_cors(bp)
+    bp.before_request(reject_bad_query_string)
 
 
 def respond(content, status: int = 200, headers: dict | None = None, *, max_age: int = MAX_AGE,

@@ -9,10 +9,10 @@ from flask import Blueprint, current_app, request
 
 from .. import ogc
 from ..ogc import core
-from .http import core_response, install_cors, json_error
+from .http import core_response, install, json_error
 
 bp = Blueprint("ogc_flask", __name__, url_prefix="/ogc")
-install_cors(bp)
+install(bp)
 
 GET = ["GET", "HEAD", "OPTIONS"]
 OTHER_METHODS = ["POST", "PUT", "PATCH", "DELETE"]

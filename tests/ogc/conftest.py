@@ -1,5 +1,5 @@
 """Fixtures of the OGC API tests: an app over the real entities + synthetic test entities, and that
-app served on 127.0.0.1 by a real HTTP server for GDAL and OWSLib."""
+app served on 127.0.0.1 by gunicorn for GDAL and OWSLib."""
 from __future__ import annotations
 
 import pytest
@@ -30,6 +30,7 @@ def geo_dataset(geo_app):
 
 
 @pytest.fixture(scope="session")
-def server_url(geo_app):
-    with live_server(geo_app) as url:
+def server_url(geo_settings, tmp_path_factory):
+    """gunicorn serving the same data dir on 127.0.0.1 (a separate process)."""
+    with live_server(geo_settings, log_dir=tmp_path_factory.mktemp("gunicorn")) as url:
         yield url

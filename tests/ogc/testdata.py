@@ -8,12 +8,18 @@ formula in its name and a `+48` phone to check CSV neutralisation, one carries H
 from __future__ import annotations
 
 import csv
+import os
 import random
-import threading
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from geoes.config import Settings
+from geoes.config import REPO_DIR, Settings
 from geoes.entities import COLUMNS
 
 N_SYNTHETIC = 240
@@ -78,16 +84,49 @@ def build_synthetic(source: Settings, target: Path) -> Settings:
     return settings
 
 
-@contextmanager
-def live_server(app, host: str = "127.0.0.1"):
-    """The app served by werkzeug's real HTTP server in a thread; yields the base URL."""
-    from werkzeug.serving import make_server
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
 
-    server = make_server(host, 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+
+@contextmanager
+def live_server(settings: Settings, host: str = "127.0.0.1", workers: int = 2, log_dir: Path | None = None):
+    """The app served by gunicorn (the project's gunicorn.conf.py) in a subprocess; yields the base URL.
+
+    A separate process, not a thread: GDAL (pyogrio) holds the GIL while it downloads, so a server
+    thread in the test process would never answer it.
+    """
+    port = free_port(host)
+    env = {**os.environ, "GEOES_DATA_DIR": str(settings.data_dir), "GEOES_REGION": settings.region,
+           "GEOES_BIND": f"{host}:{port}", "GEOES_WORKERS": str(workers), "GEOES_LOG_LEVEL": "warning"}
+    args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers)]
+    if (REPO_DIR / "gunicorn.conf.py").exists():
+        args[3:3] = ["-c", str(REPO_DIR / "gunicorn.conf.py")]
+    args.append("geoes.web:create_app()")
+    log_path = (log_dir or Path(tempfile.mkdtemp())) / "gunicorn.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(args, cwd=REPO_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://{host}:{port}"
     try:
-        yield f"http://{host}:{server.server_port}"
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited ({proc.returncode}): {log_path.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not answer: {log_path.read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield url
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -39,6 +39,21 @@ class Server:
         self.thread.join(5)
 
 
+def pages_helpers():
+    """tests/web/test_pages.py (hostile entity helpers), whatever pytest's import mode."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    name = "geoes_web_test_pages_helpers"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("test_pages.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 def make_app(data_dir):
     from geoes.web import create_app
 
@@ -72,10 +87,9 @@ def server(built_settings):
 def hostile_server(tmp_path_factory, built_settings):
     from conftest import clone_settings
     from geoes.build import build
-    from test_pages import add_hostile_entity
 
     settings = clone_settings(built_settings, tmp_path_factory.mktemp("hostile_browser"))
-    add_hostile_entity(settings)
+    pages_helpers().add_hostile_entity(settings)
     build(settings)
     with Server(make_app(settings.data_dir)) as s:
         yield s
@@ -142,6 +156,12 @@ def test_public_map_loads_without_errors(server, page):
     assert pg.locator(".leaflet-control-locate").count() == 1
     assert pg.locator(".leaflet-control-layers").count() == 1
     assert "autorzy OpenStreetMap" in pg.inner_text(".leaflet-control-attribution")
+    # Keyboard: a marker is focusable and Enter opens its popup.
+    marker = pg.locator(".geoes-marker").first
+    marker.focus()
+    pg.keyboard.press("Enter")
+    pg.wait_for_selector(".leaflet-popup-content h3 a")
+    assert pg.inner_text(".leaflet-popup-content h3") == marker.get_attribute("title")
     assert page.errors == [], page.errors
     assert took < 15, took
 
@@ -214,13 +234,12 @@ def test_phone_layout(server, browser):
 
 
 def test_hostile_name_is_shown_as_text(hostile_server, page):
-    from test_pages import HOSTILE_NAME
-
+    HOSTILE_NAME = pages_helpers().HOSTILE_NAME
     page.goto(hostile_server.url + "/")
     pg = page.page
     pg.evaluate("""() => new Promise(done => {
         const m = GEOES_MAP.layers.entities.getLayers().find(l => l.geoes.props.id === 'test-hostile');
-        GEOES_MAP.layers.entities.zoomToShowLayer(m, () => { m.openPopup(); done(); });
+        GEOES_MAP.layers.entities.zoomToShowLayer(m, () => { m.fire('click', {latlng: m.getLatLng()}, true); done(); });
     })""")
     popup = pg.wait_for_selector(".leaflet-popup-content h3")
     assert popup.inner_text() == HOSTILE_NAME
@@ -230,7 +249,8 @@ def test_hostile_name_is_shown_as_text(hostile_server, page):
     assert pg.locator(".leaflet-popup-content a[href^='https://example.org/a']").count() == 0
     pg.evaluate("""() => {
         const m = GEOES_MAP.layers.entities.getLayers().find(l => l.geoes.props.id === 'test-hostile');
-        m.openTooltip();
+        m.closePopup();
+        m.fire('mouseover', {latlng: m.getLatLng()}, true);
     }""")
     tip = pg.wait_for_selector(".leaflet-tooltip strong")
     assert tip.inner_text() == HOSTILE_NAME

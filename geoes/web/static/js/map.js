@@ -201,16 +201,17 @@
   // Popups and tooltips are bound on first use (one listener on the cluster, not two objects per
   // marker): the map stays fast with 100k entities. Enter on a focused marker is a click too.
   if (cluster) {
-    cluster.on('click', function (ev) {
+    cluster.on('click keypress', function (ev) {
       var m = ev.layer;
-      if (!m || !m.geoes) { return; }
-      if (!m.getPopup()) { m.bindPopup(popupContent, { maxWidth: 320, autoPanPadding: [20, 20] }); }
+      if (!m || !m.geoes || m.getPopup()) { return; }  // once bound, the marker handles it itself
+      if (ev.type === 'keypress' && !(ev.originalEvent && ev.originalEvent.keyCode === 13)) { return; }
+      m.bindPopup(popupContent, { maxWidth: 320, autoPanPadding: [20, 20] });
       m.openPopup();
     });
     cluster.on('mouseover', function (ev) {
       var m = ev.layer;
-      if (!m || !m.geoes) { return; }
-      if (!m.getTooltip()) { m.bindTooltip(tooltipContent, { direction: 'right' }); }
+      if (!m || !m.geoes || m.getTooltip()) { return; }
+      m.bindTooltip(tooltipContent, { direction: 'right' });
       m.openTooltip();
     });
   }
