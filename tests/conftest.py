@@ -90,3 +90,17 @@ def runner(built_settings):
                                       catch_exceptions=False)
 
     return Runner()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Leave out tests that need the real internet unless asked for (`-m network` or GEOES_NETWORK_TESTS=1).
+
+    Deselected, not skipped: they are not run offline at all, and `-m "not browser"` cannot bring them back.
+    """
+    if "network" in (config.getoption("markexpr") or "") or os.environ.get("GEOES_NETWORK_TESTS"):
+        return
+    keep = [item for item in items if item.get_closest_marker("network") is None]
+    dropped = [item for item in items if item.get_closest_marker("network") is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep

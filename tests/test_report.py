@@ -1,0 +1,246 @@
+"""The county report (issue 8): `python -m geoes report --powiat 2602 -o FILE.html|.pdf`."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from geoes import report
+from geoes.cli import main
+from geoes.cli_report import report_command
+
+if "report" not in main.commands:  # geoes/cli.py registers it; keep the tests independent of that wiring
+    main.add_command(report_command)
+
+# Key figures of the report that must equal `stats --powiat 2602 --format json`.
+KEYS = [
+    "population", "area_km2", "entities", "entities_per_10k", "entities_per_100km2", "employees",
+    "employees_per_10k", "gminy_with_entity", "gminy_total", "gmina_coverage_pct", "population_coverage_pct",
+    "access_10km_pct",
+]
+
+
+class _Tables(HTMLParser):
+    """Cells of every table by id, the data-key cells, img sources and script/link/style tags."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.keyed: list[tuple[str, str, str, str]] = []  # (tag, key, data-value, text)
+        self.imgs: list[dict] = []
+        self.tags: list[tuple[str, dict]] = []
+        self.lang = None
+        self._table = None
+        self._cell = None
+        self._keyed = None
+        self._depth = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if tag == "html":
+            self.lang = a.get("lang")
+        if tag == "table":
+            self._table = a.get("id") or f"table{len(self.tables)}"
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table:
+            self.tables[self._table].append([])
+        elif tag in ("td", "th") and self._table and self.tables[self._table]:
+            self._cell = []
+        if tag == "img":
+            self.imgs.append(a)
+        if "data-key" in a:
+            self._keyed = [tag, a["data-key"], a.get("data-value", ""), []]
+            self._depth = 0
+        elif self._keyed is not None and tag == self._keyed[0]:
+            self._depth += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[self._table][-1].append(re.sub(r"[ \t\r\n]+", " ", "".join(self._cell)).strip())
+            self._cell = None
+        if tag == "table":
+            self._table = None
+        if self._keyed is not None and tag == self._keyed[0]:
+            if self._depth == 0:
+                t, k, v, text = self._keyed
+                self.keyed.append((t, k, v, "".join(text)))
+                self._keyed = None
+            else:
+                self._depth -= 1
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._keyed is not None:
+            self._keyed[3].append(data)
+
+
+def _parse(html: str) -> _Tables:
+    p = _Tables()
+    p.feed(html)
+    return p
+
+
+@pytest.fixture(scope="module")
+def stats_2602(built_settings):
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, ["--data-dir", str(built_settings.data_dir), "stats", "--powiat", "2602",
+                                       "--format", "json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    (record,) = json.loads(result.output)
+    return record
+
+
+@pytest.fixture(scope="module")
+def report_2602(built_settings, tmp_path_factory):
+    from click.testing import CliRunner
+
+    out = tmp_path_factory.mktemp("report") / "raport_2602.html"
+    result = CliRunner().invoke(main, ["--data-dir", str(built_settings.data_dir), "report", "--powiat", "2602",
+                                       "-o", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Zapisano raport" in result.output
+    return out.read_text(encoding="utf-8")
+
+
+def test_report_key_figures_equal_stats(report_2602, stats_2602):
+    parsed = _parse(report_2602)
+    indicators = {k: (v, text) for tag, k, v, text in parsed.keyed if tag == "td"}
+    for key in KEYS:
+        assert key in indicators, f"{key} missing from the indicator table"
+        value, text = indicators[key]
+        assert float(value) == pytest.approx(float(stats_2602[key]), abs=1e-9), key
+        assert text.strip() == report.fmt(stats_2602[key], key, unit=True), key
+    # The same formatted figures are in the key-figure block at the top.
+    top = {k: text for tag, k, v, text in parsed.keyed if tag == "dd"}
+    for key in ("population", "entities", "gmina_coverage_pct", "access_10km_pct", "population_coverage_pct"):
+        assert top[key].startswith(report.fmt(stats_2602[key], key, unit=True)), key
+    assert top["gminy_with_entity"].startswith(
+        f"{report.fmt(stats_2602['gminy_with_entity'])} z {report.fmt(stats_2602['gminy_total'])}")
+    # Ranks and ratios as the indicator table shows them.
+    rows = {r[0]: r for r in parsed.tables["indicators"][1:]}
+    for key in report.RANKED:
+        label = report.LABELS_PL[key]
+        assert rows[label][3] == f"{stats_2602['rank_' + key]}/14", key
+        assert rows[label][4] == report.fmt_ratio(stats_2602["ratio_" + key]), key
+
+
+def test_report_known_figures_for_jedrzejowski(report_2602):
+    # PRODUCT.md §2: 9 gminy, ~80.4 thousand inhabitants, 1,256.79 km².
+    assert "Powiat jędrzejowski" in report_2602
+    assert "1\u00a0256,79\u00a0km²" in report_2602
+    assert "80\u00a0370" in report_2602
+    white = _parse(report_2602).tables["white-spots"]
+    names = [r[0] for r in white[1:]]
+    assert "Jędrzejów" not in names and "Sędziszów" in names
+    assert len(_parse(report_2602).tables["gminy"]) - 1 == 9
+
+
+def test_report_sections_method_sources_completeness(report_2602):
+    for text in ("Wnioski z danych", "Białe plamy", "Kompletność danych", "Metoda", "Źródła i atrybucja",
+                 "Granice: GUGiK PRG; ludność: GUS BDL 2024; miejscowości: PRNG", "EPSG:2180", "10 km",
+                 "WTZ", "z 26"):
+        assert text in report_2602, text
+
+
+def test_report_is_self_contained(report_2602):
+    parsed = _parse(report_2602)
+    assert parsed.lang == "pl"
+    assert len(parsed.imgs) >= 10
+    for img in parsed.imgs:
+        src = img["src"]
+        assert src.startswith("data:image/png;base64,"), src[:60]
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+        assert img.get("alt"), "every image has a text alternative"
+    for tag, attrs in parsed.tags:
+        assert tag not in ("script", "link", "iframe", "object", "embed"), tag
+        if tag in ("img", "source", "video", "audio"):
+            assert not attrs.get("src", "").startswith(("http:", "https:", "//"))
+    assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", report_2602)
+
+
+def test_report_escapes_entity_text(built_settings):
+    from geoes.dataset import load_current
+
+    ds = load_current(built_settings)
+    idx = ds.entities.index[ds.entities["powiat_teryt_computed"] == "2602"][0]
+    ds.entities.loc[idx, "name"] = '<script>alert("x")</script> & <b>Spółdzielnia</b>'
+    ds.entities.loc[idx, "locality"] = "<img src=x onerror=alert(1)>"
+    ds.entities.loc[idx, "sources"] = "javascript:alert(1) | https://example.org/a?b=1&c=<2>"
+    html = report.render_html(ds, "2602")
+    assert "<script>" not in html and "<b>Spółdzielnia" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(" in html
+    assert 'href="javascript:' not in html
+    assert "javascript:alert(1)" in html  # shown as text, not as a link
+
+
+def test_report_unknown_powiat_exits_2(runner, built_settings, tmp_path):
+    out = tmp_path / "x.html"
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, ["--data-dir", str(built_settings.data_dir), "report", "--powiat", "9999",
+                                       "-o", str(out)])
+    assert result.exit_code == 2
+    assert "nieznany powiat" in result.output and "Traceback" not in result.output
+    assert not out.exists()
+    with pytest.raises(report.UnknownPowiat):
+        from geoes.dataset import load_current
+
+        report.render_html(load_current(built_settings), "9999")
+
+
+def test_report_without_build_exits_2(fetched_settings, tmp_path):
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, ["--data-dir", str(fetched_settings.data_dir), "report", "--powiat", "2602",
+                                       "-o", str(tmp_path / "x.html")])
+    assert result.exit_code == 2
+    assert "Błąd" in result.output and "Traceback" not in result.output
+
+
+def test_findings_are_computed(built_settings, stats_2602):
+    from geoes.dataset import load_current
+
+    found = report.findings(load_current(built_settings), "2602")
+    joined = " ".join(found)
+    assert report.fmt(stats_2602["entities_per_10k"], "entities_per_10k") in joined
+    assert report.fmt(stats_2602["access_10km_pct"], "access_10km_pct", unit=True) in joined
+    assert f"{stats_2602['rank_entities_per_10k']}. miejsce na 14" in joined
+
+
+def test_other_county_and_city_county(built_settings):
+    from geoes.dataset import load_current
+
+    ds = load_current(built_settings)
+    html = report.render_html(ds, "2661")
+    assert "Kielce (miasto na prawach powiatu)" in html
+    assert "brak białych plam" in html or "co najmniej jeden podmiot" in html
+
+
+def test_fmt_polish_numbers():
+    assert report.fmt(80370) == "80\u00a0370"
+    assert report.fmt(1256.79, "area_km2", unit=True) == "1\u00a0256,79\u00a0km²"
+    assert report.fmt(41.4, "access_10km_pct", unit=True) == "41,4\u00a0%"
+    assert report.fmt(0.124, "entities_per_10k") == "0,124"
+    assert report.fmt(None) == "–" and report.fmt(float("nan")) == "–"
+    assert [report.plural(n, "gmina", "gminy", "gmin") for n in (1, 2, 5, 12, 22, 25)] == \
+        ["gmina", "gminy", "gmin", "gmin", "gminy", "gmin"]
+
+
+@pytest.mark.slow
+def test_report_pdf(built_settings, tmp_path):
+    if report.chromium_path() is None:
+        pytest.skip("no Chromium (scripts/setup.sh installs it)")
+    from click.testing import CliRunner
+
+    out = tmp_path / "raport.pdf"
+    result = CliRunner().invoke(main, ["--data-dir", str(built_settings.data_dir), "report", "--powiat", "2602",
+                                       "-o", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    assert data[:5] == b"%PDF-" and len(data) > 50_000
