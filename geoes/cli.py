@@ -225,3 +225,7 @@ from .cli_geocoding import geocode_command, import_command  # noqa: E402
 
 main.add_command(import_command)
 main.add_command(geocode_command)
+
+from .cli_report import report_command  # noqa: E402
+
+main.add_command(report_command)
