@@ -425,7 +425,13 @@ def m_api_layer(ctx: ServeContext) -> dict:
                       f"{maxx + 0.01:.6f},{maxy + 0.01:.6f}" for i in range(k)]
         cold = c.series(cold_paths)
         gminy = c.series(["/api/gminy.geojson"] * 100)
-        return {"entities_cached": cached, "entities_cold": cold, "gminy_cached": gminy}
+        raw = Client(ctx.port, gzip_ok=False)
+        try:
+            _, _, raw_bytes, _ = raw.get("/api/entities.geojson")
+        finally:
+            raw.close()
+        return {"entities_cached": cached, "entities_cold": cold, "gminy_cached": gminy,
+                "entities_raw_bytes": raw_bytes, "entities_gzip_bytes": cached["bytes"]}
     finally:
         c.close()
 
@@ -836,7 +842,8 @@ def _get(d: dict, *keys):
 
 def markdown(result: dict) -> str:
     m = result["machine"]
-    lines = [f"Measured {result['date']} on {m['cpu']} ({m['cores']} cores, {m['memory_gib']} GiB), "
+    kept = "".join(f" ({part} part from {date})" for part, date in (result.get("kept_from") or {}).items())
+    lines = [f"Measured {result['date']}{kept} on {m['cpu']} ({m['cores']} cores, {m['memory_gib']} GiB), "
              f"Python {m['python']}, geopandas {m['versions'].get('geopandas')}, shapely "
              f"{m['versions'].get('shapely')}, pandas {m['versions'].get('pandas')}.", ""]
     build = result.get("build") or []
@@ -962,6 +969,17 @@ def main(argv=None) -> int:
     result = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(), "seed": SEED,
               "budgets": {k: (v if not isinstance(v, dict) else {str(a): b for a, b in v.items()})
                           for k, v in BUDGETS.items()}}
+    previous = out_dir / "results.json"
+    if previous.exists() and parts != {"build", "serve"}:
+        # Running one part keeps the other part's latest results (each row carries its own date).
+        try:
+            old = json.loads(previous.read_text(encoding="utf-8"))
+            for part in ({"build", "serve"} - parts):
+                if old.get(part):
+                    result[part] = old[part]
+                    result.setdefault("kept_from", {})[part] = old.get("date")
+        except (OSError, ValueError):
+            pass
     if "build" in parts:
         with tempfile.TemporaryDirectory(prefix="geoes-bench-units-") as tmp:
             data_dir = clone_data_dir(Path(tmp) / "data")

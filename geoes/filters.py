@@ -179,3 +179,8 @@ def apply_units(units: gpd.GeoDataFrame, f: Filter) -> gpd.GeoDataFrame:
     for key, value in f.properties:
         mask &= (units[key].astype(str) == value).to_numpy()
     return units[mask]
+
+
+# Public names for the pages (which parse repeated `teryt` and sort by folded text).
+values = _values
+fold = _fold

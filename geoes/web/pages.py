@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..dataset import NoDataset
 from ..export import neutralise_cell
-from ..filters import Filter, ParamError, _values, apply_entities, parse_filter
+from ..filters import Filter, ParamError, apply_entities, parse_filter, values as param_values
 from ..indicators import LABELS_PL, RANKED, completeness_text
 from ..reference import attribution, attribution_text, entity_types
 from . import charts, escape, maps
@@ -392,6 +392,19 @@ def powiaty_index():
                   voivodeship=ds.voivodeship, powiat_label=powiat_label)
 
 
+@bp.get("/powiaty/<teryt>/raport.html")
+def powiat_report(teryt):
+    """The self-contained county report (geoes.report), the same as `python -m geoes report`."""
+    ds = dataset()
+    find_unit(ds, teryt, "powiat")
+    from ..report import render_html
+
+    html = store().cached(("report", teryt), lambda d: render_html(d, teryt))
+    resp = Response(html, mimetype="text/html")
+    resp.headers["Content-Disposition"] = f'inline; filename="raport_powiat_{teryt}.html"'
+    return resp
+
+
 @bp.get("/powiaty/<teryt>")
 def powiat(teryt):
     ds = dataset()
@@ -490,7 +503,7 @@ def gmina_chart(teryt, indicator):
 
 
 def parse_compare(ds, args) -> list[dict]:
-    values = [v for v in _values(args, "teryt") if v]
+    values = [v for v in param_values(args, "teryt") if v]
     teryts: list[str] = []
     for v in values:
         for part in v.split(","):
@@ -579,9 +592,9 @@ def entities():
         key = selected["employees"].astype("Float64")
         order_index = key.sort_values(ascending=not desc, na_position="last").index
     else:
-        from ..filters import _fold
+        from ..filters import fold
 
-        key = _fold(selected[col].astype(str))
+        key = fold(selected[col].astype(str))
         order_index = key.sort_values(ascending=not desc, kind="stable").index
     ordered = selected.loc[order_index]
     size = int(current_app.config.get("PAGE_SIZE", 100))

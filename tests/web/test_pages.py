@@ -1,6 +1,7 @@
 """Every HTML page, download and error through the Flask test client (issue 4)."""
 from __future__ import annotations
 
+import re
 import csv
 import io
 import json
@@ -79,6 +80,7 @@ def test_map_page_is_small_and_self_hosted(client):
     # Data come by fetch from the GeoJSON API, never inline.
     assert '"entities":"/api/entities.geojson"' in text
     assert '"type":"Feature"' not in text
+    assert "Caritas Diecezji Kieleckiej" not in text  # no entity text in the shell: its size does not grow
     # No CDN: every script and stylesheet is served by the app (tiles are the only outside URLs).
     for src in re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', text):
         assert src.startswith("/"), src
@@ -295,3 +297,12 @@ def test_no_dataset_gives_503_page(tmp_path):
     r = app.test_client().get("/powiaty/2602")
     assert r.status_code == 503
     assert '<html lang="pl">' in r.get_data(as_text=True)
+
+
+def test_county_page_links_to_its_report(client):
+    page = client.get("/powiaty/2602")
+    assert b"/powiaty/2602/raport.html" in page.data
+    report = client.get("/powiaty/2602/raport.html")
+    assert report.status_code == 200 and report.mimetype == "text/html"
+    assert re.search(r"80[\s\u00a0\u202f]370", report.get_data(as_text=True))
+    assert client.get("/powiaty/9999/raport.html").status_code == 404
