@@ -18,3 +18,11 @@ errorlog = "-"
 loglevel = os.environ.get("GEOES_LOG_LEVEL", "info")
 # Load the app in each worker after fork: each keeps its own dataset store.
 preload_app = False
+
+
+def post_worker_init(worker):
+    """Prepare the map's first responses in the background as soon as the worker has loaded the app."""
+    from geoes.web import start_warm_up
+
+    if getattr(worker, "wsgi", None) is not None and worker.wsgi.config.get("WARM_UP") is not False:
+        start_warm_up(worker.wsgi)

@@ -291,7 +291,10 @@ def _free_port() -> int:
 
 
 def _wait_http(port: int, path: str = "/healthz", timeout: float = 90, proc=None) -> None:
+    """Wait for an answer; where /healthz reports `warm`, wait until several answers in a row say so
+    (each gunicorn worker prepares the map's layers after it starts — visitors come to a warm service)."""
     deadline = time.monotonic() + timeout
+    warm_streak = 0
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}")
@@ -299,10 +302,16 @@ def _wait_http(port: int, path: str = "/healthz", timeout: float = 90, proc=None
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             c.request("GET", path)
             r = c.getresponse()
-            r.read()
+            body = r.read()
             c.close()
             if r.status < 500:
-                return
+                try:
+                    warm = json.loads(body).get("warm", True)
+                except (ValueError, AttributeError):
+                    warm = True
+                warm_streak = warm_streak + 1 if warm else 0
+                if warm_streak >= 8:
+                    return
         except OSError:
             pass
         time.sleep(0.2)

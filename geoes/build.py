@@ -26,7 +26,8 @@ import pandas as pd
 
 from . import indicators as ind
 from .config import Settings
-from .entities import COLUMNS, read_table
+from .entities import COLUMNS, UnreadableFile, read_table
+from .export import neutralise_frame
 from .join import entities_to_points, join_gminy, mismatches
 from .reference import attribution
 from .units import load_units
@@ -40,6 +41,10 @@ REJECTS_NAME = "rejects.csv"
 
 class BuildLocked(Exception):
     """Another build holds the lock."""
+
+
+class NothingValid(UnreadableFile):
+    """Every row of the input was rejected: the served version is kept rather than replaced by an empty map."""
 
 
 @dataclass
@@ -114,7 +119,8 @@ def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.
     entities.to_file(gpkg, layer="entities", driver="GPKG", engine="pyogrio")
     indicators.gminy.to_file(gpkg, layer="gminy", driver="GPKG", engine="pyogrio")
     indicators.powiaty.to_file(gpkg, layer="powiaty", driver="GPKG", engine="pyogrio")
-    rejects.to_csv(target / REJECTS_NAME, index=False)
+    # Rejected rows hold raw input: neutralised like every CSV an operator opens in Excel.
+    neutralise_frame(rejects).to_csv(target / REJECTS_NAME, index=False)
     summary = {
         "version": version,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -170,6 +176,12 @@ def build(settings: Settings, entities_path: Path | str | None = None) -> BuildR
     path = Path(entities_path or settings.entities_path)
     with build_lock(settings):
         joined, indicators, rejects, extra = compute_all(settings, path)
+        if len(joined) == 0 and len(rejects):
+            first = rejects.iloc[0]
+            raise NothingValid(
+                f"{path}: żaden wiersz nie przeszedł walidacji ({rejects['row'].nunique()} odrzuconych; "
+                f"pierwszy: wiersz {first['row']}, kolumna {first['column']}: {first['reason']}); "
+                f"dane nie zostały przebudowane — szczegóły: python -m geoes validate {path}")
         version = _version(path, settings)
         tmp = settings.build_dir / f".tmp-{version}"
         try:

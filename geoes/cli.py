@@ -66,7 +66,9 @@ def validate(settings: Settings, file, rejects_path):
     if rejects.empty:
         return
     out = rejects_path or file.with_name(file.stem + ".odrzucone.csv")
-    atomic_write_bytes(out, rejects.to_csv(index=False).encode("utf-8-sig"))
+    from .export import neutralise_frame
+
+    atomic_write_bytes(out, neutralise_frame(rejects).to_csv(index=False).encode("utf-8-sig"))
     for r in rejects.head(20).itertuples():
         click.echo(f"  wiersz {r.row}, kolumna {r.column}: {r.reason}", err=True)
     if len(rejects) > 20:

@@ -40,6 +40,15 @@ def neutralise_cell(value):
     return value
 
 
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot run as spreadsheet formulas (for every CSV a person may open)."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise_cell)
+    return out
+
+
 def public_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c not in INTERNAL_COLUMNS and c != frame.geometry.name]
 
@@ -68,6 +77,35 @@ def round_geometries(geoms: np.ndarray) -> np.ndarray:
     return shapely.transform(geoms, lambda xy: np.round(xy, COORDINATE_DECIMALS))
 
 
+_encode_str = json.encoder.encode_basestring  # C-accelerated where available; keeps non-ASCII as is
+
+
+def _column_json(series: pd.Series) -> list[str]:
+    """JSON text of every value of one column, a column at a time (nulls for missing values).
+
+    The same text json.dumps(_clean(value), ensure_ascii=False) gives, about ten times faster than
+    converting row by row: serialising 100k entities is what a cold map request waits for.
+    """
+    missing = series.isna().to_numpy()
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype) and not missing.any():
+        out = np.where(series.to_numpy(dtype=bool), "true", "false").tolist()
+    elif pd.api.types.is_integer_dtype(dtype):
+        out = [str(v) for v in series.to_numpy(dtype=object, na_value=0).tolist()]
+    elif pd.api.types.is_float_dtype(dtype):
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        if not np.isfinite(values[~missing]).all():
+            return [json.dumps(_clean(v)) for v in series.tolist()]
+        out = [float.__repr__(v) for v in values.tolist()]
+    elif pd.api.types.is_string_dtype(dtype) and all(isinstance(v, str) for v in series[~missing].tolist()):
+        out = [_encode_str(v) for v in series.fillna("").astype(str).tolist()]
+    else:
+        return [json.dumps(_clean(v), ensure_ascii=False) for v in series.tolist()]
+    if missing.any():
+        out = ["null" if m else v for v, m in zip(out, missing.tolist())]
+    return out
+
+
 def features_json(frame: gpd.GeoDataFrame) -> list[str]:
     """Each row as a GeoJSON Feature string (lon/lat, 6 decimals, stable id, nulls for missing)."""
     frame = frame.to_crs(CRS_PUBLISH) if frame.crs and frame.crs.to_epsg() != 4326 else frame
@@ -75,14 +113,15 @@ def features_json(frame: gpd.GeoDataFrame) -> list[str]:
     geoms = round_geometries(frame.geometry.to_numpy())
     geo_strings = shapely.to_geojson(geoms)
     empty = shapely.is_empty(geoms) | shapely.is_missing(geoms)
-    records = frame[cols].astype(object).where(frame[cols].notna(), None).to_dict("records")
-    ids = feature_id(frame).astype(str).tolist()
-    out = []
-    for fid, geom, is_empty, props in zip(ids, geo_strings, empty, records):
-        props = {k: _clean(v) for k, v in props.items()}
-        out.append('{"type":"Feature","id":%s,"geometry":%s,"properties":%s}' % (
-            json.dumps(fid), "null" if is_empty else geom, json.dumps(props, ensure_ascii=False)))
-    return out
+    geo_text = ["null" if e else g for g, e in zip(geo_strings.tolist(), empty.tolist())]
+    columns = []
+    for col in cols:
+        prefix = json.dumps(col, ensure_ascii=False) + ":"
+        columns.append([prefix + v for v in _column_json(frame[col])])
+    ids = [_encode_str(v) for v in feature_id(frame).astype(str).tolist()]
+    props = ["{" + ",".join(row) + "}" for row in zip(*columns)] if columns else ["{}"] * len(frame)
+    return ['{"type":"Feature","id":%s,"geometry":%s,"properties":%s}' % row
+            for row in zip(ids, geo_text, props)]
 
 
 def feature_collection(features: list[str], extra: dict | None = None) -> bytes:

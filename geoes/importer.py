@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import normalise as norm
+from .export import neutralise_frame
 from .config import Settings
 from .entities import (COLUMNS, HEADER_ALIASES, MAX_FILE_BYTES, SOURCES_SEPARATOR, UnreadableFile,
                        decode_bytes, read_table, write_entities)
@@ -521,7 +522,7 @@ def import_file(path: Path | str, settings: Settings, output: Path | str | None 
 
             # UTF-8 with BOM, like `validate`: Excel opens it with Polish letters intact.
             atomic_write_bytes(rejects_path or default_rejects_path(path),
-                               result.rejects.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
+                               neutralise_frame(result.rejects).to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
     return result
 
 

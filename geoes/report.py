@@ -362,7 +362,7 @@ def images(ds: Dataset, teryt: str) -> dict:
 # ---------------------------------------------------------------- rendering
 
 def _environment() -> jinja2.Environment:
-    from .web.escape import safe_url
+    from .escape import safe_url
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
                              autoescape=jinja2.select_autoescape(["html", "xml"], default=True),

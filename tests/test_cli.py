@@ -94,3 +94,13 @@ def test_build_without_fetch_says_what_to_do(runner, tmp_path):
 
     result = runner.invoke("build", settings=Settings(region="26", data_dir=tmp_path))
     assert result.exit_code == 2 and "fetch" in result.output
+
+
+def test_rejects_file_neutralises_formulas(tmp_path, built_settings):
+    path = tmp_path / "rejestr.csv"
+    path.write_text("id;name;types;phone\r\nx;=HYPERLINK(\"http://zly\");fundacja;+48 41 000 00 00\r\n", encoding="cp1250")
+    rejects = tmp_path / "odrzucone.csv"
+    res = _run("--data-dir", str(built_settings.data_dir), "validate", str(path), "--rejects", str(rejects))
+    assert res.returncode == 1
+    out = pd.read_csv(rejects, dtype=str, encoding="utf-8-sig")
+    assert out.loc[0, "name"] == "'=HYPERLINK(\"http://zly\")" and out.loc[0, "phone"].startswith("'+48")

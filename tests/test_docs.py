@@ -6,7 +6,7 @@ from geoes.config import REPO_DIR
 
 def test_every_app_setting_is_documented(app):
     readme = (REPO_DIR / "README.md").read_text(encoding="utf-8")
-    defaults = {"MAX_CONTENT_LENGTH", "JSON_SORT_KEYS", "PAGE_SIZE", "MAX_PAGE_SIZE", "GEOES_REGION", "GEOES_DATA_DIR"}
+    defaults = {"MAX_CONTENT_LENGTH", "JSON_SORT_KEYS", "PAGE_SIZE", "MAX_PAGE_SIZE", "GEOES_REGION", "GEOES_DATA_DIR", "WARM_UP"}
     source = (REPO_DIR / "geoes" / "web" / "__init__.py").read_text(encoding="utf-8")
     mapping = re.search(r"from_mapping\((.*?)\)\n", source, re.S).group(1)
     keys = set(re.findall(r"^\s*([A-Z_]+)=", mapping, re.M))

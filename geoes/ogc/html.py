@@ -4,28 +4,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader
 
 from ..config import PACKAGE_DIR
+from ..escape import safe_url  # the one escaping helper, shared with the pages and maps
 from ..reference import attribution_text
 
 TEMPLATES_DIR = PACKAGE_DIR / "web" / "templates" / "ogc"
-
-
-def safe_url(value) -> str | None:
-    """The URL if it is an absolute http(s) URL without credentials, else None."""
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return None
-    if parts.scheme.lower() in ("http", "https") and parts.hostname and not parts.username and not parts.password:
-        return text
-    return None
 
 
 def show(value) -> str:

@@ -18,6 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=1 * 1024 * 1024,
         JSON_SORT_KEYS=False,
         PAGE_SIZE=100,
+        WARM_UP=None,
         MAX_PAGE_SIZE=10_000,
     )
     app.config.from_pyfile("geoes.cfg", silent=True)
@@ -36,6 +37,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(ogc_flask.bp)
 
     install_security(app)
+    warm = app.config.get("WARM_UP")
+    if (not app.testing) if warm is None else str(warm).lower() not in ("0", "false", "no", ""):
+        install_warm_up(app)
 
     @app.get("/healthz")
     def healthz():
@@ -44,9 +48,41 @@ def create_app(test_config: dict | None = None) -> Flask:
             ds = store.current()
         except Exception as exc:  # report, don't crash: the health check must answer
             return jsonify(status="error", message=str(exc)), 503
-        return jsonify(status="ok", version=ds.version, entities=int(len(ds.entities)))
+        warm = app.extensions.get("geoes_warm_version") == ds.version
+        return jsonify(status="ok", version=ds.version, entities=int(len(ds.entities)), warm=warm)
 
     return app
+
+
+# What the public map asks for first: serialised (and gzipped) once per worker and dataset version
+# before visitors ask, so the first visitor after a start or a rebuild does not pay for it.
+WARM_UP_URLS = ("/api/entities.geojson?view=map", "/api/gminy.geojson", "/api/powiaty.geojson", "/")
+
+
+def warm_up(app: Flask) -> None:
+    with app.test_client() as client:
+        for url in WARM_UP_URLS:
+            try:
+                client.get(url, headers={"Accept-Encoding": "gzip"})
+            except Exception:  # a warm-up must never take the worker down
+                app.logger.exception("rozgrzewanie pamięci podręcznej nie powiodło się: %s", url)
+    try:
+        app.extensions["geoes_warm_version"] = app.extensions["geoes_store"].current().version
+    except Exception:
+        pass
+
+
+def start_warm_up(app: Flask) -> None:
+    """Warm up in the background (gunicorn calls this in each worker: see gunicorn.conf.py)."""
+    import threading
+
+    threading.Thread(target=warm_up, args=(app,), name="geoes-warm-up", daemon=True).start()
+
+
+def install_warm_up(app: Flask) -> None:
+    # After a rebuild is picked up; the start-up warm-up is the server's (post_worker_init), so that
+    # creating an app never fires requests by itself.
+    app.extensions["geoes_store"].on_new_version.append(lambda _version: start_warm_up(app))
 
 
 TILE_HOSTS = "https://tile.openstreetmap.org https://*.tile.openstreetmap.org"
@@ -66,10 +102,24 @@ def install_security(app: Flask) -> None:
     def _nonce():
         g.csp_nonce = secrets.token_urlsafe(16)
 
+    @app.before_request
+    def _utf8_query():
+        # A query string with non-UTF-8 bytes (raw or percent-encoded) is a 400 on every route: JSON under
+        # /api and /ogc, a Polish page elsewhere (werkzeug's request.args would raise on raw bytes → 500).
+        from .http import json_error, reject_bad_query_string
+
+        if reject_bad_query_string() is None:
+            return None
+        if request.path.startswith(("/api", "/ogc")):
+            return json_error(400, "InvalidParameterValue", "zapytanie zawiera bajty spoza UTF-8")
+        from .pages import _error_page
+
+        return _error_page(400, "Błędne zapytanie", "Adres zawiera znaki spoza UTF-8. Sprawdź adres strony.")
+
     @app.after_request
     def _headers(response):
         h = response.headers
-        embed = request.path.rstrip("/") == "/embed"
+        embed = request.endpoint == "pages.embed"  # the embeddable map alone, not its 404 lookalikes
         nonce = g.get("csp_nonce", "")
         h.setdefault("Content-Security-Policy", "; ".join([
             "default-src 'self'",

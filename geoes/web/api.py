@@ -145,11 +145,33 @@ def _etag(ds, variant: str) -> str:
     return f'W/"{ds.version}-{variant}"' if variant else f'W/"{ds.version}"'
 
 
-def _make_layer_body(layer: str, flt: Filter, fmt: str):
+# `view=map`: the properties the public map shows, without descriptions and source lists, so the
+# page has a third of the bytes to download and parse at 100k entities (PRODUCT.md §6 first render).
+MAP_VIEW_COLUMNS = ("id", "name", "types", "status", "operator", "street", "postal_code", "locality",
+                    "employees", "website", "gmina_name", "powiat_name", "gmina_teryt_computed",
+                    "powiat_teryt_computed")
+VIEWS = ("full", "map")
+
+
+def _map_features(data) -> list[bytes]:
+    def make(_ds):
+        frame = data.frame
+        slim = frame[[c for c in MAP_VIEW_COLUMNS if c in frame.columns] + [frame.geometry.name]]
+        return [f.encode("utf-8") for f in export.features_json(slim)]
+
+    return _store().cached(("api-map-view", data.version), make)
+
+
+def _make_layer_body(layer: str, flt: Filter, fmt: str, view: str = "full"):
     ds = _store().current()
     data, positions = _subset(layer, flt)
     if fmt == "json":
-        return export.feature_collection_bytes([data.features[i] for i in positions], _meta(ds, layer, flt))
+        features = _map_features(data) if view == "map" else data.features
+        meta = _meta(ds, layer, flt)
+        if view == "map":
+            meta.pop("method", None)
+            meta["view"] = "map"
+        return export.feature_collection_bytes([features[i] for i in positions], meta)
     frame = data.frame.iloc[positions]
     if fmt == "csv":
         return export.to_csv(frame)
@@ -158,13 +180,16 @@ def _make_layer_body(layer: str, flt: Filter, fmt: str):
 
 
 def _layer(layer: str):
-    _check_names((*FILTER_PARAMS, "format"))
+    _check_names((*FILTER_PARAMS, "format", "view") if layer == "entities" else (*FILTER_PARAMS, "format"))
     ds = _store().current()
     flt = parse_filter(request.args, ds)
     fmt = _choice("format", DOWNLOAD_FORMATS)
+    view = _choice("view", VIEWS, "full") if layer == "entities" else "full"
+    if view == "map" and fmt not in (None, "geojson"):
+        raise BadParam("view", "widok 'map' jest dostępny tylko jako GeoJSON")
     body_fmt = "json" if fmt in (None, "geojson") else fmt
-    body = _bodies.get_or_make((ds.version, "layer", layer, flt.key(), body_fmt),
-                               lambda: _make_layer_body(layer, flt, body_fmt))
+    body = _bodies.get_or_make((ds.version, "layer", layer, flt.key(), body_fmt, view),
+                               lambda: _make_layer_body(layer, flt, body_fmt, view))
     if fmt is None:
         headers = {"Content-Type": export.FORMATS["geojson"], "X-Dataset-Version": ds.version}
     else:
@@ -173,7 +198,7 @@ def _layer(layer: str):
             q = urlencode([("layer", layer), ("format", "csv"), *_filter_query(flt)])
             headers["Link"] = (f'<{request.url_root.rstrip("/")}/api/download.zip?{q}>; rel="describedby"; '
                                f'type="application/zip"; title="CSV + README.txt (attribution, method)"')
-    headers["ETag"] = _etag(ds, fmt or "")
+    headers["ETag"] = _etag(ds, (fmt or "") + ("-map" if view == "map" else ""))
     return respond(body, 200, headers)
 
 

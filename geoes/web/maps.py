@@ -26,7 +26,7 @@ from folium import plugins
 from folium.template import Template
 
 from ..reference import attribution, entity_types
-from . import escape
+from .. import escape
 
 # Colours of the choropleth classes (ColorBrewer YlGnBu, 5 classes) and of "no entity" (class 0).
 CLASS_COLORS = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]

@@ -20,7 +20,8 @@ from ..export import neutralise_cell
 from ..filters import Filter, ParamError, apply_entities, parse_filter, values as param_values
 from ..indicators import LABELS_PL, RANKED, completeness_text
 from ..reference import attribution, attribution_text, entity_types
-from . import charts, escape, maps
+from .. import escape
+from . import charts, maps
 from .store import DatasetStore
 
 bp = Blueprint("pages", __name__)

@@ -12,6 +12,8 @@ import threading
 import time
 from typing import Callable
 
+from flask import g, has_request_context
+
 from ..config import Settings
 from ..dataset import Dataset, NoDataset, load_dataset
 
@@ -27,6 +29,7 @@ class DatasetStore:
         self._checked = 0.0
         self._lock = threading.Lock()
         self._cache: dict[tuple, object] = {}
+        self.on_new_version: list[Callable[[str], None]] = []
 
     def _linked_version(self) -> str | None:
         link = self.settings.build_dir / "current"
@@ -36,6 +39,17 @@ class DatasetStore:
             return None
 
     def current(self) -> Dataset:
+        """The dataset of this request: resolved once per request, so that every part of a response
+        (headers, cached bodies, layer data) comes from one version even if a switch happens meanwhile."""
+        if not has_request_context():
+            return self._resolve()
+        pinned = g.setdefault("_geoes_datasets", {})
+        dataset = pinned.get(id(self))
+        if dataset is None:
+            dataset = pinned[id(self)] = self._resolve()
+        return dataset
+
+    def _resolve(self) -> Dataset:
         now = time.monotonic()
         if self._dataset is None or now - self._checked >= self.check_interval:
             version = self._linked_version()
@@ -53,7 +67,11 @@ class DatasetStore:
                                 raise
                         else:
                             self._cache = {}
+                            switched = self._version is not None
                             self._dataset, self._version = dataset, version
+                            if switched:  # the first load is the start-up's own business
+                                for hook in self.on_new_version:
+                                    hook(version)
         return self._dataset
 
     def cached(self, key: tuple, make: Callable[[Dataset], object]):

@@ -386,3 +386,29 @@ def test_cli_export_csv_writes_readme_alongside(runner, tmp_path):
     runner.invoke("export", "--layer", "gminy", "--format", "geojson", "-o", str(geo))
     doc = json.loads(geo.read_text(encoding="utf-8"))
     assert doc["name"] == "gminy" and "GUGiK" in doc["attribution"] and "crs" not in doc
+
+
+def test_map_view_is_slim_and_matches_the_full_layer(client):
+    full = client.get("/api/entities.geojson?type=wtz").get_json()
+    slim_resp = client.get("/api/entities.geojson?type=wtz&view=map")
+    assert slim_resp.status_code == 200
+    slim = slim_resp.get_json()
+    assert [f["id"] for f in slim["features"]] == [f["id"] for f in full["features"]]
+    assert [f["geometry"] for f in slim["features"]] == [f["geometry"] for f in full["features"]]
+    props = slim["features"][0]["properties"]
+    assert "description" not in props and "sources" not in props and props["name"]
+    assert len(slim_resp.data) < len(client.get("/api/entities.geojson?type=wtz").data)
+    assert slim_resp.headers["ETag"] != client.get("/api/entities.geojson?type=wtz").headers["ETag"]
+    assert client.get("/api/entities.geojson?view=map&format=csv").status_code == 400
+    assert client.get("/api/entities.geojson?view=mini").status_code == 400
+    assert client.get("/api/gminy.geojson?view=map").status_code == 400
+
+
+def test_warm_up_prepares_the_map_layers_before_the_first_visitor(built_settings):
+    from geoes.web import create_app, warm_up
+
+    app = create_app({"TESTING": True, "WARM_UP": False, "GEOES_DATA_DIR": str(built_settings.data_dir)})
+    store = app.extensions["geoes_store"]
+    warm_up(app)
+    version = store.current().version
+    assert any(key[0] == version and "api-map-view" in key for key in store._cache)

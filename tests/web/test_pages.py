@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from geoes.web import escape
+from geoes import escape
 
 # A name, description and URLs that would run script if shown as HTML or put raw into JavaScript.
 HOSTILE_NAME = "<img src=x onerror=\"window.__pwned=1\">Zła `${window.__pwned=2}` \\'spółdzielnia\" </script>"

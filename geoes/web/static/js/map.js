@@ -534,7 +534,9 @@
     jobs.push(getJSON(cfg.api.gminy).then(drawGminy));
   }
   if (cluster) {
-    var url = cfg.api.entities + query(cfg.entityFilter || {});
+    // The map view carries only what popups show; the entity page has the rest.
+    var filter = Object.assign({ view: 'map' }, cfg.entityFilter || {});
+    var url = cfg.api.entities + query(filter);
     var t0 = performance.now();
     G.timing = {};
     jobs.push(getJSON(url).then(function (fc) {
