@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 
 from . import indicators as ind

@@ -129,7 +129,6 @@ def stats(settings: Settings, powiat, level, fmt):
     """Wskaźniki dla powiatów (lub gmin) i województwa."""
     import json
 
-    import pandas as pd
 
     from .indicators import LABELS_PL
 

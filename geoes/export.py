@@ -173,10 +173,7 @@ def to_csv(frame: gpd.GeoDataFrame) -> bytes:
 
 def table_to_csv(table: pd.DataFrame) -> bytes:
     """A plain table as CSV for Excel: UTF-8 with BOM, CRLF, formula cells neutralised."""
-    table = table.copy()
-    for col in table.columns:
-        if table[col].dtype == object or pd.api.types.is_string_dtype(table[col]):
-            table[col] = table[col].map(neutralise_cell)
+    table = neutralise_frame(table)
     buf = io.StringIO()
     table.to_csv(buf, index=False, lineterminator="\r\n")
     return ("\ufeff" + buf.getvalue()).encode("utf-8")

@@ -114,7 +114,6 @@ def test_grid_access_matches_exact(monkeypatch, scenario):
 
 
 def test_completeness_against_official_counts(built_settings):
-    import json
 
     from geoes.dataset import load_current
 

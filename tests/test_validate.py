@@ -1,5 +1,4 @@
 """Validation names the row, column and reason, and never loses a valid row."""
-import pandas as pd
 import pytest
 
 from geoes.entities import read_table

@@ -1,8 +1,6 @@
 """Flask application factory: pages, GeoJSON API and OGC API – Features over the built dataset."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 from flask import Flask, jsonify
 

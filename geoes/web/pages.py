@@ -7,7 +7,6 @@ into the HTML: static/js/map.js fetches them from the GeoJSON API.
 """
 from __future__ import annotations
 
-import io
 import math
 import re
 
@@ -16,7 +15,6 @@ from flask import Blueprint, Response, current_app, g, render_template, request,
 from werkzeug.exceptions import HTTPException
 
 from ..dataset import NoDataset
-from ..export import neutralise_cell
 from ..filters import Filter, ParamError, apply_entities, parse_filter, values as param_values
 from ..indicators import LABELS_PL, RANKED, completeness_text
 from ..reference import attribution, attribution_text, entity_types
@@ -250,13 +248,9 @@ def unit_map_parts(ds, bounds, key):
 
 
 def csv_response(table: pd.DataFrame, filename: str) -> Response:
-    table = table.copy()
-    for col in table.columns:
-        if table[col].dtype == object or pd.api.types.is_string_dtype(table[col]):
-            table[col] = table[col].map(neutralise_cell)
-    buf = io.StringIO()
-    table.to_csv(buf, index=False, lineterminator="\r\n")
-    body = ("\ufeff" + buf.getvalue()).encode("utf-8")
+    from ..export import table_to_csv
+
+    body = table_to_csv(table)
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Content-Type": "text/csv; charset=utf-8"})
 

@@ -1,7 +1,6 @@
 """Every HTML page, download and error through the Flask test client (issue 4)."""
 from __future__ import annotations
 
-import re
 import csv
 import io
 import json
