@@ -106,8 +106,10 @@ def _column_json(series: pd.Series) -> list[str]:
     return out
 
 
-def features_json(frame: gpd.GeoDataFrame) -> list[str]:
-    """Each row as a GeoJSON Feature string (lon/lat, 6 decimals, stable id, nulls for missing)."""
+def features_json(frame: gpd.GeoDataFrame, drop_empty: bool = False) -> list[str]:
+    """Each row as a GeoJSON Feature string (lon/lat, 6 decimals, stable id, nulls for missing).
+
+    `drop_empty` leaves out properties that are null or "" (a lighter layer for the map page)."""
     frame = frame.to_crs(CRS_PUBLISH) if frame.crs and frame.crs.to_epsg() != 4326 else frame
     cols = public_columns(frame)
     geoms = round_geometries(frame.geometry.to_numpy())
@@ -119,7 +121,11 @@ def features_json(frame: gpd.GeoDataFrame) -> list[str]:
         prefix = json.dumps(col, ensure_ascii=False) + ":"
         columns.append([prefix + v for v in _column_json(frame[col])])
     ids = [_encode_str(v) for v in feature_id(frame).astype(str).tolist()]
-    props = ["{" + ",".join(row) + "}" for row in zip(*columns)] if columns else ["{}"] * len(frame)
+    if drop_empty:
+        props = ["{" + ",".join(p for p in row if not (p.endswith(':""') or p.endswith(":null"))) + "}"
+                 for row in zip(*columns)] if columns else ["{}"] * len(frame)
+    else:
+        props = ["{" + ",".join(row) + "}" for row in zip(*columns)] if columns else ["{}"] * len(frame)
     return ['{"type":"Feature","id":%s,"geometry":%s,"properties":%s}' % row
             for row in zip(ids, geo_text, props)]
 

@@ -397,6 +397,7 @@ def test_map_view_is_slim_and_matches_the_full_layer(client):
     assert [f["geometry"] for f in slim["features"]] == [f["geometry"] for f in full["features"]]
     props = slim["features"][0]["properties"]
     assert "description" not in props and "sources" not in props and props["name"]
+    assert all(v not in ("", None) for f in slim["features"] for v in f["properties"].values())
     assert len(slim_resp.data) < len(client.get("/api/entities.geojson?type=wtz").data)
     assert slim_resp.headers["ETag"] != client.get("/api/entities.geojson?type=wtz").headers["ETag"]
     assert client.get("/api/entities.geojson?view=map&format=csv").status_code == 400
