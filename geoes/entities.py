@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .reference import header_aliases
+
 COLUMNS = [
     "id", "name", "types", "social_enterprise", "legal_form", "operator", "street", "postal_code",
     "locality", "gmina_teryt", "powiat_teryt", "lat", "lon", "location_precision", "geocoder", "krs", "nip", "regon",
@@ -18,21 +20,9 @@ STATUSES = ("active", "inactive", "unknown")
 SOURCES_SEPARATOR = " | "
 TYPES_SEPARATOR = ";"
 
-# Polish headers seen in office exports → record columns. The importer extends this with a mapping file.
-HEADER_ALIASES = {
-    "identyfikator": "id", "nazwa": "name", "nazwa podmiotu": "name", "typ": "types", "typy": "types",
-    "rodzaj": "types", "przedsiębiorstwo społeczne": "social_enterprise", "ps": "social_enterprise",
-    "forma prawna": "legal_form", "prowadzący": "operator", "organ prowadzący": "operator",
-    "ulica": "street", "adres": "street", "ulica i numer": "street", "kod pocztowy": "postal_code",
-    "kod": "postal_code", "miejscowość": "locality", "miejscowosc": "locality",
-    "teryt gminy": "gmina_teryt", "teryt powiatu": "powiat_teryt", "kod teryt gminy": "gmina_teryt", "szerokość": "lat",
-    "szerokość geograficzna": "lat", "długość": "lon", "długość geograficzna": "lon",
-    "precyzja lokalizacji": "location_precision", "krs": "krs", "nip": "nip", "regon": "regon",
-    "liczba zatrudnionych": "employees", "zatrudnienie": "employees", "status": "status",
-    "stan na": "as_of", "strona www": "website", "www": "website", "e-mail": "email",
-    "email": "email", "telefon": "phone", "opis": "description", "źródła": "sources",
-    "zrodla": "sources", "latitude": "lat", "longitude": "lon",
-}
+# Header spellings of office exports (Polish and English) → record columns, kept as a data file
+# (geoes/reference/header_aliases.csv); the importer adds a mapping file for layouts it does not know.
+HEADER_ALIASES = header_aliases()
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 

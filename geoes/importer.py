@@ -35,43 +35,6 @@ COORDINATE_COLUMNS = ("lat", "lon", "location_precision", "geocoder")
 REJECT_COLUMNS = ["file", "row", "column", "reason"]
 ID_PREFIX = "pes-"
 
-# Header spellings beyond entities.HEADER_ALIASES: English exports and more Polish variants.
-IMPORT_ALIASES = {
-    # Polish
-    "nazwa pełna": "name", "pełna nazwa": "name", "nazwa jednostki": "name", "nazwa organizacji": "name",
-    "typ podmiotu": "types", "rodzaj podmiotu": "types", "kategoria": "types", "kategoria podmiotu": "types",
-    "typ pes": "types", "rodzaj pes": "types",
-    "przedsiębiorstwo społeczne (tak/nie)": "social_enterprise", "status ps": "social_enterprise",
-    "podmiot prowadzący": "operator", "założyciel": "operator", "założyciele": "operator",
-    "ulica": "street", "ul.": "street", "ulica i nr": "street", "adres (ulica i numer)": "street",
-    "nr domu": "house_number", "numer domu": "house_number", "nr budynku": "house_number",
-    "numer budynku": "house_number", "nr": "house_number", "nr lokalu": "premises", "numer lokalu": "premises",
-    "kod pocztowy": "postal_code", "kod poczt.": "postal_code", "miasto": "locality",
-    "miejscowość siedziby": "locality", "siedziba": "locality", "gmina": "gmina", "nazwa gminy": "gmina",
-    "powiat": "powiat", "nazwa powiatu": "powiat", "kod gminy": "gmina_teryt", "teryt gmina": "gmina_teryt",
-    "kod teryt": "gmina_teryt", "teryt": "gmina_teryt", "kod powiatu": "powiat_teryt",
-    "nr krs": "krs", "numer krs": "krs", "nr nip": "nip", "numer nip": "nip", "nr regon": "regon",
-    "numer regon": "regon", "liczba pracowników": "employees", "liczba osób zatrudnionych": "employees",
-    "zatrudnieni": "employees", "strona internetowa": "website", "adres www": "website",
-    "adres strony": "website", "adres e-mail": "email", "adres email": "email", "mail": "email",
-    "tel.": "phone", "tel": "phone", "nr telefonu": "phone", "numer telefonu": "phone",
-    "telefon kontaktowy": "phone", "opis działalności": "description", "zakres działalności": "description",
-    "uwagi": "description", "źródło": "sources", "zrodlo": "sources", "data aktualizacji": "as_of",
-    "stan na dzień": "as_of", "aktualność": "as_of", "szerokość geograficzna (wgs84)": "lat",
-    "długość geograficzna (wgs84)": "lon", "precyzja": "location_precision",
-    # English
-    "identifier": "id", "entity id": "id", "type": "types", "entity type": "types", "category": "types",
-    "social enterprise": "social_enterprise", "legal form": "legal_form", "address": "street",
-    "street address": "street", "house number": "house_number", "postal code": "postal_code",
-    "postcode": "postal_code", "zip": "postal_code", "zip code": "postal_code", "city": "locality",
-    "town": "locality", "place": "locality", "municipality": "gmina", "commune": "gmina",
-    "municipality code": "gmina_teryt", "county": "powiat", "district": "powiat", "county code": "powiat_teryt",
-    "lat": "lat", "lng": "lon", "long": "lon", "precision": "location_precision",
-    "tax id": "nip", "vat id": "nip", "employees": "employees", "number of employees": "employees",
-    "staff": "employees", "web": "website", "url": "website", "web site": "website", "e-mail address": "email",
-    "telephone": "phone", "phone number": "phone", "source": "sources", "source url": "sources",
-    "updated": "as_of", "as of": "as_of", "notes": "description",
-}
 
 
 class ImportFailed(UnreadableFile):
@@ -111,8 +74,6 @@ def _target_for(header: str, mapping: dict[str, str]) -> str | None:
     for k in (key, re.sub(r"\s*\(.*?\)\s*", " ", key).strip()):
         if k in COLUMNS:
             return k
-        if k in IMPORT_ALIASES:
-            return IMPORT_ALIASES[k]
         if k in HEADER_ALIASES:
             return HEADER_ALIASES[k]
     return None

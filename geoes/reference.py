@@ -37,3 +37,10 @@ def attribution() -> dict:
 def attribution_text() -> str:
     a = attribution()
     return f"{a['data']}; podkład mapy: {a['tiles']['text']}"
+
+
+@lru_cache(maxsize=None)
+def header_aliases() -> dict[str, str]:
+    """Lower-case header as exports spell it → entity record column (or an importer helper column)."""
+    with open(REFERENCE_DIR / "header_aliases.csv", encoding="utf-8", newline="") as fh:
+        return {row["header"]: row["column"] for row in csv.DictReader(fh)}
