@@ -61,8 +61,10 @@ def ranking_chart(table: pd.DataFrame, indicator: str, highlight: str, reference
         for bar, value, teryt in zip(bars, data[indicator], data["teryt"]):
             ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, " " + _num(value), va="center",
                     fontsize=8, fontweight="bold" if teryt == highlight else "normal")
+        names = data.loc[data["teryt"] == highlight, "name"]
+        highlighted = names.iloc[0] if len(names) else None  # nothing to highlight is allowed
         for label in ax.get_yticklabels():
-            if label.get_text() == data.loc[data["teryt"] == highlight, "name"].squeeze():
+            if label.get_text() == highlighted:
                 label.set_fontweight("bold")
         if reference is not None and np.isfinite(reference):
             ax.axvline(reference, color="#333333", linestyle="--", linewidth=1)

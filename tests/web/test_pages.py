@@ -305,3 +305,12 @@ def test_county_page_links_to_its_report(client):
     assert report.status_code == 200 and report.mimetype == "text/html"
     assert re.search(r"80[\s\u00a0\u202f]370", report.get_data(as_text=True))
     assert client.get("/powiaty/9999/raport.html").status_code == 404
+
+
+def test_ranking_chart_without_the_highlighted_unit(app):
+    from geoes.web import charts
+
+    with app.app_context():
+        ds = app.extensions["geoes_store"].current()
+        png = charts.ranking_chart(ds.indicator_table("powiat"), "entities_per_10k", "9999", 0.3)
+    assert png.startswith(b"\x89PNG")
