@@ -57,11 +57,8 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def read_table(path: Path | str) -> pd.DataFrame:
-    """Read a CSV export into a frame of strings with record column names; row numbers kept.
-
-    `row` is the line number a person sees in Excel (header = 1).
-    """
+def check_file(path: Path | str) -> Path:
+    """The file exists, is not empty and within the size limit; else UnreadableFile naming it."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -71,6 +68,15 @@ def read_table(path: Path | str) -> pd.DataFrame:
         raise UnreadableFile(f"{path}: plik jest pusty")
     if size > MAX_FILE_BYTES:
         raise UnreadableFile(f"{path}: plik jest za duży ({size} B > {MAX_FILE_BYTES} B)")
+    return path
+
+
+def read_table(path: Path | str) -> pd.DataFrame:
+    """Read a CSV export into a frame of strings with record column names; row numbers kept.
+
+    `row` is the line number a person sees in Excel (header = 1).
+    """
+    path = check_file(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         frame = _read_xlsx(path)
     else:

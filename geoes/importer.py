@@ -24,7 +24,7 @@ import pandas as pd
 from . import normalise as norm
 from .export import neutralise_frame
 from .config import Settings
-from .entities import (COLUMNS, HEADER_ALIASES, MAX_FILE_BYTES, SOURCES_SEPARATOR, UnreadableFile,
+from .entities import (COLUMNS, check_file, HEADER_ALIASES, SOURCES_SEPARATOR, UnreadableFile,
                        decode_bytes, read_table, write_entities)
 
 PRECISION_RANK = {"none": 0, "gmina": 1, "locality": 2, "street": 3, "address": 4}
@@ -161,16 +161,8 @@ def read_export(path: Path | str, mapping: dict[str, str] | None = None) -> tupl
 
     Returns the frame and the list of the export's columns that were not used.
     """
-    path = Path(path)
+    path = check_file(path)
     mapping = mapping or {}
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise UnreadableFile(f"{path}: nie można otworzyć pliku ({exc.strerror})") from None
-    if size == 0:
-        raise UnreadableFile(f"{path}: plik jest pusty")
-    if size > MAX_FILE_BYTES:
-        raise UnreadableFile(f"{path}: plik jest za duży ({size} B > {MAX_FILE_BYTES} B)")
     suffix = path.suffix.lower()
     if suffix == ".xls":
         raise UnreadableFile(f"{path}: stary format Excela (.xls) — zapisz plik jako .xlsx lub CSV")
