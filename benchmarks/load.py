@@ -59,9 +59,9 @@ def free_port() -> int:
 
 
 def prepare(tmp: Path) -> Path:
-    from geoes.build import build
+    from geoes.dataset.build import build
     from geoes.config import Settings
-    from geoes.fetch import fetch
+    from geoes.sources.fetch import fetch
 
     mirror = Path(os.environ.get("GEOES_MIRROR", REPO.parent / "shared" / "data"))
     settings = Settings(region="26", data_dir=tmp / "data")

@@ -6,13 +6,13 @@
                                        [--out benchmarks/results]
 
 Part `build` (the data core): at each size, in a fresh subprocess, synthetic entities
-(geoes.synthetic, seeded, marked, never written into data/) go through validate → join → indicators
-exactly as `geoes.build.compute_all` chains them; each stage is timed and the process's peak memory
+(geoes.register.synthetic, seeded, marked, never written into data/) go through validate → join → indicators
+exactly as `geoes.dataset.build.compute_all` chains them; each stage is timed and the process's peak memory
 (ru_maxrss) reported. Side by side: the previous design (geopandas.sjoin) and the naive way (a Python
 loop of shapely `contains` per point per gmina, timed on a subsample and extrapolated).
 
 Part `serve` (the web side): at each serve size a data directory is made in a temporary directory
-(fetched region data cloned + synthetic entities.csv + geoes.build.build), `gunicorn app:app` is started
+(fetched region data cloned + synthetic entities.csv + geoes.dataset.build.build), `gunicorn app:app` is started
 on 127.0.0.1 with GEOES_DATA_DIR pointing there, and each function in SERVE_MEASUREMENTS measures one
 thing against it. A measurement that cannot run (a route missing, Chromium or pygeoapi not installed)
 reports "not available" with the reason instead of failing the run. Add a measurement by writing a
@@ -155,13 +155,13 @@ def child_build(n: int, data_dir: Path, repeat: int) -> dict:
     import numpy as np
     import shapely
 
-    from geoes import indicators as ind
+    from geoes.dataset import indicators as ind
     from geoes.config import Settings
-    from geoes.entities import MAX_FILE_BYTES, read_table
-    from geoes.join import _join_gminy_sjoin, entities_to_points, join_gminy, mismatches
-    from geoes.synthetic import as_read_table, generate, write_csv
-    from geoes.units import load_units
-    from geoes.validate import validate_frame
+    from geoes.register.record import MAX_FILE_BYTES, read_table
+    from geoes.dataset.join import _join_gminy_sjoin, entities_to_points, join_gminy, mismatches
+    from geoes.register.synthetic import as_read_table, generate, write_csv
+    from geoes.sources.territory import load_units
+    from geoes.register.validate import validate_frame
 
     settings = Settings(region="26", data_dir=data_dir)
     out: dict = {"n": n, "repeat": repeat}
@@ -209,7 +209,7 @@ def child_build(n: int, data_dir: Path, repeat: int) -> dict:
     out["join_indicators_s"] = out["join_s"] + out["indicators_s"]
     out["total_s"] = out["validate_s"] + out["join_indicators_s"]
 
-    # The previous design: geopandas.sjoin over the spatial index (kept in geoes.join as the fallback).
+    # The previous design: geopandas.sjoin over the spatial index (kept in geoes.dataset.join as the fallback).
     points = entities_to_points(valid)
     unit_cols = units.gminy[["teryt", "name", "powiat_teryt", "powiat_name", "geometry"]].rename(
         columns={"teryt": "gmina_teryt_computed", "name": "gmina_name", "powiat_teryt": "powiat_teryt_computed"})
@@ -569,7 +569,7 @@ def m_naive_folium(ctx: ServeContext) -> dict:
     """The naive map: a folium.Map with one Marker + Popup per entity embedded in the HTML."""
     import folium
 
-    from geoes.dataset import load_current
+    from geoes.dataset.reader import load_current
     from geoes.config import Settings
 
     if ctx.n > 100_000:
@@ -602,7 +602,7 @@ NAIVE_APP = '''
 """Naive server for the benchmark: serialise GeoJSON with geopandas on every request."""
 from flask import Flask, Response, request
 from geoes.config import Settings
-from geoes.dataset import load_current
+from geoes.dataset.reader import load_current
 
 ds = load_current(Settings.from_env())
 entities = ds.entities
@@ -700,7 +700,7 @@ def m_pygeoapi(ctx: ServeContext) -> dict:
         return _not_available(f"pygeoapi not installed: create it with `python -m venv {PYGEOAPI_VENV} && "
                               f"{PYGEOAPI_VENV}/bin/pip install pygeoapi gunicorn`")
     from geoes.config import Settings
-    from geoes.dataset import load_current
+    from geoes.dataset.reader import load_current
 
     ds = load_current(Settings(region="26", data_dir=ctx.data_dir))
     geojson = ctx.tmp / "pygeoapi_entities.geojson"
@@ -754,11 +754,11 @@ SERVE_MEASUREMENTS = [
 
 
 def child_make_data(n: int, data_dir: Path) -> dict:
-    """Clone fetched data, write synthetic entities.csv and run the real `geoes.build.build`."""
-    from geoes.build import build
+    """Clone fetched data, write synthetic entities.csv and run the real `geoes.dataset.build.build`."""
+    from geoes.dataset.build import build
     from geoes.config import Settings
-    from geoes.synthetic import generate, write_csv
-    from geoes.units import load_units
+    from geoes.register.synthetic import generate, write_csv
+    from geoes.sources.territory import load_units
 
     clone_data_dir(data_dir)
     settings = Settings(region="26", data_dir=data_dir)

@@ -14,7 +14,7 @@ import pandas as pd
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
 from geoes.config import Settings  # noqa: E402
-from geoes.entities import write_entities  # noqa: E402
+from geoes.register.record import write_entities  # noqa: E402
 
 POWIAT_BY_NAME = {"buski": "2601", "kielecki": "2604", "sandomierski": "2609"}
 # Gmina named by the source (column `gmina`, or the gmina page the fact comes from: swk-047).

@@ -30,7 +30,7 @@ def mirror_dir() -> Path:
 @pytest.fixture(scope="session")
 def fetched_settings(tmp_path_factory, mirror_dir) -> Settings:
     """Region 26 fetched from the mirror into a temporary data dir (no entities, no build)."""
-    from geoes.fetch import fetch
+    from geoes.sources.fetch import fetch
 
     settings = Settings(region="26", data_dir=tmp_path_factory.mktemp("data"))
     fetch(settings, mirror=mirror_dir)
@@ -40,7 +40,7 @@ def fetched_settings(tmp_path_factory, mirror_dir) -> Settings:
 @pytest.fixture(scope="session")
 def built_settings(tmp_path_factory, fetched_settings) -> Settings:
     """Fetched data plus the project's real entities, built once per test session."""
-    from geoes.build import build
+    from geoes.dataset.build import build
 
     data_dir = tmp_path_factory.mktemp("built")
     for name in ("boundaries", "population", "gazetteer", "official"):

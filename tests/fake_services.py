@@ -1,4 +1,4 @@
-"""A local stand-in for GUGiK ULDK and GUS BDL, for offline tests of `geoes.services`.
+"""A local stand-in for GUGiK ULDK and GUS BDL, for offline tests of `geoes.sources.services`.
 
 One `ThreadingHTTPServer` on 127.0.0.1 (port 0) in a background thread serves both:
 

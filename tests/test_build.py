@@ -3,9 +3,9 @@ import os
 
 import pytest
 
-from geoes import build as build_mod
-from geoes.build import BuildLocked, build, build_lock, current_version
-from geoes.dataset import load_current
+from geoes.dataset import build as build_mod
+from geoes.dataset.build import BuildLocked, build, build_lock, current_version
+from geoes.dataset.reader import load_current
 from tests.conftest import clone_settings
 
 
@@ -48,7 +48,7 @@ def test_failed_build_leaves_current_intact(settings, monkeypatch):
 
 
 def test_bad_entities_file_does_not_replace_current(settings, tmp_path):
-    from geoes.entities import UnreadableFile
+    from geoes.register.record import UnreadableFile
 
     first = build(settings)
     bad = tmp_path / "zly.csv"

@@ -1,7 +1,7 @@
 """The reader takes files as offices export them from Excel."""
 import pytest
 
-from geoes.entities import UnreadableFile, read_table
+from geoes.register.record import UnreadableFile, read_table
 
 ROWS = [
     ["Identyfikator", "Nazwa", "Typ", "Miejscowość", "Szerokość", "Długość", "Liczba zatrudnionych"],

@@ -6,7 +6,7 @@ import geopandas as gpd
 import pytest
 
 from geoes.config import Settings
-from geoes.fetch import FetchError, fetch
+from geoes.sources.fetch import FetchError, fetch
 
 
 def test_fetch_from_mirror(fetched_settings):

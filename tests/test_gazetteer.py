@@ -11,8 +11,8 @@ import pytest
 import shapely
 
 from geoes.config import Settings
-from geoes.gazetteer import LABEL_GMINA_POINT, Gazetteer
-from geoes.geocode import check_stated_units
+from geoes.sources.gazetteer import LABEL_GMINA_POINT, Gazetteer
+from geoes.register.geocode import check_stated_units
 
 SETTINGS: Settings   # the mirror fetched into a temp dir (conftest's fetched_settings)
 

@@ -21,8 +21,8 @@ import pytest
 from click.testing import CliRunner
 
 from geoes.config import REPO_DIR, Settings
-from geoes.entities import COLUMNS, read_table
-from geoes.geocode import (ClockedRateLimiter, GeocodeCache, GugikProvider, NominatimProvider, ProviderError,
+from geoes.register.record import COLUMNS, read_table
+from geoes.register.geocode import (ClockedRateLimiter, GeocodeCache, GugikProvider, NominatimProvider, ProviderError,
                            ProviderUnavailable, check_stated_units, geocode_frame, user_agent)
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -438,7 +438,7 @@ def stripped_copy(tmp_path) -> Path:
 
 
 def cli_group():
-    from geoes.cli_geocoding import geocode_command, import_command
+    from geoes.cli.register import geocode_command, import_command
 
     @click.group()
     @click.pass_context
@@ -526,7 +526,7 @@ def test_report_file_lists_unplaced_with_reasons(tmp_path):
 
 
 def test_cache_roundtrip(tmp_path):
-    from geoes.geocode import Candidate
+    from geoes.register.geocode import Candidate
 
     cache = GeocodeCache(tmp_path / "c.sqlite")
     assert cache.get("gugik", "Kielce") is None

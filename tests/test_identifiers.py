@@ -1,6 +1,6 @@
 import pytest
 
-from geoes.identifiers import krs_normalise, krs_valid, nip_valid, regon_valid
+from geoes.register.identifiers import krs_normalise, krs_valid, nip_valid, regon_valid
 
 
 # Caritas Diecezji Kieleckiej's identifiers as published (the one row of the sample that has them).

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook
 
-from geoes import normalise as norm
+from geoes.register import normalise as norm
 from geoes.config import REPO_DIR, Settings
-from geoes.entities import COLUMNS, UnreadableFile, read_table
-from geoes.importer import ImportFailed, import_file, import_frame, read_export, read_mapping, stable_id
+from geoes.register.record import COLUMNS, UnreadableFile, read_table
+from geoes.register.importer import ImportFailed, import_file, import_frame, read_export, read_mapping, stable_id
 
 ENTITIES = REPO_DIR / "data" / "entities.csv"     # the committed record of the 49 real entities
 SETTINGS: Settings                                # the mirror fetched into a temp dir (conftest)
@@ -34,7 +34,7 @@ def entities(tmp_path) -> Path:
 
 
 def cli():
-    from geoes.cli_geocoding import geocode_command, import_command
+    from geoes.cli.register import geocode_command, import_command
 
     @click.group()
     @click.pass_context

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from pyproj import Transformer
 
-from geoes.build import compute_all
+from geoes.dataset.build import compute_all
 
 CSV_HEADER = "id,name,types,lat,lon,employees,status,location_precision\n"
 
@@ -100,7 +100,7 @@ def test_access_10km_agrees_with_a_sampled_estimate(scenario):
 
 def test_grid_access_matches_exact(monkeypatch, scenario):
     """The grid method used for very many points gives the exact method's answer within 0.5 pp."""
-    import geoes.indicators as indicators
+    import geoes.dataset.indicators as indicators
 
     ind, _, _ = scenario
     gminy = ind.gminy
@@ -115,7 +115,7 @@ def test_grid_access_matches_exact(monkeypatch, scenario):
 
 def test_completeness_against_official_counts(built_settings):
 
-    from geoes.dataset import load_current
+    from geoes.dataset.reader import load_current
 
     summary = load_current(built_settings).summary
     by_type = {r["type"]: r for r in summary["completeness"]}

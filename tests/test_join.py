@@ -3,7 +3,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Polygon
 
-from geoes.join import entities_to_points, join_gminy
+from geoes.dataset.join import entities_to_points, join_gminy
 
 
 def _gminy():

@@ -71,8 +71,8 @@ def _tagged(nb, tag):
 def test_notebook_executes_on_mirror_data(built_settings, monkeypatch, tmp_path):
     from nbclient import NotebookClient
 
-    from geoes import report
-    from geoes.dataset import load_current
+    from geoes.publish import report
+    from geoes.dataset.reader import load_current
 
     # The kernel inherits the environment: Settings.from_env() in the notebook reads GEOES_DATA_DIR.
     monkeypatch.setenv("GEOES_DATA_DIR", str(built_settings.data_dir))

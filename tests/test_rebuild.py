@@ -64,8 +64,8 @@ def _assert_served(settings, version: str) -> None:
 @pytest.fixture(scope="module")
 def big_entities(tmp_path_factory, built_settings) -> Path:
     """A synthetic entities file large enough that writing its GeoPackage takes a while."""
-    from geoes.synthetic import generate, write_csv
-    from geoes.units import load_units
+    from geoes.register.synthetic import generate, write_csv
+    from geoes.sources.territory import load_units
 
     path = tmp_path_factory.mktemp("big") / "entities.csv"
     write_csv(generate(load_units(built_settings), 150_000, seed=6), path)
@@ -97,7 +97,7 @@ def test_build_killed_while_writing_leaves_current_intact(rb, big_entities):
     assert _versions(rb) == versions  # only a hidden .tmp-* may remain, never a version a reader follows
     _assert_served(rb, before[0])
     # The lock died with the process: the next build runs, and pruning keeps current.
-    from geoes.build import build
+    from geoes.dataset.build import build
 
     result = build(rb)
     assert os.readlink(rb.build_dir / "current") == result.version
@@ -125,7 +125,7 @@ def test_disk_full_during_build_leaves_current_intact(rb):
 def test_disk_full_in_process_cleans_up(rb, monkeypatch):
     import errno
 
-    from geoes import build as build_mod
+    from geoes.dataset import build as build_mod
 
     before = _snapshot(rb)
     real = build_mod.write_version
@@ -165,7 +165,7 @@ def test_missing_input_file(rb, tmp_path):
 
 
 def test_two_builds_at_once_one_is_locked_out(rb):
-    from geoes.build import BuildLocked, build, build_lock
+    from geoes.dataset.build import BuildLocked, build, build_lock
 
     before = _snapshot(rb)
     with build_lock(rb):
@@ -191,7 +191,7 @@ def _append_entity(settings, i: int) -> None:
 
 
 def test_new_version_without_restart_and_etag_follows(rb):
-    from geoes.build import build
+    from geoes.dataset.build import build
     from geoes.web import create_app
 
     app = create_app({"TESTING": True, "GEOES_DATA_DIR": str(rb.data_dir), "GEOES_REGION": "26"})
@@ -215,7 +215,7 @@ def test_new_version_without_restart_and_etag_follows(rb):
 
 def test_readers_never_see_a_mix_during_switches(rb):
     """Threads hammer the API and /healthz while builds with different entity counts switch."""
-    from geoes.build import build
+    from geoes.dataset.build import build
     from geoes.web import create_app
 
     app = create_app({"TESTING": True, "GEOES_DATA_DIR": str(rb.data_dir), "GEOES_REGION": "26"})
@@ -223,7 +223,7 @@ def test_readers_never_see_a_mix_during_switches(rb):
     expected: dict[str, int] = {}  # version -> entities placed in the region (sum over powiaty)
 
     def total_of(version: str) -> int:
-        from geoes.dataset import load_dataset
+        from geoes.dataset.reader import load_dataset
 
         return int(load_dataset(rb.build_dir / version).powiaty["entities"].sum())
 
@@ -270,7 +270,7 @@ def test_readers_never_see_a_mix_during_switches(rb):
                 if r.status_code != 200 or r.get_json()["status"] != "ok":
                     problems.append(f"healthz {r.status_code}")
 
-    from geoes.dataset import load_dataset
+    from geoes.dataset.reader import load_dataset
 
     expected_entities = {v0: len(load_dataset(rb.build_dir / v0).entities)}
     threads = [threading.Thread(target=reader, args=(k % 3,)) for k in range(6)]
@@ -294,7 +294,7 @@ def test_readers_never_see_a_mix_during_switches(rb):
 
 def test_one_request_sees_one_version_even_if_the_link_switches(rb):
     """The store pins the dataset per request: a switch in the middle of a response cannot mix versions."""
-    from geoes.build import build, switch_current
+    from geoes.dataset.build import build, switch_current
     from geoes.web import create_app
 
     v1 = os.readlink(rb.build_dir / "current")

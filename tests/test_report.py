@@ -8,9 +8,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from geoes import report
+from geoes.publish import report
 from geoes.cli import main
-from geoes.cli_report import report_command
+from geoes.cli.report import report_command
 
 if "report" not in main.commands:  # geoes/cli.py registers it; keep the tests independent of that wiring
     main.add_command(report_command)
@@ -165,7 +165,7 @@ def test_report_is_self_contained(report_2602):
 
 
 def test_report_escapes_entity_text(built_settings):
-    from geoes.dataset import load_current
+    from geoes.dataset.reader import load_current
 
     ds = load_current(built_settings)
     idx = ds.entities.index[ds.entities["powiat_teryt_computed"] == "2602"][0]
@@ -189,7 +189,7 @@ def test_report_unknown_powiat_exits_2(runner, built_settings, tmp_path):
     assert "nieznany powiat" in result.output and "Traceback" not in result.output
     assert not out.exists()
     with pytest.raises(report.UnknownPowiat):
-        from geoes.dataset import load_current
+        from geoes.dataset.reader import load_current
 
         report.render_html(load_current(built_settings), "9999")
 
@@ -204,7 +204,7 @@ def test_report_without_build_exits_2(fetched_settings, tmp_path):
 
 
 def test_findings_are_computed(built_settings, stats_2602):
-    from geoes.dataset import load_current
+    from geoes.dataset.reader import load_current
 
     found = report.findings(load_current(built_settings), "2602")
     joined = " ".join(found)
@@ -214,7 +214,7 @@ def test_findings_are_computed(built_settings, stats_2602):
 
 
 def test_other_county_and_city_county(built_settings):
-    from geoes.dataset import load_current
+    from geoes.dataset.reader import load_current
 
     ds = load_current(built_settings)
     html = report.render_html(ds, "2661")

@@ -66,7 +66,7 @@ def add_hostile_entities(settings) -> None:
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory, built_settings):
     from conftest import clone_settings
-    from geoes.build import build
+    from geoes.dataset.build import build
     from geoes.web import create_app
 
     settings = clone_settings(built_settings, tmp_path_factory.mktemp("hostile_security"))
@@ -158,7 +158,7 @@ def pages_of(result) -> list[str]:
 
 def test_build_kept_hostile_rows_and_rejected_the_javascript_url(hostile):
     _app, result = hostile
-    from geoes.dataset import load_dataset
+    from geoes.dataset.reader import load_dataset
 
     ds = load_dataset(result.path)
     assert set(e["id"] for e in HOSTILE) <= set(ds.entities["id"])
@@ -300,7 +300,7 @@ def test_zip_and_page_csvs_neutralise_formula_cells(hc):
 
 
 def test_neutralise_cell_covers_every_prefix():
-    from geoes.export import neutralise_cell
+    from geoes.publish.serialise import neutralise_cell
 
     for s in ("=1+1", "+48 600", "-2", "@SUM(A1)", "\t=1", "\r=1"):
         assert neutralise_cell(s) == "'" + s

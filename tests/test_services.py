@@ -1,4 +1,4 @@
-"""Online fetch clients (`geoes.services`) against a local fake ULDK + BDL server; no internet needed."""
+"""Online fetch clients (`geoes.sources.services`) against a local fake ULDK + BDL server; no internet needed."""
 from __future__ import annotations
 
 import sys
@@ -11,10 +11,10 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from geoes import services
+from geoes.sources import services
 from geoes.config import Settings
-from geoes.fetch import FetchError, fetch, validate_region_data
-from geoes.services import (
+from geoes.sources.fetch import FetchError, fetch, validate_region_data
+from geoes.sources.services import (
     USER_AGENT,
     UldkStatusError,
     is_city_county,
@@ -200,7 +200,7 @@ def test_unknown_region_and_missing_population(fake):
         online(fake)
 
 
-# ---- end to end through geoes.fetch ----------------------------------------------------------------
+# ---- end to end through geoes.sources.fetch ----------------------------------------------------------------
 
 
 def test_fetch_writes_files_and_a_failed_fetch_keeps_them(fake, tmp_path):

@@ -5,12 +5,12 @@ import pytest
 import shapely
 
 from geoes.config import REPO_DIR
-from geoes.entities import COLUMNS, read_table
-from geoes.join import entities_to_points, join_gminy
-from geoes.synthetic import (DESCRIPTION, MARK, SyntheticIntoDataDir, allocate, as_read_table, generate,
+from geoes.register.record import COLUMNS, read_table
+from geoes.dataset.join import entities_to_points, join_gminy
+from geoes.register.synthetic import (DESCRIPTION, MARK, SyntheticIntoDataDir, allocate, as_read_table, generate,
                              is_synthetic, write_csv)
-from geoes.units import load_units
-from geoes.validate import validate_frame
+from geoes.sources.territory import load_units
+from geoes.register.validate import validate_frame
 
 N = 3_000
 

@@ -1,8 +1,8 @@
 """Validation names the row, column and reason, and never loses a valid row."""
 import pytest
 
-from geoes.entities import read_table
-from geoes.validate import validate_frame
+from geoes.register.record import read_table
+from geoes.register.validate import validate_frame
 
 HEADER = "id;name;types;lat;lon;gmina_teryt;nip;regon;krs;postal_code;employees;status;website;sources\r\n"
 

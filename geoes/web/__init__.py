@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 
-from ..config import Settings
-from .store import DatasetStore
+from geoes.config import Settings
+from geoes.web.store import DatasetStore
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -28,7 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["geoes_settings"] = settings
     app.extensions["geoes_store"] = DatasetStore(settings)
 
-    from . import api, ogc_flask, pages
+    from geoes.web import api, ogc_flask, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
@@ -104,13 +104,13 @@ def install_security(app: Flask) -> None:
     def _utf8_query():
         # A query string with non-UTF-8 bytes (raw or percent-encoded) is a 400 on every route: JSON under
         # /api and /ogc, a Polish page elsewhere (werkzeug's request.args would raise on raw bytes → 500).
-        from .http import json_error, reject_bad_query_string
+        from geoes.web.http import json_error, reject_bad_query_string
 
         if reject_bad_query_string() is None:
             return None
         if request.path.startswith(("/api", "/ogc")):
             return json_error(400, "InvalidParameterValue", "zapytanie zawiera bajty spoza UTF-8")
-        from .pages import _error_page
+        from geoes.web.pages import _error_page
 
         return _error_page(400, "Błędne zapytanie", "Adres zawiera znaki spoza UTF-8. Sprawdź adres strony.")
 

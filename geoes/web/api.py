@@ -1,7 +1,7 @@
 """GeoJSON API and downloads (PRODUCT.md §5): /api/entities.geojson, /api/gminy.geojson,
 /api/powiaty.geojson, /api/indicators, /api/download.gpkg, /api/download.zip.
 
-Filters: `type` (repeatable or comma-separated), `powiat`, `gmina`, `q`, `bbox` (geoes.filters); on the
+Filters: `type` (repeatable or comma-separated), `powiat`, `gmina`, `q`, `bbox` (geoes.publish.filters); on the
 unit layers `type` is validated but does not narrow the units. `format=geojson|csv|gpkg` turns a layer
 response into a download of exactly the filtered set. Any other parameter is a 400 (so a typo such as
 `powait=2602` does not silently return everything).
@@ -23,13 +23,13 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, request
 from werkzeug.datastructures import MultiDict
 
-from .. import export
-from ..dataset import NoDataset
-from ..filters import Filter, ParamError, _single, parse_filter
-from ..ogc.cache import LRU
-from ..ogc.layers import layer_data, matching_positions
-from ..reference import attribution
-from .http import install, json_error, respond
+from geoes.publish import serialise as export
+from geoes.dataset.reader import NoDataset
+from geoes.publish.filters import Filter, ParamError, _single, parse_filter
+from geoes.publish.ogc.cache import LRU
+from geoes.publish.ogc.layers import layer_data, matching_positions
+from geoes.common.reference import attribution
+from geoes.web.http import install, json_error, respond
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 install(bp)

@@ -1,4 +1,4 @@
-"""Thin Flask adapter of the OGC API – Features core (geoes.ogc): routes under /ogc.
+"""Thin Flask adapter of the OGC API – Features core (geoes.publish.ogc): routes under /ogc.
 
 Each view builds an `OGCRequest` from the Flask request, calls the core and turns its
 (headers, status, content) into a response with ETag/304, gzip, Cache-Control and CORS (web.http).
@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
-from .. import ogc
-from ..ogc import core
-from .http import core_response, install, json_error
+from geoes.publish import ogc
+from geoes.publish.ogc import core
+from geoes.web.http import core_response, install, json_error
 
 bp = Blueprint("ogc_flask", __name__, url_prefix="/ogc")
 install(bp)

@@ -1,7 +1,7 @@
 """HTML pages (Polish): the public map, county and gmina profiles, comparison, the entity list and
 details, the embeddable map, the about page, and the report downloads (CSV tables, PNG charts and map).
 
-Every page reads the current dataset version from the store; filters are parsed by geoes.filters (a
+Every page reads the current dataset version from the store; filters are parsed by geoes.publish.filters (a
 bad value is a ParamError → 400 page), unknown TERYT codes and ids → 404 page. Map data are not put
 into the HTML: static/js/map.js fetches them from the GeoJSON API.
 """
@@ -14,13 +14,15 @@ import pandas as pd
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from ..dataset import NoDataset
-from ..filters import Filter, ParamError, apply_entities, parse_filter, values as param_values
-from ..indicators import LABELS_PL, RANKED, completeness_text
-from ..reference import attribution, attribution_text, entity_types
-from .. import escape
-from . import charts, maps
-from .store import DatasetStore
+from geoes.dataset.reader import NoDataset
+from geoes.publish.filters import Filter, ParamError, apply_entities, parse_filter, values as param_values
+from geoes.dataset.indicators import LABELS_PL, RANKED, completeness_text
+from geoes.common.reference import attribution, attribution_text, entity_types
+from geoes.publish import escape
+from geoes.publish import charts
+from geoes.publish.classes import CLASS_COLORS, HIGHLIGHT_COLOR, ZERO_COLOR, class_legend, classes
+from geoes.web import maps
+from geoes.web.store import DatasetStore
 
 bp = Blueprint("pages", __name__)
 
@@ -197,8 +199,8 @@ def placed(frame):
 
 def map_config(ds, mode: str, **extra) -> dict:
     types = entity_types()
-    breaks_p = store().cached(("classes", "powiat"), lambda d: maps.classes(d.powiaty["entities_per_10k"].tolist()))
-    breaks_g = store().cached(("classes", "gmina"), lambda d: maps.classes(d.gminy["entities_per_10k"].tolist()))
+    breaks_p = store().cached(("classes", "powiat"), lambda d: classes(d.powiaty["entities_per_10k"].tolist()))
+    breaks_g = store().cached(("classes", "gmina"), lambda d: classes(d.gminy["entities_per_10k"].tolist()))
     cfg = {
         "mode": mode,
         "region_name": ds.voivodeship.get("name") or "",
@@ -214,7 +216,7 @@ def map_config(ds, mode: str, **extra) -> dict:
                   "list": url_for("pages.entities")},
         "types": {c: {"label": t.label_pl, "short": t.short_pl, "icon": t.icon} for c, t in types.items()},
         "classes": {"powiat": breaks_p, "gmina": breaks_g,
-                    "colors": maps.CLASS_COLORS, "zero": maps.ZERO_COLOR, "highlight": maps.HIGHLIGHT_COLOR},
+                    "colors": CLASS_COLORS, "zero": ZERO_COLOR, "highlight": HIGHLIGHT_COLOR},
         "powiaty": {r["teryt"]: {"name": r["name"], "label": powiat_label(r),
                                  "bounds": maps.bounds_of(ds.powiaty[ds.powiaty["teryt"] == r["teryt"]])}
                     for r in ds.powiaty[["teryt", "name", "city_county"]].to_dict("records")},
@@ -248,7 +250,7 @@ def unit_map_parts(ds, bounds, key):
 
 
 def csv_response(table: pd.DataFrame, filename: str) -> Response:
-    from ..export import table_to_csv
+    from geoes.publish.serialise import table_to_csv
 
     body = table_to_csv(table)
     return Response(body, mimetype="text/csv", headers={
@@ -347,7 +349,7 @@ def types_css():
     lines = []
     for code, t in entity_types().items():
         lines.append(f".geoes-type-{code}{{background-color:{t.color};}}")
-    for color in [*maps.CLASS_COLORS, maps.ZERO_COLOR, maps.HIGHLIGHT_COLOR]:
+    for color in [*CLASS_COLORS, ZERO_COLOR, HIGHLIGHT_COLOR]:
         lines.append(f".geoes-color-{color[1:]}{{background-color:{color};}}")
     return Response("\n".join(lines) + "\n", mimetype="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
@@ -362,8 +364,8 @@ def index():
                   present=type_codes_present(ds), filter=f,
                   powiaty=sorted(ds.powiaty[["teryt", "name", "city_county"]].to_dict("records"),
                                  key=lambda r: (bool(r["city_county"]), r["name"])),
-                  legend_p=maps.class_legend(cfg["classes"]["powiat"]),
-                  legend_g=maps.class_legend(cfg["classes"]["gmina"]),
+                  legend_p=class_legend(cfg["classes"]["powiat"]),
+                  legend_g=class_legend(cfg["classes"]["gmina"]),
                   counts={"total": int(len(ds.entities)), "placed": int(len(placed(ds.entities)))},
                   powiat_label=powiat_label)
 
@@ -389,10 +391,10 @@ def powiaty_index():
 
 @bp.get("/powiaty/<teryt>/raport.html")
 def powiat_report(teryt):
-    """The self-contained county report (geoes.report), the same as `python -m geoes report`."""
+    """The self-contained county report (geoes.publish.report), the same as `python -m geoes report`."""
     ds = dataset()
     find_unit(ds, teryt, "powiat")
-    from ..report import render_html
+    from geoes.publish.report import render_html
 
     html = store().cached(("report", teryt), lambda d: render_html(d, teryt))
     resp = Response(html, mimetype="text/html")
@@ -587,7 +589,7 @@ def entities():
         key = selected["employees"].astype("Float64")
         order_index = key.sort_values(ascending=not desc, na_position="last").index
     else:
-        from ..filters import fold
+        from geoes.publish.filters import fold
 
         key = fold(selected[col].astype(str))
         order_index = key.sort_values(ascending=not desc, kind="stable").index

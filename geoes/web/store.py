@@ -14,8 +14,8 @@ from typing import Callable
 
 from flask import g, has_request_context
 
-from ..config import Settings
-from ..dataset import Dataset, NoDataset, load_dataset
+from geoes.config import Settings
+from geoes.dataset.reader import Dataset, NoDataset, load_dataset
 
 CHECK_INTERVAL = 1.0
 

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from geoes.ogc import core
-from geoes.ogc.core import CONFORMANCE, OGCRequest
+from geoes.publish.ogc import core
+from geoes.publish.ogc.core import CONFORMANCE, OGCRequest
 
 GEOJSON = "application/geo+json"
 COLLECTIONS = ("entities", "gminy", "powiaty")
@@ -406,8 +406,8 @@ def test_core_is_framework_free(geo_app):
     assert status == 400
     from pathlib import Path
 
-    import geoes.ogc
+    import geoes.publish.ogc
 
-    for path in Path(geoes.ogc.__file__).parent.glob("*.py"):
+    for path in Path(geoes.publish.ogc.__file__).parent.glob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert "from flask" not in text and "import flask" not in text, path

@@ -1,8 +1,8 @@
-"""geoes.ogc.formats: the one map of formats and content negotiation."""
+"""geoes.publish.ogc.formats: the one map of formats and content negotiation."""
 import pytest
 
-from geoes.ogc.errors import OGCError
-from geoes.ogc.formats import FORMATS, negotiate
+from geoes.publish.ogc.errors import OGCError
+from geoes.publish.ogc.formats import FORMATS, negotiate
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
 

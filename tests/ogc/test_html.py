@@ -1,5 +1,5 @@
-"""geoes.ogc.html: autoescaped templates, http(s)-only links, Polish number display."""
-from geoes.ogc.html import render, safe_url, show
+"""geoes.publish.ogc.html: autoescaped templates, http(s)-only links, Polish number display."""
+from geoes.publish.ogc.html import render, safe_url, show
 
 
 def test_safe_url_only_http():

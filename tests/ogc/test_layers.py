@@ -1,10 +1,10 @@
-"""geoes.ogc.layers: collections, parameter parsing and the per-version feature cache."""
+"""geoes.publish.ogc.layers: collections, parameter parsing and the per-version feature cache."""
 import numpy as np
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from geoes.ogc.errors import OGCError
-from geoes.ogc.layers import COLLECTIONS, get_def, layer_data, matching_positions, parse_datetime, parse_items
+from geoes.publish.ogc.errors import OGCError
+from geoes.publish.ogc.layers import COLLECTIONS, get_def, layer_data, matching_positions, parse_datetime, parse_items
 
 
 def q(**kw):

@@ -1,11 +1,11 @@
-"""geoes.ogc.openapi: the OpenAPI 3.0 document describes every path and parameter, and the server
+"""geoes.publish.ogc.openapi: the OpenAPI 3.0 document describes every path and parameter, and the server
 accepts every parameter it documents (a test that fails when something goes undocumented)."""
 import json
 
 import pytest
 
-from geoes.ogc.layers import COLLECTIONS
-from geoes.ogc.openapi import document, resolved_parameters
+from geoes.publish.ogc.layers import COLLECTIONS
+from geoes.publish.ogc.openapi import document, resolved_parameters
 
 
 @pytest.fixture(scope="module")

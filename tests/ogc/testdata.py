@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from geoes.config import REPO_DIR, Settings
-from geoes.entities import COLUMNS
+from geoes.register.record import COLUMNS
 
 N_SYNTHETIC = 240
 FORMULA_ID = "test-formula"
@@ -75,7 +75,7 @@ def append_rows(path: Path, rows: list[dict]) -> None:
 def build_synthetic(source: Settings, target: Path) -> Settings:
     """A private data dir: `source`'s data + the synthetic rows, built."""
     from conftest import clone_settings  # tests/conftest.py (tests/ is on sys.path)
-    from geoes.build import build
+    from geoes.dataset.build import build
 
     settings = clone_settings(source, target)
     assert set(COLUMNS) >= {"id", "name", "lat", "lon"}

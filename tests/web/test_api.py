@@ -15,7 +15,7 @@ import zlib
 import pandas as pd
 import pytest
 
-from geoes.filters import apply_entities, parse_filter
+from geoes.publish.filters import apply_entities, parse_filter
 from ogc.testdata import FORMULA_ID, FORMULA_NAME, FORMULA_PHONE, append_rows, build_synthetic
 
 GEOJSON = "application/geo+json"
@@ -332,7 +332,7 @@ def test_gzip(c):
 
 
 def test_responses_are_serialised_once_per_version(c, monkeypatch):
-    from geoes.ogc import layers
+    from geoes.publish.ogc import layers
 
     get(c, "/api/entities.geojson")  # warm the per-version layer cache
 
@@ -358,7 +358,7 @@ def test_gzip_chunks_splices_cached_deflate():
 
 def test_new_version_is_served_after_rebuild(tmp_path, api_settings):
     from conftest import clone_settings
-    from geoes.build import build
+    from geoes.dataset.build import build
     from geoes.web import create_app
 
     settings = clone_settings(api_settings, tmp_path, with_build=True)

@@ -86,7 +86,7 @@ def server(built_settings):
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory, built_settings):
     from conftest import clone_settings
-    from geoes.build import build
+    from geoes.dataset.build import build
 
     settings = clone_settings(built_settings, tmp_path_factory.mktemp("hostile_browser"))
     pages_helpers().add_hostile_entity(settings)

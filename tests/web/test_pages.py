@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from geoes import escape
+from geoes.publish import escape
 
 # A name, description and URLs that would run script if shown as HTML or put raw into JavaScript.
 HOSTILE_NAME = "<img src=x onerror=\"window.__pwned=1\">Zła `${window.__pwned=2}` \\'spółdzielnia\" </script>"
@@ -37,7 +37,7 @@ def add_hostile_entity(settings) -> None:
 @pytest.fixture(scope="module")
 def hostile_app(tmp_path_factory, built_settings):
     from conftest import clone_settings
-    from geoes.build import build
+    from geoes.dataset.build import build
     from geoes.web import create_app
 
     settings = clone_settings(built_settings, tmp_path_factory.mktemp("hostile"))
@@ -224,7 +224,7 @@ def test_entities_table_is_accessible_and_sortable(client):
     assert 'scope="col"' in text and 'scope="row"' in text
     names = re.findall(r'<th scope="row"><a href="/entities/[^"]+">([^<]+)</a>', text)
     assert len(names) > 10
-    from geoes.filters import fold_text
+    from geoes.publish.filters import fold_text
 
     assert [fold_text(n) for n in names] == sorted((fold_text(n) for n in names), reverse=True)
     # The same filters as the map; rows link to the details.
@@ -308,7 +308,7 @@ def test_county_page_links_to_its_report(client):
 
 
 def test_ranking_chart_without_the_highlighted_unit(app):
-    from geoes.web import charts
+    from geoes.publish import charts
 
     with app.app_context():
         ds = app.extensions["geoes_store"].current()

@@ -1,0 +1,130 @@
+"""`python -m geoes import` and `python -m geoes geocode` (registered on the main group in geoes/cli.py).
+
+Messages are Polish. Expected failures (unreadable file, bad mapping, data not fetched) exit with code 2
+and one readable line, never a traceback.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+import click
+
+from geoes.config import Settings
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Błąd: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Plik rekordów, z którym scalić import (domyślnie data/entities.csv).")
+@click.option("--mapping", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="CSV: kolumna w pliku → kolumna rekordu, dla nietypowych układów eksportu.")
+@click.option("--rejects", "rejects_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Gdzie zapisać odrzucone wiersze (domyślnie PLIK.odrzucone.csv obok importu).")
+@click.option("--dry-run", is_flag=True, help="Pokaż, co by się zmieniło, niczego nie zapisując.")
+@click.pass_obj
+def import_command(settings: Settings, file: Path, output, mapping, rejects_path, dry_run):
+    """Zaimportuj eksport rejestru (XLSX lub CSV) i scal go z plikiem podmiotów.
+
+    Kod wyjścia: 0 — wszystkie wiersze przyjęte, 1 — część odrzucona (plik z powodami), 2 — błąd pliku.
+    """
+    from geoes.register.record import UnreadableFile
+    from geoes.register.importer import default_rejects_path, format_result, import_file
+    from geoes.sources.territory import MissingData
+
+    settings = settings or Settings.from_env()
+    output = output or settings.entities_path
+    rejects_path = rejects_path or default_rejects_path(file)
+    try:
+        result = import_file(file, settings, output=output, mapping_path=mapping, dry_run=dry_run,
+                             rejects_path=rejects_path)
+    except (UnreadableFile, MissingData) as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{exc.filename or file}: {exc.strerror}")
+    click.echo(format_result(result, output, rejects_path, dry_run=dry_run))
+    sys.exit(1 if result.rejected_rows else 0)
+
+
+def _providers(values: tuple[str, ...]) -> list[str]:
+    from geoes.register.geocode import PROVIDERS
+
+    names: list[str] = []
+    for value in values:
+        for name in value.split(","):
+            name = name.strip().lower()
+            if not name:
+                continue
+            if name not in PROVIDERS:
+                _fail(f"--provider: nieznane źródło „{name}” (dostępne: {', '.join(PROVIDERS)})")
+            if name not in names:
+                names.append(name)
+    return names or list(PROVIDERS)
+
+
+@click.command("geocode")
+@click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Zapisz wynik do innego pliku (domyślnie nadpisz PLIK).")
+@click.option("--provider", "providers", multiple=True, metavar="NAZWA",
+              help="Źródła w kolejności: gazetteer, gugik, nominatim (można powtórzyć lub rozdzielić "
+                   "przecinkami; domyślnie wszystkie).")
+@click.option("--offline", is_flag=True, default=lambda: os.environ.get("GEOES_OFFLINE", "") not in ("", "0"),
+              help="Bez usług online (tylko pamięć podręczna i gazeter). Także GEOES_OFFLINE=1.")
+@click.option("--dry-run", is_flag=True, help="Pokaż wynik, nie zapisując pliku podmiotów.")
+@click.option("--cache", "cache_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Plik SQLite z odpowiedziami usług online (domyślnie data/cache/geocode.sqlite).")
+@click.option("--no-cache", is_flag=True, help="Nie używaj pamięci podręcznej.")
+@click.option("--timeout", default=10.0, show_default=True, help="Limit czasu zapytania online (s).")
+@click.option("--contact", default=lambda: os.environ.get("GEOES_CONTACT", ""),
+              help="Adres e-mail do nagłówka User-Agent (zasady Nominatim); także GEOES_CONTACT.")
+@click.option("--report", "report_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Zapisz listę nieumieszczonych podmiotów z powodami do CSV.")
+@click.option("--quiet", is_flag=True, help="Bez paska postępu.")
+@click.pass_obj
+def geocode_command(settings: Settings, file, output, providers, offline, dry_run, cache_path, no_cache, timeout,
+                    contact, report_path, quiet):
+    """Nadaj współrzędne podmiotom bez nich (pamięć podręczna → gazeter PRNG → GUGiK → Nominatim).
+
+    Każdy punkt ma precyzję (address, street, locality, gmina) i źródło (kolumna geocoder). Punktów o
+    wyższej precyzji nigdy nie zastępuje się mniej dokładnymi.
+    """
+    from geoes.register.record import UnreadableFile
+    from geoes.register.geocode import GeocodeError, build_providers, format_report, geocode_file, user_agent
+    from geoes.sources.territory import MissingData
+
+    settings = settings or Settings.from_env()
+    path = file or settings.entities_path
+    names = _providers(providers)
+    if output is None and path.suffix.lower() != ".csv":
+        _fail(f"{path}: wynik zapisuje się jako CSV rekordów — podaj -o PLIK.csv")
+    online = build_providers([n for n in names if n != "gazetteer"], agent=user_agent(contact or None),
+                             timeout=timeout)
+    try:
+        report = geocode_file(path, settings, output=output, dry_run=dry_run,
+                              cache_path=None if no_cache else (cache_path or settings.geocode_cache_path),
+                              providers=names, offline=offline, online=online,
+                              progress=False if quiet else None)
+    except (UnreadableFile, MissingData, GeocodeError) as exc:
+        _fail(str(exc))
+    except sqlite3.Error as exc:
+        _fail(f"pamięć podręczna {cache_path or settings.geocode_cache_path}: {exc} (usuń plik lub użyj --no-cache)")
+    except OSError as exc:
+        _fail(f"{exc.filename or path}: {exc.strerror}")
+    click.echo(format_report(report))
+    if report_path is not None and not dry_run:
+        from geoes.common.atomic import atomic_write_text
+
+        atomic_write_text(report_path, report.unplaced.to_csv(index=False, lineterminator="\n"))
+        click.echo(f"Listę nieumieszczonych zapisano w {report_path}")
+    if dry_run:
+        click.echo("Próba (--dry-run): pliku podmiotów nie zmieniono.")
+    else:
+        click.echo(f"Zapisano {output or path}.")

@@ -1,0 +1,1 @@
+"""The built dataset: the spatial join, the indicators, the atomic versioned build and its reader."""

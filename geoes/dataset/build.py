@@ -1,0 +1,196 @@
+"""`build`: validate, join, compute; write one new dataset version and switch to it atomically.
+
+Layout under data/build/:
+    <version>/geoes.gpkg        layers entities, gminy, powiaty (EPSG:4326) with indicators
+    <version>/indicators.json   voivodeship values, white spots, completeness, method, checks
+    <version>/rejects.csv       rejected rows with row, column and reason
+    current -> <version>        symlink, replaced in one rename; readers follow it
+A build writes into a hidden temporary directory first, so an interrupted build leaves nothing
+half-written that a reader could pick up, and a lock keeps two builds from interleaving.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from geoes.dataset import indicators as ind
+from geoes.config import Settings
+from geoes.register.record import COLUMNS, UnreadableFile, read_table
+from geoes.publish.serialise import neutralise_frame
+from geoes.dataset.join import entities_to_points, join_gminy, mismatches
+from geoes.common.reference import attribution
+from geoes.sources.territory import load_units
+from geoes.register.validate import validate_frame
+
+KEEP_VERSIONS = 3
+GPKG_NAME = "geoes.gpkg"
+INDICATORS_NAME = "indicators.json"
+REJECTS_NAME = "rejects.csv"
+
+
+class BuildLocked(Exception):
+    """Another build holds the lock."""
+
+
+class NothingValid(UnreadableFile):
+    """Every row of the input was rejected: the served version is kept rather than replaced by an empty map."""
+
+
+@dataclass
+class BuildResult:
+    version: str
+    path: Path
+    entities: int
+    placed: int
+    rejected_rows: int
+    indicators: ind.Indicators
+    summary: dict
+
+
+@contextmanager
+def build_lock(settings: Settings):
+    settings.build_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.build_dir / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildLocked("trwa inna przebudowa danych (blokada data/build/.lock); spróbuj później") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def compute_all(settings: Settings, entities_path: Path | str | None = None):
+    """Validate + join + indicators in memory; returns (joined, Indicators, rejects, extra dict)."""
+    path = Path(entities_path or settings.entities_path)
+    units = load_units(settings)
+    frame = read_table(path)
+    valid, rejects = validate_frame(frame, settings, str(path), units=units)
+    joined = join_gminy(entities_to_points(valid), units.gminy)
+    region_name = units.region["name"].iloc[0] if len(units.region) else settings.region
+    indicators = ind.compute(joined, units.gminy, units.powiaty, settings.region, str(region_name))
+    official = None
+    if settings.official_counts_path.exists():
+        official = pd.read_csv(settings.official_counts_path, dtype=str)
+    extra = {
+        "completeness": ind.completeness(valid, official),
+        "mismatches": mismatches(joined).to_dict("records"),
+        "source": str(path),
+    }
+    return joined, indicators, rejects, extra
+
+
+def _version(entities_path: Path, settings: Settings) -> str:
+    digest = hashlib.sha256()
+    for p in (entities_path, settings.gminy_path, settings.gminy_population_path, settings.powiaty_population_path):
+        digest.update(p.read_bytes())
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{stamp}-{digest.hexdigest()[:8]}"
+
+
+def _json_default(value):
+    if hasattr(value, "item"):
+        return value.item()
+    if pd.isna(value):
+        return None
+    return str(value)
+
+
+def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.DataFrame, extra: dict,
+                  version: str) -> dict:
+    target.mkdir(parents=True)
+    entities = joined.drop(columns=["placed"]).copy()
+    entities = entities[[*COLUMNS, "gmina_teryt_computed", "gmina_name", "powiat_teryt_computed",
+                         "powiat_name", "gmina_mismatch", "outside_region", "row", "geometry"]]
+    entities["employees"] = entities["employees"].astype("float64")
+    gpkg = target / GPKG_NAME
+    entities.to_file(gpkg, layer="entities", driver="GPKG", engine="pyogrio")
+    indicators.gminy.to_file(gpkg, layer="gminy", driver="GPKG", engine="pyogrio")
+    indicators.powiaty.to_file(gpkg, layer="powiaty", driver="GPKG", engine="pyogrio")
+    # Rejected rows hold raw input: neutralised like every CSV an operator opens in Excel.
+    neutralise_frame(rejects).to_csv(target / REJECTS_NAME, index=False)
+    summary = {
+        "version": version,
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "voivodeship": indicators.voivodeship,
+        "white_spots": indicators.white_spots.to_dict("records"),
+        "method": indicators.method,
+        "completeness": extra["completeness"],
+        "mismatches": extra["mismatches"],
+        "entities_total": int(len(joined)),
+        "entities_placed": int(joined["placed"].sum()),
+        "rejected_rows": int(rejects["row"].nunique()) if len(rejects) else 0,
+        "source": extra["source"],
+        "attribution": attribution(),
+    }
+    (target / INDICATORS_NAME).write_text(
+        json.dumps(summary, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
+    for f in target.iterdir():
+        with open(f, "rb") as fh:
+            os.fsync(fh.fileno())
+    return summary
+
+
+def switch_current(settings: Settings, version: str) -> None:
+    link = settings.build_dir / "current"
+    tmp = settings.build_dir / f".current-{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(version, tmp)
+    os.replace(tmp, link)
+
+
+def current_version(settings: Settings) -> str | None:
+    link = settings.build_dir / "current"
+    if not link.is_symlink():
+        return None
+    return os.readlink(link)
+
+
+def prune(settings: Settings, keep: int = KEEP_VERSIONS) -> None:
+    current = current_version(settings)
+    versions = sorted(p for p in settings.build_dir.iterdir()
+                      if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+    for old in versions[:-keep]:
+        if old.name != current:
+            shutil.rmtree(old, ignore_errors=True)
+    # Leftovers of interrupted builds.
+    for tmp in settings.build_dir.glob(".tmp-*"):
+        if time.time() - tmp.stat().st_mtime > 3600:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def build(settings: Settings, entities_path: Path | str | None = None) -> BuildResult:
+    path = Path(entities_path or settings.entities_path)
+    with build_lock(settings):
+        joined, indicators, rejects, extra = compute_all(settings, path)
+        if len(joined) == 0 and len(rejects):
+            first = rejects.iloc[0]
+            raise NothingValid(
+                f"{path}: żaden wiersz nie przeszedł walidacji ({rejects['row'].nunique()} odrzuconych; "
+                f"pierwszy: wiersz {first['row']}, kolumna {first['column']}: {first['reason']}); "
+                f"dane nie zostały przebudowane — szczegóły: python -m geoes validate {path}")
+        version = _version(path, settings)
+        tmp = settings.build_dir / f".tmp-{version}"
+        try:
+            summary = write_version(tmp, joined, indicators, rejects, extra, version)
+            final = settings.build_dir / version
+            os.rename(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        switch_current(settings, version)
+        prune(settings)
+    return BuildResult(version, final, len(joined), int(joined["placed"].sum()),
+                       summary["rejected_rows"], indicators, summary)

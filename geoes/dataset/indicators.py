@@ -1,0 +1,308 @@
+"""Indicators per gmina, per powiat and for the voivodeship (PRODUCT.md §4).
+
+Plain functions over GeoDataFrames, no web code: the CLI, the web app and the notebook call the same.
+Areas and the access buffer are computed in EPSG:2180; densities use the official (2025) area.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoes.config import ACCESS_RADIUS_M, ACTIVE_STATUSES, CRS_METRIC
+from geoes.register.record import TYPES_SEPARATOR
+from geoes.common.reference import entity_types
+
+# Indicators that get a rank among units of the same level and a ratio to the voivodeship value.
+RANKED = [
+    "entities", "entities_per_10k", "entities_per_100km2", "employees", "employees_per_10k",
+    "gmina_coverage_pct", "population_coverage_pct", "access_10km_pct",
+]
+LABELS_PL = {
+    "entities": "Podmioty (aktywne)",
+    "entities_per_10k": "Podmioty na 10 tys. mieszkańców",
+    "entities_per_100km2": "Podmioty na 100 km²",
+    "employees": "Zatrudnieni (znani)",
+    "employees_per_10k": "Zatrudnieni na 10 tys. mieszkańców",
+    "employees_known_pct": "Podmioty ze znanym zatrudnieniem (%)",
+    "gminy_with_entity": "Gminy z podmiotem",
+    "gminy_total": "Gminy ogółem",
+    "gmina_coverage_pct": "Gminy z podmiotem (%)",
+    "population_coverage_pct": "Ludność gmin z podmiotem (%)",
+    "access_10km_pct": "Powierzchnia w zasięgu 10 km (%)",
+    "population": "Ludność",
+    "area_km2": "Powierzchnia (km²)",
+}
+# Above this many distinct locations the exact buffer union is replaced by a fine grid (see method).
+EXACT_ACCESS_MAX_POINTS = 5_000
+ACCESS_GRID_M = 250
+
+
+@dataclass
+class Indicators:
+    gminy: gpd.GeoDataFrame
+    powiaty: gpd.GeoDataFrame
+    voivodeship: dict
+    white_spots: pd.DataFrame
+    method: dict = field(default_factory=dict)
+
+
+def active_mask(entities: pd.DataFrame) -> pd.Series:
+    return entities["status"].isin(ACTIVE_STATUSES) & entities["placed"]
+
+
+def _type_counts(entities: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Entities per unit and type (an entity of two types counts in both).
+
+    Counted per distinct `types` value, then expanded: (units × combinations) @ (combinations × types).
+    A register has a few dozen distinct combinations, so no per-row string splitting is needed.
+    """
+    codes = list(entity_types())
+    if len(entities) == 0:
+        return pd.DataFrame(columns=[f"entities_{c}" for c in codes], dtype="int64")
+    keys, key_values = pd.factorize(entities[key], sort=True)
+    combos, combo_values = pd.factorize(entities["types"].fillna(""))
+    per_combo = np.zeros((len(combo_values), len(codes)), dtype=np.int64)
+    position = {c: i for i, c in enumerate(codes)}
+    for j, value in enumerate(combo_values):
+        for code in str(value).split(TYPES_SEPARATOR):
+            if code in position:
+                per_combo[j, position[code]] += 1
+    valid = keys >= 0
+    counts = np.zeros((len(key_values), len(combo_values)), dtype=np.int64)
+    np.add.at(counts, (keys[valid], combos[valid]), 1)
+    table = pd.DataFrame(counts @ per_combo, index=pd.Index(key_values, name=key),
+                         columns=[f"entities_{c}" for c in codes])
+    return table
+
+
+def _base_counts(entities: pd.DataFrame, key: str) -> pd.DataFrame:
+    grouped = entities.groupby(key)
+    employees = entities["employees"].astype("Float64")
+    base = pd.DataFrame({
+        "entities": grouped.size(),
+        "employees": employees.groupby(entities[key]).sum(min_count=0),
+        "employees_known": employees.notna().groupby(entities[key]).sum(),
+    })
+    return base.join(_type_counts(entities, key))
+
+
+def _rates(frame: pd.DataFrame) -> pd.DataFrame:
+    pop = frame["population"].astype(float)
+    # Unrounded here: ratios are taken from exact values, rounding happens once at the end.
+    frame["entities_per_10k"] = frame["entities"] / pop * 10_000
+    frame["entities_per_100km2"] = frame["entities"] / frame["area_km2"] * 100
+    frame["employees_per_10k"] = frame["employees"] / pop * 10_000
+    frame["employees_known_pct"] = np.where(
+        frame["entities"] > 0, (frame["employees_known"] / frame["entities"].where(frame["entities"] > 0) * 100), np.nan)
+    frame["employees_known_pct"] = frame["employees_known_pct"].round(1)
+    return frame
+
+
+def _unique_locations(points_metric: np.ndarray) -> np.ndarray:
+    """`np.unique(np.round(points, 0), axis=0)` — the same rows in the same (x, then y) order, faster.
+
+    Viewing each (x, y) pair as one complex number turns the row-wise unique (a slow structured
+    sort) into a 1-D sort; complex numbers sort by real then imaginary part, i.e. by x then y.
+    """
+    rounded = np.ascontiguousarray(np.round(np.asarray(points_metric, dtype=np.float64), 0))
+    rounded += 0.0  # -0.0 → 0.0, as np.unique on rows would treat them
+    as_complex = rounded.view(np.complex128).ravel()
+    unique = np.unique(as_complex)
+    return np.column_stack([unique.real, unique.imag])
+
+
+class _AccessIndex:
+    """The distinct locations of a point set and, when there are many, their KD-tree (built once)."""
+
+    def __init__(self, points_metric: np.ndarray):
+        self.unique = _unique_locations(points_metric) if len(points_metric) else np.empty((0, 2))
+        self.exact = len(self.unique) <= EXACT_ACCESS_MAX_POINTS
+        self._reach = None
+        self._tree = None
+
+    @property
+    def reach(self):
+        if self._reach is None:
+            self._reach = shapely.union_all(
+                shapely.buffer(shapely.points(self.unique), ACCESS_RADIUS_M, quad_segs=16))
+        return self._reach
+
+    @property
+    def tree(self):
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(self.unique)
+        return self._tree
+
+
+def access_fraction(points_metric: np.ndarray, units_metric: gpd.GeoSeries,
+                    index: _AccessIndex | None = None) -> tuple[np.ndarray, str]:
+    """Share of each unit's area within ACCESS_RADIUS_M (straight line) of any of the points.
+
+    `index` (optional) reuses the distinct locations and KD-tree of the same points across calls.
+    """
+    if len(points_metric) == 0:
+        return np.zeros(len(units_metric)), "exact"
+    index = index if index is not None else _AccessIndex(points_metric)
+    areas = units_metric.area.to_numpy()
+    if index.exact:
+        covered = shapely.intersection(units_metric.to_numpy(), index.reach)
+        return shapely.area(covered) / areas, "exact"
+    tree = index.tree
+    fractions = np.empty(len(units_metric))
+    for i, geom in enumerate(units_metric.to_numpy()):
+        minx, miny, maxx, maxy = geom.bounds
+        xs = np.arange(minx + ACCESS_GRID_M / 2, maxx, ACCESS_GRID_M)
+        ys = np.arange(miny + ACCESS_GRID_M / 2, maxy, ACCESS_GRID_M)
+        gx, gy = np.meshgrid(xs, ys)
+        gx, gy = gx.ravel(), gy.ravel()
+        shapely.prepare(geom)
+        inside = shapely.contains_xy(geom, gx, gy)
+        cells = np.column_stack([gx[inside], gy[inside]])
+        if len(cells) == 0:
+            fractions[i] = 0.0
+            continue
+        dist, _ = tree.query(cells, k=1, distance_upper_bound=ACCESS_RADIUS_M)
+        fractions[i] = np.isfinite(dist).mean()
+    return fractions, f"grid {ACCESS_GRID_M} m"
+
+
+def _metric_xy(points: gpd.GeoSeries) -> np.ndarray:
+    """(x, y) of points in CRS_METRIC: the transformer `to_crs` uses, without building a GeoSeries."""
+    if len(points) == 0:
+        return np.empty((0, 2))
+    from pyproj import Transformer
+
+    transformer = Transformer.from_crs(points.crs, CRS_METRIC, always_xy=True)
+    x, y = transformer.transform(shapely.get_x(points.to_numpy()), shapely.get_y(points.to_numpy()))
+    return np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
+
+
+def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoDataFrame,
+            region_code: str = "26", region_name: str = "") -> Indicators:
+    """All indicators from entities joined to gminy (see join.join_gminy) and units with population."""
+    # Only the columns the indicators read: copying every record column of 1M rows is the slow part.
+    active = joined.loc[active_mask(joined) & joined["gmina_teryt_computed"].ne(""),
+                        ["types", "employees", "gmina_teryt_computed", joined.geometry.name]]
+
+    g = gminy.copy()
+    g["area_km2"] = g["area_km2_official"].astype(float)
+    g = g.join(_base_counts(active, "gmina_teryt_computed"), on="teryt")
+    count_cols = [c for c in g.columns if c.startswith("entities") or c.startswith("employees")]
+    g[count_cols] = g[count_cols].fillna(0)
+    g["gminy_total"] = 1
+    g["gminy_with_entity"] = (g["entities"] > 0).astype(int)
+    g["gmina_coverage_pct"] = g["gminy_with_entity"] * 100.0
+    g["population_coverage_pct"] = g["gminy_with_entity"] * 100.0
+
+    p = powiaty.copy()
+    p["area_km2"] = p["area_km2_official"].astype(float)
+    sums = g.groupby("powiat_teryt")[count_cols + ["gminy_total", "gminy_with_entity"]].sum()
+    covered_pop = g["population"].where(g["gminy_with_entity"] > 0, 0).groupby(g["powiat_teryt"]).sum()
+    gmina_pop = g.groupby("powiat_teryt")["population"].sum()
+    p = p.join(sums, on="teryt")
+    p["gmina_coverage_pct"] = (p["gminy_with_entity"] / p["gminy_total"] * 100).round(1)
+    # Covered share uses the gminy's own population so numerator and denominator agree.
+    p["population_coverage_pct"] = (p["teryt"].map(covered_pop) / p["teryt"].map(gmina_pop) * 100).astype(float).round(1)
+
+    pts = _metric_xy(active.geometry)
+    index = _AccessIndex(pts) if len(pts) else None
+    g_metric = g.geometry.to_crs(CRS_METRIC)
+    g_frac, access_method = access_fraction(pts, g_metric, index)
+    p_frac, _ = access_fraction(pts, p.geometry.to_crs(CRS_METRIC), index)
+    region_geom = gpd.GeoSeries([g_metric.union_all()], crs=CRS_METRIC)
+    v_frac, _ = access_fraction(pts, region_geom, index)
+    g["access_10km_pct"] = (g_frac * 100).round(1)
+    p["access_10km_pct"] = (p_frac * 100).round(1)
+
+    g = _rates(g)
+    p = _rates(p)
+
+    v = {c: float(g[c].sum()) for c in count_cols}
+    v.update({
+        "teryt": region_code, "name": region_name,
+        # The gminy sum equals GUS's voivodeship figure; powiat rows are rounded separately.
+        "population": int(g["population"].sum()),
+        "area_km2": round(float(p["area_km2"].sum()), 2),
+        "gminy_total": int(len(g)), "gminy_with_entity": int(g["gminy_with_entity"].sum()),
+    })
+    v["gmina_coverage_pct"] = round(v["gminy_with_entity"] / v["gminy_total"] * 100, 1)
+    v["population_coverage_pct"] = round(
+        float(g.loc[g["gminy_with_entity"] > 0, "population"].sum()) / float(g["population"].sum()) * 100, 1)
+    v["access_10km_pct"] = round(float(v_frac[0]) * 100, 1)
+    vf = _rates(pd.DataFrame([v])).iloc[0]
+    for c in ("entities_per_10k", "entities_per_100km2", "employees_per_10k", "employees_known_pct"):
+        v[c] = None if pd.isna(vf[c]) else float(vf[c])
+    ratio_base = dict(v)
+    for c in ("entities_per_10k", "entities_per_100km2", "employees_per_10k"):
+        v[c] = None if v[c] is None else round(v[c], 3)
+    for c in count_cols:
+        v[c] = int(v[c])
+    v["entities_unplaced"] = int((~joined["placed"]).sum())
+    v["entities_outside_region"] = int(joined["outside_region"].sum())
+    v["entities_inactive"] = int((joined["placed"] & ~joined["status"].isin(ACTIVE_STATUSES)).sum())
+
+    for frame in (g, p):
+        for c in RANKED:
+            frame[f"rank_{c}"] = frame[c].rank(ascending=False, method="min").astype("Int64")
+            base = ratio_base.get(c)
+            frame[f"ratio_{c}"] = (frame[c] / base).round(3) if base else np.nan
+        for c in ("entities_per_10k", "entities_per_100km2", "employees_per_10k"):
+            frame[c] = frame[c].round(3)
+        for c in count_cols + ["gminy_total", "gminy_with_entity"]:
+            frame[c] = frame[c].astype(int)
+
+    white = g.loc[g["entities"] == 0, ["teryt", "name", "powiat_teryt", "powiat_name", "population",
+                                        "area_km2", "access_10km_pct"]]
+    white = pd.DataFrame(white).sort_values("population", ascending=False).reset_index(drop=True)
+    v["white_spots"] = int(len(white))
+    v["white_spots_population"] = int(white["population"].sum())
+
+    method = {
+        "active_statuses": list(ACTIVE_STATUSES),
+        "access_radius_m": ACCESS_RADIUS_M,
+        "access_method": access_method,
+        "crs_metric": CRS_METRIC,
+        "area": "powierzchnia urzędowa wg rejestru GUGiK na 2025-01-01 (area_km2); "
+                "powierzchnia z geometrii w EPSG:2180 (area_km2_computed) do zasięgu 10 km",
+        "population": "GUS BDL, stan na 31.12.2024 (w tys. z dokładnością do 10 osób ×1000)",
+    }
+    return Indicators(g, p, v, white, method)
+
+
+def completeness(entities: pd.DataFrame, official: pd.DataFrame | None) -> list[dict]:
+    """Entities in the file per type against the latest official count for that type."""
+    types = entity_types()
+    exploded = entities["types"].str.split(TYPES_SEPARATOR).explode()
+    in_file = exploded.value_counts()
+    rows = []
+    for code, t in types.items():
+        row = {"type": code, "label": t.label_pl, "short": t.short_pl, "in_file": int(in_file.get(code, 0)),
+               "official": None, "official_as_of": None, "official_source": None, "pct": None}
+        if official is not None and t.official_indicator:
+            match = official[official["wskaznik"] == t.official_indicator].copy()
+            match = match[match["wartosc"].fillna("").str.strip() != ""]
+            if len(match):
+                latest = match.sort_values("stan_na").iloc[-1]
+                row["official"] = int(float(latest["wartosc"]))
+                row["official_as_of"] = latest["stan_na"]
+                row["official_source"] = latest["zrodlo_url"]
+                row["pct"] = round(row["in_file"] / row["official"] * 100, 1) if row["official"] else None
+        if row["in_file"] or row["official"]:
+            rows.append(row)
+    return rows
+
+
+def completeness_text(rows: list[dict]) -> str:
+    parts = []
+    for r in rows:
+        if r["official"]:
+            parts.append(f"{r['short']}: {r['in_file']} z {r['official']} znanych ({r['official_as_of']})")
+        else:
+            parts.append(f"{r['short']}: {r['in_file']} (brak oficjalnej liczby)")
+    return "; ".join(parts)

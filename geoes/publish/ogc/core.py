@@ -1,0 +1,342 @@
+"""OGC API – Features, Part 1 (Core): plain functions returning (headers, status, content).
+
+They know nothing of Flask (pygeoapi style): a request is an `OGCRequest` (absolute base URL of the API,
+query arguments as a multi-dict, the Accept header), the data comes from a `DatasetStore`. Content is
+bytes, or — for items, whose `timeStamp` is per request — a list of byte chunks whose first chunk is a
+cached object the adapter can gzip once (see `geoes.web.http`). Every function turns bad input into a
+400 and unknown ids into a 404 with a JSON body `{"code", "description"}`; nothing raises.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from urllib.parse import quote, urlencode
+
+from geoes.dataset.reader import NoDataset
+from geoes.publish.filters import ParamError
+from geoes.common.reference import attribution
+from geoes.publish.ogc import html, openapi
+from geoes.publish.ogc.cache import LRU
+from geoes.publish.ogc.errors import OGCError, invalid, not_found
+from geoes.publish.ogc.formats import FORMATS, OPENAPI_MIME, negotiate
+from geoes.publish.ogc.layers import (COLLECTIONS, CRS84, CollectionDef, get_def, layer_data, matching_positions, parse_f,
+                     parse_items, reject_unknown)
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+TITLE = "Ekonomia społeczna – OGC API – Features"
+DESCRIPTION = ("Podmioty ekonomii społecznej oraz gminy i powiaty ze wskaźnikami (liczba podmiotów na 10 tys. "
+               "mieszkańców i na 100 km², zatrudnienie, zasięg 10 km) jako OGC API – Features.")
+
+# Serialised bodies (filtered, paged, per base URL) — bounded, dropped when the version changes.
+responses = LRU(max_entries=4096, max_bytes=128 * 1024 * 1024)
+
+
+@dataclass
+class OGCRequest:
+    base_url: str  # absolute URL of the API root without a trailing slash, e.g. http://host/ogc
+    args: object = field(default_factory=dict)  # multi-dict (getlist) or a plain dict
+    accept: str = ""
+    page_size: int = 100
+    max_page_size: int = 10_000
+    site_root: str = ""  # the web site root for the HTML footer links, e.g. http://host
+
+    def f(self) -> str | None:
+        return parse_f(self.args)
+
+
+Response = tuple[dict, int, object]
+
+
+def _etag(version: str, fmt: str) -> str:
+    return f'W/"{version}"' if fmt in ("json", "geojson") else f'W/"{version}-{fmt}"'
+
+
+def _headers(mime: str, version: str, fmt: str, **extra) -> dict:
+    h = {"Content-Type": mime, "ETag": _etag(version, fmt)}
+    if fmt == "html":
+        h["Content-Language"] = "pl"
+    h.update(extra)
+    return h
+
+
+def _dumps(obj) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _link(href: str, rel: str, mime: str, title: str) -> dict:
+    return {"href": href, "rel": rel, "type": mime, "title": title}
+
+
+def _guard(fn):
+    """Every failure becomes a JSON error response, never an exception out of the core."""
+    def wrapper(store, req: OGCRequest, *a) -> Response:
+        try:
+            return fn(store, req, *a)
+        except OGCError as exc:
+            return exc.response()
+        except ParamError as exc:
+            return invalid(exc.param, exc.message).response()
+        except NoDataset as exc:
+            return OGCError(503, "ServiceUnavailable", str(exc)).response()
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+def _simple(req: OGCRequest, allowed=("json", "html")) -> str:
+    reject_unknown(req.args, ("f",))
+    return negotiate(req.f(), req.accept, allowed)
+
+
+def _page(template: str, req: OGCRequest, title: str, json_url: str, crumbs=(), json_type=FORMATS["json"],
+          **ctx) -> bytes:
+    return html.render(template, title=title, root=req.base_url, site_root=req.site_root, crumbs=list(crumbs),
+                       json_url=json_url, json_type=json_type, **ctx)
+
+
+def _cached(key: tuple, make):
+    return responses.get_or_make(key, make)
+
+
+# ------------------------------------------------------------------------------------ resources
+
+@_guard
+def landing(store, req: OGCRequest) -> Response:
+    fmt = _simple(req)
+    version = store.current().version
+    base = req.base_url
+
+    def make() -> bytes:
+        links = [
+            _link(f"{base}?f=json", "self" if fmt == "json" else "alternate", FORMATS["json"], "Ten dokument (JSON)"),
+            _link(f"{base}?f=html", "self" if fmt == "html" else "alternate", FORMATS["html"], "Ten dokument (HTML)"),
+            _link(f"{base}/api", "service-desc", OPENAPI_MIME, "Definicja API (OpenAPI 3.0)"),
+            _link(f"{base}/api?f=html", "service-doc", FORMATS["html"], "Dokumentacja API (HTML)"),
+            _link(f"{base}/conformance", "conformance", FORMATS["json"], "Klasy zgodności"),
+            _link(f"{base}/conformance", "http://www.opengis.net/def/rel/ogc/1.0/conformance", FORMATS["json"],
+                  "Klasy zgodności"),
+            _link(f"{base}/collections", "data", FORMATS["json"], "Kolekcje danych"),
+            _link(f"{base}/collections", "http://www.opengis.net/def/rel/ogc/1.0/data", FORMATS["json"],
+                  "Kolekcje danych"),
+        ]
+        if fmt == "html":
+            return _page("landing.html", req, TITLE, f"{base}?f=json", description=DESCRIPTION)
+        return _dumps({"title": TITLE, "description": DESCRIPTION, "attribution": attribution()["data"],
+                       "links": links})
+
+    body = _cached((version, "landing", base, fmt, req.site_root), make)
+    return _headers(FORMATS[fmt], version, fmt), 200, body
+
+
+@_guard
+def conformance(store, req: OGCRequest) -> Response:
+    fmt = _simple(req)
+    version = store.current().version
+    if fmt == "html":
+        body = _page("conformance.html", req, "Klasy zgodności", f"{req.base_url}/conformance?f=json",
+                     crumbs=[("Klasy zgodności", None)], conforms_to=CONFORMANCE)
+    else:
+        body = _dumps({"conformsTo": CONFORMANCE})
+    return _headers(FORMATS[fmt], version, fmt), 200, body
+
+
+@_guard
+def api_document(store, req: OGCRequest) -> Response:
+    """The OpenAPI 3.0 document (`service-desc`), or its readable HTML form (`service-doc`, f=html)."""
+    fmt = _simple(req)
+    ds = store.current()
+    base = req.base_url
+
+    def make() -> bytes:
+        doc = openapi.document(base, req.page_size, req.max_page_size, TITLE, ds.version)
+        if fmt == "html":
+            paths = []
+            for path, item in doc["paths"].items():
+                get = dict(item["get"])
+                get["parameters_resolved"] = openapi.resolved_parameters(doc, get)
+                paths.append((path, get))
+            return _page("api.html", req, "Opis API (OpenAPI 3.0)", f"{base}/api?f=json",
+                         crumbs=[("Opis API", None)], json_type=OPENAPI_MIME, info=doc["info"], paths=paths)
+        return _dumps(doc)
+
+    body = _cached((ds.version, "api", base, fmt, req.page_size, req.max_page_size, req.site_root), make)
+    mime = FORMATS["html"] if fmt == "html" else OPENAPI_MIME
+    return _headers(mime, ds.version, fmt), 200, body
+
+
+def _collection_obj(store, cdef: CollectionDef, base: str) -> dict:
+    layer = layer_data(store, cdef.id)
+    url = f"{base}/collections/{cdef.id}"
+    return {
+        "id": cdef.id,
+        "title": cdef.title,
+        "description": cdef.description,
+        "keywords": list(cdef.keywords),
+        "attribution": attribution()["data"],
+        "links": [
+            _link(f"{url}?f=json", "self", FORMATS["json"], f"{cdef.title} (JSON)"),
+            _link(f"{url}?f=html", "alternate", FORMATS["html"], f"{cdef.title} (HTML)"),
+            _link(f"{url}/items?f=json", "items", FORMATS["geojson"], f"{cdef.title}: obiekty (GeoJSON)"),
+            _link(f"{url}/items?f=html", "items", FORMATS["html"], f"{cdef.title}: obiekty (HTML)"),
+        ],
+        "extent": {"spatial": {"bbox": [layer.extent], "crs": CRS84}},
+        "itemType": "feature",
+        "crs": [CRS84],
+    }
+
+
+@_guard
+def collections(store, req: OGCRequest) -> Response:
+    fmt = _simple(req)
+    version = store.current().version
+    base = req.base_url
+
+    def make() -> bytes:
+        objs = [_collection_obj(store, c, base) for c in COLLECTIONS.values()]
+        if fmt == "html":
+            return _page("collections.html", req, "Kolekcje", f"{base}/collections?f=json",
+                         crumbs=[("Kolekcje", None)], collections=objs)
+        return _dumps({"links": [
+            _link(f"{base}/collections?f=json", "self", FORMATS["json"], "Kolekcje (JSON)"),
+            _link(f"{base}/collections?f=html", "alternate", FORMATS["html"], "Kolekcje (HTML)"),
+        ], "collections": objs})
+
+    body = _cached((version, "collections", base, fmt, req.site_root), make)
+    return _headers(FORMATS[fmt], version, fmt), 200, body
+
+
+@_guard
+def collection(store, req: OGCRequest, cid: str) -> Response:
+    cdef = get_def(cid)
+    fmt = _simple(req)
+    version = store.current().version
+    base = req.base_url
+
+    def make() -> bytes:
+        obj = _collection_obj(store, cdef, base)
+        if fmt == "html":
+            return _page("collection.html", req, cdef.title, f"{base}/collections/{cid}?f=json",
+                         crumbs=[("Kolekcje", f"{base}/collections"), (cdef.title, None)], collection=obj,
+                         count=layer_data(store, cid).count, queryables=cdef.queryables,
+                         page_size=req.page_size, max_page_size=req.max_page_size)
+        return _dumps(obj)
+
+    body = _cached((version, "collection", cid, base, fmt, req.site_root), make)
+    return _headers(FORMATS[fmt], version, fmt), 200, body
+
+
+def _items_url(base: str, cid: str, rest, fmt: str, limit: int, offset: int) -> str:
+    params = [*rest, ("limit", str(limit)), ("offset", str(offset)), ("f", fmt)]
+    return f"{base}/collections/{cid}/items?{urlencode(params)}"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@_guard
+def items(store, req: OGCRequest, cid: str) -> Response:
+    cdef = get_def(cid)
+    query = parse_items(cdef, req.args, req.page_size, req.max_page_size)
+    fmt = negotiate(query.f, req.accept, ("json", "html"))
+    layer = layer_data(store, cid)
+    base = req.base_url
+    limit, offset = query.limit, query.offset
+    key = (layer.version, "items", cid, base, fmt, query.rest, limit, offset, req.site_root)
+
+    def make():
+        positions = matching_positions(layer, cid, query.filter)
+        matched = int(len(positions))
+        page = positions[offset:offset + limit]
+        links = [
+            _link(_items_url(base, cid, query.rest, "json", limit, offset), "self" if fmt == "json" else "alternate",
+                  FORMATS["geojson"], "Ta strona (GeoJSON)"),
+            _link(_items_url(base, cid, query.rest, "html", limit, offset), "self" if fmt == "html" else "alternate",
+                  FORMATS["html"], "Ta strona (HTML)"),
+            _link(f"{base}/collections/{cid}", "collection", FORMATS["json"], cdef.title),
+        ]
+        next_off = offset + limit if offset + limit < matched else None
+        prev_off = max(0, offset - limit) if offset > 0 else None
+        if next_off is not None:
+            links.append(_link(_items_url(base, cid, query.rest, "json", limit, next_off), "next",
+                               FORMATS["geojson"], "Następna strona"))
+        if prev_off is not None:
+            links.append(_link(_items_url(base, cid, query.rest, "json", limit, prev_off), "prev",
+                               FORMATS["geojson"], "Poprzednia strona"))
+        if fmt == "html":
+            frame = layer.frame
+            cols = [c for c in cdef.html_columns if c in frame.columns]
+            rows = frame.iloc[page][cols].astype(object).where(frame.iloc[page][cols].notna(), None).to_dict("records")
+            for row in rows:
+                row["_href"] = f"{base}/collections/{cid}/items/{quote(str(row[cdef.id_column]), safe='')}?f=html"
+            return _page("items.html", req, f"{cdef.title}: obiekty", links[0]["href"],
+                         crumbs=[("Kolekcje", f"{base}/collections"), (cdef.title, f"{base}/collections/{cid}"),
+                                 ("Obiekty", None)],
+                         json_type=FORMATS["geojson"], rows=rows, columns=cols, matched=matched,
+                         first=offset + 1 if len(page) else 0, last=offset + len(page),
+                         next_url=_items_url(base, cid, query.rest, "html", limit, next_off)
+                         if next_off is not None else None,
+                         prev_url=_items_url(base, cid, query.rest, "html", limit, prev_off)
+                         if prev_off is not None else None)
+        feats = layer.features
+        head = b'{"type":"FeatureCollection","numberMatched":%d,"numberReturned":%d,"links":%s,"features":[' % (
+            matched, len(page), _dumps(links))
+        return head + b",".join([feats[i] for i in page]) + b"]"
+
+    body = responses.get_or_make(key, make)
+    if fmt == "html":
+        return _headers(FORMATS["html"], layer.version, fmt), 200, body
+    tail = b',"timeStamp":"' + _now().encode() + b'"}'
+    return _headers(FORMATS["geojson"], layer.version, "json"), 200, [body, tail]
+
+
+@_guard
+def item(store, req: OGCRequest, cid: str, fid: str) -> Response:
+    cdef = get_def(cid)
+    reject_unknown(req.args, ("f",))
+    fmt = negotiate(req.f(), req.accept, ("json", "html"))
+    layer = layer_data(store, cid)
+    pos = layer.index.get(fid)
+    if pos is None:
+        raise not_found(f"brak obiektu {fid[:80]!r} w kolekcji {cid}")
+    base = req.base_url
+    url = f"{base}/collections/{cid}/items/{quote(fid, safe='')}"
+
+    def make() -> bytes:
+        if fmt == "html":
+            feature = json.loads(layer.features[pos])
+            geom = feature["geometry"]
+            if geom is None:
+                geometry_text = "brak (podmiot bez współrzędnych)"
+            elif geom["type"] == "Point":
+                lon, lat = geom["coordinates"]
+                geometry_text = f"punkt: {lat:.6f} N, {lon:.6f} E"
+            else:
+                geometry_text = f"{geom['type']} (zob. GeoJSON)"
+            name = feature["properties"].get("name") or fid
+            return _page("item.html", req, str(name), f"{url}?f=json",
+                         crumbs=[("Kolekcje", f"{base}/collections"), (cdef.title, f"{base}/collections/{cid}"),
+                                 ("Obiekty", f"{base}/collections/{cid}/items?f=html"), (str(fid), None)],
+                         json_type=FORMATS["geojson"], properties=list(feature["properties"].items()),
+                         link_keys=("website", "sources"), geometry_text=geometry_text)
+        links = [
+            _link(f"{url}?f=json", "self", FORMATS["geojson"], "Ten obiekt (GeoJSON)"),
+            _link(f"{url}?f=html", "alternate", FORMATS["html"], "Ten obiekt (HTML)"),
+            _link(f"{base}/collections/{cid}", "collection", FORMATS["json"], cdef.title),
+        ]
+        raw = layer.features[pos]
+        return raw[:-1] + b',"links":' + _dumps(links) + b"}"
+
+    body = _cached((layer.version, "item", cid, fid, base, fmt, req.site_root), make)
+    mime = FORMATS["html"] if fmt == "html" else FORMATS["geojson"]
+    return _headers(mime, layer.version, fmt), 200, body
+
+
+def not_found_response(path: str) -> Response:
+    return not_found(f"brak zasobu {path[:120]}").response()

@@ -1,0 +1,2 @@
+"""The entity register (PRODUCT.md §3): the record and its reader, identifiers, normalisation, validation,
+the import of office registers and geocoding. Uses `sources` for the region's units and gazetteer."""
