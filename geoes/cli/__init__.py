@@ -7,20 +7,18 @@ from pathlib import Path
 import click
 
 from geoes.config import Settings
+from geoes.errors import GeoesError
 
 
 class GeoesGroup(click.Group):
     """Turn expected failures into one readable line and an exit code, never a traceback."""
 
     def invoke(self, ctx):
-        from geoes.register.record import UnreadableFile
-        from geoes.sources.fetch import FetchError
-
         try:
             return super().invoke(ctx)
-        except (UnreadableFile, FetchError) as exc:
-            click.echo(f"Błąd: {exc}", err=True)
-            sys.exit(2)
+        except GeoesError as exc:
+            click.echo(f"Błąd: {exc.description}", err=True)
+            sys.exit(exc.exit_code)
 
 
 @click.group(cls=GeoesGroup)

@@ -31,6 +31,7 @@ from geoes.dataset.join import entities_to_points, join_gminy, mismatches
 from geoes.common.reference import attribution
 from geoes.sources.territory import load_units
 from geoes.register.validate import validate_frame
+from geoes.errors import Conflict
 
 KEEP_VERSIONS = 3
 GPKG_NAME = "geoes.gpkg"
@@ -38,7 +39,7 @@ INDICATORS_NAME = "indicators.json"
 REJECTS_NAME = "rejects.csv"
 
 
-class BuildLocked(Exception):
+class BuildLocked(Conflict):
     """Another build holds the lock."""
 
 

@@ -12,9 +12,10 @@ import pandas as pd
 from geoes.dataset.build import GPKG_NAME, INDICATORS_NAME, current_version
 from geoes.config import Settings
 from geoes.dataset.indicators import RANKED
+from geoes.errors import DataMissing
 
 
-class NoDataset(Exception):
+class NoDataset(DataMissing):
     """Nothing has been built yet."""
 
 

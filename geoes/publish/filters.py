@@ -17,12 +17,13 @@ import shapely
 
 from geoes.register.record import TYPES_SEPARATOR
 from geoes.common.reference import entity_types
+from geoes.errors import InvalidInput
 
 MAX_PARAM_LENGTH = 200
 MAX_REPEAT = 20
 
 
-class ParamError(ValueError):
+class ParamError(InvalidInput, ValueError):
     def __init__(self, param: str, message: str):
         super().__init__(f"{param}: {message}")
         self.param = param

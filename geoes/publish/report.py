@@ -34,6 +34,7 @@ from geoes.dataset.reader import Dataset
 from geoes.dataset.indicators import LABELS_PL, RANKED, completeness_text
 from geoes.common.atomic import atomic_write_bytes, atomic_write_text
 from geoes.common.reference import attribution, entity_types
+from geoes.errors import DataMissing, NotFound
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -58,15 +59,15 @@ UNITS = {"area_km2": " km²", "employees_known_pct": " %", "gmina_coverage_pct":
 NBSP = "\u00a0"
 
 
-class UnknownPowiat(KeyError):
+class UnknownPowiat(NotFound, KeyError):
     """The TERYT code names no powiat of the built dataset."""
 
     def __init__(self, teryt: str):
-        super().__init__(teryt)
+        super().__init__(f"nieznany powiat {teryt!r} (4 cyfry TERYT, np. 2602)")
         self.teryt = teryt
 
-    def __str__(self) -> str:
-        return f"nieznany powiat {self.teryt!r} (4 cyfry TERYT, np. 2602)"
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.description
 
 
 # ---------------------------------------------------------------- formatting (Polish conventions)
@@ -423,7 +424,7 @@ def chromium_path() -> str | None:
     return None
 
 
-class PdfUnavailable(RuntimeError):
+class PdfUnavailable(DataMissing, RuntimeError):
     pass
 
 

@@ -31,6 +31,7 @@ from geoes import __version__
 from geoes.config import CRS_METRIC, Settings
 from geoes.register.record import COLUMNS, read_table, write_entities
 from geoes.sources.gazetteer import Gazetteer
+from geoes.errors import GeoesError, ServiceError
 
 PRECISION_RANK = {"none": 0, "gmina": 1, "locality": 2, "street": 3, "address": 4}
 PROVIDERS = ("gazetteer", "gugik", "nominatim")
@@ -43,11 +44,11 @@ GUGIK_URL = "https://services.gugik.gov.pl/uug/"
 NOMINATIM_DOMAIN = "nominatim.openstreetmap.org"
 
 
-class GeocodeError(Exception):
+class GeocodeError(GeoesError):
     """An expected failure of the geocode command (bad file, missing data): one line for the user."""
 
 
-class ProviderError(Exception):
+class ProviderError(ServiceError):
     """An online service failed for this query (HTTP error, timeout, unreadable answer); not cached."""
 
 

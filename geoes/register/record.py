@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from geoes.common.reference import header_aliases
+from geoes.errors import InvalidInput
 
 COLUMNS = [
     "id", "name", "types", "social_enterprise", "legal_form", "operator", "street", "postal_code",
@@ -27,7 +28,7 @@ HEADER_ALIASES = header_aliases()
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
-class UnreadableFile(Exception):
+class UnreadableFile(InvalidInput):
     """The file cannot be read as a table at all (exit code 2 of `validate`)."""
 
 

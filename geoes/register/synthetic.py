@@ -21,6 +21,7 @@ import shapely
 
 from geoes.config import REPO_DIR
 from geoes.register.record import COLUMNS
+from geoes.errors import InvalidInput
 
 ID_PREFIX = "syn-"
 MARK = "SYNTETYCZNY"
@@ -38,7 +39,7 @@ EMPLOYEES_KNOWN_SHARE = 0.6
 COORD_DECIMALS = 6
 
 
-class SyntheticIntoDataDir(Exception):
+class SyntheticIntoDataDir(InvalidInput):
     """Refused: synthetic entities must never be written into the project's data/ directory."""
 
 

@@ -16,9 +16,10 @@ import pandas as pd
 
 from geoes.config import CRS_METRIC, CRS_PUBLISH, Settings
 from geoes.common.atomic import atomic_path, atomic_write_text
+from geoes.errors import ServiceError
 
 
-class FetchError(Exception):
+class FetchError(ServiceError):
     """Fetched data failed validation or could not be read; nothing was written."""
 
 

@@ -9,9 +9,10 @@ import geopandas as gpd
 import pandas as pd
 
 from geoes.config import CRS_METRIC, Settings
+from geoes.errors import DataMissing
 
 
-class MissingData(Exception):
+class MissingData(DataMissing):
     """The fetched data are not there yet; tell the user to run `fetch`."""
 
 
