@@ -1,10 +1,12 @@
 # gunicorn settings for geoes (`python -m geoes serve` uses this file).
-import multiprocessing
-import os
+# Values come from the one settings table (geoes/config.py): GEOES_BIND, GEOES_WORKERS, GEOES_THREADS,
+# GEOES_LOG_LEVEL.
+from geoes.config import Settings
 
-bind = os.environ.get("GEOES_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("GEOES_WORKERS", max(2, multiprocessing.cpu_count())))
-threads = int(os.environ.get("GEOES_THREADS", 4))
+_settings = Settings.from_env()
+bind = _settings.bind
+workers = _settings.workers
+threads = _settings.threads
 worker_class = "gthread"
 timeout = 60
 graceful_timeout = 30
@@ -15,7 +17,7 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 accesslog = "-"
 errorlog = "-"
-loglevel = os.environ.get("GEOES_LOG_LEVEL", "info")
+loglevel = _settings.log_level
 # Load the app in each worker after fork: each keeps its own dataset store.
 preload_app = False
 
@@ -24,5 +26,5 @@ def post_worker_init(worker):
     """Prepare the map's first responses in the background as soon as the worker has loaded the app."""
     from geoes.web import start_warm_up
 
-    if getattr(worker, "wsgi", None) is not None and worker.wsgi.config.get("WARM_UP") is not False:
+    if getattr(worker, "wsgi", None) is not None and worker.wsgi.extensions["geoes_settings"].warm_up is not False:
         start_warm_up(worker.wsgi)

@@ -1,13 +1,24 @@
-"""Settings and the on-disk layout of the data directory.
+"""Settings: one table of every `GEOES_*` name, one reader, and the on-disk layout of the data directory.
+
+`SETTINGS` is the only place a setting is declared (Datasette's rule): its name, default, type and help.
+`Settings.from_env` is the only reader: defaults ← `instance/geoes.cfg` (the same keys without the
+`GEOES_` prefix) ← environment `GEOES_*` ← explicit overrides (CLI options, the app factory's
+`test_config`). The README's settings table is tested against `SETTINGS` (tests/test_docs.py).
+
+Settings of scope `setup` are read by the shell scripts (scripts/setup.sh, test.sh) or by the test
+suite; they are declared here too so that one table documents them all.
 
 Everything region-specific is a setting (default: woj. świętokrzyskie, TERYT 26) so the same code
 serves another voivodeship or the whole country given its data.
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
-from dataclasses import dataclass, field
+import runpy
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Callable, Mapping
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
@@ -19,21 +30,115 @@ CRS_PUBLISH = "EPSG:4326"
 ACCESS_RADIUS_M = 10_000
 ACTIVE_STATUSES = ("active", "unknown")
 
+PREFIX = "GEOES_"
+INSTANCE_FILE = REPO_DIR / "instance" / "geoes.cfg"
+
+
+def parse_bool(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() not in ("", "0", "false", "no", "nie", "off")
+
+
+def parse_optional_bool(value) -> bool | None:
+    return None if value is None or str(value).strip() == "" else parse_bool(value)
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str                      # the field of `Settings`; the variable is GEOES_<KEY upper-cased>
+    default: object               # a value, or a callable giving it (computed when read)
+    help: str                     # Polish, as the README says it
+    parse: Callable = str
+    scope: str = "app"            # app: read through Settings; setup: read by the scripts or the tests
+
+    @property
+    def env(self) -> str:
+        return PREFIX + self.key.upper()
+
+    def default_value(self):
+        return self.default() if callable(self.default) else self.default
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("region", "26", "kod TERYT województwa"),
+    Setting("data_dir", lambda: REPO_DIR / "data", "katalog danych (pobranych i zbudowanych)", Path),
+    Setting("page_size", 100, "domyślna liczba obiektów na stronę (`/ogc/.../items`, `/entities`)", int),
+    Setting("max_page_size", 10_000, "górna granica `limit`", int),
+    Setting("warm_up", None, "po starcie procesu i po każdej przebudowie danych przygotuj z góry odpowiedzi, "
+            "o które mapa prosi najpierw (domyślnie tak, poza testami)", parse_optional_bool),
+    Setting("max_content_length", 1024 * 1024, "największe przyjmowane ciało żądania (B)", int),
+    Setting("json_sort_keys", False, "kolejność kluczy JSON jak w danych (`False`) albo alfabetyczna", parse_bool),
+    Setting("workers", lambda: max(2, multiprocessing.cpu_count()), "liczba procesów gunicorn", int),
+    Setting("threads", 4, "wątki w procesie gunicorn", int),
+    Setting("bind", "127.0.0.1:8000", "adres i port gunicorn (`serve --host/--port` ma pierwszeństwo)"),
+    Setting("log_level", "info", "poziom dziennika gunicorn"),
+    Setting("chromium", "", "ścieżka do Chromium dla raportu PDF (domyślnie szukany w PATH)"),
+    Setting("contact", "", "adres kontaktowy w nagłówku User-Agent geokodera (zasady Nominatim)"),
+    Setting("offline", False, "`geocode` bez usług sieciowych (tylko gazeter)", parse_bool),
+    Setting("mirror", "", "katalog z kopią danych dla `scripts/setup.sh` (domyślnie ../shared/data, jeśli istnieje)",
+            scope="setup"),
+    Setting("online", False, "`scripts/setup.sh` pobiera dane z usług urzędowych mimo kopii lokalnej",
+            parse_bool, scope="setup"),
+    Setting("refetch", False, "`scripts/setup.sh` pobiera dane ponownie, choć już są", parse_bool, scope="setup"),
+    Setting("no_apt", False, "`scripts/setup.sh` nie instaluje pakietów systemowych (Chromium, GDAL)",
+            parse_bool, scope="setup"),
+    Setting("network_tests", False, "testy wymagające internetu (oznaczone `network`) też są uruchamiane",
+            parse_bool, scope="setup"),
+)
+APP_SETTINGS = {s.key: s for s in SETTINGS if s.scope == "app"}
+
+
+def read_instance_file(path: Path = INSTANCE_FILE) -> dict:
+    """Keys of `instance/geoes.cfg` (Python syntax, e.g. `PAGE_SIZE = 50`), without the GEOES_ prefix."""
+    if not path.is_file():
+        return {}
+    return {k: v for k, v in runpy.run_path(str(path)).items() if k.isupper()}
+
+
+def _key_of(name: str) -> str | None:
+    key = name[len(PREFIX):] if name.startswith(PREFIX) else name
+    key = key.lower()
+    return key if key in APP_SETTINGS else None
+
 
 @dataclass(frozen=True)
 class Settings:
     region: str = "26"
     data_dir: Path = field(default_factory=lambda: REPO_DIR / "data")
+    page_size: int = 100
+    max_page_size: int = 10_000
+    warm_up: bool | None = None
+    max_content_length: int = 1024 * 1024
+    json_sort_keys: bool = False
+    workers: int = 2
+    threads: int = 4
+    bind: str = "127.0.0.1:8000"
+    log_level: str = "info"
+    chromium: str = ""
+    contact: str = ""
+    offline: bool = False
 
     @classmethod
-    def from_env(cls, **overrides) -> "Settings":
-        values = {
-            "region": os.environ.get("GEOES_REGION", "26"),
-            "data_dir": Path(os.environ.get("GEOES_DATA_DIR", REPO_DIR / "data")),
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        values["data_dir"] = Path(values["data_dir"])
+    def from_env(cls, overrides: Mapping | None = None, *, environ: Mapping | None = None,
+                 instance_file: Path | None = INSTANCE_FILE, **kwargs) -> "Settings":
+        """The one reader. `overrides` and keyword arguments take `Settings` field names or `GEOES_*`
+        names; None means "not given" so a CLI option left out does not hide the environment."""
+        environ = os.environ if environ is None else environ
+        values = {key: s.default_value() for key, s in APP_SETTINGS.items()}
+        layers = [read_instance_file(instance_file) if instance_file else {},
+                  {k: v for k, v in environ.items() if k.startswith(PREFIX)},
+                  dict(overrides or {}), kwargs]
+        for layer in layers:
+            for name, value in layer.items():
+                key = _key_of(name)
+                if key is not None and value is not None:
+                    values[key] = APP_SETTINGS[key].parse(value)
         return cls(**values)
+
+    def flask_config(self) -> dict:
+        """What Flask itself reads, derived from the settings (Flask's own names)."""
+        return {"MAX_CONTENT_LENGTH": self.max_content_length}
 
     # Fetched third-party data (git-ignored).
     @property
@@ -97,3 +202,6 @@ class Settings:
     @property
     def geocode_cache_path(self) -> Path:
         return self.data_dir / "cache" / "geocode.sqlite"
+
+
+assert {f.name for f in fields(Settings)} == set(APP_SETTINGS), "Settings fields and SETTINGS disagree"

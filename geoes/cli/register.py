@@ -5,7 +5,6 @@ and one readable line, never a traceback.
 """
 from __future__ import annotations
 
-import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -76,14 +75,14 @@ def _providers(values: tuple[str, ...]) -> list[str]:
 @click.option("--provider", "providers", multiple=True, metavar="NAZWA",
               help="Źródła w kolejności: gazetteer, gugik, nominatim (można powtórzyć lub rozdzielić "
                    "przecinkami; domyślnie wszystkie).")
-@click.option("--offline", is_flag=True, default=lambda: os.environ.get("GEOES_OFFLINE", "") not in ("", "0"),
+@click.option("--offline", is_flag=True,
               help="Bez usług online (tylko pamięć podręczna i gazeter). Także GEOES_OFFLINE=1.")
 @click.option("--dry-run", is_flag=True, help="Pokaż wynik, nie zapisując pliku podmiotów.")
 @click.option("--cache", "cache_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Plik SQLite z odpowiedziami usług online (domyślnie data/cache/geocode.sqlite).")
 @click.option("--no-cache", is_flag=True, help="Nie używaj pamięci podręcznej.")
 @click.option("--timeout", default=10.0, show_default=True, help="Limit czasu zapytania online (s).")
-@click.option("--contact", default=lambda: os.environ.get("GEOES_CONTACT", ""),
+@click.option("--contact", default=None,
               help="Adres e-mail do nagłówka User-Agent (zasady Nominatim); także GEOES_CONTACT.")
 @click.option("--report", "report_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Zapisz listę nieumieszczonych podmiotów z powodami do CSV.")
@@ -101,6 +100,8 @@ def geocode_command(settings: Settings, file, output, providers, offline, dry_ru
     from geoes.sources.territory import MissingData
 
     settings = settings or Settings.from_env()
+    offline = offline or settings.offline
+    contact = contact or settings.contact
     path = file or settings.entities_path
     names = _providers(providers)
     if output is None and path.suffix.lower() != ".csv":

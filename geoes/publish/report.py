@@ -29,7 +29,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from geoes.config import ACCESS_RADIUS_M, CRS_METRIC
+from geoes.config import ACCESS_RADIUS_M, CRS_METRIC, Settings
 from geoes.dataset.reader import Dataset
 from geoes.dataset.indicators import LABELS_PL, RANKED, completeness_text
 from geoes.common.atomic import atomic_write_bytes, atomic_write_text
@@ -418,7 +418,7 @@ def render_html(ds: Dataset, teryt: str, generated_at: datetime | None = None) -
 
 
 def chromium_path() -> str | None:
-    for name in (os.environ.get("GEOES_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+    for name in (Settings.from_env().chromium, "chromium", "chromium-browser", "google-chrome"):
         if name and shutil.which(name):
             return shutil.which(name)
     return None

@@ -9,22 +9,13 @@ from geoes.web.store import DatasetStore
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
-    app.config.from_mapping(
-        GEOES_REGION=None,
-        GEOES_DATA_DIR=None,
-        MAX_CONTENT_LENGTH=1 * 1024 * 1024,
-        JSON_SORT_KEYS=False,
-        PAGE_SIZE=100,
-        WARM_UP=None,
-        MAX_PAGE_SIZE=10_000,
-    )
-    app.config.from_pyfile("geoes.cfg", silent=True)
-    app.config.from_prefixed_env("GEOES")  # e.g. GEOES_PAGE_SIZE=50
-    if test_config:
-        app.config.update(test_config)
-    settings = Settings.from_env(region=app.config.get("GEOES_REGION") or app.config.get("REGION"),
-                                 data_dir=app.config.get("GEOES_DATA_DIR") or app.config.get("DATA_DIR"))
+    app = Flask(__name__)
+    # One reader of settings (geoes.config): defaults ← instance/geoes.cfg ← GEOES_* ← test_config.
+    settings = Settings.from_env(test_config)
+    app.config.update(settings.flask_config())
+    if test_config:  # Flask's own keys (TESTING…) pass through
+        app.config.update({k: v for k, v in test_config.items() if k.isupper()})
+    app.json.sort_keys = settings.json_sort_keys
     app.extensions["geoes_settings"] = settings
     app.extensions["geoes_store"] = DatasetStore(settings)
 
@@ -35,8 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(ogc_flask.bp)
 
     install_security(app)
-    warm = app.config.get("WARM_UP")
-    if (not app.testing) if warm is None else str(warm).lower() not in ("0", "false", "no", ""):
+    if (not app.testing) if settings.warm_up is None else settings.warm_up:
         install_warm_up(app)
 
     @app.get("/healthz")

@@ -24,13 +24,13 @@ def _store():
 
 def _request() -> ogc.OGCRequest:
     root = request.url_root.rstrip("/")
-    cfg = current_app.config
+    settings = current_app.extensions["geoes_settings"]
     return ogc.OGCRequest(
         base_url=root + "/ogc",
         args=request.args,
         accept=request.headers.get("Accept", ""),
-        page_size=int(cfg.get("PAGE_SIZE", 100)),
-        max_page_size=int(cfg.get("MAX_PAGE_SIZE", 10_000)),
+        page_size=settings.page_size,
+        max_page_size=settings.max_page_size,
         site_root=root,
     )
 

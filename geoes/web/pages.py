@@ -594,7 +594,7 @@ def entities():
         key = fold(selected[col].astype(str))
         order_index = key.sort_values(ascending=not desc, kind="stable").index
     ordered = selected.loc[order_index]
-    size = int(current_app.config.get("PAGE_SIZE", 100))
+    size = current_app.extensions["geoes_settings"].page_size
     pages = max(1, math.ceil(len(ordered) / size))
     if page > pages:
         raise ParamError("page", f"jest tylko {pages} stron(y)")
