@@ -1,0 +1,50 @@
+"""geoes.common.polish: Polish numbers and plural forms."""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geoes.common.polish import NBSP, count, number, percent, plural, ratio
+
+
+@pytest.mark.parametrize("n, form", [
+    (0, "podmiotów"), (1, "podmiot"), (2, "podmioty"), (4, "podmioty"), (5, "podmiotów"), (11, "podmiotów"),
+    (12, "podmiotów"), (14, "podmiotów"), (21, "podmiotów"), (22, "podmioty"), (24, "podmioty"),
+    (25, "podmiotów"), (101, "podmiotów"), (102, "podmioty"), (112, "podmiotów"), (1000, "podmiotów"),
+])
+def test_plural_forms_of_podmiot(n, form):
+    assert plural(n, "podmiot") == form
+
+
+def test_plural_of_other_nouns_and_fractions():
+    assert [plural(n, "gmina") for n in (1, 3, 9, 23)] == ["gmina", "gminy", "gmin", "gminy"]
+    assert [plural(n, "osoba") for n in (1, 2, 5)] == ["osoba", "osoby", "osób"]
+    assert plural(80370, "mieszkaniec") == "mieszkańców"
+    assert plural(0.5, "podmiot") == "podmiotu"
+    assert plural(np.int64(3), "podmiot") == "podmioty"
+    with pytest.raises(KeyError):
+        plural(2, "koń")
+
+
+def test_count_joins_number_and_form():
+    assert count(1, "podmiot") == f"1{NBSP}podmiot"
+    assert count(80370, "mieszkaniec") == f"80{NBSP}370{NBSP}mieszkańców"
+
+
+@pytest.mark.parametrize("value, decimals, text", [
+    (80370, None, f"80{NBSP}370"), (0.1244, None, "0,12"), (1256.79, None, f"1{NBSP}256,8"),
+    (1256.79, 2, f"1{NBSP}256,79"), (5.0, None, "5"), (np.float64(2.5), 1, "2,5"), (np.int64(7), None, "7"),
+    (None, None, "–"), (math.nan, None, "–"), (pd.NA, None, "–"), (math.inf, None, "–"),
+])
+def test_number(value, decimals, text):
+    assert number(value, decimals) == text
+
+
+def test_number_trim_percent_ratio_and_text_passthrough():
+    assert number(0.5, 2, trim=True) == "0,5"
+    assert number(3.0, 2, trim=True) == "3"
+    assert percent(41.37) == f"41,4{NBSP}%"
+    assert ratio(0.354) == f"0,35{NBSP}×"
+    assert ratio(None) == "–"
+    assert number("abc") == "abc"
