@@ -48,3 +48,14 @@ def test_number_trim_percent_ratio_and_text_passthrough():
     assert ratio(0.354) == f"0,35{NBSP}×"
     assert ratio(None) == "–"
     assert number("abc") == "abc"
+
+
+def test_plain_values():
+    from geoes.common.values import plain, plain_record
+
+    assert plain(np.int64(3)) == 3 and type(plain(np.int64(3))) is int
+    assert plain(np.float64(0.5)) == 0.5 and type(plain(np.float64(0.5))) is float
+    assert plain(np.bool_(True)) is True
+    assert [plain(v) for v in (None, math.nan, pd.NA, pd.NaT, np.float64("nan"))] == [None] * 5
+    assert plain("") == "" and plain("x") == "x"
+    assert plain_record(pd.Series({"a": np.int64(1), "b": math.nan, "geometry": "P"})) == {"a": 1, "b": None}
