@@ -76,6 +76,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("chromium", "", "ścieżka do Chromium dla raportu PDF (domyślnie szukany w PATH)"),
     Setting("contact", "", "adres kontaktowy w nagłówku User-Agent geokodera (zasady Nominatim)"),
     Setting("offline", False, "`geocode` bez usług sieciowych (tylko gazeter)", parse_bool),
+    # The operator console (/admin): sessions, sign-in throttling and upload limits.
+    Setting("secret_key", "", "klucz podpisu ciasteczek sesji konsoli; pusty — generowany raz i trzymany w "
+            "`data/console/secret_key` (prawa 0600)"),
+    Setting("session_idle_minutes", 30, "sesja konsoli wygasa po tylu minutach bezczynności", int),
+    Setting("secure_cookies", False, "ciasteczko sesji zawsze z atrybutem `Secure` (bez tego — gdy żądanie "
+            "przyszło przez HTTPS)", parse_bool),
+    Setting("proxy_count", 0, "liczba zaufanych serwerów pośredniczących przed serwisem, których nagłówki "
+            "`X-Forwarded-For` i `X-Forwarded-Proto` są brane pod uwagę (0 — nagłówki ignorowane)", int),
+    Setting("login_max_failures", 10, "tyle nieudanych logowań na konto lub na adres w oknie czasu blokuje "
+            "kolejne próby (429)", int),
+    Setting("login_window_minutes", 15, "okno czasu liczenia nieudanych logowań (minuty)", int),
+    Setting("max_upload_bytes", 10 * 1024 * 1024, "największy plik rejestru wczytywany w konsoli (B)", int),
+    Setting("max_unpacked_bytes", 64 * 1024 * 1024, "największy rozmiar pliku XLSX po rozpakowaniu (B)", int),
+    Setting("max_upload_rows", 100_000, "najwięcej wierszy w pliku rejestru wczytywanym w konsoli", int),
     Setting("mirror", "", "katalog z kopią danych dla `scripts/setup.sh` (domyślnie ../shared/data, jeśli istnieje)",
             scope="setup"),
     Setting("online", False, "`scripts/setup.sh` pobiera dane z usług urzędowych mimo kopii lokalnej",
@@ -118,6 +132,15 @@ class Settings:
     chromium: str = ""
     contact: str = ""
     offline: bool = False
+    secret_key: str = ""
+    session_idle_minutes: int = 30
+    secure_cookies: bool = False
+    proxy_count: int = 0
+    login_max_failures: int = 10
+    login_window_minutes: int = 15
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_unpacked_bytes: int = 64 * 1024 * 1024
+    max_upload_rows: int = 100_000
 
     @classmethod
     def from_env(cls, overrides: Mapping | None = None, *, environ: Mapping | None = None,

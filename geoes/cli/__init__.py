@@ -228,3 +228,7 @@ main.add_command(geocode_command)
 from geoes.cli.report import report_command  # noqa: E402
 
 main.add_command(report_command)
+
+from geoes.cli.users import users_command  # noqa: E402
+
+main.add_command(users_command)

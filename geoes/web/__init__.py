@@ -19,11 +19,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["geoes_settings"] = settings
     app.extensions["geoes_store"] = DatasetStore(settings)
 
-    from geoes.web import api, ogc_flask, pages
+    from geoes.web import admin, api, ogc_flask, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ogc_flask.bp)
+    admin.init_admin(app)  # the operator console under /admin: sessions, CSRF, its blueprint
 
     install_security(app)
     if (not app.testing) if settings.warm_up is None else settings.warm_up:
