@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
+import re
+import shutil
 import sqlite3
 import tempfile
 from dataclasses import dataclass, field
@@ -205,22 +206,25 @@ def require_open(cs: Changeset) -> None:
 # --- uploads --------------------------------------------------------------------------------------
 
 class _UploadFile:
-    """The upload's bytes as a temporary file (the importer reads paths), removed afterwards."""
+    """The upload's bytes as a file under its own name in a private temporary directory (the importer
+    reads paths, and its messages name the file as the operator knows it), removed afterwards."""
 
     def __init__(self, settings: Settings, data: bytes, filename: str):
-        self.dir = console_dir(settings) / "tmp"
-        self.data, self.suffix = data, Path(filename).suffix.lower()
+        self.root = console_dir(settings) / "tmp"
+        self.data = data
+        name = re.sub(r"[^\w.\- ]", "_", Path(filename).name).strip(" .") or "rejestr"
+        self.name = name if Path(name).suffix else name + ".csv"
 
     def __enter__(self) -> Path:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(suffix=self.suffix, dir=self.dir)
-        with os.fdopen(fd, "wb") as fh:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.dir = Path(tempfile.mkdtemp(dir=self.root))
+        self.path = self.dir / self.name
+        with open(self.path, "xb") as fh:
             fh.write(self.data)
-        self.path = Path(name)
         return self.path
 
     def __exit__(self, *exc):
-        self.path.unlink(missing_ok=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
         return False
 
 

@@ -204,13 +204,18 @@ def mapping_targets() -> list[tuple[str, str]]:
     return [(c, FIELD_LABELS[c]) for c in COLUMNS] + [(c, FIELD_LABELS[c]) for c in HELPER_FIELDS]
 
 
+def _refused(exc: UnreadableFile, path: Path) -> UploadRefused:
+    """The importer's message, naming the file as the operator sent it (not the temporary copy)."""
+    return UploadRefused(exc.description.replace(str(path), path.name))
+
+
 def _tables(path: Path) -> list[list[tuple[int, list[str]]]]:
     try:
         if path.suffix.lower() in XLSX_SUFFIXES:
             return importer._xlsx_rows(path)
         return importer._csv_rows(path, path.read_bytes())
     except UnreadableFile as exc:
-        raise UploadRefused(exc.description) from None
+        raise _refused(exc, path) from None
 
 
 def layout_key(headers: list[str]) -> str:
@@ -315,10 +320,11 @@ def confirm_mapping(proposal: MappingProposal, choices: dict[int, str]) -> Mappi
 
 def read_rows(path: Path | str, mapping: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
     """The file's rows as the importer reads them: `row` (as Excel numbers it) + mapped columns."""
+    path = Path(path)
     try:
         return importer.read_export(path, mapping)
     except UnreadableFile as exc:
-        raise UploadRefused(exc.description) from None
+        raise _refused(exc, path) from None
 
 
 _GAZETTEERS: dict[tuple, object] = {}
