@@ -31,7 +31,7 @@ from geoes.common.reference import entity_types
 from geoes.config import Settings
 from geoes.errors import InvalidInput
 from geoes.publish.serialise import neutralise_frame
-from geoes.register import importer
+from geoes.register import importer, normalise
 from geoes.register.record import COLUMNS, HEADER_ALIASES, UnreadableFile, decode_bytes
 
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -209,11 +209,39 @@ def _refused(exc: UnreadableFile, path: Path) -> UploadRefused:
     return UploadRefused(exc.description.replace(str(path), path.name))
 
 
+HEAD_ROWS = 60          # rows read to propose a mapping: the header is within the first 15, samples below it
+
+
+def _xlsx_head(path: Path) -> list[list[tuple[int, list[str]]]]:
+    """The first rows of each sheet, as the importer's reader gives them (a register of 10,000 rows need not
+    be read whole to show how its header would be read)."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken file
+        raise UnreadableFile(f"{path}: nie można odczytać pliku XLSX ({type(exc).__name__})") from None
+    try:
+        return [[(n, [normalise.cell_text(v) for v in values])
+                 for n, values in enumerate(ws.iter_rows(max_row=HEAD_ROWS, values_only=True), start=1)]
+                for ws in wb.worksheets]
+    finally:
+        wb.close()
+
+
 def _tables(path: Path) -> list[list[tuple[int, list[str]]]]:
     try:
         if path.suffix.lower() in XLSX_SUFFIXES:
-            return importer._xlsx_rows(path)
-        return importer._csv_rows(path, path.read_bytes())
+            return _xlsx_head(path)
+        raw = path.read_bytes()
+        cut = -1
+        for _ in range(HEAD_ROWS):  # whole lines only, so no character is split
+            nxt = raw.find(b"\n", cut + 1)
+            if nxt < 0:
+                cut = len(raw)
+                break
+            cut = nxt
+        return importer._csv_rows(path, raw[:cut + 1])
     except UnreadableFile as exc:
         raise _refused(exc, path) from None
 
