@@ -237,11 +237,14 @@ def create_upload(conn: sqlite3.Connection, settings: Settings, actor: str, file
     """Check and stage an uploaded register; its preview when the mapping is certain (or saved)."""
     name = Path(filename or "rejestr").name[:200]
     imports.check_upload(data, name, imports.Limits.from_settings(settings))
+    frame = None
     with _UploadFile(settings, data, name) as path:
         proposal = imports.propose_mapping(path)
         saved = saved_mapping(conn, proposal.layout)
         if saved:
             proposal = imports.propose_mapping(path, saved)
+        if not proposal.needs_confirmation:  # read before anything is stored: a bad file stages nothing
+            frame, ignored = imports.read_rows(path, proposal.mapping())
     with transaction(conn):
         now = now_iso()
         cur = conn.execute(
@@ -251,10 +254,13 @@ def create_upload(conn: sqlite3.Connection, settings: Settings, actor: str, file
         cs_id = cur.lastrowid
         _store_file(conn, cs_id, "upload", data)
         _store_file(conn, cs_id, "proposal", json.dumps(proposal.to_json(), ensure_ascii=False).encode("utf-8"))
+        if frame is not None:
+            _store_file(conn, cs_id, "frame", frame.to_csv(index=False).encode("utf-8"))
+            _update(conn, cs_id, summary={"ignored": ignored})
         audit.record(conn, actor, "upload", f"zestaw {cs_id}", file=name, bytes=len(data),
                      saved_mapping=bool(saved))
-    if not proposal.needs_confirmation:
-        _read_and_preview(conn, settings, get(conn, cs_id), proposal.mapping())
+    if frame is not None:
+        compute(conn, settings, get(conn, cs_id))
     return get(conn, cs_id)
 
 

@@ -5,7 +5,6 @@ from flask import Response, abort, redirect, request, url_for
 
 from geoes.common.reference import entity_types
 from geoes.console import changes, imports, publish, queue
-from geoes.console.imports import UploadRefused
 from geoes.dataset.build import current_version
 from geoes.errors import GeoesError, InvalidInput
 from geoes.register.record import PRECISIONS
@@ -39,8 +38,9 @@ def upload():
     data = file.stream.read(limit + 1)
     try:
         cs = changes.create_upload(db(), settings(), actor(), file.filename, data)
-    except UploadRefused as exc:
-        return render("dashboard.html", 422, open_sets=changes.listing(db()), version=current_version(settings()),
+    except GeoesError as exc:  # UploadRefused and whatever else stops the import (missing reference data…)
+        status = 422 if isinstance(exc, InvalidInput) else exc.http_status
+        return render("dashboard.html", status, open_sets=changes.listing(db()), version=current_version(settings()),
                       stale=set(), limits=imports.Limits.from_settings(settings()),
                       pending=queue.counts(db())["pending"], draft=changes.open_draft(db(), actor()),
                       upload_error=exc.description)
