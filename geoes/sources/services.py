@@ -51,7 +51,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from geoes.config import CRS_METRIC
-from geoes.sources.fetch import GMINA_TYPE_NAMES, POPULATION_YEAR, FetchError, RegionData
+from geoes.sources.region import GMINA_TYPE_NAMES, POPULATION_YEAR, FetchError, RegionData
 
 # HTTP header values must be Latin-1 (http.client refuses "ł"), so the Polish name is written in ASCII.
 USER_AGENT = "geoes/0.1 (+mapa ekonomii spolecznej)"
