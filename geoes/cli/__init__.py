@@ -54,8 +54,8 @@ def fetch(settings: Settings, mirror, timeout):
 @click.pass_obj
 def validate(settings: Settings, file, rejects_path):
     """Sprawdź plik podmiotów. Kod wyjścia: 0 poprawny, 1 część wierszy odrzucona, 2 plik nieczytelny."""
+    from geoes.common.excel import write_rejects
     from geoes.register.record import read_table
-    from geoes.common.atomic import atomic_write_bytes
     from geoes.register.validate import summarise, validate_frame
 
     frame = read_table(file)
@@ -64,9 +64,7 @@ def validate(settings: Settings, file, rejects_path):
     if rejects.empty:
         return
     out = rejects_path or file.with_name(file.stem + ".odrzucone.csv")
-    from geoes.publish.serialise import neutralise_frame
-
-    atomic_write_bytes(out, neutralise_frame(rejects).to_csv(index=False).encode("utf-8-sig"))
+    write_rejects(rejects, out)
     for r in rejects.head(20).itertuples():
         click.echo(f"  wiersz {r.row}, kolumna {r.column}: {r.reason}", err=True)
     if len(rejects) > 20:

@@ -121,9 +121,10 @@ def geocode_command(settings: Settings, file, output, providers, offline, dry_ru
         _fail(f"{exc.filename or path}: {exc.strerror}")
     click.echo(format_report(report))
     if report_path is not None and not dry_run:
-        from geoes.common.atomic import atomic_write_text
+        from geoes.common.excel import write_rejects
 
-        atomic_write_text(report_path, report.unplaced.to_csv(index=False, lineterminator="\n"))
+        # Names and reasons come from the operator's file: written like every rejects file.
+        write_rejects(report.unplaced, report_path)
         click.echo(f"Listę nieumieszczonych zapisano w {report_path}")
     if dry_run:
         click.echo("Próba (--dry-run): pliku podmiotów nie zmieniono.")

@@ -26,8 +26,8 @@ import pandas as pd
 from geoes.dataset import indicators as ind
 from geoes.config import Settings
 from geoes.register.record import COLUMNS, UnreadableFile, read_table
-from geoes.publish.serialise import neutralise_frame
 from geoes.dataset.join import entities_to_points, join_gminy, mismatches
+from geoes.common.excel import write_rejects
 from geoes.common.reference import attribution
 from geoes.sources.territory import load_units
 from geoes.register.validate import validate_frame
@@ -119,8 +119,8 @@ def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.
     entities.to_file(gpkg, layer="entities", driver="GPKG", engine="pyogrio")
     indicators.gminy.to_file(gpkg, layer="gminy", driver="GPKG", engine="pyogrio")
     indicators.powiaty.to_file(gpkg, layer="powiaty", driver="GPKG", engine="pyogrio")
-    # Rejected rows hold raw input: neutralised like every CSV an operator opens in Excel.
-    neutralise_frame(rejects).to_csv(target / REJECTS_NAME, index=False)
+    # Rejected rows hold raw input and are opened in Excel: the one rejects writer (BOM, neutralised).
+    write_rejects(rejects, target / REJECTS_NAME)
     summary = {
         "version": version,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
