@@ -18,6 +18,7 @@ import math
 import re
 import sqlite3
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -31,7 +32,7 @@ from geoes import __version__
 from geoes.config import CRS_METRIC, Settings
 from geoes.register.record import COLUMNS, read_table, write_entities
 from geoes.sources.gazetteer import Gazetteer
-from geoes.errors import GeoesError, ServiceError
+from geoes.errors import InvalidInput, ServiceError
 
 PRECISION_RANK = {"none": 0, "gmina": 1, "locality": 2, "street": 3, "address": 4}
 PROVIDERS = ("gazetteer", "gugik", "nominatim")
@@ -44,8 +45,8 @@ GUGIK_URL = "https://services.gugik.gov.pl/uug/"
 NOMINATIM_DOMAIN = "nominatim.openstreetmap.org"
 
 
-class GeocodeError(GeoesError):
-    """An expected failure of the geocode command (bad file, missing data): one line for the user."""
+class CacheUnreadable(InvalidInput):
+    """The cache file is not a SQLite database geoes wrote (damaged, or another file given as --cache)."""
 
 
 class ProviderError(ServiceError):
@@ -103,33 +104,47 @@ class ClockedRateLimiter(RateLimiter):
 # --- cache ----------------------------------------------------------------------------------------
 
 class GeocodeCache:
-    """Online answers keyed by (provider, query); an empty list records 'not found'."""
+    """Online answers keyed by (provider, query); an empty list records 'not found'.
+
+    A cache file SQLite cannot use raises CacheUnreadable naming the file (never a bare sqlite3.Error).
+    """
 
     def __init__(self, path: Path | str | None):
         self.path = str(path) if path else ":memory:"
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path)
-        self._db.execute("CREATE TABLE IF NOT EXISTS answers (provider TEXT NOT NULL, query TEXT NOT NULL, "
-                         "candidates TEXT NOT NULL, created TEXT NOT NULL, PRIMARY KEY (provider, query))")
-        self._db.commit()
         self.hits = 0
+        with self._sqlite():
+            self._db = sqlite3.connect(self.path)
+            self._db.execute("CREATE TABLE IF NOT EXISTS answers (provider TEXT NOT NULL, query TEXT NOT NULL, "
+                             "candidates TEXT NOT NULL, created TEXT NOT NULL, PRIMARY KEY (provider, query))")
+            self._db.commit()
+
+    @contextmanager
+    def _sqlite(self):
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise CacheUnreadable(f"pamięć podręczna {self.path}: {exc} (usuń plik lub użyj --no-cache)") from exc
 
     def get(self, provider: str, query: str) -> list[Candidate] | None:
-        row = self._db.execute("SELECT candidates FROM answers WHERE provider = ? AND query = ?",
-                               (provider, query)).fetchone()
+        with self._sqlite():
+            row = self._db.execute("SELECT candidates FROM answers WHERE provider = ? AND query = ?",
+                                   (provider, query)).fetchone()
         if row is None:
             return None
         self.hits += 1
         return [Candidate.from_json(d) for d in json.loads(row[0])]
 
     def put(self, provider: str, query: str, candidates: list[Candidate]) -> None:
-        self._db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, datetime('now'))",
-                         (provider, query, json.dumps([c.to_json() for c in candidates], ensure_ascii=False)))
-        self._db.commit()
+        with self._sqlite():
+            self._db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, datetime('now'))",
+                             (provider, query, json.dumps([c.to_json() for c in candidates], ensure_ascii=False)))
+            self._db.commit()
 
     def __len__(self) -> int:
-        return self._db.execute("SELECT count(*) FROM answers").fetchone()[0]
+        with self._sqlite():
+            return self._db.execute("SELECT count(*) FROM answers").fetchone()[0]
 
     def close(self) -> None:
         self._db.close()
