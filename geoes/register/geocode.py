@@ -23,16 +23,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import requests
+import shapely
+from geopy import exc as gexc
+from geopy.adapters import RequestsAdapter
 from geopy.extra.rate_limiter import RateLimiter
+from geopy.geocoders import Nominatim
+from pyproj import Transformer
+from tqdm import tqdm
 
 from geoes import __version__
 from geoes.config import CRS_METRIC, Settings
+from geoes.errors import InvalidInput, ServiceError
 from geoes.register.record import COLUMNS, read_table, write_entities
 from geoes.sources.gazetteer import Gazetteer
-from geoes.errors import InvalidInput, ServiceError
+from geoes.sources.territory import load_territory
 
 PRECISION_RANK = {"none": 0, "gmina": 1, "locality": 2, "street": 3, "address": 4}
 PROVIDERS = ("gazetteer", "gugik", "nominatim")
@@ -176,8 +184,6 @@ class GugikProvider:
         self.requests = 0
         self._limited = ClockedRateLimiter(self._get, min_delay_seconds=min_delay_seconds, clock=clock,
                                            sleep=sleep)
-        from pyproj import Transformer
-
         self._to_wgs84 = Transformer.from_crs(CRS_METRIC, "EPSG:4326", always_xy=True)
 
     def query(self, row: pd.Series) -> str | None:
@@ -243,9 +249,6 @@ class NominatimProvider:
 
     def __init__(self, agent: str | None = None, domain: str = NOMINATIM_DOMAIN, scheme: str = "https",
                  timeout: float = 10.0, min_delay_seconds: float = 1.0, clock=None, sleep=None):
-        from geopy.adapters import RequestsAdapter
-        from geopy.geocoders import Nominatim
-
         # No hidden transport retries: every request goes through the rate limiter (Nominatim's policy).
         def adapter(proxies, ssl_context):
             return RequestsAdapter(proxies=proxies, ssl_context=ssl_context, max_retries=0)
@@ -274,8 +277,6 @@ class NominatimProvider:
                                      country_codes="pl", language="pl")
 
     def lookup(self, query: dict) -> list[Candidate]:
-        from geopy import exc as gexc
-
         try:
             found = self._limited(query)
         except gexc.GeocoderUnavailable:
@@ -306,19 +307,14 @@ class Areas:
     """Gmina, powiat and region polygons in EPSG:2180, buffered by the boundaries' stated accuracy."""
 
     def __init__(self, settings: Settings, tolerance_m: float = BOUNDARY_TOLERANCE_M):
-        import shapely
-        from pyproj import Transformer
-
-        from geoes.sources.territory import load_units
-
-        units = load_units(settings)
-        self.units = units
-        self._shapely = shapely
+        territory = load_territory(settings)
+        self.region_code = territory.region_code
         self._to_metric = Transformer.from_crs("EPSG:4326", CRS_METRIC, always_xy=True)
-        self.gminy = dict(zip(units.gminy["teryt"], units.gminy.to_crs(CRS_METRIC).geometry.buffer(tolerance_m)))
-        self.powiaty = dict(zip(units.powiaty["teryt"],
-                                units.powiaty.to_crs(CRS_METRIC).geometry.buffer(tolerance_m)))
-        self.region = units.region_metric.buffer(tolerance_m)
+        self.gminy = dict(zip(territory.gminy["teryt"],
+                              territory.gminy.to_crs(CRS_METRIC).geometry.buffer(tolerance_m)))
+        self.powiaty = dict(zip(territory.powiaty["teryt"],
+                                territory.powiaty.to_crs(CRS_METRIC).geometry.buffer(tolerance_m)))
+        self.region = territory.region_metric.buffer(tolerance_m)
         for geom in (*self.gminy.values(), *self.powiaty.values(), self.region):
             shapely.prepare(geom)
 
@@ -327,11 +323,11 @@ class Areas:
             return self.gminy[gmina], f"gminie {gmina}"
         if powiat and powiat in self.powiaty:
             return self.powiaty[powiat], f"powiecie {powiat}"
-        return self.region, f"regionie {self.units.region_code}"
+        return self.region, f"regionie {self.region_code}"
 
     def contains(self, geom, lat: float, lon: float) -> bool:
         x, y = self._to_metric.transform(lon, lat)
-        return bool(self._shapely.contains_xy(geom, x, y))
+        return bool(shapely.contains_xy(geom, x, y))
 
 
 def _distance_m(a: Candidate, b: Candidate) -> float:
@@ -403,8 +399,6 @@ def geocode_frame(frame: pd.DataFrame, settings: Settings, *, providers: Iterabl
     `online` maps provider names to provider objects (tests inject ones pointing at a local server);
     by default they are built for the real services. With `offline` no online provider is used.
     """
-    from tqdm import tqdm
-
     providers = [p for p in providers if p in PROVIDERS]
     f = frame.copy()
     for col in COLUMNS:
@@ -577,11 +571,7 @@ def _choose(cands: list[Candidate], row: pd.Series, areas: Areas, ambiguous: boo
 def check_stated_units(frame: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """Placed rows whose point is not inside the gmina (or powiat) the record states, with the gmina the
     point falls in. Vectorised: one spatial join for the whole frame."""
-    import geopandas as gpd
-
-    from geoes.sources.territory import load_units
-
-    units = load_units(settings)
+    territory = load_territory(settings)
     placed = frame[frame["lat"].ne("") & frame["lon"].ne("")
                    & (frame["gmina_teryt"].ne("") | frame["powiat_teryt"].ne(""))]
     cols = ["row", "id", "name", "stated", "computed_gmina", "computed_name", "distance_m"]
@@ -590,7 +580,7 @@ def check_stated_units(frame: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     pts = gpd.GeoDataFrame(placed[["row", "id", "name", "gmina_teryt", "powiat_teryt"]].copy(),
                            geometry=gpd.points_from_xy(placed["lon"].astype(float), placed["lat"].astype(float)),
                            crs="EPSG:4326").to_crs(CRS_METRIC)
-    gminy = units.gminy[["teryt", "name", "geometry"]].to_crs(CRS_METRIC)
+    gminy = territory.gminy[["teryt", "name", "geometry"]].to_crs(CRS_METRIC)
     joined = gpd.sjoin(pts, gminy, how="left", predicate="within").drop(columns="index_right")
     joined = joined[~joined.index.duplicated()]
     computed = joined["teryt"].fillna("")
@@ -601,7 +591,7 @@ def check_stated_units(frame: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     if out.empty:
         return pd.DataFrame(columns=cols)
     geoms = gminy.set_index("teryt").geometry
-    powiaty = units.powiaty.set_index("teryt").to_crs(CRS_METRIC).geometry
+    powiaty = territory.powiaty.set_index("teryt").to_crs(CRS_METRIC).geometry
     out["stated"] = stated[bad]
     out["distance_m"] = [round(float(g.distance(geoms[s] if len(s) == 7 else powiaty[s])))
                          if (s in geoms.index or s in powiaty.index) else np.nan
