@@ -398,146 +398,202 @@ def geocode_frame(frame: pd.DataFrame, settings: Settings, *, providers: Iterabl
 
     `online` maps provider names to provider objects (tests inject ones pointing at a local server);
     by default they are built for the real services. With `offline` no online provider is used.
+    The steps: the gazetteer for every row still to place, then the online chain for the rows the
+    gazetteer could not place as precisely as their data allow, then only strictly better points are
+    written into the record.
     """
     providers = [p for p in providers if p in PROVIDERS]
-    f = frame.copy()
-    for col in COLUMNS:
-        if col not in f.columns:
-            f[col] = ""
-    f[COLUMNS] = f[COLUMNS].fillna("").astype(str)
-    if "row" not in f.columns:
-        f.insert(0, "row", range(2, len(f) + 2))
-
-    before = existing_precision(f)
-    target = target_precision(f)
-    best = pd.DataFrame({"lat": np.nan, "lon": np.nan, "precision": "none", "geocoder": ""}, index=f.index)
-    reasons: dict = {i: [] for i in f.index}
-    notes: dict = {i: [] for i in f.index}
-    todo = f.index[(_rank(before) < _rank(target)) | before.eq("none")]
-
+    run = _Run.start(frame)
     gaz = pd.DataFrame(columns=["status", "candidates", "reason"])
-    if "gazetteer" in providers and len(todo):
-        gazetteer = gazetteer or Gazetteer.load(settings)
-        gaz = gazetteer.locate(f.loc[todo])
-        placed = gaz.index[gaz["status"].eq("placed")]
-        best.loc[placed, ["lat", "lon"]] = gaz.loc[placed, ["lat", "lon"]].astype(float).to_numpy()
-        best.loc[placed, "precision"] = gaz.loc[placed, "precision"]
-        best.loc[placed, "geocoder"] = gaz.loc[placed, "geocoder"]
-        for i in gaz.index[gaz["reason"].ne("")]:
-            reasons[i].append(gaz.at[i, "reason"])
-        for i in gaz.index[gaz["note"].ne("")]:
-            notes[i].append(gaz.at[i, "note"])
-    no_location = set(gaz.index[gaz["status"].eq("no_location")]) if len(gaz) else set()
-
+    if "gazetteer" in providers and len(run.todo):
+        gaz = run.take_gazetteer((gazetteer or Gazetteer.load(settings)).locate(run.f.loc[run.todo]))
     online_names = [p for p in providers if p in ONLINE_PROVIDERS]
-    report_errors: list[str] = []
-    requests_made: dict[str, int] = {}
     cache = cache if cache is not None else GeocodeCache(None)
     hits_before = cache.hits
+    requests_made: dict[str, int] = {}
     if online_names:
         # Offline, cached online answers are still used; only new requests are not made.
         objs = online if online is not None else build_providers(online_names)
-        ambiguous_rows = set(gaz.index[gaz["status"].eq("ambiguous")]) if len(gaz) else set()
-        # A homonym can only be resolved online by an address (street) match.
-        need = [i for i in todo if i not in no_location and f.at[i, "locality"]
-                and PRECISION_RANK[best.at[i, "precision"]] < PRECISION_RANK[target.at[i]]
-                and (i not in ambiguous_rows or f.at[i, "street"].strip())]
-        if offline and len(cache) == 0:
-            need = []
-        areas = None
-        disabled: dict[str, str] = {}
-        failures: dict[str, int] = {}       # consecutive errors per provider
-        bar = tqdm(need, desc="Pamięć podręczna" if offline else "Geokodowanie online", unit="wiersz",
-                   disable=(not progress) if progress is not None else None, leave=False)
-        for i in bar:
-            row = f.loc[i]
-            ambiguous = i in ambiguous_rows
-            for name in online_names:
-                if PRECISION_RANK[best.at[i, "precision"]] >= PRECISION_RANK[target.at[i]]:
-                    break
-                if name in disabled:
-                    reasons[i].append(disabled[name])
-                    continue
-                provider = objs.get(name)
-                if provider is None:
-                    continue
-                query = provider.query(row)
-                if query is None:
-                    continue
-                key = query if isinstance(query, str) else json.dumps(query, sort_keys=True, ensure_ascii=False)
-                try:
-                    cands = cache.get(name, key)
-                    if cands is None and offline:
-                        continue
-                    if cands is None:
-                        cands = provider.lookup(query)
-                        cache.put(name, key, cands)
-                except ProviderUnavailable as exc:
-                    disabled[name] = f"{name}: usługa niedostępna w tym przebiegu"
-                    reasons[i].append(str(exc))
-                    report_errors.append(str(exc))
-                    continue
-                except ProviderError as exc:
-                    reasons[i].append(str(exc))
-                    report_errors.append(str(exc))
-                    failures[name] = failures.get(name, 0) + 1
-                    if failures[name] >= MAX_CONSECUTIVE_ERRORS:
-                        disabled[name] = f"{name}: pominięto po {failures[name]} kolejnych błędach"
-                        report_errors.append(disabled[name])
-                    continue
-                failures[name] = 0
-                if areas is None and cands:
-                    areas = Areas(settings)
-                chosen, why = _choose(cands, row, areas, ambiguous, name)
-                if chosen is None:
-                    reasons[i].append(why)
-                elif PRECISION_RANK[chosen.precision] > PRECISION_RANK[best.at[i, "precision"]]:
-                    best.loc[i, ["lat", "lon"]] = [chosen.lat, chosen.lon]
-                    best.at[i, "precision"] = chosen.precision
-                    best.at[i, "geocoder"] = chosen.label
-        bar.close()
+        chain = _OnlineChain(settings, online_names, objs, cache, offline, run.errors)
+        chain.run(run, _online_rows(run, gaz, offline and len(cache) == 0), gaz, progress)
         requests_made = {n: getattr(o, "requests", 0) for n, o in objs.items()}
-
-    # Apply: only strictly better than what the row already has.
-    new_rank, old_rank = _rank(best["precision"]), _rank(before)
-    better = new_rank > old_rank
-    f.loc[better, "lat"] = best.loc[better, "lat"].map(lambda v: f"{v:.6f}")
-    f.loc[better, "lon"] = best.loc[better, "lon"].map(lambda v: f"{v:.6f}")
-    f.loc[better, "location_precision"] = best.loc[better, "precision"]
-    f.loc[better, "geocoder"] = best.loc[better, "geocoder"]
-    unplaced_now = ~(f["lat"].ne("") & f["lon"].ne(""))
-    f.loc[unplaced_now, "location_precision"] = "none"
-    f.loc[unplaced_now & f["geocoder"].ne(""), "geocoder"] = ""
-    kept_better = int((new_rank.gt(0) & new_rank.lt(old_rank)).sum())
-
-    final = existing_precision(f)
-    counts = {p: int((final == p).sum()) for p in PRECISION_RANK if p != "none"}
-    counts["none"] = int((final == "none").sum())
-    rows_unplaced = f.index[final.eq("none")]
-    cand_col = gaz["candidates"] if len(gaz) else pd.Series(dtype=object)
-    unplaced = pd.DataFrame({
-        "row": f.loc[rows_unplaced, "row"], "id": f.loc[rows_unplaced, "id"], "name": f.loc[rows_unplaced, "name"],
-        "reason": [_join_reasons(reasons[i]) or "brak danych o położeniu" for i in rows_unplaced],
-        "candidates": [cand_col.get(i, "") if len(cand_col) else "" for i in rows_unplaced],
-    })
-    note_rows = [i for i in f.index if notes[i] and better.get(i, False)]
-    notes_df = pd.DataFrame({"row": [f.at[i, "row"] for i in note_rows], "id": [f.at[i, "id"] for i in note_rows],
-                             "name": [f.at[i, "name"] for i in note_rows],
-                             "note": ["; ".join(notes[i]) for i in note_rows]})
-    below = (final.map(PRECISION_RANK) < target.map(PRECISION_RANK)) & target.isin(["street", "address"])
+    old_rank, new_rank = run.apply()
     outside = None
     if check_areas:
         try:
-            outside = check_stated_units(f, settings)
+            outside = check_stated_units(run.f, settings)
         except Exception as exc:  # boundaries not fetched: report, do not fail the geocoding
-            report_errors.append(f"nie sprawdzono położenia w gminach: {exc}")
-    return GeocodeReport(
-        frame=f, counts=counts, unplaced=unplaced.reset_index(drop=True), notes=notes_df, outside=outside,
-        placed_now=int((better & old_rank.eq(0)).sum()), improved=int((better & old_rank.gt(0)).sum()),
-        kept_better=kept_better, below_target=int((below & final.ne("none")).sum()),
-        requests=requests_made, cache_hits=cache.hits - hits_before, offline=offline or not online_names,
-        errors=sorted(set(report_errors)),
-    )
+            run.errors.append(f"nie sprawdzono położenia w gminach: {exc}")
+    return run.report(gaz, old_rank, new_rank, outside, requests=requests_made,
+                      cache_hits=cache.hits - hits_before, offline=offline or not online_names)
+
+
+@dataclass
+class _Run:
+    """One geocoding run: the record being placed and, per row, the best point found and why not."""
+    f: pd.DataFrame                 # the record (strings, COLUMNS + row)
+    before: pd.Series               # the precision each row had
+    target: pd.Series               # the best precision each row's data allow
+    best: pd.DataFrame              # lat, lon, precision, geocoder: the best point found in this run
+    reasons: dict                   # row index → reasons it was not placed (better)
+    notes: dict                     # row index → notes on how it was placed
+    todo: pd.Index                  # rows that lack a point or can get a better one
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, frame: pd.DataFrame) -> "_Run":
+        f = frame.copy()
+        for col in COLUMNS:
+            if col not in f.columns:
+                f[col] = ""
+        f[COLUMNS] = f[COLUMNS].fillna("").astype(str)
+        if "row" not in f.columns:
+            f.insert(0, "row", range(2, len(f) + 2))
+        before, target = existing_precision(f), target_precision(f)
+        best = pd.DataFrame({"lat": np.nan, "lon": np.nan, "precision": "none", "geocoder": ""}, index=f.index)
+        todo = f.index[(_rank(before) < _rank(target)) | before.eq("none")]
+        return cls(f, before, target, best, {i: [] for i in f.index}, {i: [] for i in f.index}, todo)
+
+    def short_of_target(self, i) -> bool:
+        return PRECISION_RANK[self.best.at[i, "precision"]] < PRECISION_RANK[self.target.at[i]]
+
+    def take_gazetteer(self, gaz: pd.DataFrame) -> pd.DataFrame:
+        """Record the gazetteer's places, reasons and notes; returns its answer for the later steps."""
+        placed = gaz.index[gaz["status"].eq("placed")]
+        self.best.loc[placed, ["lat", "lon"]] = gaz.loc[placed, ["lat", "lon"]].astype(float).to_numpy()
+        self.best.loc[placed, "precision"] = gaz.loc[placed, "precision"]
+        self.best.loc[placed, "geocoder"] = gaz.loc[placed, "geocoder"]
+        for i in gaz.index[gaz["reason"].ne("")]:
+            self.reasons[i].append(gaz.at[i, "reason"])
+        for i in gaz.index[gaz["note"].ne("")]:
+            self.notes[i].append(gaz.at[i, "note"])
+        return gaz
+
+    def take(self, i, chosen: Candidate) -> None:
+        if PRECISION_RANK[chosen.precision] > PRECISION_RANK[self.best.at[i, "precision"]]:
+            self.best.loc[i, ["lat", "lon"]] = [chosen.lat, chosen.lon]
+            self.best.at[i, "precision"] = chosen.precision
+            self.best.at[i, "geocoder"] = chosen.label
+
+    def apply(self) -> tuple[pd.Series, pd.Series]:
+        """Write the points found into the record where strictly better; returns (old, new) ranks."""
+        f, best = self.f, self.best
+        new_rank, old_rank = _rank(best["precision"]), _rank(self.before)
+        better = new_rank > old_rank
+        f.loc[better, "lat"] = best.loc[better, "lat"].map(lambda v: f"{v:.6f}")
+        f.loc[better, "lon"] = best.loc[better, "lon"].map(lambda v: f"{v:.6f}")
+        f.loc[better, "location_precision"] = best.loc[better, "precision"]
+        f.loc[better, "geocoder"] = best.loc[better, "geocoder"]
+        unplaced_now = ~(f["lat"].ne("") & f["lon"].ne(""))
+        f.loc[unplaced_now, "location_precision"] = "none"
+        f.loc[unplaced_now & f["geocoder"].ne(""), "geocoder"] = ""
+        return old_rank, new_rank
+
+    def report(self, gaz: pd.DataFrame, old_rank: pd.Series, new_rank: pd.Series, outside, **run_facts) -> GeocodeReport:
+        f = self.f
+        better = new_rank > old_rank
+        final = existing_precision(f)
+        counts = {p: int((final == p).sum()) for p in PRECISION_RANK if p != "none"}
+        counts["none"] = int((final == "none").sum())
+        rows_unplaced = f.index[final.eq("none")]
+        cand_col = gaz["candidates"] if len(gaz) else pd.Series(dtype=object)
+        unplaced = pd.DataFrame({
+            "row": f.loc[rows_unplaced, "row"], "id": f.loc[rows_unplaced, "id"], "name": f.loc[rows_unplaced, "name"],
+            "reason": [_join_reasons(self.reasons[i]) or "brak danych o położeniu" for i in rows_unplaced],
+            "candidates": [cand_col.get(i, "") if len(cand_col) else "" for i in rows_unplaced],
+        })
+        note_rows = [i for i in f.index if self.notes[i] and better.get(i, False)]
+        notes = pd.DataFrame({"row": [f.at[i, "row"] for i in note_rows], "id": [f.at[i, "id"] for i in note_rows],
+                              "name": [f.at[i, "name"] for i in note_rows],
+                              "note": ["; ".join(self.notes[i]) for i in note_rows]})
+        below = (final.map(PRECISION_RANK) < self.target.map(PRECISION_RANK)) & self.target.isin(["street", "address"])
+        return GeocodeReport(
+            frame=f, counts=counts, unplaced=unplaced.reset_index(drop=True), notes=notes, outside=outside,
+            placed_now=int((better & old_rank.eq(0)).sum()), improved=int((better & old_rank.gt(0)).sum()),
+            kept_better=int((new_rank.gt(0) & new_rank.lt(old_rank)).sum()),
+            below_target=int((below & final.ne("none")).sum()), errors=sorted(set(self.errors)), **run_facts,
+        )
+
+
+def _online_rows(run: _Run, gaz: pd.DataFrame, nothing_to_ask: bool) -> list:
+    """Rows worth asking online: a locality, short of their target, and — a homonym the gazetteer could not
+    resolve — only with a street, since only an address match can resolve it."""
+    if nothing_to_ask:
+        return []
+    no_location = set(gaz.index[gaz["status"].eq("no_location")]) if len(gaz) else set()
+    ambiguous = set(gaz.index[gaz["status"].eq("ambiguous")]) if len(gaz) else set()
+    f = run.f
+    return [i for i in run.todo if i not in no_location and f.at[i, "locality"] and run.short_of_target(i)
+            and (i not in ambiguous or f.at[i, "street"].strip())]
+
+
+class _OnlineChain:
+    """The online providers in order, with the cache, and the providers given up on in this run."""
+
+    def __init__(self, settings: Settings, names: list[str], providers: dict, cache: GeocodeCache,
+                 offline: bool, errors: list[str]):
+        self.settings, self.names, self.providers, self.cache = settings, names, providers, cache
+        self.offline, self.errors = offline, errors
+        self.disabled: dict[str, str] = {}
+        self.failures: dict[str, int] = {}       # consecutive errors per provider
+        self.areas: Areas | None = None
+
+    def run(self, run: _Run, rows: list, gaz: pd.DataFrame, progress: bool | None) -> None:
+        ambiguous_rows = set(gaz.index[gaz["status"].eq("ambiguous")]) if len(gaz) else set()
+        bar = tqdm(rows, desc="Pamięć podręczna" if self.offline else "Geokodowanie online", unit="wiersz",
+                   disable=(not progress) if progress is not None else None, leave=False)
+        for i in bar:
+            row = run.f.loc[i]
+            for name in self.names:
+                if not run.short_of_target(i):
+                    break
+                if name in self.disabled:
+                    run.reasons[i].append(self.disabled[name])
+                    continue
+                cands = self.ask(name, row, run.reasons[i])
+                if cands is None:
+                    continue
+                chosen, why = _choose(cands, row, self._areas() if cands else None, i in ambiguous_rows, name)
+                if chosen is None:
+                    run.reasons[i].append(why)
+                else:
+                    run.take(i, chosen)
+        bar.close()
+
+    def _areas(self) -> Areas:
+        if self.areas is None:  # loaded on the first answer: a run answered from nothing needs no boundaries
+            self.areas = Areas(self.settings)
+        return self.areas
+
+    def ask(self, name: str, row: pd.Series, reasons: list[str]) -> list[Candidate] | None:
+        """The provider's candidates for the row (from the cache if asked before); None if not asked."""
+        provider = self.providers.get(name)
+        query = provider.query(row) if provider is not None else None
+        if query is None:
+            return None
+        key = query if isinstance(query, str) else json.dumps(query, sort_keys=True, ensure_ascii=False)
+        try:
+            cands = self.cache.get(name, key)
+            if cands is None and self.offline:
+                return None
+            if cands is None:
+                cands = provider.lookup(query)
+                self.cache.put(name, key, cands)
+        except ProviderUnavailable as exc:
+            self.disabled[name] = f"{name}: usługa niedostępna w tym przebiegu"
+            reasons.append(str(exc))
+            self.errors.append(str(exc))
+            return None
+        except ProviderError as exc:
+            reasons.append(str(exc))
+            self.errors.append(str(exc))
+            self.failures[name] = self.failures.get(name, 0) + 1
+            if self.failures[name] >= MAX_CONSECUTIVE_ERRORS:
+                self.disabled[name] = f"{name}: pominięto po {self.failures[name]} kolejnych błędach"
+                self.errors.append(self.disabled[name])
+            return None
+        self.failures[name] = 0
+        return cands
 
 
 def _join_reasons(items: list[str]) -> str:
@@ -548,7 +604,8 @@ def _join_reasons(items: list[str]) -> str:
     return "; ".join(seen)
 
 
-def _choose(cands: list[Candidate], row: pd.Series, areas: Areas, ambiguous: bool, name: str):
+def _choose(cands: list[Candidate], row: pd.Series, areas: Areas | None, ambiguous: bool, name: str):
+    """The one candidate to take, or (None, why not): inside the stated area, unique, precise enough."""
     if not cands:
         return None, f"{name}: nie znaleziono"
     area, area_name = areas.area_for(row["gmina_teryt"], row["powiat_teryt"] or row["gmina_teryt"][:4])
