@@ -116,10 +116,6 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     return frame
 
 
-def empty_frame() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
-
-
 def write_entities(frame: pd.DataFrame, path: Path | str) -> None:
     """Write the record file: UTF-8, comma, header, the columns in their canonical order."""
     from geoes.common.atomic import atomic_write_text

@@ -7,7 +7,6 @@ leaves the previous files intact.
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -170,7 +169,3 @@ def fetch(settings: Settings, mirror: Path | str | None = None, **online_options
     validate_region_data(data, settings.region)
     return store(data, settings)
 
-
-
-def copy_tree_readonly(src: Path, dst: Path) -> None:  # pragma: no cover - helper for notebooks
-    shutil.copytree(src, dst, dirs_exist_ok=True)

@@ -37,9 +37,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -69,8 +68,6 @@ BDL_LEVEL_GMINA = 6
 
 AREA_SOURCE = "computed"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
-
-Progress = Callable[[int, int, str], Any]
 
 
 # --------------------------------------------------------------------------------------------------
