@@ -61,7 +61,7 @@ SEED = 20260101
 DEFAULT_SIZES = "1000,10000,100000,1000000"
 DEFAULT_SERVE_SIZES = "1000,10000,100000"
 NAIVE_SAMPLE = 1000          # points timed in the naive point-in-polygon loop (then extrapolated)
-BUDGETS = {                   # PRODUCT.md §6
+BUDGETS = {                   # the project's speed budgets (benchmarks/README.md, "Budgets")
     "join_indicators_s": {10_000: 1.0, 1_000_000: 10.0},
     "cached_items_p50_ms": 10.0,
     "map_html_kb": 50.0,

@@ -1,4 +1,4 @@
-"""Rebuilds never hurt readers (issue 6 §3, PRODUCT.md §6).
+"""Rebuilds never hurt readers: a request sees one whole dataset version, old or new, never a mix.
 
 A build killed mid-way, a full disk, a bad input file and a second concurrent build all leave the
 served version and its files intact; the app picks up a new version without restart, its ETag follows

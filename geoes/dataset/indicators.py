@@ -1,4 +1,9 @@
-"""Indicators per gmina, per powiat and for the voivodeship (PRODUCT.md §4).
+"""Indicators per gmina, per powiat and for the voivodeship: what planners compare units by.
+
+Counts of active placed entities (in total, per type and of employees), densities per 10 thousand
+inhabitants and per 100 km², the share of gminy with an entity and of their population ("białe plamy":
+gminy without one), the share of the area within ACCESS_RADIUS_M of an entity, and for each of RANKED a
+rank among the units of the level and a ratio to the voivodeship value.
 
 Plain functions over GeoDataFrames, no web code: the CLI, the web app and the notebook call the same.
 Areas and the access buffer are computed in EPSG:2180; densities use the official (2025) area.

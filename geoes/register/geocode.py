@@ -45,7 +45,9 @@ from geoes.sources.territory import load_territory
 PRECISION_RANK = {"none": 0, "gmina": 1, "locality": 2, "street": 3, "address": 4}
 PROVIDERS = ("gazetteer", "gugik", "nominatim")
 ONLINE_PROVIDERS = ("gugik", "nominatim")
-BOUNDARY_TOLERANCE_M = 500      # the gmina polygons are c. ±0.5 km off at street zoom (SOURCES.md)
+# The gmina polygons (PRG as of c. 2015, simplified) can be up to ~0.5 km off at street zoom: 484 m
+# Hausdorff distance to the detailed voivodeship outline, as the data mirror documents its boundaries.
+BOUNDARY_TOLERANCE_M = 500
 SAME_PLACE_M = 1000             # several online answers this close together are one place
 MAX_CONSECUTIVE_ERRORS = 5      # a provider failing this many times in a row is not asked again in the run
 

@@ -1,4 +1,5 @@
-"""The entity record (PRODUCT.md §3) and a reader for files as offices export them."""
+"""The entity record (COLUMNS: one row per entity, as data/entities.csv keeps it) and a reader for files as
+offices export them."""
 from __future__ import annotations
 
 import csv
