@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from geoes.common.polish import number, ratio
+from geoes.common.polish import count, number, ratio
 from geoes.common.values import plain
 from geoes.config import REPO_DIR, Settings
 from geoes.dataset.build import REJECTS_NAME, build as build_dataset
@@ -39,7 +39,7 @@ def fetch(settings: Settings, mirror, timeout):
     options = {} if mirror else {"timeout": timeout}
     written = fetch_region(settings, mirror=mirror, **options)
     source = f"kopia lokalna {mirror}" if mirror else "usługi GUGiK ULDK i GUS BDL"
-    click.echo(f"Pobrano dane regionu {settings.region} ({source}): {len(written)} plików w {settings.data_dir}")
+    click.echo(f"Pobrano dane regionu {settings.region} ({source}): {count(len(written), 'plik')} w {settings.data_dir}")
 
 
 @click.command()
@@ -54,7 +54,7 @@ def build(settings: Settings, entities_path):
     click.echo(f"Podmioty: {result.entities} (umieszczone na mapie {result.placed}, "
                f"bez lokalizacji {result.entities - result.placed}, odrzucone wiersze {result.rejected_rows})")
     click.echo(f"Gminy z podmiotem: {v['gminy_with_entity']} z {v['gminy_total']} ({v['gmina_coverage_pct']}%); "
-               f"białe plamy: {v['white_spots']} gmin, {v['white_spots_population']} mieszkańców")
+               f"białe plamy: {count(v['white_spots'], 'gmina')}, {count(v['white_spots_population'], 'mieszkaniec')}")
     click.echo(f"Zasięg 10 km: {v['access_10km_pct']}% powierzchni województwa")
     click.echo("Kompletność wobec oficjalnych danych: " + completeness_text(result.summary["completeness"]))
     if result.summary["mismatches"]:
@@ -118,7 +118,7 @@ def export(settings: Settings, layer, fmt, output):
     ds: Dataset = load_current(settings)
     frame = getattr(ds, layer)
     export_layer(frame, layer, fmt, output, ds.summary.get("method"), ds.summary)
-    click.echo(f"Zapisano {len(frame)} obiektów warstwy {layer} do {output}")
+    click.echo(f"Zapisano {count(len(frame), 'obiekt')} warstwy {layer} do {output}")
     if fmt == "csv":
         click.echo(f"Opis danych i atrybucja: {readme_path(output)}")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from geoes.common.excel import write_rejects
+from geoes.common.polish import count
 from geoes.config import Settings
 from geoes.errors import InvalidInput
 from geoes.register.geocode import PROVIDERS, build_providers, format_report, geocode_file, user_agent
@@ -31,7 +32,7 @@ def validate(settings: Settings, file, rejects_path):
     """Sprawdź plik podmiotów. Kod wyjścia: 0 poprawny, 1 część wierszy odrzucona, 2 plik nieczytelny."""
     frame = read_table(file)
     valid, rejects = validate_frame(frame, settings, str(file))
-    click.echo(f"{file}: {len(frame)} wierszy, poprawnych {len(valid)}; {summarise(rejects)}")
+    click.echo(f"{file}: {count(len(frame), 'wiersz')}, poprawnych {len(valid)}; {summarise(rejects)}")
     if rejects.empty:
         return
     out = write_rejects(rejects, rejects_path or default_rejects_path(file))

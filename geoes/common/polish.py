@@ -39,6 +39,8 @@ NOUNS: dict[str, tuple[str, str, str, str]] = {
     "rok": ("rok", "lata", "lat", "roku"),
     "minuta": ("minuta", "minuty", "minut", "minuty"),
     "sekunda": ("sekunda", "sekundy", "sekund", "sekundy"),
+    "plik": ("plik", "pliki", "plików", "pliku"),
+    "obiekt": ("obiekt", "obiekty", "obiektów", "obiektu"),
 }
 
 

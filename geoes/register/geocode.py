@@ -36,6 +36,7 @@ from pyproj import Transformer
 from tqdm import tqdm
 
 from geoes import __version__
+from geoes.common.polish import count
 from geoes.config import CRS_METRIC, Settings
 from geoes.errors import InvalidInput, ServiceError
 from geoes.register.record import COLUMNS, read_table, write_entities
@@ -702,7 +703,7 @@ def format_report(report: GeocodeReport, total_label: str = "") -> str:
         why = ("geokoder adresowy działa tylko online, a ten przebieg był offline" if report.offline
                else "usługi online były niedostępne — zob. uwagi" if report.errors
                else "usługi adresowe nie znalazły adresu w podanej gminie")
-        lines.append(f"{report.below_target} podmiotów z ulicą w adresie umieszczono mniej dokładnie, niż pozwala "
+        lines.append(f"{count(report.below_target, 'podmiot')} z ulicą w adresie umieszczono mniej dokładnie, niż pozwala "
                      f"adres ({why}).")
     for err in report.errors:
         lines.append(f"Uwaga: {err}")
