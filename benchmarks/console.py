@@ -54,9 +54,9 @@ def _register(settings, n: int, fmt: str) -> bytes:
 
     from geoes.common.reference import entity_types
     from geoes.register.synthetic import generate
-    from geoes.sources.territory import load_units
+    from geoes.sources.territory import load_territory
 
-    units = load_units(settings)
+    units = load_territory(settings)
     frame = generate(units, n, seed=SEED)
     gminy = dict(zip(units.gminy["teryt"], units.gminy["name"]))
     powiaty = dict(zip(units.powiaty["teryt"], units.powiaty["name"]))

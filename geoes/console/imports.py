@@ -27,10 +27,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from geoes.common.excel import csv_bytes
 from geoes.common.reference import entity_types
 from geoes.config import Settings
 from geoes.errors import InvalidInput
-from geoes.publish.serialise import neutralise_frame
 from geoes.register import importer, normalise
 from geoes.register.record import COLUMNS, HEADER_ALIASES, UnreadableFile, decode_bytes
 
@@ -515,7 +515,8 @@ def editable_fields(item: dict, frame_columns: list[str]) -> list[str]:
 
 def rejects_csv(previewed: Preview, frame_columns: list[str]) -> bytes:
     """The rejected rows for Excel: the file's columns (so it can be fixed and uploaded again), then the
-    reasons; UTF-8 with BOM, `;`, cells that a spreadsheet would run as formulas neutralised."""
+    reasons — written by the project's one writer of such files (geoes.common.excel: UTF-8 with BOM,
+    cells that a spreadsheet would run as formulas neutralised)."""
     fields = [c for c in frame_columns if c != "row"]
     reverse = {}
     for alias, target in HEADER_ALIASES.items():
@@ -527,7 +528,7 @@ def rejects_csv(previewed: Preview, frame_columns: list[str]) -> bytes:
         rec += [item["row"], "; ".join(f"{FIELD_LABELS.get(c, c)}: {t}" for c, t in item["reasons"])]
         records.append(rec)
     table = pd.DataFrame(records, columns=[*headers, "wiersz w pliku źródłowym", "powód odrzucenia"], dtype=object)
-    return neutralise_frame(table).to_csv(index=False, sep=";", lineterminator="\r\n").encode("utf-8-sig")
+    return csv_bytes(table)
 
 
 def type_choices() -> list[tuple[str, str]]:

@@ -152,7 +152,7 @@ def test_rejects_csv_is_for_excel_and_can_be_uploaded_again(tmp_path, cs_setting
     _merged, shown = imports.preview(frame, read_register(cs_settings), cs_settings, "r.csv")
     data = imports.rejects_csv(shown, list(frame.columns))
     assert data.startswith(b"\xef\xbb\xbf")
-    table = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert table[1][table[0].index("name")].startswith("'=HYPERLINK")  # neutralised
     assert "pole wymagane jest puste" in table[1][-1]
     again = _write(tmp_path, data, "odrzucone.csv")

@@ -120,10 +120,10 @@ def test_publish_while_another_holds_the_lock_is_told_who(conn, cs_settings):
 def big_register(tmp_path_factory, built_settings) -> bytes:
     """The real register plus synthetic entities, enough that building it takes a while."""
     from geoes.register.synthetic import generate, write_csv
-    from geoes.sources.territory import load_units
+    from geoes.sources.territory import load_territory
 
     path = tmp_path_factory.mktemp("big") / "entities.csv"
-    write_csv(generate(load_units(built_settings), 120_000, seed=11), path)
+    write_csv(generate(load_territory(built_settings), 120_000, seed=11), path)
     return path.read_bytes()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, redirect, request, url_for
 
 from geoes.console import changes, imports
-from geoes.register.normalise import text_key
+from geoes.common.text import text_key
 from geoes.register.record import COLUMNS, PRECISIONS
 from geoes.web.admin.core import actor, bp, db, flash_ok, form_text, render, settings
 from geoes.web.admin.staging import PRECISION_LABELS
