@@ -316,3 +316,11 @@ def test_hostile_text_shows_as_text_in_the_console_and_on_the_public_site(env):
     assert "&lt;script&gt;" in client.get(f"/entities/{entity_id}").get_data(as_text=True)
     feature = next(f for f in client.get("/api/entities.geojson").get_json()["features"] if f["properties"]["id"] == entity_id)
     assert feature["properties"]["name"] == name  # data stay data; escaping is for HTML
+
+
+def test_csrf_leaves_the_read_only_interfaces_to_answer_405(env):
+    app, _settings = env
+    client = app.test_client()
+    for url in ("/api/entities.geojson", "/ogc/collections/entities/items"):
+        assert client.post(url, data="{}").status_code == 405
+    assert client.post("/admin/upload", data={}).status_code == 400   # the console is not exempt

@@ -28,7 +28,7 @@ from geoes.web.admin.core import SESSION_USER, bp
 from geoes.web.admin import auth, history, staging, entities  # noqa: E402,F401
 
 UPLOAD_ENDPOINT = "admin.upload"
-READ_ONLY_BLUEPRINTS = ("api", "ogc")
+READ_ONLY_PREFIXES = ("/api", "/ogc")   # the machine interfaces: GET only, no forms
 
 
 class ConsoleSessionInterface(SecureCookieSessionInterface):
@@ -65,7 +65,7 @@ def init_admin(app: Flask) -> None:
             request.max_content_length = settings.max_upload_bytes + 64 * 1024  # the form around the file
 
     csrf = CSRFProtect(app)
-    for name in READ_ONLY_BLUEPRINTS:
-        if name in app.blueprints:
-            csrf.exempt(app.blueprints[name])
+    for blueprint in list(app.blueprints.values()):
+        if (blueprint.url_prefix or "").startswith(READ_ONLY_PREFIXES):
+            csrf.exempt(blueprint)
     app.register_blueprint(bp)
