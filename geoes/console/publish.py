@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import re
 import sqlite3
 import zlib
 from contextlib import contextmanager
@@ -36,6 +37,8 @@ from geoes.dataset.build import (INDICATORS_NAME, INPUT_NAME, BuildLocked, build
 from geoes.errors import Conflict, GeoesError, NotFound
 
 STAGING_NAME = "entities.csv"
+# A version is a directory name under data/build: no dots or slashes, so it cannot point elsewhere.
+VERSION_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,127}")
 
 
 class PublishBusy(Conflict):
@@ -210,6 +213,8 @@ def _input_of(conn: sqlite3.Connection, settings: Settings, version: str) -> byt
 
 def restore(conn: sqlite3.Connection, settings: Settings, version: str, actor: str) -> dict:
     """Serve `version` again and put its entities file back as data/entities.csv."""
+    if not VERSION_RE.fullmatch(version or "") or (settings.build_dir / version).is_symlink():
+        raise NotFound(f"nie ma wersji „{version}”")  # `current` is the link, not a version
     with publish_lock(settings, actor):
         data = _input_of(conn, settings, version)
         if data is None:

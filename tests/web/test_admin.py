@@ -324,3 +324,21 @@ def test_csrf_leaves_the_read_only_interfaces_to_answer_405(env):
     for url in ("/api/entities.geojson", "/ogc/collections/entities/items"):
         assert client.post(url, data="{}").status_code == 405
     assert client.post("/admin/upload", data={}).status_code == 400   # the console is not exempt
+
+
+def test_sign_in_redirects_only_inside_the_console_and_versions_are_names_not_paths(env):
+    app, settings = env
+    client = app.test_client()
+    t = token(client.get("/admin/login").get_data(as_text=True))
+    for target, expected in (("//zlo.example/admin", "/admin/"), ("https://zlo.example/admin/", "/admin/"),
+                             ("/admin/versions", "/admin/versions"), ("/api/entities.geojson", "/admin/")):
+        client.post("/admin/logout", data={"csrf_token": t})
+        t = token(client.get("/admin/login").get_data(as_text=True))
+        r = client.post("/admin/login", data={"login": "anna", "password": PASSWORD, "csrf_token": t, "next": target})
+        assert r.status_code == 302 and r.headers["Location"] == expected, target
+        t = page_token(client)
+    before = _state(settings)
+    for name in ("..", ".tmp-x", "current"):
+        r = client.post(f"/admin/versions/{name}/restore", data={"csrf_token": t})
+        assert r.status_code == 404, name
+    assert _state(settings)["register"] == before["register"] and _state(settings)["served"] == before["served"]
