@@ -7,8 +7,10 @@ normalisation and validation; this module only arranges its answers for the cons
 
 * `check_upload` refuses, before anything is parsed, a file over the size limit, a file that is not
   what its name says (a binary file named .xlsx, a ZIP named .csv), an XLSX whose parts inflate past
-  `max_unpacked_bytes` (a "ZIP bomb": the inflated bytes are counted while streaming, not taken from the
-  archive's own headers, which can lie) and a file with more rows than `max_upload_rows`.
+  `max_unpacked_bytes` (a "ZIP bomb": the declared sizes are checked first, then every part is inflated
+  as a stream with a running count, never held whole; zipfile stops at a part's declared size and checks
+  its CRC, so an archive that understates its sizes is refused as damaged) and a file with more rows
+  than `max_upload_rows`.
 * `propose_mapping` shows how each column of the header row would be read: recognised, guessed (only
   after dropping a parenthesis), in conflict (two columns for one field), unknown, or from a saved
   mapping; the operator confirms it when anything is uncertain or a required field has no column.

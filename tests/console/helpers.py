@@ -73,3 +73,31 @@ def csrf_token(html: str) -> str:
     m = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert m, "no CSRF token in the form"
     return m.group(1)
+
+
+def lying_sizes(data: bytes, member: str, size: int) -> bytes:
+    """The archive with `member`'s uncompressed size understated as `size` in both of its headers."""
+    import struct
+
+    out = bytearray(data)
+    name = member.encode()
+    for signature, offset, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+        start = 0
+        while (start := out.find(signature, start)) >= 0:
+            if out[start + name_at:start + name_at + len(name)] == name:
+                struct.pack_into("<I", out, start + offset, size)
+            start += 4
+    return bytes(out)
+
+
+def xlsx_with_big_sheet(inflated_bytes: int) -> bytes:
+    """An XLSX whose sheet holds `inflated_bytes` of XML padding (written whole, without ZIP64)."""
+    good = zipfile.ZipFile(io.BytesIO(xlsx_bytes(register_rows("swk-n001"))))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in good.infolist():
+            if info.filename != "xl/worksheets/sheet1.xml":
+                z.writestr(info, good.read(info))
+        head, tail = good.read("xl/worksheets/sheet1.xml").split(b"</sheetData>")
+        z.writestr("xl/worksheets/sheet1.xml", head + b"<!--" + b" " * inflated_bytes + b"-->" + b"</sheetData>" + tail)
+    return out.getvalue()

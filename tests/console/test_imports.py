@@ -10,7 +10,8 @@ import pytest
 from geoes.console import imports
 from geoes.console.imports import Limits, UploadRefused
 
-from .helpers import HEADERS, csv_bytes, register_rows, supplement, xlsx_bomb, xlsx_bytes
+from .helpers import (csv_bytes, lying_sizes, register_rows, supplement, xlsx_bomb, xlsx_bytes,
+                      xlsx_with_big_sheet)
 
 LIMITS = Limits(max_bytes=10 * 1024 * 1024, max_unpacked=64 * 1024 * 1024, max_rows=100_000)
 
@@ -32,15 +33,19 @@ def test_zip_bomb_is_refused_by_what_it_inflates_to():
     assert "po rozpakowaniu" in err.value.description and "bomba.xlsx" in err.value.description
 
 
-def test_zip_bomb_with_lying_sizes_is_refused_while_streaming():
-    """The archive's own headers understate the size: the inflated bytes are counted, not trusted."""
-    bomb = bytearray(xlsx_bomb(100 * 1024 * 1024))
+def test_zip_bomb_with_lying_sizes_is_refused():
+    """The archive's headers understate the sheet's size: the declared sizes pass the first check, and
+    inflating stops at the declared size and fails its checksum — refused either way, never inflated."""
+    honest = xlsx_with_big_sheet(40 * 1024 * 1024)
     small = Limits(LIMITS.max_bytes, 8 * 1024 * 1024, LIMITS.max_rows)
-    z = zipfile.ZipFile(io.BytesIO(bytes(bomb)))
-    info = z.getinfo("xl/worksheets/sheet1.xml")
-    assert info.file_size > small.max_unpacked
-    with pytest.raises(UploadRefused):
-        imports.check_upload(bytes(bomb), "bomba.xlsx", small)
+    with pytest.raises(UploadRefused, match="po rozpakowaniu"):
+        imports.check_upload(honest, "bomba.xlsx", small)
+    lying = lying_sizes(honest, "xl/worksheets/sheet1.xml", 1000)
+    z = zipfile.ZipFile(io.BytesIO(lying))
+    assert sum(i.file_size for i in z.infolist()) < small.max_unpacked
+    with pytest.raises(UploadRefused) as err:
+        imports.check_upload(lying, "bomba.xlsx", small)
+    assert "bomba.xlsx" in err.value.description
 
 
 def test_binary_and_mislabelled_files_are_refused():

@@ -14,7 +14,7 @@ import pytest
 from geoes.config import REPO_DIR
 from geoes.console import audit, changes, publish, queue
 from geoes.console.db import connect, now_iso, transaction
-from geoes.dataset.build import INPUT_NAME, build, build_lock, current_version
+from geoes.dataset.build import INPUT_NAME, build_lock
 
 from .helpers import register_rows, supplement, xlsx_bytes
 

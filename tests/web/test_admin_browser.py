@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 
 import pytest
 
@@ -208,7 +207,3 @@ def _axe(pg) -> list[str]:
     result = pg.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
     return [f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in result["violations"]
             if v["impact"] in ("critical", "serious")]
-
-
-def test_chromium_is_found():
-    assert shutil.which("chromium") or os.path.exists(CHROMIUM)
