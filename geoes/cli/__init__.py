@@ -228,3 +228,8 @@ main.add_command(geocode_command)
 from geoes.cli.report import report_command  # noqa: E402
 
 main.add_command(report_command)
+
+from geoes.cli.verify import rjps_command, verify_command  # noqa: E402
+
+main.add_command(verify_command)
+main.add_command(rjps_command)
