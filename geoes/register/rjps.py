@@ -177,9 +177,10 @@ class _Region:
         return "", gmina
 
 
-def _proposal(kind: str, row: dict, entity: dict, url: str, **kw) -> Proposal:
-    return Proposal(kind=kind, source=SOURCE, entity_id=entity.get("id", "") if kind != "new_entity" else "",
-                    entity_name=entity.get("name", "") if kind != "new_entity" else row["name"],
+def _proposal(kind: str, row: dict, subject: dict, url: str, **kw) -> Proposal:
+    """`subject`: the register's entity (change, confirm) or {} for a new entity."""
+    return Proposal(kind=kind, source=SOURCE, entity_id=subject.get("id", ""),
+                    entity_name=subject.get("name", "") or row["name"],
                     source_url=url, source_date=row["status_date"] if _iso(row["status_date"]) else "", **kw)
 
 

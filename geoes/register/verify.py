@@ -25,6 +25,7 @@ import datetime as dt
 import re
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -157,15 +158,21 @@ def official_regon(value: str) -> str:
 # Which part of the register to ask first
 
 
+@lru_cache(maxsize=None)
+def _forms_longest_first() -> tuple[tuple[str, str], ...]:
+    forms = {ascii_key(k): reg for k, (reg, _) in krs_legal_forms().items()}
+    return tuple(sorted(forms.items(), key=lambda kv: -len(kv[0])))
+
+
 def register_order(row: dict) -> str:
     """'S' or 'P': where the entity most likely is, from its legal form, else its types; S by default."""
     form = ascii_key(row.get("legal_form", ""))
     if form:
-        forms = {ascii_key(k): reg for k, (reg, _) in krs_legal_forms().items()}
-        for known, reg in sorted(forms.items(), key=lambda kv: -len(kv[0])):
+        forms = _forms_longest_first()
+        for known, reg in forms:
             if form.startswith(known):
                 return reg
-        for known, reg in forms.items():  # the first word: "spółdzielnia socjalna", "fundacja rodzinna"
+        for known, reg in forms:  # the first word: "spółdzielnia socjalna", "fundacja rodzinna"
             if known.split()[0] in form.split():
                 return reg
     types = set(str(row.get("types", "")).split(";"))
@@ -182,6 +189,7 @@ class Context:
     region: str
     region_name: str
     gazetteer: object | None = None
+    seats: dict = field(default_factory=dict)    # (powiat, gmina) names → resolved (code, note), once each
 
 
 def _proposal(row: dict, extract: Extract, field_: str, value: str, text: str, note: str) -> Proposal:
@@ -198,9 +206,12 @@ def _seat_gmina(extract: Extract, ctx: Context) -> tuple[str, str]:
         return "", f"siedziba według KRS poza województwem {ctx.region_name}: {woj.lower()}"
     if ctx.gazetteer is None or not seat.get("gmina"):
         return "", ""
-    powiat, _ = ctx.gazetteer.resolve_powiat(str(seat.get("powiat") or ""))
-    code, why = ctx.gazetteer.resolve_gmina(str(seat["gmina"]), powiat)
-    return (code, "") if code else ("", f"gmina siedziby z KRS nierozpoznana: {why}")
+    key = (str(seat.get("powiat") or ""), str(seat["gmina"]))
+    if key not in ctx.seats:
+        powiat, _ = ctx.gazetteer.resolve_powiat(key[0])
+        code, why = ctx.gazetteer.resolve_gmina(key[1], powiat)
+        ctx.seats[key] = (code, "") if code else ("", f"gmina siedziby z KRS nierozpoznana: {why}")
+    return ctx.seats[key]
 
 
 def compare(row: dict, extract: Extract, ctx: Context) -> tuple[list[Proposal], list[str]]:
@@ -350,8 +361,12 @@ def _verify_one(row: dict, client: KrsClient, ctx: Context, lookups: dict, resul
         if notes:
             result.notes[row["id"]] = notes
         found = found or [confirm_proposal(row, lookup.extract, notes)]
+    # Warn of what the proposals would bring (a NIP or a name another entity has), and of a KRS number
+    # shared with another entity; a likeness the register already had is not this proposal's news.
     proposed = {**row, **{p.field: p.official_value for p in found if p.field and p.kind == "change"}}
-    warnings = index.warnings(proposed, exclude_id=row["id"])
+    before = index.warnings(row, exclude_id=row["id"])
+    warnings = [w for w in index.warnings(proposed, exclude_id=row["id"])
+                if w["code"] == "duplicate_krs" or w not in before]
     for p in found:
         p.warnings = warnings
     result.proposals.extend(found)

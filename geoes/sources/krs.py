@@ -179,6 +179,10 @@ class KrsCache:
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path)
+        # A cache, not a record: WAL without an fsync per commit (a crash may lose the last few answers,
+        # which a rerun fetches again); one fsync per answer would cost more than the answer itself.
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS extracts (krs TEXT NOT NULL, register TEXT NOT NULL, "
                          "status INTEGER NOT NULL, body TEXT NOT NULL, fetched_at TEXT NOT NULL, "
                          "PRIMARY KEY (krs, register))")
