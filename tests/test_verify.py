@@ -178,6 +178,17 @@ def test_second_run_is_answered_from_the_cache(data_dir, fake):
     assert fake.count() == 2 * asked and third.exit_code == 1
 
 
+def test_a_wrong_api_address_is_not_taken_for_unknown_numbers(data_dir, fake):
+    # Every number unknown: the address is wrong (here: a path the service does not have), not the register.
+    # (9000000011 and 9000000012 are test numbers; the third is Caritas's real one.)
+    for entity_id, number in (("swk-001", "9000000011"), ("swk-002", "9000000012")):
+        set_field(data_dir, entity_id, krs=number)
+    result = cli(data_dir, fake.base.replace("/api/krs", "/api"))
+    assert result.exit_code == 2
+    assert "nie zna żadnego z 3 numerów" in result.output
+    assert not (data_dir / "review" / "proposals.json").exists()
+
+
 def test_no_progress_bar_when_not_a_terminal_or_quiet(data_dir, fake):
     class Tty:
         def isatty(self):
@@ -400,11 +411,13 @@ def test_lookup_parses_the_extract(fake):
 
 def test_cache_expires_after_the_configured_days(tmp_path):
     cache = KrsCache(tmp_path / "krs.sqlite")
+    api = "https://api-krs.ms.gov.pl/api/krs"
     old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=8)).isoformat()
-    cache.put("0000198087", "S", 200, "{}", old)
-    assert cache.get("0000198087", "S", 7) is None
-    assert cache.get("0000198087", "S", 9) is not None
-    assert cache.get("0000198087", "S", 0) is None
+    cache.put(api, "0000198087", "S", 200, "{}", old)
+    assert cache.get(api, "0000198087", "S", 7) is None
+    assert cache.get(api, "0000198087", "S", 9) is not None
+    assert cache.get(api, "0000198087", "S", 0) is None
+    assert cache.get("http://127.0.0.1:1/api/krs", "0000198087", "S", 9) is None   # another service's answers
 
 
 def test_unreachable_client_raises_a_polish_error():

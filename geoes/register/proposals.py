@@ -40,6 +40,7 @@ from geoes.common.atomic import atomic_write_text
 from geoes.config import Settings
 from geoes.errors import Conflict, InvalidInput, NotFound
 from geoes.register.record import COLUMNS, VERIFIED_SOURCES, write_entities
+from geoes.register.validate import validate_frame
 
 FORMAT = "geoes-proposals/1"
 KINDS = ("change", "confirm", "unknown", "new_entity")
@@ -220,8 +221,6 @@ def _read_register(path: Path) -> pd.DataFrame:
 
 
 def _check_row(frame: pd.DataFrame, index, settings: Settings) -> None:
-    from geoes.register.validate import validate_frame
-
     one = frame.loc[[index]].copy()
     one.insert(0, "row", [int(index) + 2])
     _, rejects = validate_frame(one, settings)

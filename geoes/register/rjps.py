@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from openpyxl import load_workbook
 
 from geoes.common.reference import REFERENCE_DIR, krs_legal_forms, voivodeships
 from geoes.config import Settings
@@ -37,6 +38,8 @@ from geoes.register.identifiers import digits_only, krs_normalise, krs_valid, ni
 from geoes.register.normalise import ascii_key, cell_text, known_type_codes, postal_code
 from geoes.register.proposals import Proposal
 from geoes.register.record import COLUMNS, UnreadableFile, check_file, decode_bytes, read_table, sniff_delimiter
+from geoes.register.validate import validate_frame
+from geoes.sources.gazetteer import Gazetteer
 
 SOURCE = "RJPS"
 DEFAULT_MAPPING = REFERENCE_DIR / "rjps_columns.csv"
@@ -73,8 +76,6 @@ def read_mapping(path: Path | str = DEFAULT_MAPPING) -> dict[str, str]:
 
 def _sheet_rows(path: Path) -> list[tuple[int, list[str]]]:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a broken file
@@ -225,8 +226,6 @@ def _new_entity(row: dict, gmina: str, settings: Settings, url: str) -> tuple[di
 
 def _clean(entity: dict, settings: Settings, line: int) -> tuple[dict, list[str]]:
     """A bad optional value costs that value, never the entity: drop what validation refuses."""
-    from geoes.register.validate import validate_frame
-
     dropped: list[str] = []
     for _ in range(3):
         frame = pd.DataFrame([{"row": line, **entity}], dtype=object)
@@ -278,8 +277,6 @@ def compare(frame: pd.DataFrame, register: pd.DataFrame, settings: Settings, url
 
 
 def _load_gazetteer(settings: Settings):
-    from geoes.sources.gazetteer import Gazetteer
-
     try:
         return Gazetteer.load(settings)
     except Exception:  # noqa: BLE001 — data not fetched: the voivodeship column alone decides

@@ -6,6 +6,7 @@ and normalised. The checks are vectorised over the whole frame so a national reg
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import numpy as np
@@ -252,8 +253,6 @@ def _check_verification(f: pd.DataFrame, p: _Problems) -> None:
 
     A date needs its source and a source its date: half a verification says nothing.
     """
-    import datetime as dt
-
     def date_ok(value: str) -> bool:
         try:
             return dt.date.fromisoformat(value) <= dt.date.today() and len(value) == 10

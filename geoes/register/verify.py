@@ -36,12 +36,15 @@ from geoes.config import Settings
 from geoes.register import proposals as store
 from geoes.register.duplicates import DuplicateIndex
 from geoes.register.identifiers import digits_only, krs_normalise, krs_valid
-from geoes.register.normalise import ascii_key, text_key
+from geoes.register.normalise import ascii_key
 from geoes.register.proposals import Proposal
 from geoes.register.record import COLUMNS, read_table
-from geoes.sources.krs import Extract, KrsClient, Lookup
+from geoes.sources.gazetteer import Gazetteer
+from geoes.sources.krs import Extract, KrsAnswerError, KrsClient, Lookup
 
 SOURCE = "KRS"
+# A run in which KRS knows none of at least this many numbers is a wrong address, not a wrong register.
+ALL_UNKNOWN_MIN = 3
 P_TYPES = {"spoldzielnia_socjalna", "spoldzielnia_pracy", "spoldzielnia_inwalidow", "spolka_non_profit"}
 
 
@@ -294,8 +297,6 @@ def progress_enabled(quiet: bool, stream=None) -> bool:
 
 
 def _load_gazetteer(settings: Settings):
-    from geoes.sources.gazetteer import Gazetteer
-
     try:
         return Gazetteer.load(settings)
     except Exception:  # noqa: BLE001 — data not fetched: compare without gmina codes
@@ -332,6 +333,10 @@ def verify(settings: Settings, *, client: KrsClient | None = None, entities_path
         for row in tqdm(rows.to_dict("records"), desc="Weryfikacja w KRS", unit=" podm.", disable=not progress,
                         file=sys.stderr):
             _verify_one(row, client, ctx, lookups, result, index)
+        if result.checked >= ALL_UNKNOWN_MIN and not result.found:
+            raise KrsAnswerError(f"API KRS pod adresem {client.base_url} nie zna żadnego z {result.checked} numerów "
+                                 "— to raczej zły adres (GEOES_KRS_API) niż same błędne numery; "
+                                 "niczego nie zaproponowano, rejestru nie zmieniono")
     finally:
         result.requests = client.request_count
         result.cache_hits = client.cache.hits if client.cache is not None else 0

@@ -172,7 +172,11 @@ class Lookup:
 
 
 class KrsCache:
-    """Answers keyed by (KRS, register): the HTTP status and the body; a 404 is an answer too."""
+    """Answers keyed by (API address, KRS, register): the HTTP status and the body; a 404 is an answer too.
+
+    The address is part of the key so that answers of one service (a test server, a mirror) are never
+    taken for another's.
+    """
 
     def __init__(self, path: Path | str | None):
         self.path = str(path) if path else ":memory:"
@@ -183,17 +187,17 @@ class KrsCache:
         # which a rerun fetches again); one fsync per answer would cost more than the answer itself.
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS extracts (krs TEXT NOT NULL, register TEXT NOT NULL, "
-                         "status INTEGER NOT NULL, body TEXT NOT NULL, fetched_at TEXT NOT NULL, "
-                         "PRIMARY KEY (krs, register))")
+        self._db.execute("CREATE TABLE IF NOT EXISTS answers (api TEXT NOT NULL, krs TEXT NOT NULL, "
+                         "register TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL, "
+                         "fetched_at TEXT NOT NULL, PRIMARY KEY (api, krs, register))")
         self._db.commit()
         self.hits = 0
 
-    def get(self, krs: str, register: str, max_age_days: float) -> tuple[int, str, str] | None:
+    def get(self, api: str, krs: str, register: str, max_age_days: float) -> tuple[int, str, str] | None:
         if max_age_days <= 0:
             return None
-        row = self._db.execute("SELECT status, body, fetched_at FROM extracts WHERE krs = ? AND register = ?",
-                               (krs, register)).fetchone()
+        row = self._db.execute("SELECT status, body, fetched_at FROM answers WHERE api = ? AND krs = ? "
+                               "AND register = ?", (api, krs, register)).fetchone()
         if row is None:
             return None
         age = dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(row[2])
@@ -202,13 +206,13 @@ class KrsCache:
         self.hits += 1
         return int(row[0]), row[1], row[2]
 
-    def put(self, krs: str, register: str, status: int, body: str, fetched_at: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO extracts VALUES (?, ?, ?, ?, ?)",
-                         (krs, register, status, body, fetched_at))
+    def put(self, api: str, krs: str, register: str, status: int, body: str, fetched_at: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?)",
+                         (api, krs, register, status, body, fetched_at))
         self._db.commit()
 
     def __len__(self) -> int:
-        return self._db.execute("SELECT count(*) FROM extracts").fetchone()[0]
+        return self._db.execute("SELECT count(*) FROM answers").fetchone()[0]
 
     def close(self) -> None:
         self._db.close()
@@ -317,13 +321,13 @@ class KrsClient:
 
     def _answer(self, krs: str, register: str) -> tuple[int, str, str]:
         if self.cache is not None:
-            hit = self.cache.get(krs, register, self.cache_days)
+            hit = self.cache.get(self.base_url, krs, register, self.cache_days)
             if hit is not None:
                 return hit
         status, body = self.fetch(krs, register)
         fetched = _now()
         if self.cache is not None:
-            self.cache.put(krs, register, status, body, fetched)
+            self.cache.put(self.base_url, krs, register, status, body, fetched)
         return status, body, fetched
 
     def lookup(self, krs: str, first: str = "S") -> Lookup:
