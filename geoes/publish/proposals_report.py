@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 
 from geoes.common.atomic import atomic_write_bytes, atomic_write_text
+from geoes.common.excel import BOM, neutralise_frame
 from geoes.common.polish import count
 from geoes.errors import InvalidInput
 from geoes.publish.escape import text as esc
-from geoes.publish.serialise import neutralise_frame
 from geoes.register.proposals import FIELD_LABELS, KIND_LABELS, STATE_LABELS, Proposal
 
 HEADERS = {
@@ -53,8 +53,9 @@ def write_report(proposals: list[Proposal], path: Path | str, title: str) -> Pat
         raise InvalidInput(f"{path}: raport zapisuje się jako .csv, .md albo .html")
     frame = report_frame(proposals)
     if fmt == "csv":
+        # Semicolons: Excel with Polish regional settings splits columns on ";", not ",".
         data = neutralise_frame(frame).to_csv(index=False, sep=";", lineterminator="\r\n")
-        atomic_write_bytes(path, data.encode("utf-8-sig"))
+        atomic_write_bytes(path, (BOM + data).encode("utf-8"))
     elif fmt == "md":
         atomic_write_text(path, _markdown(frame, title, len(proposals)))
     else:

@@ -19,7 +19,7 @@ from difflib import SequenceMatcher
 import pandas as pd
 
 from geoes.register.identifiers import digits_only, krs_normalise
-from geoes.register.normalise import ascii_key, text_key
+from geoes.common.text import ascii_key, text_key
 
 NAME_SIMILARITY = 0.85        # of the distinctive parts of two names
 FULL_NAME_SIMILARITY = 0.95   # of whole names, when one of them has no distinctive part

@@ -35,7 +35,8 @@ from geoes.config import Settings
 from geoes.register import proposals as store
 from geoes.register.duplicates import DuplicateIndex
 from geoes.register.identifiers import digits_only, krs_normalise, krs_valid, nip_valid
-from geoes.register.normalise import ascii_key, cell_text, known_type_codes, postal_code
+from geoes.common.text import ascii_key
+from geoes.register.normalise import cell_text, known_type_codes, postal_code
 from geoes.register.proposals import Proposal
 from geoes.register.record import COLUMNS, UnreadableFile, check_file, decode_bytes, read_table, sniff_delimiter
 from geoes.register.validate import validate_frame

@@ -36,7 +36,7 @@ from geoes.config import Settings
 from geoes.register import proposals as store
 from geoes.register.duplicates import DuplicateIndex
 from geoes.register.identifiers import digits_only, krs_normalise, krs_valid
-from geoes.register.normalise import ascii_key
+from geoes.common.text import ascii_key
 from geoes.register.proposals import Proposal
 from geoes.register.record import COLUMNS, read_table
 from geoes.sources.gazetteer import Gazetteer
