@@ -205,9 +205,9 @@ def require_open(cs: Changeset) -> None:
 
 # --- uploads --------------------------------------------------------------------------------------
 
-class _UploadFile:
-    """The upload's bytes as a file under its own name in a private temporary directory (the importer
-    reads paths, and its messages name the file as the operator knows it), removed afterwards."""
+class scratch_file:
+    """Bytes as a file under its own name in a private temporary directory (the importer and the
+    proposals read paths, and their messages name the file as the operator knows it), removed afterwards."""
 
     def __init__(self, settings: Settings, data: bytes, filename: str):
         self.root = console_dir(settings) / "tmp"
@@ -238,7 +238,7 @@ def create_upload(conn: sqlite3.Connection, settings: Settings, actor: str, file
     name = Path(filename or "rejestr").name[:200]
     imports.check_upload(data, name, imports.Limits.from_settings(settings))
     frame = None
-    with _UploadFile(settings, data, name) as path:
+    with scratch_file(settings, data, name) as path:
         proposal = imports.propose_mapping(path)
         saved = saved_mapping(conn, proposal.layout)
         if saved:
@@ -286,7 +286,7 @@ def confirm_mapping(conn: sqlite3.Connection, settings: Settings, cs_id: int, ac
 
 
 def _read_and_preview(conn, settings: Settings, cs: Changeset, mapping: dict) -> Changeset:
-    with _UploadFile(settings, load_file(conn, cs.id, "upload"), cs.filename) as path:
+    with scratch_file(settings, load_file(conn, cs.id, "upload"), cs.filename) as path:
         frame, ignored = imports.read_rows(path, mapping)
     with transaction(conn):
         _store_file(conn, cs.id, "frame", frame.to_csv(index=False).encode("utf-8"))
@@ -433,9 +433,9 @@ def new_entity_id(name: str, locality: str, register: pd.DataFrame) -> str:
 
 
 def edit_entity(conn: sqlite3.Connection, settings: Settings, actor: str, entity_id: str | None,
-                values: dict[str, str], action: str = "entity_edit") -> Changeset:
-    """Add (entity_id None) or edit one entity in the operator's open draft, with the register's
-    validation; the draft is published like an upload."""
+                values: dict[str, str], action: str = "entity_edit", new_id: str | None = None) -> Changeset:
+    """Add (entity_id None; the id is `new_id` or made from the name and locality) or edit one entity in
+    the operator's open draft, with the register's validation; the draft is published like an upload."""
     values = {k: str(v).strip() for k, v in values.items() if k in COLUMNS and k != "id"}
     if "status" in values and values["status"] not in STATUSES:
         raise EntityInvalid([("status", "status: active, inactive lub unknown")])
@@ -446,7 +446,9 @@ def edit_entity(conn: sqlite3.Connection, settings: Settings, actor: str, entity
     current = merged_of(conn, draft.id) if draft else base
     if entity_id is None:
         action = "entity_add"
-        entity_id = new_entity_id(values.get("name", ""), values.get("locality", ""), current)
+        entity_id = new_id or new_entity_id(values.get("name", ""), values.get("locality", ""), current)
+        if (current["id"] == entity_id).any():
+            raise EntityInvalid([("id", f"podmiot {entity_id} już jest w rejestrze")])
     elif not (current["id"] == entity_id).any():
         raise NotFound(f"w rejestrze nie ma podmiotu {entity_id}")
     _apply_one(current, entity_id, values, settings)  # refuses an invalid edit before anything is stored

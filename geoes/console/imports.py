@@ -53,6 +53,7 @@ FIELD_LABELS = {
     "as_of": "Stan na", "website": "Strona internetowa", "email": "E-mail", "phone": "Telefon",
     "description": "Opis", "sources": "Źródła", "gmina": "Gmina (nazwa)", "powiat": "Powiat (nazwa)",
     "house_number": "Numer domu", "premises": "Numer lokalu",
+    "verified_at": "Zweryfikowano (data)", "verified_source": "Źródło weryfikacji",
 }
 STATUS_LABELS = {"ok": "rozpoznana", "saved": "z zapisanego mapowania", "guess": "niepewna",
                  "conflict": "konflikt", "unknown": "nierozpoznana — pominięta", "skipped": "pominięta"}
@@ -203,7 +204,7 @@ class MappingProposal:
 
 def mapping_targets() -> list[tuple[str, str]]:
     """(column, Polish label) the operator may choose for a header, record columns first."""
-    return [(c, FIELD_LABELS[c]) for c in COLUMNS] + [(c, FIELD_LABELS[c]) for c in HELPER_FIELDS]
+    return [(c, FIELD_LABELS.get(c, c)) for c in (*COLUMNS, *HELPER_FIELDS)]
 
 
 def _refused(exc: UnreadableFile, path: Path) -> UploadRefused:
@@ -336,13 +337,13 @@ def confirm_mapping(proposal: MappingProposal, choices: dict[int, str]) -> Mappi
     taken: dict[str, str] = {}
     for c in columns:
         if c.target and c.target in taken:
-            raise InvalidInput(f"pole „{FIELD_LABELS[c.target]}” wybrano dla dwóch kolumn: „{taken[c.target]}” "
+            raise InvalidInput(f"pole „{FIELD_LABELS.get(c.target, c.target)}” wybrano dla dwóch kolumn: „{taken[c.target]}” "
                                f"i „{c.header}” — wybierz jedną, drugą pomiń")
         if c.target:
             taken[c.target] = c.header
     missing = missing_required(columns)
     if missing:
-        raise InvalidInput("brak kolumny dla pól wymaganych: " + ", ".join(FIELD_LABELS[m] for m in missing))
+        raise InvalidInput("brak kolumny dla pól wymaganych: " + ", ".join(FIELD_LABELS.get(m, m) for m in missing))
     return MappingProposal(columns, proposal.layout, proposal.header_row, [], True)
 
 

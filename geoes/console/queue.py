@@ -7,19 +7,25 @@ proposal that changes a field or adds an entity puts that change into the operat
 which is validated and published like any other edit; every decision is in the audit log.
 
 Verification runs write their proposals to review files (`data/review/*.json`, format
-`geoes-proposals/1`); `import_files` takes each pending proposal in once (its id is the queue's
-`source_key`), so reading a file again adds nothing twice.
+`geoes-proposals/1`, geoes.register.proposals); `import_files` takes each pending proposal in once (its
+id is the queue's `source_key`), so reading a file again adds nothing twice. A decision on such a
+proposal is also recorded in its file by geoes.register.proposals, which applies an accepted one by its
+own rules (the field, `verified_at`/`verified_source`, an old point dropped when the address changes) —
+here to a copy of the operator's draft, whose changes then go into the draft: the register itself is
+written only by publishing.
 """
 from __future__ import annotations
 
 import json
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 from geoes.config import Settings
 from geoes.console import audit, changes
 from geoes.console.db import now_iso, transaction
 from geoes.errors import Conflict, NotFound
+from geoes.register import proposals
 from geoes.register.record import COLUMNS
 
 REVIEW_FORMAT = "geoes-proposals/1"
@@ -137,17 +143,43 @@ def import_files(conn: sqlite3.Connection, settings: Settings) -> tuple[int, lis
     return added, problems
 
 
+def _review_file(settings: Settings, item: Item) -> tuple[Path, str] | None:
+    """(the review file, the proposal's id) for an item taken in from a review file still there."""
+    name, _, proposal_id = (item.source_key or "").partition(":")
+    path = review_dir(settings) / name
+    return (path, proposal_id) if proposal_id and name.endswith(".json") and path.is_file() else None
+
+
+def _accept_from_file(conn, settings: Settings, item: Item, actor: str, note: str) -> dict[str, str]:
+    """Accept a review-file proposal by geoes.register.proposals' rules, applied to a copy of the register
+    as the operator's draft has it; returns the values it sets."""
+    path, proposal_id = _review_file(settings, item)
+    draft = changes.open_draft(conn, actor)
+    current = changes.merged_of(conn, draft.id) if draft and not changes.is_stale(draft, settings) \
+        else changes.read_register(settings)
+    with changes.scratch_file(settings, changes.frame_to_csv(current), "entities.csv") as copy:
+        applied = proposals.accept(settings, proposal_id, actor, note=note, path=path, entities_path=copy)
+    return {column: str(new) for column, (_old, new) in applied.changed.items() if column != "id"}
+
+
 def decide(conn: sqlite3.Connection, settings: Settings, item_id: int, actor: str, accept: bool,
            note: str = "") -> Item:
     """Accept (its change goes into the operator's draft of edits) or reject one pending item."""
     item = get(conn, item_id)
     if item.status != "pending":
         raise Conflict(f"zgłoszenie nr {item_id} jest już {item.status_label}")
-    values = item.proposed_values() if accept else None
+    from_file = _review_file(settings, item) if item.payload.get("state", "pending") == "pending" else None
+    if from_file and accept:
+        values = _accept_from_file(conn, settings, item, actor, note)
+    else:
+        values = item.proposed_values() if accept else None
+        if from_file:
+            proposals.reject(settings, from_file[1], actor, note=note, path=from_file[0])
     draft = None
     if values:
+        new_id = str((item.payload.get("entity") or {}).get("id") or "") or None
         draft = changes.edit_entity(conn, settings, actor, None if item.kind == "new_entity" else item.entity_id,
-                                    values, action="entity_edit")
+                                    values, action="entity_edit", new_id=new_id)
     with transaction(conn):
         conn.execute("UPDATE queue SET status = ?, decided_at = ?, decided_by = ?, decision_note = ? WHERE id = ?",
                      ("accepted" if accept else "rejected", now_iso(), actor, note[:2000], item_id))

@@ -231,27 +231,40 @@ def test_single_entity_edits_are_validated_and_published_together(conn, cs_setti
 
 
 def test_review_files_fill_the_queue_once_and_decisions_go_through_publish(conn, cs_settings):
+    """A verification proposal (geoes.register.proposals' review file) in the queue: accepting it puts the
+    change into the operator's draft by the proposals' own rules, marks it in the file, publishes nothing."""
+    import datetime as dt
+
+    from geoes.register import proposals
+
     register = changes.read_register(cs_settings)
     target = register[register["postal_code"].eq("")].iloc[0]
-    review = cs_settings.data_dir / "review"
-    review.mkdir()
-    proposal = {"id": "p-1", "kind": "change", "source": "KRS", "entity_id": target["id"],
-                "entity_name": target["name"], "field": "postal_code", "register_value": "",
-                "official_value": "26-300", "note": "<b>adres</b> wg KRS", "state": "pending"}
-    decided = dict(proposal, id="p-2", state="rejected")
-    (review / "proposals.json").write_text(json.dumps({"format": "geoes-proposals/1",
-                                                       "proposals": [proposal, decided]}), encoding="utf-8")
-    assert queue.import_files(conn, cs_settings) == (1, [])
+    other = register[register["postal_code"].eq("")].iloc[1]
+    proposals.save(cs_settings.proposals_path, [
+        proposals.Proposal("change", "KRS", target["id"], target["name"], field="postal_code",
+                           register_value="", official_value="26-300", note="<b>adres</b> wg KRS"),
+        proposals.Proposal("change", "KRS", other["id"], other["name"], field="postal_code",
+                           register_value="", official_value="26-600"),
+    ])
+    assert queue.import_files(conn, cs_settings) == (2, [])
     assert queue.import_files(conn, cs_settings) == (0, [])  # taken in once
-    [item] = queue.items(conn)
-    assert item.proposed_values() == {"postal_code": "26-300"}
-    served = _served(cs_settings)
-    queue.decide(conn, cs_settings, item.id, "anna", accept=True, note="sprawdzone")
-    assert _served(cs_settings) == served  # accepting publishes nothing by itself
+    first, second = queue.items(conn)
+    served, register_bytes = _served(cs_settings), cs_settings.entities_path.read_bytes()
+    queue.decide(conn, cs_settings, first.id, "anna", accept=True, note="sprawdzone")
+    queue.decide(conn, cs_settings, second.id, "anna", accept=False, note="inny adres")
+    assert _served(cs_settings) == served and cs_settings.entities_path.read_bytes() == register_bytes
+    states = {p.entity_id: (p.state, p.decided_by) for p in proposals.load(cs_settings.proposals_path)}
+    assert states == {target["id"]: ("accepted", "anna"), other["id"]: ("rejected", "anna")}
     draft = changes.open_draft(conn, "anna")
-    assert changes.preview_of(conn, draft.id).changed[0]["diffs"] == [["postal_code", "", "26-300"]]
+    [changed] = changes.preview_of(conn, draft.id).changed
+    today = dt.date.today().isoformat()
+    assert changed["diffs"] == [["postal_code", "", "26-300"], ["verified_at", "", today],
+                                ["verified_source", "", "KRS"]]
     with pytest.raises(Exception, match="już przyjęte"):
-        queue.decide(conn, cs_settings, item.id, "anna", accept=False)
-    assert audit.entries(conn, action="queue_accept")[0].detail["values"] == {"postal_code": "26-300"}
+        queue.decide(conn, cs_settings, first.id, "anna", accept=False)
+    assert audit.entries(conn, action="queue_accept")[0].detail["values"]["postal_code"] == "26-300"
+    assert audit.entries(conn, action="queue_reject")[0].detail["note"] == "inny adres"
     publish.publish(conn, cs_settings, draft.id, "anna")
-    assert changes.read_register(cs_settings).set_index("id").at[target["id"], "postal_code"] == "26-300"
+    after = changes.read_register(cs_settings).set_index("id")
+    assert (after.at[target["id"], "postal_code"], after.at[target["id"], "verified_source"]) == ("26-300", "KRS")
+    assert after.at[other["id"], "postal_code"] == ""

@@ -5,7 +5,7 @@ from flask import abort, redirect, request, url_for
 
 from geoes.console import changes, imports
 from geoes.common.text import text_key
-from geoes.register.record import COLUMNS, PRECISIONS
+from geoes.register.record import COLUMNS, PRECISIONS, VERIFIED_SOURCES
 from geoes.web.admin.core import actor, bp, db, flash_ok, form_text, render, settings
 from geoes.web.admin.staging import PRECISION_LABELS
 
@@ -47,6 +47,7 @@ def entity_list():
 def _form_context(record: dict, **extra) -> dict:
     return dict(record=record, fields=FORM_FIELDS, long_fields=LONG_FIELDS, labels=imports.FIELD_LABELS,
                 types=imports.type_choices(), statuses=STATUS_LABELS, se_labels=SE_LABELS,
+                verified_sources=VERIFIED_SOURCES,
                 precisions=[(p, PRECISION_LABELS[p]) for p in PRECISIONS if p != "none"], **extra)
 
 
