@@ -1,10 +1,10 @@
 """GeoJSON API and downloads (PRODUCT.md §5): /api/entities.geojson, /api/gminy.geojson,
 /api/powiaty.geojson, /api/indicators, /api/download.gpkg, /api/download.zip.
 
-Filters: `type` (repeatable or comma-separated), `powiat`, `gmina`, `q`, `bbox` (geoes.publish.filters); on the
-unit layers `type` is validated but does not narrow the units. `format=geojson|csv|gpkg` turns a layer
-response into a download of exactly the filtered set. Any other parameter is a 400 (so a typo such as
-`powait=2602` does not silently return everything).
+Filters: `type` (repeatable or comma-separated), `powiat`, `gmina`, `q`, `bbox`; on the unit layers
+`type` is validated but does not narrow the units. `format=geojson|csv|gpkg` turns a layer response into
+a download of exactly the filtered set. Every parameter is read by geoes.publish.filters, and any other
+parameter is a 400 (so a typo such as `powait=2602` does not silently return everything).
 
 Attribution and method travel with every download: GeoJSON as foreign members (`attribution`,
 `method`, `version`, `filters`), GeoPackage in the layer metadata, CSV — which has no place for them —
@@ -12,7 +12,8 @@ in the `X-Attribution` response header and a `Link` to `/api/download.zip`, whic
 filtered layer(s) with a README.txt (attribution, method, filters, version).
 
 Bodies are serialised once per dataset version and filter (the per-feature JSON strings come from the
-same per-version cache as the OGC API) and served from memory with ETag/304, gzip and CORS (web.http).
+per-version layers of geoes.publish.layers, shared with the OGC API) and served from memory with
+ETag/304, gzip and CORS (web.http).
 """
 from __future__ import annotations
 
@@ -23,19 +24,18 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, request
 from werkzeug.datastructures import MultiDict
 
-from geoes.publish import serialise as export
-from geoes.dataset.reader import NoDataset
-from geoes.publish.filters import Filter, ParamError, _single, parse_filter
-from geoes.publish.ogc.cache import LRU
-from geoes.publish.ogc.layers import layer_data, matching_positions
 from geoes.common.reference import attribution
+from geoes.errors import GeoesError
+from geoes.publish import serialise as export
+from geoes.publish.cache import LRU
+from geoes.publish.filters import Filter, ParamError, choice, parse_filter, reject_unknown
+from geoes.publish.layers import LAYERS, layer_data, map_features, matching_positions
 from geoes.web.http import install, json_error, respond
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 install(bp)
 
 GET = ["GET", "HEAD", "OPTIONS"]
-LAYERS = ("entities", "gminy", "powiaty")
 FILTER_PARAMS = ("type", "powiat", "gmina", "q", "bbox")
 DOWNLOAD_FORMATS = ("geojson", "csv", "gpkg")
 LEVELS = ("powiat", "gmina")
@@ -43,30 +43,16 @@ LEVELS = ("powiat", "gmina")
 _bodies = LRU(max_entries=1024, max_bytes=128 * 1024 * 1024)
 
 
-class BadParam(Exception):
-    def __init__(self, param: str, message: str):
-        super().__init__(message)
-        self.param, self.message = param, message
-
-
 def _store():
     return current_app.extensions["geoes_store"]
 
 
 def _check_names(allowed) -> None:
-    for name in request.args.keys():
-        if name not in allowed:
-            raise BadParam(name[:40], f"nieznany parametr; dozwolone: {', '.join(allowed)}")
+    reject_unknown(request.args, allowed)
 
 
 def _choice(name: str, allowed, default=None):
-    value = _single(request.args, name)
-    if value is None:
-        return default
-    value = value.lower()
-    if value not in allowed:
-        raise BadParam(name, f"dozwolone wartości: {', '.join(allowed)}")
-    return value
+    return choice(request.args, name, allowed, default)
 
 
 def _errors(view):
@@ -74,12 +60,8 @@ def _errors(view):
     def wrapper(*a, **kw):
         try:
             return view(*a, **kw)
-        except BadParam as exc:
-            return json_error(400, "InvalidParameterValue", f"{exc.param}: {exc.message}")
-        except ParamError as exc:
-            return json_error(400, "InvalidParameterValue", f"{exc.param}: {exc.message}")
-        except NoDataset as exc:
-            return json_error(503, "ServiceUnavailable", str(exc))
+        except GeoesError as exc:
+            return json_error(exc.http_status, exc.code, exc.description)
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__
     return wrapper
@@ -114,7 +96,7 @@ def _subset(layer: str, flt: Filter):
     data = layer_data(_store(), layer)
     if layer != "entities" and flt.types:
         flt = Filter(powiat=flt.powiat, gmina=flt.gmina, q=flt.q, bbox=flt.bbox)  # `type` narrows entities only
-    return data, matching_positions(data, layer, flt)
+    return data, matching_positions(_store(), data, flt)
 
 
 def _dataset_date(ds) -> date:
@@ -145,28 +127,15 @@ def _etag(ds, variant: str) -> str:
     return f'W/"{ds.version}-{variant}"' if variant else f'W/"{ds.version}"'
 
 
-# `view=map`: the properties the public map shows (empty ones left out), without descriptions and
-# source lists, so the page has far fewer bytes to download and parse at 100k entities (PRODUCT.md §6).
-MAP_VIEW_COLUMNS = ("id", "name", "types", "status", "operator", "street", "postal_code", "locality",
-                    "employees", "website", "gmina_name", "powiat_name", "gmina_teryt_computed",
-                    "powiat_teryt_computed")
+# `view=map`: the slim entity layer of the public map (geoes.publish.layers.map_features).
 VIEWS = ("full", "map")
-
-
-def _map_features(data) -> list[bytes]:
-    def make(_ds):
-        frame = data.frame
-        slim = frame[[c for c in MAP_VIEW_COLUMNS if c in frame.columns] + [frame.geometry.name]]
-        return [f.encode("utf-8") for f in export.features_json(slim, drop_empty=True)]
-
-    return _store().cached(("api-map-view", data.version), make)
 
 
 def _make_layer_body(layer: str, flt: Filter, fmt: str, view: str = "full"):
     ds = _store().current()
     data, positions = _subset(layer, flt)
     if fmt == "json":
-        features = _map_features(data) if view == "map" else data.features
+        features = map_features(_store(), data) if view == "map" else data.features
         meta = _meta(ds, layer, flt)
         if view == "map":
             meta.pop("method", None)
@@ -186,7 +155,7 @@ def _layer(layer: str):
     fmt = _choice("format", DOWNLOAD_FORMATS)
     view = _choice("view", VIEWS, "full") if layer == "entities" else "full"
     if view == "map" and fmt not in (None, "geojson"):
-        raise BadParam("view", "widok 'map' jest dostępny tylko jako GeoJSON")
+        raise ParamError("view", "widok 'map' jest dostępny tylko jako GeoJSON")
     body_fmt = "json" if fmt in (None, "geojson") else fmt
     body = _bodies.get_or_make((ds.version, "layer", layer, flt.key(), body_fmt, view),
                                lambda: _make_layer_body(layer, flt, body_fmt, view))
@@ -264,14 +233,14 @@ def _layers_param() -> tuple[str, ...]:
     out: list[str] = []
     values = request.args.getlist("layer")
     if len(values) > 20:
-        raise BadParam("layer", "parametr powtórzono za wiele razy")
+        raise ParamError("layer", "parametr powtórzono za wiele razy")
     for value in values:
         for name in value.split(","):
             name = name.strip().lower()
             if not name:
                 continue
             if name not in LAYERS:
-                raise BadParam("layer", f"dozwolone warstwy: {', '.join(LAYERS)}")
+                raise ParamError("layer", f"dozwolone warstwy: {', '.join(LAYERS)}")
             if name not in out:
                 out.append(name)
     return tuple(out) or LAYERS

@@ -19,7 +19,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Blueprint, Response, request
 from werkzeug.http import unquote_etag
 
-from geoes.publish.ogc.cache import LRU
+from geoes.publish.cache import LRU
 
 GZIP_MIN_BYTES = 1024
 GZIP_LEVEL = 6

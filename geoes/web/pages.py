@@ -15,7 +15,8 @@ from flask import Blueprint, Response, current_app, g, render_template, request,
 from werkzeug.exceptions import HTTPException
 
 from geoes.dataset.reader import NoDataset
-from geoes.publish.filters import Filter, ParamError, apply_entities, parse_filter, values as param_values
+from geoes.publish.filters import (Filter, ParamError, apply_entities, choice, fold, parse_filter, parse_int,
+                                   values as param_values)
 from geoes.dataset.indicators import LABELS_PL, RANKED, completeness_text
 from geoes.common.reference import attribution, attribution_text, entity_types
 from geoes.publish import escape
@@ -53,6 +54,7 @@ ENTITY_FIELDS = [
     ("sources", "Źródła"), ("id", "Identyfikator"),
 ]
 COMPARE_MIN, COMPARE_MAX = 2, 4
+MAX_PAGE = 999_999
 
 
 # --------------------------------------------------------------------------- helpers
@@ -566,16 +568,9 @@ def compare_chart():
 
 
 def parse_sort(args) -> tuple[str, bool, int]:
-    sort = (args.get("sort") or "name").strip()
-    if sort not in SORTS:
-        raise ParamError("sort", f"nieznana kolumna sortowania; dozwolone: {', '.join(SORTS)}")
-    order = (args.get("order") or "asc").strip()
-    if order not in ("asc", "desc"):
-        raise ParamError("order", "dozwolone: asc, desc")
-    page_text = (args.get("page") or "1").strip()
-    if not re.fullmatch(r"\d{1,6}", page_text) or int(page_text) < 1:
-        raise ParamError("page", "numer strony to liczba całkowita od 1")
-    return sort, order == "desc", int(page_text)
+    sort = choice(args, "sort", tuple(SORTS), "name")
+    order = choice(args, "order", ("asc", "desc"), "asc")
+    return sort, order == "desc", parse_int(args, "page", 1, 1, MAX_PAGE)
 
 
 @bp.get("/entities")
@@ -589,8 +584,6 @@ def entities():
         key = selected["employees"].astype("Float64")
         order_index = key.sort_values(ascending=not desc, na_position="last").index
     else:
-        from geoes.publish.filters import fold
-
         key = fold(selected[col].astype(str))
         order_index = key.sort_values(ascending=not desc, kind="stable").index
     ordered = selected.loc[order_index]

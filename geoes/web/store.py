@@ -16,6 +16,7 @@ from flask import g, has_request_context
 
 from geoes.config import Settings
 from geoes.dataset.reader import Dataset, NoDataset, load_dataset
+from geoes.publish.cache import LRU
 
 CHECK_INTERVAL = 1.0
 
@@ -29,6 +30,8 @@ class DatasetStore:
         self._checked = 0.0
         self._lock = threading.Lock()
         self._cache: dict[tuple, object] = {}
+        # Filtered position sets of the layers (geoes.publish.layers.matching_positions).
+        self.positions = LRU(max_entries=1024, max_bytes=64 * 1024 * 1024)
         self.on_new_version: list[Callable[[str], None]] = []
 
     def _linked_version(self) -> str | None:

@@ -332,14 +332,14 @@ def test_gzip(c):
 
 
 def test_responses_are_serialised_once_per_version(c, monkeypatch):
-    from geoes.publish.ogc import layers
+    from geoes.publish import serialise
 
     get(c, "/api/entities.geojson")  # warm the per-version layer cache
 
     def boom(*a, **kw):
         raise AssertionError("features serialised again")
 
-    monkeypatch.setattr(layers, "features_json", boom)
+    monkeypatch.setattr(serialise, "features_json", boom)
     get(c, "/api/entities.geojson")
     get(c, "/api/entities.geojson?type=kgw")  # a new filter slices the cached features
     get(c, "/ogc/collections/entities/items?limit=7")
@@ -412,4 +412,4 @@ def test_warm_up_prepares_the_map_layers_before_the_first_visitor(built_settings
     store = app.extensions["geoes_store"]
     warm_up(app)
     version = store.current().version
-    assert any(key[0] == version and "api-map-view" in key for key in store._cache)
+    assert any(key[0] == version and "map-view" in key for key in store._cache)

@@ -13,15 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import quote, urlencode
 
-from geoes.dataset.reader import NoDataset
-from geoes.publish.filters import ParamError
 from geoes.common.reference import attribution
+from geoes.errors import GeoesError, NotFound
+from geoes.publish.cache import LRU
+from geoes.publish.filters import reject_unknown
+from geoes.publish.layers import layer_data, matching_positions
 from geoes.publish.ogc import html, openapi
-from geoes.publish.ogc.cache import LRU
-from geoes.publish.ogc.errors import OGCError, invalid, not_found
+from geoes.publish.ogc.collection_defs import COLLECTIONS, CRS84, CollectionDef, get_def, parse_f, parse_items
 from geoes.publish.ogc.formats import FORMATS, OPENAPI_MIME, negotiate
-from geoes.publish.ogc.layers import (COLLECTIONS, CRS84, CollectionDef, get_def, layer_data, matching_positions, parse_f,
-                     parse_items, reject_unknown)
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -73,17 +72,19 @@ def _link(href: str, rel: str, mime: str, title: str) -> dict:
     return {"href": href, "rel": rel, "type": mime, "title": title}
 
 
+def error_response(exc: GeoesError) -> Response:
+    """The one error shape {"code", "description"} with the error's HTTP status."""
+    return {"Content-Type": "application/json"}, exc.http_status, _dumps(exc.as_json())
+
+
 def _guard(fn):
-    """Every failure becomes a JSON error response, never an exception out of the core."""
+    """Every expected failure (a GeoesError: bad parameter 400, unknown id 404, no data 503) becomes a JSON
+    error response, never an exception out of the core."""
     def wrapper(store, req: OGCRequest, *a) -> Response:
         try:
             return fn(store, req, *a)
-        except OGCError as exc:
-            return exc.response()
-        except ParamError as exc:
-            return invalid(exc.param, exc.message).response()
-        except NoDataset as exc:
-            return OGCError(503, "ServiceUnavailable", str(exc)).response()
+        except GeoesError as exc:
+            return error_response(exc)
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__
     return wrapper
@@ -171,7 +172,7 @@ def api_document(store, req: OGCRequest) -> Response:
 
 
 def _collection_obj(store, cdef: CollectionDef, base: str) -> dict:
-    layer = layer_data(store, cdef.id)
+    layer = layer_data(store, cdef.layer)
     url = f"{base}/collections/{cdef.id}"
     return {
         "id": cdef.id,
@@ -223,7 +224,7 @@ def collection(store, req: OGCRequest, cid: str) -> Response:
         if fmt == "html":
             return _page("collection.html", req, cdef.title, f"{base}/collections/{cid}?f=json",
                          crumbs=[("Kolekcje", f"{base}/collections"), (cdef.title, None)], collection=obj,
-                         count=layer_data(store, cid).count, queryables=cdef.queryables,
+                         count=layer_data(store, cdef.layer).count, queryables=cdef.queryables,
                          page_size=req.page_size, max_page_size=req.max_page_size)
         return _dumps(obj)
 
@@ -245,13 +246,13 @@ def items(store, req: OGCRequest, cid: str) -> Response:
     cdef = get_def(cid)
     query = parse_items(cdef, req.args, req.page_size, req.max_page_size)
     fmt = negotiate(query.f, req.accept, ("json", "html"))
-    layer = layer_data(store, cid)
+    layer = layer_data(store, cdef.layer)
     base = req.base_url
     limit, offset = query.limit, query.offset
     key = (layer.version, "items", cid, base, fmt, query.rest, limit, offset, req.site_root)
 
     def make():
-        positions = matching_positions(layer, cid, query.filter)
+        positions = matching_positions(store, layer, query.filter)
         matched = int(len(positions))
         page = positions[offset:offset + limit]
         links = [
@@ -301,10 +302,10 @@ def item(store, req: OGCRequest, cid: str, fid: str) -> Response:
     cdef = get_def(cid)
     reject_unknown(req.args, ("f",))
     fmt = negotiate(req.f(), req.accept, ("json", "html"))
-    layer = layer_data(store, cid)
+    layer = layer_data(store, cdef.layer)
     pos = layer.index.get(fid)
     if pos is None:
-        raise not_found(f"brak obiektu {fid[:80]!r} w kolekcji {cid}")
+        raise NotFound(f"brak obiektu {fid[:80]!r} w kolekcji {cid}")
     base = req.base_url
     url = f"{base}/collections/{cid}/items/{quote(fid, safe='')}"
 
@@ -339,4 +340,4 @@ def item(store, req: OGCRequest, cid: str, fid: str) -> Response:
 
 
 def not_found_response(path: str) -> Response:
-    return not_found(f"brak zasobu {path[:120]}").response()
+    return error_response(NotFound(f"brak zasobu {path[:120]}"))
