@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify
 
 from geoes.config import Settings
-from geoes.web.store import DatasetStore
+from geoes.web.served import EXTENSION, RequestServedData, served_data
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -17,7 +17,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update({k: v for k, v in test_config.items() if k.isupper()})
     app.json.sort_keys = settings.json_sort_keys
     app.extensions["geoes_settings"] = settings
-    app.extensions["geoes_store"] = DatasetStore(settings)
+    # Everything the app caches belongs to this one object: two apps never share cached bytes.
+    app.extensions[EXTENSION] = RequestServedData(settings)
 
     from geoes.web import api, ogc_flask, pages
 
@@ -31,9 +32,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz():
-        store: DatasetStore = app.extensions["geoes_store"]
         try:
-            ds = store.current()
+            ds = served_data(app).current()
         except Exception as exc:  # report, don't crash: the health check must answer
             return jsonify(status="error", message=str(exc)), 503
         warm = app.extensions.get("geoes_warm_version") == ds.version
@@ -55,7 +55,7 @@ def warm_up(app: Flask) -> None:
             except Exception:  # a warm-up must never take the worker down
                 app.logger.exception("rozgrzewanie pamięci podręcznej nie powiodło się: %s", url)
     try:
-        app.extensions["geoes_warm_version"] = app.extensions["geoes_store"].current().version
+        app.extensions["geoes_warm_version"] = served_data(app).current().version
     except Exception:
         pass
 
@@ -70,7 +70,7 @@ def start_warm_up(app: Flask) -> None:
 def install_warm_up(app: Flask) -> None:
     # After a rebuild is picked up; the start-up warm-up is the server's (post_worker_init), so that
     # creating an app never fires requests by itself.
-    app.extensions["geoes_store"].on_new_version.append(lambda _version: start_warm_up(app))
+    served_data(app).on_new_version.append(lambda _version: start_warm_up(app))
 
 
 TILE_HOSTS = "https://tile.openstreetmap.org https://*.tile.openstreetmap.org"
@@ -137,8 +137,3 @@ def install_security(app: Flask) -> None:
         return ("<!doctype html><html lang=\"pl\"><meta charset=\"utf-8\"><title>Błąd serwera</title>"
                 "<h1>Błąd serwera</h1><p>Przepraszamy, wystąpił błąd. Spróbuj ponownie później.</p></html>"), 500
 
-
-def get_store(app: Flask | None = None) -> DatasetStore:
-    from flask import current_app
-
-    return (app or current_app).extensions["geoes_store"]

@@ -21,16 +21,16 @@ import json
 from datetime import date
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 from werkzeug.datastructures import MultiDict
 
 from geoes.common.reference import attribution
 from geoes.errors import GeoesError
 from geoes.publish import serialise as export
-from geoes.publish.cache import LRU
 from geoes.publish.filters import Filter, ParamError, choice, parse_filter, reject_unknown
 from geoes.publish.layers import LAYERS, layer_data, map_features, matching_positions
 from geoes.web.http import install, json_error, respond
+from geoes.web.served import served_data
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 install(bp)
@@ -39,13 +39,6 @@ GET = ["GET", "HEAD", "OPTIONS"]
 FILTER_PARAMS = ("type", "powiat", "gmina", "q", "bbox")
 DOWNLOAD_FORMATS = ("geojson", "csv", "gpkg")
 LEVELS = ("powiat", "gmina")
-
-_bodies = LRU(max_entries=1024, max_bytes=128 * 1024 * 1024)
-
-
-def _store():
-    return current_app.extensions["geoes_store"]
-
 
 def _check_names(allowed) -> None:
     reject_unknown(request.args, allowed)
@@ -93,10 +86,10 @@ def _filter_query(flt: Filter) -> list[tuple[str, str]]:
 
 def _subset(layer: str, flt: Filter):
     """(LayerData, positions) of the filtered features of a layer."""
-    data = layer_data(_store(), layer)
+    data = layer_data(served_data(), layer)
     if layer != "entities" and flt.types:
         flt = Filter(powiat=flt.powiat, gmina=flt.gmina, q=flt.q, bbox=flt.bbox)  # `type` narrows entities only
-    return data, matching_positions(_store(), data, flt)
+    return data, matching_positions(served_data(), data, flt)
 
 
 def _dataset_date(ds) -> date:
@@ -132,10 +125,10 @@ VIEWS = ("full", "map")
 
 
 def _make_layer_body(layer: str, flt: Filter, fmt: str, view: str = "full"):
-    ds = _store().current()
+    ds = served_data().current()
     data, positions = _subset(layer, flt)
     if fmt == "json":
-        features = map_features(_store(), data) if view == "map" else data.features
+        features = map_features(served_data(), data) if view == "map" else data.features
         meta = _meta(ds, layer, flt)
         if view == "map":
             meta.pop("method", None)
@@ -150,14 +143,14 @@ def _make_layer_body(layer: str, flt: Filter, fmt: str, view: str = "full"):
 
 def _layer(layer: str):
     _check_names((*FILTER_PARAMS, "format", "view") if layer == "entities" else (*FILTER_PARAMS, "format"))
-    ds = _store().current()
+    ds = served_data().current()
     flt = parse_filter(request.args, ds)
     fmt = _choice("format", DOWNLOAD_FORMATS)
     view = _choice("view", VIEWS, "full") if layer == "entities" else "full"
     if view == "map" and fmt not in (None, "geojson"):
         raise ParamError("view", "widok 'map' jest dostępny tylko jako GeoJSON")
     body_fmt = "json" if fmt in (None, "geojson") else fmt
-    body = _bodies.get_or_make((ds.version, "layer", layer, flt.key(), body_fmt, view),
+    body = served_data().api_bodies.get_or_make((ds.version, "layer", layer, flt.key(), body_fmt, view),
                                lambda: _make_layer_body(layer, flt, body_fmt, view))
     if fmt is None:
         headers = {"Content-Type": export.FORMATS["geojson"], "X-Dataset-Version": ds.version}
@@ -198,7 +191,7 @@ def _records(table) -> list[dict]:
 def indicators():
     """Indicator table per powiat or gmina (`level`), JSON (default) or CSV; `powiat` narrows it."""
     _check_names(("level", "format", "powiat"))
-    ds = _store().current()
+    ds = served_data().current()
     level = _choice("level", LEVELS, "powiat")
     fmt = _choice("format", ("json", "csv"), "json")
     powiat = parse_filter(MultiDict([("powiat", v) for v in request.args.getlist("powiat")]), ds).powiat
@@ -220,7 +213,7 @@ def indicators():
                "items": _records(table), "voivodeship": ds.voivodeship_record()}
         return json.dumps(doc, ensure_ascii=False, default=export._json_default).encode("utf-8")
 
-    body = _bodies.get_or_make((ds.version, "indicators", level, fmt, powiat), make)
+    body = served_data().api_bodies.get_or_make((ds.version, "indicators", level, fmt, powiat), make)
     if fmt == "csv":
         headers = _download_headers(ds, export.filename(f"wskazniki_{level}", "csv", _dataset_date(ds)), "csv")
     else:
@@ -251,7 +244,7 @@ def _layers_param() -> tuple[str, ...]:
 def download_gpkg():
     """One GeoPackage with the three layers (entities, gminy, powiaty), optionally filtered."""
     _check_names(FILTER_PARAMS)
-    ds = _store().current()
+    ds = served_data().current()
     flt = parse_filter(request.args, ds)
 
     def make() -> bytes:
@@ -262,7 +255,7 @@ def download_gpkg():
         return export.to_gpkg(layers, ds.summary.get("method"),
                               {"version": ds.version, "filters": _filters_dict(flt) or "brak"})
 
-    body = _bodies.get_or_make((ds.version, "download.gpkg", flt.key()), make)
+    body = served_data().api_bodies.get_or_make((ds.version, "download.gpkg", flt.key()), make)
     headers = _download_headers(ds, export.filename("warstwy", "gpkg", _dataset_date(ds)), "gpkg")
     headers["ETag"] = _etag(ds, "all-gpkg")
     return respond(body, 200, headers)
@@ -273,7 +266,7 @@ def download_gpkg():
 def download_zip():
     """The filtered layer(s) in one format (`format`, default csv) plus README.txt with attribution and method."""
     _check_names((*FILTER_PARAMS, "format", "layer"))
-    ds = _store().current()
+    ds = served_data().current()
     flt = parse_filter(request.args, ds)
     fmt = _choice("format", DOWNLOAD_FORMATS, "csv")
     layers = _layers_param()
@@ -295,12 +288,12 @@ def download_zip():
             for layer in layers:
                 data, positions = _subset(layer, flt)
                 counts[layer] = len(positions)
-                files[export.filename(layer, fmt, day)] = _bodies.get_or_make(
+                files[export.filename(layer, fmt, day)] = served_data().api_bodies.get_or_make(
                     (ds.version, "layer", layer, flt.key(), body_fmt), lambda: _make_layer_body(layer, flt, body_fmt))
         files["README.txt"] = export.readme_text(ds.summary, counts, _filters_dict(flt)).encode("utf-8")
         return export.to_zip(files)
 
-    body = _bodies.get_or_make((ds.version, "download.zip", layers, fmt, flt.key()), make)
+    body = served_data().api_bodies.get_or_make((ds.version, "download.zip", layers, fmt, flt.key()), make)
     name = export.filename("_".join(layers) if len(layers) < 3 else "warstwy", "zip", _dataset_date(ds))
     headers = _download_headers(ds, name, "zip")
     headers["ETag"] = _etag(ds, "zip-" + "-".join(layers) + "-" + fmt)
@@ -312,7 +305,7 @@ def download_zip():
 def index():
     """What the API offers, with its parameters (machine-readable; the OGC API has an OpenAPI document)."""
     _check_names(())
-    ds = _store().current()
+    ds = served_data().current()
     root = request.url_root.rstrip("/")
 
     def make() -> bytes:
@@ -346,7 +339,7 @@ def index():
         }
         return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
-    body = _bodies.get_or_make((ds.version, "index", root), make)
+    body = served_data().api_bodies.get_or_make((ds.version, "index", root), make)
     return respond(body, 200, {"Content-Type": "application/json", "ETag": _etag(ds, "index")})
 
 

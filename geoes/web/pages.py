@@ -1,7 +1,7 @@
 """HTML pages (Polish): the public map, county and gmina profiles, comparison, the entity list and
 details, the embeddable map, the about page, and the report downloads (CSV tables, PNG charts and map).
 
-Every page reads the current dataset version from the store; filters are parsed by geoes.publish.filters (a
+Every page reads the current dataset version from the app's served data; filters are parsed by geoes.publish.filters (a
 bad value is a ParamError → 400 page), unknown TERYT codes and ids → 404 page. Map data are not put
 into the HTML: static/js/map.js fetches them from the GeoJSON API.
 """
@@ -23,7 +23,7 @@ from geoes.publish import escape
 from geoes.publish import charts
 from geoes.publish.classes import CLASS_COLORS, HIGHLIGHT_COLOR, ZERO_COLOR, class_legend, classes
 from geoes.web import maps
-from geoes.web.store import DatasetStore
+from geoes.web.served import served_data
 
 bp = Blueprint("pages", __name__)
 
@@ -65,12 +65,8 @@ class PageNotFound(Exception):
         self.message = message
 
 
-def store() -> DatasetStore:
-    return current_app.extensions["geoes_store"]
-
-
 def dataset():
-    return store().current()
+    return served_data().current()
 
 
 def static(path: str) -> str:
@@ -201,8 +197,8 @@ def placed(frame):
 
 def map_config(ds, mode: str, **extra) -> dict:
     types = entity_types()
-    breaks_p = store().cached(("classes", "powiat"), lambda d: classes(d.powiaty["entities_per_10k"].tolist()))
-    breaks_g = store().cached(("classes", "gmina"), lambda d: classes(d.gminy["entities_per_10k"].tolist()))
+    breaks_p = served_data().cached(("classes", "powiat"), lambda d: classes(d.powiaty["entities_per_10k"].tolist()))
+    breaks_g = served_data().cached(("classes", "gmina"), lambda d: classes(d.gminy["entities_per_10k"].tolist()))
     cfg = {
         "mode": mode,
         "region_name": ds.voivodeship.get("name") or "",
@@ -240,7 +236,7 @@ def public_map_parts(ds, embed: bool):
         m, layers = maps.base_map(static, maps.bounds_of(d.powiaty), types=type_codes_present(d),
                                   gestures=embed)
         return maps.finish(m, layers, collapsed=True)
-    return store().cached(key, make)
+    return served_data().cached(key, make)
 
 
 def unit_map_parts(ds, bounds, key):
@@ -248,7 +244,7 @@ def unit_map_parts(ds, bounds, key):
         m, layers = maps.base_map(static, bounds, overlays=("units", "gminy", "powiaty", "white"),
                                   show=("entities", "units", "gminy", "powiaty"))
         return maps.finish(m, layers, collapsed=True)
-    return store().cached(("map", *key, request.script_root), make)
+    return served_data().cached(("map", *key, request.script_root), make)
 
 
 def csv_response(table: pd.DataFrame, filename: str) -> Response:
@@ -398,7 +394,7 @@ def powiat_report(teryt):
     find_unit(ds, teryt, "powiat")
     from geoes.publish.report import render_html
 
-    html = store().cached(("report", teryt), lambda d: render_html(d, teryt))
+    html = served_data().cached(("report", teryt), lambda d: render_html(d, teryt))
     resp = Response(html, mimetype="text/html")
     resp.headers["Content-Disposition"] = f'inline; filename="raport_powiat_{teryt}.html"'
     return resp
@@ -428,7 +424,7 @@ def powiat_chart(teryt, indicator):
     rec = find_unit(ds, teryt, "powiat")
     if indicator not in RANKED and indicator not in charts.MAIN_INDICATORS:
         raise PageNotFound(f"Nie ma wykresu dla wskaźnika „{indicator}”.")
-    png = store().cached(("chart", "powiat", teryt, indicator), lambda d: charts.ranking_chart(
+    png = served_data().cached(("chart", "powiat", teryt, indicator), lambda d: charts.ranking_chart(
         pd.DataFrame(d.powiaty.drop(columns="geometry")), indicator, teryt, d.voivodeship.get(indicator),
         title_unit=f"powiaty ({powiat_label(rec)} wyróżniony)"))
     return png_response(png, f"geoes_{teryt}_{indicator}.png")
@@ -444,7 +440,7 @@ def powiat_static_map(teryt):
         ents = placed(d.entities[d.entities["powiat_teryt_computed"] == teryt])
         return charts.static_map(gm, ents, f"{powiat_label(rec)[:1].upper()}{powiat_label(rec)[1:]}: podmioty ekonomii społecznej",
                                  outline=d.powiaty[d.powiaty["teryt"] == teryt])
-    return png_response(store().cached(("staticmap", teryt), make), f"geoes_mapa_{teryt}.png")
+    return png_response(served_data().cached(("staticmap", teryt), make), f"geoes_mapa_{teryt}.png")
 
 
 @bp.get("/powiaty/<teryt>/gminy.csv")
@@ -498,7 +494,7 @@ def gmina_chart(teryt, indicator):
         return charts.ranking_chart(siblings, indicator, teryt, ref,
                                     title_unit=f"gminy powiatu {rec.get('powiat_name', '')}",
                                     reference_label="powiat")
-    return png_response(store().cached(("chart", "gmina", teryt, indicator), make), f"geoes_{teryt}_{indicator}.png")
+    return png_response(served_data().cached(("chart", "gmina", teryt, indicator), make), f"geoes_{teryt}_{indicator}.png")
 
 
 def parse_compare(ds, args) -> list[dict]:
@@ -563,7 +559,7 @@ def compare_chart():
     ds = dataset()
     units = parse_compare(ds, request.args)
     key = ("compare_chart", *[u["teryt"] for u in units])
-    return png_response(store().cached(key, lambda d: charts.compare_chart(
+    return png_response(served_data().cached(key, lambda d: charts.compare_chart(
         [{**u, "name": u["label"]} for u in units], d.voivodeship)), "geoes_porownanie.png")
 
 
@@ -619,7 +615,7 @@ def entity(entity_id):
     parts = None
     if has_point:
         first = (rec.get("types") or "").split(";")[0]
-        parts = store().cached(("entitymap", entity_id, request.script_root),
+        parts = served_data().cached(("entitymap", entity_id, request.script_root),
                                lambda d: maps.entity_map(static, geom.y, geom.x, rec["name"], first))
     fields = []
     for key, label in ENTITY_FIELDS:

@@ -5,11 +5,12 @@ from werkzeug.datastructures import MultiDict
 
 from geoes.publish.filters import parse_filter
 from geoes.publish.layers import LAYERS, layer_data, map_features, matching_positions
+from geoes.web.served import served_data
 
 
 @pytest.fixture()
 def served(app):
-    return app.extensions["geoes_store"]
+    return served_data(app)
 
 
 def test_layer_data_cached_per_version(served):

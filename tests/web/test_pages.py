@@ -9,6 +9,7 @@ import re
 import pytest
 
 from geoes.publish import escape
+from geoes.web.served import served_data
 
 # A name, description and URLs that would run script if shown as HTML or put raw into JavaScript.
 HOSTILE_NAME = "<img src=x onerror=\"window.__pwned=1\">Zła `${window.__pwned=2}` \\'spółdzielnia\" </script>"
@@ -146,10 +147,7 @@ def test_powiat_profile_shows_key_figures(client, app):
     assert "/powiaty/2602/map.png" in text and "/powiaty/2602/gminy.csv" in text
     assert "/compare" in text
     with app.app_context():
-        from geoes.web.store import DatasetStore
-
-        ds: DatasetStore = app.extensions["geoes_store"]
-        v = ds.current().voivodeship
+        v = served_data(app).current().voivodeship
     assert f'<data value="{v["population"]}">' in text  # the voivodeship as the reference
 
 
@@ -311,6 +309,6 @@ def test_ranking_chart_without_the_highlighted_unit(app):
     from geoes.publish import charts
 
     with app.app_context():
-        ds = app.extensions["geoes_store"].current()
+        ds = served_data(app).current()
         png = charts.ranking_chart(ds.indicator_table("powiat"), "entities_per_10k", "9999", 0.3)
     assert png.startswith(b"\x89PNG")
