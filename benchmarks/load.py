@@ -34,6 +34,10 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from geoes.config import Settings  # noqa: E402 - the repository is on the path only now
+from geoes.dataset.build import build, current_version  # noqa: E402
+from geoes.sources.fetch import fetch  # noqa: E402
+
 MIX = [  # (weight, path, kind)
     (4, "/", "html"),
     (3, "/api/entities.geojson?type=wtz,cis", "json"),
@@ -59,10 +63,6 @@ def free_port() -> int:
 
 
 def prepare(tmp: Path) -> Path:
-    from geoes.dataset.build import build
-    from geoes.config import Settings
-    from geoes.sources.fetch import fetch
-
     mirror = Path(os.environ.get("GEOES_MIRROR", REPO.parent / "shared" / "data"))
     settings = Settings(region="26", data_dir=tmp / "data")
     fetch(settings, mirror=mirror)
@@ -203,7 +203,7 @@ def main() -> int:
             r = subprocess.run([sys.executable, "-m", "geoes", "--data-dir", str(data_dir), "--region", "26",
                                 "build"], cwd=REPO, env=env, capture_output=True, text=True)
             rebuild.update(code=r.returncode, seconds=time.perf_counter() - t0,
-                           version=os.readlink(data_dir / "build" / "current"), stderr=r.stderr[-500:])
+                           version=current_version(Settings(region="26", data_dir=data_dir)), stderr=r.stderr[-500:])
 
         print(f"{n_total} requests, {args.concurrency} connections, {len(rss_before)} workers…", flush=True)
         rb = threading.Thread(target=rebuilder)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,8 +78,3 @@ def load_current(settings: Settings) -> Dataset:
     if version is None:
         raise NoDataset("brak zbudowanych danych: uruchom `python -m geoes build`")
     return load_dataset(settings.build_dir / version)
-
-
-def current_path(settings: Settings) -> Path | None:
-    link = settings.build_dir / "current"
-    return settings.build_dir / os.readlink(link) if link.is_symlink() else None
