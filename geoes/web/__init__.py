@@ -13,6 +13,7 @@ from flask import Flask, g, jsonify
 from geoes.common.reference import attribution, attribution_text
 from geoes.config import Settings
 from geoes.dataset.indicators import LABELS_PL
+from geoes.errors import DataMissing, GeoesError
 from geoes.publish import escape
 from geoes.web import api, errors, ogc_flask, security
 from geoes.web.pages import BLUEPRINTS
@@ -46,8 +47,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     def healthz():
         try:
             ds = served_data(app).current()
+        except GeoesError:
+            raise  # no dataset: 503 in the one error shape (web.errors)
         except Exception as exc:  # report, don't crash: the health check must answer
-            return jsonify(status="error", message=str(exc)), 503
+            raise DataMissing(f"danych nie da się wczytać: {exc}") from exc
         warm = app.extensions.get("geoes_warm_version") == ds.version
         return jsonify(status="ok", version=ds.version, entities=int(len(ds.entities)), warm=warm)
 

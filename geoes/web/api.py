@@ -25,15 +25,15 @@ from flask import Blueprint, request
 from werkzeug.datastructures import MultiDict
 
 from geoes.common.reference import attribution
-from geoes.errors import GeoesError
+from geoes.errors import NotFound
 from geoes.publish import serialise as export
 from geoes.publish.filters import Filter, ParamError, choice, parse_filter, reject_unknown
 from geoes.publish.layers import LAYERS, layer_data, map_features, matching_positions
-from geoes.web.http import install, json_error, respond
+from geoes.web.http import install_cors, json_error, respond
 from geoes.web.served import served_data
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-install(bp)
+install_cors(bp)
 
 GET = ["GET", "HEAD", "OPTIONS"]
 FILTER_PARAMS = ("type", "powiat", "gmina", "q", "bbox")
@@ -46,18 +46,6 @@ def _check_names(allowed) -> None:
 
 def _choice(name: str, allowed, default=None):
     return choice(request.args, name, allowed, default)
-
-
-def _errors(view):
-    """400/404/503 as JSON {"code", "description"}; never a traceback."""
-    def wrapper(*a, **kw):
-        try:
-            return view(*a, **kw)
-        except GeoesError as exc:
-            return json_error(exc.http_status, exc.code, exc.description)
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
 
 
 def _filters_dict(flt: Filter) -> dict:
@@ -165,19 +153,16 @@ def _layer(layer: str):
 
 
 @bp.route("/entities.geojson", methods=GET)
-@_errors
 def entities():
     return _layer("entities")
 
 
 @bp.route("/gminy.geojson", methods=GET)
-@_errors
 def gminy():
     return _layer("gminy")
 
 
 @bp.route("/powiaty.geojson", methods=GET)
-@_errors
 def powiaty():
     return _layer("powiaty")
 
@@ -187,7 +172,6 @@ def _records(table) -> list[dict]:
 
 
 @bp.route("/indicators", methods=GET)
-@_errors
 def indicators():
     """Indicator table per powiat or gmina (`level`), JSON (default) or CSV; `powiat` narrows it."""
     _check_names(("level", "format", "powiat"))
@@ -240,7 +224,6 @@ def _layers_param() -> tuple[str, ...]:
 
 
 @bp.route("/download.gpkg", methods=GET)
-@_errors
 def download_gpkg():
     """One GeoPackage with the three layers (entities, gminy, powiaty), optionally filtered."""
     _check_names(FILTER_PARAMS)
@@ -262,7 +245,6 @@ def download_gpkg():
 
 
 @bp.route("/download.zip", methods=GET)
-@_errors
 def download_zip():
     """The filtered layer(s) in one format (`format`, default csv) plus README.txt with attribution and method."""
     _check_names((*FILTER_PARAMS, "format", "layer"))
@@ -301,7 +283,6 @@ def download_zip():
 
 
 @bp.route("", methods=GET, strict_slashes=False)
-@_errors
 def index():
     """What the API offers, with its parameters (machine-readable; the OGC API has an OpenAPI document)."""
     _check_names(())
@@ -345,7 +326,7 @@ def index():
 
 @bp.route("/<path:rest>", methods=GET)
 def unknown(rest: str):
-    return json_error(404, "NotFound", f"brak zasobu {request.path[:120]}")
+    raise NotFound(f"brak zasobu {request.path[:120]}")
 
 
 @bp.route("", methods=["POST", "PUT", "PATCH", "DELETE"], strict_slashes=False)

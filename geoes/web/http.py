@@ -8,7 +8,7 @@
   by the chunk object; a small
   per-request tail (the OGC `timeStamp`) is deflated on its own and the gzip trailer (CRC-32, length) is
   computed by continuing the cached CRC. The result is one ordinary gzip member.
-- `json_error()` gives the `{"code", "description"}` body every API error uses.
+- `json_error()` gives the `{"code", "description"}` body every JSON error uses (web.errors).
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Blueprint, Response, request
 from werkzeug.http import unquote_etag
 
+from geoes.errors import InvalidInput
 from geoes.publish.cache import LRU
 from geoes.web.served import served_data
 
@@ -119,23 +120,17 @@ def install_cors(bp: Blueprint) -> None:
     bp.after_request(add_cors)
 
 
-def reject_bad_query_string():
-    """400 when the raw query string is not UTF-8 once percent-decoded (werkzeug keeps such bytes as
-    literal `%FF` text, which would otherwise be searched for)."""
+def reject_bad_query_string() -> None:
+    """InvalidInput (400) when the raw query string is not UTF-8 once percent-decoded (werkzeug keeps such
+    bytes as literal `%FF` text, which would otherwise be searched for)."""
     raw = request.query_string
     if not raw:
         return None
     try:
         unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
-        return json_error(400, "InvalidParameterValue", "zapytanie zawiera bajty spoza UTF-8")
+        raise InvalidInput("zapytanie zawiera bajty spoza UTF-8") from None
     return None
-
-
-def install(bp: Blueprint) -> None:
-    """The shared HTTP behaviour of a data blueprint: CORS on every answer, non-UTF-8 queries refused."""
-    install_cors(bp)
-    bp.before_request(reject_bad_query_string)
 
 
 def respond(content, status: int = 200, headers: dict | None = None, *, max_age: int = MAX_AGE,

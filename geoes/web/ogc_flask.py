@@ -9,11 +9,11 @@ from flask import Blueprint, current_app, request
 
 from geoes.publish import ogc
 from geoes.publish.ogc import core
-from geoes.web.http import core_response, install, json_error
+from geoes.web.http import core_response, install_cors, json_error
 from geoes.web.served import served_data
 
 bp = Blueprint("ogc_flask", __name__, url_prefix="/ogc")
-install(bp)
+install_cors(bp)
 
 GET = ["GET", "HEAD", "OPTIONS"]
 OTHER_METHODS = ["POST", "PUT", "PATCH", "DELETE"]

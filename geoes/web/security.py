@@ -9,8 +9,7 @@ import secrets
 
 from flask import Flask, g, request
 
-from geoes.web.errors import error_page
-from geoes.web.http import json_error, reject_bad_query_string
+from geoes.web.http import reject_bad_query_string
 
 TILE_HOSTS = "https://tile.openstreetmap.org https://*.tile.openstreetmap.org"
 EMBED_ENDPOINT = "map.embed"  # the embeddable map alone, not its 404 lookalikes
@@ -36,15 +35,9 @@ def install(app: Flask) -> None:
     def _nonce():
         g.csp_nonce = secrets.token_urlsafe(16)
 
-    @app.before_request
-    def _utf8_query():
-        # A query string with non-UTF-8 bytes (raw or percent-encoded) is a 400 on every route: JSON under
-        # /api and /ogc, a Polish page elsewhere (werkzeug's request.args would raise on raw bytes → 500).
-        if reject_bad_query_string() is None:
-            return None
-        if request.path.startswith(("/api", "/ogc")):
-            return json_error(400, "InvalidParameterValue", "zapytanie zawiera bajty spoza UTF-8")
-        return error_page(400, "Błędne zapytanie", "Adres zawiera znaki spoza UTF-8. Sprawdź adres strony.")
+    # A query string with non-UTF-8 bytes (raw or percent-encoded) is a 400 on every route (werkzeug's
+    # request.args would raise on raw bytes → 500), answered by the one error handler (web.errors).
+    app.before_request(reject_bad_query_string)
 
     @app.after_request
     def _headers(response):

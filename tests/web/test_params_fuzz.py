@@ -100,7 +100,7 @@ def check(path: str, r) -> None:
     if path.startswith(("/api", "/ogc")):
         assert r.content_type.startswith("application/json"), (path, r.content_type)
         doc = json.loads(body)
-        assert doc.get("description") or doc.get("message"), doc
+        assert set(doc) == {"code", "description"} and doc["description"], doc
     else:
         assert r.content_type.startswith("text/html"), (path, r.content_type)
         text = body.decode("utf-8")

@@ -11,8 +11,4 @@
 from geoes.web.pages import about, entities, units
 from geoes.web.pages import map as public_map
 
-from geoes.web.errors import install_page_errors
-
 BLUEPRINTS = (public_map.bp, units.bp, entities.bp, about.bp)
-for _bp in BLUEPRINTS:
-    install_page_errors(_bp)
