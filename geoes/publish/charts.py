@@ -20,6 +20,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
+from geoes.common.polish import number, percent  # noqa: E402
 from geoes.config import CRS_METRIC  # noqa: E402
 from geoes.dataset.indicators import LABELS_PL  # noqa: E402
 from geoes.common.reference import attribution  # noqa: E402
@@ -42,10 +43,9 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def _num(x) -> str:
-    if x is None or (isinstance(x, float) and np.isnan(x)):
-        return "–"
-    return f"{x:,.2f}".replace(",", " ").replace(".", ",").rstrip("0").rstrip(",")
+def _value(x) -> str:
+    """A bar's or a reference line's value: up to two decimals, trailing zeros dropped (geoes.common.polish)."""
+    return number(x, 2, trim=True)
 
 
 def ranking_chart(table: pd.DataFrame, indicator: str, highlight: str, reference: float | None,
@@ -59,7 +59,7 @@ def ranking_chart(table: pd.DataFrame, indicator: str, highlight: str, reference
         colors = [HIGHLIGHT_COLOR if t == highlight else BASE_COLOR for t in data["teryt"]]
         bars = ax.barh(data["name"], data[indicator], color=colors, edgecolor="#555555", linewidth=0.4)
         for bar, value, teryt in zip(bars, data[indicator], data["teryt"]):
-            ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, " " + _num(value), va="center",
+            ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, " " + _value(value), va="center",
                     fontsize=8, fontweight="bold" if teryt == highlight else "normal")
         names = data.loc[data["teryt"] == highlight, "name"]
         highlighted = names.iloc[0] if len(names) else None  # nothing to highlight is allowed
@@ -68,7 +68,7 @@ def ranking_chart(table: pd.DataFrame, indicator: str, highlight: str, reference
                 label.set_fontweight("bold")
         if reference is not None and np.isfinite(reference):
             ax.axvline(reference, color="#333333", linestyle="--", linewidth=1)
-            ax.text(reference, len(data) - 0.4, f" {reference_label}: {_num(reference)}", fontsize=8,
+            ax.text(reference, len(data) - 0.4, f" {reference_label}: {_value(reference)}", fontsize=8,
                     va="bottom", ha="left")
         ax.set_title(f"{LABELS_PL.get(indicator, indicator)} – {title_unit}", fontsize=11, loc="left")
         ax.spines[["top", "right"]].set_visible(False)
@@ -97,7 +97,7 @@ def compare_chart(records: list[dict], voivodeship: dict, indicators: list[str] 
             ys = y - 0.4 + height / 2 + k * height
             ax.barh(ys, [min(v, cap) for v in vals], height=height, color=palette[k % 4], label=rec["name"])
             for yy, v in zip(ys, vals):
-                ax.text(min(v, cap), yy, f" {v:.0f}%" + (" ›" if v > cap else ""), va="center", fontsize=7)
+                ax.text(min(v, cap), yy, f" {percent(v, 0)}" + (" ›" if v > cap else ""), va="center", fontsize=7)
         ax.set_xlim(0, min(cap, max([100.0] + [float(v) / float(voivodeship[i]) * 100 for r in records for i in indicators
                                                if voivodeship.get(i) and (v := r.get(i)) is not None
                                                and not pd.isna(v)])) * 1.15)

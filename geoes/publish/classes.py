@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from geoes.common.polish import number
+
 # Colours of the choropleth classes (ColorBrewer YlGnBu, 5 classes) and of "no entity" (class 0).
 CLASS_COLORS = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]
 ZERO_COLOR = "#f0f0f0"
@@ -41,10 +43,11 @@ def class_legend(breaks: list[float]) -> list[dict]:
     lo = 0.0
     colors = CLASS_COLORS[-len(breaks):] if breaks else []
     for hi, color in zip(breaks, colors):
-        rows.append({"label": f"{_fmt(lo)} – {_fmt(hi)}" if lo else f"do {_fmt(hi)}", "color": color})
+        rows.append({"label": f"{bound(lo)} – {bound(hi)}" if lo else f"do {bound(hi)}", "color": color})
         lo = hi
     return rows
 
 
-def _fmt(x: float) -> str:
-    return f"{x:g}".replace(".", ",")
+def bound(x: float) -> str:
+    """A class bound as the legend shows it: every significant digit (they are rounded to two), Polish."""
+    return number(x, 6, trim=True)

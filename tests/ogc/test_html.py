@@ -11,11 +11,11 @@ def test_safe_url_only_http():
 
 
 def test_show():
-    assert show(None) == "—"
+    assert show(None) == "–"  # the one missing-value mark (geoes.common.polish.MISSING)
     assert show(True) == "tak"
     assert show(1234.5) == "1\u00a0234,5"
     assert show(50.123456) == "50,123456"
-    assert show(float("nan")) == "—"
+    assert show(float("nan")) == "–"
     assert show("x") == "x"
 
 

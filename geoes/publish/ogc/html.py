@@ -7,6 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
 
+from geoes.common.polish import MISSING, is_missing, number
 from geoes.publish.escape import safe_url  # the one escaping helper, shared with the pages and maps
 from geoes.common.reference import attribution_text
 
@@ -14,15 +15,14 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
 def show(value) -> str:
-    if value is None:
-        return "—"
+    """A property value as the HTML views show it: yes/no in Polish, fractional numbers the Polish way
+    (geoes.common.polish, up to 6 decimals); whole numbers as they are (years, codes)."""
+    if is_missing(value):
+        return MISSING
     if isinstance(value, bool):
         return "tak" if value else "nie"
     if isinstance(value, float):
-        if value != value:
-            return "—"
-        text = f"{value:,.6f}".rstrip("0").rstrip(".")
-        return text.replace(",", "\u00a0").replace(".", ",")
+        return number(value, 6, trim=True)
     return str(value)
 
 

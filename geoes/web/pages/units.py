@@ -8,6 +8,7 @@ import re
 import pandas as pd
 from flask import Blueprint, Response, request
 
+from geoes.common.values import plain_record
 from geoes.dataset.indicators import LABELS_PL, RANKED
 from geoes.errors import NotFound
 from geoes.publish import charts
@@ -15,7 +16,7 @@ from geoes.publish.filters import ParamError, values
 from geoes.publish.report import render_html
 from geoes.web import maps
 from geoes.web.pages.mapconfig import map_config
-from geoes.web.pages.views import (PROFILE_INDICATORS, clean, csv_response, dataset, entity_rows,
+from geoes.web.pages.views import (PROFILE_INDICATORS, csv_response, dataset, entity_rows,
                                    find_unit, gmina_label, indicator_decimals, indicator_rows, placed,
                                    png_response, powiat_choices, powiat_label, record, render, type_rows,
                                    unit_map_parts)
@@ -31,7 +32,7 @@ def powiaty():
     ds = dataset()
     rows = sorted(ds.powiaty.drop(columns="geometry").to_dict("records"),
                   key=lambda r: (bool(r["city_county"]), r["name"]))
-    return render("powiaty.html", ds=ds, rows=[{k: clean(v) for k, v in r.items()} for r in rows],
+    return render("powiaty.html", ds=ds, rows=[plain_record(r) for r in rows],
                   voivodeship=ds.voivodeship, powiat_label=powiat_label)
 
 

@@ -15,7 +15,9 @@ import shapely
 from flask import Response, render_template, request, url_for
 from markupsafe import Markup
 
+from geoes.common.polish import MISSING, number
 from geoes.common.reference import entity_types
+from geoes.common.values import plain, plain_record
 from geoes.dataset.indicators import LABELS_PL, RANKED, completeness_text
 from geoes.errors import NotFound
 from geoes.publish import escape
@@ -43,51 +45,26 @@ def static(path: str) -> str:
     return url_for("static", filename=path)
 
 
-def num(value, decimals: int | None = None) -> str:
-    """Polish number: non-breaking space between thousands, comma decimals, '–' for missing."""
-    if value is None or value is pd.NA:
-        return "–"
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return escape.text(value)
-    if math.isnan(x):
-        return "–"
-    if decimals is None:
-        decimals = 0 if x == int(x) and abs(x) >= 100 else (2 if abs(x) < 100 else 1)
-    s = f"{x:,.{decimals}f}".replace(",", "\u00a0").replace(".", ",")
-    return s
-
-
 def data_num(value, decimals: int | None = None):
-    """<data value="80370">80 370</data>: the shown figure and its machine-readable value."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return Markup("–")
+    """<data value="80370">80 370</data>: the shown figure (geoes.common.polish) and its machine-readable value."""
+    value = plain(value)
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return Markup(MISSING)
     raw = value
     try:
         f = float(value)
         raw = int(f) if f == int(f) else round(f, 6)
     except (TypeError, ValueError, OverflowError):
         pass
-    return Markup('<data value="%s">%s</data>') % (escape.text(raw), num(value, decimals))
+    return Markup('<data value="%s">%s</data>') % (escape.text(raw), number(value, decimals))
 
 
 def indicator_decimals(name: str) -> int | None:
     return DECIMALS.get(name, 2 if not name.endswith("_pct") else 1)
 
 
-def clean(value):
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "item"):
-        return value.item()
-    return value
-
-
 def record(row) -> dict:
-    return {k: clean(v) for k, v in row.items() if k != "geometry"}
+    return plain_record(row)
 
 
 def powiat_label(rec: dict) -> str:
@@ -155,7 +132,7 @@ def entity_rows(frame) -> list[dict]:
             "powiat_teryt_computed", "employees", "status", "location_precision"]
     out = []
     for rec in pd.DataFrame(frame[cols]).to_dict("records"):
-        rec = {k: clean(v) for k, v in rec.items()}
+        rec = plain_record(rec)
         rec["types_label"] = types_label(rec["types"])
         rec["status_label"] = STATUS_PL.get(rec["status"], rec["status"] or "")
         out.append(rec)
