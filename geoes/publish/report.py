@@ -19,11 +19,11 @@ All entity and unit text goes through Jinja's autoescape; links are only emitted
 from __future__ import annotations
 
 import base64
-import os
 import shutil
 import subprocess
 import tempfile
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -37,6 +37,7 @@ from geoes.dataset.indicators import LABELS_PL, RANKED, completeness_text
 from geoes.common.atomic import atomic_write_bytes, atomic_write_text
 from geoes.common.reference import attribution, entity_types
 from geoes.errors import DataMissing, NotFound
+from geoes.publish import templating
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -331,17 +332,11 @@ def images(ds: Dataset, teryt: str) -> dict:
 
 # ---------------------------------------------------------------- rendering
 
-def _environment() -> jinja2.Environment:
-    from geoes.publish.escape import safe_url
-
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
-                             autoescape=jinja2.select_autoescape(["html", "xml"], default=True),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["num"] = number
-    env.filters["ratio"] = ratio
-    env.filters["count"] = count
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The package's Jinja set-up (geoes.publish.templating), strict, plus the report's figure rule."""
+    env = templating.environment(TEMPLATE_DIR, strict=True)
     env.globals["figure"] = figure
-    env.filters["safe_url"] = safe_url
     return env
 
 
@@ -385,7 +380,7 @@ def context(ds: Dataset, teryt: str, generated_at: datetime | None = None) -> di
 
 def render_html(ds: Dataset, teryt: str, generated_at: datetime | None = None) -> str:
     """The county report as one self-contained HTML document (raises UnknownPowiat)."""
-    return _environment().get_template("report.html").render(**context(ds, str(teryt), generated_at))
+    return environment().get_template("report.html").render(**context(ds, str(teryt), generated_at))
 
 
 def chromium_path() -> str | None:

@@ -10,15 +10,12 @@ import threading
 
 from flask import Flask, g, jsonify
 
-from geoes.common.polish import number
-from geoes.common.reference import attribution, attribution_text
 from geoes.config import Settings
 from geoes.dataset.indicators import LABELS_PL
 from geoes.errors import DataMissing, GeoesError
-from geoes.publish import escape
+from geoes.publish import templating
 from geoes.web import api, errors, ogc_flask, security
 from geoes.web.pages import BLUEPRINTS
-from geoes.web.pages.views import data_num
 from geoes.web.served import EXTENSION, RequestServedData, served_data
 
 
@@ -59,13 +56,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def install_templates(app: Flask) -> None:
-    """The filters and globals every page template may use."""
-    escape.register(app)
-    app.add_template_filter(number, "num")
-    app.add_template_filter(data_num, "data_num")
-    app.add_template_filter(lambda s: s[:1].upper() + s[1:] if s else s, "cap")
-    app.add_template_global(attribution_text, "attribution_text")
-    app.add_template_global(attribution, "attribution")
+    """The package's template filters and globals (geoes.publish.templating) on Flask's environment."""
+    templating.install(app.jinja_env)
 
     @app.context_processor
     def _context():

@@ -1,5 +1,7 @@
 """geoes.publish.ogc.html: autoescaped templates, http(s)-only links, Polish number display."""
-from geoes.publish.ogc.html import render, safe_url, show
+from geoes.publish.escape import safe_url
+from geoes.publish.ogc.html import render
+from geoes.publish.templating import show
 
 
 def test_safe_url_only_http():

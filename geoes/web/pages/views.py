@@ -7,20 +7,16 @@ Map data are not put into the HTML: static/js/map.js fetches them from the GeoJS
 """
 from __future__ import annotations
 
-import math
 import re
 
 import pandas as pd
 import shapely
 from flask import Response, render_template, request, url_for
-from markupsafe import Markup
 
-from geoes.common.polish import MISSING, number
 from geoes.common.reference import entity_types
-from geoes.common.values import plain, plain_record
+from geoes.common.values import plain_record
 from geoes.dataset.indicators import LABELS_PL, RANKED, completeness_text
 from geoes.errors import NotFound
-from geoes.publish import escape
 from geoes.publish.filters import Filter
 from geoes.publish.serialise import table_to_csv
 from geoes.web import maps
@@ -43,20 +39,6 @@ def dataset():
 
 def static(path: str) -> str:
     return url_for("static", filename=path)
-
-
-def data_num(value, decimals: int | None = None):
-    """<data value="80370">80 370</data>: the shown figure (geoes.common.polish) and its machine-readable value."""
-    value = plain(value)
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return Markup(MISSING)
-    raw = value
-    try:
-        f = float(value)
-        raw = int(f) if f == int(f) else round(f, 6)
-    except (TypeError, ValueError, OverflowError):
-        pass
-    return Markup('<data value="%s">%s</data>') % (escape.text(raw), number(value, decimals))
 
 
 def indicator_decimals(name: str) -> int | None:
