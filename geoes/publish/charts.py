@@ -3,8 +3,9 @@
 * `ranking_chart` — every unit of a level (the 14 powiaty, or the gminy of one powiat) for one indicator,
   sorted, the chosen unit highlighted, the voivodeship value as a line.
 * `compare_chart` — 2–4 units side by side: each main indicator as a ratio to the voivodeship (= 100).
-* `static_map` — a unit's gminy coloured by entities per 10,000 inhabitants, white spots hatched, the
-  entities as points, with the data attribution (no tiles: works offline).
+* `static_map` — units coloured by entities per 10,000 inhabitants in the classes of the interactive map
+  (geoes.publish.classes), white spots hatched, the entities as points, with the data attribution (no
+  tiles: works offline).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from geoes.common.polish import number, percent  # noqa: E402
 from geoes.config import CRS_METRIC  # noqa: E402
 from geoes.dataset.indicators import LABELS_PL  # noqa: E402
 from geoes.common.reference import attribution  # noqa: E402
-from geoes.publish.classes import CLASS_COLORS, HIGHLIGHT_COLOR, ZERO_COLOR, class_legend, classes  # noqa: E402
+from geoes.publish.classes import HIGHLIGHT_COLOR, class_legend, unit_colors  # noqa: E402
 
 # The indicators that get a chart on the county page (PRODUCT.md §4, main ones).
 MAIN_INDICATORS = [
@@ -112,24 +113,15 @@ def compare_chart(records: list[dict], voivodeship: dict, indicators: list[str] 
         return _png(fig)
 
 
-def static_map(gminy, entities, title: str, outline=None) -> bytes:
-    """Gminy coloured by entities per 10k (class 0 hatched = white spot), entities as points."""
-    g = gminy.to_crs(CRS_METRIC)
-    breaks = classes(g["entities_per_10k"].tolist())
+def static_map(units, entities, title: str, *, breaks: list[float], outline=None) -> bytes:
+    """Units (gminy or powiaty) coloured by entities per 10k in the level's classes (`breaks`, from
+    geoes.publish.classes.level_breaks over the whole region, as on the interactive map), class 0 hatched
+    (white spot), entities as points."""
+    g = units.to_crs(CRS_METRIC)
     legend_rows = class_legend(breaks)
-
-    def color(v):
-        if not v or v <= 0:
-            return ZERO_COLOR
-        colors = CLASS_COLORS[-len(breaks):]
-        for hi, c in zip(breaks, colors):
-            if v <= hi:
-                return c
-        return colors[-1]
-
     with _lock:
         fig, ax = plt.subplots(figsize=(7.5, 7.5))
-        g.plot(ax=ax, color=[color(v) for v in g["entities_per_10k"]], edgecolor="#666666", linewidth=0.6)
+        g.plot(ax=ax, color=unit_colors(g, breaks), edgecolor="#666666", linewidth=0.6)
         white = g[g["entities"] == 0]
         if len(white):
             white.plot(ax=ax, facecolor="none", edgecolor="#b2182b", hatch="///", linewidth=0.0)

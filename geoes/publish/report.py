@@ -38,6 +38,7 @@ from geoes.common.atomic import atomic_write_bytes, atomic_write_text
 from geoes.common.reference import attribution, entity_types
 from geoes.errors import DataMissing, NotFound
 from geoes.publish import templating
+from geoes.publish.classes import level_breaks
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -315,14 +316,16 @@ def images(ds: Dataset, teryt: str) -> dict:
     }
     out["map_powiat"] = {
         "src": _data_uri(charts.static_map(gm, placed[placed["powiat_teryt_computed"] == str(teryt)],
-                                           f"{Label}: podmioty ekonomii społecznej", outline=outline)),
+                                           f"{Label}: podmioty ekonomii społecznej", outline=outline,
+                                           breaks=level_breaks(ds.gminy))),
         "alt": f"Mapa gmin – {label}: podmioty na 10 tys. mieszkańców, białe plamy zakreskowane, "
                f"podmioty jako punkty. Te same dane podaje tabela gmin.",
         "title": "Mapa powiatu: podmioty na 10 tys. mieszkańców",
     }
     out["map_region"] = {
         "src": _data_uri(charts.static_map(ds.powiaty, placed, f"Województwo {ds.voivodeship.get('name', '')}: "
-                                           f"podmioty na 10 tys. mieszkańców w powiatach", outline=outline)),
+                                           f"podmioty na 10 tys. mieszkańców w powiatach", outline=outline,
+                                           breaks=level_breaks(ds.powiaty))),
         "alt": f"Mapa powiatów województwa: podmioty na 10 tys. mieszkańców; {label} obwiedziony. "
                f"Te same dane podaje tabela powiatów.",
         "title": "Mapa województwa: powiaty",

@@ -166,6 +166,27 @@ def test_public_map_loads_without_errors(server, page):
     assert took < 15, took
 
 
+def test_choropleth_colours_and_tooltips_are_the_servers(server, page):
+    """map.js paints each gmina with the colour the page's configuration gives it and shows its figures
+    as the server formatted them (geoes.web.pages.mapconfig)."""
+    page.goto(server.url + "/powiaty/2602")
+    pg = page.page
+    drawn = pg.evaluate("""() => {
+        const cfg = JSON.parse(document.getElementById('geoes-config').textContent);
+        const out = [];
+        GEOES_MAP.layers.units.eachLayer(gj => gj.eachLayer(l => out.push(
+            [l.feature.properties.teryt, l.options.fillColor, cfg.units.gmina[l.feature.properties.teryt].color])));
+        return out;
+    }""")
+    assert len(drawn) == 9  # the gminy of powiat jędrzejowski
+    assert all(fill == expected for _, fill, expected in drawn), drawn
+    pg.evaluate("""() => GEOES_MAP.layers.units.eachLayer(gj => gj.eachLayer(l => {
+        if (l.feature.properties.teryt === '2602023') { l.openTooltip(l.getBounds().getCenter()); } }))""")
+    tip = pg.wait_for_selector(".leaflet-tooltip .geoes-tip")
+    assert "gmina Jędrzejów" in tip.inner_text() and "Ludność: " in tip.inner_text()
+    assert page.errors == [], page.errors
+
+
 def test_type_filter_reduces_markers_and_is_shareable(server, page):
     page.goto(server.url + "/")
     pg = page.page

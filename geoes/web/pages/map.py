@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 from geoes.common.reference import entity_types
 from geoes.publish.classes import CLASS_COLORS, HIGHLIGHT_COLOR, ZERO_COLOR, class_legend
 from geoes.publish.filters import parse_filter
-from geoes.web.pages.mapconfig import map_config
+from geoes.web.pages.mapconfig import level_classes, map_config
 from geoes.web.pages.views import (dataset, filter_state, placed, powiat_choices, powiat_label, public_map_parts,
                                    render, type_codes_present)
 
@@ -29,10 +29,10 @@ def index():
     ds = dataset()
     f = parse_filter(request.args, ds)
     cfg = map_config(ds, "public", state=filter_state(f))
+    breaks = level_classes()
     return render("index.html", ds=ds, parts=public_map_parts(embed=False), mapcfg=cfg, types=entity_types(),
                   present=type_codes_present(ds), filter=f, powiaty=powiat_choices(ds),
-                  legend_p=class_legend(cfg["classes"]["powiat"]),
-                  legend_g=class_legend(cfg["classes"]["gmina"]),
+                  legend_p=class_legend(breaks["powiat"]), legend_g=class_legend(breaks["gmina"]),
                   counts={"total": int(len(ds.entities)), "placed": int(len(placed(ds.entities)))},
                   powiat_label=powiat_label)
 

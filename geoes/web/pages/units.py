@@ -12,6 +12,7 @@ from geoes.common.values import plain_record
 from geoes.dataset.indicators import LABELS_PL, RANKED
 from geoes.errors import NotFound
 from geoes.publish import charts
+from geoes.publish.classes import level_breaks
 from geoes.publish.filters import ParamError, values
 from geoes.publish.report import render_html
 from geoes.web import maps
@@ -84,7 +85,7 @@ def powiat_static_map(teryt):
         gm = d.gminy[d.gminy["powiat_teryt"] == teryt]
         ents = placed(d.entities[d.entities["powiat_teryt_computed"] == teryt])
         return charts.static_map(gm, ents, f"{label[:1].upper()}{label[1:]}: podmioty ekonomii społecznej",
-                                 outline=d.powiaty[d.powiaty["teryt"] == teryt])
+                                 outline=d.powiaty[d.powiaty["teryt"] == teryt], breaks=level_breaks(d.gminy))
     return png_response(served_data().cached(("staticmap", teryt), make), f"geoes_mapa_{teryt}.png")
 
 
