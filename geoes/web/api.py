@@ -1,4 +1,4 @@
-"""GeoJSON API and downloads (PRODUCT.md §5): /api/entities.geojson, /api/gminy.geojson,
+"""GeoJSON API and downloads (the HTTP interface in the README): /api/entities.geojson, /api/gminy.geojson,
 /api/powiaty.geojson, /api/indicators, /api/download.gpkg, /api/download.zip.
 
 Filters: `type` (repeatable or comma-separated), `powiat`, `gmina`, `q`, `bbox`; on the unit layers
@@ -21,6 +21,7 @@ import json
 from datetime import date
 from urllib.parse import urlencode
 
+import pandas as pd
 from flask import Blueprint, request
 from werkzeug.datastructures import MultiDict
 
@@ -186,8 +187,6 @@ def indicators():
             col = "teryt" if level == "powiat" else "powiat_teryt"
             table = table[table[col] == powiat]
         if fmt == "csv":
-            import pandas as pd
-
             v = ds.voivodeship_record()
             full = pd.concat([table, pd.DataFrame([{c: v.get(c) for c in table.columns}])], ignore_index=True)
             return export.table_to_csv(full)

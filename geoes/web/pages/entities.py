@@ -9,10 +9,11 @@ from flask import Blueprint, current_app, request
 from geoes.common.reference import entity_types
 from geoes.errors import NotFound
 from geoes.publish.filters import ParamError, apply_entities, choice, fold, parse_filter, parse_int
+from geoes.publish.labels import powiat_label, types_label
 from geoes.web import maps
 from geoes.web.pages.mapconfig import map_config
-from geoes.web.pages.views import (STATUS_PL, dataset, entity_rows, powiat_choices, powiat_label,
-                                   record, render, static, type_codes_present, types_label)
+from geoes.web.pages.views import (STATUS_PL, dataset, entity_rows, powiat_choices, record, render, static,
+                                   type_codes_present)
 from geoes.web.served import served_data
 
 bp = Blueprint("entities", __name__)

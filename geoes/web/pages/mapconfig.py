@@ -36,8 +36,9 @@ from flask import request, url_for
 from geoes.common.polish import number
 from geoes.common.reference import entity_types
 from geoes.publish.classes import HIGHLIGHT_COLOR, INDICATOR, ZERO_COLOR, class_color, level_breaks
+from geoes.publish.labels import gmina_label, powiat_label
 from geoes.web import maps
-from geoes.web.pages.views import STATUS_PL, gmina_label, powiat_label
+from geoes.web.pages.views import STATUS_PL
 from geoes.web.served import served_data
 
 ALL_MODES = ("public", "embed", "unit", "compare", "entity")

@@ -14,13 +14,13 @@ from geoes.errors import NotFound
 from geoes.publish import charts
 from geoes.publish.classes import level_breaks
 from geoes.publish.filters import ParamError, values
+from geoes.publish.labels import capitalised, gmina_label, powiat_label
 from geoes.publish.report import render_html
 from geoes.web import maps
 from geoes.web.pages.mapconfig import map_config
-from geoes.web.pages.views import (PROFILE_INDICATORS, csv_response, dataset, entity_rows,
-                                   find_unit, gmina_label, indicator_decimals, indicator_rows, placed,
-                                   png_response, powiat_choices, powiat_label, record, render, type_rows,
-                                   unit_map_parts)
+from geoes.web.pages.views import (PROFILE_INDICATORS, csv_response, dataset, entity_rows, find_unit,
+                                   indicator_decimals, indicator_rows, placed, png_response, powiat_choices,
+                                   record, render, type_rows, unit_map_parts)
 from geoes.web.served import served_data
 
 bp = Blueprint("units", __name__)
@@ -84,7 +84,7 @@ def powiat_static_map(teryt):
     def make(d):
         gm = d.gminy[d.gminy["powiat_teryt"] == teryt]
         ents = placed(d.entities[d.entities["powiat_teryt_computed"] == teryt])
-        return charts.static_map(gm, ents, f"{label[:1].upper()}{label[1:]}: podmioty ekonomii społecznej",
+        return charts.static_map(gm, ents, f"{capitalised(label)}: podmioty ekonomii społecznej",
                                  outline=d.powiaty[d.powiaty["teryt"] == teryt], breaks=level_breaks(d.gminy))
     return png_response(served_data().cached(("staticmap", teryt), make), f"geoes_mapa_{teryt}.png")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 import pandas as pd
-import shapely
 from flask import Response, render_template, request, url_for
 
 from geoes.common.reference import entity_types
@@ -18,6 +17,8 @@ from geoes.common.values import plain_record
 from geoes.dataset.indicators import LABELS_PL, RANKED, completeness_text
 from geoes.errors import NotFound
 from geoes.publish.filters import Filter
+from geoes.publish.labels import types_label
+from geoes.publish.layers import placed_mask
 from geoes.publish.serialise import table_to_csv
 from geoes.web import maps
 from geoes.web.served import served_data
@@ -47,19 +48,6 @@ def indicator_decimals(name: str) -> int | None:
 
 def record(row) -> dict:
     return plain_record(row)
-
-
-def powiat_label(rec: dict) -> str:
-    return f"{rec['name']} (miasto na prawach powiatu)" if rec.get("city_county") else f"powiat {rec['name']}"
-
-
-def gmina_label(rec: dict) -> str:
-    return f"gmina {rec['name']}"
-
-
-def types_label(codes: str) -> str:
-    types = entity_types()
-    return ", ".join(types[c].label_pl if c in types else c for c in str(codes or "").split(";") if c)
 
 
 def type_codes_present(ds) -> list[str]:
@@ -122,8 +110,7 @@ def entity_rows(frame) -> list[dict]:
 
 
 def placed(frame):
-    geoms = frame.geometry.to_numpy()
-    return frame[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    return frame[placed_mask(frame)]
 
 
 def filter_state(f: Filter) -> dict:
