@@ -28,7 +28,7 @@ from werkzeug.datastructures import MultiDict
 from geoes.common.reference import attribution
 from geoes.errors import NotFound
 from geoes.publish import serialise as export
-from geoes.publish.filters import Filter, ParamError, choice, parse_filter, reject_unknown
+from geoes.publish.filters import Filter, ParamError, choice, choices, parse_filter, reject_unknown
 from geoes.publish.layers import LAYERS, layer_data, map_features, matching_positions
 from geoes.web.http import install_cors, json_error, respond
 from geoes.web.served import served_data
@@ -206,20 +206,7 @@ def indicators():
 
 
 def _layers_param() -> tuple[str, ...]:
-    out: list[str] = []
-    values = request.args.getlist("layer")
-    if len(values) > 20:
-        raise ParamError("layer", "parametr powtórzono za wiele razy")
-    for value in values:
-        for name in value.split(","):
-            name = name.strip().lower()
-            if not name:
-                continue
-            if name not in LAYERS:
-                raise ParamError("layer", f"dozwolone warstwy: {', '.join(LAYERS)}")
-            if name not in out:
-                out.append(name)
-    return tuple(out) or LAYERS
+    return choices(request.args, "layer", LAYERS, "warstwy") or LAYERS
 
 
 @bp.route("/download.gpkg", methods=GET)

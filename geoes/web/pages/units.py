@@ -3,8 +3,6 @@ report, charts, static map and CSV tables, the gmina profile (/gminy/<teryt>) an
 units (/compare)."""
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 from flask import Blueprint, Response, request
 
@@ -13,7 +11,7 @@ from geoes.dataset.indicators import LABELS_PL, RANKED
 from geoes.errors import NotFound
 from geoes.publish import charts
 from geoes.publish.classes import level_breaks
-from geoes.publish.filters import ParamError, values
+from geoes.publish.filters import ParamError, parse_teryts
 from geoes.publish.labels import capitalised, gmina_label, powiat_label
 from geoes.publish.report import render_html
 from geoes.web import maps
@@ -142,27 +140,8 @@ def gmina_chart(teryt, indicator):
     return png_response(png, f"geoes_{teryt}_{indicator}.png")
 
 
-def compare_teryts(args) -> list[str]:
-    """The TERYT codes of `teryt` (repeated or comma-separated): 2–4 distinct codes of one level."""
-    teryts: list[str] = []
-    for v in values(args, "teryt"):
-        for part in v.split(","):
-            part = part.strip()
-            if part and part not in teryts:
-                teryts.append(part)
-    if not (COMPARE_MIN <= len(teryts) <= COMPARE_MAX):
-        raise ParamError("teryt", f"podaj od {COMPARE_MIN} do {COMPARE_MAX} różnych kodów TERYT "
-                                  "(np. ?teryt=2602&teryt=2601)")
-    for t in teryts:
-        if not re.fullmatch(r"\d{4}|\d{7}", t):
-            raise ParamError("teryt", f"„{t[:20]}” nie jest kodem TERYT powiatu (4 cyfry) ani gminy (7 cyfr)")
-    if len({len(t) for t in teryts}) > 1:
-        raise ParamError("teryt", "porównuj jednostki tego samego poziomu: same powiaty albo same gminy")
-    return teryts
-
-
 def parse_compare(ds, args) -> list[dict]:
-    teryts = compare_teryts(args)
+    teryts = parse_teryts(args, "teryt", COMPARE_MIN, COMPARE_MAX)
     level = "powiat" if len(teryts[0]) == 4 else "gmina"
     frame = ds.powiaty if level == "powiat" else ds.gminy
     out = []
