@@ -1,4 +1,4 @@
-"""The planner's notebook (notebooks/diagnoza_powiat_jedrzejowski.ipynb): committed clean, and it runs on the mirror data (nbclient)."""
+"""The planner's notebook: committed clean, and it runs on the mirror data (nbclient)."""
 from __future__ import annotations
 
 import os
