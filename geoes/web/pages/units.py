@@ -14,7 +14,7 @@ from geoes.publish.classes import level_breaks
 from geoes.publish.filters import ParamError, parse_teryts
 from geoes.publish.labels import capitalised, gmina_label, powiat_label
 from geoes.publish.report import render_html
-from geoes.web import maps
+from geoes.web.maps import bounds_of
 from geoes.web.pages.mapconfig import map_config
 from geoes.web.pages.views import (PROFILE_INDICATORS, csv_response, dataset, entity_rows, find_unit,
                                    indicator_decimals, indicator_rows, placed, png_response, powiat_choices,
@@ -52,7 +52,7 @@ def powiat(teryt):
     gminy = ds.gminy[ds.gminy["powiat_teryt"] == teryt].sort_values("name")
     gmina_recs = [record(r) for _, r in gminy.iterrows()]
     ents = ds.entities[ds.entities["powiat_teryt_computed"] == teryt].sort_values("name")
-    bounds = maps.bounds_of(ds.powiaty[ds.powiaty["teryt"] == teryt])
+    bounds = bounds_of(ds.powiaty[ds.powiaty["teryt"] == teryt])
     cfg = map_config(ds, "unit", unit={"level": "powiat", "teryt": teryt, "label": powiat_label(rec)},
                      entityFilter={"powiat": teryt}, highlight=[teryt])
     return render("powiat.html", ds=ds, rec=rec, label=powiat_label(rec), mapcfg=cfg,
@@ -112,7 +112,7 @@ def gmina(teryt):
     parent_rows = ds.powiaty[ds.powiaty["teryt"] == rec["powiat_teryt"]]
     parent = record(parent_rows.iloc[0]) if len(parent_rows) else None
     ents = ds.entities[ds.entities["gmina_teryt_computed"] == teryt].sort_values("name")
-    bounds = maps.bounds_of(ds.gminy[ds.gminy["teryt"] == teryt])
+    bounds = bounds_of(ds.gminy[ds.gminy["teryt"] == teryt])
     cfg = map_config(ds, "unit", unit={"level": "gmina", "teryt": teryt, "label": gmina_label(rec)},
                      entityFilter={"gmina": teryt}, highlight=[teryt])
     return render("gmina.html", ds=ds, rec=rec, label=gmina_label(rec), parent=parent,
@@ -176,7 +176,7 @@ def compare():
     level = units[0]["level"]
     frame = ds.powiaty if level == "powiat" else ds.gminy
     teryts = [u["teryt"] for u in units]
-    parts = unit_map_parts(maps.bounds_of(frame[frame["teryt"].isin(teryts)]), ("compare", level, *teryts))
+    parts = unit_map_parts(bounds_of(frame[frame["teryt"].isin(teryts)]), ("compare", level, *teryts))
     cfg = map_config(ds, "compare", unit={"level": level, "teryt": None}, highlight=teryts)
     return render("compare.html", ds=ds, units=units, rows=compare_rows(units, ds.voivodeship), level=level,
                   total=len(frame), parts=parts, mapcfg=cfg, choices=choices, powiat_label=powiat_label,

@@ -20,7 +20,7 @@ from geoes.publish.filters import Filter
 from geoes.publish.labels import types_label
 from geoes.publish.layers import placed_mask
 from geoes.publish.serialise import table_to_csv
-from geoes.web import maps
+from geoes.web.maps import MapParts, base_map, bounds_of, finish
 from geoes.web.served import served_data
 
 # The indicator rows of the profile and comparison tables, in display order.
@@ -117,23 +117,22 @@ def filter_state(f: Filter) -> dict:
     return {"types": list(f.types), "powiat": f.powiat, "gmina": f.gmina, "q": f.q or "", "bbox": f.bbox}
 
 
-def public_map_parts(embed: bool) -> maps.MapParts:
+def public_map_parts(embed: bool) -> MapParts:
     """The folium shell of the public map (or of the embeddable one), once per version."""
     key = ("map", "embed" if embed else "public", request.script_root)
 
     def make(d):
-        m, layers = maps.base_map(static, maps.bounds_of(d.powiaty), types=type_codes_present(d),
-                                  gestures=embed)
-        return maps.finish(m, layers, collapsed=True)
+        m, layers = base_map(static, bounds_of(d.powiaty), types=type_codes_present(d), gestures=embed)
+        return finish(m, layers, collapsed=True)
     return served_data().cached(key, make)
 
 
-def unit_map_parts(bounds, key: tuple) -> maps.MapParts:
+def unit_map_parts(bounds, key: tuple) -> MapParts:
     """The folium shell of a profile or comparison map around `bounds`, once per version and `key`."""
     def make(d):
-        m, layers = maps.base_map(static, bounds, overlays=("units", "gminy", "powiaty", "white"),
-                                  show=("entities", "units", "gminy", "powiaty"))
-        return maps.finish(m, layers, collapsed=True)
+        m, layers = base_map(static, bounds, overlays=("units", "gminy", "powiaty", "white"),
+                             show=("entities", "units", "gminy", "powiaty"))
+        return finish(m, layers, collapsed=True)
     return served_data().cached(("map", *key, request.script_root), make)
 
 
