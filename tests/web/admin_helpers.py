@@ -12,6 +12,7 @@ def make_admin_app(built_settings, data_dir, operators=("anna",), **config):
     from geoes.console import accounts
     from geoes.console.db import connect
     from geoes.web import create_app
+    from geoes.web.served import served_data
 
     data_dir.mkdir(exist_ok=True)
     settings = clone_settings(built_settings, data_dir, with_build=True)
@@ -20,7 +21,7 @@ def make_admin_app(built_settings, data_dir, operators=("anna",), **config):
         accounts.add_user(conn, login, PASSWORD)
     conn.close()
     app = create_app({"TESTING": True, "GEOES_DATA_DIR": str(settings.data_dir), "GEOES_REGION": "26", **config})
-    app.extensions["geoes_store"].check_interval = 0  # the public site sees a publish at once
+    served_data(app).check_interval = 0  # the public site sees a publish at once
     return app, settings
 
 
