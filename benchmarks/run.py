@@ -177,7 +177,7 @@ def child_build(n: int, data_dir: Path, repeat: int) -> dict:
     stages = {"validate": [], "join": [], "indicators": [], "points": [], "join_gminy": []}
     for _ in range(repeat):
         t0 = time.perf_counter()
-        valid, rejects = validate_frame(frame, settings, "synthetic", units=units)
+        valid, rejects = validate_frame(frame, units=units, source_name="synthetic")
         t1 = time.perf_counter()
         points = entities_to_points(valid)
         tp = time.perf_counter()

@@ -54,19 +54,24 @@ def fetch(settings: Settings, mirror, timeout):
 @click.pass_obj
 def validate(settings: Settings, file, rejects_path):
     """Sprawdź plik podmiotów. Kod wyjścia: 0 poprawny, 1 część wierszy odrzucona, 2 plik nieczytelny."""
+    from geoes.common.excel import write_rejects
     from geoes.register.record import read_table
-    from geoes.common.atomic import atomic_write_bytes
     from geoes.register.validate import summarise, validate_frame
+    from geoes.sources.territory import MissingData, load_units
 
     frame = read_table(file)
-    valid, rejects = validate_frame(frame, settings, str(file))
-    click.echo(f"{file}: {len(frame)} wierszy, poprawnych {len(valid)}; {summarise(rejects)}")
+    try:
+        units = load_units(settings)
+    except MissingData:
+        units = None  # not fetched: the checks against the region's units are left out
+    valid, rejects = checked = validate_frame(frame, units=units, source_name=str(file))
+    click.echo(f"{file}: {len(frame)} wierszy, poprawnych {len(valid)}; {summarise(rejects, checked.warnings)}")
+    for r in checked.warnings.head(20).itertuples():
+        click.echo(f"  wiersz {r.row}, kolumna {r.column}: {r.reason} („{r.value}”)", err=True)
     if rejects.empty:
         return
     out = rejects_path or file.with_name(file.stem + ".odrzucone.csv")
-    from geoes.publish.serialise import neutralise_frame
-
-    atomic_write_bytes(out, neutralise_frame(rejects).to_csv(index=False).encode("utf-8-sig"))
+    write_rejects(rejects, out)
     for r in rejects.head(20).itertuples():
         click.echo(f"  wiersz {r.row}, kolumna {r.column}: {r.reason}", err=True)
     if len(rejects) > 20:

@@ -1,7 +1,7 @@
-"""`python -m geoes import` and `python -m geoes geocode` (registered on the main group in geoes/cli.py).
+"""`python -m geoes import` and `python -m geoes geocode` (registered on the main group in geoes/cli).
 
-Messages are Polish. Expected failures (unreadable file, bad mapping, data not fetched) exit with code 2
-and one readable line, never a traceback.
+Messages are Polish. Expected failures (unreadable file, missing column, mapping to confirm, data not
+fetched) are GeoesErrors: the group prints them and exits with their code (2), never a traceback.
 """
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from pathlib import Path
 import click
 
 from geoes.config import Settings
+from geoes.register.importer import (ImportContext, apply, format_preview, import_file, propose, read_register,
+                                     report_paths, write_reports)
+from geoes.register.mapping import describe, load_mapping, mapping_csv
 
 
 def _fail(message: str) -> None:
@@ -24,32 +27,44 @@ def _fail(message: str) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Plik rekordów, z którym scalić import (domyślnie data/entities.csv).")
 @click.option("--mapping", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="CSV: kolumna w pliku → kolumna rekordu, dla nietypowych układów eksportu.")
+              help="Mapowanie kolumn: CSV „nagłówek;pole” („-” pomija) albo zapisany JSON.")
+@click.option("--accept-mapping", is_flag=True, help="Przyjmij proponowane mapowanie mimo niepewności.")
+@click.option("--save-mapping", "save_mapping_to", is_flag=False, flag_value="", default=None, metavar="[PLIK]",
+              help="Zapamiętaj potwierdzone mapowanie dla tego układu kolumn (domyślnie w data/mappings/).")
+@click.option("--show-mapping", is_flag=True, help="Wypisz proponowane mapowanie jako CSV (wzór pliku --mapping).")
+@click.option("--corrections", is_flag=True,
+              help="Poprawki do istniejących podmiotów: tylko uzupełnia puste pola, sprzeczne do przeglądu.")
 @click.option("--rejects", "rejects_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Gdzie zapisać odrzucone wiersze (domyślnie PLIK.odrzucone.csv obok importu).")
+@click.option("--reports", "reports_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Katalog na odrzucone, ostrzeżenia i poprawki do przeglądu (domyślnie obok pliku).")
 @click.option("--dry-run", is_flag=True, help="Pokaż, co by się zmieniło, niczego nie zapisując.")
 @click.pass_obj
-def import_command(settings: Settings, file: Path, output, mapping, rejects_path, dry_run):
-    """Zaimportuj eksport rejestru (XLSX lub CSV) i scal go z plikiem podmiotów.
+def import_command(settings: Settings, file: Path, output, mapping, accept_mapping, save_mapping_to, show_mapping,
+                   corrections, rejects_path, reports_dir, dry_run):
+    """Zaimportuj rejestr (XLSX lub CSV, jak zapisują go urzędy) i scal go z plikiem podmiotów.
 
-    Kod wyjścia: 0 — wszystkie wiersze przyjęte, 1 — część odrzucona (plik z powodami), 2 — błąd pliku.
+    Kod wyjścia: 0 — wszystkie wiersze przyjęte, 1 — część odrzucona (plik z powodami), 2 — plik nie do
+    odczytania, brak wymaganej kolumny albo mapowanie kolumn do potwierdzenia.
     """
-    from geoes.register.record import UnreadableFile
-    from geoes.register.importer import default_rejects_path, format_result, import_file
-    from geoes.sources.territory import MissingData
-
     settings = settings or Settings.from_env()
     output = output or settings.entities_path
-    rejects_path = rejects_path or default_rejects_path(file)
-    try:
-        result = import_file(file, settings, output=output, mapping_path=mapping, dry_run=dry_run,
-                             rejects_path=rejects_path)
-    except (UnreadableFile, MissingData) as exc:
-        _fail(str(exc))
-    except OSError as exc:
-        _fail(f"{exc.filename or file}: {exc.strerror}")
-    click.echo(format_result(result, output, rejects_path, dry_run=dry_run))
-    sys.exit(1 if result.rejected_rows else 0)
+    if show_mapping:
+        context = ImportContext.from_settings(settings)
+        proposal = propose(read_register(file, context), context, load_mapping(mapping) if mapping else None)
+        click.echo(mapping_csv(proposal), nl=False)
+        click.echo(describe(proposal), err=True)
+        return
+    save_to = None if save_mapping_to is None else (save_mapping_to or settings.mappings_dir)
+    result = import_file(file, settings, output=output, mapping_path=mapping, accept_mapping=accept_mapping,
+                         save_mapping_to=save_to, corrections=corrections)
+    written = []
+    if not dry_run:
+        apply(result, output)
+        paths = report_paths(file, reports_dir)
+        written = write_reports(result, rejects_path or paths["rejects"], paths["warnings"], paths["review"])
+    click.echo(format_preview(result, output, written, dry_run=dry_run))
+    sys.exit(1 if result.counts["rejected"] else 0)
 
 
 def _providers(values: tuple[str, ...]) -> list[str]:

@@ -26,7 +26,7 @@ import pandas as pd
 from geoes.dataset import indicators as ind
 from geoes.config import Settings
 from geoes.register.record import COLUMNS, UnreadableFile, read_table
-from geoes.publish.serialise import neutralise_frame
+from geoes.common.excel import write_rejects
 from geoes.dataset.join import entities_to_points, join_gminy, mismatches
 from geoes.common.reference import attribution
 from geoes.sources.territory import load_units
@@ -77,7 +77,7 @@ def compute_all(settings: Settings, entities_path: Path | str | None = None):
     path = Path(entities_path or settings.entities_path)
     units = load_units(settings)
     frame = read_table(path)
-    valid, rejects = validate_frame(frame, settings, str(path), units=units)
+    valid, rejects = validate_frame(frame, units=units, source_name=str(path))
     joined = join_gminy(entities_to_points(valid), units.gminy)
     region_name = units.region["name"].iloc[0] if len(units.region) else settings.region
     indicators = ind.compute(joined, units.gminy, units.powiaty, settings.region, str(region_name))
@@ -119,8 +119,8 @@ def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.
     entities.to_file(gpkg, layer="entities", driver="GPKG", engine="pyogrio")
     indicators.gminy.to_file(gpkg, layer="gminy", driver="GPKG", engine="pyogrio")
     indicators.powiaty.to_file(gpkg, layer="powiaty", driver="GPKG", engine="pyogrio")
-    # Rejected rows hold raw input: neutralised like every CSV an operator opens in Excel.
-    neutralise_frame(rejects).to_csv(target / REJECTS_NAME, index=False)
+    # Rejected rows hold raw input: written like every rejects file an operator opens in Excel.
+    write_rejects(rejects, target / REJECTS_NAME)
     summary = {
         "version": version,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
