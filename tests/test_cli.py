@@ -50,7 +50,8 @@ def test_validate_exit_codes_on_real_files(tmp_path, built_settings, mirror_dir)
     for path in (mirror_dir / "entities" / "statystyki_pes_swietokrzyskie.csv", REPO_DIR / ".git" / "index"):
         res = _run(*data, "validate", str(path))
         assert res.returncode == 2 and "Błąd" in res.stderr and "Traceback" not in res.stderr
-    # 1: the hand-compiled facts file saved as Excel would (cp1250, semicolons) with two rows broken.
+    # 1: the hand-compiled facts file saved as Excel would (cp1250, semicolons) with two rows broken:
+    # an unknown type rejects its row; a bad NIP costs only the NIP (a warning), never the entity.
     facts = pd.read_csv(mirror_dir / "entities" / "pes_swietokrzyskie_fakty_ze_stron.csv", dtype=str)
     facts = facts.rename(columns={"nazwa": "Nazwa", "typ": "Typ", "miejscowosc": "Miejscowość"})
     facts.loc[3, "Typ"] = "warsztat"
@@ -61,8 +62,9 @@ def test_validate_exit_codes_on_real_files(tmp_path, built_settings, mirror_dir)
     res = _run(*data, "validate", str(broken), "--rejects", str(rejects))
     assert res.returncode == 1, res.stderr
     out = pd.read_csv(rejects, dtype=str, encoding="utf-8-sig")
-    assert set(zip(out["row"], out["column"])) == {("5", "types"), ("12", "nip")}
+    assert set(zip(out["row"], out["column"])) == {("5", "types")}
     assert "wiersz 5, kolumna types" in res.stderr
+    assert "wiersz 12, kolumna nip: NIP" in res.stderr and "1234567890" in res.stderr
 
 
 def test_export_layers(runner, tmp_path):

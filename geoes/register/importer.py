@@ -138,7 +138,7 @@ def extract(proposal: MappingProposal) -> tuple[pd.DataFrame, pd.DataFrame]:
     cells = [(c + [""] * width)[:width] for _, c in proposal.data]
     numbers = [n for n, _ in proposal.data]
     original = pd.DataFrame(cells, columns=_unique_headers(proposal.headers), dtype=object)
-    original.insert(0, "row", numbers)
+    original.insert(0, "_row", numbers)
     frame = pd.DataFrame({"row": numbers})
     for m in proposal.used:
         values = original.iloc[:, m.index + 1].astype(str).str.strip()
@@ -449,14 +449,16 @@ def _merged(base: pd.DataFrame, valid: pd.DataFrame) -> pd.DataFrame:
 
 def _rejects(problems: list[dict], original: pd.DataFrame, source: str) -> pd.DataFrame:
     """One line per rejected row: its columns and reasons joined, then its cells as the file has them."""
+    # A re-imported rejects file brings the old file/row/column/reason: they give way to the new ones.
+    cells = original.drop(columns=[c for c in original.columns if c in REJECT_COLUMNS])
     if not problems:
-        return pd.DataFrame(columns=[*REJECT_COLUMNS, *original.columns[1:]])
+        return pd.DataFrame(columns=[*REJECT_COLUMNS, *cells.columns[1:]])
     p = pd.DataFrame(problems)[["row", "column", "reason"]].drop_duplicates()
     p = p.groupby("row", sort=True).agg({"column": lambda s: "; ".join(dict.fromkeys(s)),
                                          "reason": lambda s: "; ".join(dict.fromkeys(s))}).reset_index()
     p.insert(0, "file", source)
-    cells = original.drop(columns=[c for c in original.columns if c in REJECT_COLUMNS and c != "row"])
-    return p.merge(cells.drop_duplicates("row"), on="row", how="left").fillna("")
+    cells = cells.drop_duplicates("_row").rename(columns={"_row": "row"})
+    return p.merge(cells, on="row", how="left").fillna("")
 
 
 def _warnings(items: list[dict], valid: pd.DataFrame, rejected: set, source: str) -> pd.DataFrame:

@@ -64,7 +64,7 @@ MULTI = {"sources": " | ", "description": "; "}
 # What a target fills: (fields it states, fields it fills only where no other column states them).
 PROVIDES = {
     "legal_form/types": ({"legal_form"}, {"types"}),
-    "identifiers": ({"krs", "nip", "regon"}, set()),
+    "identifiers": (set(), {"krs", "nip", "regon"}),
     "address": ({"street"}, {"postal_code", "locality"}),
     "contacts": (set(), {"phone", "email", "website"}),
 }
@@ -488,7 +488,8 @@ def _read_mapping_csv(raw: bytes, path: Path) -> dict[str, str]:
         if len(row) < 2 or not row[0].strip():
             continue
         target = row[1].strip()
-        if n == 1 and target.lower() not in (*TARGETS, SKIP, ""):
+        if n == 1 and target.lower() not in (*TARGETS, SKIP, "") and any(
+                w in fold(target) for w in ("kolumn", "rekord", "pole", "column", "target", "field")):
             continue  # a header row such as "kolumna w pliku;pole rekordu"
         columns[row[0].strip()] = target.lower() or SKIP
     if not columns:

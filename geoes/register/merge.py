@@ -26,6 +26,7 @@ import pandas as pd
 from rapidfuzz import fuzz
 
 from geoes.common.text import text_key
+from geoes.register.normalise import is_specific_type, name_type
 from geoes.register.record import COLUMNS, SOURCES_SEPARATOR
 
 PRECISION_RANK = {"none": 0, "gmina": 1, "locality": 2, "street": 3, "address": 4}
@@ -49,6 +50,19 @@ def similar_names(a: str, b: str) -> bool:
     return not a or not b or fuzz.token_set_ratio(text_key(a), text_key(b)) >= SAME_NAME
 
 
+def _stated_types(row: pd.Series) -> set[str]:
+    types = {t for t in row["types"].split(";") if t}
+    named = name_type(row["name"])[0]
+    return types or ({named} if is_specific_type(named) else set())
+
+
+def same_entity(row: pd.Series, other: pd.Series) -> bool:
+    """A row sharing a KRS/NIP with an entity is that entity when the names are alike and the types
+    do not differ ("WTZ Caritas" with Caritas's KRS is a unit Caritas runs, not Caritas)."""
+    mine, theirs = _stated_types(row), {t for t in other["types"].split(";") if t}
+    return similar_names(row["name"], other["name"]) and not (mine and theirs and not mine & theirs)
+
+
 # --- matching -------------------------------------------------------------------------------------
 
 class _Index:
@@ -69,7 +83,7 @@ class _Index:
             return None, ident
         for col in ("krs", "nip"):
             hits = [i for i in self.by_number[col].get(row[col], []) if row[col]
-                    and similar_names(row["name"], self.existing.at[i, "name"])]
+                    and same_entity(row, self.existing.loc[i])]
             if len(hits) == 1:
                 return hits[0], self.existing.at[hits[0], "id"]
         return None, ident
