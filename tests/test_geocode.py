@@ -26,7 +26,7 @@ from geoes.register.geocode import (ClockedRateLimiter, GeocodeCache, GugikProvi
                            ProviderUnavailable, check_stated_units, geocode_frame, user_agent)
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ENTITIES = REPO_DIR / "data" / "entities.csv"     # the committed record of the 49 real entities
+ENTITIES = REPO_DIR / "data" / "entities.csv"     # the committed record of the 82 real entities
 SETTINGS: Settings                                # the mirror fetched into a temp dir (conftest)
 
 
@@ -458,7 +458,7 @@ def test_cli_geocodes_the_real_entities_offline(tmp_path):
     assert "Według precyzji:" in result.output and "Nieumieszczone" in result.output
     out = read_table(path)
     committed = read_table(ENTITIES)
-    assert len(out) == len(committed) == 49
+    assert len(out) == len(committed) == 82
     # what is committed for the gazetteer rows is exactly what the offline geocoder produces
     from_gaz = committed["geocoder"].str.startswith("gazetteer:")
     assert from_gaz.any()

@@ -11,10 +11,15 @@ from pathlib import Path
 
 import click
 
+from geoes.common.atomic import atomic_write_text
 from geoes.config import Settings
+from geoes.register.geocode import (PROVIDERS, GeocodeError, build_providers, format_report, geocode_file,
+                                    user_agent)
 from geoes.register.importer import (ImportContext, apply, format_preview, import_file, propose, read_register,
                                      report_paths, write_reports)
 from geoes.register.mapping import describe, load_mapping, mapping_csv
+from geoes.register.record import UnreadableFile
+from geoes.sources.territory import MissingData
 
 
 def _fail(message: str) -> None:
@@ -60,16 +65,17 @@ def import_command(settings: Settings, file: Path, output, mapping, accept_mappi
                          save_mapping_to=save_to, corrections=corrections)
     written = []
     if not dry_run:
-        apply(result, output)
         paths = report_paths(file, reports_dir)
-        written = write_reports(result, rejects_path or paths["rejects"], paths["warnings"], paths["review"])
+        try:  # the reports first: a folder that cannot be written to stops the import before the record changes
+            written = write_reports(result, rejects_path or paths["rejects"], paths["warnings"], paths["review"])
+            apply(result, output)
+        except OSError as exc:
+            _fail(f"{exc.filename or output}: {exc.strerror} (katalog na raporty: --reports KATALOG)")
     click.echo(format_preview(result, output, written, dry_run=dry_run))
     sys.exit(1 if result.counts["rejected"] else 0)
 
 
 def _providers(values: tuple[str, ...]) -> list[str]:
-    from geoes.register.geocode import PROVIDERS
-
     names: list[str] = []
     for value in values:
         for name in value.split(","):
@@ -110,10 +116,6 @@ def geocode_command(settings: Settings, file, output, providers, offline, dry_ru
     Każdy punkt ma precyzję (address, street, locality, gmina) i źródło (kolumna geocoder). Punktów o
     wyższej precyzji nigdy nie zastępuje się mniej dokładnymi.
     """
-    from geoes.register.record import UnreadableFile
-    from geoes.register.geocode import GeocodeError, build_providers, format_report, geocode_file, user_agent
-    from geoes.sources.territory import MissingData
-
     settings = settings or Settings.from_env()
     offline = offline or settings.offline
     contact = contact or settings.contact
@@ -136,8 +138,6 @@ def geocode_command(settings: Settings, file, output, providers, offline, dry_ru
         _fail(f"{exc.filename or path}: {exc.strerror}")
     click.echo(format_report(report))
     if report_path is not None and not dry_run:
-        from geoes.common.atomic import atomic_write_text
-
         atomic_write_text(report_path, report.unplaced.to_csv(index=False, lineterminator="\n"))
         click.echo(f"Listę nieumieszczonych zapisano w {report_path}")
     if dry_run:

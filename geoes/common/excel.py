@@ -17,7 +17,7 @@ cell texts, numbered as Excel numbers them (row 1 = the first line), before any 
   `max_rows` (counted while reading, so a million-row CSV is refused without being held in memory).
 
 Writing: `write_rejects(frame, path)` — rejected rows for people to open in Excel: UTF-8 with BOM (so
-Excel shows Polish letters), comma-separated, every text cell starting with = + - @ neutralised
+Excel shows Polish letters), comma-separated, every text cell starting with = + - @ (tab, CR) neutralised
 (`neutralise_frame`) so that no cell runs as a formula.
 """
 from __future__ import annotations
@@ -39,7 +39,7 @@ from geoes.errors import InvalidInput
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 DELIMITERS = (";", "\t", ",")            # ties go to the first: Polish Excel writes ";"
-FORMULA_PREFIXES = ("=", "+", "-", "@")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")   # OWASP's list for CSV injection
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 _SNIFF_LINES = 50
