@@ -12,17 +12,16 @@ import unicodedata
 
 _QUOTES = "\"'„”“‟«»‚‘’`"
 _DASHES = "‐‑‒–—―−"
+_TABLE = str.maketrans({**{c: None for c in _QUOTES}, **{c: "-" for c in _DASHES}})
 _SPACE_RE = re.compile(r"\s+")
+_DASH_RE = re.compile(r"\s*-\s*")
 _NON_WORD_RE = re.compile(r"[^a-z0-9]+")
 
 
 def text_key(value: str) -> str:
     """A comparison key for names: case-folded, quotes removed, dashes and spaces unified."""
-    value = unicodedata.normalize("NFC", str(value))
-    value = value.translate({ord(c): None for c in _QUOTES})
-    value = value.translate({ord(c): "-" for c in _DASHES})
-    value = re.sub(r"\s*-\s*", "-", value)
-    return _SPACE_RE.sub(" ", value).strip().casefold()
+    value = unicodedata.normalize("NFC", str(value)).translate(_TABLE)
+    return _SPACE_RE.sub(" ", _DASH_RE.sub("-", value)).strip().casefold()
 
 
 def ascii_key(value: str) -> str:

@@ -42,24 +42,32 @@ def _numbers(name: str) -> tuple[str, ...]:
 
 
 def _similar_names(rows: pd.DataFrame, record: pd.DataFrame) -> list[dict]:
+    """Compared only within one place and one set of numbers in the name ("nr 1" is not "nr 2")."""
+    def keyed(frame: pd.DataFrame) -> pd.DataFrame:
+        names = frame["name"].map(text_key)
+        key = _place_key(frame) + "|" + names.map(lambda n: ",".join(_numbers(n)))
+        out = pd.DataFrame({"key": key, "name_key": names, "id": frame["id"], "name": frame["name"],
+                            "row": frame.get("row", pd.Series("", index=frame.index))})
+        return out[~key.str.startswith("m:|") & names.ne("")]
+
+    mine, theirs = keyed(rows), keyed(record)
+    # Only places (and name numbers) held by at least two entities can hold a duplicate.
+    crowded = theirs["key"].value_counts()
+    crowded = set(crowded.index[crowded.ge(2)]) & set(mine["key"])
+    mine, theirs = mine[mine["key"].isin(crowded)], theirs[theirs["key"].isin(crowded)]
+    groups = dict(list(theirs.groupby("key")))
     out = []
-    rows = rows.assign(_key=_place_key(rows), _name=rows["name"].map(text_key))
-    record = record.assign(_key=_place_key(record), _name=record["name"].map(text_key))
-    record = record[record["_key"].ne("m:") & record["_name"].ne("")]
-    groups = record.groupby("_key")
-    for key, mine in rows[rows["_key"].ne("m:") & rows["_name"].ne("")].groupby("_key"):
-        if key not in groups.groups:
-            continue
-        theirs = groups.get_group(key)
-        scores = process.cdist(mine["_name"].tolist(), theirs["_name"].tolist(), scorer=fuzz.token_sort_ratio,
+    for key, group in mine.groupby("key"):
+        other = groups[key]
+        scores = process.cdist(group["name_key"].tolist(), other["name_key"].tolist(), scorer=fuzz.token_sort_ratio,
                                score_cutoff=SIMILAR_NAME, workers=1)
-        for a, (_, r) in enumerate(mine.iterrows()):
-            hits = [theirs.iloc[b] for b in scores[a].nonzero()[0]
-                    if theirs.iloc[b]["id"] != r["id"] and _numbers(theirs.iloc[b]["_name"]) == _numbers(r["_name"])]
+        ids, names = other["id"].to_numpy(), other["name"].to_numpy()
+        for a, (row, own_id, name) in enumerate(zip(group["row"], group["id"], group["name"])):
+            hits = [f"{ids[b]} „{names[b]}”" for b in scores[a].nonzero()[0] if ids[b] != own_id]
             if hits:
-                named = ", ".join(f"{h['id']} „{h['name']}”" for h in hits[:MAX_NAMED])
-                out.append({"row": r["row"], "column": "name", "value": r["name"],
-                            "reason": f"bardzo podobna nazwa w tej samej gminie: {named} — możliwy duplikat"})
+                out.append({"row": row, "column": "name", "value": name,
+                            "reason": "bardzo podobna nazwa w tej samej gminie: " + ", ".join(hits[:MAX_NAMED])
+                                      + " — możliwy duplikat"})
     return out
 
 

@@ -191,7 +191,7 @@ def _expand_combined(f: pd.DataFrame, notes: _Notes) -> pd.DataFrame:
     """Cells of combined columns → the fields they hold; helper columns folded into record fields."""
     f = f.copy()
     if "legal_form/types" in f:
-        pairs = f["legal_form/types"].map(norm.legal_form_type)
+        pairs = f["legal_form/types"].map(norm.legal_form_type)   # cached per distinct value
         _fill(f, "legal_form", pairs.str[0])
         f["_form_types"] = pairs.str[1]
     if "legal_form" in f and "_form_types" not in f:
@@ -252,28 +252,28 @@ def normalise_frame(frame: pd.DataFrame, gazetteer: Gazetteer | None, notes: _No
 
 def _resolve_units(f: pd.DataFrame, gazetteer: Gazetteer | None, notes: _Notes) -> None:
     named = [c for c in ("powiat", "gmina") if c in f and f[c].ne("").any()]
-    if not named:
-        return
-    if gazetteer is None:
+    if named and gazetteer is None:
         raise DataMissing("plik podaje gminy lub powiaty nazwami, a dane regionu nie są pobrane: uruchom najpierw "
                           "`python -m geoes fetch` (lub `fetch --mirror KATALOG`)")
-    memo: dict[tuple[str, str, str], tuple[str, str]] = {}   # each distinct name resolved once
-    for col in named:
+    for col in named:   # the powiat first: it decides between gminy of one name
         target = col + "_teryt"
-        for i in f.index[f[col].ne("")]:
-            name = re.sub(r"\s*\(.*?\)\s*", " ", f.at[i, col]).strip()
-            powiat = f.at[i, "powiat_teryt"] if col == "gmina" else ""
-            key = (col, name, powiat)
-            if key not in memo:
-                memo[key] = gazetteer.resolve_gmina(name, powiat) if col == "gmina" else gazetteer.resolve_powiat(name)
-            code, why = memo[key]
-            if why:
-                notes.add(f, i, target, why + " — pominięto", f.at[i, col])
-            elif f.at[i, target] and f.at[i, target] != code:
-                notes.add(f, i, target, f"kod {f.at[i, target]} nie zgadza się z nazwą „{f.at[i, col]}” ({code}) — "
-                          "zostawiono kod", f.at[i, col])
-            else:
-                f.at[i, target] = code
+        names = f[col].str.replace(r"\s*\(.*?\)\s*", " ", regex=True).str.strip()
+        within = f["powiat_teryt"] if col == "gmina" else pd.Series("", index=f.index)
+        keys = pd.Series(list(zip(names, within)), index=f.index)
+        # Each distinct name resolved once: a register repeats its gminy.
+        found = {k: (gazetteer.resolve_gmina(*k) if col == "gmina" else gazetteer.resolve_powiat(k[0]))
+                 for k in keys[names.ne("")].unique()}
+        code = keys.map(lambda k: found.get(k, ("", ""))[0])
+        why = keys.map(lambda k: found.get(k, ("", ""))[1])
+        given = names.ne("")
+        clash = given & why.eq("") & f[target].ne("") & f[target].ne(code)
+        for i in f.index[given & why.ne("")]:
+            notes.add(f, i, target, why[i] + " — pominięto", f.at[i, col])
+        for i in f.index[clash]:
+            notes.add(f, i, target, f"kod {f.at[i, target]} nie zgadza się z nazwą „{f.at[i, col]}” ({code[i]}) — "
+                      "zostawiono kod", f.at[i, col])
+        fill = given & why.eq("") & ~clash
+        f.loc[fill, target] = code[fill]
 
 
 # --- types the file does not state ----------------------------------------------------------------
@@ -281,28 +281,29 @@ def _resolve_units(f: pd.DataFrame, gazetteer: Gazetteer | None, notes: _Notes) 
 def infer_types(f: pd.DataFrame, notes: _Notes) -> tuple[pd.Series, pd.Series]:
     """(types, where each came from) for rows whose `types` is empty: from the legal form / combined type
     column and the name; 'legal_form' or 'name' marks an inferred type, '' one the file stated."""
-    types = f["types"].copy()
-    source = pd.Series("", index=f.index, dtype=object)
-    form = f["_form_types"] if "_form_types" in f else pd.Series("", index=f.index)
-    memo: dict[tuple[str, str, str], tuple[str, str, str]] = {}
-    for i in f.index[f["types"].eq("")]:
-        key = (f.at[i, "name"], form.at[i], f.at[i, "legal_form"])
-        if key not in memo:
-            memo[key] = _infer_one(*key)
-        code, where, words = memo[key]
+    empty = pd.Series("", index=f.index)
+    form = f["_form_types"] if "_form_types" in f else empty
+    todo = f["types"].eq("")
+    keys = list(zip(f.loc[todo, "name"], form[todo], f.loc[todo, "legal_form"]))
+    found = {k: _infer_one(*k) for k in dict.fromkeys(keys)}   # each distinct (name, form) once
+    results = [found[k] for k in keys]
+    types, origin = f["types"].copy(), pd.Series("", index=f.index, dtype=object)
+    types[todo] = [r[0] for r in results]
+    origin[todo] = [r[1] for r in results]
+    for i, row, (code, _, words) in zip(f.index[todo], f.loc[todo, "row"], results):
         if code:
-            types.at[i], source.at[i] = code, where
-            notes.add(f, i, "types", f"typ ustalony z {words} → {code} — sprawdź", code)
-    return types, source
+            notes.items.append({"_index": i, "row": row, "column": "types", "value": code,
+                                "reason": f"typ ustalony z {words} → {code} — sprawdź"})
+    return types, origin
 
 
 def _infer_one(name: str, form_codes: str, legal_form: str) -> tuple[str, str, str]:
     """(code, 'name' | 'legal_form', how it reads in Polish). Order: a unit named in the combined type
     column (WTZ, CIS…), a specific type in the name, the legal form, a generic one in the name."""
-    by_name, words = norm.name_type(name)
     legal_is_form = bool(norm.legal_form_type(legal_form)[0]) if legal_form else False
     if form_codes and not legal_is_form:
         return form_codes, "legal_form", "kolumny typu/formy prawnej"
+    by_name, words = norm.name_type(name)
     if norm.is_specific_type(by_name):
         return by_name, "name", f"nazwy („{words}”)"
     if form_codes:

@@ -65,28 +65,15 @@ def same_entity(row: pd.Series, other: pd.Series) -> bool:
 
 # --- matching -------------------------------------------------------------------------------------
 
-class _Index:
-    """The existing record's ids, KRS and NIP numbers → row positions."""
-
-    def __init__(self, existing: pd.DataFrame):
-        self.existing = existing
-        self.by_id = {v: i for i, v in existing["id"].items() if v}
-        self.by_number = {col: existing.index[existing[col].ne("")].groupby(existing.loc[existing[col].ne(""), col])
-                          for col in ("krs", "nip")}
-
-    def find(self, row: pd.Series) -> tuple[int | None, str]:
-        """(position of the existing entity, id the row gets)."""
-        ident = row["id"] or (stable_id(row["name"], row["locality"]) if row["name"] else "")
-        if ident in self.by_id:
-            return self.by_id[ident], ident
-        if row["id"]:
-            return None, ident
-        for col in ("krs", "nip"):
-            hits = [i for i in self.by_number[col].get(row[col], []) if row[col]
-                    and same_entity(row, self.existing.loc[i])]
-            if len(hits) == 1:
-                return hits[0], self.existing.at[hits[0], "id"]
-        return None, ident
+def _by_number(existing: pd.DataFrame, row: pd.Series) -> int | None:
+    """The one existing entity that holds the row's KRS or NIP and is the same entity (see `same_entity`)."""
+    for col in ("krs", "nip"):
+        if not row[col]:
+            continue
+        hits = [i for i in existing.index[existing[col].eq(row[col])] if same_entity(row, existing.loc[i])]
+        if len(hits) == 1:
+            return hits[0]
+    return None
 
 
 def match_rows(frame: pd.DataFrame, existing: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
@@ -94,22 +81,24 @@ def match_rows(frame: pd.DataFrame, existing: pd.DataFrame) -> tuple[pd.DataFram
 
     Returns (the rows that go on, rejections of rows repeating an earlier row's entity).
     """
-    index = _Index(existing)
-    targets, ids, problems, first_row = [], [], [], {}
-    for i, row in frame.iterrows():
-        target, ident = index.find(row)
-        key = ("old", target) if target is not None else ("new", ident)
-        if ident and key in first_row:
-            problems.append({"_index": i, "row": row["row"], "column": "id",
-                             "reason": f"ten sam podmiot co wiersz {first_row[key]} ({ident}) — pominięto powtórzenie"})
-            continue
-        if ident:
-            first_row[key] = row["row"]
-        targets.append((i, -1 if target is None else target))
-        ids.append((i, ident))
-    kept = frame.loc[[i for i, _ in targets]].copy()
-    kept["_target"] = [t for _, t in targets]
-    kept["id"] = [v for _, v in ids]
+    by_id = pd.Series(existing.index, index=existing["id"])
+    by_id = by_id[~by_id.index.duplicated() & (by_id.index != "")]
+    given = frame["id"].ne("")
+    ident = frame["id"].where(given, [stable_id(n, loc) if n else "" for n, loc in zip(frame["name"], frame["locality"])])
+    target = ident.map(by_id).fillna(-1).astype(int)
+    # A row without an id that matches no id: its KRS or NIP may name an existing entity (few rows: a loop).
+    for i in frame.index[~given & target.lt(0) & (frame["krs"].ne("") | frame["nip"].ne(""))]:
+        hit = _by_number(existing, frame.loc[i])
+        if hit is not None:
+            target[i], ident[i] = hit, existing.at[hit, "id"]
+    key = pd.Series(np.where(target.ge(0), "old:" + target.astype(str), "new:" + ident), index=frame.index)
+    repeated = ident.ne("") & key.duplicated(keep="first")
+    first_row = frame.loc[~key.duplicated(keep="first")].set_index(key[~key.duplicated(keep="first")])["row"]
+    problems = [{"_index": i, "row": frame.at[i, "row"], "column": "id",
+                 "reason": f"ten sam podmiot co wiersz {first_row[key[i]]} ({ident[i]}) — pominięto powtórzenie"}
+                for i in frame.index[repeated]]
+    kept = frame.loc[~repeated].copy()
+    kept["_target"], kept["id"] = target[~repeated], ident[~repeated]
     return kept, problems
 
 

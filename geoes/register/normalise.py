@@ -81,6 +81,7 @@ def type_codes(value: str) -> str:
     return TYPES_SEPARATOR.join(out)
 
 
+@lru_cache(maxsize=4096)
 def known_type_codes(value: str) -> str:
     """Like `type_codes` but '' unless every piece is a known type."""
     codes = type_codes(value)
@@ -88,6 +89,7 @@ def known_type_codes(value: str) -> str:
     return codes if codes and all(c in known for c in codes.split(TYPES_SEPARATOR)) else ""
 
 
+@lru_cache(maxsize=4096)
 def legal_form_type(value: str) -> tuple[str, str]:
     """A legal form or a combined "Forma prawna / typ" cell → (legal form to record, type codes).
 
