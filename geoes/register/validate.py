@@ -87,20 +87,24 @@ def _strip_all(frame: pd.DataFrame) -> pd.DataFrame:
     for col in frame.columns:
         s = frame[col].fillna("").astype(str)
         values = s.to_numpy(dtype=object)
-        out[col] = pd.Series([v.strip() for v in values], index=frame.index, dtype=object)
+        out[col] = pd.Series([v.strip() for v in values], index=frame.index, dtype=s.dtype)
     return pd.DataFrame(out, index=frame.index)
 
 
 def _per_distinct(series: pd.Series, func, skip_empty=None) -> pd.Series:
     """`series.map(func)` evaluated once per distinct value (registers repeat values a lot).
 
-    With `skip_empty`, empty cells get that result without a call.
+    With `skip_empty`, empty cells get that result without a call. Text results keep the input's
+    string dtype (vectorised comparisons stay fast on a national register).
     """
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
     results = np.empty(len(uniques), dtype=object)
     for i, value in enumerate(uniques):
         results[i] = skip_empty if (skip_empty is not None and value == "") else func(value)
-    return pd.Series(results[codes], index=series.index, dtype=object)
+    out = pd.Series(results[codes], index=series.index, dtype=object)
+    if len(results) and all(isinstance(r, str) for r in results):
+        out = out.astype(series.dtype)
+    return out
 
 
 class _Problems:
@@ -117,6 +121,8 @@ class _Problems:
             return None
         hit = self.frame.loc[mask, ["row"]].copy()
         hit["column"] = column
+        # A reason may be text, a Series, or a function of the rows hit (built only for them).
+        reason = reason(hit.index) if callable(reason) else reason
         hit["reason"] = reason.loc[hit.index] if isinstance(reason, pd.Series) else reason
         hit["_index"] = hit.index
         return hit
@@ -220,9 +226,9 @@ def _check_types(f: pd.DataFrame, p: _Problems, complete: bool) -> None:
     good = _per_distinct(f["types"], lambda v: TYPES_SEPARATOR.join(x for x in _split_types(v) if x in known))
     bad = _per_distinct(f["types"], lambda v: ", ".join(x for x in _split_types(v) if x not in known))
     none_known = f["types"].ne("") & good.eq("")
-    p.reject(none_known, "types", "nieznany typ: " + bad + allowed)
+    p.reject(none_known, "types", lambda idx: "nieznany typ: " + bad[idx] + allowed)
     some_unknown = good.ne("") & bad.ne("")
-    p.drop(some_unknown, "types", "pominięto nieznany typ: " + bad + allowed, columns=())
+    p.drop(some_unknown, "types", lambda idx: "pominięto nieznany typ: " + bad[idx] + allowed, columns=())
     f["types"] = good.where(good.ne(""), f["types"])
 
 
@@ -269,20 +275,33 @@ def _check_region(f: pd.DataFrame, p: _Problems, lat: pd.Series, lon: pd.Series,
     p.reject(~inside.reindex(f.index, fill_value=True), "lat", f"współrzędne poza regionem {units.region_code}")
 
 
+def _unit_code(value: str, digits: int, known: set | None, region: str) -> tuple[str, str]:
+    """(code without spaces, what is wrong with it: '' | 'form' | 'region' | 'unknown')."""
+    code = re.sub(r"\s", "", value)
+    if not re.fullmatch(rf"\d{{{digits}}}", code):
+        return code, "form"
+    if known is None:
+        return code, ""
+    if not code.startswith(region):
+        return code, "region"
+    return code, "" if code in known else "unknown"
+
+
 def _check_units(f: pd.DataFrame, p: _Problems, units) -> None:
+    region = units.region_code if units is not None else ""
     for col, digits, example in (("gmina_teryt", 7, "2602023"), ("powiat_teryt", 4, "2602")):
-        code = f[col].str.replace(r"\s", "", regex=True)
-        f[col] = code
-        p.drop(code.ne("") & ~code.str.fullmatch(rf"\d{{{digits}}}"), col,
-               f"kod TERYT ma {digits} cyfr (np. {example})")
-        if units is None:
-            continue
-        known = set(units.gminy["teryt"] if col == "gmina_teryt" else units.powiaty["teryt"])
-        other = f[col].ne("") & ~f[col].str.startswith(units.region_code)
-        p.reject(other, col, f"kod TERYT spoza regionu {units.region_code}: " + f[col])
-        p.drop(f[col].ne("") & ~other & ~f[col].isin(known), col, "nieznany kod TERYT w danych regionu")
+        known = None if units is None else set(units.gminy["teryt"] if col == "gmina_teryt" else units.powiaty["teryt"])
+        # Once per distinct code: a register names each of its ~100 gminy many times.
+        codes, uniques = pd.factorize(f[col], use_na_sentinel=False)
+        found = [_unit_code(v, digits, known, region) if v else ("", "") for v in uniques]
+        f[col] = pd.Series(np.array([c for c, _ in found], dtype=object)[codes], index=f.index, dtype=f[col].dtype)
+        problem = pd.Series(np.array([w for _, w in found], dtype=object)[codes], index=f.index)
+        p.drop(problem.eq("form"), col, f"kod TERYT ma {digits} cyfr (np. {example})")
+        p.reject(problem.eq("region"), col, lambda idx: f"kod TERYT spoza regionu {region}: " + f.loc[idx, col])
+        p.drop(problem.eq("unknown"), col, "nieznany kod TERYT w danych regionu")
     clash = f["gmina_teryt"].ne("") & f["powiat_teryt"].ne("") & f["gmina_teryt"].str[:4].ne(f["powiat_teryt"])
-    p.drop(clash, "powiat_teryt", "powiat nie zgadza się z gminą " + f["gmina_teryt"] + " — pominięto powiat")
+    p.drop(clash, "powiat_teryt",
+           lambda idx: "powiat nie zgadza się z gminą " + f.loc[idx, "gmina_teryt"] + " — pominięto powiat")
 
 
 def _check_precision(f: pd.DataFrame, p: _Problems) -> None:
