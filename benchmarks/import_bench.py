@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import shutil
@@ -108,7 +109,9 @@ def machine() -> str:
 
 
 def markdown(results: list[dict]) -> str:
-    lines = [BEGIN, "", f"Measured {datetime.now():%Y-%m-%d %H:%M} on {machine()}.", "",
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines = [BEGIN, "", f"Measured {datetime.now():%Y-%m-%d %H:%M} on {machine()}; load average {load} "
+             "(the machine is shared: a busy one stretches every step alike).", "",
              "| rows | XLSX MB | read s | mapping s | preview s | apply s | total s | peak RSS MB after read / "
              "mapping / preview / apply | added | warned | rejected |", "|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|"]
     for r in results:
