@@ -510,7 +510,7 @@ def test_cli_dry_run_writes_nothing(tmp_path):
                                               "--no-cache"])
     assert result.exit_code == 0, result.output
     assert path.read_bytes() == before
-    assert "locality: 38" in result.output
+    assert "locality: 63" in result.output
 
 
 def test_report_file_lists_unplaced_with_reasons(tmp_path):
