@@ -40,7 +40,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from geoes.common.atomic import atomic_write_text
-from geoes.common.excel import OfficeFile, UnreadableFile, decode_text
+from geoes.common.excel import OfficeFile, UnreadableFile, decode_text, sniff_delimiter
 from geoes.common.reference import header_aliases
 from geoes.common.text import fold
 from geoes.register.record import COLUMNS
@@ -481,8 +481,7 @@ def load_mapping(path: Path | str) -> Mapping:
 
 def _read_mapping_csv(raw: bytes, path: Path) -> dict[str, str]:
     text, _ = decode_text(raw, str(path))
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") >= first.count(",") and ";" in first else ","
+    delimiter = sniff_delimiter(text)
     columns: dict[str, str] = {}
     for n, row in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
         if len(row) < 2 or not row[0].strip():
