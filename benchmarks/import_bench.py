@@ -33,7 +33,7 @@ from geoes.config import Settings  # noqa: E402
 from geoes.register.importer import ImportContext, apply, preview, propose, read_register  # noqa: E402
 from geoes.register.record import read_table  # noqa: E402
 from geoes.register.synthetic import generate  # noqa: E402
-from geoes.sources.territory import load_units  # noqa: E402
+from geoes.sources.territory import load_territory  # noqa: E402
 
 SEED = 20260101
 HERE = Path(__file__).resolve().parent
@@ -47,7 +47,7 @@ STATUS_PL = {"active": "aktywny", "inactive": "nieaktywny", "unknown": "brak dan
 
 def write_register(path: Path, settings: Settings, rows: int) -> int:
     """The synthetic register as an office XLSX; returns its size in bytes."""
-    units = load_units(settings)
+    units = load_territory(settings)
     frame = generate(units, rows, seed=SEED)
     gmina_names = dict(zip(units.gminy["teryt"], units.gminy["name"]))
     powiat_names = dict(zip(units.powiaty["teryt"], "powiat " + units.powiaty["name"]))

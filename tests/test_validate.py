@@ -3,14 +3,14 @@ import pytest
 
 from geoes.register.record import read_table
 from geoes.register.validate import Validation, validate_frame
-from geoes.sources.territory import load_units
+from geoes.sources.territory import load_territory
 
 HEADER = "id;name;types;lat;lon;gmina_teryt;nip;regon;krs;postal_code;employees;status;website;email;phone;sources\r\n"
 
 
 @pytest.fixture(scope="module")
 def units(fetched_settings):
-    return load_units(fetched_settings)
+    return load_territory(fetched_settings)
 
 
 def _validate(tmp_path, body, units=None) -> Validation:

@@ -10,15 +10,26 @@ cell texts, numbered as Excel numbers them (row 1 = the first line), before any 
   size, so the declared sizes bound what is read), and it must be a workbook (`xl/workbook.xml`).
 * CSV: UTF-8 with or without BOM, UTF-16 with BOM (Excel's "Unicode text"), else Windows-1250; the
   delimiter `;`, `,` or tab chosen by which splits the first lines into a consistent number of
-  cells; CRLF or LF; quoted cells may hold line breaks.
+  cells (`sniff_delimiter`, the one sniffer); CRLF or LF; quoted cells may hold line breaks.
 * Refused with `UnreadableFile` (a Polish message naming the file): a missing, empty or too large file
   (`max_bytes`), an old binary .xls (or a password-protected workbook, the same container), an ODS, a
   binary file named .csv or .xlsx, a file whose content is not what its name says, more data rows than
   `max_rows` (counted while reading, so a million-row CSV is refused without being held in memory).
 
-Writing: `write_rejects(frame, path)` — rejected rows for people to open in Excel: UTF-8 with BOM (so
-Excel shows Polish letters), comma-separated, every text cell starting with = + - @ (tab, CR) neutralised
-(`neutralise_frame`) so that no cell runs as a formula.
+Writing: Excel guesses a CSV's encoding from a byte-order mark: without one it reads UTF-8 as the
+Windows code page and garbles Polish letters. And it runs a cell that starts with = + - @ (or a tab or
+carriage return) as a formula, so text that came from outside — an entity's name, a raw input value —
+must be neutralised before it goes into a file a person may open (CSV or formula injection).
+
+* `neutralise_cell(value)` / `neutralise_frame(frame)` — prefix such text with an apostrophe, which
+  Excel shows as text ('+48 41 … stays a phone number, not a formula).
+* `csv_bytes(frame)` — the bytes of a CSV for Excel: UTF-8 with BOM, comma-separated, CRLF line ends,
+  header row, no index, every text cell neutralised (also what the console offers for download).
+* `write_rejects(frame, path)` — THE writer of files of rows with reasons (the build's `rejects.csv`,
+  `geoes validate --rejects`, the importer's rejects, warnings and review, `geoes geocode --report`):
+  `csv_bytes(frame)` written atomically, so a reader sees the old file or the new one. `frame` is
+  written as it stands (its columns in their order, typically row, column, reason and the raw values);
+  `path` is a `pathlib.Path` or a string; the parent directory is created if missing.
 """
 from __future__ import annotations
 
@@ -266,6 +277,9 @@ def _csv_rows(text: str, delimiter: str, label: str, limits: ReadLimits) -> list
 
 # --- writing --------------------------------------------------------------------------------------
 
+BOM = "\ufeff"
+
+
 def neutralise_cell(value):
     """Keep spreadsheet programs from executing a cell (CSV/formula injection); a '+48' phone too."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
@@ -282,11 +296,14 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def rejects_bytes(frame: pd.DataFrame) -> bytes:
-    """The bytes of a rejects file: UTF-8 with BOM, comma, LF, neutralised cells (for a download)."""
-    return neutralise_frame(frame).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as CSV for Excel: UTF-8 with BOM, comma, CRLF, formula cells neutralised."""
+    buf = io.StringIO()
+    neutralise_frame(frame).to_csv(buf, index=False, lineterminator="\r\n")
+    return (BOM + buf.getvalue()).encode("utf-8")
 
 
-def write_rejects(frame: pd.DataFrame, path: Path | str) -> None:
-    """Write rejected (or warned) rows for a person to open in Excel, atomically."""
-    atomic_write_bytes(path, rejects_bytes(frame))
+def write_rejects(frame: pd.DataFrame, path: Path | str) -> Path:
+    """Write rows with reasons (rejected or not placed) for Excel, atomically; returns the path."""
+    atomic_write_bytes(path, csv_bytes(frame))
+    return Path(path)

@@ -1,6 +1,6 @@
 """Polish for people: numbers as Polish readers write them and plural forms of counted nouns.
 
-One helper each (issue 14): pages, the report, charts, the OGC HTML views, the CLI tables and the
+One helper each: pages, the report, charts, the OGC HTML views, the CLI tables and the
 console all format through here, so 80 370 and 0,12 read the same everywhere.
 
 * `number(value, decimals=None)` — thousands separated by a non-breaking space, decimal comma,
@@ -43,6 +43,8 @@ NOUNS: dict[str, tuple[str, str, str, str]] = {
     "nieprawidłową wartość": ("nieprawidłową wartość", "nieprawidłowe wartości", "nieprawidłowych wartości",
                               "nieprawidłowej wartości"),
     "ostrzeżenie": ("ostrzeżenie", "ostrzeżenia", "ostrzeżeń", "ostrzeżenia"),
+    "plik": ("plik", "pliki", "plików", "pliku"),
+    "obiekt": ("obiekt", "obiekty", "obiektów", "obiektu"),
 }
 
 

@@ -1,8 +1,14 @@
-"""Text folding for comparisons: names, localities and spreadsheet headers as people type them.
+"""Text folding: the comparison keys names and headers are matched by (localities, gminy, powiaty,
+entity names, spreadsheet headers).
 
-* `text_key` — case-folded, quotes removed, dashes and spaces unified (names, localities);
-* `ascii_key` — `text_key` without Polish diacritics ("Jedrzejow" finds "Jędrzejów");
-* `fold` — `ascii_key` with every run of punctuation, underscores and spaces made one space
+Registers spell the same name in many ways — „Gmina” in typographic quotes, an en dash in
+"Kałków–Godów", doubled spaces, upper case, or no Polish letters at all ("Jedrzejow"). Matching goes
+through one of these keys, so every layer that compares names compares them alike:
+
+* `text_key(value)` — NFC, case-folded, quotes removed, every dash a hyphen with no spaces around it,
+  runs of white space one space;
+* `ascii_key(value)` — `text_key` without diacritics (ł → l too), for registers typed without them;
+* `fold(value)` — `ascii_key` with every run of punctuation, underscores and spaces made one space
   ("Adres_E-mail:" → "adres e mail"): the key of a header or a pattern word.
 """
 from __future__ import annotations
@@ -10,12 +16,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_QUOTES = "\"'„”“‟«»‚‘’`"
-_DASHES = "‐‑‒–—―−"
-_TABLE = str.maketrans({**{c: None for c in _QUOTES}, **{c: "-" for c in _DASHES}})
+QUOTES = "\"'„”“‟«»‚‘’`"
+DASHES = "‐‑‒–—―−"
 _SPACE_RE = re.compile(r"\s+")
 _DASH_RE = re.compile(r"\s*-\s*")
 _NON_WORD_RE = re.compile(r"[^a-z0-9]+")
+_TABLE = str.maketrans({**{c: None for c in QUOTES}, **{c: "-" for c in DASHES}})
 
 
 def text_key(value: str) -> str:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,7 @@ class NoDataset(DataMissing):
     """Nothing has been built yet."""
 
 
-# Columns of `stats` records and of the indicator tables (PRODUCT.md §4), in display order.
+# Columns of `stats` records and of the indicator tables (geoes.dataset.indicators), in display order.
 INDICATOR_COLUMNS = [
     "teryt", "name", "level", "population", "area_km2", "area_km2_computed", "entities",
     "entities_per_10k", "entities_per_100km2", "employees", "employees_per_10k", "employees_known_pct",
@@ -79,8 +78,3 @@ def load_current(settings: Settings) -> Dataset:
     if version is None:
         raise NoDataset("brak zbudowanych danych: uruchom `python -m geoes build`")
     return load_dataset(settings.build_dir / version)
-
-
-def current_path(settings: Settings) -> Path | None:
-    link = settings.build_dir / "current"
-    return settings.build_dir / os.readlink(link) if link.is_symlink() else None

@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 
 from geoes.config import CRS_PUBLISH
-from geoes.common.excel import FORMULA_PREFIXES, neutralise_cell, neutralise_frame  # noqa: F401 (one rule, re-exported)
+from geoes.common.excel import csv_bytes
 from geoes.common.reference import attribution, attribution_text
 
 FORMATS = {
@@ -163,10 +163,7 @@ def to_csv(frame: gpd.GeoDataFrame) -> bytes:
 
 def table_to_csv(table: pd.DataFrame) -> bytes:
     """A plain table as CSV for Excel: UTF-8 with BOM, CRLF, formula cells neutralised."""
-    table = neutralise_frame(table)
-    buf = io.StringIO()
-    table.to_csv(buf, index=False, lineterminator="\r\n")
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return csv_bytes(table)
 
 
 def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str, method: dict | None = None,

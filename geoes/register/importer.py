@@ -13,7 +13,7 @@ either. The API, in the order a caller uses it:
         MissingColumn: a required column is missing (one message: the headers found, how to map one);
         MappingNeedsConfirmation: guesses or conflicts and `accept` not given (`.proposal` attached).
     apply(result, path)        # writes the record atomically; Conflict if it changed since the preview
-    rejects_bytes(result.rejects)   # geoes.common.excel: the rejects for download (UTF-8 BOM, neutralised)
+    csv_bytes(result.rejects)       # geoes.common.excel: the rejects for download (UTF-8 BOM, CRLF, neutralised)
 
 `import_file(path, settings, …)` chains them for the command line.
 
@@ -56,7 +56,7 @@ from geoes.register.merge import correct_rows, field_changes, match_rows, merge_
 from geoes.register.record import COLUMNS, SOURCES_SEPARATOR, read_table, write_entities
 from geoes.register.validate import validate_frame
 from geoes.sources.gazetteer import Gazetteer
-from geoes.sources.territory import MissingData, load_units
+from geoes.sources.territory import MissingData, load_territory
 
 WARNING_COLUMNS = ["file", "row", "id", "name", "column", "reason", "value"]
 REJECT_COLUMNS = ["file", "row", "column", "reason"]
@@ -66,7 +66,7 @@ REVIEW_COLUMNS = ["file", "row", "id", "name", "column", "current", "proposed", 
 @dataclass
 class ImportContext:
     """What an import needs besides the file: the region's data (None when not fetched) and the limits."""
-    units: object | None = None                  # geoes.sources.territory.Units
+    units: object | None = None                  # geoes.sources.territory.Territory
     gazetteer: Gazetteer | None = None
     limits: ReadLimits = field(default_factory=ReadLimits)
     mappings_dir: Path | None = None
@@ -74,7 +74,7 @@ class ImportContext:
     @classmethod
     def from_settings(cls, settings: Settings) -> "ImportContext":
         try:
-            units, gazetteer = load_units(settings), Gazetteer.load(settings)
+            units, gazetteer = load_territory(settings), Gazetteer.load(settings)
         except MissingData:
             units = gazetteer = None
         return cls(units, gazetteer, ReadLimits.from_settings(settings), settings.mappings_dir)

@@ -261,9 +261,6 @@ def phone(value: str) -> str:
 
 def digits_id(value: str) -> str:
     """NIP/REGON/KRS as typed ('PL 657-038-94-52', '657 038 94 52', 6570389452.0) → digits."""
-    value = str(value).strip()
-    if re.fullmatch(r"\d+\.0", value):  # a number that went through a float
-        value = value[:-2]
     return digits_only(value)
 
 

@@ -1,4 +1,5 @@
-"""The entity record (PRODUCT.md §3): its columns, the reader of record files and the writer.
+"""The entity record (COLUMNS: one row per entity, as data/entities.csv keeps it), the reader of record
+files and the writer.
 
 `read_table` reads a file laid out as the record (data/entities.csv, or an export with the record's
 column names or their plain Polish/English names) through the one office-file reader

@@ -15,7 +15,7 @@ value, never the entity):
 
 `validate_frame(frame, units=None, source_name="")` returns a `Validation`: it unpacks as the pair
 (valid rows typed and normalised, rejects) and carries `.warnings` (file, row, column, reason, value).
-`units` (geoes.sources.territory.Units) is the region's territorial data; the caller loads it once
+`units` (geoes.sources.territory.Territory) is the region's territorial data; the caller loads it once
 and hands it in. Without it the checks that need the region (outline, TERYT codes in the region) are
 left out and TERYT codes are only checked for their form. The checks are vectorised over the whole
 frame, once per distinct value where they cost more, so a national register stays fast.

@@ -1,14 +1,16 @@
-"""The one reader of office files: XLSX and CSV as Excel writes them; refusals with a clear Polish message."""
+"""Files as offices write them and files an operator opens in Excel: the one reader (XLSX and CSV,
+refusals with a clear Polish message) and the one writer of rows with reasons."""
 from __future__ import annotations
 
+import csv
+import io
 import zipfile
 
 import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from geoes.common.excel import (ReadLimits, UnreadableFile, neutralise_cell, read_office_file, rejects_bytes,
-                                sniff_delimiter, write_rejects)
+from geoes.common.excel import ReadLimits, UnreadableFile, csv_bytes, read_office_file, sniff_delimiter, write_rejects
 
 ROWS = [["Lp.", "Nazwa", "Miejscowość", "Szerokość"],
         ["1", "Spółdzielnia Socjalna „Źdźbło”", "Łagów", "50,7781"],
@@ -134,13 +136,37 @@ def test_a_million_row_csv_is_refused_while_reading(tmp_path):
     assert len(ok.sheets[0].rows) == 1_000_001
 
 
-def test_rejects_file_is_excel_safe(tmp_path):
-    frame = pd.DataFrame({"file": ["r.csv"], "row": [2], "name": ["=HYPERLINK(\"http://x\")"], "phone": ["+48 41 1"],
-                          "note": ["@SUM(1)"], "ok": ["Łódź"]})
-    path = tmp_path / "odrzucone.csv"
-    write_rejects(frame, path)
-    raw = path.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf") and raw == rejects_bytes(frame)
-    back = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    assert back.loc[0, "name"].startswith("'=") and back.loc[0, "phone"] == "'+48 41 1"
-    assert back.loc[0, "ok"] == "Łódź" and neutralise_cell("-2+3") == "'-2+3"
+# --- writing ---------------------------------------------------------------------------------------
+
+
+def _rows(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def test_rejects_file_has_bom_polish_letters_and_neutralised_cells(tmp_path):
+    frame = pd.DataFrame({"row": [3, 7], "column": ["types", "nip"],
+                          "reason": ["nieznany typ „warsztat”", "NIP: błędna suma kontrolna"],
+                          "name": ["=HYPERLINK(\"http://zły\")", "Spółdzielnia Socjalna Łączy Nas"],
+                          "phone": ["+48 41 000 00 00", ""]})
+    path = write_rejects(frame, tmp_path / "sub" / "odrzucone.csv")
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")                 # Excel reads UTF-8 only with the BOM
+    assert b"\r\n" in data and data.count(b"\n") == data.count(b"\r\n")
+    rows = _rows(data)
+    assert rows[0] == ["row", "column", "reason", "name", "phone"]
+    assert rows[1][3] == "'=HYPERLINK(\"http://zły\")" and rows[1][4] == "'+48 41 000 00 00"
+    assert rows[2][3] == "Spółdzielnia Socjalna Łączy Nas" and rows[2][0] == "7"
+    assert not list(tmp_path.joinpath("sub").glob(".*"))     # no temporary file left beside it
+
+
+def test_write_rejects_replaces_the_old_file_whole(tmp_path):
+    path = tmp_path / "r.csv"
+    write_rejects(pd.DataFrame({"row": range(100), "reason": ["x"] * 100}), path)
+    write_rejects(pd.DataFrame({"row": [2], "reason": ["jeden"]}), path)
+    assert _rows(path.read_bytes()) == [["row", "reason"], ["2", "jeden"]]
+
+
+def test_csv_bytes_leaves_the_callers_frame_alone():
+    frame = pd.DataFrame({"name": ["=1+1"]})
+    csv_bytes(frame)
+    assert frame.loc[0, "name"] == "=1+1"
