@@ -218,9 +218,11 @@ def _trim(cells: list[str]) -> list[str]:
     return cells
 
 
+_ROWS_ABOVE_DATA = 20   # a title, notes and the header row above the data are not data rows
+
+
 def _check_rows(counted: int, label: str, limits: ReadLimits) -> None:
-    # +1: the header row is counted too, and a file of exactly max_rows data rows is allowed.
-    if limits.max_rows is not None and counted > limits.max_rows + 1:
+    if limits.max_rows is not None and counted > limits.max_rows + _ROWS_ABOVE_DATA:
         raise UnreadableFile(f"{label}: plik ma więcej niż {limits.max_rows} wierszy danych — podziel go "
                              "na mniejsze części")
 
