@@ -18,7 +18,7 @@ limit_request_field_size = 8190
 accesslog = "-"
 errorlog = "-"
 loglevel = _settings.log_level
-# Load the app in each worker after fork: each keeps its own dataset store.
+# Load the app in each worker after fork: each keeps its own served data (dataset and caches).
 preload_app = False
 
 

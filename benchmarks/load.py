@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script from a checkout: the package is not installed
 
 from geoes.config import Settings  # noqa: E402
-from geoes.dataset.build import build  # noqa: E402
+from geoes.dataset.build import build, current_version  # noqa: E402
 from geoes.sources.fetch import fetch  # noqa: E402
 
 MIX = [  # (weight, path, kind)
@@ -203,7 +203,7 @@ def rebuild_at_half(half: threading.Event, data_dir: Path, env: dict, rebuild: d
     r = subprocess.run([sys.executable, "-m", "geoes", "--data-dir", str(data_dir), "--region", "26",
                         "build"], cwd=REPO, env=env, capture_output=True, text=True)
     rebuild.update(code=r.returncode, seconds=time.perf_counter() - t0,
-                   version=os.readlink(data_dir / "build" / "current"), stderr=r.stderr[-500:])
+                   version=current_version(Settings(region="26", data_dir=data_dir)), stderr=r.stderr[-500:])
 
 
 def report(tally: Tally, elapsed: float, rebuild: dict, rss_before: dict, rss_after: dict) -> None:

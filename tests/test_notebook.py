@@ -95,7 +95,7 @@ def test_notebook_executes_on_mirror_data(built_settings, monkeypatch, tmp_path)
 
     indicators = _outputs_text(_tagged(nb, "indicators"))
     for key in ("population", "entities_per_10k", "gmina_coverage_pct", "access_10km_pct"):
-        assert report.fmt(stats[key], key, unit=True) in indicators, key
+        assert report.figure(stats[key], key, unit=True) in indicators, key
 
     pngs = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
     assert pngs >= 1 + 6 + 2 + 1  # compare chart, 6 ranking charts, 2 entity maps, the access maps
@@ -108,7 +108,7 @@ def test_notebook_executes_on_mirror_data(built_settings, monkeypatch, tmp_path)
     white = _outputs_text(_tagged(nb, "white-spots"))
     for row in report.white_spots_frame(ds, "2602").itertuples():
         assert row.name in white
-    assert "8 gmin bez podmiotu" in white
+    assert "8\u00a0gmin bez podmiotu" in white  # geoes.common.polish.count
 
     assert "z 26 znanych" in _outputs_text(_tagged(nb, "completeness"))  # WTZ: 15 z 26 znanych
 
@@ -117,5 +117,5 @@ def test_notebook_executes_on_mirror_data(built_settings, monkeypatch, tmp_path)
 
     for sentence in report.findings(ds, "2602"):
         assert str(escape(sentence)) in findings
-    assert report.fmt(stats["access_10km_pct"], "access_10km_pct", unit=True) in findings
+    assert report.figure(stats["access_10km_pct"], "access_10km_pct", unit=True) in findings
     assert "Priorytet" in findings

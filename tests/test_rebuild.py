@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from geoes.config import REPO_DIR
+from geoes.web.served import served_data
 
 
 def _snapshot(settings) -> tuple[str, dict[str, str]]:
@@ -195,7 +196,7 @@ def test_new_version_without_restart_and_etag_follows(rb):
     from geoes.web import create_app
 
     app = create_app({"TESTING": True, "GEOES_DATA_DIR": str(rb.data_dir), "GEOES_REGION": "26"})
-    app.extensions["geoes_store"].check_interval = 0
+    served_data(app).check_interval = 0
     c = app.test_client()
     urls = ["/api/entities.geojson", "/api/powiaty.geojson?powiat=2661", "/ogc/collections/entities/items?limit=5",
             "/api/indicators", "/api/entities.geojson?format=csv"]
@@ -219,7 +220,7 @@ def test_readers_never_see_a_mix_during_switches(rb):
     from geoes.web import create_app
 
     app = create_app({"TESTING": True, "GEOES_DATA_DIR": str(rb.data_dir), "GEOES_REGION": "26"})
-    app.extensions["geoes_store"].check_interval = 0
+    served_data(app).check_interval = 0
     expected: dict[str, int] = {}  # version -> entities placed in the region (sum over powiaty)
 
     def total_of(version: str) -> int:
@@ -293,7 +294,7 @@ def test_readers_never_see_a_mix_during_switches(rb):
 
 
 def test_one_request_sees_one_version_even_if_the_link_switches(rb):
-    """The store pins the dataset per request: a switch in the middle of a response cannot mix versions."""
+    """The served data pins the dataset per request: a switch in the middle of a response cannot mix versions."""
     from geoes.dataset.build import build, switch_current
     from geoes.web import create_app
 
@@ -301,16 +302,16 @@ def test_one_request_sees_one_version_even_if_the_link_switches(rb):
     v2 = build(rb).version
     switch_current(rb, v1)
     app = create_app({"TESTING": True, "GEOES_DATA_DIR": str(rb.data_dir), "GEOES_REGION": "26"})
-    store = app.extensions["geoes_store"]
-    store.check_interval = 0
+    served = served_data(app)
+    served.check_interval = 0
     seen = []
 
     @app.get("/_test_two_reads")
     def two_reads():
-        seen.append(store.current().version)
+        seen.append(served.current().version)
         switch_current(rb, v2)  # a build switches while this response is being made
-        seen.append(store.current().version)
-        seen.append(store.cached(("t",), lambda ds: ds.version))
+        seen.append(served.current().version)
+        seen.append(served.cached(("t",), lambda ds: ds.version))
         return "ok"
 
     assert app.test_client().get("/_test_two_reads").status_code == 200

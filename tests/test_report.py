@@ -1,4 +1,4 @@
-"""The county report (issue 8): `python -m geoes report --powiat 2602 -o FILE.html|.pdf`."""
+"""The county report: `python -m geoes report --powiat 2602 -o FILE.html|.pdf`."""
 from __future__ import annotations
 
 import base64
@@ -11,6 +11,7 @@ import pytest
 from geoes.publish import report
 from geoes.cli import main
 from geoes.cli.report import report_command
+from geoes.common.polish import ratio
 
 if "report" not in main.commands:  # geoes/cli.py registers it; keep the tests independent of that wiring
     main.add_command(report_command)
@@ -115,23 +116,23 @@ def test_report_key_figures_equal_stats(report_2602, stats_2602):
         assert key in indicators, f"{key} missing from the indicator table"
         value, text = indicators[key]
         assert float(value) == pytest.approx(float(stats_2602[key]), abs=1e-9), key
-        assert text.strip() == report.fmt(stats_2602[key], key, unit=True), key
+        assert text.strip() == report.figure(stats_2602[key], key, unit=True), key
     # The same formatted figures are in the key-figure block at the top.
     top = {k: text for tag, k, v, text in parsed.keyed if tag == "dd"}
     for key in ("population", "entities", "gmina_coverage_pct", "access_10km_pct", "population_coverage_pct"):
-        assert top[key].startswith(report.fmt(stats_2602[key], key, unit=True)), key
+        assert top[key].startswith(report.figure(stats_2602[key], key, unit=True)), key
     assert top["gminy_with_entity"].startswith(
-        f"{report.fmt(stats_2602['gminy_with_entity'])} z {report.fmt(stats_2602['gminy_total'])}")
+        f"{report.figure(stats_2602['gminy_with_entity'])} z {report.figure(stats_2602['gminy_total'])}")
     # Ranks and ratios as the indicator table shows them.
     rows = {r[0]: r for r in parsed.tables["indicators"][1:]}
     for key in report.RANKED:
         label = report.LABELS_PL[key]
         assert rows[label][3] == f"{stats_2602['rank_' + key]}/14", key
-        assert rows[label][4] == report.fmt_ratio(stats_2602["ratio_" + key]), key
+        assert rows[label][4] == ratio(stats_2602["ratio_" + key]), key
 
 
 def test_report_known_figures_for_jedrzejowski(report_2602):
-    # PRODUCT.md §2: 9 gminy, ~80.4 thousand inhabitants, 1,256.79 km².
+    # Powiat jędrzejowski: 9 gminy, 80 370 inhabitants (GUS 2024), 1 256,79 km² (official area).
     assert "Powiat jędrzejowski" in report_2602
     assert "1\u00a0256,79\u00a0km²" in report_2602
     assert "80\u00a0370" in report_2602
@@ -208,8 +209,8 @@ def test_findings_are_computed(built_settings, stats_2602):
 
     found = report.findings(load_current(built_settings), "2602")
     joined = " ".join(found)
-    assert report.fmt(stats_2602["entities_per_10k"], "entities_per_10k") in joined
-    assert report.fmt(stats_2602["access_10km_pct"], "access_10km_pct", unit=True) in joined
+    assert report.figure(stats_2602["entities_per_10k"], "entities_per_10k") in joined
+    assert report.figure(stats_2602["access_10km_pct"], "access_10km_pct", unit=True) in joined
     assert f"{stats_2602['rank_entities_per_10k']}. miejsce na 14" in joined
 
 
@@ -222,14 +223,13 @@ def test_other_county_and_city_county(built_settings):
     assert "brak białych plam" in html or "co najmniej jeden podmiot" in html
 
 
-def test_fmt_polish_numbers():
-    assert report.fmt(80370) == "80\u00a0370"
-    assert report.fmt(1256.79, "area_km2", unit=True) == "1\u00a0256,79\u00a0km²"
-    assert report.fmt(41.4, "access_10km_pct", unit=True) == "41,4\u00a0%"
-    assert report.fmt(0.124, "entities_per_10k") == "0,124"
-    assert report.fmt(None) == "–" and report.fmt(float("nan")) == "–"
-    assert [report.plural(n, "gmina", "gminy", "gmin") for n in (1, 2, 5, 12, 22, 25)] == \
-        ["gmina", "gminy", "gmin", "gmin", "gminy", "gmin"]
+def test_figures_in_polish():
+    assert report.figure(80370) == "80\u00a0370"
+    assert report.figure(1256.79, "area_km2", unit=True) == "1\u00a0256,79\u00a0km²"
+    assert report.figure(41.4, "access_10km_pct", unit=True) == "41,4\u00a0%"
+    assert report.figure(41.0, "access_10km_pct", unit=True) == "41,0\u00a0%"  # the indicator's decimals
+    assert report.figure(0.124, "entities_per_10k") == "0,124"
+    assert report.figure(None) == "–" and report.figure(float("nan")) == "–"
 
 
 @pytest.mark.slow

@@ -43,6 +43,9 @@ NOUNS: dict[str, tuple[str, str, str, str]] = {
     "nieprawidłową wartość": ("nieprawidłową wartość", "nieprawidłowe wartości", "nieprawidłowych wartości",
                               "nieprawidłowej wartości"),
     "ostrzeżenie": ("ostrzeżenie", "ostrzeżenia", "ostrzeżeń", "ostrzeżenia"),
+    "propozycja": ("propozycja", "propozycje", "propozycji", "propozycji"),
+    "zapytanie": ("zapytanie", "zapytania", "zapytań", "zapytania"),
+    "numer": ("numer", "numery", "numerów", "numeru"),
     "plik": ("plik", "pliki", "plików", "pliku"),
     "obiekt": ("obiekt", "obiekty", "obiektów", "obiektu"),
 }

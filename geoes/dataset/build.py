@@ -186,6 +186,7 @@ def switch_current(settings: Settings, version: str) -> None:
 
 
 def current_version(settings: Settings) -> str | None:
+    """The version the `current` link names (None before the first build): the one reader of the link."""
     link = settings.build_dir / "current"
     if not link.is_symlink():
         return None

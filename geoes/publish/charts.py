@@ -3,8 +3,9 @@
 * `ranking_chart` — every unit of a level (the 14 powiaty, or the gminy of one powiat) for one indicator,
   sorted, the chosen unit highlighted, the voivodeship value as a line.
 * `compare_chart` — 2–4 units side by side: each main indicator as a ratio to the voivodeship (= 100).
-* `static_map` — a unit's gminy coloured by entities per 10,000 inhabitants, white spots hatched, the
-  entities as points, with the data attribution (no tiles: works offline).
+* `static_map` — units coloured by entities per 10,000 inhabitants in the classes of the interactive map
+  (geoes.publish.classes), white spots hatched, the entities as points, with the data attribution (no
+  tiles: works offline).
 """
 from __future__ import annotations
 
@@ -20,12 +21,13 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
+from geoes.common.polish import number, percent  # noqa: E402
 from geoes.config import CRS_METRIC  # noqa: E402
 from geoes.dataset.indicators import LABELS_PL  # noqa: E402
 from geoes.common.reference import attribution  # noqa: E402
-from geoes.publish.classes import CLASS_COLORS, HIGHLIGHT_COLOR, ZERO_COLOR, class_legend, classes  # noqa: E402
+from geoes.publish.classes import HIGHLIGHT_COLOR, class_legend, unit_colors  # noqa: E402
 
-# The indicators that get a chart on the county page (PRODUCT.md §4, main ones).
+# The main indicators: each gets a ranking chart on the county page and in the report.
 MAIN_INDICATORS = [
     "entities_per_10k", "entities_per_100km2", "employees_per_10k",
     "gmina_coverage_pct", "population_coverage_pct", "access_10km_pct",
@@ -42,10 +44,9 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def _num(x) -> str:
-    if x is None or (isinstance(x, float) and np.isnan(x)):
-        return "–"
-    return f"{x:,.2f}".replace(",", " ").replace(".", ",").rstrip("0").rstrip(",")
+def _value(x) -> str:
+    """A bar's or a reference line's value: up to two decimals, trailing zeros dropped (geoes.common.polish)."""
+    return number(x, 2, trim=True)
 
 
 def ranking_chart(table: pd.DataFrame, indicator: str, highlight: str, reference: float | None,
@@ -59,7 +60,7 @@ def ranking_chart(table: pd.DataFrame, indicator: str, highlight: str, reference
         colors = [HIGHLIGHT_COLOR if t == highlight else BASE_COLOR for t in data["teryt"]]
         bars = ax.barh(data["name"], data[indicator], color=colors, edgecolor="#555555", linewidth=0.4)
         for bar, value, teryt in zip(bars, data[indicator], data["teryt"]):
-            ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, " " + _num(value), va="center",
+            ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, " " + _value(value), va="center",
                     fontsize=8, fontweight="bold" if teryt == highlight else "normal")
         names = data.loc[data["teryt"] == highlight, "name"]
         highlighted = names.iloc[0] if len(names) else None  # nothing to highlight is allowed
@@ -68,7 +69,7 @@ def ranking_chart(table: pd.DataFrame, indicator: str, highlight: str, reference
                 label.set_fontweight("bold")
         if reference is not None and np.isfinite(reference):
             ax.axvline(reference, color="#333333", linestyle="--", linewidth=1)
-            ax.text(reference, len(data) - 0.4, f" {reference_label}: {_num(reference)}", fontsize=8,
+            ax.text(reference, len(data) - 0.4, f" {reference_label}: {_value(reference)}", fontsize=8,
                     va="bottom", ha="left")
         ax.set_title(f"{LABELS_PL.get(indicator, indicator)} – {title_unit}", fontsize=11, loc="left")
         ax.spines[["top", "right"]].set_visible(False)
@@ -97,7 +98,7 @@ def compare_chart(records: list[dict], voivodeship: dict, indicators: list[str] 
             ys = y - 0.4 + height / 2 + k * height
             ax.barh(ys, [min(v, cap) for v in vals], height=height, color=palette[k % 4], label=rec["name"])
             for yy, v in zip(ys, vals):
-                ax.text(min(v, cap), yy, f" {v:.0f}%" + (" ›" if v > cap else ""), va="center", fontsize=7)
+                ax.text(min(v, cap), yy, f" {percent(v, 0)}" + (" ›" if v > cap else ""), va="center", fontsize=7)
         ax.set_xlim(0, min(cap, max([100.0] + [float(v) / float(voivodeship[i]) * 100 for r in records for i in indicators
                                                if voivodeship.get(i) and (v := r.get(i)) is not None
                                                and not pd.isna(v)])) * 1.15)
@@ -112,24 +113,15 @@ def compare_chart(records: list[dict], voivodeship: dict, indicators: list[str] 
         return _png(fig)
 
 
-def static_map(gminy, entities, title: str, outline=None) -> bytes:
-    """Gminy coloured by entities per 10k (class 0 hatched = white spot), entities as points."""
-    g = gminy.to_crs(CRS_METRIC)
-    breaks = classes(g["entities_per_10k"].tolist())
+def static_map(units, entities, title: str, *, breaks: list[float], outline=None) -> bytes:
+    """Units (gminy or powiaty) coloured by entities per 10k in the level's classes (`breaks`, from
+    geoes.publish.classes.level_breaks over the whole region, as on the interactive map), class 0 hatched
+    (white spot), entities as points."""
+    g = units.to_crs(CRS_METRIC)
     legend_rows = class_legend(breaks)
-
-    def color(v):
-        if not v or v <= 0:
-            return ZERO_COLOR
-        colors = CLASS_COLORS[-len(breaks):]
-        for hi, c in zip(breaks, colors):
-            if v <= hi:
-                return c
-        return colors[-1]
-
     with _lock:
         fig, ax = plt.subplots(figsize=(7.5, 7.5))
-        g.plot(ax=ax, color=[color(v) for v in g["entities_per_10k"]], edgecolor="#666666", linewidth=0.6)
+        g.plot(ax=ax, color=unit_colors(g, breaks), edgecolor="#666666", linewidth=0.6)
         white = g[g["entities"] == 0]
         if len(white):
             white.plot(ax=ax, facecolor="none", edgecolor="#b2182b", hatch="///", linewidth=0.0)

@@ -1,12 +1,23 @@
-"""The colour classes of the choropleths: one rule for the public map, the county maps and the charts."""
+"""The colour classes of the choropleths: the ONE rule for the interactive maps, the static maps and the
+legends.
+
+A level's classes (`level_breaks`) come from all its units in the region — every powiat, or every gmina
+— so a county's static map, the public map and the report colour the same gmina the same way. The
+server decides each unit's colour (`class_color`); static/js/map.js takes those colours from the page's
+configuration (geoes.web.pages.mapconfig) and never recomputes them.
+"""
 from __future__ import annotations
 
 import numpy as np
+
+from geoes.common.polish import number
 
 # Colours of the choropleth classes (ColorBrewer YlGnBu, 5 classes) and of "no entity" (class 0).
 CLASS_COLORS = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]
 ZERO_COLOR = "#f0f0f0"
 HIGHLIGHT_COLOR = "#d7301f"
+INDICATOR = "entities_per_10k"  # what the choropleths show
+TOLERANCE = 1e-9  # a value equal to a bound up to float noise belongs to that bound's class
 
 
 def classes(values, k: int = 5) -> list[float]:
@@ -27,6 +38,11 @@ def classes(values, k: int = 5) -> list[float]:
     return out
 
 
+def level_breaks(units) -> list[float]:
+    """The class bounds of a level, from all its units in the region (a frame of powiaty or gminy)."""
+    return classes(units[INDICATOR].tolist())
+
+
 def _round_up(x: float) -> float:
     """Round up to two significant digits (a class bound that reads well)."""
     if x <= 0:
@@ -35,16 +51,42 @@ def _round_up(x: float) -> float:
     return float(round(np.ceil(round(x / mag, 9)) * mag, 6))
 
 
+def _colors(breaks: list[float]) -> list[str]:
+    """The colours of the classes in use: the darkest ones when there are fewer classes than colours."""
+    return CLASS_COLORS[-len(breaks):] if breaks else []
+
+
+def class_color(value, breaks: list[float]) -> str:
+    """The fill colour of a unit with `value`: class 0 (no entity, or no value) or the first class whose
+    upper bound is at least the value (the top class above the last bound)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return ZERO_COLOR
+    if not np.isfinite(v) or v <= 0 or not breaks:
+        return ZERO_COLOR
+    colors = _colors(breaks)
+    for hi, color in zip(breaks, colors):
+        if v <= hi + TOLERANCE:
+            return color
+    return colors[-1]
+
+
+def unit_colors(units, breaks: list[float]) -> list[str]:
+    """`class_color` of every unit of a frame, in its order."""
+    return [class_color(v, breaks) for v in units[INDICATOR].tolist()]
+
+
 def class_legend(breaks: list[float]) -> list[dict]:
     """Legend rows: label and colour, class 0 first."""
     rows = [{"label": "0 (brak podmiotu)", "color": ZERO_COLOR}]
     lo = 0.0
-    colors = CLASS_COLORS[-len(breaks):] if breaks else []
-    for hi, color in zip(breaks, colors):
-        rows.append({"label": f"{_fmt(lo)} – {_fmt(hi)}" if lo else f"do {_fmt(hi)}", "color": color})
+    for hi, color in zip(breaks, _colors(breaks)):
+        rows.append({"label": f"{bound(lo)} – {bound(hi)}" if lo else f"do {bound(hi)}", "color": color})
         lo = hi
     return rows
 
 
-def _fmt(x: float) -> str:
-    return f"{x:g}".replace(".", ",")
+def bound(x: float) -> str:
+    """A class bound as the legend shows it: every significant digit (they are rounded to two), Polish."""
+    return number(x, 6, trim=True)

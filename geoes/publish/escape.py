@@ -1,4 +1,4 @@
-"""The one escaping helper of the web pages and map builders (PRODUCT.md §6, issue 6 §1).
+"""The one escaping helper of the web pages, the report, the OGC views and the map builders.
 
 Entity text comes from office spreadsheets and public web pages: it may hold HTML, `<script>`, event
 handlers, `javascript:` links, quotes, backslashes and backticks. Everything shown goes through here:
@@ -13,7 +13,8 @@ handlers, `javascript:` links, quotes, backslashes and backticks. Everything sho
   characters, else None. Links are only ever http(s): `javascript:`, `data:`, `mailto:` … are text.
 * `link(url, label)` — an ``<a>`` for a safe URL (rel="noopener noreferrer nofollow"), else the text.
 
-`register(app)` installs them as Jinja filters (``|e`` stays Jinja's autoescape for plain text).
+geoes.publish.templating installs them as Jinja filters in every template (``|e`` stays Jinja's
+autoescape for plain text).
 """
 from __future__ import annotations
 
@@ -93,11 +94,3 @@ def link(url, label=None) -> Markup:
 def split_sources(value, sep: str = "|") -> list[str]:
     """The `sources` field (URLs separated by ` | `) as a list."""
     return [s.strip() for s in _as_str(value).split(sep) if s.strip()]
-
-
-def register(app) -> None:
-    app.add_template_filter(text, "text")
-    app.add_template_filter(json_script, "json_script")
-    app.add_template_filter(safe_url, "safe_url")
-    app.add_template_filter(link, "link")
-    app.add_template_filter(split_sources, "split_sources")

@@ -1,7 +1,19 @@
-"""Query filters shared by the pages, the GeoJSON API, the OGC API and the downloads.
+"""Query parameters and filters: the one way the pages, the GeoJSON API, the OGC API and the downloads
+read a request's arguments.
 
-Parsing is strict: a bad value raises ParamError with a Polish message naming the parameter, which
-the web layer turns into a 400. Filtering is vectorised over the frame.
+Parsing is strict: a bad value raises `ParamError` (an `InvalidInput`, HTTP 400) with a Polish message
+naming the parameter; the web layer turns it into a 400 in one place. `args` is a multi-dict (werkzeug's
+`request.args`) or a plain dict. The readers:
+
+* `values(args, name)` every value of a parameter (bounded count and length, no control characters);
+  `single(args, name)` its one value (the same value repeated is allowed, different ones are not);
+* `reject_unknown(args, allowed)` refuses any parameter not in `allowed` (so a typo such as
+  `powait=2602` does not silently return everything);
+* `choice` (one of a list), `choices` (several), `parse_int`, `parse_bbox`, `parse_types`, `parse_teryt`,
+  `parse_teryts` (2–4 codes of one level), `parse_datetime`, and `parse_filter` for the shared filter
+  parameters `type`, `powiat`, `gmina`, `q`, `bbox`.
+
+Filtering (`apply_entities`, `apply_units`) is vectorised over the frame.
 """
 from __future__ import annotations
 
@@ -15,12 +27,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoes.register.record import TYPES_SEPARATOR
+from datetime import datetime
+
 from geoes.common.reference import entity_types
 from geoes.errors import InvalidInput
+from geoes.register.record import TYPES_SEPARATOR
 
 MAX_PARAM_LENGTH = 200
 MAX_REPEAT = 20
+TERYT_FORMAT = {4: "kod TERYT powiatu ma 4 cyfry", 7: "kod TERYT gminy ma 7 cyfr"}
 
 
 class ParamError(InvalidInput, ValueError):
@@ -46,12 +61,12 @@ class Filter:
         return not (self.types or self.powiat or self.gmina or self.q or self.bbox or self.properties)
 
 
-def _values(args, name: str) -> list[str]:
-    values = args.getlist(name) if hasattr(args, "getlist") else ([args[name]] if name in args else [])
-    if len(values) > MAX_REPEAT:
+def values(args, name: str) -> list[str]:
+    given = args.getlist(name) if hasattr(args, "getlist") else ([args[name]] if name in args else [])
+    if len(given) > MAX_REPEAT:
         raise ParamError(name, f"parametr powtórzono za wiele razy (najwyżej {MAX_REPEAT})")
     out = []
-    for v in values:
+    for v in given:
         if len(v) > MAX_PARAM_LENGTH:
             raise ParamError(name, f"wartość jest za długa (najwyżej {MAX_PARAM_LENGTH} znaków)")
         if "\ufffd" in v or any(unicodedata.category(ch) == "Cc" for ch in v):
@@ -60,11 +75,83 @@ def _values(args, name: str) -> list[str]:
     return out
 
 
-def _single(args, name: str) -> str | None:
-    values = [v for v in _values(args, name) if v != ""]
-    if len(values) > 1 and len(set(values)) > 1:
+def single(args, name: str) -> str | None:
+    given = [v for v in values(args, name) if v != ""]
+    if len(given) > 1 and len(set(given)) > 1:
         raise ParamError(name, "parametr podano kilka razy z różnymi wartościami")
-    return values[0] if values else None
+    return given[0] if given else None
+
+
+def arg_names(args) -> list[str]:
+    return list(args.keys()) if hasattr(args, "keys") else list(args)
+
+
+def reject_unknown(args, allowed) -> None:
+    """ParamError for the first parameter not in `allowed`."""
+    for name in arg_names(args):
+        if name not in allowed:
+            hint = f"dozwolone: {', '.join(allowed)}" if allowed else "ten adres nie przyjmuje parametrów"
+            raise ParamError(name[:40], f"nieznany parametr; {hint}")
+
+
+def choice(args, name: str, allowed, default=None):
+    """One of `allowed` (case-insensitive), or `default` when the parameter is absent."""
+    value = single(args, name)
+    if value is None:
+        return default
+    value = value.lower()
+    if value not in allowed:
+        raise ParamError(name, f"dozwolone wartości: {', '.join(allowed)}")
+    return value
+
+
+def parse_int(args, name: str, default: int, minimum: int, maximum: int, clamp: bool = False) -> int:
+    """A whole number from `minimum` to `maximum`; above it, `maximum` when `clamp`, else an error."""
+    value = single(args, name)
+    if value is None:
+        return default
+    if not re.fullmatch(r"\d{1,10}", value):
+        raise ParamError(name, f"oczekiwano liczby całkowitej ≥ {minimum}")
+    n = int(value)
+    if n < minimum:
+        raise ParamError(name, f"najmniejsza wartość to {minimum}")
+    if n > maximum:
+        if clamp:
+            return maximum
+        raise ParamError(name, f"największa wartość to {maximum}")
+    return n
+
+
+_INSTANT = r"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2}))?"
+
+
+def _check_instant(text: str) -> None:
+    if not re.fullmatch(_INSTANT, text):
+        raise ValueError(text)
+    datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00").replace("t", "T"))
+
+
+def parse_datetime(text: str | None, param: str = "datetime") -> str | None:
+    """An RFC 3339 instant or interval (`a/b`, `../b`, `a/..`), validated and returned as given."""
+    if text is None:
+        return None
+    parts = text.split("/")
+    try:
+        if len(parts) == 1:
+            _check_instant(parts[0])
+        elif len(parts) == 2:
+            a, b = parts
+            if a in ("", "..") and b in ("", ".."):
+                raise ValueError(text)
+            for p in (a, b):
+                if p not in ("", ".."):
+                    _check_instant(p)
+        else:
+            raise ValueError(text)
+    except ValueError:
+        raise ParamError(param, "oczekiwano daty RFC 3339 (2024-01-31T00:00:00Z) albo przedziału a/b, ../b, a/..") \
+            from None
+    return text
 
 
 def parse_bbox(text: str, param: str = "bbox") -> tuple[float, float, float, float]:
@@ -84,47 +171,76 @@ def parse_bbox(text: str, param: str = "bbox") -> tuple[float, float, float, flo
     return (minx, miny, maxx, maxy)
 
 
-def parse_types(args, name: str = "type") -> tuple[str, ...]:
-    known = entity_types()
+def listed(args, name: str, separators: str = ",") -> list[str]:
+    """The distinct items of a repeatable, comma-separated parameter, in order, lower-cased."""
     out: list[str] = []
-    for value in _values(args, name):
-        for code in re.split(r"[,;]", value):
-            code = code.strip().lower()
-            if not code:
-                continue
-            if code not in known:
-                raise ParamError(name, f"nieznany typ {code!r}; dozwolone: {', '.join(known)}")
-            if code not in out:
-                out.append(code)
+    for value in values(args, name):
+        for item in re.split(f"[{re.escape(separators)}]", value):
+            item = item.strip().lower()
+            if item and item not in out:
+                out.append(item)
+    return out
+
+
+def choices(args, name: str, allowed, what: str = "wartości") -> tuple[str, ...]:
+    """The items of a repeatable, comma-separated parameter, each one of `allowed`."""
+    items = listed(args, name)
+    for item in items:
+        if item not in allowed:
+            raise ParamError(name, f"nieznana wartość {item[:40]!r}; dozwolone {what}: {', '.join(allowed)}")
+    return tuple(items)
+
+
+def parse_types(args, name: str = "type") -> tuple[str, ...]:
+    """Entity type codes (repeatable, or separated by commas or semicolons)."""
+    known = entity_types()
+    out = listed(args, name, ",;")
+    for code in out:
+        if code not in known:
+            raise ParamError(name, f"nieznany typ {code!r}; dozwolone: {', '.join(known)}")
     return tuple(out)
 
 
 def parse_teryt(args, name: str, digits: int, known: set[str] | None = None) -> str | None:
-    value = _single(args, name)
+    value = single(args, name)
     if value is None:
         return None
     if not re.fullmatch(rf"\d{{{digits}}}", value):
-        raise ParamError(name, f"kod TERYT ma {digits} cyfr")
+        raise ParamError(name, TERYT_FORMAT.get(digits, f"kod TERYT ma {digits} cyfr"))
     if known is not None and value not in known:
         raise ParamError(name, f"nieznany kod TERYT {value}")
     return value
+
+
+def parse_teryts(args, name: str = "teryt", minimum: int = 2, maximum: int = 4) -> list[str]:
+    """`minimum`–`maximum` distinct TERYT codes of one level (repeatable or comma-separated): all powiaty
+    (4 digits) or all gminy (7 digits)."""
+    teryts = listed(args, name)
+    if not (minimum <= len(teryts) <= maximum):
+        raise ParamError(name, f"podaj od {minimum} do {maximum} różnych kodów TERYT (np. ?{name}=2602&{name}=2601)")
+    for t in teryts:
+        if not re.fullmatch(r"\d{4}|\d{7}", t):
+            raise ParamError(name, f"„{t[:20]}” nie jest kodem TERYT powiatu (4 cyfry) ani gminy (7 cyfr)")
+    if len({len(t) for t in teryts}) > 1:
+        raise ParamError(name, "porównuj jednostki tego samego poziomu: same powiaty albo same gminy")
+    return teryts
 
 
 def parse_filter(args, dataset=None, bbox_param: str = "bbox") -> Filter:
     """Parse `type` (repeatable or comma-separated), `powiat`, `gmina`, `q`, `bbox` from request args."""
     powiaty = set(dataset.powiaty["teryt"]) if dataset is not None else None
     gminy = set(dataset.gminy["teryt"]) if dataset is not None else None
-    bbox_text = _single(args, bbox_param)
+    bbox_text = single(args, bbox_param)
     return Filter(
         types=parse_types(args),
         powiat=parse_teryt(args, "powiat", 4, powiaty),
         gmina=parse_teryt(args, "gmina", 7, gminy),
-        q=_single(args, "q") or None,
+        q=single(args, "q") or None,
         bbox=parse_bbox(bbox_text, bbox_param) if bbox_text else None,
     )
 
 
-def _fold(series: pd.Series) -> pd.Series:
+def fold(series: pd.Series) -> pd.Series:
     """Case- and accent-insensitive text for search ("lodz" finds "Łódź")."""
     folded = series.fillna("").astype(str).str.lower()
     folded = folded.str.replace("ł", "l", regex=False)
@@ -132,7 +248,7 @@ def _fold(series: pd.Series) -> pd.Series:
 
 
 def fold_text(text: str) -> str:
-    return _fold(pd.Series([text])).iloc[0]
+    return fold(pd.Series([text])).iloc[0]
 
 
 def bbox_mask(frame: gpd.GeoDataFrame, bbox) -> np.ndarray:
@@ -156,7 +272,7 @@ def apply_entities(entities: gpd.GeoDataFrame, f: Filter) -> gpd.GeoDataFrame:
         mask &= (entities["gmina_teryt_computed"] == f.gmina).to_numpy()
     if f.q:
         needle = fold_text(f.q)
-        hay = _fold(entities["name"] + " " + entities["locality"].fillna("") + " " + entities["operator"].fillna(""))
+        hay = fold(entities["name"] + " " + entities["locality"].fillna("") + " " + entities["operator"].fillna(""))
         mask &= hay.str.contains(needle, regex=False).to_numpy()
     if f.bbox:
         mask &= bbox_mask(entities, f.bbox)
@@ -174,14 +290,10 @@ def apply_units(units: gpd.GeoDataFrame, f: Filter) -> gpd.GeoDataFrame:
         mask &= (units["teryt"] == f.gmina).to_numpy() if "powiat_teryt" in units.columns else \
             (units["teryt"] == f.gmina[:4]).to_numpy()
     if f.q:
-        mask &= _fold(units["name"]).str.contains(fold_text(f.q), regex=False).to_numpy()
+        mask &= fold(units["name"]).str.contains(fold_text(f.q), regex=False).to_numpy()
     if f.bbox:
         mask &= bbox_mask(units, f.bbox)
     for key, value in f.properties:
         mask &= (units[key].astype(str) == value).to_numpy()
     return units[mask]
 
-
-# Public names for the pages (which parse repeated `teryt` and sort by folded text).
-values = _values
-fold = _fold

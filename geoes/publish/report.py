@@ -1,4 +1,4 @@
-"""A self-contained county report (issue 8): one HTML file a planner can attach to the diagnosis or print.
+"""A self-contained county report (`python -m geoes report`): one HTML file a planner can attach to the diagnosis or print.
 
 Everything comes from a built `Dataset` (geoes.dataset.reader) and is shared with the planner's notebook
 (notebooks/diagnoza_powiat_jedrzejowski.ipynb), so the two never disagree:
@@ -19,22 +19,29 @@ All entity and unit text goes through Jinja's autoescape; links are only emitted
 from __future__ import annotations
 
 import base64
-import os
 import shutil
 import subprocess
 import tempfile
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 import pandas as pd
 
+from geoes.common.polish import MISSING, NBSP, count, is_missing, number, ratio
+from geoes.common.values import plain, plain_record
 from geoes.config import ACCESS_RADIUS_M, CRS_METRIC, Settings
 from geoes.dataset.reader import Dataset
 from geoes.dataset.indicators import LABELS_PL, RANKED, completeness_text
 from geoes.common.atomic import atomic_write_bytes, atomic_write_text
 from geoes.common.reference import attribution, entity_types
 from geoes.errors import DataMissing, NotFound
+from geoes.publish import charts, templating
+from geoes.publish.charts import MAIN_INDICATORS
+from geoes.publish.classes import level_breaks
+from geoes.publish.labels import capitalised, powiat_label, types_label
+from geoes.publish.layers import placed_mask
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -56,7 +63,6 @@ DECIMALS = {
 }
 UNITS = {"area_km2": " km²", "employees_known_pct": " %", "gmina_coverage_pct": " %",
          "population_coverage_pct": " %", "access_10km_pct": " %"}
-NBSP = "\u00a0"
 
 
 class UnknownPowiat(NotFound, KeyError):
@@ -70,54 +76,17 @@ class UnknownPowiat(NotFound, KeyError):
         return self.description
 
 
-# ---------------------------------------------------------------- formatting (Polish conventions)
+# ---------------------------------------------------------------- figures (geoes.common.polish)
 
-def _missing(value) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def fmt(value, key: str | None = None, unit: bool = False) -> str:
-    """A number as the report prints it: space as thousands separator, decimal comma, "–" if missing.
-
-    Integers print whole; other values with the indicator's decimals (DECIMALS, default 2).
-    """
-    if _missing(value):
-        return "–"
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, int) or key not in DECIMALS and float(value).is_integer():
-        text = f"{int(value):,}".replace(",", NBSP)
-    else:
-        text = f"{float(value):,.{DECIMALS.get(key, 2)}f}".replace(",", NBSP).replace(".", ",")
+def figure(value, key: str | None = None, unit: bool = False) -> str:
+    """An indicator as the report prints it (geoes.common.polish.number): counts whole, other values with
+    the indicator's decimals (DECIMALS, default 2), "–" if missing; `unit` adds its unit (UNITS)."""
+    value = plain(value)
+    if value is None:
+        return MISSING
+    whole = isinstance(value, int) or (key not in DECIMALS and isinstance(value, float) and value.is_integer())
+    text = number(value, 0 if whole else DECIMALS.get(key, 2))
     return text + (UNITS.get(key, "").replace(" ", NBSP) if unit else "")
-
-
-def plural(n: int, one: str, few: str, many: str) -> str:
-    """Polish plural form for a count: 1 podmiot, 2–4 podmioty, 5+ (and 12–14) podmiotów."""
-    n = abs(int(n))
-    if n == 1:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
-
-
-def fmt_ratio(value) -> str:
-    return "–" if _missing(value) else f"{float(value):.2f}".replace(".", ",") + f"{NBSP}×"
-
-
-def _clean(value):
-    """numpy/pandas scalars → plain Python, missing → None (for templates and JSON)."""
-    if _missing(value):
-        return None
-    return value.item() if hasattr(value, "item") else value
 
 
 # ---------------------------------------------------------------- data pieces (shared with the notebook)
@@ -127,14 +96,10 @@ def powiat_record(ds: Dataset, teryt: str) -> dict:
     match = rows[rows["teryt"] == str(teryt)]
     if match.empty:
         raise UnknownPowiat(str(teryt))
-    rec = {k: _clean(v) for k, v in match.iloc[0].items()}
+    rec = {k: plain(v) for k, v in match.iloc[0].items()}
     city = ds.powiaty.loc[ds.powiaty["teryt"] == str(teryt), "city_county"]
-    rec["city_county"] = bool(city.iloc[0]) if len(city) and not _missing(city.iloc[0]) else False
+    rec["city_county"] = bool(city.iloc[0]) if len(city) and not is_missing(city.iloc[0]) else False
     return rec
-
-
-def powiat_label(rec: dict) -> str:
-    return f"{rec['name']} (miasto na prawach powiatu)" if rec.get("city_county") else f"powiat {rec['name']}"
 
 
 def indicator_rows(ds: Dataset, teryt: str) -> list[dict]:
@@ -145,10 +110,10 @@ def indicator_rows(ds: Dataset, teryt: str) -> list[dict]:
         rank = rec.get(f"rank_{key}")
         rows.append({
             "key": key, "label": LABELS_PL.get(key, key),
-            "value": rec.get(key), "voivodeship": _clean(v.get(key)),
+            "value": rec.get(key), "voivodeship": plain(v.get(key)),
             "rank": None if rank is None else int(rank), "of": n, "ratio": rec.get(f"ratio_{key}"),
-            "value_text": fmt(rec.get(key), key, unit=True), "voivodeship_text": fmt(v.get(key), key, unit=True),
-            "rank_text": "–" if rank is None else f"{int(rank)}/{n}", "ratio_text": fmt_ratio(rec.get(f"ratio_{key}")),
+            "value_text": figure(rec.get(key), key, unit=True), "voivodeship_text": figure(v.get(key), key, unit=True),
+            "rank_text": "–" if rank is None else f"{int(rank)}/{n}", "ratio_text": ratio(rec.get(f"ratio_{key}")),
         })
     return rows
 
@@ -172,8 +137,6 @@ def indicator_frame(ds: Dataset, teryt: str, formatted: bool = False) -> pd.Data
 
 def ranking_frame(ds: Dataset, indicators: list[str] | None = None) -> pd.DataFrame:
     """All powiaty with the main indicators and their ranks, best first by entities per 10k."""
-    from geoes.publish.charts import MAIN_INDICATORS
-
     indicators = indicators or ["entities", *MAIN_INDICATORS]
     table = ds.indicator_table("powiat")
     cols = ["teryt", "name", "population"]
@@ -204,22 +167,13 @@ def white_spots_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
         ["population", "name"], ascending=[False, True]).reset_index(drop=True)
 
 
-def _placed_mask(frame) -> pd.Series:
-    import shapely
-
-    geoms = frame.geometry.to_numpy()
-    return pd.Series(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)), index=frame.index)
-
-
 def entities_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
     """Entities placed in the county (by coordinates), with their type labels and sources."""
     powiat_record(ds, teryt)
-    e = ds.entities[(ds.entities["powiat_teryt_computed"] == str(teryt)) & _placed_mask(ds.entities)]
-    types = entity_types()
+    e = ds.entities[(ds.entities["powiat_teryt_computed"] == str(teryt)) & placed_mask(ds.entities)]
     out = pd.DataFrame({
         "id": e["id"], "name": e["name"],
-        "types": e["types"].fillna("").map(
-            lambda s: ", ".join(types[c].label_pl if c in types else c for c in str(s).split(";") if c)),
+        "types": e["types"].fillna("").map(types_label),
         "locality": e["locality"], "gmina": e["gmina_name"], "location_precision": e["location_precision"],
         "employees": e["employees"], "status": e["status"], "sources": e["sources"].fillna(""),
     })
@@ -228,7 +182,7 @@ def entities_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
 
 def unplaced_in_powiat(ds: Dataset, teryt: str) -> pd.DataFrame:
     """Entities the source assigns to the county that have no coordinates (not counted in indicators)."""
-    e = ds.entities[~_placed_mask(ds.entities)]
+    e = ds.entities[~placed_mask(ds.entities)]
     col = e["powiat_teryt"].astype(str) if "powiat_teryt" in e.columns else pd.Series("", index=e.index)
     gmina = e["gmina_teryt"].astype(str) if "gmina_teryt" in e.columns else pd.Series("", index=e.index)
     return pd.DataFrame(e[(col == str(teryt)) | gmina.str.startswith(str(teryt))][["id", "name"]])
@@ -245,61 +199,66 @@ def types_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["code", "type", "powiat", "voivodeship"])
 
 
+def _pct(rec: dict, key: str) -> str:
+    return figure(rec.get(key), key, unit=True)
+
+
+def _density_finding(rec: dict, v: dict, n: int) -> list[str]:
+    per10k, v_per10k = rec.get("entities_per_10k"), v.get("entities_per_10k")
+    if per10k is None or not v_per10k:
+        return []
+    label = powiat_label(rec)
+    rel = "powyżej" if per10k > v_per10k else "poniżej" if per10k < v_per10k else "na poziomie"
+    return [f"{capitalised(label)}: {count(int(rec['entities']), 'aktywny podmiot')} ekonomii społecznej "
+            f"w pliku, {figure(per10k, 'entities_per_10k')} na 10 tys. mieszkańców — {rel} wartości dla "
+            f"województwa ({figure(v_per10k, 'entities_per_10k')}; {ratio(rec.get('ratio_entities_per_10k'))}); "
+            f"{rec.get('rank_entities_per_10k')}. miejsce na {count(n, 'powiat')}."]
+
+
+def _coverage_finding(rec: dict, v: dict) -> list[str]:
+    return [f"Gminy powiatu z podmiotem: {figure(int(rec['gminy_with_entity']))} z {figure(int(rec['gminy_total']))} "
+            f"({_pct(rec, 'gmina_coverage_pct')}; województwo {_pct(v, 'gmina_coverage_pct')}); mieszka w nich "
+            f"{_pct(rec, 'population_coverage_pct')} ludności powiatu."]
+
+
+def _white_spots_finding(white: pd.DataFrame) -> list[str]:
+    if not len(white):
+        return ["W każdej gminie powiatu działa co najmniej jeden podmiot z pliku — brak białych plam."]
+    largest = white.iloc[0]
+    return [f"Białe plamy: {count(len(white), 'gmina')} bez żadnego podmiotu, łącznie "
+            f"{count(int(white['population'].sum()), 'mieszkaniec')}; najludniejsza z nich to {largest['name']} "
+            f"({count(int(largest['population']), 'mieszkaniec')})."]
+
+
+def _access_findings(rec: dict, v: dict, n: int, gminy: pd.DataFrame) -> list[str]:
+    km = ACCESS_RADIUS_M // 1000
+    out = [f"W odległości do {km} km (w linii prostej) od aktywnego podmiotu leży {_pct(rec, 'access_10km_pct')} "
+           f"powierzchni powiatu (województwo {_pct(v, 'access_10km_pct')}; "
+           f"{rec.get('rank_access_10km_pct')}. miejsce na {n})."]
+    if len(gminy):
+        worst = plain_record(gminy.sort_values(["access_10km_pct", "name"]).iloc[0], drop=())
+        out.append(f"Najsłabszy dostęp ma gmina {worst['name']}: {_pct(worst, 'access_10km_pct')} powierzchni "
+                   f"w zasięgu {km} km.")
+    return out
+
+
+def _completeness_finding(summary: dict) -> list[str]:
+    known = sorted((r for r in summary.get("completeness", []) if r.get("pct") is not None), key=lambda r: r["pct"])
+    if not known:
+        return []
+    unplaced = int(summary.get("entities_total", 0)) - int(summary.get("entities_placed", 0))
+    lo, hi = known[0], known[-1]
+    return [f"Kompletność: plik obejmuje od {figure(lo['pct'], 'gmina_coverage_pct', unit=True)} ({lo['short']}: "
+            f"{lo['in_file']} z {lo['official']}) do {figure(hi['pct'], 'gmina_coverage_pct', unit=True)} "
+            f"({hi['short']}: {hi['in_file']} z {hi['official']}) podmiotów znanych z danych oficjalnych; "
+            f"jeszcze bez lokalizacji: {count(unplaced, 'podmiot')}. Wskaźniki opisują plik, nie pełny rejestr."]
+
+
 def findings(ds: Dataset, teryt: str) -> list[str]:
     """Plain-language findings, each sentence built from the values."""
     rec, v, n = powiat_record(ds, teryt), ds.voivodeship, len(ds.powiaty)
-    label = powiat_label(rec)
-    Label = label[:1].upper() + label[1:]
-    out = []
-    per10k, v_per10k = rec.get("entities_per_10k"), v.get("entities_per_10k")
-    n_ent = int(rec["entities"])
-    if per10k is not None and v_per10k:
-        rel = "powyżej" if per10k > v_per10k else "poniżej" if per10k < v_per10k else "na poziomie"
-        out.append(
-            f"{Label}: {fmt(n_ent)} {plural(n_ent, 'aktywny podmiot', 'aktywne podmioty', 'aktywnych podmiotów')} "
-            f"ekonomii społecznej w pliku, {fmt(per10k, 'entities_per_10k')} na 10 tys. mieszkańców — {rel} "
-            f"wartości dla województwa ({fmt(v_per10k, 'entities_per_10k')}; "
-            f"{fmt_ratio(rec.get('ratio_entities_per_10k'))}); {rec.get('rank_entities_per_10k')}. miejsce "
-            f"na {n} powiatów.")
-    with_entity, total = int(rec["gminy_with_entity"]), int(rec["gminy_total"])
-    out.append(
-        f"Podmioty działają w {fmt(with_entity)} z {fmt(total)} {plural(total, 'gminy', 'gmin', 'gmin')} powiatu "
-        f"({fmt(rec['gmina_coverage_pct'], 'gmina_coverage_pct', unit=True)}; województwo "
-        f"{fmt(v.get('gmina_coverage_pct'), 'gmina_coverage_pct', unit=True)}); mieszka w nich "
-        f"{fmt(rec['population_coverage_pct'], 'population_coverage_pct', unit=True)} ludności powiatu.")
-    white = white_spots_frame(ds, teryt)
-    if len(white):
-        largest = white.iloc[0]
-        pop = int(white["population"].sum())
-        out.append(
-            f"Białe plamy: {len(white)} {plural(len(white), 'gmina', 'gminy', 'gmin')} bez żadnego podmiotu, "
-            f"łącznie {fmt(pop)} {plural(pop, 'mieszkaniec', 'mieszkańców', 'mieszkańców')}; najludniejsza z nich "
-            f"to {largest['name']} ({fmt(int(largest['population']))} mieszkańców).")
-    else:
-        out.append("W każdej gminie powiatu działa co najmniej jeden podmiot z pliku — brak białych plam.")
-    out.append(
-        f"W odległości do {ACCESS_RADIUS_M // 1000} km (w linii prostej) od aktywnego podmiotu leży "
-        f"{fmt(rec['access_10km_pct'], 'access_10km_pct', unit=True)} powierzchni powiatu "
-        f"(województwo {fmt(v.get('access_10km_pct'), 'access_10km_pct', unit=True)}; "
-        f"{rec.get('rank_access_10km_pct')}. miejsce na {n}).")
-    g = gminy_frame(ds, teryt)
-    if len(g):
-        worst = g.sort_values(["access_10km_pct", "name"]).iloc[0]
-        out.append(f"Najsłabszy dostęp ma gmina {worst['name']}: "
-                   f"{fmt(worst['access_10km_pct'], 'access_10km_pct', unit=True)} powierzchni w zasięgu "
-                   f"{ACCESS_RADIUS_M // 1000} km.")
-    known = sorted((r for r in ds.summary.get("completeness", []) if r.get("pct") is not None),
-                   key=lambda r: r["pct"])
-    unplaced = int(ds.summary.get("entities_total", 0)) - int(ds.summary.get("entities_placed", 0))
-    if known:
-        lo, hi = known[0], known[-1]
-        out.append(
-            f"Kompletność: plik obejmuje od {fmt(lo['pct'], 'gmina_coverage_pct', unit=True)} ({lo['short']}: "
-            f"{lo['in_file']} z {lo['official']}) do {fmt(hi['pct'], 'gmina_coverage_pct', unit=True)} "
-            f"({hi['short']}: {hi['in_file']} z {hi['official']}) podmiotów znanych z danych oficjalnych; "
-            f"{fmt(unplaced)} {plural(unplaced, 'podmiot nie ma', 'podmioty nie mają', 'podmiotów nie ma')} "
-            f"jeszcze lokalizacji. Wskaźniki opisują plik, nie pełny rejestr.")
-    return out
+    return [*_density_finding(rec, v, n), *_coverage_finding(rec, v), *_white_spots_finding(white_spots_frame(ds, teryt)),
+            *_access_findings(rec, v, n, gminy_frame(ds, teryt)), *_completeness_finding(ds.summary)]
 
 
 # ---------------------------------------------------------------- images (geoes.publish.charts)
@@ -310,14 +269,12 @@ def _data_uri(png: bytes) -> str:
 
 def images(ds: Dataset, teryt: str) -> dict:
     """PNG charts and maps for the report: {name: {"src": data URI, "alt": text}}."""
-    from geoes.publish import charts
-
     rec = powiat_record(ds, teryt)
     label = powiat_label(rec)
-    Label = label[:1].upper() + label[1:]
+    Label = capitalised(label)
     powiaty_table = pd.DataFrame(ds.powiaty.drop(columns="geometry"))
     gm = ds.gminy[ds.gminy["powiat_teryt"] == str(teryt)]
-    placed = ds.entities[_placed_mask(ds.entities)]
+    placed = ds.entities[placed_mask(ds.entities)]
     outline = ds.powiaty[ds.powiaty["teryt"] == str(teryt)]
     out = {}
     for key in charts.MAIN_INDICATORS:
@@ -325,7 +282,7 @@ def images(ds: Dataset, teryt: str) -> dict:
             "src": _data_uri(charts.ranking_chart(powiaty_table, key, str(teryt), ds.voivodeship.get(key),
                                                   title_unit=f"powiaty ({label} wyróżniony)")),
             "alt": f"Wykres: {LABELS_PL.get(key, key)} we wszystkich powiatach; {label}: "
-                   f"{fmt(rec.get(key), key, unit=True)}, województwo {fmt(ds.voivodeship.get(key), key, unit=True)}.",
+                   f"{figure(rec.get(key), key, unit=True)}, województwo {figure(ds.voivodeship.get(key), key, unit=True)}.",
             "title": LABELS_PL.get(key, key),
         }
     out["compare"] = {
@@ -345,14 +302,16 @@ def images(ds: Dataset, teryt: str) -> dict:
     }
     out["map_powiat"] = {
         "src": _data_uri(charts.static_map(gm, placed[placed["powiat_teryt_computed"] == str(teryt)],
-                                           f"{Label}: podmioty ekonomii społecznej", outline=outline)),
+                                           f"{Label}: podmioty ekonomii społecznej", outline=outline,
+                                           breaks=level_breaks(ds.gminy))),
         "alt": f"Mapa gmin – {label}: podmioty na 10 tys. mieszkańców, białe plamy zakreskowane, "
                f"podmioty jako punkty. Te same dane podaje tabela gmin.",
         "title": "Mapa powiatu: podmioty na 10 tys. mieszkańców",
     }
     out["map_region"] = {
         "src": _data_uri(charts.static_map(ds.powiaty, placed, f"Województwo {ds.voivodeship.get('name', '')}: "
-                                           f"podmioty na 10 tys. mieszkańców w powiatach", outline=outline)),
+                                           f"podmioty na 10 tys. mieszkańców w powiatach", outline=outline,
+                                           breaks=level_breaks(ds.powiaty))),
         "alt": f"Mapa powiatów województwa: podmioty na 10 tys. mieszkańców; {label} obwiedziony. "
                f"Te same dane podaje tabela powiatów.",
         "title": "Mapa województwa: powiaty",
@@ -362,15 +321,11 @@ def images(ds: Dataset, teryt: str) -> dict:
 
 # ---------------------------------------------------------------- rendering
 
-def _environment() -> jinja2.Environment:
-    from geoes.publish.escape import safe_url
-
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
-                             autoescape=jinja2.select_autoescape(["html", "xml"], default=True),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["num"] = fmt
-    env.filters["ratio"] = fmt_ratio
-    env.filters["safe_url"] = safe_url
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The package's Jinja set-up (geoes.publish.templating), strict, plus the report's figure rule."""
+    env = templating.environment(TEMPLATE_DIR, strict=True)
+    env.globals["figure"] = figure
     return env
 
 
@@ -384,20 +339,20 @@ def context(ds: Dataset, teryt: str, generated_at: datetime | None = None) -> di
     ents = entities_frame(ds, teryt)
     entity_rows = []
     for r in ents.to_dict("records"):
-        r = {k: _clean(v) for k, v in r.items()}
+        r = {k: plain(v) for k, v in r.items()}
         r["source_urls"] = [s.strip() for s in str(r["sources"] or "").split(" | ") if s.strip()]
         entity_rows.append(r)
     att = ds.summary.get("attribution") or attribution()
     method = ds.summary.get("method", {})
     return {
-        "rec": rec, "label": label, "Label": label[:1].upper() + label[1:], "teryt": str(teryt),
+        "rec": rec, "label": label, "Label": capitalised(label), "teryt": str(teryt),
         "voivodeship": ds.voivodeship, "n_powiaty": len(ds.powiaty),
         "rows": rows, "key_figures": key_figures,
-        "ranking": [{k: _clean(v) for k, v in r.items()} for r in ranking.to_dict("records")],
+        "ranking": [{k: plain(v) for k, v in r.items()} for r in ranking.to_dict("records")],
         "ranking_keys": [c for c in ranking.columns if c not in ("teryt", "name") and not c.startswith("rank_")],
         "labels": LABELS_PL,
-        "gminy": [{k: _clean(v) for k, v in r.items()} for r in gminy_frame(ds, teryt).to_dict("records")],
-        "white": [{k: _clean(v) for k, v in r.items()} for r in white_spots_frame(ds, teryt).to_dict("records")],
+        "gminy": [{k: plain(v) for k, v in r.items()} for r in gminy_frame(ds, teryt).to_dict("records")],
+        "white": [{k: plain(v) for k, v in r.items()} for r in white_spots_frame(ds, teryt).to_dict("records")],
         "types": types_frame(ds, teryt).to_dict("records"),
         "entities": entity_rows,
         "unplaced": unplaced_in_powiat(ds, teryt).to_dict("records"),
@@ -414,7 +369,7 @@ def context(ds: Dataset, teryt: str, generated_at: datetime | None = None) -> di
 
 def render_html(ds: Dataset, teryt: str, generated_at: datetime | None = None) -> str:
     """The county report as one self-contained HTML document (raises UnknownPowiat)."""
-    return _environment().get_template("report.html").render(**context(ds, str(teryt), generated_at))
+    return environment().get_template("report.html").render(**context(ds, str(teryt), generated_at))
 
 
 def chromium_path() -> str | None:
@@ -462,7 +417,7 @@ def write_report(ds: Dataset, teryt: str, path: Path | str) -> Path:
 
 
 __all__ = [
-    "UnknownPowiat", "PdfUnavailable", "fmt", "fmt_ratio", "plural", "powiat_record", "powiat_label", "indicator_rows",
+    "UnknownPowiat", "PdfUnavailable", "figure", "powiat_record", "powiat_label", "indicator_rows",
     "indicator_frame", "ranking_frame", "gminy_frame", "white_spots_frame", "entities_frame", "types_frame",
     "unplaced_in_powiat", "findings", "images", "render_html", "write_report", "html_to_pdf", "RANKED",
 ]

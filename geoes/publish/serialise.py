@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import tempfile
 import zipfile
 from datetime import date
@@ -18,6 +17,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoes.common.atomic import atomic_path, atomic_write_bytes
+from geoes.common.values import plain
 from geoes.config import CRS_PUBLISH
 from geoes.common.excel import csv_bytes
 from geoes.common.reference import attribution, attribution_text
@@ -41,22 +42,6 @@ def feature_id(frame: gpd.GeoDataFrame) -> pd.Series:
     return frame["id"] if "id" in frame.columns else frame["teryt"]
 
 
-def _clean(value):
-    if value is None:
-        return None
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if value is pd.NA:
-        return None
-    return value
-
-
 def round_geometries(geoms: np.ndarray) -> np.ndarray:
     return shapely.transform(geoms, lambda xy: np.round(xy, COORDINATE_DECIMALS))
 
@@ -67,7 +52,7 @@ _encode_str = json.encoder.encode_basestring  # C-accelerated where available; k
 def _column_json(series: pd.Series) -> list[str]:
     """JSON text of every value of one column, a column at a time (nulls for missing values).
 
-    The same text json.dumps(_clean(value), ensure_ascii=False) gives, about ten times faster than
+    The same text json.dumps(plain(value), ensure_ascii=False) gives, about ten times faster than
     converting row by row: serialising 100k entities is what a cold map request waits for.
     """
     missing = series.isna().to_numpy()
@@ -79,12 +64,12 @@ def _column_json(series: pd.Series) -> list[str]:
     elif pd.api.types.is_float_dtype(dtype):
         values = series.to_numpy(dtype="float64", na_value=np.nan)
         if not np.isfinite(values[~missing]).all():
-            return [json.dumps(_clean(v)) for v in series.tolist()]
+            return [json.dumps(plain(v)) for v in series.tolist()]
         out = [float.__repr__(v) for v in values.tolist()]
     elif pd.api.types.is_string_dtype(dtype) and all(isinstance(v, str) for v in series[~missing].tolist()):
         out = [_encode_str(v) for v in series.fillna("").astype(str).tolist()]
     else:
-        return [json.dumps(_clean(v), ensure_ascii=False) for v in series.tolist()]
+        return [json.dumps(plain(v), ensure_ascii=False) for v in series.tolist()]
     if missing.any():
         out = ["null" if m else v for v, m in zip(out, missing.tolist())]
     return out
@@ -132,7 +117,7 @@ def feature_collection_bytes(features: Sequence[bytes], extra: dict | None = Non
 
 
 def _json_default(value):
-    cleaned = _clean(value)
+    cleaned = plain(value)
     if cleaned is not value:
         return cleaned
     return str(value)
@@ -249,8 +234,6 @@ def export_layer(frame: gpd.GeoDataFrame, layer: str, fmt: str, path: Path | str
                  summary: dict | None = None) -> None:
     """Write one layer; GeoJSON carries attribution and method as foreign members, GeoPackage in its
     metadata, and a CSV gets a README alongside (CSV has no place for them)."""
-    from geoes.common.atomic import atomic_path, atomic_write_bytes
-
     if fmt == "geojson":
         extra = {"name": layer}
         if method:

@@ -11,7 +11,8 @@ value, never the entity):
 * dropped with a warning naming row, column, reason and the value: an invalid optional value — a
   website, e-mail or phone that cannot be read, an impossible headcount, a bad postal code, a
   NIP/REGON/KRS with a bad checksum, an unknown type beside known ones, an unknown status or
-  precision, a TERYT code not in the region's data, half a coordinate pair or swapped coordinates.
+  precision, a TERYT code not in the region's data, half a coordinate pair or swapped coordinates, a
+  verification date in the future or without its source (`verified_at`/`verified_source`).
 
 `validate_frame(frame, units=None, source_name="")` returns a `Validation`: it unpacks as the pair
 (valid rows typed and normalised, rejects) and carries `.warnings` (file, row, column, reason, value).
@@ -22,6 +23,7 @@ frame, once per distinct value where they cost more, so a national register stay
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import numpy as np
@@ -35,7 +37,7 @@ from geoes.register.identifiers import digits_only, krs_normalise, krs_valid, ni
 from geoes.common.polish import count
 from geoes.register.normalise import boolean, email as normalise_email, phone as normalise_phone, postal_code, website
 from geoes.register.normalise import status as normalise_status
-from geoes.register.record import COLUMNS, PRECISIONS, SOURCES_SEPARATOR, STATUSES, TYPES_SEPARATOR
+from geoes.register.record import COLUMNS, PRECISIONS, SOURCES_SEPARATOR, STATUSES, TYPES_SEPARATOR, VERIFIED_SOURCES
 
 # Poland's extent with a small margin (WGS84).
 POLAND_LAT = (48.9, 54.9)
@@ -174,6 +176,7 @@ def validate_frame(frame: pd.DataFrame, units=None, source_name: str = "", *, co
     _check_identifiers(f, p)
     _check_contacts(f, p)
     _check_employees(f, p)
+    _check_verification(f, p)
     return _result(frame, f, p, source_name)
 
 
@@ -372,6 +375,28 @@ def _check_employees(f: pd.DataFrame, p: _Problems) -> None:
     bad = f["employees"].ne("") & (employees.isna() | (employees < 0) | (employees % 1 != 0)
                                    | (employees > MAX_EMPLOYEES))
     p.drop(bad, "employees", "liczba zatrudnionych musi być nieujemną liczbą całkowitą — pominięto")
+
+
+def _check_verification(f: pd.DataFrame, p: _Problems) -> None:
+    """`verified_at`: an ISO date not in the future; `verified_source`: one of VERIFIED_SOURCES (any case).
+
+    A date needs its source and a source its date: half a verification says nothing, and is dropped.
+    """
+    def date_ok(value: str) -> bool:
+        try:
+            return dt.date.fromisoformat(value) <= dt.date.today() and len(value) == 10
+        except ValueError:
+            return False
+
+    canonical = {s.casefold(): s for s in VERIFIED_SOURCES} | {"zgloszenie": "zgłoszenie"}
+    known = _per_distinct(f["verified_source"], lambda v: canonical.get(v.casefold(), ""), skip_empty="")
+    p.drop(_per_distinct(f["verified_at"], lambda v: not date_ok(v), skip_empty=False).astype(bool), "verified_at",
+           "data weryfikacji w formacie RRRR-MM-DD, nie z przyszłości — pominięto", ("verified_at", "verified_source"))
+    p.drop(f["verified_source"].ne("") & known.eq(""), "verified_source",
+           "źródło weryfikacji: " + ", ".join(VERIFIED_SOURCES) + " — pominięto", ("verified_at", "verified_source"))
+    f["verified_source"] = known.where(f["verified_source"].ne(""), "").astype(f["verified_source"].dtype)
+    p.drop(f["verified_at"].ne("") ^ f["verified_source"].ne(""), "verified_at",
+           "podaj razem datę i źródło weryfikacji — pominięto", ("verified_at", "verified_source"))
 
 
 def _typed(valid: pd.DataFrame) -> pd.DataFrame:

@@ -1,11 +1,22 @@
-"""Flask application factory: pages, GeoJSON API and OGC API – Features over the built dataset."""
+"""Flask application factory: pages, GeoJSON API and OGC API – Features over the built dataset.
+
+`create_app` is the one place that puts the app together: settings, the served data (the dataset and
+every cache, one object per app), the blueprints, the template environment, the error handlers and the
+security headers.
+"""
 from __future__ import annotations
 
+import threading
 
-from flask import Flask, jsonify
+from flask import Flask, g, jsonify
 
 from geoes.config import Settings
-from geoes.web.store import DatasetStore
+from geoes.dataset.indicators import LABELS_PL
+from geoes.errors import DataMissing, GeoesError
+from geoes.publish import templating
+from geoes.web import api, errors, ogc_flask, security
+from geoes.web.pages import BLUEPRINTS
+from geoes.web.served import EXTENSION, RequestServedData, served_data
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -17,29 +28,42 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update({k: v for k, v in test_config.items() if k.isupper()})
     app.json.sort_keys = settings.json_sort_keys
     app.extensions["geoes_settings"] = settings
-    app.extensions["geoes_store"] = DatasetStore(settings)
+    # Everything the app caches belongs to this one object: two apps never share cached bytes.
+    app.extensions[EXTENSION] = RequestServedData(settings)
 
-    from geoes.web import api, ogc_flask, pages
-
-    app.register_blueprint(pages.bp)
+    for bp in BLUEPRINTS:
+        app.register_blueprint(bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ogc_flask.bp)
-
-    install_security(app)
+    install_templates(app)
+    errors.install(app)
+    security.install(app)
     if (not app.testing) if settings.warm_up is None else settings.warm_up:
         install_warm_up(app)
 
     @app.get("/healthz")
     def healthz():
-        store: DatasetStore = app.extensions["geoes_store"]
         try:
-            ds = store.current()
+            ds = served_data(app).current()
+        except GeoesError:
+            raise  # no dataset: 503 in the one error shape (web.errors)
         except Exception as exc:  # report, don't crash: the health check must answer
-            return jsonify(status="error", message=str(exc)), 503
+            raise DataMissing(f"danych nie da się wczytać: {exc}") from exc
         warm = app.extensions.get("geoes_warm_version") == ds.version
         return jsonify(status="ok", version=ds.version, entities=int(len(ds.entities)), warm=warm)
 
     return app
+
+
+def install_templates(app: Flask) -> None:
+    """The package's template filters and globals (geoes.publish.templating) on Flask's environment."""
+    templating.install(app.jinja_env)
+
+    @app.context_processor
+    def _context():
+        # The per-request CSP nonce (geoes.web.security): templates put it on every inline <script> (the
+        # folium map set-up) and <script type="application/json"> block.
+        return {"csp_nonce": g.get("csp_nonce", ""), "labels": LABELS_PL}
 
 
 # What the public map asks for first: serialised (and gzipped) once per worker and dataset version
@@ -55,90 +79,17 @@ def warm_up(app: Flask) -> None:
             except Exception:  # a warm-up must never take the worker down
                 app.logger.exception("rozgrzewanie pamięci podręcznej nie powiodło się: %s", url)
     try:
-        app.extensions["geoes_warm_version"] = app.extensions["geoes_store"].current().version
+        app.extensions["geoes_warm_version"] = served_data(app).current().version
     except Exception:
         pass
 
 
 def start_warm_up(app: Flask) -> None:
     """Warm up in the background (gunicorn calls this in each worker: see gunicorn.conf.py)."""
-    import threading
-
     threading.Thread(target=warm_up, args=(app,), name="geoes-warm-up", daemon=True).start()
 
 
 def install_warm_up(app: Flask) -> None:
     # After a rebuild is picked up; the start-up warm-up is the server's (post_worker_init), so that
     # creating an app never fires requests by itself.
-    app.extensions["geoes_store"].on_new_version.append(lambda _version: start_warm_up(app))
-
-
-TILE_HOSTS = "https://tile.openstreetmap.org https://*.tile.openstreetmap.org"
-
-
-def install_security(app: Flask) -> None:
-    """Production headers on every response (PRODUCT.md §6, issue 6).
-
-    Scripts run only from this origin or with the per-request nonce the templates put on their inline
-    blocks; only map tiles come from elsewhere. Framing is allowed for /embed alone.
-    """
-    import secrets
-
-    from flask import g, request
-
-    @app.before_request
-    def _nonce():
-        g.csp_nonce = secrets.token_urlsafe(16)
-
-    @app.before_request
-    def _utf8_query():
-        # A query string with non-UTF-8 bytes (raw or percent-encoded) is a 400 on every route: JSON under
-        # /api and /ogc, a Polish page elsewhere (werkzeug's request.args would raise on raw bytes → 500).
-        from geoes.web.http import json_error, reject_bad_query_string
-
-        if reject_bad_query_string() is None:
-            return None
-        if request.path.startswith(("/api", "/ogc")):
-            return json_error(400, "InvalidParameterValue", "zapytanie zawiera bajty spoza UTF-8")
-        from geoes.web.pages import _error_page
-
-        return _error_page(400, "Błędne zapytanie", "Adres zawiera znaki spoza UTF-8. Sprawdź adres strony.")
-
-    @app.after_request
-    def _headers(response):
-        h = response.headers
-        embed = request.endpoint == "pages.embed"  # the embeddable map alone, not its 404 lookalikes
-        nonce = g.get("csp_nonce", "")
-        h.setdefault("Content-Security-Policy", "; ".join([
-            "default-src 'self'",
-            f"script-src 'self' 'nonce-{nonce}'",
-            "style-src 'self' 'unsafe-inline'",  # Leaflet positions tiles and markers with style attributes
-            f"img-src 'self' data: blob: {TILE_HOSTS}",
-            "connect-src 'self'",
-            "font-src 'self' data:",
-            "object-src 'none'",
-            "base-uri 'self'",
-            "form-action 'self'",
-            "frame-ancestors *" if embed else "frame-ancestors 'none'",
-        ]))
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        if not embed:
-            h.setdefault("X-Frame-Options", "DENY")
-        h.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
-        return response
-
-    @app.errorhandler(500)
-    def _internal(error):
-        # Logged with the traceback for the operator; the user sees one sentence, never the traceback.
-        app.logger.error("błąd wewnętrzny: %s %s", request.method, request.path)
-        if request.path.startswith(("/api", "/ogc")) or request.accept_mimetypes.best == "application/json":
-            return jsonify(code="InternalError", description="Błąd wewnętrzny serwera."), 500
-        return ("<!doctype html><html lang=\"pl\"><meta charset=\"utf-8\"><title>Błąd serwera</title>"
-                "<h1>Błąd serwera</h1><p>Przepraszamy, wystąpił błąd. Spróbuj ponownie później.</p></html>"), 500
-
-
-def get_store(app: Flask | None = None) -> DatasetStore:
-    from flask import current_app
-
-    return (app or current_app).extensions["geoes_store"]
+    served_data(app).on_new_version.append(lambda _version: start_warm_up(app))

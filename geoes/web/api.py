@@ -1,10 +1,10 @@
-"""GeoJSON API and downloads (PRODUCT.md §5): /api/entities.geojson, /api/gminy.geojson,
+"""GeoJSON API and downloads (the HTTP interface in the README): /api/entities.geojson, /api/gminy.geojson,
 /api/powiaty.geojson, /api/indicators, /api/download.gpkg, /api/download.zip.
 
-Filters: `type` (repeatable or comma-separated), `powiat`, `gmina`, `q`, `bbox` (geoes.publish.filters); on the
-unit layers `type` is validated but does not narrow the units. `format=geojson|csv|gpkg` turns a layer
-response into a download of exactly the filtered set. Any other parameter is a 400 (so a typo such as
-`powait=2602` does not silently return everything).
+Filters: `type` (repeatable or comma-separated), `powiat`, `gmina`, `q`, `bbox`; on the unit layers
+`type` is validated but does not narrow the units. `format=geojson|csv|gpkg` turns a layer response into
+a download of exactly the filtered set. Every parameter is read by geoes.publish.filters, and any other
+parameter is a 400 (so a typo such as `powait=2602` does not silently return everything).
 
 Attribution and method travel with every download: GeoJSON as foreign members (`attribution`,
 `method`, `version`, `filters`), GeoPackage in the layer metadata, CSV — which has no place for them —
@@ -12,7 +12,8 @@ in the `X-Attribution` response header and a `Link` to `/api/download.zip`, whic
 filtered layer(s) with a README.txt (attribution, method, filters, version).
 
 Bodies are serialised once per dataset version and filter (the per-feature JSON strings come from the
-same per-version cache as the OGC API) and served from memory with ETag/304, gzip and CORS (web.http).
+per-version layers of geoes.publish.layers, shared with the OGC API) and served from memory with
+ETag/304, gzip and CORS (web.http).
 """
 from __future__ import annotations
 
@@ -20,69 +21,32 @@ import json
 from datetime import date
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, request
+import pandas as pd
+from flask import Blueprint, request
 from werkzeug.datastructures import MultiDict
 
-from geoes.publish import serialise as export
-from geoes.dataset.reader import NoDataset
-from geoes.publish.filters import Filter, ParamError, _single, parse_filter
-from geoes.publish.ogc.cache import LRU
-from geoes.publish.ogc.layers import layer_data, matching_positions
 from geoes.common.reference import attribution
-from geoes.web.http import install, json_error, respond
+from geoes.errors import NotFound
+from geoes.publish import serialise as export
+from geoes.publish.filters import Filter, ParamError, choice, choices, parse_filter, reject_unknown
+from geoes.publish.layers import LAYERS, layer_data, map_features, matching_positions
+from geoes.web.http import install_cors, json_error, respond
+from geoes.web.served import served_data
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-install(bp)
+install_cors(bp)
 
 GET = ["GET", "HEAD", "OPTIONS"]
-LAYERS = ("entities", "gminy", "powiaty")
 FILTER_PARAMS = ("type", "powiat", "gmina", "q", "bbox")
 DOWNLOAD_FORMATS = ("geojson", "csv", "gpkg")
 LEVELS = ("powiat", "gmina")
 
-_bodies = LRU(max_entries=1024, max_bytes=128 * 1024 * 1024)
-
-
-class BadParam(Exception):
-    def __init__(self, param: str, message: str):
-        super().__init__(message)
-        self.param, self.message = param, message
-
-
-def _store():
-    return current_app.extensions["geoes_store"]
-
-
 def _check_names(allowed) -> None:
-    for name in request.args.keys():
-        if name not in allowed:
-            raise BadParam(name[:40], f"nieznany parametr; dozwolone: {', '.join(allowed)}")
+    reject_unknown(request.args, allowed)
 
 
 def _choice(name: str, allowed, default=None):
-    value = _single(request.args, name)
-    if value is None:
-        return default
-    value = value.lower()
-    if value not in allowed:
-        raise BadParam(name, f"dozwolone wartości: {', '.join(allowed)}")
-    return value
-
-
-def _errors(view):
-    """400/404/503 as JSON {"code", "description"}; never a traceback."""
-    def wrapper(*a, **kw):
-        try:
-            return view(*a, **kw)
-        except BadParam as exc:
-            return json_error(400, "InvalidParameterValue", f"{exc.param}: {exc.message}")
-        except ParamError as exc:
-            return json_error(400, "InvalidParameterValue", f"{exc.param}: {exc.message}")
-        except NoDataset as exc:
-            return json_error(503, "ServiceUnavailable", str(exc))
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
+    return choice(request.args, name, allowed, default)
 
 
 def _filters_dict(flt: Filter) -> dict:
@@ -111,10 +75,10 @@ def _filter_query(flt: Filter) -> list[tuple[str, str]]:
 
 def _subset(layer: str, flt: Filter):
     """(LayerData, positions) of the filtered features of a layer."""
-    data = layer_data(_store(), layer)
+    data = layer_data(served_data(), layer)
     if layer != "entities" and flt.types:
         flt = Filter(powiat=flt.powiat, gmina=flt.gmina, q=flt.q, bbox=flt.bbox)  # `type` narrows entities only
-    return data, matching_positions(data, layer, flt)
+    return data, matching_positions(served_data(), data, flt)
 
 
 def _dataset_date(ds) -> date:
@@ -145,28 +109,15 @@ def _etag(ds, variant: str) -> str:
     return f'W/"{ds.version}-{variant}"' if variant else f'W/"{ds.version}"'
 
 
-# `view=map`: the properties the public map shows (empty ones left out), without descriptions and
-# source lists, so the page has far fewer bytes to download and parse at 100k entities (PRODUCT.md §6).
-MAP_VIEW_COLUMNS = ("id", "name", "types", "status", "operator", "street", "postal_code", "locality",
-                    "employees", "website", "gmina_name", "powiat_name", "gmina_teryt_computed",
-                    "powiat_teryt_computed")
+# `view=map`: the slim entity layer of the public map (geoes.publish.layers.map_features).
 VIEWS = ("full", "map")
 
 
-def _map_features(data) -> list[bytes]:
-    def make(_ds):
-        frame = data.frame
-        slim = frame[[c for c in MAP_VIEW_COLUMNS if c in frame.columns] + [frame.geometry.name]]
-        return [f.encode("utf-8") for f in export.features_json(slim, drop_empty=True)]
-
-    return _store().cached(("api-map-view", data.version), make)
-
-
 def _make_layer_body(layer: str, flt: Filter, fmt: str, view: str = "full"):
-    ds = _store().current()
+    ds = served_data().current()
     data, positions = _subset(layer, flt)
     if fmt == "json":
-        features = _map_features(data) if view == "map" else data.features
+        features = map_features(served_data(), data) if view == "map" else data.features
         meta = _meta(ds, layer, flt)
         if view == "map":
             meta.pop("method", None)
@@ -181,14 +132,14 @@ def _make_layer_body(layer: str, flt: Filter, fmt: str, view: str = "full"):
 
 def _layer(layer: str):
     _check_names((*FILTER_PARAMS, "format", "view") if layer == "entities" else (*FILTER_PARAMS, "format"))
-    ds = _store().current()
+    ds = served_data().current()
     flt = parse_filter(request.args, ds)
     fmt = _choice("format", DOWNLOAD_FORMATS)
     view = _choice("view", VIEWS, "full") if layer == "entities" else "full"
     if view == "map" and fmt not in (None, "geojson"):
-        raise BadParam("view", "widok 'map' jest dostępny tylko jako GeoJSON")
+        raise ParamError("view", "widok 'map' jest dostępny tylko jako GeoJSON")
     body_fmt = "json" if fmt in (None, "geojson") else fmt
-    body = _bodies.get_or_make((ds.version, "layer", layer, flt.key(), body_fmt, view),
+    body = served_data().api_bodies.get_or_make((ds.version, "layer", layer, flt.key(), body_fmt, view),
                                lambda: _make_layer_body(layer, flt, body_fmt, view))
     if fmt is None:
         headers = {"Content-Type": export.FORMATS["geojson"], "X-Dataset-Version": ds.version}
@@ -203,19 +154,16 @@ def _layer(layer: str):
 
 
 @bp.route("/entities.geojson", methods=GET)
-@_errors
 def entities():
     return _layer("entities")
 
 
 @bp.route("/gminy.geojson", methods=GET)
-@_errors
 def gminy():
     return _layer("gminy")
 
 
 @bp.route("/powiaty.geojson", methods=GET)
-@_errors
 def powiaty():
     return _layer("powiaty")
 
@@ -225,11 +173,10 @@ def _records(table) -> list[dict]:
 
 
 @bp.route("/indicators", methods=GET)
-@_errors
 def indicators():
     """Indicator table per powiat or gmina (`level`), JSON (default) or CSV; `powiat` narrows it."""
     _check_names(("level", "format", "powiat"))
-    ds = _store().current()
+    ds = served_data().current()
     level = _choice("level", LEVELS, "powiat")
     fmt = _choice("format", ("json", "csv"), "json")
     powiat = parse_filter(MultiDict([("powiat", v) for v in request.args.getlist("powiat")]), ds).powiat
@@ -240,8 +187,6 @@ def indicators():
             col = "teryt" if level == "powiat" else "powiat_teryt"
             table = table[table[col] == powiat]
         if fmt == "csv":
-            import pandas as pd
-
             v = ds.voivodeship_record()
             full = pd.concat([table, pd.DataFrame([{c: v.get(c) for c in table.columns}])], ignore_index=True)
             return export.table_to_csv(full)
@@ -251,7 +196,7 @@ def indicators():
                "items": _records(table), "voivodeship": ds.voivodeship_record()}
         return json.dumps(doc, ensure_ascii=False, default=export._json_default).encode("utf-8")
 
-    body = _bodies.get_or_make((ds.version, "indicators", level, fmt, powiat), make)
+    body = served_data().api_bodies.get_or_make((ds.version, "indicators", level, fmt, powiat), make)
     if fmt == "csv":
         headers = _download_headers(ds, export.filename(f"wskazniki_{level}", "csv", _dataset_date(ds)), "csv")
     else:
@@ -261,28 +206,14 @@ def indicators():
 
 
 def _layers_param() -> tuple[str, ...]:
-    out: list[str] = []
-    values = request.args.getlist("layer")
-    if len(values) > 20:
-        raise BadParam("layer", "parametr powtórzono za wiele razy")
-    for value in values:
-        for name in value.split(","):
-            name = name.strip().lower()
-            if not name:
-                continue
-            if name not in LAYERS:
-                raise BadParam("layer", f"dozwolone warstwy: {', '.join(LAYERS)}")
-            if name not in out:
-                out.append(name)
-    return tuple(out) or LAYERS
+    return choices(request.args, "layer", LAYERS, "warstwy") or LAYERS
 
 
 @bp.route("/download.gpkg", methods=GET)
-@_errors
 def download_gpkg():
     """One GeoPackage with the three layers (entities, gminy, powiaty), optionally filtered."""
     _check_names(FILTER_PARAMS)
-    ds = _store().current()
+    ds = served_data().current()
     flt = parse_filter(request.args, ds)
 
     def make() -> bytes:
@@ -293,18 +224,17 @@ def download_gpkg():
         return export.to_gpkg(layers, ds.summary.get("method"),
                               {"version": ds.version, "filters": _filters_dict(flt) or "brak"})
 
-    body = _bodies.get_or_make((ds.version, "download.gpkg", flt.key()), make)
+    body = served_data().api_bodies.get_or_make((ds.version, "download.gpkg", flt.key()), make)
     headers = _download_headers(ds, export.filename("warstwy", "gpkg", _dataset_date(ds)), "gpkg")
     headers["ETag"] = _etag(ds, "all-gpkg")
     return respond(body, 200, headers)
 
 
 @bp.route("/download.zip", methods=GET)
-@_errors
 def download_zip():
     """The filtered layer(s) in one format (`format`, default csv) plus README.txt with attribution and method."""
     _check_names((*FILTER_PARAMS, "format", "layer"))
-    ds = _store().current()
+    ds = served_data().current()
     flt = parse_filter(request.args, ds)
     fmt = _choice("format", DOWNLOAD_FORMATS, "csv")
     layers = _layers_param()
@@ -326,12 +256,12 @@ def download_zip():
             for layer in layers:
                 data, positions = _subset(layer, flt)
                 counts[layer] = len(positions)
-                files[export.filename(layer, fmt, day)] = _bodies.get_or_make(
+                files[export.filename(layer, fmt, day)] = served_data().api_bodies.get_or_make(
                     (ds.version, "layer", layer, flt.key(), body_fmt), lambda: _make_layer_body(layer, flt, body_fmt))
         files["README.txt"] = export.readme_text(ds.summary, counts, _filters_dict(flt)).encode("utf-8")
         return export.to_zip(files)
 
-    body = _bodies.get_or_make((ds.version, "download.zip", layers, fmt, flt.key()), make)
+    body = served_data().api_bodies.get_or_make((ds.version, "download.zip", layers, fmt, flt.key()), make)
     name = export.filename("_".join(layers) if len(layers) < 3 else "warstwy", "zip", _dataset_date(ds))
     headers = _download_headers(ds, name, "zip")
     headers["ETag"] = _etag(ds, "zip-" + "-".join(layers) + "-" + fmt)
@@ -339,11 +269,10 @@ def download_zip():
 
 
 @bp.route("", methods=GET, strict_slashes=False)
-@_errors
 def index():
     """What the API offers, with its parameters (machine-readable; the OGC API has an OpenAPI document)."""
     _check_names(())
-    ds = _store().current()
+    ds = served_data().current()
     root = request.url_root.rstrip("/")
 
     def make() -> bytes:
@@ -377,13 +306,13 @@ def index():
         }
         return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
-    body = _bodies.get_or_make((ds.version, "index", root), make)
+    body = served_data().api_bodies.get_or_make((ds.version, "index", root), make)
     return respond(body, 200, {"Content-Type": "application/json", "ETag": _etag(ds, "index")})
 
 
 @bp.route("/<path:rest>", methods=GET)
 def unknown(rest: str):
-    return json_error(404, "NotFound", f"brak zasobu {request.path[:120]}")
+    raise NotFound(f"brak zasobu {request.path[:120]}")
 
 
 @bp.route("", methods=["POST", "PUT", "PATCH", "DELETE"], strict_slashes=False)

@@ -4,10 +4,11 @@
   the dataset version, `304 Not Modified` on a matching `If-None-Match`, gzip when the client accepts
   it, `Cache-Control`, `Vary` and CORS headers.
 - gzip is paid once per cached body: the first chunk of a body is deflated once (sync-flushed, so
-  further deflate data may follow it) and kept in a bounded cache keyed by the chunk object; a small
+  further deflate data may follow it) and kept in the app's bounded cache (`ServedData.deflated`) keyed
+  by the chunk object; a small
   per-request tail (the OGC `timeStamp`) is deflated on its own and the gzip trailer (CRC-32, length) is
   computed by continuing the cached CRC. The result is one ordinary gzip member.
-- `json_error()` gives the `{"code", "description"}` body every API error uses.
+- `json_error()` gives the `{"code", "description"}` body every JSON error uses (web.errors).
 """
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from urllib.parse import unquote_to_bytes
 from flask import Blueprint, Response, request
 from werkzeug.http import unquote_etag
 
-from geoes.publish.ogc.cache import LRU
+from geoes.errors import InvalidInput
+from geoes.publish.cache import LRU
+from geoes.web.served import served_data
 
 GZIP_MIN_BYTES = 1024
 GZIP_LEVEL = 6
@@ -39,7 +42,6 @@ CORS_PREFLIGHT = {
 }
 
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # no mtime: the same bytes for the same body
-_deflated = LRU(max_entries=2048, max_bytes=96 * 1024 * 1024)
 
 
 def _deflate_sync(data: bytes) -> bytes:
@@ -47,26 +49,26 @@ def _deflate_sync(data: bytes) -> bytes:
     return c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
 
 
-def _cached_deflate(chunk: bytes) -> tuple[bytes, int]:
+def _cached_deflate(chunk: bytes, cache: LRU) -> tuple[bytes, int]:
     """(sync-flushed raw deflate of chunk, crc32 of chunk), computed once per chunk object."""
     key = ("gz", id(chunk))
-    hit = _deflated.get(key)
+    hit = cache.get(key)
     if hit is not None and hit[0] is chunk:
         return hit[1], hit[2]
     data = _deflate_sync(chunk)
     # The entry holds the chunk itself, so its id cannot be reused while the entry lives.
-    _deflated.put(key, (chunk, data, zlib.crc32(chunk)), size=len(data) + 64)
+    cache.put(key, (chunk, data, zlib.crc32(chunk)), size=len(data) + 64)
     return data, zlib.crc32(chunk)
 
 
-def gzip_chunks(chunks: list[bytes]) -> bytes:
-    """One gzip member for b"".join(chunks); large chunks are deflated once and reused."""
+def gzip_chunks(chunks: list[bytes], cache: LRU | None = None) -> bytes:
+    """One gzip member for b"".join(chunks); with a `cache`, large chunks are deflated once and reused."""
     parts = [_GZIP_HEADER]
     crc = 0
     size = 0
     for i, chunk in enumerate(chunks):
-        if len(chunk) >= CACHE_MIN_BYTES:
-            data, chunk_crc = _cached_deflate(chunk)
+        if cache is not None and len(chunk) >= CACHE_MIN_BYTES:
+            data, chunk_crc = _cached_deflate(chunk, cache)
             crc = chunk_crc if i == 0 else zlib.crc32(chunk, crc)
         else:
             data = _deflate_sync(chunk)
@@ -118,23 +120,17 @@ def install_cors(bp: Blueprint) -> None:
     bp.after_request(add_cors)
 
 
-def reject_bad_query_string():
-    """400 when the raw query string is not UTF-8 once percent-decoded (werkzeug keeps such bytes as
-    literal `%FF` text, which would otherwise be searched for)."""
+def reject_bad_query_string() -> None:
+    """InvalidInput (400) when the raw query string is not UTF-8 once percent-decoded (werkzeug keeps such
+    bytes as literal `%FF` text, which would otherwise be searched for)."""
     raw = request.query_string
     if not raw:
         return None
     try:
         unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
-        return json_error(400, "InvalidParameterValue", "zapytanie zawiera bajty spoza UTF-8")
+        raise InvalidInput("zapytanie zawiera bajty spoza UTF-8") from None
     return None
-
-
-def install(bp: Blueprint) -> None:
-    """The shared HTTP behaviour of a data blueprint: CORS on every answer, non-UTF-8 queries refused."""
-    install_cors(bp)
-    bp.before_request(reject_bad_query_string)
 
 
 def respond(content, status: int = 200, headers: dict | None = None, *, max_age: int = MAX_AGE,
@@ -168,7 +164,7 @@ def respond(content, status: int = 200, headers: dict | None = None, *, max_age:
     chunks = _chunks(content)
     size = sum(len(c) for c in chunks)
     if compress and size >= GZIP_MIN_BYTES and accepts_gzip():
-        body = gzip_chunks(chunks)
+        body = gzip_chunks(chunks, served_data().deflated)
         out_headers["Content-Encoding"] = "gzip"
     else:
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)

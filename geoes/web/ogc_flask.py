@@ -9,17 +9,14 @@ from flask import Blueprint, current_app, request
 
 from geoes.publish import ogc
 from geoes.publish.ogc import core
-from geoes.web.http import core_response, install, json_error
+from geoes.web.http import core_response, install_cors, json_error
+from geoes.web.served import served_data
 
 bp = Blueprint("ogc_flask", __name__, url_prefix="/ogc")
-install(bp)
+install_cors(bp)
 
 GET = ["GET", "HEAD", "OPTIONS"]
 OTHER_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
-
-
-def _store():
-    return current_app.extensions["geoes_store"]
 
 
 def _request() -> ogc.OGCRequest:
@@ -37,37 +34,37 @@ def _request() -> ogc.OGCRequest:
 
 @bp.route("", methods=GET, strict_slashes=False)
 def landing():
-    return core_response(core.landing(_store(), _request()))
+    return core_response(core.landing(served_data(), _request()))
 
 
 @bp.route("/conformance", methods=GET)
 def conformance():
-    return core_response(core.conformance(_store(), _request()))
+    return core_response(core.conformance(served_data(), _request()))
 
 
 @bp.route("/api", methods=GET)
 def api_document():
-    return core_response(core.api_document(_store(), _request()))
+    return core_response(core.api_document(served_data(), _request()))
 
 
 @bp.route("/collections", methods=GET)
 def collections():
-    return core_response(core.collections(_store(), _request()))
+    return core_response(core.collections(served_data(), _request()))
 
 
 @bp.route("/collections/<cid>", methods=GET)
 def collection(cid: str):
-    return core_response(core.collection(_store(), _request(), cid))
+    return core_response(core.collection(served_data(), _request(), cid))
 
 
 @bp.route("/collections/<cid>/items", methods=GET)
 def items(cid: str):
-    return core_response(core.items(_store(), _request(), cid))
+    return core_response(core.items(served_data(), _request(), cid))
 
 
 @bp.route("/collections/<cid>/items/<path:fid>", methods=GET)
 def item(cid: str, fid: str):
-    return core_response(core.item(_store(), _request(), cid, fid))
+    return core_response(core.item(served_data(), _request(), cid, fid))
 
 
 @bp.route("/<path:rest>", methods=GET)

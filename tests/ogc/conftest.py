@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from geoes.web.served import served_data
+
 from .testdata import build_synthetic, live_server
 
 
@@ -26,7 +28,7 @@ def geo_client(geo_app):
 
 @pytest.fixture(scope="session")
 def geo_dataset(geo_app):
-    return geo_app.extensions["geoes_store"].current()
+    return served_data(geo_app).current()
 
 
 @pytest.fixture(scope="session")

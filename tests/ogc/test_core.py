@@ -12,6 +12,7 @@ import pytest
 
 from geoes.publish.ogc import core
 from geoes.publish.ogc.core import CONFORMANCE, OGCRequest
+from geoes.web.served import served_data
 
 GEOJSON = "application/geo+json"
 COLLECTIONS = ("entities", "gminy", "powiaty")
@@ -336,7 +337,7 @@ def test_html_items_paging_links(geo_client):
 def test_etag_and_304(geo_client):
     r = geo_client.get("/ogc/collections/entities/items?limit=5")
     etag = r.headers["ETag"]
-    version = geo_client.application.extensions["geoes_store"].current().version
+    version = served_data(geo_client.application).current().version
     assert version in etag
     r2 = geo_client.get("/ogc/collections/entities/items?limit=5", headers={"If-None-Match": etag})
     assert r2.status_code == 304 and r2.data == b"" and r2.headers["ETag"] == etag
@@ -382,9 +383,10 @@ def test_head_request(geo_client):
 def test_gdal_style_page_of_1000_is_cached(geo_client):
     url = "/ogc/collections/entities/items?f=json&limit=1000"
     a = geo_client.get(url)
-    before = core.responses.hits
+    bodies = served_data(geo_client.application).ogc_bodies
+    before = bodies.hits
     b = geo_client.get(url)
-    assert core.responses.hits == before + 1
+    assert bodies.hits == before + 1
     ja, jb = json.loads(a.data), json.loads(b.data)
     ja.pop("timeStamp"), jb.pop("timeStamp")
     assert ja == jb
@@ -393,16 +395,16 @@ def test_gdal_style_page_of_1000_is_cached(geo_client):
 # ------------------------------------------------------------------------------------ core without Flask
 
 def test_core_is_framework_free(geo_app):
-    store = geo_app.extensions["geoes_store"]
+    served = served_data(geo_app)
     req = OGCRequest("http://example.org/ogc", {"limit": "2"})
-    headers, status, content = core.items(store, req, "powiaty")
+    headers, status, content = core.items(served, req, "powiaty")
     assert status == 200 and headers["Content-Type"] == GEOJSON
     doc = json.loads(b"".join(content))
     assert doc["numberReturned"] == 2
     assert doc["links"][0]["href"].startswith("http://example.org/ogc/collections/powiaty/items?")
-    headers, status, content = core.item(store, OGCRequest("http://example.org/ogc"), "powiaty", "9999")
+    headers, status, content = core.item(served, OGCRequest("http://example.org/ogc"), "powiaty", "9999")
     assert status == 404 and json.loads(content)["code"] == "NotFound"
-    headers, status, content = core.collections(store, OGCRequest("http://example.org/ogc", {"f": "bad"}))
+    headers, status, content = core.collections(served, OGCRequest("http://example.org/ogc", {"f": "bad"}))
     assert status == 400
     from pathlib import Path
 

@@ -1,7 +1,7 @@
 """geoes.publish.ogc.formats: the one map of formats and content negotiation."""
 import pytest
 
-from geoes.publish.ogc.errors import OGCError
+from geoes.errors import InvalidInput
 from geoes.publish.ogc.formats import FORMATS, negotiate
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
@@ -35,6 +35,6 @@ def test_negotiate(f, accept, expected):
 
 @pytest.mark.parametrize("f", ["xml", "", "jsonx", "<script>"])
 def test_unknown_f_is_400(f):
-    with pytest.raises(OGCError) as exc:
+    with pytest.raises(InvalidInput) as exc:
         negotiate(f, "")
-    assert exc.value.status == 400 and "f" in exc.value.description
+    assert exc.value.http_status == 400 and "f" in exc.value.description

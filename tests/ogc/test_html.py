@@ -1,5 +1,7 @@
 """geoes.publish.ogc.html: autoescaped templates, http(s)-only links, Polish number display."""
-from geoes.publish.ogc.html import render, safe_url, show
+from geoes.publish.escape import safe_url
+from geoes.publish.ogc.html import render
+from geoes.publish.templating import show
 
 
 def test_safe_url_only_http():
@@ -11,11 +13,11 @@ def test_safe_url_only_http():
 
 
 def test_show():
-    assert show(None) == "—"
+    assert show(None) == "–"  # the one missing-value mark (geoes.common.polish.MISSING)
     assert show(True) == "tak"
     assert show(1234.5) == "1\u00a0234,5"
     assert show(50.123456) == "50,123456"
-    assert show(float("nan")) == "—"
+    assert show(float("nan")) == "–"
     assert show("x") == "x"
 
 

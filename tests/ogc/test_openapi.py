@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from geoes.publish.ogc.layers import COLLECTIONS
+from geoes.publish.ogc.collection_defs import COLLECTIONS
 from geoes.publish.ogc.openapi import document, resolved_parameters
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from geoes.publish.filters import apply_entities, parse_filter
+from geoes.web.served import served_data
 from ogc.testdata import FORMULA_ID, FORMULA_NAME, FORMULA_PHONE, append_rows, build_synthetic
 
 GEOJSON = "application/geo+json"
@@ -40,7 +41,7 @@ def c(api_app):
 
 @pytest.fixture(scope="module")
 def ds(api_app):
-    return api_app.extensions["geoes_store"].current()
+    return served_data(api_app).current()
 
 
 def get(client, url, status=200, **kw):
@@ -332,26 +333,28 @@ def test_gzip(c):
 
 
 def test_responses_are_serialised_once_per_version(c, monkeypatch):
-    from geoes.publish.ogc import layers
+    from geoes.publish import serialise
 
     get(c, "/api/entities.geojson")  # warm the per-version layer cache
 
     def boom(*a, **kw):
         raise AssertionError("features serialised again")
 
-    monkeypatch.setattr(layers, "features_json", boom)
+    monkeypatch.setattr(serialise, "features_json", boom)
     get(c, "/api/entities.geojson")
     get(c, "/api/entities.geojson?type=kgw")  # a new filter slices the cached features
     get(c, "/ogc/collections/entities/items?limit=7")
 
 
 def test_gzip_chunks_splices_cached_deflate():
+    from geoes.publish.cache import LRU
     from geoes.web.http import gzip_chunks
 
     big = json.dumps([{"a": i, "b": "ż" * (i % 7)} for i in range(3000)]).encode()
+    cache = LRU()
     for chunks in ([big], [big, b',"t":"2024"}'], [b"{", big, b"}"], [big, big], [b"small"], [b""]):
         for _ in range(2):
-            out = gzip_chunks(chunks)
+            out = gzip_chunks(chunks, cache)
             assert gzip.decompress(out) == b"".join(chunks)
             assert zlib.decompress(out, 31) == b"".join(chunks)
 
@@ -363,7 +366,7 @@ def test_new_version_is_served_after_rebuild(tmp_path, api_settings):
 
     settings = clone_settings(api_settings, tmp_path, with_build=True)
     app = create_app({"TESTING": True, "GEOES_DATA_DIR": str(settings.data_dir), "GEOES_REGION": "26"})
-    app.extensions["geoes_store"].check_interval = 0
+    served_data(app).check_interval = 0
     client = app.test_client()
     r1 = get(client, "/api/entities.geojson")
     n1 = len(json.loads(r1.data)["features"])
@@ -409,7 +412,46 @@ def test_warm_up_prepares_the_map_layers_before_the_first_visitor(built_settings
     from geoes.web import create_app, warm_up
 
     app = create_app({"TESTING": True, "WARM_UP": False, "GEOES_DATA_DIR": str(built_settings.data_dir)})
-    store = app.extensions["geoes_store"]
+    served = served_data(app)
     warm_up(app)
-    version = store.current().version
-    assert any(key[0] == version and "api-map-view" in key for key in store._cache)
+    version = served.current().version
+    assert any(key[0] == version and "map-view" in key for key in served.values)
+
+
+def _same_version_as(source, target, version: str):
+    """A copy of `source`'s build under the version name `version` (as if two builds had the same stamp)."""
+    from conftest import clone_settings
+    from geoes.dataset.build import INDICATORS_NAME, current_version, switch_current
+
+    settings = clone_settings(source, target, with_build=True)
+    old = settings.build_dir / current_version(settings)
+    summary = json.loads((old / INDICATORS_NAME).read_text(encoding="utf-8"))
+    summary["version"] = version
+    (old / INDICATORS_NAME).write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
+    old.rename(settings.build_dir / version)
+    switch_current(settings, version)
+    return settings
+
+
+def test_two_apps_never_share_cached_bytes(tmp_path, built_settings, api_app, ds):
+    """Two apps in one process, over different data that happen to carry the same version name: each
+    serves its own data, because every cache belongs to its app."""
+    from geoes.web import create_app
+
+    real_settings = _same_version_as(built_settings, tmp_path, ds.version)
+    real = create_app({"TESTING": True, "GEOES_DATA_DIR": str(real_settings.data_dir), "GEOES_REGION": "26"})
+    assert served_data(real).current().version == ds.version
+    def doc(r):
+        assert r.status_code == 200
+        return json.loads(gzip.decompress(r.data) if r.headers.get("Content-Encoding") == "gzip" else r.data)
+
+    gz = {"Accept-Encoding": "gzip"}
+    for u in ["/api/entities.geojson?q=TEST", "/api/entities.geojson?q=TEST&view=map",
+              "/ogc/collections/entities/items?q=TEST&limit=5"]:
+        assert doc(api_app.test_client().get(u, headers=gz))["features"], u
+        assert doc(real.test_client().get(u, headers=gz))["features"] == [], u  # no synthetic entity there
+    everything = "/api/entities.geojson"
+    assert len(doc(real.test_client().get(everything, headers=gz))["features"]) < len(ds.entities)
+    a, b = served_data(real), served_data(api_app)
+    for name in ("api_bodies", "ogc_bodies", "positions", "deflated"):
+        assert getattr(a, name) is not getattr(b, name) and len(getattr(a, name)), name

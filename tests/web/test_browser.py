@@ -61,7 +61,7 @@ def make_app(data_dir):
     rules = {r.rule for r in app.url_map.iter_rules()}
     missing = {"/api/entities.geojson", "/api/powiaty.geojson", "/api/gminy.geojson"} - rules
     if missing:
-        pytest.fail(f"the map pages need the GeoJSON API (issue 5), missing: {sorted(missing)}")
+        pytest.fail(f"the map pages need the GeoJSON API, missing: {sorted(missing)}")
     return app
 
 
@@ -164,6 +164,27 @@ def test_public_map_loads_without_errors(server, page):
     assert pg.inner_text(".leaflet-popup-content h3") == marker.get_attribute("title")
     assert page.errors == [], page.errors
     assert took < 15, took
+
+
+def test_choropleth_colours_and_tooltips_are_the_servers(server, page):
+    """map.js paints each gmina with the colour the page's configuration gives it and shows its figures
+    as the server formatted them (geoes.web.pages.mapconfig)."""
+    page.goto(server.url + "/powiaty/2602")
+    pg = page.page
+    drawn = pg.evaluate("""() => {
+        const cfg = JSON.parse(document.getElementById('geoes-config').textContent);
+        const out = [];
+        GEOES_MAP.layers.units.eachLayer(gj => gj.eachLayer(l => out.push(
+            [l.feature.properties.teryt, l.options.fillColor, cfg.units.gmina[l.feature.properties.teryt].color])));
+        return out;
+    }""")
+    assert len(drawn) == 9  # the gminy of powiat jędrzejowski
+    assert all(fill == expected for _, fill, expected in drawn), drawn
+    pg.evaluate("""() => GEOES_MAP.layers.units.eachLayer(gj => gj.eachLayer(l => {
+        if (l.feature.properties.teryt === '2602023') { l.openTooltip(l.getBounds().getCenter()); } }))""")
+    tip = pg.wait_for_selector(".leaflet-tooltip .geoes-tip")
+    assert "gmina Jędrzejów" in tip.inner_text() and "Ludność: " in tip.inner_text()
+    assert page.errors == [], page.errors
 
 
 def test_type_filter_reduces_markers_and_is_shareable(server, page):

@@ -1,4 +1,4 @@
-"""Production defaults (issue 6 §4): security headers on pages, API, OGC and embed; no debug mode; the
+"""Production defaults: security headers on pages, API, OGC and embed; no debug mode; the
 500 handler says one sentence, never a traceback; request sizes and gunicorn settings are bounded."""
 from __future__ import annotations
 
@@ -133,13 +133,13 @@ def test_500_json_under_api_has_no_traceback(prod_app):
 
 
 def test_failing_page_and_api_views_do_not_leak(prod_app, monkeypatch):
-    from geoes.web import api, pages
+    from geoes.web.served import served_data
 
     def explode(*a, **k):
         raise RuntimeError(SECRET)
 
-    monkeypatch.setattr(pages, "attribution", explode)
-    monkeypatch.setattr(api.export, "attribution_text", explode)
+    # Every view reads the dataset through the app's served data: make reading it fail unexpectedly.
+    monkeypatch.setattr(served_data(prod_app), "current", explode)
     c = prod_app.test_client()
     r = c.get("/about")
     assert r.status_code == 500 and '<html lang="pl">' in _no_leak(r)

@@ -1,4 +1,4 @@
-"""Every HTML page, download and error through the Flask test client (issue 4)."""
+"""Every HTML page, download and error through the Flask test client."""
 from __future__ import annotations
 
 import csv
@@ -9,6 +9,7 @@ import re
 import pytest
 
 from geoes.publish import escape
+from geoes.web.served import served_data
 
 # A name, description and URLs that would run script if shown as HTML or put raw into JavaScript.
 HOSTILE_NAME = "<img src=x onerror=\"window.__pwned=1\">Zła `${window.__pwned=2}` \\'spółdzielnia\" </script>"
@@ -100,16 +101,13 @@ def test_map_page_is_small_and_self_hosted(client):
     assert "L.control.fullscreen" in text and "L.control.locate" in text and "L.markerClusterGroup" in text
 
 
-def test_inline_script_carries_the_csp_nonce(app):
-    with app.test_request_context("/"):
-        from flask import g
-        g.csp_nonce = "abc123"
-        from geoes.web import pages
-
-        body, status = pages.index()
-    assert status == 200
-    assert '<script nonce="abc123">' in body
-    assert 'id="geoes-config" nonce="abc123"' in body
+def test_inline_script_carries_the_csp_nonce(client):
+    r = client.get("/")
+    assert r.status_code == 200
+    nonce = re.search(r"'nonce-([^']+)'", r.headers["Content-Security-Policy"]).group(1)
+    body = r.get_data(as_text=True)
+    assert f'<script nonce="{nonce}">' in body
+    assert f'id="geoes-config" nonce="{nonce}"' in body
 
 
 def test_vendor_assets_are_served(client):
@@ -146,10 +144,7 @@ def test_powiat_profile_shows_key_figures(client, app):
     assert "/powiaty/2602/map.png" in text and "/powiaty/2602/gminy.csv" in text
     assert "/compare" in text
     with app.app_context():
-        from geoes.web.store import DatasetStore
-
-        ds: DatasetStore = app.extensions["geoes_store"]
-        v = ds.current().voivodeship
+        v = served_data(app).current().voivodeship
     assert f'<data value="{v["population"]}">' in text  # the voivodeship as the reference
 
 
@@ -311,6 +306,6 @@ def test_ranking_chart_without_the_highlighted_unit(app):
     from geoes.publish import charts
 
     with app.app_context():
-        ds = app.extensions["geoes_store"].current()
+        ds = served_data(app).current()
         png = charts.ranking_chart(ds.indicator_table("powiat"), "entities_per_10k", "9999", 0.3)
     assert png.startswith(b"\x89PNG")

@@ -1,7 +1,8 @@
 """OGC API – Features, Part 1 (Core): plain functions returning (headers, status, content).
 
 They know nothing of Flask (pygeoapi style): a request is an `OGCRequest` (absolute base URL of the API,
-query arguments as a multi-dict, the Accept header), the data comes from a `DatasetStore`. Content is
+query arguments as a multi-dict, the Accept header), the data and the caches come from the app's
+`geoes.publish.served.ServedData` (`served`). Content is
 bytes, or — for items, whose `timeStamp` is per request — a list of byte chunks whose first chunk is a
 cached object the adapter can gzip once (see `geoes.web.http`). Every function turns bad input into a
 400 and unknown ids into a 404 with a JSON body `{"code", "description"}`; nothing raises.
@@ -13,15 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import quote, urlencode
 
-from geoes.dataset.reader import NoDataset
-from geoes.publish.filters import ParamError
 from geoes.common.reference import attribution
-from geoes.publish.ogc import html, openapi
-from geoes.publish.ogc.cache import LRU
-from geoes.publish.ogc.errors import OGCError, invalid, not_found
+from geoes.errors import GeoesError, NotFound
+from geoes.publish.filters import reject_unknown
+from geoes.publish.layers import layer_data, matching_positions
+from geoes.publish.ogc.html import render as render_html
+from geoes.publish.ogc.openapi import document as openapi_document, resolved_parameters
+from geoes.publish.ogc.collection_defs import COLLECTIONS, CRS84, CollectionDef, get_def, parse_f, parse_items
 from geoes.publish.ogc.formats import FORMATS, OPENAPI_MIME, negotiate
-from geoes.publish.ogc.layers import (COLLECTIONS, CRS84, CollectionDef, get_def, layer_data, matching_positions, parse_f,
-                     parse_items, reject_unknown)
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -32,10 +32,6 @@ CONFORMANCE = [
 TITLE = "Ekonomia społeczna – OGC API – Features"
 DESCRIPTION = ("Podmioty ekonomii społecznej oraz gminy i powiaty ze wskaźnikami (liczba podmiotów na 10 tys. "
                "mieszkańców i na 100 km², zatrudnienie, zasięg 10 km) jako OGC API – Features.")
-
-# Serialised bodies (filtered, paged, per base URL) — bounded, dropped when the version changes.
-responses = LRU(max_entries=4096, max_bytes=128 * 1024 * 1024)
-
 
 @dataclass
 class OGCRequest:
@@ -73,17 +69,19 @@ def _link(href: str, rel: str, mime: str, title: str) -> dict:
     return {"href": href, "rel": rel, "type": mime, "title": title}
 
 
+def error_response(exc: GeoesError) -> Response:
+    """The one error shape {"code", "description"} with the error's HTTP status."""
+    return {"Content-Type": "application/json"}, exc.http_status, _dumps(exc.as_json())
+
+
 def _guard(fn):
-    """Every failure becomes a JSON error response, never an exception out of the core."""
-    def wrapper(store, req: OGCRequest, *a) -> Response:
+    """Every expected failure (a GeoesError: bad parameter 400, unknown id 404, no data 503) becomes a JSON
+    error response, never an exception out of the core."""
+    def wrapper(served, req: OGCRequest, *a) -> Response:
         try:
-            return fn(store, req, *a)
-        except OGCError as exc:
-            return exc.response()
-        except ParamError as exc:
-            return invalid(exc.param, exc.message).response()
-        except NoDataset as exc:
-            return OGCError(503, "ServiceUnavailable", str(exc)).response()
+            return fn(served, req, *a)
+        except GeoesError as exc:
+            return error_response(exc)
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__
     return wrapper
@@ -96,20 +94,22 @@ def _simple(req: OGCRequest, allowed=("json", "html")) -> str:
 
 def _page(template: str, req: OGCRequest, title: str, json_url: str, crumbs=(), json_type=FORMATS["json"],
           **ctx) -> bytes:
-    return html.render(template, title=title, root=req.base_url, site_root=req.site_root, crumbs=list(crumbs),
+    return render_html(template, title=title, root=req.base_url, site_root=req.site_root, crumbs=list(crumbs),
                        json_url=json_url, json_type=json_type, **ctx)
 
 
-def _cached(key: tuple, make):
-    return responses.get_or_make(key, make)
+def _cached(served, key: tuple, make):
+    """Serialised bodies (filtered, paged, per base URL) in the app's bounded OGC cache; keys start with
+    the dataset version, so a new version drops the old bodies."""
+    return served.ogc_bodies.get_or_make(key, make)
 
 
 # ------------------------------------------------------------------------------------ resources
 
 @_guard
-def landing(store, req: OGCRequest) -> Response:
+def landing(served, req: OGCRequest) -> Response:
     fmt = _simple(req)
-    version = store.current().version
+    version = served.current().version
     base = req.base_url
 
     def make() -> bytes:
@@ -130,14 +130,14 @@ def landing(store, req: OGCRequest) -> Response:
         return _dumps({"title": TITLE, "description": DESCRIPTION, "attribution": attribution()["data"],
                        "links": links})
 
-    body = _cached((version, "landing", base, fmt, req.site_root), make)
+    body = _cached(served, (version, "landing", base, fmt, req.site_root), make)
     return _headers(FORMATS[fmt], version, fmt), 200, body
 
 
 @_guard
-def conformance(store, req: OGCRequest) -> Response:
+def conformance(served, req: OGCRequest) -> Response:
     fmt = _simple(req)
-    version = store.current().version
+    version = served.current().version
     if fmt == "html":
         body = _page("conformance.html", req, "Klasy zgodności", f"{req.base_url}/conformance?f=json",
                      crumbs=[("Klasy zgodności", None)], conforms_to=CONFORMANCE)
@@ -147,31 +147,31 @@ def conformance(store, req: OGCRequest) -> Response:
 
 
 @_guard
-def api_document(store, req: OGCRequest) -> Response:
+def api_document(served, req: OGCRequest) -> Response:
     """The OpenAPI 3.0 document (`service-desc`), or its readable HTML form (`service-doc`, f=html)."""
     fmt = _simple(req)
-    ds = store.current()
+    ds = served.current()
     base = req.base_url
 
     def make() -> bytes:
-        doc = openapi.document(base, req.page_size, req.max_page_size, TITLE, ds.version)
+        doc = openapi_document(base, req.page_size, req.max_page_size, TITLE, ds.version)
         if fmt == "html":
             paths = []
             for path, item in doc["paths"].items():
                 get = dict(item["get"])
-                get["parameters_resolved"] = openapi.resolved_parameters(doc, get)
+                get["parameters_resolved"] = resolved_parameters(doc, get)
                 paths.append((path, get))
             return _page("api.html", req, "Opis API (OpenAPI 3.0)", f"{base}/api?f=json",
                          crumbs=[("Opis API", None)], json_type=OPENAPI_MIME, info=doc["info"], paths=paths)
         return _dumps(doc)
 
-    body = _cached((ds.version, "api", base, fmt, req.page_size, req.max_page_size, req.site_root), make)
+    body = _cached(served, (ds.version, "api", base, fmt, req.page_size, req.max_page_size, req.site_root), make)
     mime = FORMATS["html"] if fmt == "html" else OPENAPI_MIME
     return _headers(mime, ds.version, fmt), 200, body
 
 
-def _collection_obj(store, cdef: CollectionDef, base: str) -> dict:
-    layer = layer_data(store, cdef.id)
+def _collection_obj(served, cdef: CollectionDef, base: str) -> dict:
+    layer = layer_data(served, cdef.layer)
     url = f"{base}/collections/{cdef.id}"
     return {
         "id": cdef.id,
@@ -192,13 +192,13 @@ def _collection_obj(store, cdef: CollectionDef, base: str) -> dict:
 
 
 @_guard
-def collections(store, req: OGCRequest) -> Response:
+def collections(served, req: OGCRequest) -> Response:
     fmt = _simple(req)
-    version = store.current().version
+    version = served.current().version
     base = req.base_url
 
     def make() -> bytes:
-        objs = [_collection_obj(store, c, base) for c in COLLECTIONS.values()]
+        objs = [_collection_obj(served, c, base) for c in COLLECTIONS.values()]
         if fmt == "html":
             return _page("collections.html", req, "Kolekcje", f"{base}/collections?f=json",
                          crumbs=[("Kolekcje", None)], collections=objs)
@@ -207,27 +207,27 @@ def collections(store, req: OGCRequest) -> Response:
             _link(f"{base}/collections?f=html", "alternate", FORMATS["html"], "Kolekcje (HTML)"),
         ], "collections": objs})
 
-    body = _cached((version, "collections", base, fmt, req.site_root), make)
+    body = _cached(served, (version, "collections", base, fmt, req.site_root), make)
     return _headers(FORMATS[fmt], version, fmt), 200, body
 
 
 @_guard
-def collection(store, req: OGCRequest, cid: str) -> Response:
+def collection(served, req: OGCRequest, cid: str) -> Response:
     cdef = get_def(cid)
     fmt = _simple(req)
-    version = store.current().version
+    version = served.current().version
     base = req.base_url
 
     def make() -> bytes:
-        obj = _collection_obj(store, cdef, base)
+        obj = _collection_obj(served, cdef, base)
         if fmt == "html":
             return _page("collection.html", req, cdef.title, f"{base}/collections/{cid}?f=json",
                          crumbs=[("Kolekcje", f"{base}/collections"), (cdef.title, None)], collection=obj,
-                         count=layer_data(store, cid).count, queryables=cdef.queryables,
+                         count=layer_data(served, cdef.layer).count, queryables=cdef.queryables,
                          page_size=req.page_size, max_page_size=req.max_page_size)
         return _dumps(obj)
 
-    body = _cached((version, "collection", cid, base, fmt, req.site_root), make)
+    body = _cached(served, (version, "collection", cid, base, fmt, req.site_root), make)
     return _headers(FORMATS[fmt], version, fmt), 200, body
 
 
@@ -241,17 +241,17 @@ def _now() -> str:
 
 
 @_guard
-def items(store, req: OGCRequest, cid: str) -> Response:
+def items(served, req: OGCRequest, cid: str) -> Response:
     cdef = get_def(cid)
     query = parse_items(cdef, req.args, req.page_size, req.max_page_size)
     fmt = negotiate(query.f, req.accept, ("json", "html"))
-    layer = layer_data(store, cid)
+    layer = layer_data(served, cdef.layer)
     base = req.base_url
     limit, offset = query.limit, query.offset
     key = (layer.version, "items", cid, base, fmt, query.rest, limit, offset, req.site_root)
 
     def make():
-        positions = matching_positions(layer, cid, query.filter)
+        positions = matching_positions(served, layer, query.filter)
         matched = int(len(positions))
         page = positions[offset:offset + limit]
         links = [
@@ -289,7 +289,7 @@ def items(store, req: OGCRequest, cid: str) -> Response:
             matched, len(page), _dumps(links))
         return head + b",".join([feats[i] for i in page]) + b"]"
 
-    body = responses.get_or_make(key, make)
+    body = _cached(served, key, make)
     if fmt == "html":
         return _headers(FORMATS["html"], layer.version, fmt), 200, body
     tail = b',"timeStamp":"' + _now().encode() + b'"}'
@@ -297,14 +297,14 @@ def items(store, req: OGCRequest, cid: str) -> Response:
 
 
 @_guard
-def item(store, req: OGCRequest, cid: str, fid: str) -> Response:
+def item(served, req: OGCRequest, cid: str, fid: str) -> Response:
     cdef = get_def(cid)
     reject_unknown(req.args, ("f",))
     fmt = negotiate(req.f(), req.accept, ("json", "html"))
-    layer = layer_data(store, cid)
+    layer = layer_data(served, cdef.layer)
     pos = layer.index.get(fid)
     if pos is None:
-        raise not_found(f"brak obiektu {fid[:80]!r} w kolekcji {cid}")
+        raise NotFound(f"brak obiektu {fid[:80]!r} w kolekcji {cid}")
     base = req.base_url
     url = f"{base}/collections/{cid}/items/{quote(fid, safe='')}"
 
@@ -333,10 +333,10 @@ def item(store, req: OGCRequest, cid: str, fid: str) -> Response:
         raw = layer.features[pos]
         return raw[:-1] + b',"links":' + _dumps(links) + b"}"
 
-    body = _cached((layer.version, "item", cid, fid, base, fmt, req.site_root), make)
+    body = _cached(served, (layer.version, "item", cid, fid, base, fmt, req.site_root), make)
     mime = FORMATS["html"] if fmt == "html" else FORMATS["geojson"]
     return _headers(mime, layer.version, fmt), 200, body
 
 
 def not_found_response(path: str) -> Response:
-    return not_found(f"brak zasobu {path[:120]}").response()
+    return error_response(NotFound(f"brak zasobu {path[:120]}"))

@@ -1,7 +1,7 @@
 """The one map of output format names to MIME types, and content negotiation (`f=` or `Accept`)."""
 from __future__ import annotations
 
-from geoes.publish.ogc.errors import OGCError
+from geoes.publish.filters import ParamError
 
 FORMATS = {
     "json": "application/json",
@@ -41,8 +41,7 @@ def negotiate(f: str | None, accept: str | None, allowed=("json", "html")) -> st
     if f is not None:
         fmt = F_VALUES.get(f.strip().lower())
         if fmt is None or fmt not in allowed:
-            raise OGCError(400, "InvalidParameterValue",
-                           f"f: nieznany format {f[:40]!r}; dozwolone: {', '.join(allowed)}")
+            raise ParamError("f", f"nieznany format {f[:40]!r}; dozwolone: {', '.join(allowed)}")
         return fmt
     best_json = best_html = -1.0
     json_pos = html_pos = 10_000

@@ -1,38 +1,20 @@
-"""HTML views of the OGC API resources: Jinja templates with autoescape on, so every entity text is
-shown as text. Links to outside pages are only ever http(s)."""
+"""HTML views of the OGC API resources: the package's one Jinja set-up (geoes.publish.templating:
+autoescape on, so every entity text is shown as text; links to outside pages only ever http(s))."""
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import Environment
 
-from geoes.publish.escape import safe_url  # the one escaping helper, shared with the pages and maps
-from geoes.common.reference import attribution_text
+from geoes.publish.templating import environment as templating_environment
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
-def show(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "tak" if value else "nie"
-    if isinstance(value, float):
-        if value != value:
-            return "—"
-        text = f"{value:,.6f}".rstrip("0").rstrip(".")
-        return text.replace(",", "\u00a0").replace(".", ",")
-    return str(value)
-
-
 @lru_cache(maxsize=4)
 def environment(templates_dir: str = str(TEMPLATES_DIR)) -> Environment:
-    env = Environment(loader=FileSystemLoader(templates_dir), autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    env.filters["safe_url"] = safe_url
-    env.filters["show"] = show
-    env.globals["attribution"] = attribution_text()
-    return env
+    return templating_environment(templates_dir)
 
 
 def render(template: str, templates_dir: Path | str = TEMPLATES_DIR, **context) -> bytes:

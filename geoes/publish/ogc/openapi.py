@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from geoes.common.reference import attribution
 from geoes.publish.ogc.formats import FORMATS, OPENAPI_MIME
-from geoes.publish.ogc.layers import COLLECTIONS, CollectionDef
+from geoes.publish.ogc.collection_defs import COLLECTIONS, CollectionDef
 
 OAS_VERSION = "3.0.3"
 

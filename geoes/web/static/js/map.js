@@ -1,9 +1,11 @@
 /*
  * geoes map pages: fills the folium-built Leaflet map with data fetched from the GeoJSON API.
  *
- * The page carries a JSON config (<script type="application/json" id="geoes-config">) and folium's
- * set-up script publishes the map and its (empty) layers as window.GEOES_MAP. Entity text is only
- * ever inserted with textContent or as DOM text nodes, never as HTML; links are http(s) only.
+ * The page carries a JSON config (<script type="application/json" id="geoes-config">; its shape is
+ * written down in geoes/web/pages/mapconfig.py) and folium's set-up script publishes the map and its
+ * (empty) layers as window.GEOES_MAP. The colour of every unit and the figures its tooltip shows come
+ * from that config: the class rule and the Polish number format live on the server only. Entity text is
+ * only ever inserted with textContent or as DOM text nodes, never as HTML; links are http(s) only.
  * Modes: public (/), embed (/embed), unit (county/gmina profile), compare, entity (detail page).
  */
 (function () {
@@ -43,9 +45,12 @@
     return null;
   }
 
-  function fmt(x, digits) {
+  // A whole number from an entity's properties (the employees in a popup). The map layer carries raw
+  // values for up to 100k entities, so there is no server-formatted text to show here; note that
+  // pl-PL groups thousands only from 10 000 (1234, 12 345) where the server writes 1 234.
+  function wholeNumber(x) {
     if (x === null || x === undefined || x === '' || isNaN(Number(x))) { return '–'; }
-    return Number(x).toLocaleString('pl-PL', { maximumFractionDigits: digits === undefined ? 2 : digits });
+    return Number(x).toLocaleString('pl-PL', { maximumFractionDigits: 0 });
   }
 
   function setStatus(text) {
@@ -130,7 +135,7 @@
     var address = [p.street, [p.postal_code, p.locality].filter(Boolean).join(' ')].filter(Boolean).join(', ');
     row('Adres', address);
     row('Gmina', [p.gmina_name, p.powiat_name ? 'pow. ' + p.powiat_name : ''].filter(Boolean).join(', '));
-    row('Zatrudnieni', p.employees === null || p.employees === undefined ? '' : fmt(p.employees, 0));
+    row('Zatrudnieni', p.employees === null || p.employees === undefined ? '' : wholeNumber(p.employees));
     if (p.status && p.status !== 'active') { row('Status', (cfg.status || {})[p.status] || p.status); }
     var web = safeUrl(p.website);
     if (web) {
@@ -400,26 +405,32 @@
 
   // ------------------------------------------------------------------ polygons
 
-  function classColor(v, breaks) {
-    var n = Number(v);
-    if (!n || n <= 0 || !breaks.length) { return cfg.classes.zero; }
-    var colors = cfg.classes.colors.slice(-breaks.length);
-    for (var i = 0; i < breaks.length; i += 1) { if (n <= breaks[i] + 1e-9) { return colors[i]; } }
-    return colors[colors.length - 1];
+  // A unit as the server describes it (cfg.units): label, class colour, figures as shown.
+  function unitInfo(level, f) {
+    var p = f.properties || {};
+    var key = String(p.teryt !== undefined && p.teryt !== null ? p.teryt : f.id);
+    return (cfg.units[level] || {})[key] || null;
   }
 
-  function unitTooltip(p, level) {
+  function unitColor(level, f) {
+    var info = unitInfo(level, f);
+    return info ? info.color : cfg.classes.zero;
+  }
+
+  function unitTooltip(f, level) {
+    var p = f.properties || {};
+    var info = unitInfo(level, f) || {};
     var box = el('div', 'geoes-tip');
-    box.appendChild(el('strong', null, (level === 'powiat' ? (cfg.powiaty[p.teryt] || {}).label || ('powiat ' + p.name) : 'gmina ' + p.name)));
-    box.appendChild(el('div', null, 'Podmioty: ' + fmt(p.entities, 0) + ' · na 10 tys. mieszk.: ' + fmt(p.entities_per_10k, 2)));
-    box.appendChild(el('div', null, 'Ludność: ' + fmt(p.population, 0)));
+    box.appendChild(el('strong', null, info.label || ((level === 'powiat' ? 'powiat ' : 'gmina ') + p.name)));
+    box.appendChild(el('div', null, 'Podmioty: ' + (info.entities || '–') + ' · na 10 tys. mieszk.: ' + (info.per_10k || '–')));
+    box.appendChild(el('div', null, 'Ludność: ' + (info.population || '–')));
     return box;
   }
 
-  function unitPopup(p, level) {
-    var box = unitTooltip(p, level);
+  function unitPopup(f, level) {
+    var box = unitTooltip(f, level);
     var a = el('a', 'more', level === 'powiat' ? 'Profil powiatu ›' : 'Profil gminy ›');
-    a.href = page(level === 'powiat' ? 'powiat' : 'gmina', p.teryt);
+    a.href = page(level === 'powiat' ? 'powiat' : 'gmina', f.properties.teryt);
     box.appendChild(a);
     return box;
   }
@@ -433,10 +444,10 @@
       interactive: !!opts.level,
       onEachFeature: function (f, layer) {
         if (!opts.level) { return; }
-        var p = f.properties || {};
-        if (p.teryt === undefined) { p.teryt = f.id; }
-        layer.bindTooltip(function () { return unitTooltip(p, opts.level); }, { sticky: true });
-        layer.bindPopup(function () { return unitPopup(p, opts.level); });
+        f.properties = f.properties || {};
+        if (f.properties.teryt === undefined) { f.properties.teryt = f.id; }
+        layer.bindTooltip(function () { return unitTooltip(f, opts.level); }, { sticky: true });
+        layer.bindPopup(function () { return unitPopup(f, opts.level); });
       }
     });
     group.addLayer(gj);
@@ -447,7 +458,7 @@
     addUnits(layers.ch_powiat, fc, {
       level: 'powiat',
       style: function (f) {
-        return { color: '#555555', weight: 1, fillOpacity: 0.7, fillColor: classColor(f.properties.entities_per_10k, cfg.classes.powiat) };
+        return { color: '#555555', weight: 1, fillOpacity: 0.7, fillColor: unitColor('powiat', f) };
       }
     });
     if (mode === 'compare' && cfg.unit.level === 'powiat') { drawHighlight(fc, 'powiat'); }
@@ -458,7 +469,7 @@
     addUnits(layers.ch_gmina, fc, {
       level: 'gmina',
       style: function (f) {
-        return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: classColor(f.properties.entities_per_10k, cfg.classes.gmina) };
+        return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: unitColor('gmina', f) };
       }
     });
     addUnits(layers.white, fc, {
@@ -478,7 +489,7 @@
           return {
             color: Number(f.properties.entities) ? '#333333' : '#b2182b', weight: 1.5,
             dashArray: Number(f.properties.entities) ? null : '4 3',
-            fillOpacity: 0.55, fillColor: classColor(f.properties.entities_per_10k, cfg.classes.gmina)
+            fillOpacity: 0.55, fillColor: unitColor('gmina', f)
           };
         }
       });

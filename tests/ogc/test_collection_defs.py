@@ -1,10 +1,10 @@
-"""geoes.publish.ogc.layers: collections, parameter parsing and the per-version feature cache."""
-import numpy as np
+"""geoes.publish.ogc.collection_defs: the collections and the parsing of an items request."""
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from geoes.publish.ogc.errors import OGCError
-from geoes.publish.ogc.layers import COLLECTIONS, get_def, layer_data, matching_positions, parse_datetime, parse_items
+from geoes.errors import GeoesError
+from geoes.publish.filters import parse_datetime
+from geoes.publish.ogc.collection_defs import COLLECTIONS, get_def, parse_items
 
 
 def q(**kw):
@@ -13,9 +13,9 @@ def q(**kw):
 
 def test_collections_defined():
     assert list(COLLECTIONS) == ["entities", "gminy", "powiaty"]
-    with pytest.raises(OGCError) as exc:
+    with pytest.raises(GeoesError) as exc:
         get_def("rzeki")
-    assert exc.value.status == 404
+    assert exc.value.http_status == 404
 
 
 def test_parse_items_defaults_and_clamp():
@@ -45,9 +45,9 @@ def test_parse_items_filters():
     ("entities", {"q": "x" * 300}), ("entities", {"q": "a\x00b"}),
 ])
 def test_parse_items_rejects(cid, args):
-    with pytest.raises(OGCError) as exc:
+    with pytest.raises(GeoesError) as exc:
         parse_items(get_def(cid), q(**args))
-    assert exc.value.status == 400
+    assert exc.value.http_status == 400
 
 
 @pytest.mark.parametrize("value", ["2024-01-01", "2024-01-01T10:00:00Z", "2024-01-01T10:00:00+02:00",
@@ -59,16 +59,5 @@ def test_datetime_valid(value):
 
 @pytest.mark.parametrize("value", ["2024-13-01", "today", "../..", "/", "2024-01-01/2024-01-02/2024-01-03"])
 def test_datetime_invalid(value):
-    with pytest.raises(OGCError):
+    with pytest.raises(GeoesError):
         parse_datetime(value)
-
-
-def test_layer_data_cached_per_version(geo_app, geo_dataset):
-    store = geo_app.extensions["geoes_store"]
-    a = layer_data(store, "entities")
-    assert layer_data(store, "entities") is a
-    assert a.count == len(geo_dataset.entities) == len(a.features)
-    assert a.index["test-0000"] == int(np.flatnonzero(geo_dataset.entities["id"] == "test-0000")[0])
-    pos = matching_positions(a, "entities", parse_items(get_def("entities"), q(type="kgw")).filter)
-    assert pos is matching_positions(a, "entities", parse_items(get_def("entities"), q(type="kgw")).filter)
-    assert len(pos) == geo_dataset.entities["types"].str.split(";").map(lambda xs: "kgw" in xs).sum()

@@ -3,7 +3,7 @@
 Keys start with the dataset version; the first key of a new version drops everything older, so a
 rebuild frees the previous version's bytes at once and a reader never gets a mix of two versions.
 Used for filtered/paged bodies (which vary without end) so that they never push the per-version
-layer data out of `DatasetStore.cached`.
+layer data out of `ServedData.cached`; each app's caches are its `geoes.publish.served.ServedData`'s.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""geoes.publish.ogc.cache: bounded LRU that drops an old dataset version at once."""
-from geoes.publish.ogc.cache import LRU
+"""geoes.publish.cache: bounded LRU that drops an old dataset version at once."""
+from geoes.publish.cache import LRU
 
 
 def test_bounded_by_entries_and_bytes():

@@ -1,0 +1,99 @@
+"""The published layers, serialised once per dataset version: the engine of the GeoJSON API and the OGC API.
+
+* `layer_data(served, name)` turns one layer of the served dataset into GeoJSON Feature bytes ONCE per
+  version (`serialise.features_json`), with an id → position index and the layer's extent; a response is
+  then a selection of that list, never a new serialisation.
+* `matching_positions(served, data, flt)` gives the positions of the features a `filters.Filter`
+  selects, cached per version and filter, so paging through a filtered result filters once.
+* `map_features(served, data)` is the slim variant of the entity layer for the public map (`view=map`).
+
+`served` is the app's `geoes.publish.served.ServedData` (or anything with its `cached` and
+`positions`): the caches belong to it, not to this module.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geoes.publish import serialise
+from geoes.publish.filters import Filter, apply_entities, apply_units
+
+LAYERS = ("entities", "gminy", "powiaty")
+# The stable feature id of each layer (the GeoJSON `id`, the OGC item id).
+ID_COLUMNS = {"entities": "id", "gminy": "teryt", "powiaty": "teryt"}
+
+# `view=map`: the properties the public map shows (empty ones left out), without descriptions and
+# source lists, so the page has far fewer bytes to download and parse at 100k entities.
+MAP_VIEW_COLUMNS = ("id", "name", "types", "status", "operator", "street", "postal_code", "locality",
+                    "employees", "website", "gmina_name", "powiat_name", "gmina_teryt_computed",
+                    "powiat_teryt_computed")
+
+
+@dataclass
+class LayerData:
+    """One layer of one dataset version, serialised once."""
+    name: str
+    version: str
+    frame: gpd.GeoDataFrame
+    features: list[bytes]
+    index: dict[str, int]
+    extent: list[float]
+    count: int
+
+
+def placed_mask(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """True for the rows that have a geometry (entities without coordinates have none)."""
+    geoms = frame.geometry.to_numpy()
+    return ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
+
+
+def _extent(frame: gpd.GeoDataFrame, fallback: gpd.GeoDataFrame) -> list[float]:
+    ok = placed_mask(frame)
+    if ok.any():
+        bounds = shapely.total_bounds(frame.geometry.to_numpy()[ok])
+    else:  # nothing placed yet: the region's extent
+        bounds = fallback.total_bounds
+    return [round(float(v), 6) for v in bounds]
+
+
+def make_layer_data(dataset, name: str) -> LayerData:
+    if name not in LAYERS:
+        raise ValueError(f"unknown layer {name!r}; layers: {', '.join(LAYERS)}")
+    frame = getattr(dataset, name).reset_index(drop=True)
+    features = [f.encode("utf-8") for f in serialise.features_json(frame)]
+    ids = frame[ID_COLUMNS[name]].astype(str).tolist()
+    return LayerData(name, dataset.version, frame, features, {fid: i for i, fid in enumerate(ids)},
+                     _extent(frame, dataset.powiaty), len(frame))
+
+
+def layer_data(served, name: str) -> LayerData:
+    """The layer of the served dataset version, serialised on first use."""
+    if name not in LAYERS:
+        raise ValueError(f"unknown layer {name!r}; layers: {', '.join(LAYERS)}")
+    return served.cached(("layer", name), lambda ds: make_layer_data(ds, name))
+
+
+def matching_positions(served, data: LayerData, flt: Filter) -> np.ndarray:
+    """Positions (into data.features) of the features matching `flt`, cached per version and filter."""
+    if flt.is_empty():
+        return np.arange(data.count)
+
+    def make() -> np.ndarray:
+        frame = data.frame
+        sub = apply_entities(frame, flt) if data.name == "entities" else apply_units(frame, flt)
+        return sub.index.to_numpy(dtype=np.int64)
+
+    return served.positions.get_or_make((data.version, data.name, flt.key()), make)
+
+
+def map_features(served, data: LayerData) -> list[bytes]:
+    """The entity features with only the map's properties, empty ones left out (once per version)."""
+    def make(_dataset) -> list[bytes]:
+        frame = data.frame
+        slim = frame[[c for c in MAP_VIEW_COLUMNS if c in frame.columns] + [frame.geometry.name]]
+        return [f.encode("utf-8") for f in serialise.features_json(slim, drop_empty=True)]
+
+    return served.cached(("map-view", data.name, data.version), make)

@@ -1,0 +1,14 @@
+"""The HTML pages (Polish), one blueprint per page family:
+
+* `map` — the public map (/), the embeddable map (/embed), the type and class colours (/types.css);
+* `units` — the powiaty (/powiaty), a county's profile, report, charts, static map and CSV tables
+  (/powiaty/<teryt>…), a gmina's profile and charts (/gminy/<teryt>…), the comparison (/compare…);
+* `entities` — the entity list (/entities) and one entity (/entities/<id>);
+* `about` — method, sources, completeness and attribution (/about).
+
+`views` holds what they share; `mapconfig` the configuration every map page gives static/js/map.js.
+"""
+from geoes.web.pages import about, entities, units
+from geoes.web.pages import map as public_map
+
+BLUEPRINTS = (public_map.bp, units.bp, entities.bp, about.bp)

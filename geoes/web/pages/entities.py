@@ -1,0 +1,108 @@
+"""The entity list (/entities: the map's text alternative, filtered, sorted, paged) and one entity's page
+(/entities/<id>)."""
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, current_app, request
+
+from geoes.common.reference import entity_types
+from geoes.errors import NotFound
+from geoes.publish.filters import ParamError, apply_entities, choice, fold, parse_filter, parse_int
+from geoes.publish.labels import powiat_label, types_label
+from geoes.web.maps import entity_map
+from geoes.web.pages.mapconfig import map_config
+from geoes.web.pages.views import (STATUS_PL, dataset, entity_rows, powiat_choices, record, render, static,
+                                   type_codes_present)
+from geoes.web.served import served_data
+
+bp = Blueprint("entities", __name__)
+
+SORTS = {
+    "name": "name", "type": "types", "locality": "locality", "gmina": "gmina_name", "powiat": "powiat_name",
+    "employees": "employees", "status": "status",
+}
+MAX_PAGE = 999_999
+PRECISION_PL = {"address": "adres", "street": "ulica", "locality": "miejscowość", "gmina": "gmina (środek)",
+                "none": "brak współrzędnych"}
+SE_PL = {"true": "tak", "false": "nie", "unknown": "brak informacji"}
+ENTITY_FIELDS = [
+    ("name", "Nazwa"), ("types", "Typ"), ("social_enterprise", "Przedsiębiorstwo społeczne (wykaz ministra)"),
+    ("legal_form", "Forma prawna"), ("operator", "Podmiot prowadzący"), ("street", "Ulica"),
+    ("postal_code", "Kod pocztowy"), ("locality", "Miejscowość"), ("gmina_name", "Gmina"),
+    ("powiat_name", "Powiat"), ("gmina_teryt", "Gmina wg źródła (TERYT)"), ("location_precision", "Dokładność położenia"),
+    ("geocoder", "Źródło współrzędnych"), ("coordinates", "Współrzędne (WGS84)"), ("krs", "KRS"), ("nip", "NIP"),
+    ("regon", "REGON"), ("employees", "Zatrudnieni"), ("status", "Status"), ("as_of", "Stan na"),
+    ("website", "Strona internetowa"), ("email", "E-mail"), ("phone", "Telefon"), ("description", "Opis"),
+    ("sources", "Źródła"), ("id", "Identyfikator"),
+]
+
+
+def parse_sort(args) -> tuple[str, bool, int]:
+    sort = choice(args, "sort", tuple(SORTS), "name")
+    order = choice(args, "order", ("asc", "desc"), "asc")
+    return sort, order == "desc", parse_int(args, "page", 1, 1, MAX_PAGE)
+
+
+def sorted_entities(selected, sort: str, desc: bool):
+    col = SORTS[sort]
+    if col == "employees":
+        key = selected["employees"].astype("Float64")
+        order_index = key.sort_values(ascending=not desc, na_position="last").index
+    else:
+        key = fold(selected[col].astype(str))
+        order_index = key.sort_values(ascending=not desc, kind="stable").index
+    return selected.loc[order_index]
+
+
+@bp.get("/entities")
+def index():
+    ds = dataset()
+    f = parse_filter(request.args, ds)
+    sort, desc, page = parse_sort(request.args)
+    selected = apply_entities(ds.entities, f)
+    ordered = sorted_entities(selected, sort, desc)
+    size = current_app.extensions["geoes_settings"].page_size
+    pages = max(1, math.ceil(len(ordered) / size))
+    if page > pages:
+        raise ParamError("page", f"jest tylko {pages} stron(y)")
+    shown = ordered.iloc[(page - 1) * size: page * size]
+    base_args = [(k, v) for k, v in request.args.items(multi=True) if k in ("type", "powiat", "gmina", "q") and v]
+    gmina_rec = record(ds.gminy[ds.gminy["teryt"] == f.gmina].iloc[0]) if f.gmina else None
+    return render("entities.html", ds=ds, rows=entity_rows(shown), total=len(ds.entities), matched=len(selected),
+                  filter=f, sort=sort, desc=desc, page=page, pages=pages, size=size, base_args=base_args,
+                  types=entity_types(), present=type_codes_present(ds), gmina_rec=gmina_rec,
+                  powiaty=powiat_choices(ds), powiat_label=powiat_label, sorts=SORTS)
+
+
+def entity_fields(rec: dict, geom, has_point: bool) -> list[dict]:
+    fields = []
+    for key, label in ENTITY_FIELDS:
+        if key == "coordinates":
+            value = f"{geom.y:.5f}, {geom.x:.5f}" if has_point else None
+        else:
+            value = rec.get(key)
+        fields.append({"key": key, "label": label, "value": value})
+    return fields
+
+
+@bp.get("/entities/<entity_id>")
+def entity(entity_id):
+    ds = dataset()
+    if len(entity_id) > 100:
+        raise NotFound("Nie ma podmiotu o takim identyfikatorze.")
+    rows = ds.entities[ds.entities["id"] == entity_id]
+    if rows.empty:
+        raise NotFound(f"Nie ma podmiotu o identyfikatorze „{entity_id}”.")
+    row = rows.iloc[0]
+    rec = record(row)
+    geom = row.geometry
+    has_point = geom is not None and not geom.is_empty
+    parts = None
+    if has_point:
+        first = (rec.get("types") or "").split(";")[0]
+        parts = served_data().cached(("entitymap", entity_id, request.script_root),
+                                     lambda d: entity_map(static, geom.y, geom.x, rec["name"], first))
+    return render("entity.html", ds=ds, rec=rec, fields=entity_fields(rec, geom, has_point), parts=parts,
+                  mapcfg=map_config(ds, "entity"), types_label=types_label, status=STATUS_PL,
+                  precision=PRECISION_PL, se=SE_PL)

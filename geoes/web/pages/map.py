@@ -1,0 +1,47 @@
+"""The public map (/), the embeddable map (/embed) and the colours of entity types and classes (/types.css)."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from geoes.common.reference import entity_types
+from geoes.publish.classes import CLASS_COLORS, HIGHLIGHT_COLOR, ZERO_COLOR, class_legend
+from geoes.publish.filters import parse_filter
+from geoes.publish.labels import powiat_label
+from geoes.web.pages.mapconfig import level_classes, map_config
+from geoes.web.pages.views import (dataset, filter_state, placed, powiat_choices, public_map_parts, render,
+                                   type_codes_present)
+
+bp = Blueprint("map", __name__)
+
+
+@bp.get("/types.css")
+def types_css():
+    """Colours of the entity types as classes (no inline styles: CSP-friendly)."""
+    lines = []
+    for code, t in entity_types().items():
+        lines.append(f".geoes-type-{code}{{background-color:{t.color};}}")
+    for color in [*CLASS_COLORS, ZERO_COLOR, HIGHLIGHT_COLOR]:
+        lines.append(f".geoes-color-{color[1:]}{{background-color:{color};}}")
+    return Response("\n".join(lines) + "\n", mimetype="text/css", headers={"Cache-Control": "public, max-age=3600"})
+
+
+@bp.get("/")
+def index():
+    ds = dataset()
+    f = parse_filter(request.args, ds)
+    cfg = map_config(ds, "public", state=filter_state(f))
+    breaks = level_classes()
+    return render("index.html", ds=ds, parts=public_map_parts(embed=False), mapcfg=cfg, types=entity_types(),
+                  present=type_codes_present(ds), filter=f, powiaty=powiat_choices(ds),
+                  legend_p=class_legend(breaks["powiat"]), legend_g=class_legend(breaks["gmina"]),
+                  counts={"total": int(len(ds.entities)), "placed": int(len(placed(ds.entities)))},
+                  powiat_label=powiat_label)
+
+
+@bp.get("/embed")
+def embed():
+    ds = dataset()
+    f = parse_filter(request.args, ds)
+    cfg = map_config(ds, "embed", state=filter_state(f))
+    return render("embed.html", ds=ds, parts=public_map_parts(embed=True), mapcfg=cfg, types=entity_types(),
+                  present=type_codes_present(ds))

@@ -1,0 +1,108 @@
+"""The configuration a map page gives static/js/map.js: the written contract between the two.
+
+The page puts it into `<script type="application/json" id="geoes-config">` (templates/base.html); besides
+it, map.js reads only the GeoJSON API. Its shape (CONTRACT lists every key map.js may read, with the
+modes that must carry it; tests/web/test_mapconfig.py holds map.js and the emitted configurations to it):
+
+    {
+      "mode":        "public" | "embed" | "unit" | "compare" | "entity",
+      "region_name": "świętokrzyskie",
+      "api":         {"entities": URL, "powiaty": URL, "gminy": URL},        the GeoJSON API's layers
+      "pages":       {"entity": URL with __ID__, "powiat": URL with __TERYT__,
+                      "gmina": URL with __TERYT__, "list": URL},
+      "types":       {code: {"label": str, "short": str, "icon": Font Awesome name}},
+      "status":      {status: Polish label},
+      "units":       {"powiat": {teryt: UNIT}, "gmina": {teryt: UNIT}},
+                     UNIT = {"label": "powiat jędrzejowski",
+                             "color": "#41b6c4",     the unit's class colour (geoes.publish.classes)
+                             "entities": "5", "per_10k": "0,62", "population": "80 370"}
+                                                     figures as shown (geoes.common.polish)
+      "classes":     {"zero": colour of class 0 (a unit the configuration does not know),
+                      "highlight": colour of the highlighted units},
+      "powiaty":     {teryt: {"name": str, "label": str, "bounds": [[south, west], [north, east]]}},
+      "state":       {"types": [code], "powiat": teryt | null, "gmina": teryt | null, "q": str,
+                      "bbox": [minLon, minLat, maxLon, maxLat] | null},      the page's filters
+      "unit":        {"level": "powiat" | "gmina", "teryt": teryt | null, "label": str}   unit, compare
+      "highlight":   [teryt],                                                          unit, compare
+      "entityFilter": {"powiat": teryt} | {"gmina": teryt}                            unit
+    }
+
+The colours and the figures are the server's: map.js never computes a class or formats a unit's figure.
+"""
+from __future__ import annotations
+
+from flask import request, url_for
+
+from geoes.common.polish import number
+from geoes.common.reference import entity_types
+from geoes.publish.classes import HIGHLIGHT_COLOR, INDICATOR, ZERO_COLOR, class_color, level_breaks
+from geoes.publish.labels import gmina_label, powiat_label
+from geoes.web.maps import bounds_of
+from geoes.web.pages.views import STATUS_PL
+from geoes.web.served import served_data
+
+ALL_MODES = ("public", "embed", "unit", "compare", "entity")
+# Every key map.js reads (a dotted path) → the modes whose configuration must have it.
+CONTRACT: dict[str, tuple[str, ...]] = {
+    "mode": ALL_MODES, "region_name": ALL_MODES,
+    "api.entities": ALL_MODES, "api.powiaty": ALL_MODES, "api.gminy": ALL_MODES,
+    "pages.entity": ALL_MODES, "pages.powiat": ALL_MODES, "pages.gmina": ALL_MODES, "pages.list": ALL_MODES,
+    "types": ALL_MODES, "status": ALL_MODES, "units.powiat": ALL_MODES, "units.gmina": ALL_MODES,
+    "classes.zero": ALL_MODES, "classes.highlight": ALL_MODES, "powiaty": ALL_MODES,
+    "state.types": ALL_MODES, "state.powiat": ALL_MODES, "state.gmina": ALL_MODES, "state.q": ALL_MODES,
+    "state.bbox": ALL_MODES,
+    "unit.level": ("unit", "compare"), "unit.teryt": ("unit", "compare"), "highlight": ("unit", "compare"),
+    "entityFilter": ("unit",),
+}
+# Keys whose value is a mapping keyed by data (type codes, TERYT codes, statuses).
+MAPPINGS = ("types", "status", "powiaty", "units.powiat", "units.gmina")
+UNIT_FIELDS = ("label", "color", "entities", "per_10k", "population")
+
+
+def _units(frame, label) -> dict:
+    breaks = level_breaks(frame)
+    return {r["teryt"]: {"label": label(r), "color": class_color(r[INDICATOR], breaks),
+                         "entities": number(r["entities"], 0), "per_10k": number(r[INDICATOR], 2),
+                         "population": number(r["population"], 0)}
+            for r in frame.drop(columns="geometry").to_dict("records")}
+
+
+def _per_version(ds) -> dict:
+    """The parts that depend only on the dataset version."""
+    return {
+        "region_name": ds.voivodeship.get("name") or "",
+        "types": {c: {"label": t.label_pl, "short": t.short_pl, "icon": t.icon} for c, t in entity_types().items()},
+        "status": STATUS_PL,
+        "units": {"powiat": _units(ds.powiaty, powiat_label), "gmina": _units(ds.gminy, gmina_label)},
+        "classes": {"zero": ZERO_COLOR, "highlight": HIGHLIGHT_COLOR},
+        "powiaty": {r["teryt"]: {"name": r["name"], "label": powiat_label(r),
+                                 "bounds": bounds_of(ds.powiaty[ds.powiaty["teryt"] == r["teryt"]])}
+                    for r in ds.powiaty[["teryt", "name", "city_county"]].to_dict("records")},
+    }
+
+
+def map_config(ds, mode: str, **extra) -> dict:
+    """The configuration of a map page in `mode`; `extra` sets the mode's own keys (state, unit…)."""
+    cfg = {
+        "mode": mode,
+        **served_data().cached(("map-config",), _per_version),
+        "api": {
+            # The GeoJSON API's documented paths (README), not endpoint names.
+            "entities": request.script_root + "/api/entities.geojson",
+            "powiaty": request.script_root + "/api/powiaty.geojson",
+            "gminy": request.script_root + "/api/gminy.geojson",
+        },
+        "pages": {"entity": url_for("entities.entity", entity_id="__ID__"),
+                  "powiat": url_for("units.powiat", teryt="__TERYT__"),
+                  "gmina": url_for("units.gmina", teryt="__TERYT__"),
+                  "list": url_for("entities.index")},
+        "state": {"types": [], "powiat": None, "gmina": None, "q": "", "bbox": None},
+    }
+    cfg.update(extra)
+    return cfg
+
+
+def level_classes() -> dict[str, list[float]]:
+    """The class bounds of each level in the served version (for the legends)."""
+    return served_data().cached(("level-classes",), lambda ds: {"powiat": level_breaks(ds.powiaty),
+                                                                "gmina": level_breaks(ds.gminy)})

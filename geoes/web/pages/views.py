@@ -1,0 +1,156 @@
+"""View helpers shared by the page blueprints: the request's dataset, unit lookups, labels, table rows,
+the folium map shells, rendering and file responses.
+
+Every page reads the current dataset version from the app's served data; filters are parsed by
+geoes.publish.filters (a bad value is a ParamError → 400 page); unknown TERYT codes and ids → 404 page.
+Map data are not put into the HTML: static/js/map.js fetches them from the GeoJSON API.
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+from flask import Response, render_template, request, url_for
+
+from geoes.common.reference import entity_types
+from geoes.common.values import plain_record
+from geoes.dataset.indicators import LABELS_PL, RANKED, completeness_text
+from geoes.errors import NotFound
+from geoes.publish.filters import Filter
+from geoes.publish.labels import types_label
+from geoes.publish.layers import placed_mask
+from geoes.publish.serialise import table_to_csv
+from geoes.web.maps import MapParts, base_map, bounds_of, finish
+from geoes.web.served import served_data
+
+# The indicator rows of the profile and comparison tables, in display order.
+PROFILE_INDICATORS = [
+    "population", "area_km2", "entities", "entities_per_10k", "entities_per_100km2", "employees",
+    "employees_per_10k", "employees_known_pct", "gmina_coverage_pct", "population_coverage_pct",
+    "access_10km_pct",
+]
+DECIMALS = {"population": 0, "entities": 0, "employees": 0, "gminy_total": 0, "gminy_with_entity": 0,
+            "area_km2": 2}
+STATUS_PL = {"active": "działa", "inactive": "nie działa", "unknown": "nieznany"}
+
+
+def dataset():
+    return served_data().current()
+
+
+def static(path: str) -> str:
+    return url_for("static", filename=path)
+
+
+def indicator_decimals(name: str) -> int | None:
+    return DECIMALS.get(name, 2 if not name.endswith("_pct") else 1)
+
+
+def record(row) -> dict:
+    return plain_record(row)
+
+
+def type_codes_present(ds) -> list[str]:
+    present = set(";".join(ds.entities["types"].fillna("").tolist()).split(";"))
+    codes = [c for c in entity_types() if c in present]
+    return codes or list(entity_types())
+
+
+def powiat_choices(ds) -> list[dict]:
+    """The powiaty for a select list: counties by name, then the cities with county rights."""
+    return sorted(ds.powiaty[["teryt", "name", "city_county"]].to_dict("records"),
+                  key=lambda r: (bool(r["city_county"]), r["name"]))
+
+
+def find_unit(ds, teryt: str, level: str) -> dict:
+    digits = 4 if level == "powiat" else 7
+    if not re.fullmatch(rf"\d{{{digits}}}", teryt or ""):
+        raise NotFound(f"Nie ma {'powiatu' if level == 'powiat' else 'gminy'} o kodzie TERYT „{teryt}”.")
+    frame = ds.powiaty if level == "powiat" else ds.gminy
+    rows = frame[frame["teryt"] == teryt]
+    if rows.empty:
+        raise NotFound(f"Nie ma {'powiatu' if level == 'powiat' else 'gminy'} o kodzie TERYT {teryt}.")
+    return record(rows.iloc[0])
+
+
+def indicator_rows(rec: dict, reference: dict, level_total: int, compare_to: dict | None = None) -> list[dict]:
+    rows = []
+    for name in PROFILE_INDICATORS:
+        value = rec.get(name)
+        ref = reference.get(name)
+        rows.append({
+            "name": name, "label": LABELS_PL.get(name, name), "value": value, "reference": ref,
+            "parent": compare_to.get(name) if compare_to else None,
+            "ratio": rec.get(f"ratio_{name}"), "rank": rec.get(f"rank_{name}"), "of": level_total,
+            "decimals": indicator_decimals(name), "ranked": name in RANKED,
+        })
+    return rows
+
+
+def type_rows(ds, rec: dict) -> list[dict]:
+    v = ds.voivodeship
+    out = []
+    for code, t in entity_types().items():
+        n, total = rec.get(f"entities_{code}") or 0, v.get(f"entities_{code}") or 0
+        if n or total:
+            out.append({"code": code, "label": t.label_pl, "short": t.short_pl, "count": n, "total": total})
+    return out
+
+
+def entity_rows(frame) -> list[dict]:
+    cols = ["id", "name", "types", "locality", "street", "gmina_name", "gmina_teryt_computed", "powiat_name",
+            "powiat_teryt_computed", "employees", "status", "location_precision"]
+    out = []
+    for rec in pd.DataFrame(frame[cols]).to_dict("records"):
+        rec = plain_record(rec)
+        rec["types_label"] = types_label(rec["types"])
+        rec["status_label"] = STATUS_PL.get(rec["status"], rec["status"] or "")
+        out.append(rec)
+    return out
+
+
+def placed(frame):
+    return frame[placed_mask(frame)]
+
+
+def filter_state(f: Filter) -> dict:
+    return {"types": list(f.types), "powiat": f.powiat, "gmina": f.gmina, "q": f.q or "", "bbox": f.bbox}
+
+
+def public_map_parts(embed: bool) -> MapParts:
+    """The folium shell of the public map (or of the embeddable one), once per version."""
+    key = ("map", "embed" if embed else "public", request.script_root)
+
+    def make(d):
+        m, layers = base_map(static, bounds_of(d.powiaty), types=type_codes_present(d), gestures=embed)
+        return finish(m, layers, collapsed=True)
+    return served_data().cached(key, make)
+
+
+def unit_map_parts(bounds, key: tuple) -> MapParts:
+    """The folium shell of a profile or comparison map around `bounds`, once per version and `key`."""
+    def make(d):
+        m, layers = base_map(static, bounds, overlays=("units", "gminy", "powiaty", "white"),
+                             show=("entities", "units", "gminy", "powiaty"))
+        return finish(m, layers, collapsed=True)
+    return served_data().cached(("map", *key, request.script_root), make)
+
+
+def csv_response(table: pd.DataFrame, filename: str) -> Response:
+    return Response(table_to_csv(table), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Content-Type": "text/csv; charset=utf-8"})
+
+
+def png_response(data: bytes, filename: str | None = None) -> Response:
+    headers = {"Cache-Control": "public, max-age=300"}
+    if filename:
+        headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return Response(data, mimetype="image/png", headers=headers)
+
+
+def render(template: str, http_status: int = 200, **context):
+    ds = context.pop("ds", None)
+    if ds is not None:
+        context.setdefault("version", ds.version)
+        context.setdefault("completeness", completeness_text(ds.summary.get("completeness") or []))
+    return render_template(template, **context), http_status
