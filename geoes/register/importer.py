@@ -9,13 +9,17 @@ either. The API, in the order a caller uses it:
         proposal.columns / .conflicts / .missing / .needs_confirmation / .describe() / .mapping()
         (a confirmed proposal is saved with `save_mapping(proposal, context.mappings_dir)` and comes
         back by itself for the next file of the same layout)
+    existing = read_table(record_path).drop(columns="row")   # the record (data/entities.csv), or None
     result   = preview(proposal, existing, context, accept=False, corrections=False)   # → Preview
         MissingColumn: a required column is missing (one message: the headers found, how to map one);
         MappingNeedsConfirmation: guesses or conflicts and `accept` not given (`.proposal` attached).
     apply(result, path)        # writes the record atomically; Conflict if it changed since the preview
-    csv_bytes(result.rejects)       # geoes.common.excel: the rejects for download (UTF-8 BOM, CRLF, neutralised)
+    csv_bytes(result.rejects)  # geoes.common.excel: rejects (or warnings, review) for download: BOM, CRLF,
+                               # neutralised cells; `write_reports` writes the three beside the file
 
-`import_file(path, settings, …)` chains them for the command line.
+`import_file(path, settings, …)` chains them for the command line. Rows edited in a browser go through the
+same steps as a file: `OfficeFile(name, "csv", [Sheet("", [(row_number, cells), …])])` (header row first)
+in place of `read_register`.
 
 `Preview` (all frames plain strings):
     added       row, id, name, types, types_from   — new entities (`types_from`: where an inferred type came from)
@@ -44,7 +48,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geoes.common.excel import OfficeFile, ReadLimits, UnreadableFile, read_office_file, write_rejects
+from geoes.common.excel import OfficeFile, ReadLimits, read_office_file, write_rejects
 from geoes.common.polish import count
 from geoes.config import Settings
 from geoes.errors import Conflict, DataMissing
