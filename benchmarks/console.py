@@ -9,11 +9,12 @@ seeded, marked SYNTETYCZNY, never written into data/) laid out as an office writ
 gmina and powiat by name, no coordinates, XLSX or CSV in Windows-1250 with semicolons — goes through the
 console's steps, each timed on its own:
 
-    check      geoes.console.imports.check_upload (size, type, unpacked size, rows)
-    mapping    propose_mapping (the header row and how each column is read)
-    read       read_rows (the importer reading every row)
-    preview    preview: the importer's merge with the register, offline placement from the gazetteer, the diff
-    stage      create_upload as the console runs it (the four above + storing the file and the preview in SQLite)
+    read       geoes.console.imports.read_upload: the importer's reader (size, type, unpacked size, rows)
+    mapping    propose: the importer's mapping proposal for the header row
+    preview    preview: the importer's preview of the merge with the register, offline placement from the
+               gazetteer, the diff field by field
+    stage      create_upload as the console runs it (the three above + storing the file, its rows and the
+               preview in SQLite)
     publish    publish: the atomic build of the new version + the register written + the version archived
     restore    restore of the version served before (switching back to its kept directory)
     http       the same upload and publish through the Flask app (test client): POST /admin/upload,
@@ -113,15 +114,14 @@ def one_run(n: int, fmt: str) -> dict:
         data = _register(settings, n, fmt)
         out["file_mb"] = round(len(data) / 1024 / 1024, 2)
         name = f"rejestr.{fmt}"
-        limits = imports.Limits.from_settings(settings)
         path = Path(tmp) / name
         path.write_bytes(data)
         steps: dict = {}
-        _timed(steps, "check", lambda: imports.check_upload(data, name, limits))
-        proposal = _timed(steps, "mapping", lambda: imports.propose_mapping(path))
-        frame, _ = _timed(steps, "read", lambda: imports.read_rows(path, proposal.mapping()))
+        office = _timed(steps, "read", lambda: imports.read_upload(path, name, settings))
+        proposal, rows = _timed(steps, "mapping", lambda: imports.propose(office, settings, name=name))
         base = changes.read_register(settings)
-        _merged, shown = _timed(steps, "preview", lambda: imports.preview(frame, base, settings, name))
+        _merged, shown, _rejects = _timed(steps, "preview",
+                                          lambda: imports.preview(rows, proposal.mapping(), base, settings))
         out["preview"] = {"added": len(shown.added), "warned": len(shown.warned), "rejected": len(shown.rejected)}
         conn = connect(settings)
         accounts.add_user(conn, "benchmark", PASSWORD)
@@ -168,7 +168,7 @@ def _http(settings, data: bytes, name: str) -> dict:
 
 
 def markdown(results: list[dict]) -> str:
-    steps = ["check", "mapping", "read", "preview", "stage", "publish", "restore"]
+    steps = ["read", "mapping", "preview", "stage", "publish", "restore"]
     lines = ["| register | file MB | " + " | ".join(f"{s} s" for s in steps) + " | peak RSS MB | HTTP upload / preview page / publish s |",
              "|---|---:|" + "---:|" * len(steps) + "---:|---|"]
     for r in results:

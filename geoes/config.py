@@ -76,6 +76,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("chromium", "", "ścieżka do Chromium dla raportu PDF (domyślnie szukany w PATH)"),
     Setting("contact", "", "adres kontaktowy w nagłówku User-Agent geokodera (zasady Nominatim)"),
     Setting("offline", False, "`geocode` bez usług sieciowych (tylko gazeter)", parse_bool),
+    Setting("import_max_bytes", 50 * 1024 * 1024, "największy plik rejestru przyjmowany przez import (B)", int),
+    Setting("import_max_unpacked", 100 * 1024 * 1024,
+            "największy łączny rozmiar rozpakowanych części skoroszytu XLSX (B); większy to „bomba ZIP”", int),
+    Setting("import_max_rows", 100_000, "najwięcej wierszy danych w importowanym pliku rejestru", int),
     # Verification against the Ministry of Justice's open KRS API (`python -m geoes verify`).
     Setting("krs_api", "https://api-krs.ms.gov.pl/api/krs",
             "adres bazowy otwartego API KRS (Ministerstwo Sprawiedliwości) dla `verify`"),
@@ -94,9 +98,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("login_max_failures", 10, "tyle nieudanych logowań na konto lub na adres w oknie czasu blokuje "
             "kolejne próby (429)", int),
     Setting("login_window_minutes", 15, "okno czasu liczenia nieudanych logowań (minuty)", int),
-    Setting("max_upload_bytes", 10 * 1024 * 1024, "największy plik rejestru wczytywany w konsoli (B)", int),
-    Setting("max_unpacked_bytes", 64 * 1024 * 1024, "największy rozmiar pliku XLSX po rozpakowaniu (B)", int),
-    Setting("max_upload_rows", 100_000, "najwięcej wierszy w pliku rejestru wczytywanym w konsoli", int),
+    Setting("max_upload_bytes", 10 * 1024 * 1024, "największe żądanie z plikiem rejestru przyjmowane przez konsolę "
+            "(B; tylko od zalogowanych; plik ogranicza też `GEOES_IMPORT_MAX_BYTES`)", int),
     Setting("mirror", "", "katalog z kopią danych dla `scripts/setup.sh` (domyślnie ../shared/data, jeśli istnieje)",
             scope="setup"),
     Setting("online", False, "`scripts/setup.sh` pobiera dane z usług urzędowych mimo kopii lokalnej",
@@ -139,6 +142,9 @@ class Settings:
     chromium: str = ""
     contact: str = ""
     offline: bool = False
+    import_max_bytes: int = 50 * 1024 * 1024
+    import_max_unpacked: int = 100 * 1024 * 1024
+    import_max_rows: int = 100_000
     krs_api: str = "https://api-krs.ms.gov.pl/api/krs"
     krs_rate: float = 1.0
     krs_timeout: float = 20.0
@@ -150,8 +156,6 @@ class Settings:
     login_max_failures: int = 10
     login_window_minutes: int = 15
     max_upload_bytes: int = 10 * 1024 * 1024
-    max_unpacked_bytes: int = 64 * 1024 * 1024
-    max_upload_rows: int = 100_000
 
     @classmethod
     def from_env(cls, overrides: Mapping | None = None, *, environ: Mapping | None = None,
@@ -232,6 +236,11 @@ class Settings:
     @property
     def build_dir(self) -> Path:
         return self.data_dir / "build"
+
+    @property
+    def mappings_dir(self) -> Path:
+        """Confirmed column mappings of register layouts (the operator's, git-ignored)."""
+        return self.data_dir / "mappings"
 
     @property
     def geocode_cache_path(self) -> Path:

@@ -29,6 +29,7 @@ from geoes.console import audit, imports
 from geoes.console.db import console_dir, now_iso, transaction
 from geoes.errors import Conflict, InvalidInput, NotFound
 from geoes.register.record import COLUMNS, STATUSES
+from geoes.register.validate import validate_frame
 
 ADDRESS_FIELDS = ("street", "postal_code", "locality", "gmina_teryt", "powiat_teryt")
 POINT_FIELDS = ("lat", "lon", "location_precision", "geocoder")
@@ -190,12 +191,11 @@ def merged_of(conn: sqlite3.Connection, changeset_id: int) -> pd.DataFrame:
     return frame_from_csv(data)
 
 
-def frame_of(conn: sqlite3.Connection, changeset_id: int) -> pd.DataFrame:
-    data = load_file(conn, changeset_id, "frame")
+def rows_of(conn: sqlite3.Connection, changeset_id: int) -> imports.StagedRows:
+    data = load_file(conn, changeset_id, "rows")
     if data is None:
         raise Conflict(f"zestaw zmian nr {changeset_id}: plik nie został jeszcze odczytany")
-    return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False).assign(
-        row=lambda f: f["row"].astype(int))
+    return imports.StagedRows.from_json(json.loads(data))
 
 
 def require_open(cs: Changeset) -> None:
@@ -233,33 +233,34 @@ def saved_mapping(conn: sqlite3.Connection, layout: str) -> dict[str, str]:
     return json.loads(row[0]) if row else {}
 
 
+def _store_json(conn, cs_id: int, name: str, value: dict) -> None:
+    _store_file(conn, cs_id, name, json.dumps(value, ensure_ascii=False).encode("utf-8"))
+
+
 def create_upload(conn: sqlite3.Connection, settings: Settings, actor: str, filename: str, data: bytes) -> Changeset:
-    """Check and stage an uploaded register; its preview when the mapping is certain (or saved)."""
+    """Read and stage an uploaded register; its preview when the mapping is certain (or saved). A file
+    the importer refuses stages nothing."""
     name = Path(filename or "rejestr").name[:200]
-    imports.check_upload(data, name, imports.Limits.from_settings(settings))
-    frame = None
     with scratch_file(settings, data, name) as path:
-        proposal = imports.propose_mapping(path)
-        saved = saved_mapping(conn, proposal.layout)
-        if saved:
-            proposal = imports.propose_mapping(path, saved)
-        if not proposal.needs_confirmation:  # read before anything is stored: a bad file stages nothing
-            frame, ignored = imports.read_rows(path, proposal.mapping())
+        office = imports.read_upload(path, name, settings)
+    proposal, rows = imports.propose(office, settings, name=name)
+    saved = saved_mapping(conn, proposal.layout)
+    if saved:
+        proposal, rows = imports.propose(office, settings, saved, name=name)
     with transaction(conn):
         now = now_iso()
         cur = conn.execute(
             "INSERT INTO changesets (kind, state, created_by, created_at, updated_at, filename, base_sha, layout, "
             "mapping) VALUES ('upload', 'mapping', ?, ?, ?, ?, ?, ?, ?)",
-            (actor, now, now, name, register_sha(settings), proposal.layout, json.dumps(proposal.mapping())))
+            (actor, now, now, name, register_sha(settings), proposal.layout,
+             json.dumps(proposal.mapping(), ensure_ascii=False)))
         cs_id = cur.lastrowid
         _store_file(conn, cs_id, "upload", data)
-        _store_file(conn, cs_id, "proposal", json.dumps(proposal.to_json(), ensure_ascii=False).encode("utf-8"))
-        if frame is not None:
-            _store_file(conn, cs_id, "frame", frame.to_csv(index=False).encode("utf-8"))
-            _update(conn, cs_id, summary={"ignored": ignored})
-        audit.record(conn, actor, "upload", f"zestaw {cs_id}", file=name, bytes=len(data),
+        _store_json(conn, cs_id, "proposal", proposal.to_json())
+        _store_json(conn, cs_id, "rows", rows.to_json())
+        audit.record(conn, actor, "upload", f"zestaw {cs_id}", file=name, bytes=len(data), rows=len(rows.data),
                      saved_mapping=bool(saved))
-    if frame is not None:
+    if not proposal.needs_confirmation:
         compute(conn, settings, get(conn, cs_id))
     return get(conn, cs_id)
 
@@ -270,10 +271,10 @@ def confirm_mapping(conn: sqlite3.Connection, settings: Settings, cs_id: int, ac
     require_open(cs)
     if cs.kind != "upload":
         raise Conflict("mapowanie dotyczy tylko wczytanych plików")
-    proposal = imports.confirm_mapping(proposal_of(conn, cs_id), choices)
+    proposal = imports.confirm_mapping(rows_of(conn, cs_id), settings, choices)
     mapping = proposal.mapping()
     with transaction(conn):
-        _store_file(conn, cs_id, "proposal", json.dumps(proposal.to_json(), ensure_ascii=False).encode("utf-8"))
+        _store_json(conn, cs_id, "proposal", proposal.to_json())
         _update(conn, cs_id, mapping=mapping)
         audit.record(conn, actor, "mapping", f"zestaw {cs_id}", mapping=mapping)
         if save:
@@ -282,33 +283,25 @@ def confirm_mapping(conn: sqlite3.Connection, settings: Settings, cs_id: int, ac
                          (cs.layout, json.dumps([c.header for c in proposal.columns], ensure_ascii=False),
                           json.dumps(mapping, ensure_ascii=False), actor, now_iso()))
             audit.record(conn, actor, "mapping_saved", cs.filename, layout=cs.layout)
-    return _read_and_preview(conn, settings, get(conn, cs_id), mapping)
-
-
-def _read_and_preview(conn, settings: Settings, cs: Changeset, mapping: dict) -> Changeset:
-    with scratch_file(settings, load_file(conn, cs.id, "upload"), cs.filename) as path:
-        frame, ignored = imports.read_rows(path, mapping)
-    with transaction(conn):
-        _store_file(conn, cs.id, "frame", frame.to_csv(index=False).encode("utf-8"))
-        _update(conn, cs.id, summary={"ignored": ignored})
-    return compute(conn, settings, get(conn, cs.id))
+    return compute(conn, settings, get(conn, cs_id))
 
 
 def compute(conn: sqlite3.Connection, settings: Settings, cs: Changeset) -> Changeset:
     """(Re)make the preview of a change set against the register as it is now."""
     base_bytes = register_bytes(settings)
     base = frame_from_csv(base_bytes)
+    rejects = b""
     if cs.kind == "upload":
-        merged, shown = imports.preview(frame_of(conn, cs.id), base, settings, cs.filename, cs.fixes)
-        shown.ignored_columns = list(cs.summary.get("ignored", shown.ignored_columns))
+        merged, shown, rejects = imports.preview(rows_of(conn, cs.id), cs.mapping, base, settings, cs.fixes)
     else:
         merged, shown = _apply_edits(base, cs.fixes.get("edits", []), settings)
     counts = {"added": len(shown.added), "changed": len(shown.changed), "unchanged": shown.unchanged,
               "warned": len(shown.warned), "rejected": len(shown.rejected), "rows": shown.rows_read,
-              "ignored": list(cs.summary.get("ignored", []))}
+              "ignored": list(shown.ignored_columns)}
     with transaction(conn):
         _store_file(conn, cs.id, "merged", frame_to_csv(merged))
-        _store_file(conn, cs.id, "preview", json.dumps(shown.to_json(), ensure_ascii=False).encode("utf-8"))
+        _store_json(conn, cs.id, "preview", shown.to_json())
+        _store_file(conn, cs.id, "rejects", rejects)
         _update(conn, cs.id, state="preview", base_sha=sha(base_bytes), summary=counts)
     return get(conn, cs.id)
 
@@ -320,9 +313,9 @@ def fix_row(conn: sqlite3.Connection, settings: Settings, cs_id: int, actor: str
     require_open(cs)
     if cs.kind != "upload" or cs.state != "preview":
         raise Conflict("poprawiać można wiersze wczytanego pliku po zatwierdzeniu mapowania")
-    if not (frame_of(conn, cs_id)["row"] == int(row)).any():
+    if rows_of(conn, cs_id).values(row, cs.mapping) is None:
         raise NotFound(f"w pliku nie ma wiersza {row}")
-    allowed = set(COLUMNS) | set(imports.HELPER_FIELDS)
+    allowed = {t for t, _ in imports.mapping_targets()}
     clean = {k: str(v).strip() for k, v in values.items() if k in allowed}
     fixes = dict(cs.fixes)
     fixes[str(int(row))] = {**fixes.get(str(int(row)), {}), **clean}
@@ -347,7 +340,7 @@ def discard(conn: sqlite3.Connection, cs_id: int, actor: str) -> None:
     require_open(cs)
     with transaction(conn):
         _update(conn, cs_id, state="discarded")
-        conn.execute("DELETE FROM changeset_files WHERE changeset_id = ? AND name IN ('upload', 'frame', 'merged')",
+        conn.execute("DELETE FROM changeset_files WHERE changeset_id = ? AND name IN ('upload', 'rows', 'merged')",
                      (cs_id,))
         audit.record(conn, actor, "discard", f"zestaw {cs_id}", file=cs.filename)
 
@@ -373,15 +366,20 @@ def _strings(valid: pd.DataFrame) -> dict[str, str]:
 
 
 def validate_entity(record: dict[str, str], settings: Settings) -> dict[str, str]:
-    """The record normalised by geoes.register.validate, or EntityInvalid with its reasons."""
-    from geoes.register.validate import validate_frame
+    """The record normalised by geoes.register.validate, or EntityInvalid with its reasons.
 
+    Where an import drops a bad optional value with a warning (a file's row should not be lost for
+    it), an operator typing into the form is asked to correct it instead: a warning refuses the edit too.
+    """
     one = pd.DataFrame([{c: str(record.get(c, "") or "").strip() for c in COLUMNS}], dtype=object)
     one.insert(0, "row", [2])
-    valid, rejects = validate_frame(one, settings)
-    if len(rejects):
-        raise EntityInvalid([(str(r.column), str(r.reason)) for r in rejects.itertuples()])
-    return _strings(valid)
+    checked = validate_frame(one, units=imports.territory(settings))
+    problems = [(str(r.column), str(r.reason)) for r in checked.rejects.itertuples()]
+    # "— pominięto" tells an import the value was dropped; here the operator is asked to correct it.
+    problems += [(str(r.column), str(r.reason).removesuffix(" — pominięto")) for r in checked.warnings.itertuples()]
+    if problems:
+        raise EntityInvalid(problems)
+    return _strings(checked.valid)
 
 
 def _apply_one(frame: pd.DataFrame, entity_id: str, values: dict, settings: Settings) -> tuple[pd.DataFrame, str]:

@@ -1,48 +1,40 @@
 """The one adapter between the console and the register importer (geoes.register.importer).
 
-Everything the console needs from the importer goes through here — checking an uploaded file, the
-proposed header mapping, reading the rows, the merge with the register and its preview — so that a
-change of the importer's API is a change of this file alone. The importer does the header matching,
-normalisation and validation; this module only arranges its answers for the console:
+Everything the console needs from the importer goes through here — reading an uploaded file, the
+proposed column mapping and its confirmation, the preview of the merge with the register — so that a
+change of the importer's API is a change of this file alone. The importer reads the file (within its
+limits: size, type, unpacked size of an XLSX, rows), matches headers, normalises, infers types, validates
+and merges; this module only arranges its answers for the console:
 
-* `check_upload` refuses, before anything is parsed, a file over the size limit, a file that is not
-  what its name says (a binary file named .xlsx, a ZIP named .csv), an XLSX whose parts inflate past
-  `max_unpacked_bytes` (a "ZIP bomb": the declared sizes are checked first, then every part is inflated
-  as a stream with a running count, never held whole; zipfile stops at a part's declared size and checks
-  its CRC, so an archive that understates its sizes is refused as damaged) and a file with more rows
-  than `max_upload_rows`.
-* `propose_mapping` shows how each column of the header row would be read: recognised, guessed (only
-  after dropping a parenthesis), in conflict (two columns for one field), unknown, or from a saved
-  mapping; the operator confirms it when anything is uncertain or a required field has no column.
-* `preview` merges the rows (with the operator's fixes) into the register by the importer's rules,
-  places new rows offline from the locality gazetteer, and lists rows added, changed field by field,
-  unchanged, warned and rejected, with the importer's Polish reasons.
+* `read_upload` reads the uploaded bytes with the importer's reader: a file over the limit, a binary file
+  named .xlsx, a ZIP named .csv, an XLSX that inflates past the limit ("ZIP bomb") or a file of more
+  rows than allowed is refused with the importer's Polish message naming the file.
+* `propose_mapping` is the importer's proposal for the header row, shown column by column (recognised,
+  combined, guessed, in conflict, unknown, left out, saved); `confirm_mapping` takes the operator's
+  choices through the importer's own matching again, so a confirmed mapping obeys the same rules.
+* The rows under the header are kept as the file has them (`StagedRows`); the operator's fixes are laid
+  over their cells, and the importer previews them as it would a file — the importer's own way for rows
+  edited in a browser. New entities without a point are then placed offline from the locality gazetteer.
 """
 from __future__ import annotations
 
-import hashlib
-import io
-import zipfile
-import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from geoes.common.excel import csv_bytes
+from geoes.common.excel import OfficeFile, ReadLimits, Sheet, UnreadableFile, csv_bytes, read_office_file
 from geoes.common.reference import entity_types
 from geoes.config import Settings
 from geoes.errors import InvalidInput
-from geoes.register import importer, normalise
-from geoes.register.record import COLUMNS, HEADER_ALIASES, UnreadableFile, decode_bytes
+from geoes.register import importer, mapping as mapping_rules
+from geoes.register.merge import stable_id
+from geoes.register.record import COLUMNS
 
-XLSX_SUFFIXES = (".xlsx", ".xlsm")
-CSV_SUFFIXES = (".csv", ".txt")
-REQUIRED_FIELDS = ("name", "types")
-HELPER_FIELDS = importer.HELPER_COLUMNS
 GEOCODER_CLICK = "konsola: punkt wskazany na mapie"
+SKIP = mapping_rules.SKIP
 
-# Polish names of the record's columns and of the importer's helper columns, as the console shows them.
+# Polish names of the record's columns and of the importer's other targets, as the console shows them.
 FIELD_LABELS = {
     "id": "Identyfikator", "name": "Nazwa", "types": "Typ", "social_enterprise": "Przedsiębiorstwo społeczne",
     "legal_form": "Forma prawna", "operator": "Podmiot prowadzący", "street": "Ulica i numer",
@@ -51,12 +43,19 @@ FIELD_LABELS = {
     "location_precision": "Dokładność położenia", "geocoder": "Źródło współrzędnych", "krs": "KRS",
     "nip": "NIP", "regon": "REGON", "employees": "Liczba zatrudnionych", "status": "Status",
     "as_of": "Stan na", "website": "Strona internetowa", "email": "E-mail", "phone": "Telefon",
-    "description": "Opis", "sources": "Źródła", "gmina": "Gmina (nazwa)", "powiat": "Powiat (nazwa)",
-    "house_number": "Numer domu", "premises": "Numer lokalu",
-    "verified_at": "Zweryfikowano (data)", "verified_source": "Źródło weryfikacji",
+    "description": "Opis", "sources": "Źródła", "verified_at": "Zweryfikowano (data)",
+    "verified_source": "Źródło weryfikacji", "gmina": "Gmina (nazwa)", "powiat": "Powiat (nazwa)",
+    "house_number": "Numer domu", "premises": "Numer lokalu", "legal_form/types": "Forma prawna lub typ",
+    "identifiers": "KRS / NIP / REGON", "address": "Adres (ulica, kod, miejscowość)",
+    "contacts": "Kontakt (telefon, e-mail, www)", "field": "Pole (układ poprawek)",
+    "value": "Wartość (układ poprawek)", "note": "Uwaga do wiersza",
 }
-STATUS_LABELS = {"ok": "rozpoznana", "saved": "z zapisanego mapowania", "guess": "niepewna",
-                 "conflict": "konflikt", "unknown": "nierozpoznana — pominięta", "skipped": "pominięta"}
+# The importer's ways of matching a header → the console's words for them.
+STATUS = {"exact": "ok", "combined": "combined", "fuzzy": "guess", "conflict": "conflict", "unknown": "unknown",
+          "ordinal": "skipped", "saved": "saved", "confirmed": "saved"}
+STATUS_LABELS = {"ok": "rozpoznana", "combined": "rozpoznana (kilka pól w jednej kolumnie)", "saved": "zatwierdzona",
+                 "guess": "niepewna", "conflict": "konflikt", "unknown": "nierozpoznana — pominięta",
+                 "skipped": "pominięta"}
 
 
 class UploadRefused(InvalidInput):
@@ -71,91 +70,58 @@ class Limits:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Limits":
-        return cls(settings.max_upload_bytes, settings.max_unpacked_bytes, settings.max_upload_rows)
+        # The console's upload limit (the request body) and the importer's own, whichever is smaller.
+        return cls(min(settings.max_upload_bytes, settings.import_max_bytes), settings.import_max_unpacked,
+                   settings.import_max_rows)
+
+    def read_limits(self) -> ReadLimits:
+        return ReadLimits(self.max_bytes, self.max_unpacked, self.max_rows)
 
 
-def _mb(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f}".replace(".", ",") + " MB"
+ACCEPTED_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".txt", ".tsv")
+OLD_SUFFIXES = (".xls", ".ods")      # the importer's reader explains these itself
 
 
-# --- checking an upload ---------------------------------------------------------------------------
-
-def check_upload(data: bytes, filename: str, limits: Limits) -> str:
-    """The file's kind ('xlsx' or 'csv'), or UploadRefused with a Polish message naming the file."""
-    name = Path(filename or "plik").name
+def read_upload(path: Path, name: str, settings: Settings) -> OfficeFile:
+    """The uploaded file read by the importer's reader, or UploadRefused with its message. Only the
+    kinds of file a register comes as are read at all (a PDF or an image is refused by its name)."""
     suffix = Path(name).suffix.lower()
-    if not data:
-        raise UploadRefused(f"{name}: plik jest pusty.")
-    if len(data) > limits.max_bytes:
-        raise UploadRefused(f"{name}: plik ma {_mb(len(data))}, a największy przyjmowany to {_mb(limits.max_bytes)}.")
-    if suffix == ".xls":
-        raise UploadRefused(f"{name}: stary format Excela (.xls) — zapisz plik jako .xlsx albo CSV i wczytaj ponownie.")
-    if suffix in XLSX_SUFFIXES:
-        _check_xlsx(data, name, limits)
-        return "xlsx"
-    if suffix in CSV_SUFFIXES:
-        _check_csv(data, name, limits)
-        return "csv"
-    raise UploadRefused(f"{name}: nieobsługiwany rodzaj pliku „{suffix or 'bez rozszerzenia'}” — "
-                        "wczytaj rejestr jako .xlsx (Excel) albo .csv.")
-
-
-def _check_csv(data: bytes, name: str, limits: Limits) -> None:
-    if data[:4] == b"PK\x03\x04":
-        raise UploadRefused(f"{name}: to plik ZIP lub XLSX, a nie tekst CSV — zmień rozszerzenie na .xlsx "
-                            "albo zapisz arkusz jako CSV.")
+    if suffix not in ACCEPTED_SUFFIXES + OLD_SUFFIXES:
+        raise UploadRefused(f"{name}: nieobsługiwany rodzaj pliku „{suffix or 'bez rozszerzenia'}” — wczytaj "
+                            "rejestr jako .xlsx (Excel) albo .csv.")
     try:
-        decode_bytes(data, name)
+        return importer.read_register(path, _context(settings, Limits.from_settings(settings)), name=name)
     except UnreadableFile as exc:
-        raise UploadRefused(exc.description + ".") from None
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if lines > limits.max_rows + 1:
-        raise UploadRefused(f"{name}: plik ma {lines} wierszy, a najwięcej przyjmowanych to {limits.max_rows} "
-                            "— podziel rejestr na części.")
+        raise UploadRefused(exc.description) from None
 
 
-def _check_xlsx(data: bytes, name: str, limits: Limits) -> None:
-    not_xlsx = f"{name}: to nie jest plik XLSX (Excel) — plik jest uszkodzony albo ma złe rozszerzenie."
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        names = set(archive.namelist())
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise UploadRefused(not_xlsx) from None
-    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise UploadRefused(not_xlsx)
-    too_big = (f"{name}: po rozpakowaniu plik miałby ponad {_mb(limits.max_unpacked)} — to nie wygląda na "
-               "zwykły rejestr (zapisz go ponownie w Excelu albo jako CSV).")
-    if sum(i.file_size for i in archive.infolist()) > limits.max_unpacked:
-        raise UploadRefused(too_big)
-    inflated, rows = 0, 0
-    for info in archive.infolist():
-        try:
-            inflated, found = _inflate(archive, info, inflated, limits.max_unpacked)
-        except OverflowError:
-            raise UploadRefused(too_big) from None
-        except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, OSError, EOFError):
-            raise UploadRefused(not_xlsx) from None
-        if info.filename.startswith("xl/worksheets/"):
-            rows += found
-    if rows > limits.max_rows + 1:
-        raise UploadRefused(f"{name}: arkusze mają {rows} wierszy, a najwięcej przyjmowanych to "
-                            f"{limits.max_rows} — podziel rejestr na części.")
+_CONTEXTS: dict[tuple, importer.ImportContext] = {}
 
 
-def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, inflated: int, limit: int) -> tuple[int, int]:
-    """Stream one member, counting inflated bytes (OverflowError past `limit`) and `<row` elements."""
-    rows, tail = 0, b""
-    with archive.open(info) as fh:
-        while True:
-            chunk = fh.read(1 << 16)
-            if not chunk:
-                return inflated, rows
-            inflated += len(chunk)
-            if inflated > limit:
-                raise OverflowError
-            window = tail + chunk
-            rows += window.count(b"<row ") + window.count(b"<row>") - tail.count(b"<row ") - tail.count(b"<row>")
-            tail = chunk[-5:]
+def _context(settings: Settings, limits: Limits | None = None) -> importer.ImportContext:
+    """The importer's context (region data, gazetteer), loaded once per process and data files."""
+    paths = (settings.localities_path, settings.gmina_points_path, settings.terc_path, settings.gminy_path)
+    key = tuple((str(p), p.stat().st_mtime_ns if p.exists() else 0) for p in paths)
+    if key not in _CONTEXTS:
+        _CONTEXTS.clear()
+        _CONTEXTS[key] = importer.ImportContext.from_settings(settings)
+    base = _CONTEXTS[key]
+    return importer.ImportContext(base.units, base.gazetteer, (limits or Limits.from_settings(settings)).read_limits(),
+                                  settings.mappings_dir)
+
+
+def territory(settings: Settings):
+    """The region's units for validation (None when the region data are not fetched)."""
+    return _context(settings).units
+
+
+def gazetteer(settings: Settings):
+    gaz = _context(settings).gazetteer
+    if gaz is None:
+        from geoes.sources.territory import MissingData
+
+        raise MissingData("brak danych regionu: uruchom najpierw `python -m geoes fetch`")
+    return gaz
 
 
 # --- mapping --------------------------------------------------------------------------------------
@@ -164,8 +130,9 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, inflated: int, lim
 class Column:
     index: int
     header: str
-    target: str          # record or helper column; "" = not read
-    status: str          # ok | saved | guess | conflict | unknown | skipped
+    target: str          # an importer target; "" = not read
+    status: str          # ok | combined | saved | guess | conflict | unknown | skipped
+    note: str = ""
     samples: list[str] = field(default_factory=list)   # the first values under the header
 
     @property
@@ -175,202 +142,156 @@ class Column:
 
 @dataclass
 class MappingProposal:
+    """The importer's proposal as the console shows and stores it (JSON in the console's store)."""
     columns: list[Column]
-    layout: str
+    layout: str                     # the importer's fingerprint of the header row (saved mappings)
     header_row: int = 1
     missing: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)   # Polish, one line per field in conflict
     found_header: bool = True
 
     @property
     def needs_confirmation(self) -> bool:
-        return bool(self.missing) or not self.found_header or any(
-            c.status in ("guess", "conflict") for c in self.columns)
+        return bool(self.missing or self.conflicts) or any(c.status in ("guess", "conflict") for c in self.columns)
 
     def mapping(self) -> dict[str, str]:
-        """What the importer takes: header key → target ('' = left out on purpose). Unknown columns are
-        not listed, so the importer reports them as ignored."""
-        return {importer.header_key(c.header): c.target for c in self.columns
-                if importer.header_key(c.header) and (c.target or c.status == "skipped")}
+        """Header → target, SKIP for a column left out (what the importer takes as a confirmed mapping).
+        A column nobody recognised is not named, so that the importer lists it as left out."""
+        return {c.header: (c.target if c.target and c.status != "conflict" else SKIP)
+                for c in self.columns if c.status != "unknown"}
 
     def to_json(self) -> dict:
-        return {"columns": [asdict(c) for c in self.columns], "layout": self.layout,
-                "header_row": self.header_row, "missing": self.missing, "found_header": self.found_header}
+        return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict) -> "MappingProposal":
         return cls([Column(**c) for c in data["columns"]], data["layout"], data.get("header_row", 1),
-                   data.get("missing", []), data.get("found_header", True))
+                   data.get("missing", []), data.get("conflicts", []), data.get("found_header", True))
 
 
 def mapping_targets() -> list[tuple[str, str]]:
-    """(column, Polish label) the operator may choose for a header, record columns first."""
-    return [(c, FIELD_LABELS.get(c, c)) for c in (*COLUMNS, *HELPER_FIELDS)]
-
-
-def _refused(exc: UnreadableFile, path: Path) -> UploadRefused:
-    """The importer's message, naming the file as the operator sent it (not the temporary copy)."""
-    return UploadRefused(exc.description.replace(str(path), path.name))
-
-
-HEAD_ROWS = 60          # rows read to propose a mapping: the header is within the first 15, samples below it
-
-
-def _xlsx_head(path: Path) -> list[list[tuple[int, list[str]]]]:
-    """The first rows of each sheet, as the importer's reader gives them (a register of 10,000 rows need not
-    be read whole to show how its header would be read)."""
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken file
-        raise UnreadableFile(f"{path}: nie można odczytać pliku XLSX ({type(exc).__name__})") from None
-    try:
-        return [[(n, [normalise.cell_text(v) for v in values])
-                 for n, values in enumerate(ws.iter_rows(max_row=HEAD_ROWS, values_only=True), start=1)]
-                for ws in wb.worksheets]
-    finally:
-        wb.close()
-
-
-def _tables(path: Path) -> list[list[tuple[int, list[str]]]]:
-    try:
-        if path.suffix.lower() in XLSX_SUFFIXES:
-            return _xlsx_head(path)
-        raw = path.read_bytes()
-        cut = -1
-        for _ in range(HEAD_ROWS):  # whole lines only, so no character is split
-            nxt = raw.find(b"\n", cut + 1)
-            if nxt < 0:
-                cut = len(raw)
-                break
-            cut = nxt
-        return importer._csv_rows(path, raw[:cut + 1])
-    except UnreadableFile as exc:
-        raise _refused(exc, path) from None
-
-
-def layout_key(headers: list[str]) -> str:
-    keys = [importer.header_key(h) for h in headers if importer.header_key(h)]
-    return hashlib.sha256("\x1f".join(keys).encode("utf-8")).hexdigest()[:20]
-
-
-def _status(header: str, saved: dict[str, str]) -> tuple[str, str]:
-    key = importer.header_key(header)
-    if key in saved:
-        return saved[key], "saved" if saved[key] else "skipped"
-    if key in COLUMNS or key in HEADER_ALIASES:
-        return importer._target_for(header, {}), "ok"
-    target = importer._target_for(header, {})
-    return (target, "guess") if target else ("", "unknown")
-
-
-def propose_mapping(path: Path | str, saved: dict[str, str] | None = None) -> MappingProposal:
-    """How the importer would read the file's header row (the best table, as `read_export` picks it)."""
-    path = Path(path)
-    saved = saved or {}
-    tables = _tables(path)
-    best = None
-    for rows in tables:
-        found = importer._find_header(rows, saved)
-        if found and (best is None or sum(map(bool, found[1])) > sum(map(bool, best[1][1]))):
-            best = (rows, found)
-            if path.suffix.lower() in XLSX_SUFFIXES:
-                break
-    found_header = best is not None
-    if best is None:  # nothing recognisable: offer the first non-empty row for mapping by hand
-        rows = next((r for r in tables if r), [])
-        first = next(((n, v) for n, v in rows if any(x.strip() for x in v)), None)
-        if first is None:
-            raise UploadRefused(f"{path.name}: plik nie zawiera żadnych wierszy.")
-        header_row, header = first
-    else:
-        rows, (pos, _targets) = best
-        header_row, header = rows[pos]
-    body = [v for n, v in rows if n > header_row and any(x.strip() for x in v)][:50]
-    columns = []
-    for j, h in enumerate(header):
-        if not str(h).strip():
-            continue
-        target, status = _status(h, saved)
-        samples = [_short(v[j].strip()) for v in body if j < len(v) and v[j].strip()][:3]
-        columns.append(Column(j, str(h).strip(), target or "", status, samples))
-    _mark_conflicts(columns)
-    proposal = MappingProposal(columns, layout_key(header), header_row, [], found_header)
-    proposal.missing = missing_required(columns)
-    return proposal
+    """(target, Polish label) the operator may choose for a column."""
+    targets = (*COLUMNS, *mapping_rules.HELPERS, *mapping_rules.COMBINED, *mapping_rules.LONG)
+    return [(t, FIELD_LABELS.get(t, t)) for t in targets]
 
 
 def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _mark_conflicts(columns: list[Column]) -> None:
-    by_target: dict[str, list[Column]] = {}
-    for c in columns:
-        if c.target:
-            by_target.setdefault(c.target, []).append(c)
-    for group in by_target.values():
-        if len(group) > 1:
-            for c in group:
-                c.status = "conflict"
-
-
-def missing_required(columns: list[Column]) -> list[str]:
-    targets = {c.target for c in columns if c.target}
-    missing = [f for f in REQUIRED_FIELDS if f not in targets]
-    # The importer on main derives the type from a legal-form column when there is no type column.
-    if "types" in missing and "legal_form" in targets:
-        missing.remove("types")
-    return missing
-
-
-def confirm_mapping(proposal: MappingProposal, choices: dict[int, str]) -> MappingProposal:
-    """The proposal with the operator's choice for each column (index → target, '' = not read)."""
-    allowed = set(COLUMNS) | set(HELPER_FIELDS) | {""}
+def _view(proposal: mapping_rules.MappingProposal) -> MappingProposal:
+    data = [cells for _, cells in proposal.data[:50]]
     columns = []
     for c in proposal.columns:
-        target = choices.get(c.index, c.target)
-        if target not in allowed:
-            raise InvalidInput(f"nieznana kolumna rekordu „{target}”")
-        status = "ok" if target == c.target and c.status in ("ok", "saved") else ("saved" if target else "skipped")
-        columns.append(Column(c.index, c.header, target, status, c.samples))
-    taken: dict[str, str] = {}
-    for c in columns:
-        if c.target and c.target in taken:
-            raise InvalidInput(f"pole „{FIELD_LABELS.get(c.target, c.target)}” wybrano dla dwóch kolumn: „{taken[c.target]}” "
-                               f"i „{c.header}” — wybierz jedną, drugą pomiń")
-        if c.target:
-            taken[c.target] = c.header
-    missing = missing_required(columns)
-    if missing:
-        raise InvalidInput("brak kolumny dla pól wymaganych: " + ", ".join(FIELD_LABELS.get(m, m) for m in missing))
-    return MappingProposal(columns, proposal.layout, proposal.header_row, [], True)
+        if not c.header.strip():
+            continue
+        samples = [_short(r[c.index].strip()) for r in data if c.index < len(r) and r[c.index].strip()][:3]
+        target = c.target if c.target != SKIP else ""
+        columns.append(Column(c.index, c.header, target, STATUS.get(c.how, "unknown"), c.note, samples))
+    conflicts = [f"{FIELD_LABELS.get(k.field, k.field)}: " + ", ".join(f"„{h}”" for h in k.headers)
+                 for k in proposal.conflicts]
+    required = set(mapping_rules.REQUIRED_COLUMNS["entities"])
+    return MappingProposal(columns, proposal.fingerprint, proposal.header_row, list(proposal.missing), conflicts,
+                           bool(required & {c.target for c in proposal.columns if c.used}))
 
 
-# --- reading and previewing -----------------------------------------------------------------------
+def _importer_mapping(saved: dict[str, str] | None, layout: str = "") -> mapping_rules.Mapping | None:
+    return mapping_rules.Mapping(dict(saved), layout, list(saved)) if saved else None
 
-def read_rows(path: Path | str, mapping: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
-    """The file's rows as the importer reads them: `row` (as Excel numbers it) + mapped columns."""
-    path = Path(path)
+
+def propose(office: OfficeFile, settings: Settings, saved: dict[str, str] | None = None,
+            name: str = "") -> tuple[MappingProposal, "StagedRows"]:
+    """The proposal for the file's header row (a saved mapping applied), and the rows under it."""
     try:
-        return importer.read_export(path, mapping)
+        proposal = importer.propose(office, _context(settings), _importer_mapping(saved), name=name or None)
     except UnreadableFile as exc:
-        raise _refused(exc, path) from None
+        raise UploadRefused(exc.description) from None
+    rows = StagedRows(name or office.path.name, proposal.header_row, list(proposal.headers),
+                      [[n, list(cells)] for n, cells in proposal.data])
+    return _view(proposal), rows
 
 
-_GAZETTEERS: dict[tuple, object] = {}
+def confirm_mapping(rows: "StagedRows", settings: Settings, choices: dict[int, str]) -> MappingProposal:
+    """The operator's choice for each column (index → target, '' = leave out), checked by the importer's
+    rules: two columns for one field or a required field without a column are refused."""
+    allowed = {t for t, _ in mapping_targets()} | {""}
+    columns: dict[str, str] = {}
+    for j, header in enumerate(rows.headers):
+        if not header.strip():
+            continue
+        target = choices.get(j, "")
+        if target not in allowed:
+            raise InvalidInput(f"nieznane pole rekordu „{target}”")
+        columns[header] = target or SKIP
+    proposal = importer.propose(rows.office(), _context(settings), mapping_rules.Mapping(columns), name=rows.source)
+    if proposal.conflicts:
+        k = proposal.conflicts[0]
+        raise InvalidInput(f"pole „{FIELD_LABELS.get(k.field, k.field)}” wybrano dla kilku kolumn: "
+                           + ", ".join(f"„{h}”" for h in k.headers) + " — wybierz jedną, pozostałe pomiń")
+    if proposal.missing:
+        raise InvalidInput("brak kolumny dla pól wymaganych: "
+                           + ", ".join(FIELD_LABELS.get(m, m) for m in proposal.missing))
+    return _view(proposal)
 
 
-def gazetteer(settings: Settings):
-    """The locality gazetteer, loaded once per process and data file version."""
-    from geoes.sources.gazetteer import Gazetteer
+# --- the staged rows and their preview ------------------------------------------------------------
 
-    paths = (settings.localities_path, settings.gmina_points_path, settings.terc_path)
-    key = tuple((str(p), p.stat().st_mtime_ns if p.exists() else 0) for p in paths)
-    if key not in _GAZETTEERS:
-        _GAZETTEERS.clear()
-        _GAZETTEERS[key] = Gazetteer.load(settings)
-    return _GAZETTEERS[key]
+@dataclass
+class StagedRows:
+    """The header row and the rows under it as the file has them: what a preview is made from again."""
+    source: str
+    header_row: int
+    headers: list[str]
+    data: list[list]                 # [row number as Excel shows it, [cells]]
+
+    def office(self, fixes: dict | None = None, mapping: dict[str, str] | None = None) -> OfficeFile:
+        """The rows as a file for the importer, with the operator's fixes laid over their cells (a fixed
+        field without a column of its own gets one, confirmed for that field)."""
+        headers = list(self.headers)
+        by_target = {t: headers.index(h) for h, t in (mapping or {}).items() if t != SKIP and h in headers}
+        rows = {int(n): list(cells) for n, cells in self.data}
+        for row, values in (fixes or {}).items():
+            cells = rows.get(int(row))
+            if cells is None:
+                continue
+            for target, value in values.items():
+                if target not in by_target:
+                    headers.append(target)
+                    by_target[target] = len(headers) - 1
+                j = by_target[target]
+                cells.extend([""] * (j + 1 - len(cells)))
+                cells[j] = str(value)
+        sheet = Sheet("", [(self.header_row, headers)] + [(n, rows[n]) for n in sorted(rows)])
+        return OfficeFile(Path(self.source), "csv", [sheet])
+
+    def mapping_with(self, mapping: dict[str, str], fixes: dict | None) -> dict[str, str]:
+        """The confirmed mapping plus the columns that fixes added (each named by its field)."""
+        out = dict(mapping)
+        for values in (fixes or {}).values():
+            for target in values:
+                if target not in out.values():
+                    out.setdefault(target, target)
+        return out
+
+    def values(self, row: int, mapping: dict[str, str], fixes: dict | None = None) -> dict[str, str] | None:
+        """Field → value of one row as the importer will read it (fixes included); None: no such row."""
+        cells = next((c for n, c in self.data if int(n) == int(row)), None)
+        if cells is None:
+            return None
+        out = {}
+        for h, t in mapping.items():
+            if t != SKIP and h in self.headers:
+                j = self.headers.index(h)
+                out[t] = cells[j] if j < len(cells) else ""
+        out.update((fixes or {}).get(str(int(row)), {}))
+        return out
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "StagedRows":
+        return cls(**data)
 
 
 @dataclass
@@ -380,7 +301,7 @@ class Preview:
     changed: list[dict] = field(default_factory=list)    # row, id, name, diffs [[column, old, new]]
     unchanged: int = 0
     warned: list[dict] = field(default_factory=list)     # row, id, name, reasons [[column, text]], candidates
-    rejected: list[dict] = field(default_factory=list)   # row, name, reasons, fields {column: value}, candidates
+    rejected: list[dict] = field(default_factory=list)   # row, name, reasons, candidates
     ignored_columns: list[str] = field(default_factory=list)
     source: str = ""
 
@@ -398,69 +319,102 @@ class Preview:
         return None
 
 
-def apply_fixes(frame: pd.DataFrame, fixes: dict) -> pd.DataFrame:
-    """The rows with the values the operator typed in (row number → {column: value})."""
-    f = frame.copy()
-    for row, values in fixes.items():
-        hit = f.index[f["row"].astype(int) == int(row)]
-        for col, value in values.items():
-            if col not in f.columns:
-                f[col] = ""
-            f.loc[hit, col] = str(value)
-    return f
-
-
-def preview(frame: pd.DataFrame, base: pd.DataFrame, settings: Settings, source_name: str,
-            fixes: dict | None = None) -> tuple[pd.DataFrame, Preview]:
-    """(the register as it would be after this upload, what changes) — nothing is written."""
+def preview(rows: StagedRows, mapping: dict[str, str], base: pd.DataFrame, settings: Settings,
+            fixes: dict | None = None) -> tuple[pd.DataFrame, Preview, bytes]:
+    """(the register as it would be after this upload, what changes, the rejects for Excel) — nothing written."""
     from geoes.console.changes import diff_registers
 
-    fixed = apply_fixes(frame, fixes or {})
-    gaz = gazetteer(settings)
-    result = importer.import_frame(fixed, base, settings, source_name, gazetteer=gaz)
-    merged = result.merged
+    full = rows.mapping_with(mapping, fixes)
+    context = _context(settings)
+    try:
+        proposal = importer.propose(rows.office(fixes, full), context, mapping_rules.Mapping(full), name=rows.source)
+        result = importer.preview(proposal, base, context, accept=True)
+    except UnreadableFile as exc:
+        raise UploadRefused(exc.description) from None
     rows_of = {r.id: int(r.row) for r in pd.concat([result.added[["row", "id"]], result.changed[["row", "id"]]])
                .itertuples()}
-    merged, warnings = place_rows(merged, set(rows_of), settings, gaz)
-    out = Preview(rows_read=result.rows_read, source=Path(source_name).name,
-                  ignored_columns=list(result.ignored_columns))
+    merged, placing = place_rows(result.merged, set(rows_of), settings)
+    out = Preview(rows_read=result.rows_read, source=rows.source, ignored_columns=list(result.ignored_columns),
+                  unchanged=len(result.unchanged))
     diff = diff_registers(base, merged)
-    by_id = merged.set_index("id")
+    by_id = merged.drop_duplicates("id").set_index("id")
     for entity_id in diff.added:
         rec = by_id.loc[entity_id]
-        out.added.append({"row": rows_of.get(entity_id, 0), "id": entity_id, "name": rec["name"],
-                          "types": rec["types"], "locality": rec["locality"],
-                          "precision": rec["location_precision"] or "none"})
+        out.added.append({"row": rows_of.get(entity_id, 0), "id": entity_id, "name": rec["name"], "types": rec["types"],
+                          "locality": rec["locality"], "precision": rec["location_precision"] or "none"})
     for entity_id, diffs in diff.changed.items():
         out.changed.append({"row": rows_of.get(entity_id, 0), "id": entity_id, "name": by_id.at[entity_id, "name"],
                             "diffs": [list(d) for d in diffs]})
     out.added.sort(key=lambda r: r["row"])
     out.changed.sort(key=lambda r: r["row"])
-    out.unchanged = max(0, len(rows_of) - len(diff.added) - len(diff.changed)) + int(result.unchanged)
-    for entity_id, reasons, candidates in warnings:
-        out.warned.append({"row": rows_of.get(entity_id, 0), "id": entity_id, "name": by_id.at[entity_id, "name"],
-                           "reasons": reasons, "candidates": candidates})
-    out.warned.sort(key=lambda r: r["row"])
-    out.rejected = _rejected(result.rejects, fixed, gaz)
-    return merged, out
+    out.warned = _warned(result, placing, rows_of, by_id, settings)
+    out.rejected = _rejected(result.rejects, rows, full, fixes, settings)
+    return merged, out, csv_bytes(result.rejects) if len(result.rejects) else b""
 
 
-def place_rows(merged: pd.DataFrame, ids: set[str], settings: Settings, gaz=None) -> tuple[pd.DataFrame, list]:
+def _warned(result, placing: list, rows_of: dict, by_id: pd.DataFrame, settings: Settings) -> list[dict]:
+    """The importer's warnings and corrections left for review, and the placement's, one item per row."""
+    items: dict[int, dict] = {}
+
+    def item(row: int, entity_id: str, name: str) -> dict:
+        return items.setdefault(row, {"row": row, "id": entity_id, "name": name, "reasons": [], "candidates": []})
+
+    for w in result.warnings.itertuples():
+        text = w.reason + (f" („{w.value}”)" if w.value and w.value not in w.reason else "")
+        item(int(w.row), w.id, w.name)["reasons"].append([w.column, text])
+    for r in result.review.itertuples():
+        item(int(r.row), r.id, r.name)["reasons"].append(
+            [r.column, f"do przeglądu, nie zastosowano: „{r.current}” → „{r.proposed}” — {r.reason}"])
+    for entity_id, reasons, candidates in placing:
+        row = rows_of.get(entity_id, 0)
+        name = by_id.at[entity_id, "name"] if entity_id in by_id.index else ""
+        it = item(row, entity_id, name)
+        it["reasons"] += reasons
+        it["candidates"] = candidates
+    return [items[k] for k in sorted(items)]
+
+
+def _rejected(rejects: pd.DataFrame, rows: StagedRows, mapping: dict[str, str], fixes: dict | None,
+              settings: Settings) -> list[dict]:
+    out = []
+    for r in rejects.itertuples():
+        values = rows.values(int(r.row), mapping, fixes) or {}
+        columns, reasons = str(r.column).split("; "), str(r.reason).split("; ")
+        pairs = [[c, t] for c, t in zip(columns, reasons)] if len(columns) == len(reasons) else [[r.column, r.reason]]
+        candidates = []
+        if any("miejscowo" in t or "gmin" in t for _c, t in pairs) and values.get("locality"):
+            candidates = homonyms(gazetteer(settings), values["locality"])
+        out.append({"row": int(r.row), "name": values.get("name", ""), "reasons": pairs, "candidates": candidates})
+    return out
+
+
+def editable_fields(item: dict, mapping: dict[str, str]) -> list[str]:
+    """The fields the operator may correct in one row: those the file has, the name and the type, those
+    named in a reason; the point is set on the map."""
+    fields = [t for t in mapping.values() if t != SKIP]
+    for c in ("name", "types", *(r[0] for r in item.get("reasons", []))):
+        if c in COLUMNS and c not in fields:
+            fields.append(c)
+    return [c for c in dict.fromkeys(fields) if c not in ("lat", "lon", "location_precision", "geocoder", "row")]
+
+
+# --- placing new entities -------------------------------------------------------------------------
+
+def place_rows(merged: pd.DataFrame, ids: set[str], settings: Settings) -> tuple[pd.DataFrame, list]:
     """Place the entities `ids` that have no point, offline from the gazetteer; warnings (id, reasons,
     homonyms to choose from) for those left unplaced or placed only at gmina level."""
     from geoes.register.geocode import geocode_frame
 
-    gaz = gaz if gaz is not None else gazetteer(settings)
     todo = merged.index[merged["id"].isin(ids) & merged["lat"].eq("")]
     warnings = []
     if not len(todo):
         return merged, warnings
+    gaz = gazetteer(settings)
     report = geocode_frame(merged.loc[todo], settings, providers=["gazetteer"], offline=True, gazetteer=gaz,
                            progress=False, check_areas=False)
     merged = merged.copy()
-    placed = report.frame
     for col in ("lat", "lon", "location_precision", "geocoder"):
-        merged.loc[todo, col] = placed[col].to_numpy()
+        merged.loc[todo, col] = report.frame[col].to_numpy()
     for r in report.unplaced.itertuples():
         rec = merged.loc[merged["id"] == r.id].iloc[0]
         warnings.append((r.id, [["lat", "nie umieszczono na mapie: " + r.reason]],
@@ -488,56 +442,10 @@ def homonyms(gaz, locality: str, powiat: str = "") -> list[dict]:
             for h in hits.sort_values(["gmina_teryt", "name"]).itertuples()][:30]
 
 
-def _rejected(rejects: pd.DataFrame, frame: pd.DataFrame, gaz) -> list[dict]:
-    if not len(rejects):
-        return []
-    fields = [c for c in frame.columns if c != "row"]
-    by_row = frame.drop_duplicates("row").set_index(frame.drop_duplicates("row")["row"].astype(int))
-    out = []
-    for row, group in rejects.groupby("row", sort=True):
-        rec = by_row.loc[int(row)] if int(row) in by_row.index else pd.Series(dtype=object)
-        values = {c: str(rec.get(c, "") or "") for c in fields}
-        reasons = [[str(r.column), str(r.reason)] for r in group.itertuples()]
-        candidates = []
-        if any("miejscowo" in t or "gmin" in t for _c, t in reasons):
-            candidates = homonyms(gaz, values.get("locality", ""))
-        out.append({"row": int(row), "name": values.get("name", ""), "reasons": reasons, "fields": values,
-                    "candidates": candidates})
-    return out
-
-
-def editable_fields(item: dict, frame_columns: list[str]) -> list[str]:
-    """The columns the operator may correct for one row: the file's own, the required ones, those named
-    in a reason, and the point."""
-    cols = [c for c in frame_columns if c != "row"]
-    for c in ("name", "types", *(r[0] for r in item.get("reasons", []))):
-        if c in COLUMNS and c not in cols and c not in ("lat", "lon"):
-            cols.append(c)
-    return [c for c in cols if c not in ("lat", "lon", "location_precision", "geocoder")]
-
-
-def rejects_csv(previewed: Preview, frame_columns: list[str]) -> bytes:
-    """The rejected rows for Excel: the file's columns (so it can be fixed and uploaded again), then the
-    reasons — written by the project's one writer of such files (geoes.common.excel: UTF-8 with BOM,
-    cells that a spreadsheet would run as formulas neutralised)."""
-    fields = [c for c in frame_columns if c != "row"]
-    reverse = {}
-    for alias, target in HEADER_ALIASES.items():
-        reverse.setdefault(target, alias)
-    headers = [c if c in COLUMNS else reverse.get(c, c) for c in fields]
-    records = []
-    for item in previewed.rejected:
-        rec = [item["fields"].get(c, "") for c in fields]
-        rec += [item["row"], "; ".join(f"{FIELD_LABELS.get(c, c)}: {t}" for c, t in item["reasons"])]
-        records.append(rec)
-    table = pd.DataFrame(records, columns=[*headers, "wiersz w pliku źródłowym", "powód odrzucenia"], dtype=object)
-    return csv_bytes(table)
-
-
 def type_choices() -> list[tuple[str, str]]:
     return [(code, t.label_pl) for code, t in entity_types().items()]
 
 
 def new_entity_id(name: str, locality: str) -> str:
     """The id the importer gives a row without one (the same name and locality, the same id)."""
-    return importer.stable_id(name, locality)
+    return stable_id(name, locality)

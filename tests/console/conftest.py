@@ -5,11 +5,11 @@ import pytest
 
 
 @pytest.fixture()
-def cs_settings(tmp_path, built_settings):
+def cs_settings(tmp_path, register_before_supplement):
     from conftest import clone_settings
 
     (tmp_path / "data").mkdir()
-    return clone_settings(built_settings, tmp_path / "data", with_build=True)
+    return clone_settings(register_before_supplement, tmp_path / "data", with_build=True)
 
 
 @pytest.fixture()

@@ -1,166 +1,151 @@
-"""The console's adapter to the importer: files refused before parsing, the mapping step, the preview."""
+"""The console's adapter to the importer: files refused before anything is staged, the mapping step,
+the preview and the fixes laid over the file's rows."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import zipfile
 
 import pytest
 
 from geoes.console import imports
-from geoes.console.imports import Limits, UploadRefused
+from geoes.console.changes import read_register
+from geoes.console.imports import UploadRefused
 
 from .helpers import (csv_bytes, lying_sizes, register_rows, supplement, xlsx_bomb, xlsx_bytes,
                       xlsx_with_big_sheet)
 
-LIMITS = Limits(max_bytes=10 * 1024 * 1024, max_unpacked=64 * 1024 * 1024, max_rows=100_000)
+
+def _read(tmp_path, settings, data: bytes, name: str, **limits):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return imports.read_upload(path, name, dataclasses.replace(settings, **limits))
 
 
-def test_real_register_files_pass_the_checks():
+def _refused(tmp_path, settings, data, name, **limits) -> str:
+    with pytest.raises(UploadRefused) as err:
+        _read(tmp_path, settings, data, name, **limits)
+    assert name in err.value.description  # the message names the file as the operator sent it
+    return err.value.description
+
+
+def test_real_register_files_are_read(tmp_path, cs_settings):
     rows = register_rows("swk-n001", "swk-n024")
-    assert imports.check_upload(xlsx_bytes(rows), "rejestr.xlsx", LIMITS) == "xlsx"
+    assert _read(tmp_path, cs_settings, xlsx_bytes(rows), "rejestr.xlsx").kind == "xlsx"
     for encoding in ("utf-8", "utf-8-sig", "cp1250"):
         for sep in (";", ","):
-            data = csv_bytes(rows, sep=sep, encoding=encoding)
-            assert imports.check_upload(data, "rejestr.csv", LIMITS) == "csv"
+            office = _read(tmp_path, cs_settings, csv_bytes(rows, sep=sep, encoding=encoding), "rejestr.csv")
+            assert office.kind == "csv" and len(office.sheets[0].rows) == 3
 
 
-def test_zip_bomb_is_refused_by_what_it_inflates_to():
+def test_zip_bomb_is_refused(tmp_path, cs_settings):
     bomb = xlsx_bomb(300 * 1024 * 1024)
     assert len(bomb) < 2 * 1024 * 1024  # small on the wire
-    with pytest.raises(UploadRefused) as err:
-        imports.check_upload(bomb, "bomba.xlsx", LIMITS)
-    assert "po rozpakowaniu" in err.value.description and "bomba.xlsx" in err.value.description
+    assert "po rozpakowaniu" in _refused(tmp_path, cs_settings, bomb, "bomba.xlsx")
 
 
-def test_zip_bomb_with_lying_sizes_is_refused():
-    """The archive's headers understate the sheet's size: the declared sizes pass the first check, and
-    inflating stops at the declared size and fails its checksum — refused either way, never inflated."""
+def test_zip_bomb_with_lying_sizes_is_refused(tmp_path, cs_settings):
+    """The archive's headers understate the sheet's size: the declared sizes pass, and inflating stops at
+    the declared size and fails its checksum — refused as damaged, never inflated."""
     honest = xlsx_with_big_sheet(40 * 1024 * 1024)
-    small = Limits(LIMITS.max_bytes, 8 * 1024 * 1024, LIMITS.max_rows)
-    with pytest.raises(UploadRefused, match="po rozpakowaniu"):
-        imports.check_upload(honest, "bomba.xlsx", small)
+    assert "po rozpakowaniu" in _refused(tmp_path, cs_settings, honest, "bomba.xlsx", import_max_unpacked=8 << 20)
     lying = lying_sizes(honest, "xl/worksheets/sheet1.xml", 1000)
-    z = zipfile.ZipFile(io.BytesIO(lying))
-    assert sum(i.file_size for i in z.infolist()) < small.max_unpacked
-    with pytest.raises(UploadRefused) as err:
-        imports.check_upload(lying, "bomba.xlsx", small)
-    assert "bomba.xlsx" in err.value.description
+    assert sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(lying)).infolist()) < 8 << 20
+    assert "skoroszyt" in _refused(tmp_path, cs_settings, lying, "bomba.xlsx", import_max_unpacked=8 << 20)
 
 
-def test_binary_and_mislabelled_files_are_refused():
+def test_binary_and_mislabelled_files_are_refused(tmp_path, cs_settings):
     for data, name, words in (
-        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40, "rejestr.xlsx", "nie jest plik XLSX"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 2000, "rejestr.xlsx", "nie jest plik XLSX"),
-        (xlsx_bytes(register_rows("swk-n001")), "rejestr.csv", "ZIP"),
-        (b"\x00\x01\x02binary" * 100, "rejestr.csv", "binarne"),
-        (b"%PDF-1.4 ...", "rejestr.pdf", "nieobsługiwany"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40, "rejestr.xlsx", "nie jest skoroszytem Excela"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 2000, "rejestr.xlsx", "stary format Excela"),
+        (xlsx_bytes(register_rows("swk-n001")), "rejestr.csv", "archiwum ZIP"),
+        (b"\x00\x01\x02binary" * 100, "rejestr.csv", "dane binarne"),
+        (b"%PDF-1.4 tekst", "rejestr.pdf", "nieobsługiwany rodzaj pliku"),
         (b"", "rejestr.csv", "pusty"),
         (b"a;b\n", "stary.xls", ".xls"),
     ):
-        with pytest.raises(UploadRefused) as err:
-            imports.check_upload(data, name, LIMITS)
-        assert words in err.value.description, (name, err.value.description)
-
-
-def test_xlsx_without_workbook_parts_is_refused():
+        assert words in _refused(tmp_path, cs_settings, data, name), name
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("readme.txt", "to nie arkusz")
-    with pytest.raises(UploadRefused, match="nie jest plik XLSX"):
-        imports.check_upload(buf.getvalue(), "rejestr.xlsx", LIMITS)
+    assert "nie skoroszyt Excela" in _refused(tmp_path, cs_settings, buf.getvalue(), "rejestr.xlsx")
 
 
-def test_over_limit_and_million_rows_are_refused():
-    with pytest.raises(UploadRefused, match="największy przyjmowany"):
-        imports.check_upload(b"x" * (LIMITS.max_bytes + 1), "duzy.csv", LIMITS)
+def test_over_limit_and_a_million_rows_are_refused(tmp_path, cs_settings):
+    assert "za duży" in _refused(tmp_path, cs_settings, b"x" * 2048, "duzy.csv", max_upload_bytes=1024)
     million = b"Nazwa;Typ\r\n" + b"a;b\r\n" * 1_000_000
-    assert len(million) < LIMITS.max_bytes
-    with pytest.raises(UploadRefused, match="1000001 wierszy"):
-        imports.check_upload(million, "milion.csv", LIMITS)
+    assert len(million) < cs_settings.max_upload_bytes
+    assert "więcej niż 100000 wierszy danych" in _refused(tmp_path, cs_settings, million, "milion.csv")
     rows = [[str(i), "x", "wtz", "", "", "", "", ""] for i in range(300)]
-    with pytest.raises(UploadRefused, match="arkusze mają 301 wierszy"):
-        imports.check_upload(xlsx_bytes(rows), "rejestr.xlsx", Limits(LIMITS.max_bytes, LIMITS.max_unpacked, 200))
+    assert "więcej niż 200 wierszy" in _refused(tmp_path, cs_settings, xlsx_bytes(rows), "r.xlsx", import_max_rows=200)
 
 
-def _write(tmp_path, data: bytes, name: str):
-    path = tmp_path / name
-    path.write_bytes(data)
-    return path
+def _propose(tmp_path, settings, data, name):
+    return imports.propose(_read(tmp_path, settings, data, name), settings, name=name)
 
 
-def test_mapping_of_known_headers_needs_no_confirmation(tmp_path):
-    path = _write(tmp_path, xlsx_bytes(register_rows("swk-n024", "swk-n001")), "r.xlsx")
-    proposal = imports.propose_mapping(path)
+def test_mapping_of_known_headers_needs_no_confirmation(tmp_path, cs_settings):
+    proposal, rows = _propose(tmp_path, cs_settings, xlsx_bytes(register_rows("swk-n024", "swk-n001")), "r.xlsx")
     assert not proposal.needs_confirmation
     by_header = {c.header: c for c in proposal.columns}
     assert by_header["Nazwa podmiotu"].target == "name" and by_header["Nazwa podmiotu"].status == "ok"
-    assert by_header["Lp."].status == "unknown" and by_header["Lp."].target == ""
+    assert by_header["Lp."].status == "skipped"   # an ordinal column
     short, long = supplement("swk-n024", "swk-n001")
     assert by_header["Nazwa podmiotu"].samples == [short["nazwa"], long["nazwa"][:79] + "…"]
+    assert [n for n, _ in rows.data] == [2, 3]
 
 
-def test_competing_columns_and_guesses_ask_for_confirmation(tmp_path):
-    headers = ["Nazwa", "Nazwa podmiotu", "Typ PES (wg rejestru)", "Miejscowość"]
+def test_competing_columns_and_guesses_ask_for_confirmation(tmp_path, cs_settings):
+    headers = ["Nazwa", "Nazwa podmiotu", "Typ", "Miejscowsc"]
     rows = [[r["nazwa"], r["nazwa"], r["typ"], r["miejscowosc"]] for r in supplement("swk-n024")]
-    path = _write(tmp_path, csv_bytes(rows, headers), "r.csv")
-    proposal = imports.propose_mapping(path)
+    proposal, staged = _propose(tmp_path, cs_settings, csv_bytes(rows, headers), "r.csv")
     assert proposal.needs_confirmation
-    assert [c.status for c in proposal.columns] == ["conflict", "conflict", "guess", "ok"]
-    assert proposal.columns[2].target == "types" and proposal.missing == []
-    with pytest.raises(Exception, match="dwóch kolumn"):
-        imports.confirm_mapping(proposal, {})
-    confirmed = imports.confirm_mapping(proposal, {0: ""})
+    assert [c.status for c in proposal.columns] == ["ok", "conflict", "ok", "guess"]
+    assert proposal.columns[3].target == "locality" and proposal.conflicts
+    with pytest.raises(Exception, match="wybrano dla kilku kolumn"):
+        imports.confirm_mapping(staged, cs_settings, {0: "name", 1: "name", 2: "types", 3: "locality"})
+    confirmed = imports.confirm_mapping(staged, cs_settings, {0: "", 1: "name", 2: "types", 3: "locality"})
     assert not confirmed.needs_confirmation
-    assert confirmed.mapping() == {"nazwa": "", "nazwa podmiotu": "name", "typ pes (wg rejestru)": "types",
-                                   "miejscowość": "locality"}
+    assert confirmed.mapping() == {"Nazwa": "-", "Nazwa podmiotu": "name", "Typ": "types", "Miejscowsc": "locality"}
 
 
-def test_a_required_field_without_a_column_cannot_be_confirmed(tmp_path):
-    headers = ["Nazwa", "Miejscowość"]
-    rows = [[r["nazwa"], r["miejscowosc"]] for r in supplement("swk-n024")]
-    proposal = imports.propose_mapping(_write(tmp_path, csv_bytes(rows, headers), "r.csv"))
-    assert proposal.needs_confirmation and proposal.missing == ["types"]
-    with pytest.raises(Exception, match="wymaganych: Typ"):
-        imports.confirm_mapping(proposal, {})
+def test_a_required_field_without_a_column_cannot_be_confirmed(tmp_path, cs_settings):
+    rows = [[r["typ"], r["miejscowosc"]] for r in supplement("swk-n024")]
+    proposal, staged = _propose(tmp_path, cs_settings, csv_bytes(rows, ["Typ", "Miejscowość"]), "r.csv")
+    assert proposal.needs_confirmation and proposal.missing == ["name"]
+    with pytest.raises(Exception, match="wymaganych: Nazwa"):
+        imports.confirm_mapping(staged, cs_settings, {0: "types", 1: "locality"})
 
 
-def test_preview_lists_added_warned_and_rejected_with_reasons(tmp_path, cs_settings):
-    from geoes.console.changes import read_register
-
-    rows = register_rows("swk-n005", "swk-n025", "swk-n036", blank_type=("swk-n025",))
-    path = _write(tmp_path, xlsx_bytes(rows), "r.xlsx")
-    frame, _ignored = imports.read_rows(path, imports.propose_mapping(path).mapping())
+def test_preview_lists_added_warned_and_rejected_and_takes_fixes(tmp_path, cs_settings):
+    data = xlsx_bytes(register_rows("swk-n005", "swk-n025", "swk-n036", blank_type=("swk-n025",)))
+    proposal, staged = _propose(tmp_path, cs_settings, data, "r.xlsx")
     base = read_register(cs_settings)
-    merged, shown = imports.preview(frame, base, cs_settings, "r.xlsx")
+    merged, shown, rejects = imports.preview(staged, proposal.mapping(), base, cs_settings)
     assert [a["name"] for a in shown.added] == [supplement("swk-n005")[0]["nazwa"], supplement("swk-n036")[0]["nazwa"]]
-    assert shown.rejected[0]["row"] == 3 and shown.rejected[0]["reasons"] == [["types", "pole wymagane jest puste"]]
+    [rejected] = shown.rejected
+    assert rejected["row"] == 3 and rejected["reasons"][0][0] == "types"
     # Smyków is the name of four villages in the region: the row is kept, unplaced, with the candidates.
     warned = {w["row"]: w for w in shown.warned}
-    assert "niejednoznaczna miejscowość" in warned[4]["reasons"][0][1]
+    assert any("niejednoznaczna miejscowość" in t for _c, t in warned[4]["reasons"])
     assert len(warned[4]["candidates"]) >= 2 and all(c["gmina_teryt"].startswith("26") for c in warned[4]["candidates"])
-    assert len(merged) == len(base) + 2
+    assert len(merged) == len(base) + 2 and rejects.startswith(b"\xef\xbb\xbf")
     # The fix: the type the source gives for the entity; the row is then added and placed.
-    merged, shown = imports.preview(frame, base, cs_settings, "r.xlsx", {"3": {"types": "inne"}})
-    assert not shown.rejected
+    merged, shown, rejects = imports.preview(staged, proposal.mapping(), base, cs_settings, {"3": {"types": "inne"}})
+    assert not shown.rejected and rejects == b""
     added = {a["row"]: a for a in shown.added}
     assert added[3]["types"] == "inne" and added[3]["precision"] == "locality"
 
 
 def test_rejects_csv_is_for_excel_and_can_be_uploaded_again(tmp_path, cs_settings):
-    from geoes.console.changes import read_register
-
     rows = register_rows("swk-n025", blank_type=("swk-n025",))
     rows[0][1] = "=HYPERLINK(\"http://zlo.example\",\"klik\")" + rows[0][1]
-    path = _write(tmp_path, csv_bytes(rows), "r.csv")
-    frame, _ = imports.read_rows(path, imports.propose_mapping(path).mapping())
-    _merged, shown = imports.preview(frame, read_register(cs_settings), cs_settings, "r.csv")
-    data = imports.rejects_csv(shown, list(frame.columns))
-    assert data.startswith(b"\xef\xbb\xbf")
+    proposal, staged = _propose(tmp_path, cs_settings, csv_bytes(rows), "r.csv")
+    _merged, shown, data = imports.preview(staged, proposal.mapping(), read_register(cs_settings), cs_settings)
+    assert shown.rejected and data.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert table[1][table[0].index("name")].startswith("'=HYPERLINK")  # neutralised
-    assert "pole wymagane jest puste" in table[1][-1]
-    again = _write(tmp_path, data, "odrzucone.csv")
-    proposal = imports.propose_mapping(again)
-    assert not proposal.needs_confirmation
-    assert {c.target for c in proposal.columns} >= {"name", "types", "locality", "gmina"}
+    assert table[1][table[0].index("Nazwa podmiotu")].startswith("'=HYPERLINK")  # neutralised
+    again, _ = _propose(tmp_path, cs_settings, data, "odrzucone.csv")
+    assert not again.needs_confirmation
+    assert {c.target for c in again.columns} >= {"name", "types", "locality", "gmina"}

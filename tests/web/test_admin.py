@@ -21,8 +21,8 @@ HOSTILE = "<script>window.__pwned=1</script><img src=x onerror=alert(1)>"
 
 
 @pytest.fixture()
-def env(tmp_path, built_settings):
-    return make_admin_app(built_settings, tmp_path / "data")
+def env(tmp_path, register_before_supplement):
+    return make_admin_app(register_before_supplement, tmp_path / "data")
 
 
 def _helpers():
@@ -134,7 +134,7 @@ def _cookie(response) -> str:
     return next(v for k, v in response.headers.items() if k == "Set-Cookie" and v.startswith("geoes_session="))
 
 
-def test_session_cookie_is_httponly_samesite_and_secure_over_https(env, built_settings, tmp_path):
+def test_session_cookie_is_httponly_samesite_and_secure_over_https(env, register_before_supplement, tmp_path):
     app, _settings = env
     plain = _cookie(sign_in(app.test_client()))
     assert "HttpOnly" in plain and "SameSite=Lax" in plain and "Secure" not in plain
@@ -145,9 +145,9 @@ def test_session_cookie_is_httponly_samesite_and_secure_over_https(env, built_se
     forwarded = _cookie(sign_in(client, headers={"X-Forwarded-Proto": "https"}))
     assert "Secure" not in forwarded
     # …and is, behind GEOES_PROXY_COUNT=1.
-    proxied, _ = make_admin_app(built_settings, tmp_path / "proxied", GEOES_PROXY_COUNT=1)
+    proxied, _ = make_admin_app(register_before_supplement, tmp_path / "proxied", GEOES_PROXY_COUNT=1)
     assert "Secure" in _cookie(sign_in(proxied.test_client(), headers={"X-Forwarded-Proto": "https"}))
-    forced, _ = make_admin_app(built_settings, tmp_path / "forced", GEOES_SECURE_COOKIES="1")
+    forced, _ = make_admin_app(register_before_supplement, tmp_path / "forced", GEOES_SECURE_COOKIES="1")
     assert "Secure" in _cookie(sign_in(forced.test_client()))
 
 
@@ -179,9 +179,9 @@ def test_bad_files_get_a_polish_message_and_nothing_is_staged_or_published(env):
     public = client.get("/api/entities.geojson").get_data()
     cases = [
         (xlsx_bomb(300 * 1024 * 1024), "rejestr.xlsx", "po rozpakowaniu"),
-        (b"\x89PNG\r\n\x1a\n" + os.urandom(4000), "rejestr.xlsx", "nie jest plik XLSX"),
-        (b"Nazwa;Typ\r\n" + b"a;b\r\n" * 1_000_000, "milion.csv", "1000001 wierszy"),
-        (xlsx_bytes(register_rows("swk-n005")), "rejestr.csv", "ZIP"),
+        (b"\x89PNG\r\n\x1a\n" + os.urandom(4000), "rejestr.xlsx", "nie jest skoroszytem Excela"),
+        (b"Nazwa;Typ\r\n" + b"a;b\r\n" * 1_000_000, "milion.csv", "więcej niż 100000 wierszy danych"),
+        (xlsx_bytes(register_rows("swk-n005")), "rejestr.csv", "archiwum ZIP"),
     ]
     for data, name, words in cases:
         r = _upload(client, data, name)
@@ -210,12 +210,12 @@ def test_the_larger_body_limit_is_for_signed_in_uploads_only(env):
 
     ids = [f"swk-n{i:03d}" for i in (1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 18, 19, 23, 24, 26, 27, 28, 29)]
     padding = "." * 110_000  # an unrecognised column that the import leaves out
-    big = csv_bytes([row + [padding] for row in register_rows(*ids)], HEADERS + ["Kolumna pomocnicza"])
+    big = csv_bytes([row + [padding] for row in register_rows(*ids)], HEADERS + ["Notatka robocza"])
     assert len(big) > 2 * 1024 * 1024
     r = _upload(client, big, "r.csv")
     assert r.status_code == 302  # over 2 MB from a signed-in operator is read
     page = client.get(r.headers["Location"]).get_data(as_text=True)
-    assert "Dodane: <strong>20\u00a0podmiotów</strong>" in page and "„Kolumna pomocnicza”" in page
+    assert "Dodane: <strong>20\u00a0podmiotów</strong>" in page and "„Notatka robocza”" in page
 
 
 def test_upload_mapping_fix_publish_restore_over_http(env):
@@ -238,7 +238,7 @@ def test_upload_mapping_fix_publish_restore_over_http(env):
                                                "col-5": "sources", "save": "1"})
     assert r.status_code == 302
     page = client.get(cs_url).get_data(as_text=True)
-    assert "Odrzucone wiersze" in page and "pole wymagane jest puste" in page and "Popraw wiersz 3" in page
+    assert "Odrzucone wiersze" in page and "nie da się go ustalić" in page and "Popraw wiersz 3" in page
     fix = client.get(cs_url + "/rows/3").get_data(as_text=True)
     assert facts[1]["nazwa"].replace("„", "„") in fix
     r = client.post(cs_url + "/rows/3", data={"csrf_token": token(fix), "types": "inne"})

@@ -50,8 +50,8 @@ def browser():
 
 
 @pytest.fixture()
-def console(tmp_path, built_settings):
-    app, settings = make_admin_app(built_settings, tmp_path / "data")
+def console(tmp_path, register_before_supplement):
+    app, settings = make_admin_app(register_before_supplement, tmp_path / "data")
     with Server(app) as server:
         yield server, settings
 
@@ -108,7 +108,7 @@ def test_sign_in_upload_fix_publish_see_it_restore_gone(browser, console, tmp_pa
         summary = pg.inner_text("#podsumowanie")
         assert "Wierszy w pliku: 3" in summary and "Dodane: 1\u00a0podmiot" in summary
         assert "Bez zmian: 1\u00a0podmiot" in summary and "Odrzucone: 1\u00a0wiersz" in summary
-        assert "pole wymagane jest puste" in pg.inner_text("section[aria-labelledby=h-rejected]")
+        assert "nie da się go ustalić" in pg.inner_text("section[aria-labelledby=h-rejected]")
         assert not _in_api(pg, url, name)
 
         pg.get_by_role("link", name="Popraw wiersz 4").click()

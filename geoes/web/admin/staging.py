@@ -90,13 +90,14 @@ def confirm_mapping(cs_id: int):
     return redirect(url_for("admin.changeset", cs_id=cs_id))
 
 
-def _row_values(cs: changes.Changeset, row: int) -> tuple[dict, list[str]]:
-    frame = imports.apply_fixes(changes.frame_of(db(), cs.id), cs.fixes)
-    hit = frame[frame["row"] == row]
-    if hit.empty:
+def _row_values(cs: changes.Changeset, row: int) -> tuple[dict, dict]:
+    """(field → value of the row with the fixes so far, the mapping the row is read with)."""
+    rows = changes.rows_of(db(), cs.id)
+    mapping = rows.mapping_with(cs.mapping, cs.fixes)
+    values = rows.values(row, mapping, cs.fixes)
+    if values is None:
         abort(404)
-    rec = hit.iloc[0]
-    return {c: str(rec[c]) for c in frame.columns if c != "row"}, list(frame.columns)
+    return values, mapping
 
 
 @bp.get("/changes/<int:cs_id>/rows/<int:row>")
@@ -106,9 +107,9 @@ def fix_row_form(cs_id: int, row: int, status: int = 200, error: str = ""):
         abort(404)
     shown = changes.preview_of(db(), cs_id)
     item = shown.row(row) or {"row": row, "reasons": [], "candidates": [], "name": ""}
-    values, columns = _row_values(cs, row)
+    values, mapping = _row_values(cs, row)
     return render("fix_row.html", status, cs=cs, item=item, values=values,
-                  fields=imports.editable_fields(item, columns), labels=imports.FIELD_LABELS,
+                  fields=imports.editable_fields(item, mapping), labels=imports.FIELD_LABELS,
                   types=imports.type_choices(), precisions=[(p, PRECISION_LABELS[p]) for p in PRECISIONS if p != "none"],
                   error=error)
 
@@ -118,11 +119,11 @@ def fix_row(cs_id: int, row: int):
     cs = _changeset(cs_id)
     if cs.kind != "upload" or cs.state != "preview":
         abort(404)
-    values, columns = _row_values(cs, row)
+    values, mapping = _row_values(cs, row)
     shown = changes.preview_of(db(), cs_id)
     item = shown.row(row) or {"row": row, "reasons": []}
     fixes = {}
-    for col in imports.editable_fields(item, columns):
+    for col in imports.editable_fields(item, mapping):
         if col in request.form and form_text(col) != values.get(col, ""):
             fixes[col] = form_text(col)
     if form_text("gmina_teryt_choice"):
@@ -148,10 +149,9 @@ def fix_row(cs_id: int, row: int):
 @bp.get("/changes/<int:cs_id>/rejects.csv")
 def rejects(cs_id: int):
     cs = _changeset(cs_id)
-    shown = changes.preview_of(db(), cs_id)
-    if cs.kind != "upload" or shown is None:
+    body = changes.load_file(db(), cs_id, "rejects") if cs.kind == "upload" else None
+    if not body:
         abort(404)
-    body = imports.rejects_csv(shown, list(changes.frame_of(db(), cs_id).columns))
     return Response(body, mimetype="text/csv", headers={
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="odrzucone-wiersze-{cs_id}.csv"'})
