@@ -17,7 +17,9 @@ COLUMNS = [
     "employees", "status", "as_of", "website", "email", "phone", "description", "sources",
 ]
 REQUIRED = ("id", "name", "types")
-PRECISIONS = ("address", "street", "locality", "gmina", "none")
+# How precisely `lat`/`lon` place the entity; `powiat`: its place is known only to the powiat
+# (`powiat_teryt`), it has no point and counts in the powiat's totals but in no gmina.
+PRECISIONS = ("address", "street", "locality", "gmina", "powiat", "none")
 STATUSES = ("active", "inactive", "unknown")
 SOURCES_SEPARATOR = " | "
 TYPES_SEPARATOR = ";"

@@ -136,7 +136,14 @@ def validate_frame(frame: pd.DataFrame, settings: Settings | None = None, source
           "nieznana precyzja (dozwolone: " + ", ".join(PRECISIONS) + ")")
     placed = f["lat"].notna() & f["lon"].notna()
     p.add(placed & prec.eq("none"), "location_precision", "podano współrzędne, a precyzja to 'none'")
-    f["location_precision"] = np.where(prec.eq("") | ~placed, np.where(placed, "locality", "none"), prec)
+    p.add(placed & prec.eq("powiat"), "location_precision",
+          "precyzja 'powiat' oznacza podmiot bez punktu: usuń współrzędne albo podaj dokładniejszą precyzję")
+    powiat_code = f["powiat_teryt"].where(f["powiat_teryt"].ne(""), f["gmina_teryt"].str[:4])
+    p.add(~placed & prec.eq("powiat") & powiat_code.eq(""), "location_precision",
+          "precyzja 'powiat' wymaga kodu powiatu (powiat_teryt)")
+    f["powiat_teryt"] = np.where(prec.eq("powiat"), powiat_code, f["powiat_teryt"])
+    keep = prec.ne("") & (placed | prec.eq("powiat"))
+    f["location_precision"] = np.where(keep, prec, np.where(placed, "locality", "none"))
 
     _check_identifiers(f, p)
 
