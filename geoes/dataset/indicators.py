@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from geoes.common.labels import INDICATOR_LABELS
 from geoes.common.reference import entity_types
 from geoes.config import ACCESS_RADIUS_M, ACTIVE_STATUSES, CRS_METRIC
 from geoes.dataset import figures
@@ -36,31 +37,7 @@ from geoes.sources.region import POPULATION_YEAR
 # Indicators that get a rank among units of the same level and a ratio to the voivodeship value, under
 # the small-number rules of geoes.dataset.figures.
 RANKED = figures.RANKED
-# While the register is incomplete every count is a count of the known register, and the labels say so.
-LABELS_PL = {
-    "entities": "Podmioty w rejestrze (aktywne)",
-    "entities_per_10k": "Podmioty w rejestrze na 10 tys. mieszkańców",
-    "entities_per_100km2": "Podmioty w rejestrze na 100 km²",
-    "employees": "Zatrudnieni (znani z rejestru)",
-    "employees_per_10k": "Zatrudnieni (znani) na 10 tys. mieszkańców",
-    "employees_known_pct": "Podmioty ze znanym zatrudnieniem (%)",
-    "entities_without_gmina": "Podmioty znane tylko z dokładnością do powiatu",
-    "gminy_with_entity": "Gminy z podmiotem w rejestrze",
-    "gminy_total": "Gminy ogółem",
-    "gmina_coverage_pct": "Gminy z podmiotem w rejestrze (%)",
-    "population_coverage_pct": "Ludność gmin z podmiotem w rejestrze (%)",
-    "access_10km_pct": "Powierzchnia w zasięgu 10 km od podmiotu z rejestru (%)",
-    "population": "Ludność",
-    "area_km2": "Powierzchnia (km²)",
-    "unemployed": "Bezrobotni zarejestrowani",
-    "unemployed_2022": "Bezrobotni zarejestrowani w 2022 r.",
-    "unemployed_per_10k": "Bezrobotni zarejestrowani na 10 tys. mieszkańców",
-    "unemployed_change_pct": "Zmiana liczby bezrobotnych od 2022 r. (%)",
-    "unemployment_rate": "Stopa bezrobocia rejestrowanego (%)",
-    "unemployment_rate_2022": "Stopa bezrobocia rejestrowanego w 2022 r. (%)",
-    "unemployment_rate_change_pp": "Zmiana stopy bezrobocia od 2022 r. (pkt proc.)",
-    "entities_per_1k_unemployed": "Podmioty w rejestrze na 1000 bezrobotnych",
-}
+LABELS_PL = INDICATOR_LABELS
 # The year of the need figures (the population's year, so per-inhabitant figures share one year) and the
 # year changes are measured from.
 NEEDS_YEAR = POPULATION_YEAR
