@@ -28,7 +28,7 @@ from geoes.common.excel import write_rejects
 from geoes.common.reference import attribution
 from geoes.config import Settings
 from geoes.dataset import indicators as ind
-from geoes.dataset.official import completeness, completeness_text, incomplete
+from geoes.dataset.official import completeness, completeness_text, incomplete, type_series
 from geoes.dataset.join import entities_to_points, join_gminy, mismatches
 from geoes.errors import Conflict
 from geoes.register.record import COLUMNS, UnreadableFile, read_table
@@ -118,6 +118,7 @@ def compute_frame(frame: pd.DataFrame, settings: Settings, territory: Territory,
     indicators.method["register"] = ("wskaźniki liczone z rejestru znanych podmiotów, który nie jest pełny"
                                      if incomplete(rows) else "rejestr obejmuje wszystkie znane podmioty")
     extra = {
+        "official_series": type_series(official).to_dict("records"),
         "completeness": rows,
         "mismatches": mismatches(joined).to_dict("records"),
         "source": source,
@@ -169,6 +170,7 @@ def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.
         "white_spots": indicators.white_spots.to_dict("records"),
         "method": indicators.method,
         "completeness": extra["completeness"],
+        "official_series": extra.get("official_series", []),
         "mismatches": extra["mismatches"],
         "entities_total": int(len(joined)),
         "entities_placed": int(joined["placed"].sum()),

@@ -207,8 +207,8 @@ def short_reason(rec: dict, field: str) -> str:
     """What a table cell shows for a left-out figure: "brak podmiotu w rejestrze" or "za mało danych"."""
     code = suppressed_map(rec).get(field)
     code = _CODES.get(code, code)  # a map of reasons already in words (JSON records) reads the same
+    if code is None or code in ("unknown_value", "unknown_base"):
+        return "brak danych"
     if code == "no_entity":
         return REASONS["no_entity"]
-    if code in ("unknown_value", "unknown_base"):
-        return "brak danych"
     return TOO_FEW

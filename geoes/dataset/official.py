@@ -95,10 +95,11 @@ def incomplete(rows: list[dict]) -> bool:
     return any(r.get("official") is None or r["in_file"] < r["official"] for r in rows)
 
 
-def trend_table(official: pd.DataFrame | None) -> tuple[list[int], list[dict]]:
-    """Years (TREND_YEARS, every year) and one row per series: type, label, {year: value}, sources.
-    A year no source gives stays absent from `values` — shown empty, never filled."""
-    series = type_series(official)
+def trend_table(series: pd.DataFrame | list[dict]) -> tuple[list[int], list[dict]]:
+    """Years (TREND_YEARS, every year) and one row per series of `type_series` (a frame, or its records as a
+    built version keeps them): type, label, {year: value}, notes, sources. A year no source gives stays
+    absent from `values` — shown empty, never filled."""
+    series = pd.DataFrame(series, columns=["type", "type_label", "label", "year", "value", "note", "source"])
     years = list(range(TREND_YEARS[0], TREND_YEARS[1] + 1))
     rows = []
     for (code, label), part in series.groupby(["type", "label"], sort=False):

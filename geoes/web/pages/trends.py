@@ -23,6 +23,12 @@ def _official(ds) -> pd.DataFrame | None:
     return pd.read_csv(path, dtype=str) if path.exists() else None
 
 
+def _series(ds):
+    """The official counts by type the served version was built against (or, for an older version, the file)."""
+    kept = ds.summary.get("official_series")
+    return kept if kept is not None else official.type_series(_official(ds))
+
+
 def _history(ds) -> pd.DataFrame:
     return history.register_history(current_app.extensions["geoes_settings"])
 
@@ -30,7 +36,7 @@ def _history(ds) -> pd.DataFrame:
 @bp.get("/trendy")
 def index():
     ds = dataset()
-    years, rows = served_data().cached(("trends", "official"), lambda d: official.trend_table(_official(d)))
+    years, rows = served_data().cached(("trends", "official"), lambda d: official.trend_table(_series(d)))
     hist = served_data().cached(("trends", "history"), _history)
     totals = history.totals_by_type(hist)
     covered = sorted({y for r in rows for y in r["values"]})
@@ -44,7 +50,7 @@ def index():
 @bp.get("/trendy/wykres.png")
 def chart():
     def make(d):
-        years, rows = official.trend_table(_official(d))
+        years, rows = official.trend_table(_series(d))
         return charts.official_trend_chart(years, rows, CHART_TITLE)
     return png_response(served_data().cached(("trends", "chart"), make), "geoes_trendy_oficjalne.png")
 
