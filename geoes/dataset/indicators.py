@@ -379,7 +379,7 @@ def _method(access_method: str) -> dict:
         "access_radius_m": ACCESS_RADIUS_M,
         "access_method": access_method,
         "crs_metric": CRS_METRIC,
-        "area": "powierzchnia urzędowa wg rejestru GUGiK na 2025-01-01 (area_km2); "
-                "powierzchnia z geometrii w EPSG:2180 (area_km2_computed) do zasięgu 10 km",
+        "area": "powierzchnia urzędowa wg rejestru GUGiK na 2025-01-01 (do gęstości); "
+                "powierzchnia z geometrii w EPSG:2180 (do zasięgu 10 km)",
         "population": "GUS BDL, stan na 31.12.2024 (w tys. z dokładnością do 10 osób ×1000)",
     }

@@ -181,7 +181,8 @@ def indicators():
     powiat = parse_filter(MultiDict([("powiat", v) for v in request.args.getlist("powiat")]), ds).powiat
 
     def make() -> bytes:
-        table = ds.indicator_table(level)
+        # Left-out figures are null; `suppressed` says why: {field: reason} in JSON, text in CSV.
+        table = ds.indicator_table(level, reasons="map" if fmt == "json" else "text")
         if powiat:
             col = "teryt" if level == "powiat" else "powiat_teryt"
             table = table[table[col] == powiat]
@@ -194,7 +195,7 @@ def indicators():
         doc = {"level": level, "version": ds.version, "built_at": ds.summary.get("built_at"),
                "attribution": export.attribution_text(), "method": ds.summary.get("method"),
                "completeness": ds.summary.get("completeness"), "columns": list(table.columns),
-               "items": _records(table), "voivodeship": ds.voivodeship_record()}
+               "items": _records(table), "voivodeship": ds.voivodeship_record(reasons="map")}
         return json.dumps(doc, ensure_ascii=False, default=export._json_default).encode("utf-8")
 
     body = served_data().api_bodies.get_or_make((ds.version, "indicators", level, fmt, powiat), make)

@@ -93,7 +93,7 @@ def test_map_page_is_small_and_self_hosted(client):
     assert "tile.openstreetmap.org" in text
     # Attribution of tiles and data, completeness note, layer names, filters.
     assert "autorzy OpenStreetMap" in text and "GUGiK PRG" in text
-    assert re.search(r"WTZ: \d+ z \d+ znanych", text)
+    assert re.search(r"WTZ: w rejestrze \d+ z \d+ znanych", text)
     for name in ("Granice powiatów", "Granice gmin", "Białe plamy", "Podmioty na 10 tys. mieszk. – powiaty",
                  "Podmioty na 10 tys. mieszk. – gminy"):
         assert name in text or json.dumps(name)[1:-1] in text  # folium writes layer names with tojson

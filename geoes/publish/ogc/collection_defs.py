@@ -117,8 +117,8 @@ def collection_defs() -> dict[str, CollectionDef]:
         "entities": CollectionDef(
             "entities", "entities", "Podmioty ekonomii społecznej",
             "Podmioty ekonomii społecznej (PES) z danymi adresowymi, typami, statusem i źródłami; punkty w WGS84. "
-            "Plik jest próbką: porównaj kompletność z liczbami urzędowymi na stronie /about. "
-            "Podmioty bez współrzędnych mają geometrię null.",
+            "Rejestr jest próbą: porównaj kompletność z liczbami urzędowymi na stronie /about. "
+            "Podmioty bez współrzędnych (także znane tylko z dokładnością do powiatu) mają pustą geometrię.",
             "id", "Stały identyfikator podmiotu (właściwość `id`), np. swk-001.",
             _entity_queryables(),
             ("id", "name", "types", "locality", "gmina_name", "powiat_name", "status", "location_precision"),
