@@ -73,3 +73,20 @@ def test_committed_entities_are_all_valid(fetched_settings):
     assert rejects.empty, rejects[["row", "column", "reason"]].to_dict("records")
     assert len(valid) == 49
     assert valid["sources"].str.startswith("http").all()
+
+
+def test_powiat_precision_needs_a_powiat_and_no_point(tmp_path, fetched_settings):
+    path = tmp_path / "powiat.csv"
+    path.write_text(
+        "id,name,types,locality,gmina_teryt,powiat_teryt,lat,lon,location_precision\n"
+        "p1,ZAZ w Mieronicach,zaz,Mieronice,,2602,,,powiat\n"        # row 2: known only to the powiat
+        "p2,Bez powiatu,wtz,,,,,,powiat\n"                            # row 3: no powiat to be placed in
+        "p3,Z punktem,wtz,,,2602,50.6,20.3,powiat\n"                  # row 4: a point contradicts it
+        "p4,Z gminą,wtz,,2602023,,,,powiat\n",                        # row 5: the gmina names the powiat
+        encoding="utf-8")
+    valid, rejects = validate_frame(read_table(path), fetched_settings, str(path))
+    assert sorted(valid["id"]) == ["p1", "p4"]
+    assert valid.set_index("id").loc["p1", ["location_precision", "powiat_teryt"]].tolist() == ["powiat", "2602"]
+    assert valid.set_index("id").loc["p4", "powiat_teryt"] == "2602"
+    assert "wymaga kodu powiatu" in _reasons(rejects, 3)["location_precision"]
+    assert "bez punktu" in _reasons(rejects, 4)["location_precision"]

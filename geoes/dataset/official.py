@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from geoes.common.polish import count, is_missing
+from geoes.common.polish import count, is_missing, number
 from geoes.common.reference import entity_types
 from geoes.register.record import TYPES_SEPARATOR
 
@@ -116,6 +116,11 @@ def other_figures(official: pd.DataFrame | None) -> list[dict]:
         return []
     known = {w for t in entity_types().values() for w in (t.official_indicator or "").split(INDICATOR_SEPARATOR) if w}
     rest = official[~official["wskaznik"].isin(known)]
-    return [{"label": r["wskaznik"], "value": r["wartosc"], "unit": r["jednostka"], "as_of": r["stan_na"],
+    def shown(value) -> str:
+        raw = "" if is_missing(value) else str(value)
+        parsed = pd.to_numeric(raw, errors="coerce")
+        return number(float(parsed), 2, trim=True) if pd.notna(parsed) else raw
+
+    return [{"label": r["wskaznik"], "value": shown(r["wartosc"]), "unit": r["jednostka"], "as_of": r["stan_na"],
              "note": "" if is_missing(r.get("uwagi")) else r["uwagi"], "source": r["zrodlo_url"]}
             for _, r in rest.iterrows()]

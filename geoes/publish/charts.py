@@ -138,22 +138,26 @@ def official_trend_chart(years: list[int], rows: list[dict], title: str) -> byte
         markers = "osD^vP*X<>"
         for k, row in enumerate(rows):
             xs = sorted(row["values"])
+            label = row["label"] if row["label"].lower() == row["type_label"].lower() \
+                else f"{row['type_label']}: {row['label'][:1].lower()}{row['label'][1:]}"
             ax.plot(xs, [row["values"][x] for x in xs], linestyle="none", marker=markers[k % len(markers)],
-                    markersize=7, label=f"{row['type_label']}: {row['label']}")
+                    markersize=7, label=label)
             for x in xs:
                 ax.annotate(number(row["values"][x], 0), (x, row["values"][x]), textcoords="offset points",
                             xytext=(5, 3), fontsize=7)
         ax.set_xticks(years, [str(y) for y in years], fontsize=8)
         ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
-        ax.set_yscale("symlog", linthresh=20)
-        ax.set_ylabel("liczba podmiotów (skala logarytmiczna powyżej 20)", fontsize=8)
+        top = max([v for row in rows for v in row["values"].values()] or [10])
+        ax.set_yscale("log")
+        ax.set_ylim(1, top * 2.5)
+        ax.set_ylabel("liczba podmiotów (skala logarytmiczna)", fontsize=8)
         ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: number(v, 0)))
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)
         ax.spines[["top", "right"]].set_visible(False)
         ax.set_title(title, fontsize=11, loc="left")
-        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2, frameon=False)
-        fig.text(0.01, -0.02, "Lata bez punktu: żadne źródło nie podaje liczby (nie uzupełniano). "
-                 "Źródła przy tabeli na stronie.", fontsize=6.5, color="#555555")
+        ax.set_xlabel("Lata bez punktu: żadne źródło nie podaje liczby (nie uzupełniano). Źródła – przy tabeli.",
+                      fontsize=7, color="#555555")
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
         return _png(fig)
 
 

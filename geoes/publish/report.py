@@ -142,19 +142,20 @@ def indicator_rows(ds: Dataset, teryt: str, keys: list[str] | None = None) -> li
     return rows
 
 
-def indicator_frame(ds: Dataset, teryt: str, formatted: bool = False) -> pd.DataFrame:
-    """`indicator_rows` as a table with Polish column names (for the notebook).
+def indicator_frame(ds: Dataset, teryt: str, formatted: bool = False, keys: list[str] | None = None) -> pd.DataFrame:
+    """`indicator_rows` as a table with Polish column names (for the notebook); `keys` picks the rows
+    (default TABLE_INDICATORS; NEED_INDICATORS for the need beside the supply).
 
-    `formatted=True` gives the texts exactly as the report prints them.
+    `formatted=True` gives the texts exactly as the report prints them (a left-out figure: its reason).
     """
     rec = powiat_record(ds, teryt)
-    rows = indicator_rows(ds, teryt)
+    rows = indicator_rows(ds, teryt, keys)
     pick = (lambda r, k: r[f"{k}_text"]) if formatted else (lambda r, k: r[k])
     return pd.DataFrame({
         "wskaźnik": [r["label"] for r in rows],
         powiat_label(rec): [pick(r, "value") for r in rows],
         "województwo": [pick(r, "voivodeship") for r in rows],
-        f"miejsce (na {len(ds.powiaty)})": [pick(r, "rank") for r in rows],
+        "miejsce": [r["rank_text"] if formatted else r["rank_data"] for r in rows],
         "× województwo": [pick(r, "ratio") for r in rows],
     }).set_index("wskaźnik")
 
@@ -510,7 +511,7 @@ def write_report(ds: Dataset, teryt: str, path: Path | str) -> Path:
 
 
 __all__ = [
-    "UnknownPowiat", "PdfUnavailable", "figure", "powiat_record", "powiat_label", "indicator_rows",
+    "UnknownPowiat", "PdfUnavailable", "figure", "NEED_INDICATORS", "powiat_record", "powiat_label", "indicator_rows",
     "indicator_frame", "ranking_frame", "gminy_frame", "white_spots_frame", "entities_frame", "types_frame",
     "unplaced_in_powiat", "findings", "images", "render_html", "write_report", "html_to_pdf", "RANKED",
 ]
