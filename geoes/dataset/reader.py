@@ -63,7 +63,14 @@ class Dataset:
             maps = [reasons_text({"suppressed": s}) for s in table["suppressed"]]
             table["suppressed"] = maps if reasons == "map" else ["; ".join(f"{k}: {v}" for k, v in m.items())
                                                                   for m in maps]
+        if reasons == "text":
+            # A spreadsheet has no place for metadata: every row says what its figures are figures of.
+            table["kompletnosc_rejestru"] = self.completeness_statement()
         return table
+
+    def completeness_statement(self) -> str:
+        """"W rejestrze wobec oficjalnych liczb: … N z M znanych (źródło, rok) …" for files and charts."""
+        return (self.summary.get("method") or {}).get("completeness") or ""
 
     def indicator_records(self, level: str) -> list[dict]:
         """The indicator table as plain records for JSON: null where a figure is left out, and

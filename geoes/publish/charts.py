@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import io
+import textwrap
 import threading
 
 import matplotlib
@@ -52,8 +53,14 @@ def _value(x) -> str:
     return number(x, 2, trim=True)
 
 
+def _footnote(fig: Figure, y: float, text: str, note: str | None) -> None:
+    """The source line and, under it, what the figures are figures of (the register's completeness)."""
+    lines = [text] + (textwrap.wrap(f"Znany rejestr, nie wszystkie podmioty. {note}", 150) if note else [])
+    fig.text(0.01, y, "\n".join(lines), fontsize=6.5, color="#555555", va="top")
+
+
 def ranking_chart(table: pd.DataFrame, indicator: str, highlight: str, reference: float | None,
-                  title_unit: str = "powiaty", reference_label: str = "województwo") -> bytes:
+                  title_unit: str = "powiaty", reference_label: str = "województwo", note: str | None = None) -> bytes:
     """Horizontal bars for the rows of `table` (columns teryt, name, indicator) that have the value; a row
     whose value is left out (geoes.dataset.figures) is listed by name with "za mało danych" or "brak danych"
     instead of a bar — never drawn as a zero."""
@@ -86,12 +93,12 @@ def ranking_chart(table: pd.DataFrame, indicator: str, highlight: str, reference
         ax.tick_params(axis="x", labelsize=8)
         top = float(lengths.max()) if len(lengths) else 0.0
         ax.set_xlim(0, max(top, reference or 0, 1e-9) * 1.25)
-        fig.text(0.01, -0.01, f"Źródło: geoes (znany rejestr podmiotów); {attribution()['data']}", fontsize=6.5,
-                 color="#555555")
+        _footnote(fig, 0.0, f"Źródło: geoes (znany rejestr podmiotów); {attribution()['data']}", note)
         return _png(fig)
 
 
-def compare_chart(records: list[dict], voivodeship: dict, indicators: list[str] = MAIN_INDICATORS) -> bytes:
+def compare_chart(records: list[dict], voivodeship: dict, indicators: list[str] = MAIN_INDICATORS,
+                  note: str | None = None) -> bytes:
     """Grouped bars: each unit's relation to the voivodeship (`ratio_<x>` from the build, × 100; 100 =
     województwo). A relation the rules leave out (geoes.dataset.figures) is written "za mało danych",
     never drawn; no relation is computed here."""
@@ -121,7 +128,7 @@ def compare_chart(records: list[dict], voivodeship: dict, indicators: list[str] 
         ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.4, -0.1), ncol=2, frameon=False)
         ax.spines[["top", "right"]].set_visible(False)
         ax.set_title("Porównanie jednostek względem województwa (znany rejestr)", fontsize=11, loc="left")
-        fig.text(0.01, -0.12, f"Źródło: geoes; {attribution()['data']}", fontsize=6.5, color="#555555")
+        _footnote(fig, -0.1, f"Źródło: geoes; {attribution()['data']}", note)
         return _png(fig)
 
 
@@ -161,7 +168,7 @@ def official_trend_chart(years: list[int], rows: list[dict], title: str) -> byte
         return _png(fig)
 
 
-def static_map(units, entities, title: str, *, breaks: list[float], outline=None) -> bytes:
+def static_map(units, entities, title: str, *, breaks: list[float], outline=None, note: str | None = None) -> bytes:
     """Units (gminy or powiaty) coloured by entities per 10k in the level's classes (`breaks`, from
     geoes.publish.classes.level_breaks over the whole region, as on the interactive map), class 0 hatched
     (white spot), entities as points."""
@@ -189,6 +196,6 @@ def static_map(units, entities, title: str, *, breaks: list[float], outline=None
         ax.set_title(title, fontsize=12, loc="left")
         ax.set_axis_off()
         ax.set_aspect("equal")
-        fig.text(0.01, 0.01, f"{attribution()['data']}; punkty: podmioty ekonomii społecznej (geoes). "
-                 "Układ PUWG 1992 (EPSG:2180).", fontsize=6.5, color="#555555")
+        _footnote(fig, 0.03, f"{attribution()['data']}; punkty: podmioty ekonomii społecznej (geoes). "
+                  "Układ PUWG 1992 (EPSG:2180).", note)
         return _png(fig)

@@ -364,13 +364,14 @@ def images(ds: Dataset, teryt: str) -> dict:
     for key in charts.MAIN_INDICATORS:
         out[f"ranking_{key}"] = {
             "src": _data_uri(charts.ranking_chart(powiaty_table, key, str(teryt), ds.voivodeship.get(key),
-                                                  title_unit=f"powiaty ({label} wyróżniony)")),
+                                                  title_unit=f"powiaty ({label} wyróżniony)",
+                                                  note=ds.completeness_statement())),
             "alt": f"Wykres: {LABELS_PL.get(key, key)} we wszystkich powiatach; {label}: "
                    f"{figure(rec.get(key), key, unit=True)}, województwo {figure(ds.voivodeship.get(key), key, unit=True)}.",
             "title": LABELS_PL.get(key, key),
         }
     out["compare"] = {
-        "src": _data_uri(charts.compare_chart([rec], ds.voivodeship)),
+        "src": _data_uri(charts.compare_chart([rec], ds.voivodeship, note=ds.completeness_statement())),
         "alt": f"Wykres: główne wskaźniki – {label} jako procent wartości dla województwa.",
         "title": "Względem województwa (100 = województwo)",
     }
@@ -380,14 +381,14 @@ def images(ds: Dataset, teryt: str) -> dict:
     out["gminy_access"] = {
         "src": _data_uri(charts.ranking_chart(gminy_table, "access_10km_pct", weakest["teryt"],
                                               rec.get("access_10km_pct"), title_unit=f"gminy ({label})",
-                                              reference_label="powiat")),
+                                              reference_label="powiat", note=ds.completeness_statement())),
         "alt": f"Wykres: powierzchnia w zasięgu {ACCESS_RADIUS_M // 1000} km od podmiotu w gminach – {label}.",
         "title": f"Zasięg {ACCESS_RADIUS_M // 1000} km w gminach powiatu",
     }
     out["map_powiat"] = {
         "src": _data_uri(charts.static_map(gm, placed[placed["powiat_teryt_computed"] == str(teryt)],
                                            f"{Label}: podmioty ekonomii społecznej", outline=outline,
-                                           breaks=level_breaks(ds.gminy))),
+                                           breaks=level_breaks(ds.gminy), note=ds.completeness_statement())),
         "alt": f"Mapa gmin – {label}: podmioty na 10 tys. mieszkańców, białe plamy zakreskowane, "
                f"podmioty jako punkty. Te same dane podaje tabela gmin.",
         "title": "Mapa powiatu: podmioty na 10 tys. mieszkańców",
@@ -395,7 +396,7 @@ def images(ds: Dataset, teryt: str) -> dict:
     out["map_region"] = {
         "src": _data_uri(charts.static_map(ds.powiaty, placed, f"Województwo {ds.voivodeship.get('name', '')}: "
                                            f"podmioty na 10 tys. mieszkańców w powiatach", outline=outline,
-                                           breaks=level_breaks(ds.powiaty))),
+                                           breaks=level_breaks(ds.powiaty), note=ds.completeness_statement())),
         "alt": f"Mapa powiatów województwa: podmioty na 10 tys. mieszkańców; {label} obwiedziony. "
                f"Te same dane podaje tabela powiatów.",
         "title": "Mapa województwa: powiaty",

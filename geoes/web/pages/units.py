@@ -78,7 +78,7 @@ def powiat_chart(teryt, indicator):
         raise NotFound(f"Nie ma wykresu dla wskaźnika „{indicator}”.")
     png = served_data().cached(("chart", "powiat", teryt, indicator), lambda d: charts.ranking_chart(
         pd.DataFrame(d.powiaty.drop(columns="geometry")), indicator, teryt, d.voivodeship.get(indicator),
-        title_unit=f"powiaty ({powiat_label(rec)} wyróżniony)"))
+        title_unit=f"powiaty ({powiat_label(rec)} wyróżniony)", note=d.completeness_statement()))
     return png_response(png, f"geoes_{teryt}_{indicator}.png")
 
 
@@ -91,7 +91,8 @@ def powiat_static_map(teryt):
         gm = d.gminy[d.gminy["powiat_teryt"] == teryt]
         ents = placed(d.entities[d.entities["powiat_teryt_computed"] == teryt])
         return charts.static_map(gm, ents, f"{label[:1].upper()}{label[1:]}: podmioty ekonomii społecznej",
-                                 outline=d.powiaty[d.powiaty["teryt"] == teryt], breaks=level_breaks(d.gminy))
+                                 outline=d.powiaty[d.powiaty["teryt"] == teryt], breaks=level_breaks(d.gminy),
+                                 note=d.completeness_statement())
     return png_response(served_data().cached(("staticmap", teryt), make), f"geoes_mapa_{teryt}.png")
 
 
@@ -144,7 +145,7 @@ def gmina_chart(teryt, indicator):
         ref = float(parent[indicator].iloc[0]) if len(parent) else None
         return charts.ranking_chart(siblings, indicator, teryt, ref,
                                     title_unit=f"gminy powiatu {rec.get('powiat_name', '')}",
-                                    reference_label="powiat")
+                                    reference_label="powiat", note=d.completeness_statement())
     png = served_data().cached(("chart", "gmina", teryt, indicator), make)
     return png_response(png, f"geoes_{teryt}_{indicator}.png")
 
@@ -227,4 +228,5 @@ def compare_chart():
     units = parse_compare(dataset(), request.args)
     key = ("compare_chart", *[u["teryt"] for u in units])
     return png_response(served_data().cached(key, lambda d: charts.compare_chart(
-        [{**u, "name": u["label"]} for u in units], d.voivodeship)), "geoes_porownanie.png")
+        [{**u, "name": u["label"]} for u in units], d.voivodeship, note=d.completeness_statement())),
+        "geoes_porownanie.png")

@@ -228,9 +228,10 @@
     cluster.clearLayers();
     cluster.addLayers(list);
     var total = allMarkers.length + unplaced;
-    var text = 'Na mapie: ' + shown + ' z ' + allMarkers.length + ' podmiotów z położeniem';
+    // Worded so that no count needs a plural form (the figures are not formatted on the server here).
+    var text = 'Podmioty na mapie: ' + shown + ' (z punktem: ' + allMarkers.length + ')';
     if (interactiveFilters && (state.types.length || state.powiat || state.q || state.gmina)) { text += ' (filtr włączony)'; }
-    if (unplaced) { text += '; ' + unplaced + ' z ' + total + ' bez współrzędnych – są na liście'; }
+    if (unplaced) { text += '; bez punktu na mapie: ' + unplaced + ' z ' + total + ' – są na liście'; }
     setStatus(text + '.');
     updateLinks();
   }
