@@ -97,6 +97,10 @@ def load_dataset(path: Path) -> Dataset:
             if col.endswith("teryt") or col.endswith("teryt_computed") or col in ("id", "krs", "nip", "regon", "postal_code"):
                 frame[col] = frame[col].astype(object).where(frame[col].notna(), "").astype(str)
     entities["employees"] = entities["employees"].astype("Int64")
+    for frame in (gminy, powiaty):
+        # A layer stores a rank with gaps (a left-out place) as a float: places are whole numbers.
+        for col in [c for c in frame.columns if c.startswith("rank_")]:
+            frame[col] = frame[col].round().astype("Int64")
     summary = json.loads((path / INDICATORS_NAME).read_text(encoding="utf-8"))
     return Dataset(summary["version"], path, entities, gminy, powiaty, summary)
 
