@@ -76,6 +76,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("chromium", "", "ścieżka do Chromium dla raportu PDF (domyślnie szukany w PATH)"),
     Setting("contact", "", "adres kontaktowy w nagłówku User-Agent geokodera (zasady Nominatim)"),
     Setting("offline", False, "`geocode` bez usług sieciowych (tylko gazeter)", parse_bool),
+    # Verification against the Ministry of Justice's open KRS API (`python -m geoes verify`).
+    Setting("krs_api", "https://api-krs.ms.gov.pl/api/krs",
+            "adres bazowy otwartego API KRS (Ministerstwo Sprawiedliwości) dla `verify`"),
+    Setting("krs_rate", 1.0, "`verify`: najwyżej tyle zapytań do API KRS na sekundę", float),
+    Setting("krs_timeout", 20.0, "`verify`: limit czasu jednego zapytania do API KRS (s)", float),
+    Setting("krs_cache_days", 7, "`verify`: odpisy KRS z pamięci podręcznej młodsze niż tyle dni nie są "
+            "pobierane ponownie (0 = zawsze pobieraj)", int),
     Setting("mirror", "", "katalog z kopią danych dla `scripts/setup.sh` (domyślnie ../shared/data, jeśli istnieje)",
             scope="setup"),
     Setting("online", False, "`scripts/setup.sh` pobiera dane z usług urzędowych mimo kopii lokalnej",
@@ -118,6 +125,10 @@ class Settings:
     chromium: str = ""
     contact: str = ""
     offline: bool = False
+    krs_api: str = "https://api-krs.ms.gov.pl/api/krs"
+    krs_rate: float = 1.0
+    krs_timeout: float = 20.0
+    krs_cache_days: int = 7
 
     @classmethod
     def from_env(cls, overrides: Mapping | None = None, *, environ: Mapping | None = None,
@@ -206,6 +217,15 @@ class Settings:
     @property
     def geocode_cache_path(self) -> Path:
         return self.data_dir / "cache" / "geocode.sqlite"
+
+    @property
+    def krs_cache_path(self) -> Path:
+        return self.data_dir / "cache" / "krs.sqlite"
+
+    # Proposed changes waiting for an operator's decision (git-ignored; never the register itself).
+    @property
+    def proposals_path(self) -> Path:
+        return self.data_dir / "review" / "proposals.json"
 
 
 assert {f.name for f in fields(Settings)} == set(APP_SETTINGS), "Settings fields and SETTINGS disagree"

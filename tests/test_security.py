@@ -1,4 +1,4 @@
-"""Hostile entity text is inert everywhere (issue 6 §1, PRODUCT.md §6).
+"""Hostile entity text is inert everywhere: every entity text is escaped wherever HTML or JavaScript shows it.
 
 A data dir is built with entities whose names, descriptions, addresses, operators, URLs and even ids
 carry HTML, `<script>`, event handlers, `javascript:` links, quotes, backslashes, backticks and `${}`.

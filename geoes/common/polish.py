@@ -39,6 +39,9 @@ NOUNS: dict[str, tuple[str, str, str, str]] = {
     "rok": ("rok", "lata", "lat", "roku"),
     "minuta": ("minuta", "minuty", "minut", "minuty"),
     "sekunda": ("sekunda", "sekundy", "sekund", "sekundy"),
+    "propozycja": ("propozycja", "propozycje", "propozycji", "propozycji"),
+    "zapytanie": ("zapytanie", "zapytania", "zapytań", "zapytania"),
+    "numer": ("numer", "numery", "numerów", "numeru"),
     "plik": ("plik", "pliki", "plików", "pliku"),
     "obiekt": ("obiekt", "obiekty", "obiektów", "obiektu"),
 }

@@ -1,4 +1,4 @@
-"""A self-contained county report (issue 8): one HTML file a planner can attach to the diagnosis or print.
+"""A self-contained county report (`python -m geoes report`): one HTML file a planner can attach to the diagnosis or print.
 
 Everything comes from a built `Dataset` (geoes.dataset.reader) and is shared with the planner's notebook
 (notebooks/diagnoza_powiat_jedrzejowski.ipynb), so the two never disagree:
@@ -40,8 +40,11 @@ from geoes.dataset.indicators import LABELS_PL, completeness_text
 from geoes.common.atomic import atomic_write_bytes, atomic_write_text
 from geoes.common.reference import attribution, entity_types
 from geoes.errors import DataMissing, NotFound
-from geoes.publish import templating
+from geoes.publish import charts, templating
+from geoes.publish.charts import MAIN_INDICATORS
 from geoes.publish.classes import level_breaks
+from geoes.publish.labels import capitalised, powiat_label, types_label
+from geoes.publish.layers import placed_mask
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -110,10 +113,6 @@ def powiat_record(ds: Dataset, teryt: str) -> dict:
     return rec
 
 
-def powiat_label(rec: dict) -> str:
-    return f"{rec['name']} (miasto na prawach powiatu)" if rec.get("city_county") else f"powiat {rec['name']}"
-
-
 def indicator_rows(ds: Dataset, teryt: str, keys: list[str] | None = None) -> list[dict]:
     """The county against the voivodeship, one dict per indicator (raw values and formatted text). Values,
     ranks and relations stand only where geoes.dataset.figures allows; otherwise the text says why."""
@@ -162,8 +161,6 @@ def indicator_frame(ds: Dataset, teryt: str, formatted: bool = False, keys: list
 
 def ranking_frame(ds: Dataset, indicators: list[str] | None = None) -> pd.DataFrame:
     """All powiaty with the main indicators and their ranks, best first by entities per 10k."""
-    from geoes.publish.charts import MAIN_INDICATORS
-
     indicators = indicators or ["entities", *MAIN_INDICATORS]
     table = ds.indicator_table("powiat", reasons="map")
     order = table["rank_entities_per_10k"] if "rank_entities_per_10k" in table else table["name"]
@@ -201,24 +198,15 @@ def white_spots_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
                                                      na_position="last").reset_index(drop=True)
 
 
-def _placed_mask(frame) -> pd.Series:
-    import shapely
-
-    geoms = frame.geometry.to_numpy()
-    return pd.Series(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)), index=frame.index)
-
-
 def entities_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
     """Entities of the county: placed in it by coordinates, or known only to it (precision `powiat`), with
     their type labels, precision in words and sources."""
     powiat_record(ds, teryt)
-    counted = _placed_mask(ds.entities) | ds.entities["location_precision"].eq("powiat")
+    counted = placed_mask(ds.entities) | ds.entities["location_precision"].eq("powiat")
     e = ds.entities[(ds.entities["powiat_teryt_computed"] == str(teryt)) & counted]
-    types = entity_types()
     out = pd.DataFrame({
         "id": e["id"], "name": e["name"],
-        "types": e["types"].fillna("").map(
-            lambda s: ", ".join(types[c].label_pl if c in types else c for c in str(s).split(";") if c)),
+        "types": e["types"].fillna("").map(types_label),
         "locality": e["locality"], "gmina": e["gmina_name"],
         "location_precision": e["location_precision"].map(lambda p: PRECISION_PL.get(p, p)),
         "employees": e["employees"], "status": e["status"], "sources": e["sources"].fillna(""),
@@ -228,7 +216,7 @@ def entities_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
 
 def unplaced_in_powiat(ds: Dataset, teryt: str) -> pd.DataFrame:
     """Entities the source assigns to the county that have no coordinates (not counted in indicators)."""
-    e = ds.entities[~_placed_mask(ds.entities) & ds.entities["location_precision"].ne("powiat")]
+    e = ds.entities[~placed_mask(ds.entities) & ds.entities["location_precision"].ne("powiat")]
     col = e["powiat_teryt"].astype(str) if "powiat_teryt" in e.columns else pd.Series("", index=e.index)
     gmina = e["gmina_teryt"].astype(str) if "gmina_teryt" in e.columns else pd.Series("", index=e.index)
     return pd.DataFrame(e[(col == str(teryt)) | gmina.str.startswith(str(teryt))][["id", "name"]])
@@ -266,7 +254,7 @@ def _density_finding(rec: dict, v: dict, ranked: dict) -> list[str]:
     n = int(rec["entities"])
     without = int(rec.get("entities_without_gmina") or 0)
     extra = f", w tym {count(without, 'podmiot')} bez znanej gminy" if without else ""
-    return [f"{label[:1].upper() + label[1:]}: {count(n, 'aktywny podmiot')} ekonomii społecznej w znanym "
+    return [f"{capitalised(label)}: {count(n, 'aktywny podmiot')} ekonomii społecznej w znanym "
             f"rejestrze{extra}; {figure(per10k, 'entities_per_10k')} na 10 tys. mieszkańców — {rel} wartości dla "
             f"województwa ({figure(v_per10k, 'entities_per_10k')}; {relation}); "
             f"{_place(rec, 'entities_per_10k', ranked['entities_per_10k'])}."]
@@ -351,14 +339,12 @@ def _data_uri(png: bytes) -> str:
 
 def images(ds: Dataset, teryt: str) -> dict:
     """PNG charts and maps for the report: {name: {"src": data URI, "alt": text}}."""
-    from geoes.publish import charts
-
     rec = powiat_record(ds, teryt)
     label = powiat_label(rec)
-    Label = label[:1].upper() + label[1:]
+    Label = capitalised(label)
     powiaty_table = pd.DataFrame(ds.powiaty.drop(columns="geometry"))
     gm = ds.gminy[ds.gminy["powiat_teryt"] == str(teryt)]
-    placed = ds.entities[_placed_mask(ds.entities)]
+    placed = ds.entities[placed_mask(ds.entities)]
     outline = ds.powiaty[ds.powiaty["teryt"] == str(teryt)]
     out = {}
     for key in charts.MAIN_INDICATORS:
@@ -440,7 +426,7 @@ def context(ds: Dataset, teryt: str, generated_at: datetime | None = None) -> di
         "active_statuses": ", ".join(STATUS_PL.get(x, x) for x in method.get("active_statuses", [])),
         "access_method": access_method_label(method.get("access_method")),
         "min_known_pct": f"{figures.MIN_EMPLOYEES_KNOWN_PCT:.0f}", "min_ranked": figures.MIN_RANKED_UNITS,
-        "rec": rec, "label": label, "Label": label[:1].upper() + label[1:], "teryt": str(teryt),
+        "rec": rec, "label": label, "Label": capitalised(label), "teryt": str(teryt),
         "voivodeship": ds.voivodeship, "n_powiaty": len(ds.powiaty),
         "rows": rows, "key_figures": key_figures,
         "ranking": [{k: plain(v) for k, v in r.items()} for r in ranking.to_dict("records")],

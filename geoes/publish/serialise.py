@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoes.common.atomic import atomic_path, atomic_write_bytes
 from geoes.common.values import plain
 from geoes.config import CRS_PUBLISH
 from geoes.common.excel import csv_bytes
@@ -233,8 +234,6 @@ def export_layer(frame: gpd.GeoDataFrame, layer: str, fmt: str, path: Path | str
                  summary: dict | None = None) -> None:
     """Write one layer; GeoJSON carries attribution and method as foreign members, GeoPackage in its
     metadata, and a CSV gets a README alongside (CSV has no place for them)."""
-    from geoes.common.atomic import atomic_path, atomic_write_bytes
-
     if fmt == "geojson":
         extra = {"name": layer}
         if method:

@@ -707,8 +707,10 @@ def geocode_file(path: Path | str, settings: Settings, output: Path | str | None
 def format_report(report: GeocodeReport, total_label: str = "") -> str:
     f = report.frame
     total = len(f)
-    placed = total - report.counts.get("none", 0)
-    lines = [f"Umieszczono na mapie: {placed} z {total} podmiotów{total_label}."]
+    powiat_only = report.counts.get("powiat", 0)
+    placed = total - report.counts.get("none", 0) - powiat_only
+    lines = [f"Umieszczono na mapie: {placed} z {total} podmiotów{total_label}"
+             + (f"; tylko w powiecie (bez punktu): {powiat_only}." if powiat_only else ".")]
     lines.append("Według precyzji: " + ", ".join(f"{p}: {report.counts.get(p, 0)}"
                                                   for p in ("address", "street", "locality", "gmina", "powiat", "none")))
     by_source = f.loc[f["geocoder"].ne(""), "geocoder"].value_counts()

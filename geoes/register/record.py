@@ -15,12 +15,16 @@ COLUMNS = [
     "id", "name", "types", "social_enterprise", "legal_form", "operator", "street", "postal_code",
     "locality", "gmina_teryt", "powiat_teryt", "lat", "lon", "location_precision", "geocoder", "krs", "nip", "regon",
     "employees", "status", "as_of", "website", "email", "phone", "description", "sources",
+    "verified_at", "verified_source",
 ]
 REQUIRED = ("id", "name", "types")
 # How precisely `lat`/`lon` place the entity; `powiat`: its place is known only to the powiat
 # (`powiat_teryt`), it has no point and counts in the powiat's totals but in no gmina.
 PRECISIONS = ("address", "street", "locality", "gmina", "powiat", "none")
 STATUSES = ("active", "inactive", "unknown")
+# Who last confirmed the entity's facts: the KRS extract, the ministry's list of social enterprises (RJPS),
+# an operator, or a public report (zgłoszenie) an operator accepted. `verified_at` is that ISO date.
+VERIFIED_SOURCES = ("KRS", "RJPS", "operator", "zgłoszenie")
 SOURCES_SEPARATOR = " | "
 TYPES_SEPARATOR = ";"
 

@@ -6,6 +6,7 @@ and normalised. The checks are vectorised over the whole frame so a national reg
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import numpy as np
@@ -13,7 +14,8 @@ import pandas as pd
 import shapely
 
 from geoes.config import CRS_METRIC, Settings
-from geoes.register.record import COLUMNS, PRECISIONS, REQUIRED, SOURCES_SEPARATOR, STATUSES, TYPES_SEPARATOR
+from geoes.register.record import (COLUMNS, PRECISIONS, REQUIRED, SOURCES_SEPARATOR, STATUSES, TYPES_SEPARATOR,
+                                   VERIFIED_SOURCES)
 from geoes.register.identifiers import digits_only, krs_normalise, krs_valid, nip_valid, regon_valid
 from geoes.common.reference import entity_types
 
@@ -173,6 +175,8 @@ def validate_frame(frame: pd.DataFrame, settings: Settings | None = None, source
         skip_empty=False).astype(bool)
     p.add(bad_source, "sources", "źródła: adresy http(s) rozdzielone ' | '")
 
+    _check_verification(f, p)
+
     problems = p.table()
     bad_index = problems["_index"].unique()
     valid = f.drop(index=bad_index)
@@ -249,6 +253,28 @@ def _check_identifiers(f: pd.DataFrame, p: _Problems) -> None:
             ok = _per_distinct(value[given], lambda v: bool(v == "" or valid(v))).astype(bool)
             p.add(~ok.reindex(f.index, fill_value=True), col, reason)
         f[col] = value
+
+
+def _check_verification(f: pd.DataFrame, p: _Problems) -> None:
+    """`verified_at`: an ISO date not in the future; `verified_source`: one of VERIFIED_SOURCES (any case).
+
+    A date needs its source and a source its date: half a verification says nothing.
+    """
+    def date_ok(value: str) -> bool:
+        try:
+            return dt.date.fromisoformat(value) <= dt.date.today() and len(value) == 10
+        except ValueError:
+            return False
+
+    at, source = f["verified_at"], f["verified_source"]
+    p.add(_per_distinct(at, lambda v: not date_ok(v), skip_empty=False).astype(bool), "verified_at",
+          "data weryfikacji w formacie RRRR-MM-DD, nie z przyszłości")
+    canonical = {s.casefold(): s for s in VERIFIED_SOURCES} | {"zgloszenie": "zgłoszenie"}
+    known = _per_distinct(source, lambda v: canonical.get(v.casefold(), ""), skip_empty="").astype(source.dtype)
+    p.add(source.ne("") & known.eq(""), "verified_source",
+          "źródło weryfikacji: " + ", ".join(VERIFIED_SOURCES))
+    p.add(at.ne("") ^ source.ne(""), "verified_at", "podaj razem datę i źródło weryfikacji")
+    f["verified_source"] = known.where(known.ne(""), source)
 
 
 def _typed(valid: pd.DataFrame) -> pd.DataFrame:
