@@ -66,6 +66,11 @@ class Dataset:
         if reasons == "text":
             # A spreadsheet has no place for metadata: every row says what its figures are figures of.
             table["kompletnosc_rejestru"] = self.completeness_statement()
+            needs = (self.summary.get("method") or {}).get("needs")
+            if needs and "unemployed" in table:
+                # The year and source of the need figures travel with them.
+                table["bezrobocie_rok"] = str(needs["year"])
+                table["bezrobocie_zrodlo"] = f"{needs['unemployed_source']}; {needs['rate_source']}"
         return table
 
     def completeness_statement(self) -> str:

@@ -196,3 +196,14 @@ def test_committed_register_places_mieronice_to_its_powiat():
     with open(REPO_DIR / "data" / "entities.csv", encoding="utf-8", newline="") as fh:
         row = next(r for r in csv.DictReader(fh) if r["id"] == "swk-005")
     assert (row["location_precision"], row["powiat_teryt"], row["lat"], row["lon"]) == ("powiat", "2602", "", "")
+
+
+def test_indicator_downloads_carry_completeness_year_and_source(client):
+    for url in ("/api/indicators?level=powiat&format=csv", "/powiaty/2602/gminy.csv"):
+        text = client.get(url).get_data(as_text=True).lstrip("\ufeff")
+        row = next(csv.DictReader(text.splitlines()))
+        assert "WTZ: w rejestrze 15 z 26 znanych" in row["kompletnosc_rejestru"], url
+        assert row["bezrobocie_rok"] == "2024" and "RYNE/1944" in row["bezrobocie_zrodlo"], url
+    body = client.get("/api/indicators?level=powiat").get_json()
+    assert "w rejestrze 15 z 26 znanych" in body["method"]["completeness"]
+    assert body["method"]["needs"]["year"] == 2024
