@@ -65,7 +65,7 @@ def verify_command(settings: Settings, report_path, only_older_than, proposals_p
     client = KrsClient.from_settings(settings, use_cache=not no_cache)
     try:
         result = verify.run(settings, client=client, only_older_than=only_older_than,
-                     progress=verify.progress_enabled(quiet), proposals_path=proposals_path)
+                            progress=verify.progress_enabled(quiet), proposals_path=proposals_path)
     finally:
         client.close()
     click.echo(f"Weryfikacja w KRS: {count(result.with_krs, 'podmiot')} z numerem KRS, sprawdzono {result.checked}"
