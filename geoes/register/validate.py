@@ -1,6 +1,6 @@
 """Row-level validation of entity records: what is rejected, what is repaired, what is dropped.
 
-One rule, for `validate`, `build` and the importer (PRODUCT.md §6: a bad optional value costs that
+One rule, for `validate`, `build` and the importer (a bad optional value costs that
 value, never the entity):
 
 * rejected (the row is kept, with its original fields, in the rejects table): no name; no id or an id
