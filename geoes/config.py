@@ -76,6 +76,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("chromium", "", "ścieżka do Chromium dla raportu PDF (domyślnie szukany w PATH)"),
     Setting("contact", "", "adres kontaktowy w nagłówku User-Agent geokodera (zasady Nominatim)"),
     Setting("offline", False, "`geocode` bez usług sieciowych (tylko gazeter)", parse_bool),
+    Setting("import_max_bytes", 50 * 1024 * 1024, "największy plik rejestru przyjmowany przez import (B)", int),
+    Setting("import_max_unpacked", 100 * 1024 * 1024,
+            "największy łączny rozmiar rozpakowanych części skoroszytu XLSX (B); większy to „bomba ZIP”", int),
+    Setting("import_max_rows", 100_000, "najwięcej wierszy danych w importowanym pliku rejestru", int),
     # Verification against the Ministry of Justice's open KRS API (`python -m geoes verify`).
     Setting("krs_api", "https://api-krs.ms.gov.pl/api/krs",
             "adres bazowy otwartego API KRS (Ministerstwo Sprawiedliwości) dla `verify`"),
@@ -125,6 +129,9 @@ class Settings:
     chromium: str = ""
     contact: str = ""
     offline: bool = False
+    import_max_bytes: int = 50 * 1024 * 1024
+    import_max_unpacked: int = 100 * 1024 * 1024
+    import_max_rows: int = 100_000
     krs_api: str = "https://api-krs.ms.gov.pl/api/krs"
     krs_rate: float = 1.0
     krs_timeout: float = 20.0
@@ -213,6 +220,11 @@ class Settings:
     @property
     def build_dir(self) -> Path:
         return self.data_dir / "build"
+
+    @property
+    def mappings_dir(self) -> Path:
+        """Confirmed column mappings of register layouts (the operator's, git-ignored)."""
+        return self.data_dir / "mappings"
 
     @property
     def geocode_cache_path(self) -> Path:

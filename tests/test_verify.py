@@ -484,7 +484,11 @@ def test_validation_of_the_verification_columns():
         {"id": "e", "name": "x", "types": "ngo", "verified_at": "2025-01-02", "verified_source": "zgloszenie"},
         {"id": "f", "name": "x", "types": "ngo", "verified_at": "2999-01-02", "verified_source": "operator"},
     ])
-    valid, rejects = validate_frame(frame)
-    assert valid[["id", "verified_source"]].values.tolist() == [["a", "KRS"], ["e", "zgłoszenie"]]
-    assert rejects[["row", "column"]].values.tolist() == [[3, "verified_at"], [4, "verified_at"],
-                                                           [5, "verified_source"], [7, "verified_at"]]
+    # A bad verification is an optional value: dropped with a warning, the entity kept.
+    valid, rejects = checked = validate_frame(frame)
+    assert rejects.empty
+    assert valid[["id", "verified_at", "verified_source"]].values.tolist() == [
+        ["a", "2025-01-02", "KRS"], ["b", "", ""], ["c", "", ""], ["d", "", ""], ["e", "2025-01-02", "zgłoszenie"],
+        ["f", "", ""]]
+    assert checked.warnings[["row", "column"]].values.tolist() == [[3, "verified_at"], [4, "verified_at"],
+                                                                   [5, "verified_source"], [7, "verified_at"]]

@@ -85,13 +85,20 @@ def _ratio(a: str, b: str, threshold: float) -> float:
     return m.ratio()
 
 
+def _numbers(key: tuple) -> tuple[str, ...]:
+    """The numbers among a name's distinctive words (`name_key`)."""
+    return tuple(w for w in key[1] if w.isdigit())
+
+
 def names_alike(a: tuple, b: tuple) -> bool:
     """Two names (`name_key`: kind, distinctive words, whole-name key) that may be one entity: not of two
-    different stated kinds, and the distinctive words of one contain the other's or read alike; without
-    distinctive words, the whole names are nearly equal."""
+    different stated kinds, not with different numbers, and the distinctive words of one contain the
+    other's or read alike; without distinctive words, the whole names are nearly equal."""
     (da, wa, ka), (db, wb, kb) = a, b
     if da and db and da != db:
         return False
+    if _numbers(a) != _numbers(b):
+        return False         # "Klub Integracji Społecznej nr 1" and "… nr 2" are two clubs
     if not wa and not wb and da and da == db:
         return True          # "WTZ w Jędrzejowie" and "Warsztat Terapii Zajęciowej w Jędrzejowie"
     if wa and wb:
@@ -105,7 +112,9 @@ class DuplicateIndex:
     def __init__(self, frame: pd.DataFrame):
         self.by_krs: dict[str, list[tuple[str, str]]] = defaultdict(list)
         self.by_nip: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        self.by_place: dict[str, list[tuple]] = defaultdict(list)   # id, name, name_key
+        # place → numbers in the name → [(id, name, name_key)]: names with other numbers are never alike,
+        # so a candidate is compared only with its own bucket (a 100,000-row register stays fast).
+        self.by_place: dict[tuple[str, tuple], list[tuple]] = defaultdict(list)
         for row in frame.fillna("").astype(str).to_dict("records"):
             entry = (row.get("id", ""), row.get("name", ""))
             if row.get("krs"):
@@ -114,7 +123,7 @@ class DuplicateIndex:
                 self.by_nip[digits_only(row["nip"])].append(entry)
             named = (*entry, name_key(entry[1], row.get("locality", "")))
             for place in _place_keys(row.get("gmina_teryt", ""), row.get("locality", "")):
-                self.by_place[place].append(named)
+                self.by_place[place, _numbers(named[2])].append(named)
 
     def warnings(self, candidate: dict, exclude_id: str = "") -> list[dict]:
         """[{code, text, other_id}] for `candidate` (a record dict); `exclude_id` is the entity itself."""
@@ -139,7 +148,7 @@ class DuplicateIndex:
         compared: set[str] = set()
         for place in places:
             where = "gminie" if place.startswith("g:") else "miejscowości"
-            for other_id, other_name, other_key in self.by_place.get(place, []):
+            for other_id, other_name, other_key in self.by_place.get((place, _numbers(key)), []):
                 if other_id in compared or other_id == exclude_id:
                     continue
                 compared.add(other_id)
@@ -147,3 +156,19 @@ class DuplicateIndex:
                     add("similar_name", (other_id, other_name),
                         f"bardzo podobna nazwa w tej samej {where}: {other_id} ({other_name})")
         return out
+
+
+def find_duplicates(rows: pd.DataFrame, record: pd.DataFrame) -> list[dict]:
+    """Import warnings (row, column, reason, value) for `rows` (imported: row, id, name, krs, nip,
+    gmina_teryt, locality) against `record` — the record after the import, the rows included, so that
+    two rows of one file are compared with each other too."""
+    if rows.empty:
+        return []
+    index = DuplicateIndex(record)
+    column = {"duplicate_krs": "krs", "duplicate_nip": "nip", "similar_name": "name"}
+    out = []
+    for row in rows.to_dict("records"):
+        for w in index.warnings(row, exclude_id=row["id"]):
+            out.append({"row": row["row"], "column": column[w["code"]], "value": row[column[w["code"]]],
+                        "reason": w["text"] + " — możliwy duplikat"})
+    return out

@@ -41,6 +41,7 @@ from geoes.config import Settings
 from geoes.errors import Conflict, InvalidInput, NotFound
 from geoes.register.record import COLUMNS, VERIFIED_SOURCES, write_entities
 from geoes.register.validate import validate_frame
+from geoes.sources.territory import MissingData, load_territory
 
 FORMAT = "geoes-proposals/1"
 KINDS = ("change", "confirm", "unknown", "new_entity")
@@ -223,9 +224,16 @@ def _read_register(path: Path) -> pd.DataFrame:
 def _check_row(frame: pd.DataFrame, index, settings: Settings) -> None:
     one = frame.loc[[index]].copy()
     one.insert(0, "row", [int(index) + 2])
-    _, rejects = validate_frame(one, settings)
-    if len(rejects):
-        reasons = "; ".join(f"{r.column}: {r.reason}" for r in rejects.itertuples())
+    try:
+        territory = load_territory(settings)
+    except MissingData:
+        territory = None  # not fetched: the region checks are left out
+    checked = validate_frame(one, units=territory)
+    # A value validation would drop (a warning) is as wrong here as a rejected row: nothing is written.
+    problems = pd.concat([checked.rejects.reindex(columns=["column", "reason"]),
+                          checked.warnings.reindex(columns=["column", "reason"])])
+    if len(problems):
+        reasons = "; ".join(f"{r.column}: {r.reason}" for r in problems.itertuples())
         raise InvalidInput(f"po tej zmianie rekord {frame.at[index, 'id']} byłby niepoprawny ({reasons})")
 
 

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import load_workbook
 
 from geoes.common.reference import REFERENCE_DIR, krs_legal_forms, voivodeships
 from geoes.config import Settings
@@ -36,11 +35,13 @@ from geoes.register import proposals as store
 from geoes.register.duplicates import DuplicateIndex
 from geoes.register.identifiers import digits_only, krs_normalise, krs_valid, nip_valid
 from geoes.common.text import ascii_key
-from geoes.register.normalise import cell_text, known_type_codes, postal_code
+from geoes.common.excel import ReadLimits, decode_text, read_office_file, sniff_delimiter
+from geoes.register.normalise import known_type_codes, postal_code
 from geoes.register.proposals import Proposal
-from geoes.register.record import COLUMNS, UnreadableFile, check_file, decode_bytes, read_table, sniff_delimiter
+from geoes.register.record import COLUMNS, UnreadableFile, read_table
 from geoes.register.validate import validate_frame
 from geoes.sources.gazetteer import Gazetteer
+from geoes.sources.territory import MissingData, load_territory
 
 SOURCE = "RJPS"
 DEFAULT_MAPPING = REFERENCE_DIR / "rjps_columns.csv"
@@ -58,7 +59,7 @@ def read_mapping(path: Path | str = DEFAULT_MAPPING) -> dict[str, str]:
     """header (compared without case and diacritics) → target column; '' or '-' skips a column."""
     path = Path(path)
     try:
-        text = decode_bytes(path.read_bytes(), path)
+        text, _ = decode_text(path.read_bytes(), str(path))
     except OSError as exc:
         raise UnreadableFile(f"{path}: nie można otworzyć pliku mapowania ({exc.strerror})") from None
     mapping: dict[str, str] = {}
@@ -76,27 +77,13 @@ def read_mapping(path: Path | str = DEFAULT_MAPPING) -> dict[str, str]:
 
 
 def _sheet_rows(path: Path) -> list[tuple[int, list[str]]]:
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        try:
-            wb = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for a broken file
-            raise UnreadableFile(f"{path}: nie można odczytać pliku XLSX ({type(exc).__name__})") from None
-        try:
-            ws = wb.worksheets[0]
-            return [(n, [cell_text(v) for v in values])
-                    for n, values in enumerate(ws.iter_rows(values_only=True), start=1)]
-        finally:
-            wb.close()
-    if path.suffix.lower() == ".xls":
-        raise UnreadableFile(f"{path}: stary format Excela (.xls) — zapisz wykaz jako .xlsx lub CSV")
-    text = decode_bytes(path.read_bytes(), path)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
-    return [(n, [v.strip() for v in values]) for n, values in enumerate(reader, start=1)]
+    """The first sheet's rows, through the one reader of office files (refusals, limits, encodings)."""
+    return read_office_file(path, ReadLimits(max_rows=None)).sheets[0].rows
 
 
 def read_list(path: Path | str, mapping: dict[str, str] | None = None) -> pd.DataFrame:
     """The list as a frame of strings: `row` (as Excel numbers it) + the mapped columns."""
-    path = check_file(path)
+    path = Path(path)
     mapping = mapping if mapping is not None else read_mapping()
     rows = _sheet_rows(path)
     for pos, (_, values) in enumerate(rows[:HEADER_ROWS]):
@@ -230,15 +217,26 @@ def _clean(entity: dict, settings: Settings, line: int) -> tuple[dict, list[str]
     dropped: list[str] = []
     for _ in range(3):
         frame = pd.DataFrame([{"row": line, **entity}], dtype=object)
-        _, rejects = validate_frame(frame, settings)
-        if rejects.empty:
+        checked = validate_frame(frame, units=_territory(settings))
+        for w in checked.warnings.itertuples():   # values validation dropped
+            dropped.append(f"wiersz {line}, kolumna {w.column}: {w.reason} — pominięto wartość „{w.value}”")
+            entity[w.column] = ""
+        if checked.rejects.empty:
             return entity, dropped
-        for r in rejects.itertuples():
+        for r in checked.rejects.itertuples():
             if r.column in ("id", "name", "types"):
                 raise ValueError(f"wiersz {line}, kolumna {r.column}: {r.reason}")
             dropped.append(f"wiersz {line}, kolumna {r.column}: {r.reason} — pominięto wartość „{entity[r.column]}”")
             entity[r.column] = ""
     return entity, dropped
+
+
+def _territory(settings: Settings):
+    """The region's units for validation; None when not fetched (the region checks are then left out)."""
+    try:
+        return load_territory(settings)
+    except MissingData:
+        return None
 
 
 def compare(frame: pd.DataFrame, register: pd.DataFrame, settings: Settings, url: str,
