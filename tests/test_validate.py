@@ -1,4 +1,5 @@
 """Validation names the row, column and reason; a bad optional value costs that value, never the entity."""
+import pandas as pd
 import pytest
 
 from geoes.register.record import read_table
@@ -128,7 +129,7 @@ def test_committed_entities_are_all_valid(units):
     assert valid["sources"].str.startswith("http").all()
 
 
-def test_powiat_precision_needs_a_powiat_and_no_point(tmp_path, fetched_settings):
+def test_powiat_precision_needs_a_powiat_and_no_point(tmp_path, units):
     path = tmp_path / "powiat.csv"
     path.write_text(
         "id,name,types,locality,gmina_teryt,powiat_teryt,lat,lon,location_precision\n"
@@ -137,9 +138,12 @@ def test_powiat_precision_needs_a_powiat_and_no_point(tmp_path, fetched_settings
         "p3,Z punktem,wtz,,,2602,50.6,20.3,powiat\n"                  # row 4: a point contradicts it
         "p4,Z gminą,wtz,,2602023,,,,powiat\n",                        # row 5: the gmina names the powiat
         encoding="utf-8")
-    valid, rejects = validate_frame(read_table(path), fetched_settings, str(path))
-    assert sorted(valid["id"]) == ["p1", "p4"]
-    assert valid.set_index("id").loc["p1", ["location_precision", "powiat_teryt"]].tolist() == ["powiat", "2602"]
-    assert valid.set_index("id").loc["p4", "powiat_teryt"] == "2602"
-    assert "wymaga kodu powiatu" in _reasons(rejects, 3)["location_precision"]
-    assert "bez punktu" in _reasons(rejects, 4)["location_precision"]
+    checked = validate_frame(read_table(path), units=units, source_name=str(path))
+    valid = checked.valid.set_index("id")
+    assert checked.rejects.empty  # a bad optional value costs that value, never the entity
+    assert valid.loc["p1", ["location_precision", "powiat_teryt"]].tolist() == ["powiat", "2602"]
+    assert valid.loc["p4", ["location_precision", "powiat_teryt"]].tolist() == ["powiat", "2602"]
+    assert valid.loc["p2", "location_precision"] == "none"
+    assert "wymaga kodu powiatu" in _reasons(checked.warnings, 3)["location_precision"]
+    assert valid.loc["p3", "location_precision"] == "powiat" and pd.isna(valid.loc["p3", "lat"])
+    assert "bez punktu" in _reasons(checked.warnings, 4)["lat"]
