@@ -22,7 +22,9 @@ def test_stats_for_powiat_jedrzejowski(runner, built_settings):
     assert record["gminy_total"] == 9
 
     table = runner.invoke("stats", "--powiat", "2602")
-    assert "jędrzejowski (2602)" in table.output and "80 370" in table.output
+    # Numbers as geoes.common.polish writes them everywhere: NBSP thousands, decimal comma.
+    assert "jędrzejowski (2602)" in table.output and "80\u00a0370" in table.output
+    assert "1\u00a0256,79" in table.output and "\u00a0× województwo" in table.output
     assert "Kompletność" in table.output
 
 

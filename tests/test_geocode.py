@@ -438,9 +438,10 @@ def stripped_copy(tmp_path) -> Path:
 
 
 def cli_group():
+    from geoes.cli import GeoesGroup
     from geoes.cli.register import geocode_command, import_command
 
-    @click.group()
+    @click.group(cls=GeoesGroup)  # the package's group: it turns errors into "Błąd: …" and exit code 2
     @click.pass_context
     def cli(ctx):
         ctx.obj = SETTINGS

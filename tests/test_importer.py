@@ -34,9 +34,10 @@ def entities(tmp_path) -> Path:
 
 
 def cli():
+    from geoes.cli import GeoesGroup
     from geoes.cli.register import geocode_command, import_command
 
-    @click.group()
+    @click.group(cls=GeoesGroup)  # the package's group: it turns errors into "Błąd: …" and exit code 2
     @click.pass_context
     def group(ctx):
         ctx.obj = SETTINGS

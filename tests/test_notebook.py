@@ -1,4 +1,4 @@
-"""The planner's notebook (issue 8): committed clean, and it runs on the mirror data (nbclient)."""
+"""The planner's notebook: committed clean, and it runs on the mirror data (nbclient)."""
 from __future__ import annotations
 
 import os

@@ -300,7 +300,7 @@ def test_zip_and_page_csvs_neutralise_formula_cells(hc):
 
 
 def test_neutralise_cell_covers_every_prefix():
-    from geoes.publish.serialise import neutralise_cell
+    from geoes.common.excel import neutralise_cell
 
     for s in ("=1+1", "+48 600", "-2", "@SUM(A1)", "\t=1", "\r=1"):
         assert neutralise_cell(s) == "'" + s

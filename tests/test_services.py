@@ -13,7 +13,8 @@ from shapely.geometry import box
 
 from geoes.sources import services
 from geoes.config import Settings
-from geoes.sources.fetch import FetchError, fetch, validate_region_data
+from geoes.sources.fetch import fetch, validate_region_data
+from geoes.sources.region import FetchError
 from geoes.sources.services import (
     USER_AGENT,
     UldkStatusError,

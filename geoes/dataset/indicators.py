@@ -1,4 +1,9 @@
-"""Indicators per gmina, per powiat and for the voivodeship (PRODUCT.md §4).
+"""Indicators per gmina, per powiat and for the voivodeship: what planners compare units by.
+
+Counts of active placed entities (in total, per type and of employees), densities per 10 thousand
+inhabitants and per 100 km², the share of gminy with an entity and of their population ("białe plamy":
+gminy without one), the share of the area within ACCESS_RADIUS_M of an entity, and for each of RANKED a
+rank among the units of the level and a ratio to the voivodeship value.
 
 Plain functions over GeoDataFrames, no web code: the CLI, the web app and the notebook call the same.
 Areas and the access buffer are computed in EPSG:2180; densities use the official (2025) area.
@@ -11,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 
 from geoes.config import ACCESS_RADIUS_M, ACTIVE_STATUSES, CRS_METRIC
 from geoes.register.record import TYPES_SEPARATOR
@@ -134,6 +140,8 @@ class _AccessIndex:
     @property
     def tree(self):
         if self._tree is None:
+            # scipy is not a direct dependency (it comes with mapclassify) and only registers above
+            # EXACT_ACCESS_MAX_POINTS distinct locations need the tree: imported when first needed.
             from scipy.spatial import cKDTree
 
             self._tree = cKDTree(self.unique)
@@ -176,8 +184,6 @@ def _metric_xy(points: gpd.GeoSeries) -> np.ndarray:
     """(x, y) of points in CRS_METRIC: the transformer `to_crs` uses, without building a GeoSeries."""
     if len(points) == 0:
         return np.empty((0, 2))
-    from pyproj import Transformer
-
     transformer = Transformer.from_crs(points.crs, CRS_METRIC, always_xy=True)
     x, y = transformer.transform(shapely.get_x(points.to_numpy()), shapely.get_y(points.to_numpy()))
     return np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
@@ -189,7 +195,26 @@ def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoD
     # Only the columns the indicators read: copying every record column of 1M rows is the slow part.
     active = joined.loc[active_mask(joined) & joined["gmina_teryt_computed"].ne(""),
                         ["types", "employees", "gmina_teryt_computed", joined.geometry.name]]
+    g = _gmina_counts(gminy, active)
+    count_cols = [c for c in g.columns if c.startswith("entities") or c.startswith("employees")]
+    p = _powiat_counts(powiaty, g, count_cols)
+    v_frac, access_method = _add_access(g, p, active)
+    g = _rates(g)
+    p = _rates(p)
+    v, ratio_base = _voivodeship(g, p, count_cols, v_frac, region_code, region_name)
+    v["entities_unplaced"] = int((~joined["placed"]).sum())
+    v["entities_outside_region"] = int(joined["outside_region"].sum())
+    v["entities_inactive"] = int((joined["placed"] & ~joined["status"].isin(ACTIVE_STATUSES)).sum())
+    for frame in (g, p):
+        _rank_and_round(frame, count_cols, ratio_base)
+    white = _white_spots(g)
+    v["white_spots"] = int(len(white))
+    v["white_spots_population"] = int(white["population"].sum())
+    return Indicators(g, p, v, white, _method(access_method))
 
+
+def _gmina_counts(gminy: gpd.GeoDataFrame, active: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Per gmina: official area, entity and employee counts (by type too) and whether it has an entity."""
     g = gminy.copy()
     g["area_km2"] = g["area_km2_official"].astype(float)
     g = g.join(_base_counts(active, "gmina_teryt_computed"), on="teryt")
@@ -199,7 +224,11 @@ def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoD
     g["gminy_with_entity"] = (g["entities"] > 0).astype(int)
     g["gmina_coverage_pct"] = g["gminy_with_entity"] * 100.0
     g["population_coverage_pct"] = g["gminy_with_entity"] * 100.0
+    return g
 
+
+def _powiat_counts(powiaty: gpd.GeoDataFrame, g: gpd.GeoDataFrame, count_cols: list[str]) -> gpd.GeoDataFrame:
+    """Per powiat: the sums of its gminy, the share of gminy with an entity and of their population."""
     p = powiaty.copy()
     p["area_km2"] = p["area_km2_official"].astype(float)
     sums = g.groupby("powiat_teryt")[count_cols + ["gminy_total", "gminy_with_entity"]].sum()
@@ -209,7 +238,11 @@ def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoD
     p["gmina_coverage_pct"] = (p["gminy_with_entity"] / p["gminy_total"] * 100).round(1)
     # Covered share uses the gminy's own population so numerator and denominator agree.
     p["population_coverage_pct"] = (p["teryt"].map(covered_pop) / p["teryt"].map(gmina_pop) * 100).astype(float).round(1)
+    return p
 
+
+def _add_access(g: gpd.GeoDataFrame, p: gpd.GeoDataFrame, active: pd.DataFrame) -> tuple[np.ndarray, str]:
+    """Add `access_10km_pct` to gminy and powiaty; returns the region's fraction and the method used."""
     pts = _metric_xy(active.geometry)
     index = _AccessIndex(pts) if len(pts) else None
     g_metric = g.geometry.to_crs(CRS_METRIC)
@@ -219,10 +252,12 @@ def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoD
     v_frac, _ = access_fraction(pts, region_geom, index)
     g["access_10km_pct"] = (g_frac * 100).round(1)
     p["access_10km_pct"] = (p_frac * 100).round(1)
+    return v_frac, access_method
 
-    g = _rates(g)
-    p = _rates(p)
 
+def _voivodeship(g: gpd.GeoDataFrame, p: gpd.GeoDataFrame, count_cols: list[str], v_frac: np.ndarray,
+                 region_code: str, region_name: str) -> tuple[dict, dict]:
+    """The voivodeship's values (rounded for display) and the exact ones the ratios are taken from."""
     v = {c: float(g[c].sum()) for c in count_cols}
     v.update({
         "teryt": region_code, "name": region_name,
@@ -243,27 +278,30 @@ def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoD
         v[c] = None if v[c] is None else round(v[c], 3)
     for c in count_cols:
         v[c] = int(v[c])
-    v["entities_unplaced"] = int((~joined["placed"]).sum())
-    v["entities_outside_region"] = int(joined["outside_region"].sum())
-    v["entities_inactive"] = int((joined["placed"] & ~joined["status"].isin(ACTIVE_STATUSES)).sum())
+    return v, ratio_base
 
-    for frame in (g, p):
-        for c in RANKED:
-            frame[f"rank_{c}"] = frame[c].rank(ascending=False, method="min").astype("Int64")
-            base = ratio_base.get(c)
-            frame[f"ratio_{c}"] = (frame[c] / base).round(3) if base else np.nan
-        for c in ("entities_per_10k", "entities_per_100km2", "employees_per_10k"):
-            frame[c] = frame[c].round(3)
-        for c in count_cols + ["gminy_total", "gminy_with_entity"]:
-            frame[c] = frame[c].astype(int)
 
+def _rank_and_round(frame: gpd.GeoDataFrame, count_cols: list[str], ratio_base: dict) -> None:
+    """Rank among units of the level and ratio to the voivodeship (from exact values), then round."""
+    for c in RANKED:
+        frame[f"rank_{c}"] = frame[c].rank(ascending=False, method="min").astype("Int64")
+        base = ratio_base.get(c)
+        frame[f"ratio_{c}"] = (frame[c] / base).round(3) if base else np.nan
+    for c in ("entities_per_10k", "entities_per_100km2", "employees_per_10k"):
+        frame[c] = frame[c].round(3)
+    for c in count_cols + ["gminy_total", "gminy_with_entity"]:
+        frame[c] = frame[c].astype(int)
+
+
+def _white_spots(g: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Gminy without an active entity ("białe plamy"), the most populous first."""
     white = g.loc[g["entities"] == 0, ["teryt", "name", "powiat_teryt", "powiat_name", "population",
                                         "area_km2", "access_10km_pct"]]
-    white = pd.DataFrame(white).sort_values("population", ascending=False).reset_index(drop=True)
-    v["white_spots"] = int(len(white))
-    v["white_spots_population"] = int(white["population"].sum())
+    return pd.DataFrame(white).sort_values("population", ascending=False).reset_index(drop=True)
 
-    method = {
+
+def _method(access_method: str) -> dict:
+    return {
         "active_statuses": list(ACTIVE_STATUSES),
         "access_radius_m": ACCESS_RADIUS_M,
         "access_method": access_method,
@@ -272,7 +310,6 @@ def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoD
                 "powierzchnia z geometrii w EPSG:2180 (area_km2_computed) do zasięgu 10 km",
         "population": "GUS BDL, stan na 31.12.2024 (w tys. z dokładnością do 10 osób ×1000)",
     }
-    return Indicators(g, p, v, white, method)
 
 
 def completeness(entities: pd.DataFrame, official: pd.DataFrame | None) -> list[dict]:

@@ -18,7 +18,7 @@ class NoDataset(DataMissing):
     """Nothing has been built yet."""
 
 
-# Columns of `stats` records and of the indicator tables (PRODUCT.md §4), in display order.
+# Columns of `stats` records and of the indicator tables (geoes.dataset.indicators), in display order.
 INDICATOR_COLUMNS = [
     "teryt", "name", "level", "population", "area_km2", "area_km2_computed", "entities",
     "entities_per_10k", "entities_per_100km2", "employees", "employees_per_10k", "employees_known_pct",

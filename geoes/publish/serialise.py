@@ -19,6 +19,7 @@ import shapely
 
 from geoes.common.values import plain
 from geoes.config import CRS_PUBLISH
+from geoes.common.excel import csv_bytes
 from geoes.common.reference import attribution, attribution_text
 
 FORMATS = {
@@ -28,25 +29,8 @@ FORMATS = {
     "zip": "application/zip",
 }
 EXTENSIONS = {"geojson": "geojson", "csv": "csv", "gpkg": "gpkg", "zip": "zip"}
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 INTERNAL_COLUMNS = ("row",)
 COORDINATE_DECIMALS = 6
-
-
-def neutralise_cell(value):
-    """Keep spreadsheet programs from executing a cell (CSV/formula injection); a '+48' phone too."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot run as spreadsheet formulas (for every CSV a person may open)."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise_cell)
-    return out
 
 
 def public_columns(frame: pd.DataFrame) -> list[str]:
@@ -163,10 +147,7 @@ def to_csv(frame: gpd.GeoDataFrame) -> bytes:
 
 def table_to_csv(table: pd.DataFrame) -> bytes:
     """A plain table as CSV for Excel: UTF-8 with BOM, CRLF, formula cells neutralised."""
-    table = neutralise_frame(table)
-    buf = io.StringIO()
-    table.to_csv(buf, index=False, lineterminator="\r\n")
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return csv_bytes(table)
 
 
 def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str, method: dict | None = None,

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from geoes.register import normalise as norm
-from geoes.publish.serialise import neutralise_frame
+from geoes.common.excel import neutralise_frame
 from geoes.config import Settings
 from geoes.register.record import (COLUMNS, check_file, HEADER_ALIASES, SOURCES_SEPARATOR, UnreadableFile,
                        decode_bytes, read_table, write_entities)

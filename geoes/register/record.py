@@ -1,4 +1,5 @@
-"""The entity record (PRODUCT.md §3) and a reader for files as offices export them."""
+"""The entity record (COLUMNS: one row per entity, as data/entities.csv keeps it) and a reader for files as
+offices export them."""
 from __future__ import annotations
 
 import csv
@@ -114,10 +115,6 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     except Exception as exc:  # openpyxl raises many types for a broken file
         raise UnreadableFile(f"{path}: nie można odczytać pliku XLSX ({type(exc).__name__})") from None
     return frame
-
-
-def empty_frame() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
 
 
 def write_entities(frame: pd.DataFrame, path: Path | str) -> None:

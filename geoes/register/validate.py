@@ -219,10 +219,10 @@ def _check_coordinates(f: pd.DataFrame, p: _Problems, settings, units) -> None:
 def _maybe_units(settings):
     if settings is None:
         return None
-    from geoes.sources.territory import MissingData, load_units
+    from geoes.sources.territory import MissingData, load_territory
 
     try:
-        return load_units(settings)
+        return load_territory(settings)
     except MissingData:
         return None
 

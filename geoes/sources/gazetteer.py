@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from geoes.common.text import ascii_key, text_key
 from geoes.config import Settings
-from geoes.register.normalise import ascii_key, text_key
 from geoes.sources.territory import MissingData
 
 LABEL_GMINA_POINT = "gazetteer:PRG punkt w gminie"

@@ -37,9 +37,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -51,7 +50,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from geoes.config import CRS_METRIC
-from geoes.sources.fetch import GMINA_TYPE_NAMES, POPULATION_YEAR, FetchError, RegionData
+from geoes.sources.region import GMINA_TYPE_NAMES, POPULATION_YEAR, FetchError, RegionData
 
 # HTTP header values must be Latin-1 (http.client refuses "ł"), so the Polish name is written in ASCII.
 USER_AGENT = "geoes/0.1 (+mapa ekonomii spolecznej)"
@@ -69,8 +68,6 @@ BDL_LEVEL_GMINA = 6
 
 AREA_SOURCE = "computed"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
-
-Progress = Callable[[int, int, str], Any]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -406,7 +403,7 @@ def _load(region: str, bdl: BdlClient, uldk: UldkClient, progress) -> RegionData
     woj_id = str(woj["id"])
     region_name = str(woj.get("name", "")).strip().lower()
 
-    # Units from BDL.
+    # Units and population from BDL.
     powiat_units = bdl.units(woj_id, BDL_LEVEL_POWIAT, f"BDL: powiaty województwa {region} ({woj_id})")
     gmina_units = bdl.units(woj_id, BDL_LEVEL_GMINA, f"BDL: gminy województwa {region} ({woj_id})")
     ppop = bdl.population(woj_id, BDL_LEVEL_POWIAT, years, f"BDL: ludność powiatów województwa {region}")
@@ -414,12 +411,25 @@ def _load(region: str, bdl: BdlClient, uldk: UldkClient, progress) -> RegionData
     if not any(POPULATION_YEAR in v for v in gpop.values()):
         raise FetchError(f"BDL: brak danych o ludności gmin za {POPULATION_YEAR} (zmienna {BDL_POPULATION_VARIABLE}, "
                          f"{bdl._url(f'data/by-variable/{BDL_POPULATION_VARIABLE}')})")
-
-    powiaty: dict[str, dict] = {}
+    powiaty = {}
     for unit in powiat_units:
         teryt = _teryt(unit, 4, region, "powiat")
         powiaty[teryt] = {"bdl_id": str(unit["id"]), "name": powiat_name_from_bdl(unit.get("name", ""))}
+    groups = _gmina_groups(gmina_units, gpop, region)
 
+    # Geometry from ULDK.
+    tick = _Progress(progress, len(groups) + len(powiaty) + 1)
+    gminy, gminy_population = _gminy(groups, gpop, powiaty, uldk, tick)
+    powiaty_frame, powiaty_population = _powiaty(powiaty, ppop, uldk, tick)
+    region_geom = uldk.geometry("GetVoivodeshipById", region, f"ULDK: województwo {region} {region_name}")
+    tick.step(f"województwo {region}")
+    region_frame = gpd.GeoDataFrame({"teryt": [region], "name": [region_name]}, geometry=[region_geom], crs=CRS_METRIC)
+    return RegionData(gminy=gminy, powiaty=powiaty_frame, region=region_frame,
+                      gminy_population=gminy_population, powiaty_population=powiaty_population)
+
+
+def _gmina_groups(gmina_units: list[dict], gpop: dict[str, dict[int, int]], region: str) -> dict[str, list[dict]]:
+    """BDL gmina ids grouped by the first six TERYT digits (one gmina, possibly under two kind digits)."""
     groups: dict[str, list[dict]] = {}
     for unit in gmina_units:
         uid = str(unit.get("id", ""))
@@ -429,62 +439,54 @@ def _load(region: str, bdl: BdlClient, uldk: UldkClient, progress) -> RegionData
         name = str(unit.get("name", "")).strip()
         groups.setdefault(teryt[:6], []).append({"bdl_id": uid, "teryt": teryt, "name": name})
     # A group none of whose ids has any population in the years asked is a gmina that no longer exists.
-    for prefix in list(groups):
-        if not any(gpop.get(u["bdl_id"]) for u in groups[prefix]):
-            del groups[prefix]
+    return {prefix: units for prefix, units in groups.items() if any(gpop.get(u["bdl_id"]) for u in units)}
 
-    tick = _Progress(progress, len(groups) + len(powiaty) + 1)
 
-    # Geometry from ULDK.
-    gmina_rows: list[dict] = []
-    gmina_geoms = []
-    gmina_pop_rows: list[dict] = []
+def _gminy(groups: dict[str, list[dict]], gpop: dict[str, dict[int, int]], powiaty: dict[str, dict],
+           uldk: UldkClient, tick: _Progress) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Each gmina's boundary from ULDK under the code ULDK knows, with its population."""
+    rows: list[dict] = []
+    geoms = []
+    pop_rows: list[dict] = []
     for prefix in sorted(groups):
         units = groups[prefix]
         current = _current_unit(units, gpop)
         teryt, geom = uldk.commune(current["teryt"], current["name"], _commune_candidates([u["teryt"] for u in units]))
         powiat_teryt = teryt[:4]
-        powiat = powiaty.get(powiat_teryt, {})
-        gmina_rows.append({
+        rows.append({
             "teryt": teryt,
             "name": current["name"],
             "powiat_teryt": powiat_teryt,
-            "powiat_name": powiat.get("name"),
+            "powiat_name": powiaty.get(powiat_teryt, {}).get("name"),
             "type": int(teryt[6]),
             "type_name": GMINA_TYPE_NAMES.get(int(teryt[6]), ""),
         })
-        gmina_geoms.append(geom)
+        geoms.append(geom)
         ordered = [current] + [u for u in units if u is not current]
-        gmina_pop_rows.append(_population_row(teryt, [gpop.get(u["bdl_id"], {}) for u in ordered]))
+        pop_rows.append(_population_row(teryt, [gpop.get(u["bdl_id"], {}) for u in ordered]))
         tick.step(f"gmina {teryt} {current['name']}")
+    gminy = gpd.GeoDataFrame(pd.DataFrame(rows, columns=[
+        "teryt", "name", "powiat_teryt", "powiat_name", "type", "type_name"]), geometry=geoms, crs=CRS_METRIC)
+    _add_area(gminy)
+    return gminy, _population_frame(pop_rows)
 
-    powiat_rows: list[dict] = []
-    powiat_geoms = []
-    powiat_pop_rows: list[dict] = []
+
+def _powiaty(powiaty: dict[str, dict], ppop: dict[str, dict[int, int]], uldk: UldkClient,
+             tick: _Progress) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Each powiat's boundary from ULDK, with its population."""
+    rows: list[dict] = []
+    geoms = []
+    pop_rows: list[dict] = []
     for teryt in sorted(powiaty):
         name = powiaty[teryt]["name"]
-        powiat_geoms.append(uldk.geometry("GetCountyById", teryt, f"ULDK: powiat {teryt} {name}"))
-        powiat_rows.append({"teryt": teryt, "name": name, "city_county": is_city_county(teryt)})
-        powiat_pop_rows.append(_population_row(teryt, [ppop.get(powiaty[teryt]["bdl_id"], {})]))
+        geoms.append(uldk.geometry("GetCountyById", teryt, f"ULDK: powiat {teryt} {name}"))
+        rows.append({"teryt": teryt, "name": name, "city_county": is_city_county(teryt)})
+        pop_rows.append(_population_row(teryt, [ppop.get(powiaty[teryt]["bdl_id"], {})]))
         tick.step(f"powiat {teryt} {name}")
-
-    region_geom = uldk.geometry("GetVoivodeshipById", region, f"ULDK: województwo {region} {region_name}")
-    tick.step(f"województwo {region}")
-
-    gminy = gpd.GeoDataFrame(pd.DataFrame(gmina_rows, columns=[
-        "teryt", "name", "powiat_teryt", "powiat_name", "type", "type_name"]), geometry=gmina_geoms, crs=CRS_METRIC)
-    _add_area(gminy)
-    powiaty_frame = gpd.GeoDataFrame(pd.DataFrame(powiat_rows, columns=["teryt", "name", "city_county"]),
-                                     geometry=powiat_geoms, crs=CRS_METRIC)
-    _add_area(powiaty_frame)
-    region_frame = gpd.GeoDataFrame({"teryt": [region], "name": [region_name]}, geometry=[region_geom], crs=CRS_METRIC)
-    return RegionData(
-        gminy=gminy,
-        powiaty=powiaty_frame,
-        region=region_frame,
-        gminy_population=_population_frame(gmina_pop_rows),
-        powiaty_population=_population_frame(powiat_pop_rows),
-    )
+    frame = gpd.GeoDataFrame(pd.DataFrame(rows, columns=["teryt", "name", "city_county"]),
+                             geometry=geoms, crs=CRS_METRIC)
+    _add_area(frame)
+    return frame, _population_frame(pop_rows)
 
 
 def _teryt(unit: dict, digits: int, region: str, label: str) -> str:
