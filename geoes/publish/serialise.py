@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoes.common import polish
 from geoes.common.atomic import atomic_path, atomic_write_bytes
 from geoes.common.values import plain
 from geoes.config import CRS_PUBLISH
@@ -188,7 +189,7 @@ def about_rows(summary: dict | None, name: str, count: int, filters: dict | None
     a = attribution()
     summary = summary or {}
     rows: list[tuple[str, object]] = [
-        ("Zawartość", f"geoes — {name}: {count} wierszy"),
+        ("Zawartość", f"geoes — {name}: {polish.count(count, 'wiersz')}"),
         ("Wersja danych", summary.get("version", "")),
         ("Zbudowano", summary.get("built_at", "")),
         ("Pobrano", date.today().isoformat()),
@@ -209,7 +210,7 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str, method: di
                extra_meta: dict | None = None) -> None:
     """Layers into one GeoPackage 1.2; attribution, method (and `extra_meta`, e.g. version and filters) go
     into each layer's metadata (gpkg_metadata, shown by QGIS under Layer Properties › Metadata).
-    Whole-number columns are Integer (nullable), booleans Integer(Boolean), identifiers String,
+    Whole-number columns are Integer (Integer64 only beyond 2^31), booleans Integer(Boolean), identifiers String,
     unlocated features a NULL geometry."""
     meta = {"attribution": attribution_text(), "attribution_en": attribution()["data_en"],
             "exported": date.today().isoformat()}
@@ -221,7 +222,7 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str, method: di
         out = published(frame)
         for col in out.columns:
             if col != out.geometry.name and tables.is_integer_column(out[col]):
-                out[col] = out[col].astype("Int64")
+                out[col] = out[col].astype(tables.integer_dtype(out[col]))
         out.to_file(path, layer=name, driver="GPKG", engine="pyogrio", layer_metadata=meta,
                     VERSION=GPKG_VERSION)
 

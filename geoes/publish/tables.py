@@ -49,6 +49,17 @@ def is_integer_column(series: pd.Series) -> bool:
     return pd.api.types.is_integer_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
 
 
+INT32_MAX = 2**31 - 1
+
+
+def integer_dtype(series: pd.Series) -> str:
+    """"Int32" when every value fits (GeoPackage/QGIS Integer), else "Int64" (Integer64)."""
+    values = series.dropna()
+    if len(values) == 0 or (int(values.min()) >= -INT32_MAX and int(values.max()) <= INT32_MAX):
+        return "Int32"
+    return "Int64"
+
+
 def flat_table(frame: gpd.GeoDataFrame, office: bool = False) -> pd.DataFrame:
     """A published layer (geoes.publish.serialise.published) as a table: lon/lat for points, WKT for
     polygons (left out for spreadsheets)."""
@@ -130,7 +141,7 @@ def csvt_line(table: pd.DataFrame) -> str:
         if is_code_column(col) or not (is_integer_column(series) or pd.api.types.is_float_dtype(series.dtype)):
             types.append('"String"')
         elif is_integer_column(series):
-            types.append('"Integer64"')
+            types.append('"Integer"' if integer_dtype(series) == "Int32" else '"Integer64"')
         else:
             types.append('"Real"')
     return ",".join(types) + "\r\n"
