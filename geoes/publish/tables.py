@@ -11,11 +11,13 @@
   - `excel-pl`: what Excel (and LibreOffice Calc) with Polish regional settings opens by double-click —
     semicolon, decimal comma, UTF-8 with BOM, CRLF; identifiers (TERYT, KRS, NIP, REGON, postal codes,
     phones) written as `="0260101"`, the text formula both programs read as text, so no leading zero is
-    lost and no code turns into a number or a date; booleans as `tak`/`nie`.
+    lost and no code turns into a number or a date; so is any other text that a spreadsheet would take
+    for a number or a date (an `as_of` of "08.07.2022" or "2022" stays the text it is); booleans as
+    `tak`/`nie`. Numbers are numbers, with the decimal comma.
 
   In both, a text cell starting with = + - @ (or a tab or CR) is prefixed with an apostrophe
-  (geoes.common.excel.neutralise_cell): no entity text runs as a formula. The identifier wrapper is the
-  only formula written, and only around values made of digits, spaces and dashes.
+  (geoes.common.excel.neutralise_cell): no entity text runs as a formula. The `="…"` wrapper is the
+  only formula written, and only around values made of digits, spaces and . , : / - (never a quote).
 * `csvt_line(table)` — the GDAL/QGIS `.csvt` sidecar of a `gis` CSV (column types), so QGIS's
   delimited-text reader keeps identifiers as text instead of guessing integers.
 """
@@ -39,6 +41,8 @@ COORDINATE_DECIMALS = 6
 CODE_COLUMNS = ("id", "teryt", "krs", "nip", "regon", "postal_code", "phone", "gmina_teryt", "powiat_teryt",
                 "gmina_teryt_computed", "powiat_teryt_computed")
 _SAFE_CODE = re.compile(r"[0-9][0-9 \-]*")
+# Text a spreadsheet would read as a number or a date: digits with separators only.
+_GUESSABLE = re.compile(r"[0-9][0-9 .,:/\-]*")
 
 
 def is_code_column(name: str) -> bool:
@@ -96,6 +100,12 @@ def _excel_code(value):
     return neutralise_cell(value)
 
 
+def _excel_text(value):
+    if isinstance(value, str) and _GUESSABLE.fullmatch(value):
+        return f'="{value}"'
+    return neutralise_cell(value)
+
+
 def _excel_pl_table(table: pd.DataFrame) -> pd.DataFrame:
     out = table.copy()
     for col in out.columns:
@@ -107,7 +117,7 @@ def _excel_pl_table(table: pd.DataFrame) -> pd.DataFrame:
         elif is_integer_column(series) or pd.api.types.is_float_dtype(series.dtype):
             continue
         else:
-            out[col] = series.astype(object).where(series.notna(), None).map(neutralise_cell)
+            out[col] = series.astype(object).where(series.notna(), None).map(_excel_text)
     return out
 
 
