@@ -12,7 +12,9 @@ naming the parameter; the web layer turns it into a 400 in one place. `args` is 
 * `choice`, `parse_int`, `parse_bbox`, `parse_types`, `parse_teryt`, `parse_datetime`, and
   `parse_filter` for the shared filter parameters `type`, `powiat`, `gmina`, `q`, `bbox`.
 
-Filtering (`apply_entities`, `apply_units`) is vectorised over the frame.
+Filtering (`apply_entities`, `apply_units`) is vectorised over the frame. `powiat`/`gmina` select the
+place an entity's point lies in (the computed `*_teryt_computed`); property filters (`Filter.properties`,
+the OGC API's queryable parameters) match the property of the given name exactly, a missing value never.
 """
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""OGC API – Features, Part 1 (Core): plain functions returning (headers, status, content).
+"""OGC API – Features, Part 1 (Core), Part 2 (CRS by reference: `crs`, `bbox-crs`, `Content-Crs`) and
+Part 3 (queryables, CQL2 text `filter`): plain functions returning (headers, status, content).
 
 They know nothing of Flask (pygeoapi style): a request is an `OGCRequest` (absolute base URL of the API,
 query arguments as a multi-dict, the Accept header), the data and the caches come from the app's

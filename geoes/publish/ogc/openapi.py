@@ -158,6 +158,47 @@ def _schemas() -> dict:
     }
 
 
+def _shared_parameters() -> dict:
+    """The parameters the paths refer to (`#/components/parameters/...`)."""
+    return {
+        "f": _f_param(["json", "html"]),
+        "f-items": _f_param(["json", "geojson", "html"]),
+        "offset": {"name": "offset", "in": "query", "required": False, "style": "form", "explode": False,
+                   "description": "Ile pierwszych pasujących obiektów pominąć (stronicowanie; link `next` "
+                                  "podaje kolejną wartość).",
+                   "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000_000, "default": 0}},
+        "bbox": {"name": "bbox", "in": "query", "required": False, "style": "form", "explode": False,
+                 "description": "Prostokąt minLon,minLat,maxLon,maxLat w CRS84 (WGS84, długość przed "
+                                "szerokością); obiekty, których geometria go przecina. Sześć liczb "
+                                "(z wysokościami) też jest przyjmowane, wysokości są pomijane.",
+                 "schema": {"type": "array", "minItems": 4, "maxItems": 6,
+                            "items": {"type": "number"}}},
+        "bbox-crs": _crs_param("bbox-crs", "Układ współrzędnych `bbox` (domyślnie CRS84); liczby w "
+                               "kolejności osi układu: EPSG:4326 minLat,minLon,maxLat,maxLon; EPSG:2180 "
+                               "minNorthing,minEasting,maxNorthing,maxEasting (metry)."),
+        "crs": _crs_param("crs", "Układ współrzędnych geometrii w odpowiedzi (domyślnie CRS84), w kolejności "
+                          "osi układu: EPSG:4326 szerokość, długość; EPSG:2180 northing, easting w metrach. "
+                          "Nagłówek Content-Crs podaje układ odpowiedzi."),
+        "filter-crs": _crs_param("filter-crs", "Układ współrzędnych geometrii w `filter` (domyślnie "
+                                 "CRS84), w kolejności jego osi."),
+        "filter": {"name": "filter", "in": "query", "required": False, "style": "form", "explode": False,
+                   "description": "Filtr CQL2 (tekst) na właściwościach z /queryables i geometrii: porównania, "
+                                  "AND, OR, NOT, LIKE, IN, BETWEEN, IS NULL, CASEI, ACCENTI, S_INTERSECTS i "
+                                  "inne S_ (z BBOX(...) lub geometrią WKT), np. "
+                                  "`powiat_teryt_computed = '2602' AND employees > 10`.",
+                   "schema": {"type": "string", "maxLength": cql.MAX_LENGTH}},
+        "filter-lang": {"name": "filter-lang", "in": "query", "required": False, "style": "form",
+                        "explode": False, "description": "Język filtra: cql2-text (jedyny i domyślny).",
+                        "schema": {"type": "string", "enum": list(cql.LANGS), "default": "cql2-text"}},
+        "datetime": {"name": "datetime", "in": "query", "required": False, "style": "form",
+                     "explode": False,
+                     "description": "Chwila lub przedział RFC 3339 (np. 2024-01-01T00:00:00Z/..). "
+                                    "Warstwy nie mają właściwości czasowych: wartość jest sprawdzana, "
+                                    "ale nie zawęża wyniku.",
+                     "schema": {"type": "string"}},
+    }
+
+
 def document(base_url: str, page_size: int = 100, max_page_size: int = 10_000, title: str = "",
              version: str = "", props: dict[str, tuple[Queryable, ...]] | None = None) -> dict:
     """The OpenAPI document; `props` are each collection's property queryables (by collection id)."""
@@ -204,43 +245,7 @@ def document(base_url: str, page_size: int = 100, max_page_size: int = 10_000, t
         "tags": [{"name": "Capabilities"}, *({"name": c.id, "description": c.title} for c in COLLECTIONS.values())],
         "paths": paths,
         "components": {
-            "parameters": {
-                "f": _f_param(["json", "html"]),
-                "f-items": _f_param(["json", "geojson", "html"]),
-                "offset": {"name": "offset", "in": "query", "required": False, "style": "form", "explode": False,
-                           "description": "Ile pierwszych pasujących obiektów pominąć (stronicowanie; link `next` "
-                                          "podaje kolejną wartość).",
-                           "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000_000, "default": 0}},
-                "bbox": {"name": "bbox", "in": "query", "required": False, "style": "form", "explode": False,
-                         "description": "Prostokąt minLon,minLat,maxLon,maxLat w CRS84 (WGS84, długość przed "
-                                        "szerokością); obiekty, których geometria go przecina. Sześć liczb "
-                                        "(z wysokościami) też jest przyjmowane, wysokości są pomijane.",
-                         "schema": {"type": "array", "minItems": 4, "maxItems": 6,
-                                    "items": {"type": "number"}}},
-                "bbox-crs": _crs_param("bbox-crs", "Układ współrzędnych `bbox` (domyślnie CRS84); liczby w "
-                                       "kolejności osi układu: EPSG:4326 minLat,minLon,maxLat,maxLon; EPSG:2180 "
-                                       "minNorthing,minEasting,maxNorthing,maxEasting (metry)."),
-                "crs": _crs_param("crs", "Układ współrzędnych geometrii w odpowiedzi (domyślnie CRS84), w kolejności "
-                                  "osi układu: EPSG:4326 szerokość, długość; EPSG:2180 northing, easting w metrach. "
-                                  "Nagłówek Content-Crs podaje układ odpowiedzi."),
-                "filter-crs": _crs_param("filter-crs", "Układ współrzędnych geometrii w `filter` (domyślnie "
-                                         "CRS84), w kolejności jego osi."),
-                "filter": {"name": "filter", "in": "query", "required": False, "style": "form", "explode": False,
-                           "description": "Filtr CQL2 (tekst) na właściwościach z /queryables i geometrii: porównania, "
-                                          "AND, OR, NOT, LIKE, IN, BETWEEN, IS NULL, CASEI, ACCENTI, S_INTERSECTS i "
-                                          "inne S_ (z BBOX(...) lub geometrią WKT), np. "
-                                          "`powiat_teryt_computed = '2602' AND employees > 10`.",
-                           "schema": {"type": "string", "maxLength": cql.MAX_LENGTH}},
-                "filter-lang": {"name": "filter-lang", "in": "query", "required": False, "style": "form",
-                                "explode": False, "description": "Język filtra: cql2-text (jedyny i domyślny).",
-                                "schema": {"type": "string", "enum": list(cql.LANGS), "default": "cql2-text"}},
-                "datetime": {"name": "datetime", "in": "query", "required": False, "style": "form",
-                             "explode": False,
-                             "description": "Chwila lub przedział RFC 3339 (np. 2024-01-01T00:00:00Z/..). "
-                                            "Warstwy nie mają właściwości czasowych: wartość jest sprawdzana, "
-                                            "ale nie zawęża wyniku.",
-                             "schema": {"type": "string"}},
-            },
+            "parameters": _shared_parameters(),
             "schemas": _schemas(),
             "responses": {
                 "BadRequest": {"description": "Zły parametr zapytania (JSON z polami code i description).",
