@@ -1,4 +1,4 @@
-"""The county report (issue 8): `python -m geoes report --powiat 2602 -o FILE.html|.pdf`."""
+"""The county report: `python -m geoes report --powiat 2602 -o FILE.html|.pdf`."""
 from __future__ import annotations
 
 import base64
@@ -132,7 +132,7 @@ def test_report_key_figures_equal_stats(report_2602, stats_2602):
 
 
 def test_report_known_figures_for_jedrzejowski(report_2602):
-    # PRODUCT.md §2: 9 gminy, ~80.4 thousand inhabitants, 1,256.79 km².
+    # Powiat jędrzejowski: 9 gminy, 80 370 inhabitants (GUS 2024), 1 256,79 km² (official area).
     assert "Powiat jędrzejowski" in report_2602
     assert "1\u00a0256,79\u00a0km²" in report_2602
     assert "80\u00a0370" in report_2602

@@ -1,7 +1,7 @@
 """Command line: `python -m geoes <command>`. Messages for people are in Polish.
 
 The commands live beside what they drive — `data` (fetch, build, stats, export, serve), `register`
-(validate, import, geocode) and `report` — and are registered on the `main` group here, in one place.
+(validate, import, geocode), `report` and `verify` (verify against KRS, rjps) — and are registered on the `main` group here, in one place.
 
 Exit codes: 0 all well, 1 some rows rejected (not an error: the file with reasons is written), 2 the
 command cannot go on. Every expected failure is a `geoes.errors.GeoesError`; `GeoesGroup` turns it, and
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from geoes.cli import data, register, report
+from geoes.cli import data, register, report, verify
 from geoes.config import Settings
 from geoes.errors import GeoesError
 
@@ -53,6 +53,7 @@ COMMANDS = (
     data.fetch, data.build, data.stats, data.export, data.serve,
     register.validate, register.import_command, register.geocode_command,
     report.report_command,
+    verify.verify_command, verify.rjps_command,
 )
 for _command in COMMANDS:
     main.add_command(_command)

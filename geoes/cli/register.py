@@ -16,9 +16,12 @@ from geoes.common.polish import count
 from geoes.config import Settings
 from geoes.errors import InvalidInput
 from geoes.register.geocode import PROVIDERS, build_providers, format_report, geocode_file, user_agent
-from geoes.register.importer import default_rejects_path, format_result, import_file
+from geoes.register.importer import (ImportContext, apply, format_preview, import_file, propose, read_register,
+                                     report_paths, write_reports)
+from geoes.register.mapping import describe, load_mapping, mapping_csv
 from geoes.register.record import read_table
 from geoes.register.validate import summarise, validate_frame
+from geoes.sources.territory import MissingData, load_territory
 
 REJECTS_SHOWN = 20   # rejected rows `validate` lists on the terminal; all of them are in the file
 
@@ -29,13 +32,24 @@ REJECTS_SHOWN = 20   # rejected rows `validate` lists on the terminal; all of th
               help="Plik CSV na odrzucone wiersze (domyślnie PLIK.odrzucone.csv).")
 @click.pass_obj
 def validate(settings: Settings, file, rejects_path):
-    """Sprawdź plik podmiotów. Kod wyjścia: 0 poprawny, 1 część wierszy odrzucona, 2 plik nieczytelny."""
+    """Sprawdź plik podmiotów. Kod wyjścia: 0 poprawny, 1 część wierszy odrzucona, 2 plik nieczytelny.
+
+    Zła wartość opcjonalna kosztuje tylko tę wartość (ostrzeżenie); odrzucany jest wiersz bez nazwy,
+    identyfikatora lub typu albo z miejscem poza regionem.
+    """
     frame = read_table(file)
-    valid, rejects = validate_frame(frame, settings, str(file))
-    click.echo(f"{file}: {count(len(frame), 'wiersz')}, poprawnych {len(valid)}; {summarise(rejects)}")
+    try:
+        units = load_territory(settings)
+    except MissingData:
+        units = None  # not fetched: the checks against the region's units are left out
+    valid, rejects = checked = validate_frame(frame, units=units, source_name=str(file))
+    click.echo(f"{file}: {count(len(frame), 'wiersz')}, poprawnych {len(valid)}; "
+               f"{summarise(rejects, checked.warnings)}")
+    for r in checked.warnings.head(REJECTS_SHOWN).itertuples():
+        click.echo(f"  wiersz {r.row}, kolumna {r.column}: {r.reason} („{r.value}”)", err=True)
     if rejects.empty:
         return
-    out = write_rejects(rejects, rejects_path or default_rejects_path(file))
+    out = write_rejects(rejects, rejects_path or report_paths(file)["rejects"])
     for r in rejects.head(REJECTS_SHOWN).itertuples():
         click.echo(f"  wiersz {r.row}, kolumna {r.column}: {r.reason}", err=True)
     if len(rejects) > REJECTS_SHOWN:
@@ -49,22 +63,44 @@ def validate(settings: Settings, file, rejects_path):
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Plik rekordów, z którym scalić import (domyślnie data/entities.csv).")
 @click.option("--mapping", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="CSV: kolumna w pliku → kolumna rekordu, dla nietypowych układów eksportu.")
+              help="Mapowanie kolumn: CSV „nagłówek;pole” („-” pomija) albo zapisany JSON.")
+@click.option("--accept-mapping", is_flag=True, help="Przyjmij proponowane mapowanie mimo niepewności.")
+@click.option("--save-mapping", "save_mapping_to", is_flag=False, flag_value="", default=None, metavar="[PLIK]",
+              help="Zapamiętaj potwierdzone mapowanie dla tego układu kolumn (domyślnie w data/mappings/).")
+@click.option("--show-mapping", is_flag=True, help="Wypisz proponowane mapowanie jako CSV (wzór pliku --mapping).")
+@click.option("--corrections", is_flag=True,
+              help="Poprawki do istniejących podmiotów: tylko uzupełnia puste pola, sprzeczne do przeglądu.")
 @click.option("--rejects", "rejects_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Gdzie zapisać odrzucone wiersze (domyślnie PLIK.odrzucone.csv obok importu).")
+@click.option("--reports", "reports_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Katalog na odrzucone, ostrzeżenia i poprawki do przeglądu (domyślnie obok pliku).")
 @click.option("--dry-run", is_flag=True, help="Pokaż, co by się zmieniło, niczego nie zapisując.")
 @click.pass_obj
-def import_command(settings: Settings, file: Path, output, mapping, rejects_path, dry_run):
-    """Zaimportuj eksport rejestru (XLSX lub CSV) i scal go z plikiem podmiotów.
+def import_command(settings: Settings, file: Path, output, mapping, accept_mapping, save_mapping_to, show_mapping,
+                   corrections, rejects_path, reports_dir, dry_run):
+    """Zaimportuj rejestr (XLSX lub CSV, jak zapisują go urzędy) i scal go z plikiem podmiotów.
 
-    Kod wyjścia: 0 — wszystkie wiersze przyjęte, 1 — część odrzucona (plik z powodami), 2 — błąd pliku.
+    Kod wyjścia: 0 — wszystkie wiersze przyjęte, 1 — część odrzucona (plik z powodami), 2 — plik nie do
+    odczytania, brak wymaganej kolumny albo mapowanie kolumn do potwierdzenia.
     """
     output = output or settings.entities_path
-    rejects_path = rejects_path or default_rejects_path(file)
-    result = import_file(file, settings, output=output, mapping_path=mapping, dry_run=dry_run,
-                         rejects_path=rejects_path)
-    click.echo(format_result(result, output, rejects_path, dry_run=dry_run))
-    sys.exit(1 if result.rejected_rows else 0)
+    if show_mapping:
+        context = ImportContext.from_settings(settings)
+        proposal = propose(read_register(file, context), context, load_mapping(mapping) if mapping else None)
+        click.echo(mapping_csv(proposal), nl=False)
+        click.echo(describe(proposal), err=True)
+        return
+    save_to = None if save_mapping_to is None else (save_mapping_to or settings.mappings_dir)
+    result = import_file(file, settings, output=output, mapping_path=mapping, accept_mapping=accept_mapping,
+                         save_mapping_to=save_to, corrections=corrections)
+    written = []
+    if not dry_run:
+        paths = report_paths(file, reports_dir)
+        # The reports first: a folder that cannot be written to stops the import before the record changes.
+        written = write_reports(result, rejects_path or paths["rejects"], paths["warnings"], paths["review"])
+        apply(result, output)
+    click.echo(format_preview(result, output, written, dry_run=dry_run))
+    sys.exit(1 if result.counts["rejected"] else 0)
 
 
 def _providers(values: tuple[str, ...]) -> list[str]:

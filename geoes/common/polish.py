@@ -39,6 +39,13 @@ NOUNS: dict[str, tuple[str, str, str, str]] = {
     "rok": ("rok", "lata", "lat", "roku"),
     "minuta": ("minuta", "minuty", "minut", "minuty"),
     "sekunda": ("sekunda", "sekundy", "sekund", "sekundy"),
+    "problem": ("problem", "problemy", "problemów", "problemu"),
+    "nieprawidłową wartość": ("nieprawidłową wartość", "nieprawidłowe wartości", "nieprawidłowych wartości",
+                              "nieprawidłowej wartości"),
+    "ostrzeżenie": ("ostrzeżenie", "ostrzeżenia", "ostrzeżeń", "ostrzeżenia"),
+    "propozycja": ("propozycja", "propozycje", "propozycji", "propozycji"),
+    "zapytanie": ("zapytanie", "zapytania", "zapytań", "zapytania"),
+    "numer": ("numer", "numery", "numerów", "numeru"),
     "plik": ("plik", "pliki", "plików", "pliku"),
     "obiekt": ("obiekt", "obiekty", "obiektów", "obiektu"),
 }

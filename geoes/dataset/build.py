@@ -97,7 +97,7 @@ def compute_frame(frame: pd.DataFrame, settings: Settings, territory: Territory,
     ends — the benchmarks time the build's own stages with it instead of re-chaining them.
     """
     done = on_stage or (lambda name: None)
-    valid, rejects = validate_frame(frame, settings, source, units=territory)
+    valid, rejects = validate_frame(frame, units=territory, source_name=source)
     done("validate")
     points = entities_to_points(valid)
     done("points")

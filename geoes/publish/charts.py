@@ -27,7 +27,7 @@ from geoes.dataset.indicators import LABELS_PL  # noqa: E402
 from geoes.common.reference import attribution  # noqa: E402
 from geoes.publish.classes import HIGHLIGHT_COLOR, class_legend, unit_colors  # noqa: E402
 
-# The indicators that get a chart on the county page (PRODUCT.md §4, main ones).
+# The main indicators: each gets a ranking chart on the county page and in the report.
 MAIN_INDICATORS = [
     "entities_per_10k", "entities_per_100km2", "employees_per_10k",
     "gmina_coverage_pct", "population_coverage_pct", "access_10km_pct",

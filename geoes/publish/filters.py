@@ -9,8 +9,9 @@ naming the parameter; the web layer turns it into a 400 in one place. `args` is 
   `single(args, name)` its one value (the same value repeated is allowed, different ones are not);
 * `reject_unknown(args, allowed)` refuses any parameter not in `allowed` (so a typo such as
   `powait=2602` does not silently return everything);
-* `choice`, `parse_int`, `parse_bbox`, `parse_types`, `parse_teryt`, `parse_datetime`, and
-  `parse_filter` for the shared filter parameters `type`, `powiat`, `gmina`, `q`, `bbox`.
+* `choice` (one of a list), `choices` (several), `parse_int`, `parse_bbox`, `parse_types`, `parse_teryt`,
+  `parse_teryts` (2–4 codes of one level), `parse_datetime`, and `parse_filter` for the shared filter
+  parameters `type`, `powiat`, `gmina`, `q`, `bbox`.
 
 Filtering (`apply_entities`, `apply_units`) is vectorised over the frame. `powiat`/`gmina` select the
 place an entity's point lies in (the computed `*_teryt_computed`); property filters (`Filter.properties`,
@@ -181,18 +182,33 @@ def parse_bbox(text: str, param: str = "bbox") -> tuple[float, float, float, flo
     return (minx, miny, maxx, maxy)
 
 
-def parse_types(args, name: str = "type") -> tuple[str, ...]:
-    known = entity_types()
+def listed(args, name: str, separators: str = ",") -> list[str]:
+    """The distinct items of a repeatable, comma-separated parameter, in order, lower-cased."""
     out: list[str] = []
     for value in values(args, name):
-        for code in re.split(r"[,;]", value):
-            code = code.strip().lower()
-            if not code:
-                continue
-            if code not in known:
-                raise ParamError(name, f"nieznany typ {code!r}; dozwolone: {', '.join(known)}")
-            if code not in out:
-                out.append(code)
+        for item in re.split(f"[{re.escape(separators)}]", value):
+            item = item.strip().lower()
+            if item and item not in out:
+                out.append(item)
+    return out
+
+
+def choices(args, name: str, allowed, what: str = "wartości") -> tuple[str, ...]:
+    """The items of a repeatable, comma-separated parameter, each one of `allowed`."""
+    items = listed(args, name)
+    for item in items:
+        if item not in allowed:
+            raise ParamError(name, f"nieznana wartość {item[:40]!r}; dozwolone {what}: {', '.join(allowed)}")
+    return tuple(items)
+
+
+def parse_types(args, name: str = "type") -> tuple[str, ...]:
+    """Entity type codes (repeatable, or separated by commas or semicolons)."""
+    known = entity_types()
+    out = listed(args, name, ",;")
+    for code in out:
+        if code not in known:
+            raise ParamError(name, f"nieznany typ {code!r}; dozwolone: {', '.join(known)}")
     return tuple(out)
 
 
@@ -205,6 +221,20 @@ def parse_teryt(args, name: str, digits: int, known: set[str] | None = None) -> 
     if known is not None and value not in known:
         raise ParamError(name, f"nieznany kod TERYT {value}")
     return value
+
+
+def parse_teryts(args, name: str = "teryt", minimum: int = 2, maximum: int = 4) -> list[str]:
+    """`minimum`–`maximum` distinct TERYT codes of one level (repeatable or comma-separated): all powiaty
+    (4 digits) or all gminy (7 digits)."""
+    teryts = listed(args, name)
+    if not (minimum <= len(teryts) <= maximum):
+        raise ParamError(name, f"podaj od {minimum} do {maximum} różnych kodów TERYT (np. ?{name}=2602&{name}=2601)")
+    for t in teryts:
+        if not re.fullmatch(r"\d{4}|\d{7}", t):
+            raise ParamError(name, f"„{t[:20]}” nie jest kodem TERYT powiatu (4 cyfry) ani gminy (7 cyfr)")
+    if len({len(t) for t in teryts}) > 1:
+        raise ParamError(name, "porównuj jednostki tego samego poziomu: same powiaty albo same gminy")
+    return teryts
 
 
 def parse_filter(args, dataset=None, bbox_param: str = "bbox") -> Filter:

@@ -50,11 +50,16 @@ class LayerData:
     count: int
 
 
-def _extent(frame: gpd.GeoDataFrame, fallback: gpd.GeoDataFrame) -> list[float]:
+def placed_mask(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """True for the rows that have a geometry (entities without coordinates have none)."""
     geoms = frame.geometry.to_numpy()
-    ok = ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
+    return ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
+
+
+def _extent(frame: gpd.GeoDataFrame, fallback: gpd.GeoDataFrame) -> list[float]:
+    ok = placed_mask(frame)
     if ok.any():
-        bounds = shapely.total_bounds(geoms[ok])
+        bounds = shapely.total_bounds(frame.geometry.to_numpy()[ok])
     else:  # nothing placed yet: the region's extent
         bounds = fallback.total_bounds
     return [round(float(v), 6) for v in bounds]

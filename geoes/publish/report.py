@@ -1,4 +1,4 @@
-"""A self-contained county report (issue 8): one HTML file a planner can attach to the diagnosis or print.
+"""A self-contained county report (`python -m geoes report`): one HTML file a planner can attach to the diagnosis or print.
 
 Everything comes from a built `Dataset` (geoes.dataset.reader) and is shared with the planner's notebook
 (notebooks/diagnoza_powiat_jedrzejowski.ipynb), so the two never disagree:
@@ -37,8 +37,11 @@ from geoes.dataset.indicators import LABELS_PL, RANKED, completeness_text
 from geoes.common.atomic import atomic_write_bytes, atomic_write_text
 from geoes.common.reference import attribution, entity_types
 from geoes.errors import DataMissing, NotFound
-from geoes.publish import templating
+from geoes.publish import charts, templating
+from geoes.publish.charts import MAIN_INDICATORS
 from geoes.publish.classes import level_breaks
+from geoes.publish.labels import capitalised, powiat_label, types_label
+from geoes.publish.layers import placed_mask
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -99,10 +102,6 @@ def powiat_record(ds: Dataset, teryt: str) -> dict:
     return rec
 
 
-def powiat_label(rec: dict) -> str:
-    return f"{rec['name']} (miasto na prawach powiatu)" if rec.get("city_county") else f"powiat {rec['name']}"
-
-
 def indicator_rows(ds: Dataset, teryt: str) -> list[dict]:
     """The county against the voivodeship, one dict per indicator (raw values and formatted text)."""
     rec, v, n = powiat_record(ds, teryt), ds.voivodeship, len(ds.powiaty)
@@ -138,8 +137,6 @@ def indicator_frame(ds: Dataset, teryt: str, formatted: bool = False) -> pd.Data
 
 def ranking_frame(ds: Dataset, indicators: list[str] | None = None) -> pd.DataFrame:
     """All powiaty with the main indicators and their ranks, best first by entities per 10k."""
-    from geoes.publish.charts import MAIN_INDICATORS
-
     indicators = indicators or ["entities", *MAIN_INDICATORS]
     table = ds.indicator_table("powiat")
     cols = ["teryt", "name", "population"]
@@ -170,22 +167,13 @@ def white_spots_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
         ["population", "name"], ascending=[False, True]).reset_index(drop=True)
 
 
-def _placed_mask(frame) -> pd.Series:
-    import shapely
-
-    geoms = frame.geometry.to_numpy()
-    return pd.Series(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)), index=frame.index)
-
-
 def entities_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
     """Entities placed in the county (by coordinates), with their type labels and sources."""
     powiat_record(ds, teryt)
-    e = ds.entities[(ds.entities["powiat_teryt_computed"] == str(teryt)) & _placed_mask(ds.entities)]
-    types = entity_types()
+    e = ds.entities[(ds.entities["powiat_teryt_computed"] == str(teryt)) & placed_mask(ds.entities)]
     out = pd.DataFrame({
         "id": e["id"], "name": e["name"],
-        "types": e["types"].fillna("").map(
-            lambda s: ", ".join(types[c].label_pl if c in types else c for c in str(s).split(";") if c)),
+        "types": e["types"].fillna("").map(types_label),
         "locality": e["locality"], "gmina": e["gmina_name"], "location_precision": e["location_precision"],
         "employees": e["employees"], "status": e["status"], "sources": e["sources"].fillna(""),
     })
@@ -194,7 +182,7 @@ def entities_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
 
 def unplaced_in_powiat(ds: Dataset, teryt: str) -> pd.DataFrame:
     """Entities the source assigns to the county that have no coordinates (not counted in indicators)."""
-    e = ds.entities[~_placed_mask(ds.entities)]
+    e = ds.entities[~placed_mask(ds.entities)]
     col = e["powiat_teryt"].astype(str) if "powiat_teryt" in e.columns else pd.Series("", index=e.index)
     gmina = e["gmina_teryt"].astype(str) if "gmina_teryt" in e.columns else pd.Series("", index=e.index)
     return pd.DataFrame(e[(col == str(teryt)) | gmina.str.startswith(str(teryt))][["id", "name"]])
@@ -221,7 +209,7 @@ def _density_finding(rec: dict, v: dict, n: int) -> list[str]:
         return []
     label = powiat_label(rec)
     rel = "powyżej" if per10k > v_per10k else "poniżej" if per10k < v_per10k else "na poziomie"
-    return [f"{label[:1].upper() + label[1:]}: {count(int(rec['entities']), 'aktywny podmiot')} ekonomii społecznej "
+    return [f"{capitalised(label)}: {count(int(rec['entities']), 'aktywny podmiot')} ekonomii społecznej "
             f"w pliku, {figure(per10k, 'entities_per_10k')} na 10 tys. mieszkańców — {rel} wartości dla "
             f"województwa ({figure(v_per10k, 'entities_per_10k')}; {ratio(rec.get('ratio_entities_per_10k'))}); "
             f"{rec.get('rank_entities_per_10k')}. miejsce na {count(n, 'powiat')}."]
@@ -281,14 +269,12 @@ def _data_uri(png: bytes) -> str:
 
 def images(ds: Dataset, teryt: str) -> dict:
     """PNG charts and maps for the report: {name: {"src": data URI, "alt": text}}."""
-    from geoes.publish import charts
-
     rec = powiat_record(ds, teryt)
     label = powiat_label(rec)
-    Label = label[:1].upper() + label[1:]
+    Label = capitalised(label)
     powiaty_table = pd.DataFrame(ds.powiaty.drop(columns="geometry"))
     gm = ds.gminy[ds.gminy["powiat_teryt"] == str(teryt)]
-    placed = ds.entities[_placed_mask(ds.entities)]
+    placed = ds.entities[placed_mask(ds.entities)]
     outline = ds.powiaty[ds.powiaty["teryt"] == str(teryt)]
     out = {}
     for key in charts.MAIN_INDICATORS:
@@ -359,7 +345,7 @@ def context(ds: Dataset, teryt: str, generated_at: datetime | None = None) -> di
     att = ds.summary.get("attribution") or attribution()
     method = ds.summary.get("method", {})
     return {
-        "rec": rec, "label": label, "Label": label[:1].upper() + label[1:], "teryt": str(teryt),
+        "rec": rec, "label": label, "Label": capitalised(label), "teryt": str(teryt),
         "voivodeship": ds.voivodeship, "n_powiaty": len(ds.powiaty),
         "rows": rows, "key_figures": key_figures,
         "ranking": [{k: plain(v) for k, v in r.items()} for r in ranking.to_dict("records")],

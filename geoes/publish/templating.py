@@ -25,6 +25,7 @@ from geoes.common.polish import MISSING, count, is_missing, number, percent, plu
 from geoes.common.reference import attribution, attribution_text
 from geoes.common.values import plain
 from geoes.publish import escape
+from geoes.publish.labels import capitalised
 
 
 def data_num(value, decimals: int | None = None) -> Markup:
@@ -54,7 +55,7 @@ def show(value) -> str:
 
 
 def cap(text):
-    return text[:1].upper() + text[1:] if text else text
+    return capitalised(text) if text else text
 
 
 FILTERS = {

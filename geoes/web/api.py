@@ -1,4 +1,4 @@
-"""GeoJSON API and downloads (PRODUCT.md §5): /api/entities.geojson, /api/gminy.geojson,
+"""GeoJSON API and downloads (the HTTP interface in the README): /api/entities.geojson, /api/gminy.geojson,
 /api/powiaty.geojson, /api/indicators, /api/download.gpkg, /api/download.zip.
 
 Filters: `type` (repeatable or comma-separated), `powiat`, `gmina`, `q`, `bbox`; on the unit layers
@@ -30,7 +30,7 @@ from werkzeug.datastructures import MultiDict
 from geoes.common.reference import attribution
 from geoes.errors import NotFound
 from geoes.publish import serialise as export
-from geoes.publish.filters import Filter, ParamError, choice, parse_filter, reject_unknown
+from geoes.publish.filters import Filter, ParamError, choice, choices, parse_filter, reject_unknown
 from geoes.publish.layers import LAYERS, layer_data, map_features, matching_positions
 from geoes.publish.tables import DIALECTS, csvt_line, flat_table, to_csv as table_csv, with_voivodeship
 from geoes.publish.xlsx import to_xlsx as table_xlsx
@@ -235,20 +235,7 @@ def indicators():
 
 
 def _layers_param() -> tuple[str, ...]:
-    out: list[str] = []
-    values = request.args.getlist("layer")
-    if len(values) > 20:
-        raise ParamError("layer", "parametr powtórzono za wiele razy")
-    for value in values:
-        for name in value.split(","):
-            name = name.strip().lower()
-            if not name:
-                continue
-            if name not in LAYERS:
-                raise ParamError("layer", f"dozwolone warstwy: {', '.join(LAYERS)}")
-            if name not in out:
-                out.append(name)
-    return tuple(out) or LAYERS
+    return choices(request.args, "layer", LAYERS, "warstwy") or LAYERS
 
 
 @bp.route("/download.gpkg", methods=GET)

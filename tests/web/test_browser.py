@@ -61,7 +61,7 @@ def make_app(data_dir):
     rules = {r.rule for r in app.url_map.iter_rules()}
     missing = {"/api/entities.geojson", "/api/powiaty.geojson", "/api/gminy.geojson"} - rules
     if missing:
-        pytest.fail(f"the map pages need the GeoJSON API (issue 5), missing: {sorted(missing)}")
+        pytest.fail(f"the map pages need the GeoJSON API, missing: {sorted(missing)}")
     return app
 
 

@@ -1,4 +1,4 @@
-"""Every HTML page, download and error through the Flask test client (issue 4)."""
+"""Every HTML page, download and error through the Flask test client."""
 from __future__ import annotations
 
 import csv

@@ -19,7 +19,8 @@ from geoes.common.reference import attribution
 from geoes.errors import GeoesError, NotFound
 from geoes.publish.filters import reject_unknown, single
 from geoes.publish.layers import crs_features, layer_data, matching_positions
-from geoes.publish.ogc import html, openapi
+from geoes.publish.ogc.html import render as render_html
+from geoes.publish.ogc.openapi import document as openapi_document, resolved_parameters
 from geoes.publish.ogc.collection_defs import (COLLECTIONS, CollectionDef, get_def, parse_f, parse_items,
                                                property_queryables)
 from geoes.publish.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED, parse_crs
@@ -114,7 +115,7 @@ def _simple(req: OGCRequest, allowed=("json", "html")) -> str:
 
 def _page(template: str, req: OGCRequest, title: str, json_url: str, crumbs=(), json_type=FORMATS["json"],
           **ctx) -> bytes:
-    return html.render(template, title=title, root=req.base_url, site_root=req.site_root, crumbs=list(crumbs),
+    return render_html(template, title=title, root=req.base_url, site_root=req.site_root, crumbs=list(crumbs),
                        json_url=json_url, json_type=json_type, **ctx)
 
 
@@ -175,12 +176,12 @@ def api_document(served, req: OGCRequest) -> Response:
 
     def make() -> bytes:
         props = {cid: props_of(served, cdef) for cid, cdef in COLLECTIONS.items()}
-        doc = openapi.document(base, req.page_size, req.max_page_size, TITLE, ds.version, props)
+        doc = openapi_document(base, req.page_size, req.max_page_size, TITLE, ds.version, props)
         if fmt == "html":
             paths = []
             for path, item in doc["paths"].items():
                 get = dict(item["get"])
-                get["parameters_resolved"] = openapi.resolved_parameters(doc, get)
+                get["parameters_resolved"] = resolved_parameters(doc, get)
                 paths.append((path, get))
             return _page("api.html", req, "Opis API (OpenAPI 3.0)", f"{base}/api?f=json",
                          crumbs=[("Opis API", None)], json_type=OPENAPI_MIME, info=doc["info"], paths=paths)

@@ -9,10 +9,11 @@ from flask import Blueprint, current_app, request
 from geoes.common.reference import entity_types
 from geoes.errors import NotFound
 from geoes.publish.filters import ParamError, apply_entities, choice, fold, parse_filter, parse_int
-from geoes.web import maps
+from geoes.publish.labels import powiat_label, types_label
+from geoes.web.maps import entity_map
 from geoes.web.pages.mapconfig import map_config
-from geoes.web.pages.views import (STATUS_PL, dataset, entity_rows, powiat_choices, powiat_label,
-                                   record, render, static, type_codes_present, types_label)
+from geoes.web.pages.views import (STATUS_PL, dataset, entity_rows, powiat_choices, record, render, static,
+                                   type_codes_present)
 from geoes.web.served import served_data
 
 bp = Blueprint("entities", __name__)
@@ -101,7 +102,7 @@ def entity(entity_id):
     if has_point:
         first = (rec.get("types") or "").split(";")[0]
         parts = served_data().cached(("entitymap", entity_id, request.script_root),
-                                     lambda d: maps.entity_map(static, geom.y, geom.x, rec["name"], first))
+                                     lambda d: entity_map(static, geom.y, geom.x, rec["name"], first))
     return render("entity.html", ds=ds, rec=rec, fields=entity_fields(rec, geom, has_point), parts=parts,
                   mapcfg=map_config(ds, "entity"), types_label=types_label, status=STATUS_PL,
                   precision=PRECISION_PL, se=SE_PL)

@@ -6,9 +6,10 @@ from flask import Blueprint, Response, request
 from geoes.common.reference import entity_types
 from geoes.publish.classes import CLASS_COLORS, HIGHLIGHT_COLOR, ZERO_COLOR, class_legend
 from geoes.publish.filters import parse_filter
+from geoes.publish.labels import powiat_label
 from geoes.web.pages.mapconfig import level_classes, map_config
-from geoes.web.pages.views import (dataset, filter_state, placed, powiat_choices, powiat_label, public_map_parts,
-                                   render, type_codes_present)
+from geoes.web.pages.views import (dataset, filter_state, placed, powiat_choices, public_map_parts, render,
+                                   type_codes_present)
 
 bp = Blueprint("map", __name__)
 

@@ -36,8 +36,9 @@ from flask import request, url_for
 from geoes.common.polish import number
 from geoes.common.reference import entity_types
 from geoes.publish.classes import HIGHLIGHT_COLOR, INDICATOR, ZERO_COLOR, class_color, level_breaks
-from geoes.web import maps
-from geoes.web.pages.views import STATUS_PL, gmina_label, powiat_label
+from geoes.publish.labels import gmina_label, powiat_label
+from geoes.web.maps import bounds_of
+from geoes.web.pages.views import STATUS_PL
 from geoes.web.served import served_data
 
 ALL_MODES = ("public", "embed", "unit", "compare", "entity")
@@ -75,7 +76,7 @@ def _per_version(ds) -> dict:
         "units": {"powiat": _units(ds.powiaty, powiat_label), "gmina": _units(ds.gminy, gmina_label)},
         "classes": {"zero": ZERO_COLOR, "highlight": HIGHLIGHT_COLOR},
         "powiaty": {r["teryt"]: {"name": r["name"], "label": powiat_label(r),
-                                 "bounds": maps.bounds_of(ds.powiaty[ds.powiaty["teryt"] == r["teryt"]])}
+                                 "bounds": bounds_of(ds.powiaty[ds.powiaty["teryt"] == r["teryt"]])}
                     for r in ds.powiaty[["teryt", "name", "city_county"]].to_dict("records")},
     }
 

@@ -3,8 +3,6 @@ report, charts, static map and CSV tables, the gmina profile (/gminy/<teryt>) an
 units (/compare)."""
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 from flask import Blueprint, Response, request
 
@@ -13,14 +11,14 @@ from geoes.dataset.indicators import LABELS_PL, RANKED
 from geoes.errors import NotFound
 from geoes.publish import charts
 from geoes.publish.classes import level_breaks
-from geoes.publish.filters import ParamError, values
+from geoes.publish.filters import ParamError, parse_teryts
+from geoes.publish.labels import capitalised, gmina_label, powiat_label
 from geoes.publish.report import render_html
-from geoes.web import maps
+from geoes.web.maps import bounds_of
 from geoes.web.pages.mapconfig import map_config
-from geoes.web.pages.views import (PROFILE_INDICATORS, csv_response, dataset, entity_rows,
-                                   find_unit, gmina_label, indicator_decimals, indicator_rows, placed,
-                                   png_response, powiat_choices, powiat_label, record, render, type_rows,
-                                   unit_map_parts)
+from geoes.web.pages.views import (PROFILE_INDICATORS, csv_response, dataset, entity_rows, find_unit,
+                                   indicator_decimals, indicator_rows, placed, png_response, powiat_choices,
+                                   record, render, type_rows, unit_map_parts)
 from geoes.web.served import served_data
 
 bp = Blueprint("units", __name__)
@@ -54,7 +52,7 @@ def powiat(teryt):
     gminy = ds.gminy[ds.gminy["powiat_teryt"] == teryt].sort_values("name")
     gmina_recs = [record(r) for _, r in gminy.iterrows()]
     ents = ds.entities[ds.entities["powiat_teryt_computed"] == teryt].sort_values("name")
-    bounds = maps.bounds_of(ds.powiaty[ds.powiaty["teryt"] == teryt])
+    bounds = bounds_of(ds.powiaty[ds.powiaty["teryt"] == teryt])
     cfg = map_config(ds, "unit", unit={"level": "powiat", "teryt": teryt, "label": powiat_label(rec)},
                      entityFilter={"powiat": teryt}, highlight=[teryt])
     return render("powiat.html", ds=ds, rec=rec, label=powiat_label(rec), mapcfg=cfg,
@@ -84,7 +82,7 @@ def powiat_static_map(teryt):
     def make(d):
         gm = d.gminy[d.gminy["powiat_teryt"] == teryt]
         ents = placed(d.entities[d.entities["powiat_teryt_computed"] == teryt])
-        return charts.static_map(gm, ents, f"{label[:1].upper()}{label[1:]}: podmioty ekonomii społecznej",
+        return charts.static_map(gm, ents, f"{capitalised(label)}: podmioty ekonomii społecznej",
                                  outline=d.powiaty[d.powiaty["teryt"] == teryt], breaks=level_breaks(d.gminy))
     return png_response(served_data().cached(("staticmap", teryt), make), f"geoes_mapa_{teryt}.png")
 
@@ -114,7 +112,7 @@ def gmina(teryt):
     parent_rows = ds.powiaty[ds.powiaty["teryt"] == rec["powiat_teryt"]]
     parent = record(parent_rows.iloc[0]) if len(parent_rows) else None
     ents = ds.entities[ds.entities["gmina_teryt_computed"] == teryt].sort_values("name")
-    bounds = maps.bounds_of(ds.gminy[ds.gminy["teryt"] == teryt])
+    bounds = bounds_of(ds.gminy[ds.gminy["teryt"] == teryt])
     cfg = map_config(ds, "unit", unit={"level": "gmina", "teryt": teryt, "label": gmina_label(rec)},
                      entityFilter={"gmina": teryt}, highlight=[teryt])
     return render("gmina.html", ds=ds, rec=rec, label=gmina_label(rec), parent=parent,
@@ -142,27 +140,8 @@ def gmina_chart(teryt, indicator):
     return png_response(png, f"geoes_{teryt}_{indicator}.png")
 
 
-def compare_teryts(args) -> list[str]:
-    """The TERYT codes of `teryt` (repeated or comma-separated): 2–4 distinct codes of one level."""
-    teryts: list[str] = []
-    for v in values(args, "teryt"):
-        for part in v.split(","):
-            part = part.strip()
-            if part and part not in teryts:
-                teryts.append(part)
-    if not (COMPARE_MIN <= len(teryts) <= COMPARE_MAX):
-        raise ParamError("teryt", f"podaj od {COMPARE_MIN} do {COMPARE_MAX} różnych kodów TERYT "
-                                  "(np. ?teryt=2602&teryt=2601)")
-    for t in teryts:
-        if not re.fullmatch(r"\d{4}|\d{7}", t):
-            raise ParamError("teryt", f"„{t[:20]}” nie jest kodem TERYT powiatu (4 cyfry) ani gminy (7 cyfr)")
-    if len({len(t) for t in teryts}) > 1:
-        raise ParamError("teryt", "porównuj jednostki tego samego poziomu: same powiaty albo same gminy")
-    return teryts
-
-
 def parse_compare(ds, args) -> list[dict]:
-    teryts = compare_teryts(args)
+    teryts = parse_teryts(args, "teryt", COMPARE_MIN, COMPARE_MAX)
     level = "powiat" if len(teryts[0]) == 4 else "gmina"
     frame = ds.powiaty if level == "powiat" else ds.gminy
     out = []
@@ -197,7 +176,7 @@ def compare():
     level = units[0]["level"]
     frame = ds.powiaty if level == "powiat" else ds.gminy
     teryts = [u["teryt"] for u in units]
-    parts = unit_map_parts(maps.bounds_of(frame[frame["teryt"].isin(teryts)]), ("compare", level, *teryts))
+    parts = unit_map_parts(bounds_of(frame[frame["teryt"].isin(teryts)]), ("compare", level, *teryts))
     cfg = map_config(ds, "compare", unit={"level": level, "teryt": None}, highlight=teryts)
     return render("compare.html", ds=ds, units=units, rows=compare_rows(units, ds.voivodeship), level=level,
                   total=len(frame), parts=parts, mapcfg=cfg, choices=choices, powiat_label=powiat_label,

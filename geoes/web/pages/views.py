@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 import pandas as pd
-import shapely
 from flask import Response, render_template, request, url_for
 
 from geoes.common.reference import entity_types
@@ -18,8 +17,10 @@ from geoes.common.values import plain_record
 from geoes.dataset.indicators import LABELS_PL, RANKED, completeness_text
 from geoes.errors import NotFound
 from geoes.publish.filters import Filter
+from geoes.publish.labels import types_label
+from geoes.publish.layers import placed_mask
 from geoes.publish.serialise import table_to_csv
-from geoes.web import maps
+from geoes.web.maps import MapParts, base_map, bounds_of, finish
 from geoes.web.served import served_data
 
 # The indicator rows of the profile and comparison tables, in display order.
@@ -47,19 +48,6 @@ def indicator_decimals(name: str) -> int | None:
 
 def record(row) -> dict:
     return plain_record(row)
-
-
-def powiat_label(rec: dict) -> str:
-    return f"{rec['name']} (miasto na prawach powiatu)" if rec.get("city_county") else f"powiat {rec['name']}"
-
-
-def gmina_label(rec: dict) -> str:
-    return f"gmina {rec['name']}"
-
-
-def types_label(codes: str) -> str:
-    types = entity_types()
-    return ", ".join(types[c].label_pl if c in types else c for c in str(codes or "").split(";") if c)
 
 
 def type_codes_present(ds) -> list[str]:
@@ -122,31 +110,29 @@ def entity_rows(frame) -> list[dict]:
 
 
 def placed(frame):
-    geoms = frame.geometry.to_numpy()
-    return frame[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    return frame[placed_mask(frame)]
 
 
 def filter_state(f: Filter) -> dict:
     return {"types": list(f.types), "powiat": f.powiat, "gmina": f.gmina, "q": f.q or "", "bbox": f.bbox}
 
 
-def public_map_parts(embed: bool) -> maps.MapParts:
+def public_map_parts(embed: bool) -> MapParts:
     """The folium shell of the public map (or of the embeddable one), once per version."""
     key = ("map", "embed" if embed else "public", request.script_root)
 
     def make(d):
-        m, layers = maps.base_map(static, maps.bounds_of(d.powiaty), types=type_codes_present(d),
-                                  gestures=embed)
-        return maps.finish(m, layers, collapsed=True)
+        m, layers = base_map(static, bounds_of(d.powiaty), types=type_codes_present(d), gestures=embed)
+        return finish(m, layers, collapsed=True)
     return served_data().cached(key, make)
 
 
-def unit_map_parts(bounds, key: tuple) -> maps.MapParts:
+def unit_map_parts(bounds, key: tuple) -> MapParts:
     """The folium shell of a profile or comparison map around `bounds`, once per version and `key`."""
     def make(d):
-        m, layers = maps.base_map(static, bounds, overlays=("units", "gminy", "powiaty", "white"),
-                                  show=("entities", "units", "gminy", "powiaty"))
-        return maps.finish(m, layers, collapsed=True)
+        m, layers = base_map(static, bounds, overlays=("units", "gminy", "powiaty", "white"),
+                             show=("entities", "units", "gminy", "powiaty"))
+        return finish(m, layers, collapsed=True)
     return served_data().cached(("map", *key, request.script_root), make)
 
 
