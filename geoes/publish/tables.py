@@ -72,9 +72,7 @@ def flat_table(frame: gpd.GeoDataFrame, office: bool = False) -> pd.DataFrame:
     geoms = frame.geometry.to_numpy()
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     types = set(shapely.get_type_id(geoms[present]).tolist())
-    if types <= {0}:  # points (or no geometry at all)
-        if "lon" in table.columns or "lat" in table.columns:
-            table = table.drop(columns=[c for c in ("lon", "lat") if c in table.columns])
+    if types <= {0}:  # points (or no geometry at all); existing lon/lat columns keep their place
         lon, lat = np.full(len(geoms), np.nan), np.full(len(geoms), np.nan)
         lon[present], lat[present] = shapely.get_x(geoms[present]), shapely.get_y(geoms[present])
         table["lon"], table["lat"] = np.round(lon, COORDINATE_DECIMALS), np.round(lat, COORDINATE_DECIMALS)
