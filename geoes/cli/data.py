@@ -18,8 +18,9 @@ from geoes.dataset import figures
 from geoes.dataset.build import REJECTS_NAME, build as build_dataset
 from geoes.dataset.indicators import LABELS_PL, completeness_text
 from geoes.dataset.reader import Dataset, load_current
-from geoes.errors import NotFound
-from geoes.publish.serialise import export_layer, readme_path
+from geoes.errors import InvalidInput, NotFound
+from geoes.publish.serialise import csvt_path, export_layer, readme_path
+from geoes.publish.tables import DIALECTS
 from geoes.sources.fetch import fetch as fetch_region
 
 # The indicators `stats --format table` shows, in this order (a key a level lacks is left out).
@@ -121,17 +122,25 @@ def _echo_unit(rec: dict, voivodeship: dict, ranked_of: dict) -> None:
 
 @click.command()
 @click.option("--layer", type=click.Choice(["entities", "gminy", "powiaty"]), required=True)
-@click.option("--format", "fmt", type=click.Choice(["geojson", "csv", "gpkg"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(["geojson", "csv", "gpkg", "xlsx"]), required=True)
+@click.option("--dialect", type=click.Choice(list(DIALECTS)), default="gis", show_default=True,
+              help="CSV: gis (przecinek, kropka dziesiętna; GDAL, QGIS) albo excel-pl (średnik, przecinek "
+                   "dziesiętny, identyfikatory jako tekst; Excel z polskimi ustawieniami).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
 @click.pass_obj
-def export(settings: Settings, layer, fmt, output):
-    """Zapisz warstwę (podmioty, gminy, powiaty) do GeoJSON, CSV lub GeoPackage."""
+def export(settings: Settings, layer, fmt, dialect, output):
+    """Zapisz warstwę (podmioty, gminy, powiaty) do GeoJSON, CSV, GeoPackage lub XLSX."""
+    if dialect != "gis" and fmt != "csv":
+        raise InvalidInput("--dialect dotyczy tylko --format csv")
     ds: Dataset = load_current(settings)
     frame = getattr(ds, layer)
-    export_layer(frame, layer, fmt, output, ds.summary.get("method"), ds.summary)
+    export_layer(frame, layer, fmt, output, ds.summary.get("method"), {**ds.summary, "version": ds.version},
+                 dialect)
     click.echo(f"Zapisano {count(len(frame), 'obiekt')} warstwy {layer} do {output}")
     if fmt == "csv":
         click.echo(f"Opis danych i atrybucja: {readme_path(output)}")
+        if dialect == "gis":
+            click.echo(f"Typy kolumn dla GDAL i QGIS: {csvt_path(output)}")
 
 
 @click.command()
