@@ -227,6 +227,10 @@ class Settings:
     def official_counts_path(self) -> Path:
         return self.data_dir / "official" / "statystyki_pes.csv"
 
+    @property
+    def unemployment_path(self) -> Path:
+        return self.data_dir / "needs" / "bezrobocie.csv"
+
     # The project's own curated file (committed).
     @property
     def entities_path(self) -> Path:

@@ -90,7 +90,8 @@ def test_build_prints_a_summary(runner, tmp_path, fetched_settings):
     shutil.copy(REPO_DIR / "data" / "entities.csv", s.entities_path)
     result = runner.invoke("build", settings=s)
     assert result.exit_code == 0, result.output
-    assert "Podmioty: 82" in result.output and "Kompletność" in result.output and "WTZ: 22 z 26" in result.output
+    assert "Podmioty: 82" in result.output and "Kompletność" in result.output
+    assert "WTZ: w rejestrze 22 z 26 znanych" in result.output
 
 
 def test_build_without_fetch_says_what_to_do(runner, tmp_path):

@@ -1,4 +1,5 @@
 """Validation names the row, column and reason; a bad optional value costs that value, never the entity."""
+import pandas as pd
 import pytest
 
 from geoes.register.record import read_table
@@ -126,3 +127,23 @@ def test_committed_entities_are_all_valid(units):
     assert checked.warnings.empty, checked.warnings.to_dict("records")
     assert len(valid) == 82
     assert valid["sources"].str.startswith("http").all()
+
+
+def test_powiat_precision_needs_a_powiat_and_no_point(tmp_path, units):
+    path = tmp_path / "powiat.csv"
+    path.write_text(
+        "id,name,types,locality,gmina_teryt,powiat_teryt,lat,lon,location_precision\n"
+        "p1,ZAZ w Mieronicach,zaz,Mieronice,,2602,,,powiat\n"        # row 2: known only to the powiat
+        "p2,Bez powiatu,wtz,,,,,,powiat\n"                            # row 3: no powiat to be placed in
+        "p3,Z punktem,wtz,,,2602,50.6,20.3,powiat\n"                  # row 4: a point contradicts it
+        "p4,Z gminą,wtz,,2602023,,,,powiat\n",                        # row 5: the gmina names the powiat
+        encoding="utf-8")
+    checked = validate_frame(read_table(path), units=units, source_name=str(path))
+    valid = checked.valid.set_index("id")
+    assert checked.rejects.empty  # a bad optional value costs that value, never the entity
+    assert valid.loc["p1", ["location_precision", "powiat_teryt"]].tolist() == ["powiat", "2602"]
+    assert valid.loc["p4", ["location_precision", "powiat_teryt"]].tolist() == ["powiat", "2602"]
+    assert valid.loc["p2", "location_precision"] == "none"
+    assert "wymaga kodu powiatu" in _reasons(checked.warnings, 3)["location_precision"]
+    assert valid.loc["p3", "location_precision"] == "powiat" and pd.isna(valid.loc["p3", "lat"])
+    assert "bez punktu" in _reasons(checked.warnings, 4)["lat"]

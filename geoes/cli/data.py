@@ -14,18 +14,21 @@ import click
 from geoes.common.polish import count, number, ratio
 from geoes.common.values import plain
 from geoes.config import REPO_DIR, Settings
+from geoes.dataset import figures
 from geoes.dataset.build import REJECTS_NAME, build as build_dataset
 from geoes.dataset.indicators import LABELS_PL, completeness_text
 from geoes.dataset.reader import Dataset, load_current
-from geoes.errors import NotFound
-from geoes.publish.serialise import export_layer, readme_path
+from geoes.errors import InvalidInput, NotFound
+from geoes.publish.serialise import csvt_path, export_layer, readme_path
+from geoes.publish.tables import DIALECTS
 from geoes.sources.fetch import fetch as fetch_region
 
 # The indicators `stats --format table` shows, in this order (a key a level lacks is left out).
 TABLE_INDICATORS = [
     "population", "area_km2", "entities", "entities_per_10k", "entities_per_100km2", "employees",
     "employees_per_10k", "employees_known_pct", "gminy_with_entity", "gminy_total", "gmina_coverage_pct",
-    "population_coverage_pct", "access_10km_pct",
+    "population_coverage_pct", "access_10km_pct", "entities_without_gmina", "unemployed", "unemployed_per_10k",
+    "unemployed_change_pct", "unemployment_rate", "unemployment_rate_change_pp", "entities_per_1k_unemployed",
 ]
 
 
@@ -51,8 +54,10 @@ def build(settings: Settings, entities_path):
     result = build_dataset(settings, entities_path)
     v = result.summary["voivodeship"]
     click.echo(f"Wersja danych {result.version} ({result.path})")
-    click.echo(f"Podmioty: {result.entities} (umieszczone na mapie {result.placed}, "
-               f"bez lokalizacji {result.entities - result.placed}, odrzucone wiersze {result.rejected_rows})")
+    powiat_only = int(result.summary["voivodeship"].get("entities_without_gmina", 0))
+    click.echo(f"Podmioty: {result.entities} (umieszczone na mapie {result.placed}, przypisane tylko do powiatu "
+               f"{powiat_only}, bez lokalizacji {result.entities - result.placed - powiat_only}, "
+               f"odrzucone wiersze {result.rejected_rows})")
     click.echo(f"Gminy z podmiotem: {v['gminy_with_entity']} z {v['gminy_total']} ({v['gmina_coverage_pct']}%); "
                f"białe plamy: {count(v['white_spots'], 'gmina')}, {count(v['white_spots_population'], 'mieszkaniec')}")
     click.echo(f"Zasięg 10 km: {v['access_10km_pct']}% powierzchni województwa")
@@ -75,19 +80,21 @@ def stats(settings: Settings, powiat, level, fmt):
     """Wskaźniki dla powiatów (lub gmin) i województwa."""
     ds = load_current(settings)
     table = ds.indicator_table(level)
-    units_at_level = len(table)
     if powiat:
         if powiat not in set(ds.powiaty["teryt"]):
             raise NotFound(f"nieznany powiat {powiat!r} (4 cyfry TERYT, np. 2602)")
         table = table[table["teryt"] == powiat] if level == "powiat" else table[table["powiat_teryt"] == powiat]
-    records = [{k: plain(v) for k, v in rec.items()} for rec in table.to_dict("records")]
+    keep = set(table["teryt"])
+    records = [rec for rec in ds.indicator_records(level) if rec["teryt"] in keep]
     if fmt == "json":
         click.echo(json.dumps(records, ensure_ascii=False, indent=1, default=str))
     elif fmt == "csv":
         click.echo(table.to_csv(index=False), nl=False)
     else:
+        full = ds.powiaty if level == "powiat" else ds.gminy
+        ranked_of = {k: figures.ranked_count(full, k) for k in figures.RANKED}
         for rec in records:
-            _echo_unit(rec, ds.voivodeship, units_at_level)
+            _echo_unit(rec, ds.voivodeship, ranked_of)
         click.echo(f"Dane: wersja {ds.version}. Kompletność: " + completeness_text(ds.summary["completeness"]))
 
 
@@ -96,31 +103,44 @@ def _cell(value) -> str:
     return number(value, 2 if isinstance(value, float) else None)
 
 
-def _echo_unit(rec: dict, voivodeship: dict, units_at_level: int) -> None:
+def _echo_unit(rec: dict, voivodeship: dict, ranked_of: dict) -> None:
+    """One unit as lines "label  value  rank, relation"; a left-out figure shows why (geoes.dataset.figures)."""
     click.echo(f"{rec['name']} ({rec['teryt']})")
     for key in TABLE_INDICATORS:
         if key not in rec:
             continue
-        rank, times = rec.get(f"rank_{key}"), rec.get(f"ratio_{key}")
-        extra = f"  miejsce {rank}/{units_at_level}" if rank is not None else ""
-        if times is not None:
-            extra += f", {ratio(times)} województwo ({_cell(voivodeship.get(key))})"
-        click.echo(f"  {LABELS_PL.get(key, key):<40} {_cell(rec[key]):>12}{extra}")
+        value = _cell(rec[key]) if rec[key] is not None else figures.short_reason(rec, key)
+        extra = ""
+        if key in figures.RANKED and rec[key] is not None:
+            extra = f"  miejsce {figures.rank_text(rec, key, ranked_of[key])}"
+        if key in figures.RELATED and rec[key] is not None:
+            times = rec.get(f"ratio_{key}")
+            extra += (f", {ratio(times)} województwo ({_cell(voivodeship.get(key))})" if times is not None
+                      else f", relacja do województwa: {figures.reason(rec, f'ratio_{key}') or figures.TOO_FEW}")
+        click.echo(f"  {LABELS_PL.get(key, key):<50} {value:>12}{extra}")
 
 
 @click.command()
 @click.option("--layer", type=click.Choice(["entities", "gminy", "powiaty"]), required=True)
-@click.option("--format", "fmt", type=click.Choice(["geojson", "csv", "gpkg"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(["geojson", "csv", "gpkg", "xlsx"]), required=True)
+@click.option("--dialect", type=click.Choice(list(DIALECTS)), default="gis", show_default=True,
+              help="CSV: gis (przecinek, kropka dziesiętna; GDAL, QGIS) albo excel-pl (średnik, przecinek "
+                   "dziesiętny, identyfikatory jako tekst; Excel z polskimi ustawieniami).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
 @click.pass_obj
-def export(settings: Settings, layer, fmt, output):
-    """Zapisz warstwę (podmioty, gminy, powiaty) do GeoJSON, CSV lub GeoPackage."""
+def export(settings: Settings, layer, fmt, dialect, output):
+    """Zapisz warstwę (podmioty, gminy, powiaty) do GeoJSON, CSV, GeoPackage lub XLSX."""
+    if dialect != "gis" and fmt != "csv":
+        raise InvalidInput("--dialect dotyczy tylko --format csv")
     ds: Dataset = load_current(settings)
     frame = getattr(ds, layer)
-    export_layer(frame, layer, fmt, output, ds.summary.get("method"), ds.summary)
+    export_layer(frame, layer, fmt, output, ds.summary.get("method"), {**ds.summary, "version": ds.version},
+                 dialect)
     click.echo(f"Zapisano {count(len(frame), 'obiekt')} warstwy {layer} do {output}")
     if fmt == "csv":
         click.echo(f"Opis danych i atrybucja: {readme_path(output)}")
+        if dialect == "gis":
+            click.echo(f"Typy kolumn dla GDAL i QGIS: {csvt_path(output)}")
 
 
 @click.command()

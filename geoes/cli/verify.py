@@ -13,7 +13,10 @@ import click
 
 from geoes.common.polish import count
 from geoes.config import Settings
+from geoes.publish.proposals_report import write_report
+from geoes.register import rjps, verify
 from geoes.register.proposals import FIELD_LABELS, Proposal
+from geoes.sources.krs import KrsClient
 
 LIST_LIMIT = 40
 
@@ -57,15 +60,12 @@ def verify_command(settings: Settings, report_path, only_older_than, proposals_p
 
     Kod wyjścia: 0 — nic do zmiany, 1 — są propozycje zmian, 2 — API KRS niedostępne (rejestr bez zmian).
     """
-    from geoes.register.verify import progress_enabled, run
-    from geoes.sources.krs import KrsClient
-
     settings = settings or Settings.from_env()
     proposals_path = proposals_path or settings.proposals_path
     client = KrsClient.from_settings(settings, use_cache=not no_cache)
     try:
-        result = run(settings, client=client, only_older_than=only_older_than,
-                     progress=progress_enabled(quiet), proposals_path=proposals_path)
+        result = verify.run(settings, client=client, only_older_than=only_older_than,
+                            progress=verify.progress_enabled(quiet), proposals_path=proposals_path)
     finally:
         client.close()
     click.echo(f"Weryfikacja w KRS: {count(result.with_krs, 'podmiot')} z numerem KRS, sprawdzono {result.checked}"
@@ -84,8 +84,6 @@ def verify_command(settings: Settings, report_path, only_older_than, proposals_p
         click.echo(f"Zgodne z KRS: {count(confirmed, 'podmiot')} — do potwierdzenia przez operatora "
                    "(potwierdzenie zapisze datę weryfikacji).")
     if report_path is not None:
-        from geoes.publish.proposals_report import write_report
-
         write_report(result.proposals, report_path, "Weryfikacja rejestru w KRS — propozycje")
         click.echo(f"Raport zapisano w {report_path}")
     sys.exit(1 if result.changes else 0)
@@ -109,11 +107,9 @@ def rjps_command(settings: Settings, file, mapping, source_url, report_path, pro
     których nie ma w rejestrze → propozycje nowych podmiotów. Kod wyjścia: 0 — nic do zmiany,
     1 — są propozycje, 2 — plik nieczytelny.
     """
-    from geoes.register.rjps import run
-
     settings = settings or Settings.from_env()
     proposals_path = proposals_path or settings.proposals_path
-    result = run(settings, file, mapping_path=mapping, source_url=source_url, proposals_path=proposals_path)
+    result = rjps.run(settings, file, mapping_path=mapping, source_url=source_url, proposals_path=proposals_path)
     click.echo(f"Wykaz {file}: {count(result.rows, 'wiersz')}, w regionie {result.in_region}; "
                f"zgodne z rejestrem (KRS/NIP): {count(result.matched, 'podmiot')}, "
                f"nowe: {result.new}, spoza regionu: {result.outside}, bez ustalonego województwa: {result.unplaced}.")
@@ -121,8 +117,6 @@ def rjps_command(settings: Settings, file, mapping, source_url, report_path, pro
         click.echo(f"  {line}", err=True)
     echo_proposals(result.changes, proposals_path)
     if report_path is not None:
-        from geoes.publish.proposals_report import write_report
-
         write_report(result.proposals, report_path, "Wykaz przedsiębiorstw społecznych (RJPS) — propozycje")
         click.echo(f"Raport zapisano w {report_path}")
     sys.exit(1 if result.changes else 0)

@@ -29,10 +29,12 @@ from geoes.common.excel import write_rejects
 from geoes.common.reference import attribution
 from geoes.config import Settings
 from geoes.dataset import indicators as ind
+from geoes.dataset.official import completeness, completeness_text, incomplete, type_series
 from geoes.dataset.join import entities_to_points, join_gminy, mismatches
 from geoes.errors import Conflict
 from geoes.register.record import COLUMNS, UnreadableFile, read_table
 from geoes.register.validate import validate_frame
+from geoes.sources.needs import load_needs
 from geoes.sources.territory import Territory, load_territory
 
 KEEP_VERSIONS = 3
@@ -107,12 +109,19 @@ def compute_frame(frame: pd.DataFrame, settings: Settings, territory: Territory,
     del points
     done("join")
     region_name = territory.region["name"].iloc[0] if len(territory.region) else settings.region
-    indicators = ind.compute(joined, territory.gminy, territory.powiaty, settings.region, str(region_name))
+    indicators = ind.compute(joined, territory.gminy, territory.powiaty, settings.region, str(region_name),
+                             needs=load_needs(settings.unemployment_path))
     official = None
     if settings.official_counts_path.exists():
         official = pd.read_csv(settings.official_counts_path, dtype=str)
+    rows = completeness(valid, official)
+    # The statement travels with every table written from this version (method: API, CSV README, GPKG).
+    indicators.method["completeness"] = "W rejestrze wobec oficjalnych liczb: " + completeness_text(rows)
+    indicators.method["register"] = ("wskaźniki liczone z rejestru znanych podmiotów, który nie jest pełny"
+                                     if incomplete(rows) else "rejestr obejmuje wszystkie znane podmioty")
     extra = {
-        "completeness": ind.completeness(valid, official),
+        "official_series": type_series(official).to_dict("records"),
+        "completeness": rows,
         "mismatches": mismatches(joined).to_dict("records"),
         "source": source,
     }
@@ -163,6 +172,7 @@ def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.
         "white_spots": indicators.white_spots.to_dict("records"),
         "method": indicators.method,
         "completeness": extra["completeness"],
+        "official_series": extra.get("official_series", []),
         "mismatches": extra["mismatches"],
         "entities_total": int(len(joined)),
         "entities_placed": int(joined["placed"].sum()),

@@ -51,7 +51,7 @@ def join_gminy(entities: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame) -> gpd.GeoDa
         taken = np.where(pd.isna(taken), "", taken)
         column[np.flatnonzero(placed)[hit]] = taken
         out[col] = pd.Series(column, index=out.index, dtype=object)
-    return _flags(out)
+    return _flags(_powiat_only(out, gminy))
 
 
 def _first_containing(x: np.ndarray, y: np.ndarray, units: gpd.GeoDataFrame) -> np.ndarray:
@@ -94,7 +94,20 @@ def join_gminy_sjoin(entities: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame) -> gpd
     out = entities.join(joined)
     for col in JOINED_COLUMNS:
         out[col] = out[col].astype(object).where(out[col].notna(), "")
-    return _flags(out)
+    return _flags(_powiat_only(out, gminy))
+
+
+def _powiat_only(out: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Entities whose place is known only to the powiat (precision `powiat`, no point) are assigned to
+    that powiat — `powiat_teryt_computed` — and to no gmina."""
+    if "location_precision" not in out or "powiat_teryt" not in out:
+        return out
+    names = gminy.drop_duplicates("powiat_teryt").set_index("powiat_teryt")["powiat_name"]
+    only = ~out["placed"] & out["location_precision"].eq("powiat") & out["powiat_teryt"].isin(names.index)
+    if only.any():
+        out.loc[only, "powiat_teryt_computed"] = out.loc[only, "powiat_teryt"]
+        out.loc[only, "powiat_name"] = out.loc[only, "powiat_teryt"].map(names).fillna("")
+    return out
 
 
 def _flags(out: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

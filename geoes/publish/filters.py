@@ -13,7 +13,9 @@ naming the parameter; the web layer turns it into a 400 in one place. `args` is 
   `parse_teryts` (2–4 codes of one level), `parse_datetime`, and `parse_filter` for the shared filter
   parameters `type`, `powiat`, `gmina`, `q`, `bbox`.
 
-Filtering (`apply_entities`, `apply_units`) is vectorised over the frame.
+Filtering (`apply_entities`, `apply_units`) is vectorised over the frame. `powiat`/`gmina` select the
+place an entity's point lies in (the computed `*_teryt_computed`); property filters (`Filter.properties`,
+the OGC API's queryable parameters) match the property of the given name exactly, a missing value never.
 """
 from __future__ import annotations
 
@@ -47,18 +49,27 @@ class ParamError(InvalidInput, ValueError):
 
 @dataclass(frozen=True)
 class Filter:
+    """What a request selects. `powiat`/`gmina` are the place an entity's point lies in (the computed
+    `powiat_teryt_computed`/`gmina_teryt_computed`, as the API's `powiat`/`gmina` parameters always
+    meant); `properties` are (property, value) pairs matched exactly on the property of that name;
+    `area` a CRS84 polygon (WKT) from a bbox given in another CRS; `expression` a parsed CQL2 filter
+    (anything with `mask(frame)` and `key()`, geoes.publish.ogc.cql)."""
     types: tuple[str, ...] = ()
     powiat: str | None = None
     gmina: str | None = None
     q: str | None = None
     bbox: tuple[float, float, float, float] | None = None
-    properties: tuple[tuple[str, str], ...] = field(default=())
+    properties: tuple[tuple[str, object], ...] = field(default=())
+    area: str | None = None
+    expression: object | None = None
 
     def key(self) -> tuple:
-        return (self.types, self.powiat, self.gmina, self.q, self.bbox, self.properties)
+        return (self.types, self.powiat, self.gmina, self.q, self.bbox, self.properties, self.area,
+                self.expression.key() if self.expression is not None else None)
 
     def is_empty(self) -> bool:
-        return not (self.types or self.powiat or self.gmina or self.q or self.bbox or self.properties)
+        return not (self.types or self.powiat or self.gmina or self.q or self.bbox or self.properties
+                    or self.area or self.expression is not None)
 
 
 def values(args, name: str) -> list[str]:
@@ -260,6 +271,37 @@ def bbox_mask(frame: gpd.GeoDataFrame, bbox) -> np.ndarray:
     return mask
 
 
+def area_mask(frame: gpd.GeoDataFrame, wkt: str) -> np.ndarray:
+    idx = frame.sindex.query(shapely.from_wkt(wkt), predicate="intersects")
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[idx] = True
+    return mask
+
+
+def property_mask(frame: pd.DataFrame, column: str, value) -> np.ndarray:
+    """Rows whose property equals `value` exactly (a missing value never matches)."""
+    series = frame[column]
+    if isinstance(value, bool):
+        got = series.astype("boolean") == value
+    elif isinstance(value, (int, float)):
+        got = pd.to_numeric(series, errors="coerce") == value
+    else:
+        got = series.astype(object) == value
+    return pd.Series(got).fillna(False).to_numpy(dtype=bool)
+
+
+def _common(frame: gpd.GeoDataFrame, f: Filter, mask: np.ndarray) -> np.ndarray:
+    if f.bbox:
+        mask &= bbox_mask(frame, f.bbox)
+    if f.area:
+        mask &= area_mask(frame, f.area)
+    for key, value in f.properties:
+        mask &= property_mask(frame, key, value)
+    if f.expression is not None:
+        mask &= f.expression.mask(frame)
+    return mask
+
+
 def apply_entities(entities: gpd.GeoDataFrame, f: Filter) -> gpd.GeoDataFrame:
     mask = np.ones(len(entities), dtype=bool)
     if f.types:
@@ -272,13 +314,10 @@ def apply_entities(entities: gpd.GeoDataFrame, f: Filter) -> gpd.GeoDataFrame:
         mask &= (entities["gmina_teryt_computed"] == f.gmina).to_numpy()
     if f.q:
         needle = fold_text(f.q)
-        hay = fold(entities["name"] + " " + entities["locality"].fillna("") + " " + entities["operator"].fillna(""))
+        hay = fold(entities["name"].fillna("") + " " + entities["locality"].fillna("") + " "
+                   + entities["operator"].fillna(""))
         mask &= hay.str.contains(needle, regex=False).to_numpy()
-    if f.bbox:
-        mask &= bbox_mask(entities, f.bbox)
-    for key, value in f.properties:
-        mask &= (entities[key].astype(str) == value).to_numpy()
-    return entities[mask]
+    return entities[_common(entities, f, mask)]
 
 
 def apply_units(units: gpd.GeoDataFrame, f: Filter) -> gpd.GeoDataFrame:
@@ -291,9 +330,5 @@ def apply_units(units: gpd.GeoDataFrame, f: Filter) -> gpd.GeoDataFrame:
             (units["teryt"] == f.gmina[:4]).to_numpy()
     if f.q:
         mask &= fold(units["name"]).str.contains(fold_text(f.q), regex=False).to_numpy()
-    if f.bbox:
-        mask &= bbox_mask(units, f.bbox)
-    for key, value in f.properties:
-        mask &= (units[key].astype(str) == value).to_numpy()
-    return units[mask]
+    return units[_common(units, f, mask)]
 

@@ -43,7 +43,8 @@ from geoes.register.record import COLUMNS, read_table, write_entities
 from geoes.sources.gazetteer import Gazetteer
 from geoes.sources.territory import load_territory
 
-PRECISION_RANK = {"none": 0, "gmina": 1, "locality": 2, "street": 3, "address": 4}
+# `powiat`: the place is known to the powiat only (no point; see geoes.sources.gazetteer).
+PRECISION_RANK = {"none": 0, "powiat": 1, "gmina": 2, "locality": 3, "street": 4, "address": 5}
 PROVIDERS = ("gazetteer", "gugik", "nominatim")
 ONLINE_PROVIDERS = ("gugik", "nominatim")
 # The gmina polygons (PRG as of c. 2015, simplified) can be up to ~0.5 km off at street zoom: 484 m
@@ -366,6 +367,7 @@ def target_precision(frame: pd.DataFrame) -> pd.Series:
     """The best precision a row's own data allow: a street with a number → address, …, gmina, none."""
     street = frame["street"].str.strip()
     target = pd.Series("none", index=frame.index)
+    target[frame["powiat_teryt"].ne("")] = "powiat"
     target[frame["gmina_teryt"].ne("")] = "gmina"
     target[frame["locality"].ne("")] = "locality"
     target[frame["locality"].ne("") & street.ne("")] = "street"
@@ -377,7 +379,8 @@ def existing_precision(frame: pd.DataFrame) -> pd.Series:
     placed = frame["lat"].ne("") & frame["lon"].ne("")
     prec = frame["location_precision"].where(frame["location_precision"].isin(PRECISION_RANK), "")
     prec = prec.where(prec.ne("") & prec.ne("none"), "locality")  # coordinates without precision
-    return prec.where(placed, "none")
+    powiat_only = ~placed & frame["location_precision"].eq("powiat") & frame["powiat_teryt"].ne("")
+    return prec.where(placed, np.where(powiat_only, "powiat", "none"))
 
 
 def build_providers(names: Iterable[str], *, agent: str | None = None, timeout: float = 10.0,
@@ -453,7 +456,8 @@ class _Run:
         if "row" not in f.columns:
             f.insert(0, "row", range(2, len(f) + 2))
         before, target = existing_precision(f), target_precision(f)
-        best = pd.DataFrame({"lat": np.nan, "lon": np.nan, "precision": "none", "geocoder": ""}, index=f.index)
+        best = pd.DataFrame({"lat": np.nan, "lon": np.nan, "precision": "none", "geocoder": "", "powiat": ""},
+                            index=f.index)
         todo = f.index[(_rank(before) < _rank(target)) | before.eq("none")]
         return cls(f, before, target, best, {i: [] for i in f.index}, {i: [] for i in f.index}, todo)
 
@@ -466,6 +470,8 @@ class _Run:
         self.best.loc[placed, ["lat", "lon"]] = gaz.loc[placed, ["lat", "lon"]].astype(float).to_numpy()
         self.best.loc[placed, "precision"] = gaz.loc[placed, "precision"]
         self.best.loc[placed, "geocoder"] = gaz.loc[placed, "geocoder"]
+        if "powiat" in gaz:
+            self.best.loc[placed, "powiat"] = gaz.loc[placed, "powiat"].fillna("")
         for i in gaz.index[gaz["reason"].ne("")]:
             self.reasons[i].append(gaz.at[i, "reason"])
         for i in gaz.index[gaz["note"].ne("")]:
@@ -483,11 +489,17 @@ class _Run:
         f, best = self.f, self.best
         new_rank, old_rank = _rank(best["precision"]), _rank(self.before)
         better = new_rank > old_rank
-        f.loc[better, "lat"] = best.loc[better, "lat"].map(lambda v: f"{v:.6f}")
-        f.loc[better, "lon"] = best.loc[better, "lon"].map(lambda v: f"{v:.6f}")
+        point = better & best["lat"].notna()
+        f.loc[point, "lat"] = best.loc[point, "lat"].map(lambda v: f"{v:.6f}")
+        f.loc[point, "lon"] = best.loc[point, "lon"].map(lambda v: f"{v:.6f}")
+        # Known only to the powiat: no point, the powiat's code is the place.
+        powiat = better & best["precision"].eq("powiat")
+        f.loc[powiat, ["lat", "lon"]] = ""
+        f.loc[powiat, "powiat_teryt"] = best.loc[powiat, "powiat"]
         f.loc[better, "location_precision"] = best.loc[better, "precision"]
         f.loc[better, "geocoder"] = best.loc[better, "geocoder"]
-        unplaced_now = ~(f["lat"].ne("") & f["lon"].ne(""))
+        unplaced_now = ~(f["lat"].ne("") & f["lon"].ne("")) & ~(f["location_precision"].eq("powiat")
+                                                                 & f["powiat_teryt"].ne(""))
         f.loc[unplaced_now, "location_precision"] = "none"
         f.loc[unplaced_now & f["geocoder"].ne(""), "geocoder"] = ""
         return old_rank, new_rank
@@ -524,10 +536,19 @@ def _online_rows(run: _Run, gaz: pd.DataFrame, nothing_to_ask: bool) -> list:
     if nothing_to_ask:
         return []
     no_location = set(gaz.index[gaz["status"].eq("no_location")]) if len(gaz) else set()
-    ambiguous = set(gaz.index[gaz["status"].eq("ambiguous")]) if len(gaz) else set()
+    ambiguous = _homonyms(gaz)
     f = run.f
     return [i for i in run.todo if i not in no_location and f.at[i, "locality"] and run.short_of_target(i)
             and (i not in ambiguous or f.at[i, "street"].strip())]
+
+
+def _homonyms(gaz: pd.DataFrame) -> set:
+    """Rows whose locality names several places: left ambiguous, or placed only to their common powiat."""
+    if not len(gaz):
+        return set()
+    to_powiat = gaz["status"].eq("placed") & gaz.get("precision", pd.Series("", index=gaz.index)).eq("powiat") \
+        & gaz["candidates"].fillna("").ne("")
+    return set(gaz.index[gaz["status"].eq("ambiguous") | to_powiat])
 
 
 class _OnlineChain:
@@ -542,7 +563,7 @@ class _OnlineChain:
         self.areas: Areas | None = None
 
     def run(self, run: _Run, rows: list, gaz: pd.DataFrame, progress: bool | None) -> None:
-        ambiguous_rows = set(gaz.index[gaz["status"].eq("ambiguous")]) if len(gaz) else set()
+        ambiguous_rows = _homonyms(gaz)
         bar = tqdm(rows, desc="Pamięć podręczna" if self.offline else "Geokodowanie online", unit="wiersz",
                    disable=(not progress) if progress is not None else None, leave=False)
         for i in bar:
@@ -686,10 +707,12 @@ def geocode_file(path: Path | str, settings: Settings, output: Path | str | None
 def format_report(report: GeocodeReport, total_label: str = "") -> str:
     f = report.frame
     total = len(f)
-    placed = total - report.counts.get("none", 0)
-    lines = [f"Umieszczono na mapie: {placed} z {total} podmiotów{total_label}."]
+    powiat_only = report.counts.get("powiat", 0)
+    placed = total - report.counts.get("none", 0) - powiat_only
+    lines = [f"Umieszczono na mapie: {placed} z {total} podmiotów{total_label}"
+             + (f"; tylko w powiecie (bez punktu): {powiat_only}." if powiat_only else ".")]
     lines.append("Według precyzji: " + ", ".join(f"{p}: {report.counts.get(p, 0)}"
-                                                  for p in ("address", "street", "locality", "gmina", "none")))
+                                                  for p in ("address", "street", "locality", "gmina", "powiat", "none")))
     by_source = f.loc[f["geocoder"].ne(""), "geocoder"].value_counts()
     if len(by_source):
         lines.append("Według źródła: " + ", ".join(f"{k}: {v}" for k, v in by_source.items()))

@@ -1,6 +1,6 @@
 """Value normalisation for register imports: what people type into Excel → the entity record's form.
 
-Each function takes a cell and returns the canonical form of the entity record (PRODUCT.md §3). When a
+Each function takes a cell and returns the canonical form of the entity record (`geoes.register.record`). When a
 value cannot be normalised with certainty it is returned trimmed but otherwise unchanged, so that
 validation (`geoes.register.validate`) drops it with a warning naming it instead of it being guessed.
 

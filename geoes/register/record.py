@@ -25,7 +25,9 @@ COLUMNS = [
     "verified_at", "verified_source",
 ]
 REQUIRED = ("id", "name", "types")
-PRECISIONS = ("address", "street", "locality", "gmina", "none")
+# How precisely `lat`/`lon` place the entity; `powiat`: its place is known only to the powiat
+# (`powiat_teryt`), it has no point and counts in the powiat's totals but in no gmina.
+PRECISIONS = ("address", "street", "locality", "gmina", "powiat", "none")
 STATUSES = ("active", "inactive", "unknown")
 # Who last confirmed the entity's facts: the KRS extract, the ministry's list of social enterprises (RJPS),
 # an operator, or a public report (zgłoszenie) an operator accepted. `verified_at` is that ISO date.

@@ -1,6 +1,6 @@
 """Row-level validation of entity records: what is rejected, what is repaired, what is dropped.
 
-One rule, for `validate`, `build` and the importer (PRODUCT.md §6: a bad optional value costs that
+One rule, for `validate`, `build` and the importer (a bad optional value costs that
 value, never the entity):
 
 * rejected (the row is kept, with its original fields, in the rejects table): no name; no id or an id
@@ -310,13 +310,25 @@ def _check_units(f: pd.DataFrame, p: _Problems, units) -> None:
 def _check_precision(f: pd.DataFrame, p: _Problems) -> None:
     prec = f["location_precision"].str.lower()
     placed = f["lat"].notna() & f["lon"].notna()
+    # `powiat`: the place is known to the powiat only — no point (it would name a gmina), a powiat code.
+    point_with_powiat = placed & prec.eq("powiat")
+    p.drop(point_with_powiat, "lat", "precyzja 'powiat' oznacza podmiot bez punktu — pominięto współrzędne",
+           ("geocoder",))
+    f.loc[point_with_powiat, ["lat", "lon"]] = np.nan
+    placed = placed & ~point_with_powiat
+    powiat_code = f["powiat_teryt"].where(f["powiat_teryt"].ne(""), f["gmina_teryt"].str[:4])
+    p.drop(~placed & prec.eq("powiat") & powiat_code.eq(""), "location_precision",
+           "precyzja 'powiat' wymaga kodu powiatu (powiat_teryt) — przyjęto none")
     p.drop(placed & ~prec.isin([*PRECISIONS, ""]), "location_precision",
            "nieznana precyzja (dozwolone: " + ", ".join(PRECISIONS) + ") — przyjęto locality")
     p.drop(placed & prec.eq("none"), "location_precision", "podano współrzędne, a precyzja to 'none' — przyjęto locality")
     prec = f["location_precision"].str.lower()
-    f["location_precision"] = np.where(placed, np.where(prec.isin(PRECISIONS) & prec.ne("none"), prec, "locality"),
-                                       "none")
-    f.loc[~placed, "geocoder"] = ""
+    powiat_only = ~placed & prec.eq("powiat")
+    f["powiat_teryt"] = f["powiat_teryt"].where(~powiat_only, powiat_code)
+    f["location_precision"] = np.where(placed, np.where(prec.isin(PRECISIONS) & ~prec.isin(["none", "powiat"]),
+                                                        prec, "locality"),
+                                       np.where(powiat_only, "powiat", "none"))
+    f.loc[~placed & ~powiat_only, "geocoder"] = ""
 
 
 def _check_identifiers(f: pd.DataFrame, p: _Problems) -> None:

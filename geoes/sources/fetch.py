@@ -1,4 +1,4 @@
-"""Get boundaries, population and the gazetteer for the configured region.
+"""Get boundaries, population, registered unemployment and the gazetteer for the configured region.
 
 Two sources with one result: the official services (GUGiK ULDK for geometry, GUS BDL for population;
 see `services.py`) or a mirror directory laid out like `../shared/data`. Whatever the source, the data
@@ -14,6 +14,7 @@ import pandas as pd
 
 from geoes.common.atomic import atomic_path, atomic_write_text
 from geoes.config import CRS_METRIC, CRS_PUBLISH, Settings
+from geoes.sources.needs import load_mirror_needs
 from geoes.sources.region import POPULATION_YEAR, FetchError, RegionData
 from geoes.sources.services import load_online
 
@@ -89,6 +90,7 @@ def load_mirror(mirror: Path | str, region: str) -> RegionData:
     stats = m / "entities" / "statystyki_pes_swietokrzyskie.csv"
     if region == "26" and stats.exists():
         data.official_counts = pd.read_csv(stats, dtype=str)
+    data.unemployment = load_mirror_needs(m, region)
     return data
 
 
@@ -158,6 +160,8 @@ def store(data: RegionData, settings: Settings) -> list[Path]:
         table(data.terc, settings.terc_path)
     if data.official_counts is not None:
         table(data.official_counts, settings.official_counts_path)
+    if data.unemployment is not None:
+        table(data.unemployment, settings.unemployment_path)
     return written
 
 

@@ -33,3 +33,4 @@ class RegionData:
     gmina_points: pd.DataFrame | None = None    # teryt, name, lat, lon
     terc: pd.DataFrame | None = None
     official_counts: pd.DataFrame | None = None
+    unemployment: pd.DataFrame | None = None    # teryt, year, measure (persons|rate), value, source

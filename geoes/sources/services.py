@@ -6,6 +6,8 @@ Two official services, asked sequentially through one `requests.Session` with re
   (`units?parent-id=…&level=5|6`, paged via `links.next`) and the population: variable **72305**,
   "ludność ogółem" (subject P2137, people at 31 XII), `data/by-variable/72305?unit-parent-id=…&
   unit-level=5|6&year=2024&year=2021`. The year 2021 fills `population_2021`.
+  The same client asks for registered unemployment (`geoes.sources.needs`: variables 10514, persons,
+  and 60270, the rate in %; 2022–2024) for the voivodeship, the powiaty and the gminy.
 * **GUGiK ULDK** (https://uldk.gugik.gov.pl/) gives the geometry: `GetCommuneById&id=WWPPGG_R`,
   `GetCountyById&id=WWPP`, `GetVoivodeshipById&id=WW`, `result=geom_wkb`. The body is text: the first
   line is a status (`0` = OK, otherwise e.g. `-1 brak wyników`), the next line hex WKB in EPSG:2180,
@@ -50,6 +52,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from geoes.config import CRS_METRIC
+from geoes.sources import needs
 from geoes.sources.region import GMINA_TYPE_NAMES, POPULATION_YEAR, FetchError, RegionData
 
 # HTTP header values must be Latin-1 (http.client refuses "ł"), so the Polish name is written in ASCII.
@@ -282,21 +285,30 @@ class BdlClient:
     def units(self, parent_id: str, level: int, what: str) -> list[dict]:
         return self.get_all("units", {"parent-id": parent_id, "level": level}, what)
 
-    def population(self, parent_id: str, level: int, years: Iterable[int], what: str) -> dict[str, dict[int, int]]:
-        """BDL id → {year: population} for the units of `level` under `parent_id`."""
-        params = {"unit-parent-id": parent_id, "unit-level": level, "year": list(years)}
-        rows = self.get_all(f"data/by-variable/{BDL_POPULATION_VARIABLE}", params, what)
-        out: dict[str, dict[int, int]] = {}
+    def values(self, variable: int, parent_id: str | None, level: int, years: Iterable[int],
+               what: str) -> dict[str, dict[int, float]]:
+        """BDL id → {year: value} of `variable` for the units of `level` (under `parent_id`, if given).
+        A year BDL gives no value for is absent, never filled."""
+        params = {"unit-level": level, "year": list(years)}
+        if parent_id:
+            params["unit-parent-id"] = parent_id
+        rows = self.get_all(f"data/by-variable/{variable}", params, what)
+        out: dict[str, dict[int, float]] = {}
         for row in rows:
-            values: dict[int, int] = {}
+            values: dict[int, float] = {}
             for value in row.get("values") or []:
                 try:
                     if value.get("val") is not None:
-                        values[int(value["year"])] = int(round(float(value["val"])))
+                        values[int(value["year"])] = float(value["val"])
                 except (KeyError, TypeError, ValueError):
                     raise FetchError(f"{what}: nieczytelna wartość BDL dla {row.get('id')}: {value!r}") from None
             out[str(row.get("id"))] = values
         return out
+
+    def population(self, parent_id: str, level: int, years: Iterable[int], what: str) -> dict[str, dict[int, int]]:
+        """BDL id → {year: population} for the units of `level` under `parent_id`."""
+        rows = self.values(BDL_POPULATION_VARIABLE, parent_id, level, years, what)
+        return {uid: {y: int(round(v)) for y, v in values.items()} for uid, values in rows.items()}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -424,8 +436,32 @@ def _load(region: str, bdl: BdlClient, uldk: UldkClient, progress) -> RegionData
     region_geom = uldk.geometry("GetVoivodeshipById", region, f"ULDK: województwo {region} {region_name}")
     tick.step(f"województwo {region}")
     region_frame = gpd.GeoDataFrame({"teryt": [region], "name": [region_name]}, geometry=[region_geom], crs=CRS_METRIC)
+    teryt_of = {woj_id: region, **{p["bdl_id"]: t for t, p in powiaty.items()}}
+    current = {t[:6]: t for t in gminy["teryt"]}
+    teryt_of.update({u["bdl_id"]: current[prefix] for prefix, units in groups.items() for u in units
+                     if prefix in current})
     return RegionData(gminy=gminy, powiaty=powiaty_frame, region=region_frame,
-                      gminy_population=gminy_population, powiaty_population=powiaty_population)
+                      gminy_population=gminy_population, powiaty_population=powiaty_population,
+                      unemployment=_unemployment(bdl, woj_id, region, teryt_of))
+
+
+def _unemployment(bdl: BdlClient, woj_id: str, region: str, teryt_of: dict[str, str]) -> pd.DataFrame:
+    """Registered unemployed (voivodeship, powiaty, gminy) and the rate (voivodeship, powiaty) from BDL,
+    each BDL id under the current TERYT code of its unit (a gmina's older kind digit included)."""
+    frames = []
+    asks = [("persons", needs.UNEMPLOYED_VARIABLE, (BDL_LEVEL_VOIVODESHIP, BDL_LEVEL_POWIAT, BDL_LEVEL_GMINA)),
+            ("rate", needs.RATE_VARIABLE, (BDL_LEVEL_VOIVODESHIP, BDL_LEVEL_POWIAT))]
+    for measure, variable, levels in asks:
+        for level in levels:
+            parent = None if level == BDL_LEVEL_VOIVODESHIP else woj_id
+            rows = bdl.values(variable, parent, level, needs.YEARS,
+                              f"BDL: zmienna {variable} ({measure}), poziom {level}, województwo {region}")
+            frames.append(needs.from_bdl_values(rows, teryt_of, measure))
+    table = needs.combine(frames, f"BDL {bdl._url('data/by-variable')}")
+    if not (table["measure"].eq("persons") & table["teryt"].str.len().eq(7)).any():
+        raise FetchError(f"BDL: brak liczby bezrobotnych w gminach (zmienna {needs.UNEMPLOYED_VARIABLE}, "
+                         f"{bdl._url(f'data/by-variable/{needs.UNEMPLOYED_VARIABLE}')})")
+    return table
 
 
 def _gmina_groups(gmina_units: list[dict], gpop: dict[str, dict[int, int]], region: str) -> dict[str, list[dict]]:

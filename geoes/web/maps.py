@@ -124,7 +124,7 @@ def swatch(code: str) -> str:
 
 
 def base_map(static: Url, bounds, *, types: list[str] | None = None, gestures: bool = False,
-             overlays: tuple[str, ...] = ("powiaty", "gminy", "ch_powiat", "ch_gmina", "white"),
+             overlays: tuple[str, ...] = ("powiaty", "gminy", "ch_powiat", "ch_gmina", "ch_need", "white"),
              show: tuple[str, ...] = ("entities", "powiaty"), zoom_control: bool = True,
              with_cluster: bool = True) -> tuple[folium.Map, dict]:
     """A map fitted to `bounds` ([[south, west], [north, east]]) with the standard empty layers.
@@ -135,7 +135,7 @@ def base_map(static: Url, bounds, *, types: list[str] | None = None, gestures: b
     a = attribution()
     options = {"gestureHandling": True} if gestures else {}
     m = folium.Map(location=[(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2],
-                   zoom_start=8, tiles=None, control_scale=True, zoom_control=zoom_control,
+                   zoom_start=8, tiles=None, control_scale=False, zoom_control=zoom_control,
                    zoom_snap=0.25, **options)
     m._id = "geoes"
     # A regional map: fewer zoom levels also means less clustering work (100k markers in ~2 s).
@@ -164,8 +164,10 @@ def base_map(static: Url, bounds, *, types: list[str] | None = None, gestures: b
         group("ch_powiat", "Podmioty na 10 tys. mieszk. – powiaty", "ch_powiat" in show)
     if "ch_gmina" in overlays:
         group("ch_gmina", "Podmioty na 10 tys. mieszk. – gminy", "ch_gmina" in show)
+    if "ch_need" in overlays:
+        group("ch_need", "Bezrobotni zarejestrowani na 10 tys. mieszk. – gminy (GUS BDL)", "ch_need" in show)
     if "white" in overlays:
-        group("white", "Białe plamy (gminy bez podmiotu)", "white" in show)
+        group("white", "Białe plamy (gminy bez podmiotu w rejestrze)", "white" in show)
     if "gminy" in overlays:
         group("gminy", "Granice gmin", "gminy" in show)
     if "powiaty" in overlays:
@@ -193,8 +195,18 @@ def base_map(static: Url, bounds, *, types: list[str] | None = None, gestures: b
                  "popup": "Jesteś w promieniu {distance} {unit} od tego punktu",
                  "outsideMapBoundsMsg": "Twoje położenie jest poza obszarem mapy"}),
         assets["locate"]).add_to(m)
+    MetricScale().add_to(m)
     m.fit_bounds(bounds)
     return m, layers
+
+
+class MetricScale(MacroElement):
+    """Leaflet's scale bar in kilometres only (folium's `control_scale` adds miles too)."""
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
 
 
 def finish(m: folium.Map, layers: dict, collapsed: bool = True) -> MapParts:

@@ -4,11 +4,12 @@
 * `units` — the powiaty (/powiaty), a county's profile, report, charts, static map and CSV tables
   (/powiaty/<teryt>…), a gmina's profile and charts (/gminy/<teryt>…), the comparison (/compare…);
 * `entities` — the entity list (/entities) and one entity (/entities/<id>);
-* `about` — method, sources, completeness and attribution (/about).
+* `about` — method, sources, completeness and attribution (/about);
+* `trends` — official counts by type and year and the register's history (/trendy…).
 
 `views` holds what they share; `mapconfig` the configuration every map page gives static/js/map.js.
 """
-from geoes.web.pages import about, entities, units
+from geoes.web.pages import about, entities, trends, units
 from geoes.web.pages import map as public_map
 
-BLUEPRINTS = (public_map.bp, units.bp, entities.bp, about.bp)
+BLUEPRINTS = (public_map.bp, units.bp, entities.bp, about.bp, trends.bp)

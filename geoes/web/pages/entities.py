@@ -6,6 +6,7 @@ import math
 
 from flask import Blueprint, current_app, request
 
+from geoes.common.labels import PRECISION_PL, SOCIAL_ENTERPRISE_PL, geocoder_label
 from geoes.common.reference import entity_types
 from geoes.errors import NotFound
 from geoes.publish.filters import ParamError, apply_entities, choice, fold, parse_filter, parse_int
@@ -23,9 +24,6 @@ SORTS = {
     "employees": "employees", "status": "status",
 }
 MAX_PAGE = 999_999
-PRECISION_PL = {"address": "adres", "street": "ulica", "locality": "miejscowość", "gmina": "gmina (środek)",
-                "none": "brak współrzędnych"}
-SE_PL = {"true": "tak", "false": "nie", "unknown": "brak informacji"}
 ENTITY_FIELDS = [
     ("name", "Nazwa"), ("types", "Typ"), ("social_enterprise", "Przedsiębiorstwo społeczne (wykaz ministra)"),
     ("legal_form", "Forma prawna"), ("operator", "Podmiot prowadzący"), ("street", "Ulica"),
@@ -105,4 +103,4 @@ def entity(entity_id):
                                      lambda d: entity_map(static, geom.y, geom.x, rec["name"], first))
     return render("entity.html", ds=ds, rec=rec, fields=entity_fields(rec, geom, has_point), parts=parts,
                   mapcfg=map_config(ds, "entity"), types_label=types_label, status=STATUS_PL,
-                  precision=PRECISION_PL, se=SE_PL)
+                  precision=PRECISION_PL, se=SOCIAL_ENTERPRISE_PL, geocoder_label=geocoder_label)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from geoes.common.reference import entity_types
-from geoes.publish.classes import CLASS_COLORS, HIGHLIGHT_COLOR, ZERO_COLOR, class_legend
+from geoes.publish.classes import CLASS_COLORS, HIGHLIGHT_COLOR, NEED_COLORS, ZERO_COLOR, class_legend
 from geoes.publish.filters import parse_filter
 from geoes.publish.labels import powiat_label
 from geoes.web.pages.mapconfig import level_classes, map_config
@@ -20,7 +20,7 @@ def types_css():
     lines = []
     for code, t in entity_types().items():
         lines.append(f".geoes-type-{code}{{background-color:{t.color};}}")
-    for color in [*CLASS_COLORS, ZERO_COLOR, HIGHLIGHT_COLOR]:
+    for color in [*CLASS_COLORS, *NEED_COLORS, ZERO_COLOR, HIGHLIGHT_COLOR]:
         lines.append(f".geoes-color-{color[1:]}{{background-color:{color};}}")
     return Response("\n".join(lines) + "\n", mimetype="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
@@ -34,7 +34,10 @@ def index():
     return render("index.html", ds=ds, parts=public_map_parts(embed=False), mapcfg=cfg, types=entity_types(),
                   present=type_codes_present(ds), filter=f, powiaty=powiat_choices(ds),
                   legend_p=class_legend(breaks["powiat"]), legend_g=class_legend(breaks["gmina"]),
-                  counts={"total": int(len(ds.entities)), "placed": int(len(placed(ds.entities)))},
+                  legend_need=class_legend(breaks["need"], NEED_COLORS, zero_label="brak danych"),
+                  needs=(ds.summary.get("method") or {}).get("needs") or {},
+                  counts={"total": int(len(ds.entities)), "placed": int(len(placed(ds.entities))),
+                          "powiat_only": int(ds.voivodeship.get("entities_without_gmina") or 0)},
                   powiat_label=powiat_label)
 
 

@@ -7,7 +7,8 @@ import pandas as pd
 from flask import Blueprint, Response, request
 
 from geoes.common.values import plain_record
-from geoes.dataset.indicators import LABELS_PL, RANKED
+from geoes.dataset import figures
+from geoes.dataset.indicators import LABELS_PL
 from geoes.errors import NotFound
 from geoes.publish import charts
 from geoes.publish.classes import level_breaks
@@ -16,9 +17,9 @@ from geoes.publish.labels import capitalised, gmina_label, powiat_label
 from geoes.publish.report import render_html
 from geoes.web.maps import bounds_of
 from geoes.web.pages.mapconfig import map_config
-from geoes.web.pages.views import (PROFILE_INDICATORS, csv_response, dataset, entity_rows, find_unit,
-                                   indicator_decimals, indicator_rows, placed, png_response, powiat_choices,
-                                   record, render, type_rows, unit_map_parts)
+from geoes.web.pages.views import (NEED_INDICATORS, PROFILE_INDICATORS, csv_response, dataset, entity_rows,
+                                   find_unit, indicator_decimals, indicator_rows, need_source, placed,
+                                   png_response, powiat_choices, record, render, type_rows, unit_map_parts)
 from geoes.web.served import served_data
 
 bp = Blueprint("units", __name__)
@@ -55,22 +56,27 @@ def powiat(teryt):
     bounds = bounds_of(ds.powiaty[ds.powiaty["teryt"] == teryt])
     cfg = map_config(ds, "unit", unit={"level": "powiat", "teryt": teryt, "label": powiat_label(rec)},
                      entityFilter={"powiat": teryt}, highlight=[teryt])
+    white = sorted((r for r in gmina_recs if not r["entities"]),
+                   key=lambda r: (-(r.get("unemployed") or 0), -(r.get("population") or 0), r["name"]))
+    card_ranks = {k: figures.rank_text(rec, k, figures.ranked_count(ds.powiaty, k))
+                  for k in ("entities", "entities_per_10k")}
     return render("powiat.html", ds=ds, rec=rec, label=powiat_label(rec), mapcfg=cfg,
                   parts=unit_map_parts(bounds, ("powiat", teryt)),
-                  rows=indicator_rows(rec, ds.voivodeship, len(ds.powiaty)), types=type_rows(ds, rec),
-                  gminy=gmina_recs, white=[r for r in gmina_recs if not r["entities"]],
-                  entities=entity_rows(ents), main_indicators=charts.MAIN_INDICATORS,
+                  rows=indicator_rows(rec, ds.voivodeship, ds.powiaty),
+                  need_rows=indicator_rows(rec, ds.voivodeship, ds.powiaty, names=NEED_INDICATORS),
+                  needs=need_source(ds), card_ranks=card_ranks, types=type_rows(ds, rec),
+                  gminy=gmina_recs, white=white, entities=entity_rows(ents), main_indicators=charts.MAIN_INDICATORS,
                   voivodeship=ds.voivodeship, n_powiaty=len(ds.powiaty))
 
 
 @bp.get("/powiaty/<teryt>/chart/<indicator>.png")
 def powiat_chart(teryt, indicator):
     rec = find_unit(dataset(), teryt, "powiat")
-    if indicator not in RANKED and indicator not in charts.MAIN_INDICATORS:
+    if indicator not in figures.RANKED and indicator not in charts.MAIN_INDICATORS:
         raise NotFound(f"Nie ma wykresu dla wskaźnika „{indicator}”.")
     png = served_data().cached(("chart", "powiat", teryt, indicator), lambda d: charts.ranking_chart(
         pd.DataFrame(d.powiaty.drop(columns="geometry")), indicator, teryt, d.voivodeship.get(indicator),
-        title_unit=f"powiaty ({powiat_label(rec)} wyróżniony)"))
+        title_unit=f"powiaty ({powiat_label(rec)} wyróżniony)", note=d.completeness_statement()))
     return png_response(png, f"geoes_{teryt}_{indicator}.png")
 
 
@@ -83,7 +89,8 @@ def powiat_static_map(teryt):
         gm = d.gminy[d.gminy["powiat_teryt"] == teryt]
         ents = placed(d.entities[d.entities["powiat_teryt_computed"] == teryt])
         return charts.static_map(gm, ents, f"{capitalised(label)}: podmioty ekonomii społecznej",
-                                 outline=d.powiaty[d.powiaty["teryt"] == teryt], breaks=level_breaks(d.gminy))
+                                 outline=d.powiaty[d.powiaty["teryt"] == teryt], breaks=level_breaks(d.gminy),
+                                 note=d.completeness_statement())
     return png_response(served_data().cached(("staticmap", teryt), make), f"geoes_mapa_{teryt}.png")
 
 
@@ -118,15 +125,16 @@ def gmina(teryt):
     return render("gmina.html", ds=ds, rec=rec, label=gmina_label(rec), parent=parent,
                   parent_label=powiat_label(parent) if parent else "", mapcfg=cfg,
                   parts=unit_map_parts(bounds, ("gmina", teryt)),
-                  rows=indicator_rows(rec, ds.voivodeship, len(ds.gminy), compare_to=parent),
-                  types=type_rows(ds, rec), entities=entity_rows(ents),
+                  rows=indicator_rows(rec, ds.voivodeship, ds.gminy, compare_to=parent),
+                  need_rows=indicator_rows(rec, ds.voivodeship, ds.gminy, compare_to=parent, names=NEED_INDICATORS),
+                  needs=need_source(ds), types=type_rows(ds, rec), entities=entity_rows(ents),
                   main_indicators=["entities_per_10k", "entities_per_100km2", "access_10km_pct"])
 
 
 @bp.get("/gminy/<teryt>/chart/<indicator>.png")
 def gmina_chart(teryt, indicator):
     rec = find_unit(dataset(), teryt, "gmina")
-    if indicator not in RANKED:
+    if indicator not in figures.RANKED:
         raise NotFound(f"Nie ma wykresu dla wskaźnika „{indicator}”.")
 
     def make(d):
@@ -135,7 +143,7 @@ def gmina_chart(teryt, indicator):
         ref = float(parent[indicator].iloc[0]) if len(parent) else None
         return charts.ranking_chart(siblings, indicator, teryt, ref,
                                     title_unit=f"gminy powiatu {rec.get('powiat_name', '')}",
-                                    reference_label="powiat")
+                                    reference_label="powiat", note=d.completeness_statement())
     png = served_data().cached(("chart", "gmina", teryt, indicator), make)
     return png_response(png, f"geoes_{teryt}_{indicator}.png")
 
@@ -156,14 +164,24 @@ def parse_compare(ds, args) -> list[dict]:
     return out
 
 
-def compare_rows(units: list[dict], voivodeship: dict) -> list[dict]:
+def compare_rows(units: list[dict], voivodeship: dict, frame) -> list[dict]:
+    """One row per indicator: each unit's value (or why it is left out), its rank and the difference to
+    the first unit — only between values that stand."""
     first = units[0]
-    return [{"name": name, "label": LABELS_PL.get(name, name), "decimals": indicator_decimals(name),
-             "values": [u.get(name) for u in units], "ranks": [u.get(f"rank_{name}") for u in units],
-             "diffs": [None if u.get(name) is None or first.get(name) is None else u.get(name) - first.get(name)
-                       for u in units],
-             "reference": voivodeship.get(name), "ranked": name in RANKED}
-            for name in PROFILE_INDICATORS]
+    rows = []
+    for name in PROFILE_INDICATORS + NEED_INDICATORS:
+        if name not in first:
+            continue
+        of = figures.ranked_count(frame, name)
+        cells = [{"value": u.get(name), "note": figures.short_reason(u, name) if u.get(name) is None else None,
+                  "rank": figures.rank_text(u, name, of) if name in figures.RANKED and u.get(name) is not None else None}
+                 for u in units]
+        rows.append({"name": name, "label": LABELS_PL.get(name, name), "decimals": indicator_decimals(name),
+                     "cells": cells, "reference": voivodeship.get(name),
+                     "reference_note": figures.short_reason(voivodeship, name) if voivodeship.get(name) is None else None,
+                     "diffs": [None if u.get(name) is None or first.get(name) is None else u.get(name) - first.get(name)
+                               for u in units]})
+    return rows
 
 
 @bp.get("/compare")
@@ -178,7 +196,8 @@ def compare():
     teryts = [u["teryt"] for u in units]
     parts = unit_map_parts(bounds_of(frame[frame["teryt"].isin(teryts)]), ("compare", level, *teryts))
     cfg = map_config(ds, "compare", unit={"level": level, "teryt": None}, highlight=teryts)
-    return render("compare.html", ds=ds, units=units, rows=compare_rows(units, ds.voivodeship), level=level,
+    return render("compare.html", ds=ds, units=units, rows=compare_rows(units, ds.voivodeship, frame), level=level,
+                  needs=need_source(ds),
                   total=len(frame), parts=parts, mapcfg=cfg, choices=choices, powiat_label=powiat_label,
                   query="&".join(f"teryt={t}" for t in teryts), voivodeship=ds.voivodeship)
 
@@ -188,4 +207,5 @@ def compare_chart():
     units = parse_compare(dataset(), request.args)
     key = ("compare_chart", *[u["teryt"] for u in units])
     return png_response(served_data().cached(key, lambda d: charts.compare_chart(
-        [{**u, "name": u["label"]} for u in units], d.voivodeship)), "geoes_porownanie.png")
+        [{**u, "name": u["label"]} for u in units], d.voivodeship, note=d.completeness_statement())),
+        "geoes_porownanie.png")

@@ -14,7 +14,9 @@ from flask import Response, render_template, request, url_for
 
 from geoes.common.reference import entity_types
 from geoes.common.values import plain_record
-from geoes.dataset.indicators import LABELS_PL, RANKED, completeness_text
+from geoes.common.labels import PRECISION_PL, STATUS_PL
+from geoes.dataset import figures, official
+from geoes.dataset.indicators import LABELS_PL
 from geoes.errors import NotFound
 from geoes.publish.filters import Filter
 from geoes.publish.labels import types_label
@@ -23,15 +25,20 @@ from geoes.publish.serialise import table_to_csv
 from geoes.web.maps import MapParts, base_map, bounds_of, finish
 from geoes.web.served import served_data
 
-# The indicator rows of the profile and comparison tables, in display order.
+# The indicator rows of the profile and comparison tables, in display order: the supply (figures of the
+# known register) and the need beside it (registered unemployment, GUS BDL).
 PROFILE_INDICATORS = [
     "population", "area_km2", "entities", "entities_per_10k", "entities_per_100km2", "employees",
     "employees_per_10k", "employees_known_pct", "gmina_coverage_pct", "population_coverage_pct",
     "access_10km_pct",
 ]
+NEED_INDICATORS = [
+    "unemployed", "unemployed_per_10k", "unemployment_rate", "unemployed_change_pct",
+    "unemployment_rate_change_pp", "entities_per_1k_unemployed",
+]
 DECIMALS = {"population": 0, "entities": 0, "employees": 0, "gminy_total": 0, "gminy_with_entity": 0,
-            "area_km2": 2}
-STATUS_PL = {"active": "działa", "inactive": "nie działa", "unknown": "nieznany"}
+            "area_km2": 2, "unemployed": 0, "unemployment_rate": 1, "unemployed_change_pct": 1,
+            "unemployment_rate_change_pp": 1}
 
 
 def dataset():
@@ -73,18 +80,41 @@ def find_unit(ds, teryt: str, level: str) -> dict:
     return record(rows.iloc[0])
 
 
-def indicator_rows(rec: dict, reference: dict, level_total: int, compare_to: dict | None = None) -> list[dict]:
+def indicator_rows(rec: dict, reference: dict, frame, compare_to: dict | None = None,
+                   names: list[str] = PROFILE_INDICATORS) -> list[dict]:
+    """The rows of an indicator table: value, voivodeship, relation and rank as the rules of
+    geoes.dataset.figures allow, each left-out figure with its reason (`frame`: all units of the level)."""
     rows = []
-    for name in PROFILE_INDICATORS:
+    for name in names:
+        if name not in rec:
+            continue  # a figure this version does not have (no need data fetched)
         value = rec.get(name)
-        ref = reference.get(name)
+        related = name in figures.RELATED and value is not None
         rows.append({
-            "name": name, "label": LABELS_PL.get(name, name), "value": value, "reference": ref,
+            "name": name, "label": LABELS_PL.get(name, name), "value": value, "reference": reference.get(name),
+            "value_note": figures.short_reason(rec, name) if value is None else None,
+            "reference_note": figures.short_reason(reference, name) if reference.get(name) is None else None,
             "parent": compare_to.get(name) if compare_to else None,
-            "ratio": rec.get(f"ratio_{name}"), "rank": rec.get(f"rank_{name}"), "of": level_total,
-            "decimals": indicator_decimals(name), "ranked": name in RANKED,
+            "ratio": rec.get(f"ratio_{name}") if related else None,
+            "ratio_note": (figures.short_reason(rec, f"ratio_{name}") if related and rec.get(f"ratio_{name}") is None
+                           else None),
+            "rank_text": (figures.rank_text(rec, name, figures.ranked_count(frame, name))
+                          if name in figures.RANKED and value is not None else None),
+            "decimals": indicator_decimals(name), "ranked": name in figures.RANKED, "related": related,
         })
     return rows
+
+
+def completeness_context(ds) -> dict:
+    """What every planner page states above its figures: per type "w rejestrze N z M znanych (źródło, rok)"."""
+    rows = ds.summary.get("completeness") or []
+    return {"completeness_rows": rows, "completeness_items": [official.statement(r) for r in rows],
+            "register_incomplete": official.incomplete(rows), "completeness": official.completeness_text(rows)}
+
+
+def need_source(ds) -> dict:
+    """Year and source of the need figures of this version ({} when none were fetched)."""
+    return (ds.summary.get("method") or {}).get("needs") or {}
 
 
 def type_rows(ds, rec: dict) -> list[dict]:
@@ -105,6 +135,7 @@ def entity_rows(frame) -> list[dict]:
         rec = plain_record(rec)
         rec["types_label"] = types_label(rec["types"])
         rec["status_label"] = STATUS_PL.get(rec["status"], rec["status"] or "")
+        rec["precision_label"] = PRECISION_PL.get(rec["location_precision"], rec["location_precision"] or "")
         out.append(rec)
     return out
 
@@ -152,5 +183,6 @@ def render(template: str, http_status: int = 200, **context):
     ds = context.pop("ds", None)
     if ds is not None:
         context.setdefault("version", ds.version)
-        context.setdefault("completeness", completeness_text(ds.summary.get("completeness") or []))
+        for key, value in completeness_context(ds).items():
+            context.setdefault(key, value)
     return render_template(template, **context), http_status

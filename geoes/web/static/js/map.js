@@ -228,9 +228,10 @@
     cluster.clearLayers();
     cluster.addLayers(list);
     var total = allMarkers.length + unplaced;
-    var text = 'Na mapie: ' + shown + ' z ' + allMarkers.length + ' podmiotów z położeniem';
+    // Worded so that no count needs a plural form (the figures are not formatted on the server here).
+    var text = 'Podmioty na mapie: ' + shown + ' (z punktem: ' + allMarkers.length + ')';
     if (interactiveFilters && (state.types.length || state.powiat || state.q || state.gmina)) { text += ' (filtr włączony)'; }
-    if (unplaced) { text += '; ' + unplaced + ' z ' + total + ' bez współrzędnych – są na liście'; }
+    if (unplaced) { text += '; bez punktu na mapie: ' + unplaced + ' z ' + total + ' – są na liście'; }
     setStatus(text + '.');
     updateLinks();
   }
@@ -249,7 +250,7 @@
     if (gj) { gj.href = cfg.api.entities + qs; }
   }
 
-  var OVERLAY_KEYS = ['entities', 'powiaty', 'gminy', 'ch_powiat', 'ch_gmina', 'white'];
+  var OVERLAY_KEYS = ['entities', 'powiaty', 'gminy', 'ch_powiat', 'ch_gmina', 'ch_need', 'white'];
 
   function writeHash() {
     if (!interactiveFilters) { return; }
@@ -397,7 +398,7 @@
       syncForm();
       rebuild();
     }
-    if (key && (key === 'ch_powiat' || key === 'ch_gmina' || key === 'white') && ev.type === 'overlayadd') {
+    if (key && (key === 'ch_powiat' || key === 'ch_gmina' || key === 'ch_need' || key === 'white') && ev.type === 'overlayadd') {
       ev.layer.bringToBack();
     }
     writeHash();
@@ -424,6 +425,10 @@
     box.appendChild(el('strong', null, info.label || ((level === 'powiat' ? 'powiat ' : 'gmina ') + p.name)));
     box.appendChild(el('div', null, 'Podmioty: ' + (info.entities || '–') + ' · na 10 tys. mieszk.: ' + (info.per_10k || '–')));
     box.appendChild(el('div', null, 'Ludność: ' + (info.population || '–')));
+    if (info.unemployed && info.unemployed !== '–') {
+      box.appendChild(el('div', null, 'Bezrobotni zarejestrowani (' + info.need_year + ', GUS BDL): ' +
+        info.unemployed + ' · na 10 tys. mieszk.: ' + (info.unemployed_per_10k || '–')));
+    }
     return box;
   }
 
@@ -470,6 +475,13 @@
       level: 'gmina',
       style: function (f) {
         return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: unitColor('gmina', f) };
+      }
+    });
+    addUnits(layers.ch_need, fc, {
+      level: 'gmina',
+      style: function (f) {
+        var info = unitInfo('gmina', f);
+        return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: info ? info.need_color : cfg.classes.zero };
       }
     });
     addUnits(layers.white, fc, {
@@ -541,7 +553,7 @@
   if (layers.powiaty || layers.ch_powiat) {
     jobs.push(getJSON(cfg.api.powiaty).then(drawPowiaty));
   }
-  if (layers.gminy || layers.ch_gmina || layers.white || layers.units) {
+  if (layers.gminy || layers.ch_gmina || layers.ch_need || layers.white || layers.units) {
     jobs.push(getJSON(cfg.api.gminy).then(drawGminy));
   }
   if (cluster) {
