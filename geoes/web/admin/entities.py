@@ -48,7 +48,7 @@ def _form_context(record: dict, **extra) -> dict:
     return dict(record=record, fields=FORM_FIELDS, long_fields=LONG_FIELDS, labels=imports.FIELD_LABELS,
                 types=imports.type_choices(), statuses=STATUS_LABELS, se_labels=SE_LABELS,
                 verified_sources=VERIFIED_SOURCES,
-                precisions=[(p, PRECISION_LABELS[p]) for p in PRECISIONS if p != "none"], **extra)
+                precisions=[(p, PRECISION_LABELS.get(p, p)) for p in PRECISIONS if p != "none"], **extra)
 
 
 def _submitted(old: dict | None) -> dict[str, str]:

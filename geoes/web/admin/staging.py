@@ -12,7 +12,7 @@ from geoes.web.admin.core import (actor, bp, db, error_page, flash_error, flash_
 
 SHOWN_ROWS = 200        # rows of each preview table shown on the page; all of them are in the downloads
 PRECISION_LABELS = {"address": "adres", "street": "ulica", "locality": "miejscowość", "gmina": "gmina (środek)",
-                    "none": "brak"}
+                    "powiat": "powiat (środek)", "none": "brak"}
 
 
 def _changeset(cs_id: int) -> changes.Changeset:
@@ -110,7 +110,7 @@ def fix_row_form(cs_id: int, row: int, status: int = 200, error: str = ""):
     values, mapping = _row_values(cs, row)
     return render("fix_row.html", status, cs=cs, item=item, values=values,
                   fields=imports.editable_fields(item, mapping), labels=imports.FIELD_LABELS,
-                  types=imports.type_choices(), precisions=[(p, PRECISION_LABELS[p]) for p in PRECISIONS if p != "none"],
+                  types=imports.type_choices(), precisions=[(p, PRECISION_LABELS.get(p, p)) for p in PRECISIONS if p != "none"],
                   error=error)
 
 
