@@ -100,6 +100,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("login_window_minutes", 15, "okno czasu liczenia nieudanych logowań (minuty)", int),
     Setting("max_upload_bytes", 10 * 1024 * 1024, "największe żądanie z plikiem rejestru przyjmowane przez konsolę "
             "(B; tylko od zalogowanych; plik ogranicza też `GEOES_IMPORT_MAX_BYTES`)", int),
+    # Public reports (/zglos/…): a burst from one address gets 429.
+    Setting("report_max_per_window", 5, "tyle zgłoszeń z formularza publicznego przyjmuje serwis z jednego adresu "
+            "w oknie czasu; kolejne dostają 429", int),
+    Setting("report_window_minutes", 10, "okno czasu liczenia zgłoszeń z jednego adresu (minuty)", int),
     Setting("mirror", "", "katalog z kopią danych dla `scripts/setup.sh` (domyślnie ../shared/data, jeśli istnieje)",
             scope="setup"),
     Setting("online", False, "`scripts/setup.sh` pobiera dane z usług urzędowych mimo kopii lokalnej",
@@ -156,6 +160,8 @@ class Settings:
     login_max_failures: int = 10
     login_window_minutes: int = 15
     max_upload_bytes: int = 10 * 1024 * 1024
+    report_max_per_window: int = 5
+    report_window_minutes: int = 10
 
     @classmethod
     def from_env(cls, overrides: Mapping | None = None, *, environ: Mapping | None = None,

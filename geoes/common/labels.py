@@ -13,6 +13,8 @@ PRECISION_PL = {
 }
 STATUS_PL = {"active": "działa", "inactive": "nie działa", "unknown": "nieznany"}
 SOCIAL_ENTERPRISE_PL = {"true": "tak", "false": "nie", "unknown": "brak informacji"}
+# Who last confirmed an entity's facts (the record's `verified_source`).
+VERIFIED_SOURCE_PL = {"KRS": "KRS", "RJPS": "wykaz RJPS", "operator": "operator", "zgłoszenie": "zgłoszenie"}
 ACCESS_METHOD_PL = {"exact": "dokładne pole bufora"}
 
 # While the register is incomplete every count is a count of the known register, and the labels say so.
@@ -39,6 +41,8 @@ INDICATOR_LABELS = {
     "unemployment_rate_2022": "Stopa bezrobocia rejestrowanego w 2022 r. (%)",
     "unemployment_rate_change_pp": "Zmiana stopy bezrobocia od 2022 r. (pkt proc.)",
     "entities_per_1k_unemployed": "Podmioty w rejestrze na 1000 bezrobotnych",
+    "verified_24m": "Podmioty zweryfikowane w ostatnich 24 miesiącach",
+    "verified_24m_pct": "Podmioty zweryfikowane w ostatnich 24 miesiącach (%)",
 }
 
 # Column names of the layers and tables, as a person reads them.
@@ -77,6 +81,18 @@ def field_label(name: str) -> str:
         if t:
             return f"Podmioty: {t.short_pl}"
     return name
+
+
+def verification_label(verified_at, verified_source) -> str:
+    """"Zweryfikowano: 25.11.2026, KRS" or "Nie weryfikowano" (the record's verified_at is an ISO date)."""
+    when = str(verified_at or "").strip()
+    if not when or when.lower() == "nan":
+        return "Nie weryfikowano"
+    parts = when[:10].split("-")
+    shown = ".".join(reversed(parts)) if len(parts) == 3 else when
+    source = str(verified_source or "").strip()
+    source = VERIFIED_SOURCE_PL.get(source, source)
+    return f"Zweryfikowano: {shown}" + (f", {source}" if source else "")
 
 
 def geocoder_label(value) -> str:

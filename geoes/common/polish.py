@@ -48,6 +48,7 @@ NOUNS: dict[str, tuple[str, str, str, str]] = {
     "numer": ("numer", "numery", "numerów", "numeru"),
     "plik": ("plik", "pliki", "plików", "pliku"),
     "obiekt": ("obiekt", "obiekty", "obiektów", "obiektu"),
+    "znak": ("znak", "znaki", "znaków", "znaku"),
 }
 
 

@@ -32,6 +32,10 @@ ACTIONS = {
     "queue_accept": "przyjęcie zgłoszenia",
     "queue_reject": "odrzucenie zgłoszenia",
     "queue_import": "wczytanie propozycji",
+    "report_received": "zgłoszenie z formularza publicznego",
+    "verify_start": "weryfikacja w KRS: start",
+    "verify_done": "weryfikacja w KRS: koniec",
+    "verify_failed": "weryfikacja w KRS: nieudana",
 }
 
 

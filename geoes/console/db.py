@@ -1,5 +1,6 @@
 """The console's own store: users, sign-in attempts, the audit log, staged changes, saved mappings,
-the review queue and the published versions, in one SQLite file under the data directory.
+the review queue, the counts of public reports per address, background jobs and the published versions,
+in one SQLite file under the data directory.
 
 `data/console/console.sqlite` is created on first use (git-ignored). WAL lets readers go on while one
 writer commits; each request or thread opens its own connection (`connect`), as sqlite3 connections
@@ -89,6 +90,21 @@ CREATE TABLE IF NOT EXISTS queue (
     decision_note TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS queue_status ON queue (status, created_at);
+CREATE TABLE IF NOT EXISTS report_attempts (
+    id INTEGER PRIMARY KEY,
+    address TEXT NOT NULL,                -- a keyed hash of the sender's address, never the address itself
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS report_attempts_address ON report_attempts (address, at);
+CREATE TABLE IF NOT EXISTS jobs (
+    name TEXT PRIMARY KEY,                -- verify
+    state TEXT NOT NULL,                  -- running | done | failed
+    started_by TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    message TEXT NOT NULL DEFAULT '',
+    result TEXT NOT NULL DEFAULT '{}'
+);
 CREATE TABLE IF NOT EXISTS versions (
     version TEXT PRIMARY KEY,
     action TEXT NOT NULL,                 -- publish | restore

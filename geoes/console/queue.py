@@ -1,8 +1,9 @@
 """The review queue: proposed changes that wait for an operator's decision.
 
 One table for every kind of proposal — verification against official registers (`change`, `confirm`,
-`unknown`, `new_entity`), public reports (`report`) — with the proposal itself as JSON (`payload`), so a
-new source adds rows, not tables. Nothing in the queue reaches the public site by itself: accepting a
+`unknown`, `new_entity`), public reports (`report`, geoes.console.reports), corrections the importer set
+aside for review (`review`) — with the proposal itself as JSON (`payload`), so a new source adds rows,
+not tables. Nothing in the queue reaches the public site by itself: accepting a
 proposal that changes a field or adds an entity puts that change into the operator's draft of edits,
 which is validated and published like any other edit; every decision is in the audit log.
 
@@ -13,9 +14,19 @@ proposal is also recorded in its file by geoes.register.proposals, which applies
 own rules (the field, `verified_at`/`verified_source`, an old point dropped when the address changes) —
 here to a copy of the operator's draft, whose changes then go into the draft: the register itself is
 written only by publishing.
+
+The importer's corrections for review (`data/import/*.do_przegladu.csv`, geoes.register.importer: a
+changed name, operator, identifier… that an import does not apply by itself) are taken in once each by
+`import_review_tables`. Accepting a public report or a review item may carry the operator's own values (the
+form of the item's page, prefilled with the proposal): a report's proposal is a resident's words, which the
+operator checks and corrects before they go into the draft. An accepted report records the verification
+(`verified_at` today, `verified_source` "zgłoszenie"), as an accepted verification proposal does.
 """
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -26,13 +37,25 @@ from geoes.console import audit, changes
 from geoes.console.db import now_iso, transaction
 from geoes.errors import Conflict, NotFound
 from geoes.register import proposals
-from geoes.register.record import COLUMNS
+from geoes.register.record import COLUMNS, SOURCES_SEPARATOR
 
 REVIEW_FORMAT = "geoes-proposals/1"
-KIND_LABELS = {"report": "zgłoszenie", "change": "proponowana zmiana", "confirm": "potwierdzenie danych",
-               "unknown": "numer nieznany w rejestrze urzędowym", "new_entity": "nowy podmiot"}
+KIND_LABELS = {"report": "zgłoszenie mieszkańca", "change": "proponowana zmiana", "confirm": "potwierdzenie danych",
+               "unknown": "numer nieznany w rejestrze urzędowym", "new_entity": "nowy podmiot",
+               "review": "poprawka do przeglądu (import)"}
 STATUS_LABELS = {"pending": "czeka na decyzję", "accepted": "przyjęte", "rejected": "odrzucone"}
 STATUSES = tuple(STATUS_LABELS)
+# The queue page's filter: which items each choice shows (fixed SQL, never built from the request).
+CATEGORIES = {
+    "report": ("zgłoszenia mieszkańców", "kind = 'report'"),
+    "krs": ("weryfikacja w KRS", "source = 'KRS'"),
+    "rjps": ("wykaz przedsiębiorstw społecznych (RJPS)", "source = 'RJPS'"),
+    "import": ("poprawki z importu do przeglądu", "kind = 'review'"),
+}
+REPORT_SOURCE = "zgłoszenie"      # verified_source of an accepted public report
+IMPORT_SOURCE = "import"
+# Kinds whose values an operator may correct before accepting (the others follow their source's rules).
+EDITABLE_KINDS = ("report", "review")
 
 
 @dataclass
@@ -58,9 +81,20 @@ class Item:
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
 
+    @property
+    def editable(self) -> bool:
+        return self.kind in EDITABLE_KINDS
+
+    @property
+    def is_new_entity(self) -> bool:
+        return self.kind == "new_entity" or (self.kind == "report" and not self.entity_id)
+
     def proposed_values(self) -> dict[str, str] | None:
         """The record values accepting this item would set (None: accepting only records the decision)."""
         p = self.payload
+        if self.kind == "report":
+            values = {k: str(v) for k, v in (p.get("values") or {}).items() if k in COLUMNS and k != "id"}
+            return values or None
         if self.kind == "new_entity" and isinstance(p.get("entity"), dict):
             return {k: str(v) for k, v in p["entity"].items() if k in COLUMNS and k != "id" and v not in (None, "")}
         if self.kind == "unknown" and self.entity_id:
@@ -87,11 +121,18 @@ def add(conn: sqlite3.Connection, kind: str, payload: dict, *, created_by: str, 
     return cur.lastrowid if cur.rowcount else None
 
 
-def items(conn: sqlite3.Connection, status: str | None = "pending", limit: int = 500) -> list[Item]:
+def items(conn: sqlite3.Connection, status: str | None = "pending", limit: int = 500,
+          category: str | None = None) -> list[Item]:
+    """Pending items oldest first, or (`status=None`) the latest decided ones; `category` a key of CATEGORIES."""
+    where = [CATEGORIES[category][1]] if category in CATEGORIES else []
     if status is None:
-        rows = conn.execute("SELECT * FROM queue ORDER BY id DESC LIMIT ?", (limit,))
+        where.append("status != 'pending'")
+        sql = "SELECT * FROM queue WHERE " + " AND ".join(where) + " ORDER BY decided_at DESC, id DESC LIMIT ?"
+        rows = conn.execute(sql, (limit,))
     else:
-        rows = conn.execute("SELECT * FROM queue WHERE status = ? ORDER BY id LIMIT ?", (status, limit))
+        where.append("status = ?")
+        rows = conn.execute("SELECT * FROM queue WHERE " + " AND ".join(where) + " ORDER BY id LIMIT ?",
+                            (status, limit))
     return [_item(r) for r in rows]
 
 
@@ -100,6 +141,11 @@ def counts(conn: sqlite3.Connection) -> dict[str, int]:
     for status, n in conn.execute("SELECT status, COUNT(*) FROM queue GROUP BY status"):
         out[status] = n
     return out
+
+
+def pending_by_category(conn: sqlite3.Connection) -> dict[str, int]:
+    return {key: int(conn.execute(f"SELECT COUNT(*) FROM queue WHERE status = 'pending' AND {sql}").fetchone()[0])
+            for key, (_label, sql) in CATEGORIES.items()}
 
 
 def get(conn: sqlite3.Connection, item_id: int) -> Item:
@@ -143,6 +189,82 @@ def import_files(conn: sqlite3.Connection, settings: Settings) -> tuple[int, lis
     return added, problems
 
 
+def import_dir(settings: Settings) -> Path:
+    return settings.data_dir / "import"
+
+
+def _review_row(row: dict, table: str) -> tuple[dict, str] | None:
+    """(payload, source_key) of one row of an importer's review table; None for a row without an entity."""
+    entity_id, column = (row.get("id") or "").strip(), (row.get("column") or "").strip()
+    if not entity_id or not column:
+        return None
+    proposed = row.get("proposed") or ""
+    payload = {"entity_name": row.get("name") or "", "field": column, "register_value": row.get("current") or "",
+               "official_value": proposed, "note": row.get("note") or "", "reason": row.get("reason") or "",
+               "as_of": row.get("as_of") or "", "sources": row.get("sources") or "",
+               "file": Path(row.get("file") or "").name, "row": row.get("row") or ""}
+    digest = hashlib.sha1(f"{entity_id}|{column}|{proposed}".encode("utf-8")).hexdigest()[:12]
+    return payload, f"{table}:{row.get('row') or ''}:{digest}"
+
+
+def import_review_tables(conn: sqlite3.Connection, settings: Settings) -> tuple[int, list[str]]:
+    """Take in the importer's corrections for review (data/import/*.do_przegladu.csv) once each; (how many
+    were new, problems with files)."""
+    folder = import_dir(settings)
+    if not folder.is_dir():
+        return 0, []
+    added, problems = 0, []
+    for path in sorted(folder.glob("*.do_przegladu.csv")):
+        try:
+            with open(path, encoding="utf-8-sig", newline="") as fh:
+                rows = list(csv.DictReader(fh))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            problems.append(f"{path.name}: nieczytelny plik ({exc})")
+            continue
+        fresh = 0
+        with transaction(conn):
+            for row in rows:
+                taken = _review_row(row, path.name)
+                if taken and add(conn, "review", taken[0], created_by=IMPORT_SOURCE, entity_id=row["id"].strip(),
+                                 source=IMPORT_SOURCE, source_key=taken[1]) is not None:
+                    fresh += 1
+            if fresh:
+                audit.record(conn, "system", "queue_import", path.name, proposals=fresh)
+        added += fresh
+    return added, problems
+
+
+def take_in(conn: sqlite3.Connection, settings: Settings) -> tuple[int, list[str]]:
+    """Everything waiting in files: verification proposals and the importer's review tables."""
+    added, problems = import_files(conn, settings)
+    more, other = import_review_tables(conn, settings)
+    return added + more, problems + other
+
+
+def working_record(conn: sqlite3.Connection, settings: Settings, actor: str, entity_id: str) -> dict | None:
+    """The entity as the operator's draft has it (or the register, without a current draft)."""
+    if not entity_id:
+        return None
+    draft = changes.open_draft(conn, actor)
+    frame = changes.merged_of(conn, draft.id) if draft and not changes.is_stale(draft, settings) \
+        else changes.read_register(settings)
+    hit = frame[frame["id"] == entity_id]
+    return hit.iloc[0].to_dict() if len(hit) else None
+
+
+def suggested_values(conn: sqlite3.Connection, settings: Settings, item: Item, actor: str) -> dict[str, str]:
+    """What accepting an editable item sets unless the operator changes it: the proposed values and, for a
+    report with a source link, the link among the entity's sources."""
+    values = dict(item.proposed_values() or {})
+    link = str(item.payload.get("source_url") or "") if item.kind == "report" else ""
+    if link:
+        record = working_record(conn, settings, actor, item.entity_id) or {}
+        sources = [s.strip() for s in str(record.get("sources") or "").split(SOURCES_SEPARATOR) if s.strip()]
+        if link not in sources:
+            values["sources"] = SOURCES_SEPARATOR.join([*sources, link])
+    return values
+
+
 def _review_file(settings: Settings, item: Item) -> tuple[Path, str] | None:
     """(the review file, the proposal's id) for an item taken in from a review file still there."""
     name, _, proposal_id = (item.source_key or "").partition(":")
@@ -162,9 +284,24 @@ def _accept_from_file(conn, settings: Settings, item: Item, actor: str, note: st
     return {column: str(new) for column, (_old, new) in applied.changed.items() if column != "id"}
 
 
+def _values_to_set(conn, settings: Settings, item: Item, actor: str, edited: dict[str, str] | None) -> dict | None:
+    """The record values accepting `item` sets: the operator's (an editable item's form) or the proposed
+    ones; an accepted report records the verification too."""
+    if item.editable and edited is not None:
+        values = {k: str(v).strip() for k, v in edited.items() if k in COLUMNS and k != "id"}
+    elif item.editable:
+        values = suggested_values(conn, settings, item, actor)
+    else:
+        values = item.proposed_values() or {}
+    if item.kind == "report":
+        values.update(verified_at=dt.date.today().isoformat(), verified_source=REPORT_SOURCE)
+    return values or None
+
+
 def decide(conn: sqlite3.Connection, settings: Settings, item_id: int, actor: str, accept: bool,
-           note: str = "") -> Item:
-    """Accept (its change goes into the operator's draft of edits) or reject one pending item."""
+           note: str = "", values: dict[str, str] | None = None) -> Item:
+    """Accept (its change goes into the operator's draft of edits) or reject one pending item. `values`: the
+    operator's own values for a report or a review item (the proposed ones when None)."""
     item = get(conn, item_id)
     if item.status != "pending":
         raise Conflict(f"zgłoszenie nr {item_id} jest już {item.status_label}")
@@ -172,13 +309,13 @@ def decide(conn: sqlite3.Connection, settings: Settings, item_id: int, actor: st
     if from_file and accept:
         values = _accept_from_file(conn, settings, item, actor, note)
     else:
-        values = item.proposed_values() if accept else None
+        values = _values_to_set(conn, settings, item, actor, values) if accept else None
         if from_file:
             proposals.reject(settings, from_file[1], actor, note=note, path=from_file[0])
     draft = None
     if values:
         new_id = str((item.payload.get("entity") or {}).get("id") or "") or None
-        draft = changes.edit_entity(conn, settings, actor, None if item.kind == "new_entity" else item.entity_id,
+        draft = changes.edit_entity(conn, settings, actor, None if item.is_new_entity else item.entity_id,
                                     values, action="entity_edit", new_id=new_id)
     with transaction(conn):
         conn.execute("UPDATE queue SET status = ?, decided_at = ?, decided_by = ?, decision_note = ? WHERE id = ?",

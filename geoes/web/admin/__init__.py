@@ -25,7 +25,7 @@ from geoes.console.db import secret_key
 from geoes.web.admin.core import SESSION_USER, bp
 
 # The views register themselves on `bp`.
-from geoes.web.admin import auth, history, staging, entities  # noqa: E402,F401
+from geoes.web.admin import auth, entities, history, review, staging  # noqa: E402,F401
 
 UPLOAD_ENDPOINT = "admin.upload"
 READ_ONLY_PREFIXES = ("/api", "/ogc")   # the machine interfaces: GET only, no forms

@@ -1,12 +1,12 @@
-"""Versions (what was published, restore in one step), the audit log and the review queue."""
+"""Versions (what was published, restore in one step) and the audit log."""
 from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
 
 from geoes.common.reference import entity_types
-from geoes.console import audit, publish, queue
+from geoes.console import audit, publish
 from geoes.errors import GeoesError
-from geoes.web.admin.core import actor, bp, db, error_page, flash_error, flash_ok, form_text, render, settings
+from geoes.web.admin.core import actor, bp, db, error_page, render, settings
 
 AUDIT_PAGE = 100
 
@@ -46,25 +46,3 @@ def audit_log():
         page = 1
     items = audit.entries(db(), limit=AUDIT_PAGE, offset=(page - 1) * AUDIT_PAGE)
     return render("audit.html", entries=items, page=page, total=audit.total(db()), per_page=AUDIT_PAGE)
-
-
-@bp.get("/queue")
-def queue_page():
-    added, problems = queue.import_files(db(), settings())
-    for p in problems:
-        flash_error(p)
-    return render("queue.html", pending=queue.items(db(), "pending"), decided=queue.items(db(), None, limit=50),
-                  counts=queue.counts(db()), added=added)
-
-
-@bp.post("/queue/<int:item_id>")
-def queue_decide(item_id: int):
-    decision = form_text("decision", 10)
-    if decision not in ("accept", "reject"):
-        abort(400)
-    item = queue.decide(db(), settings(), item_id, actor(), decision == "accept", form_text("note", 2000))
-    if item.status == "accepted" and item.proposed_values():
-        flash_ok(f"Przyjęto zgłoszenie nr {item_id}; zmiana czeka na publikację wśród Twoich zmian.")
-    else:
-        flash_ok(f"Zgłoszenie nr {item_id}: {item.status_label}.")
-    return redirect(url_for("admin.queue_page"))

@@ -5,11 +5,12 @@
   (/powiaty/<teryt>…), a gmina's profile and charts (/gminy/<teryt>…), the comparison (/compare…);
 * `entities` — the entity list (/entities) and one entity (/entities/<id>);
 * `about` — method, sources, completeness and attribution (/about);
-* `trends` — official counts by type and year and the register's history (/trendy…).
+* `trends` — official counts by type and year and the register's history (/trendy…);
+* `reports` — the public report forms (/zglos/<id>, /zglos/nowy) and their thank-you page.
 
 `views` holds what they share; `mapconfig` the configuration every map page gives static/js/map.js.
 """
-from geoes.web.pages import about, entities, trends, units
+from geoes.web.pages import about, entities, reports, trends, units
 from geoes.web.pages import map as public_map
 
-BLUEPRINTS = (public_map.bp, units.bp, entities.bp, about.bp, trends.bp)
+BLUEPRINTS = (public_map.bp, units.bp, entities.bp, about.bp, trends.bp, reports.bp)

@@ -6,7 +6,7 @@ import math
 
 from flask import Blueprint, current_app, request
 
-from geoes.common.labels import PRECISION_PL, SOCIAL_ENTERPRISE_PL, geocoder_label
+from geoes.common.labels import PRECISION_PL, SOCIAL_ENTERPRISE_PL, geocoder_label, verification_label
 from geoes.common.reference import entity_types
 from geoes.errors import NotFound
 from geoes.publish.filters import ParamError, apply_entities, choice, fold, parse_filter, parse_int
@@ -103,4 +103,5 @@ def entity(entity_id):
                                      lambda d: entity_map(static, geom.y, geom.x, rec["name"], first))
     return render("entity.html", ds=ds, rec=rec, fields=entity_fields(rec, geom, has_point), parts=parts,
                   mapcfg=map_config(ds, "entity"), types_label=types_label, status=STATUS_PL,
-                  precision=PRECISION_PL, se=SOCIAL_ENTERPRISE_PL, geocoder_label=geocoder_label)
+                  precision=PRECISION_PL, se=SOCIAL_ENTERPRISE_PL, geocoder_label=geocoder_label,
+                  verified=verification_label(rec.get("verified_at"), rec.get("verified_source")))

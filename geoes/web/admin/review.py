@@ -1,0 +1,107 @@
+"""The review queue (`Zgłoszenia`): verification proposals (KRS, RJPS), the importer's corrections set aside for
+review and public reports, filtered by kind, with accept and reject; one item's page — a report as sent,
+with the values the operator accepts; and the button `Weryfikuj w KRS` (geoes.console.jobs)."""
+from __future__ import annotations
+
+from flask import abort, redirect, request, url_for
+
+from geoes.common.reference import entity_types
+from geoes.console import changes, imports, jobs, queue
+from geoes.register.record import COLUMNS, STATUSES
+from geoes.web.admin.core import actor, bp, db, error_page, flash_error, flash_ok, form_text, render, settings
+
+# The facts a public report may change (the form of an existing entity's report) and those of a new entity.
+REPORT_FIELDS = ("name", "street", "postal_code", "locality", "gmina_teryt", "phone", "email", "website", "status",
+                 "sources")
+NEW_FIELDS = ("name", "types", "legal_form", "street", "postal_code", "locality", "gmina_teryt", "phone", "email",
+              "website", "status", "krs", "nip", "description", "sources")
+STATUS_LABELS = {"active": "działa", "inactive": "nie działa", "unknown": "nieznany"}
+
+
+def _category() -> str | None:
+    value = request.args.get("rodzaj") or ""
+    return value if value in queue.CATEGORIES else None
+
+
+@bp.get("/queue")
+def queue_page():
+    added, problems = queue.take_in(db(), settings())
+    for p in problems:
+        flash_error(p)
+    category = _category()
+    return render("queue.html", pending=queue.items(db(), "pending", category=category),
+                  decided=queue.items(db(), None, limit=50, category=category), counts=queue.counts(db()),
+                  by_category=queue.pending_by_category(db()), categories=queue.CATEGORIES, category=category,
+                  added=added, job=jobs.status(db(), settings()), labels=imports.FIELD_LABELS)
+
+
+def _fields(item: queue.Item) -> tuple[str, ...]:
+    if item.kind == "review":
+        field = item.payload.get("field")
+        return (field,) if field in COLUMNS and field not in ("id", "lat", "lon", "geocoder") else ()
+    return NEW_FIELDS if item.is_new_entity else REPORT_FIELDS
+
+
+def _initial(item: queue.Item, current: dict | None) -> dict[str, str]:
+    """The item form's values: the entity as it is with what accepting would set."""
+    base = {f: str((current or {}).get(f) or "") for f in _fields(item)}
+    proposed = queue.suggested_values(db(), settings(), item, actor())
+    return {**base, **{k: v for k, v in proposed.items() if k in base}}
+
+
+def _item_page(item: queue.Item, status: int = 200, problems=None, values=None):
+    current = queue.working_record(db(), settings(), actor(), item.entity_id)
+    if item.entity_id and current is None and item.status == "pending":
+        flash_error(f"Podmiotu {item.entity_id} nie ma już w rejestrze.")
+    return render("queue_item.html", status, item=item, current=current or {}, fields=_fields(item),
+                  values=values if values is not None else (_initial(item, current) if item.editable else {}),
+                  labels=imports.FIELD_LABELS, types=imports.type_choices(), type_names=entity_types(),
+                  statuses=STATUS_LABELS, problems=problems or [])
+
+
+@bp.get("/queue/<int:item_id>")
+def queue_item(item_id: int):
+    return _item_page(queue.get(db(), item_id))
+
+
+def _edited(item: queue.Item) -> tuple[dict[str, str] | None, dict[str, str]]:
+    """(the values to set from the item's form, everything the form sent) — None: not sent from the form."""
+    if not item.editable or request.form.get("edited") != "1":
+        return None, {}
+    submitted = {f: form_text(f) for f in _fields(item)}
+    if "status" in submitted and submitted["status"] not in STATUSES:
+        submitted["status"] = ""
+    if item.is_new_entity:
+        return {k: v for k, v in submitted.items() if v}, submitted
+    current = queue.working_record(db(), settings(), actor(), item.entity_id) or {}
+    return {k: v for k, v in submitted.items() if v != str(current.get(k) or "")}, submitted
+
+
+@bp.post("/queue/<int:item_id>")
+def queue_decide(item_id: int):
+    decision = form_text("decision", 10)
+    if decision not in ("accept", "reject"):
+        abort(400)
+    item = queue.get(db(), item_id)
+    values, submitted = _edited(item) if decision == "accept" else (None, {})
+    try:
+        item = queue.decide(db(), settings(), item_id, actor(), decision == "accept", form_text("note", 2000),
+                            values=values)
+    except changes.EntityInvalid as exc:
+        return _item_page(item, 422, problems=exc.problems, values=submitted or None)
+    if item.status == "accepted" and (item.proposed_values() or item.kind == "report" or values):
+        flash_ok(f"Przyjęto zgłoszenie nr {item_id}; zmiana czeka na publikację wśród Twoich zmian.")
+    else:
+        flash_ok(f"Zgłoszenie nr {item_id}: {item.status_label}.")
+    back = form_text("back", 20)
+    return redirect(url_for("admin.queue_page", rodzaj=back if back in queue.CATEGORIES else None))
+
+
+@bp.post("/verify")
+def verify_start():
+    try:
+        jobs.start_verify(settings(), actor(), db())
+    except jobs.VerifyBusy as exc:
+        return error_page(409, "Weryfikacja już trwa", exc.description, **{"Retry-After": "30"})
+    flash_ok("Rozpoczęto weryfikację w KRS. Propozycje trafią do kolejki, gdy się skończy — odśwież tę stronę.")
+    return redirect(url_for("admin.queue_page"))
