@@ -1,6 +1,7 @@
 """The small-number rules (geoes.dataset.figures) on frames made for the purpose, and as the build, the CLI
 and the API apply them to the real register (powiat jędrzejowski, 2602)."""
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -132,3 +133,31 @@ def test_no_rank_for_a_powiat_without_an_entity_in_the_api(client):
         assert rec["suppressed"]["rank_entities_per_10k"] == "brak podmiotu w rejestrze"
     ranked = [i["rank_entities_per_10k"] for i in items.values() if i["rank_entities_per_10k"] is not None]
     assert max(ranked) <= len(ranked)
+
+
+def test_the_share_of_verified_entities_needs_enough_verifications():
+    frame = pd.DataFrame({"teryt": ["2601", "2602", "2603"], "entities": [10, 10, 0], "verified_24m": [6, 4, 0],
+                          "verified_24m_pct": [60.0, 40.0, np.nan]})
+    f = figures.apply_rules(frame, {}, [])
+    assert f["verified_24m_pct"].iloc[0] == 60.0 and f["verified_24m"].tolist() == [6, 4, 0]
+    assert np.isnan(f["verified_24m_pct"].iloc[1]) and why(f, 1, "verified_24m_pct") == "few_verified"
+    assert why(f, 2, "verified_24m_pct") == "no_entity"
+    assert figures.short_reason(f.iloc[1].to_dict(), "verified_24m_pct") == "za mało danych"
+    v = figures.reference_rules({"entities": 20, "verified_24m": 4, "verified_24m_pct": 20.0})
+    assert v["verified_24m_pct"] is None and v["suppressed"] == {"verified_24m_pct": "few_verified"}
+
+
+def test_nobody_verified_yet_gives_0_and_too_few_for_the_share(runner, client):
+    """Every entity of the real register is unverified today: the honest figures are 0 and "za mało danych"."""
+    too_few = "za mało danych: mniej niż 5 podmiotów zweryfikowanych w ostatnich 24 miesiącach"
+    rec = json.loads(runner.invoke("stats", "--powiat", "2602", "--format", "json").output)[0]
+    assert rec["entities"] > 0 and rec["verified_24m"] == 0
+    assert rec["verified_24m_pct"] is None and rec["suppressed"]["verified_24m_pct"] == too_few
+    body = client.get("/api/indicators?level=gmina").get_json()
+    assert all(i["verified_24m"] == 0 and i["verified_24m_pct"] is None for i in body["items"])
+    assert body["voivodeship"]["verified_24m"] == 0 and body["voivodeship"]["verified_24m_pct"] is None
+    assert body["voivodeship"]["suppressed"]["verified_24m_pct"] == too_few
+    assert body["method"]["verified"]["months"] == 24
+    page = re.sub(r"<[^>]+>", "", client.get("/powiaty/2602").get_data(as_text=True))
+    assert (f"Podmioty zweryfikowane w ostatnich 24 miesiącach: 0 (wszystkie w rejestrze: {rec['entities']}); "
+            f"udział zweryfikowanych: {too_few}.") in page

@@ -128,3 +128,40 @@ def test_completeness_against_official_counts(built_settings):
     assert by_type["wtz"]["in_file"] == 22 and by_type["wtz"]["official"] == 26
     assert by_type["zaz"]["official"] == 11 and by_type["zaz"]["official_as_of"] == "2026"
     assert by_type["kgw"]["official"] is None
+
+
+def test_entities_verified_in_the_last_24_months(fetched_settings, mirror_dir, tmp_path):
+    """Counted like `entities` (active, in the unit), by the build date; the share only from 5 verifications."""
+    import datetime as dt
+
+    from geoes.dataset.indicators import verified_since
+    from tests.conftest import clone_settings
+
+    today = dt.date.today()
+    since = dt.date.fromisoformat(verified_since(today))
+    assert verified_since(dt.date(2028, 2, 29)) == "2026-02-28" and verified_since(dt.date(2026, 1, 15)) == "2024-01-15"
+    points = {r["teryt"]: (float(r["lat_punkt_wewn"]), float(r["lon_punkt_wewn"]))
+              for r in _mirror_rows(mirror_dir, "gazetteer/gminy_punkty_26.csv")}
+    day = dt.timedelta(days=1)
+    rows = [  # (id, gmina, status, verified_at) — test entities placed at gmina points
+        ("a1", "2602023", "active", today), ("a2", "2602023", "active", since), ("a3", "2602023", "unknown", today),
+        ("a4", "2602063", "active", today - 30 * day), ("a5", "2602063", "active", since + day),
+        ("a6", "2602063", "active", since - day),      # verified 24 months and a day ago: not counted
+        ("a7", "2602093", "active", None), ("a8", "2602093", "inactive", today),   # inactive: not an entity here
+    ]
+    settings = clone_settings(fetched_settings, tmp_path)
+    head = "id,name,types,lat,lon,status,location_precision,verified_at,verified_source\n"
+    body = "".join(f"{i},Podmiot {i},ngo,{points[g][0]},{points[g][1]},{s},gmina,{v.isoformat() if v else ''},"
+                   f"{'KRS' if v else ''}\n" for i, g, s, v in rows)
+    path = settings.data_dir / "verified.csv"
+    path.write_text(head + body, encoding="utf-8")
+    _joined, ind, rejects, _extra = compute_all(settings, path)
+    assert rejects.empty
+    p = ind.powiaty.set_index("teryt").loc["2602"]
+    assert (p["entities"], p["verified_24m"], p["verified_24m_pct"]) == (7, 5, 71.4)
+    g = ind.gminy.set_index("teryt")
+    assert (g.at["2602023", "verified_24m"], g.at["2602063", "verified_24m"], g.at["2602093", "verified_24m"]) == (3, 2, 0)
+    assert g["verified_24m_pct"].isna().all()                    # no gmina has 5 verified entities
+    assert json.loads(g.at["2602023", "suppressed"])["verified_24m_pct"] == "few_verified"
+    assert (ind.voivodeship["verified_24m"], ind.voivodeship["verified_24m_pct"]) == (5, 71.4)
+    assert ind.method["verified"]["since"] == since.isoformat()

@@ -121,8 +121,10 @@ def test_verify_proposes_the_official_address_and_leaves_the_register_alone(data
 def test_a_krs_number_the_registry_does_not_know_is_flagged(data_dir, fake):
     # Test data: 9999999999 is ten digits but far above any number KRS has assigned.
     set_field(data_dir, "swk-015", krs="9999999999")
+    before = (data_dir / "entities.csv").read_bytes()
     result = cli(data_dir, fake.base)
     assert result.exit_code == 1, result.output
+    assert (data_dir / "entities.csv").read_bytes() == before          # flagged, not applied
     unknown = [p for p in proposals(data_dir) if p.kind == "unknown"]
     assert len(unknown) == 1
     p = unknown[0]

@@ -125,8 +125,8 @@ def _run(settings: Settings, actor: str, lock) -> None:
             result = verify.run(settings, progress=False)
             added, problems = queue.take_in(conn, settings)
             summary = _summary(result, added)
-            message = (f"sprawdzono {result.checked} z {result.with_krs} podmiotów z numerem KRS; propozycje zmian: "
-                       f"{summary['changes']}, zgodne z KRS: {summary['confirmed']}, numery nieznane w KRS: "
+            message = (f"podmioty z numerem KRS: {result.with_krs}, sprawdzone: {result.checked}; propozycje zmian: "
+                       f"{summary['changes']}; zgodne z KRS: {summary['confirmed']}; numery nieznane w KRS: "
                        f"{result.unknown}; nowe pozycje w kolejce: {added}")
             _finish(conn, actor, "done", message + ("; " + "; ".join(problems) if problems else ""), summary)
         except GeoesError as exc:       # KRS unreachable, a wrong address…: nothing was proposed

@@ -15,7 +15,11 @@ Rules (each leaves the field empty and records why in the row's `suppressed` map
   stored as `rank_<x>` (the best place) and `rank_<x>_max` (the worst), shown "3–5 z 14"; fewer than
   MIN_RANKED_UNITS units with the value → no rank at all;
 * a relation to the voivodeship (`ratio_<x>`) only when the unit's value stands and the voivodeship's
-  value is known and not zero.
+  value is known and not zero;
+* the share of entities verified in the last VERIFIED_MONTHS months (`verified_24m_pct`) only where at
+  least MIN_VERIFIED of the unit's entities were verified: fewer verifications say which entities someone
+  happened to check, not how current the unit's register is. The count itself (`verified_24m`) always
+  stands (0 is a count) beside the count of all entities in the register. Neither is ranked or related.
 """
 from __future__ import annotations
 
@@ -32,6 +36,9 @@ MIN_EMPLOYEES_KNOWN_PCT = 50.0
 MIN_RANKED_UNITS = 3
 # What a page, chart or report shows in place of a left-out figure.
 TOO_FEW = "za mało danych"
+# "Zweryfikowane w ostatnich 24 miesiącach" and the fewest verified entities a share of them needs.
+VERIFIED_MONTHS = 24
+MIN_VERIFIED = 5
 
 REASONS = {
     "no_entity": "brak podmiotu w rejestrze",
@@ -41,6 +48,8 @@ REASONS = {
     "zero_base": "podstawa równa zero",
     "unknown_base": "brak wartości dla województwa",
     "few_units": f"{TOO_FEW}: mniej niż {MIN_RANKED_UNITS} jednostki z wartością",
+    "few_verified": (f"{TOO_FEW}: mniej niż {MIN_VERIFIED} podmiotów zweryfikowanych w ostatnich "
+                     f"{VERIFIED_MONTHS} miesiącach"),
 }
 
 # How each ranked indicator's figures may be used:
@@ -129,8 +138,29 @@ def apply_rules(frame: pd.DataFrame, reference: dict, names: list[str] | None = 
         for i, why in enumerate(ratio_why):
             if why is not None and not is_missing(why):
                 suppressed[i][f"ratio_{name}"] = why
+    _verified_share(frame, suppressed)
     frame["suppressed"] = [json.dumps(s, sort_keys=True) if s else "" for s in suppressed]
     return frame
+
+
+def _verified_why(entities, verified) -> str | None:
+    if is_missing(entities) or entities <= 0:
+        return "no_entity"
+    if is_missing(verified) or verified < MIN_VERIFIED:
+        return "few_verified"
+    return None
+
+
+def _verified_share(frame: pd.DataFrame, suppressed: list[dict]) -> None:
+    """Leave out the share of verified entities where too few were verified (MIN_VERIFIED)."""
+    if "verified_24m_pct" not in frame.columns or "verified_24m" not in frame.columns:
+        return
+    why = [_verified_why(e, v) for e, v in zip(frame["entities"], frame["verified_24m"])]
+    frame["verified_24m_pct"] = pd.to_numeric(frame["verified_24m_pct"], errors="coerce").where(
+        pd.Series([w is None for w in why], index=frame.index))
+    for i, w in enumerate(why):
+        if w is not None:
+            suppressed[i]["verified_24m_pct"] = w
 
 
 def reference_rules(v: dict) -> dict:
@@ -146,6 +176,11 @@ def reference_rules(v: dict) -> dict:
         elif is_missing(v.get(name)):
             v[name] = None
             out[name] = "unknown_value"
+    if "verified_24m_pct" in v:
+        why = _verified_why(v.get("entities"), v.get("verified_24m"))
+        if why is not None:
+            v["verified_24m_pct"] = None
+            out["verified_24m_pct"] = why
     v["suppressed"] = out
     return v
 

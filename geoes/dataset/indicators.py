@@ -9,14 +9,17 @@ Entities known only to their powiat (precision `powiat`, no point) count in the 
 voivodeship's totals and by type (`entities_without_gmina` says how many), in no gmina and not in the
 area within reach. Registered unemployment (geoes.sources.needs) stands beside the supply: unemployed per
 10 thousand inhabitants, the rate where BDL gives it (powiaty), the change since NEEDS_BASE_YEAR and
-entities per 1000 unemployed. What may be ranked or related, and why not otherwise, is decided in
-geoes.dataset.figures.
+entities per 1000 unemployed. Beside every count of entities stands how many of them were verified
+within the last VERIFIED_MONTHS months (`verified_at`, by the build date) and that share. What may be
+ranked or related, and why not otherwise, is decided in geoes.dataset.figures.
 
 Plain functions over GeoDataFrames, no web code: the CLI, the web app and the notebook call the same.
 Areas and the access buffer are computed in EPSG:2180; densities use the official (2025) area.
 """
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -45,6 +48,9 @@ NEEDS_BASE_YEAR = 2022
 # Above this many distinct locations the exact buffer union is replaced by a fine grid (see method).
 EXACT_ACCESS_MAX_POINTS = 5_000
 ACCESS_GRID_M = 250
+# "Zweryfikowane w ostatnich 24 miesiącach": entities whose facts were confirmed (KRS, RJPS, an operator, an
+# accepted public report) at most this many months before the build.
+VERIFIED_MONTHS = figures.VERIFIED_MONTHS
 
 
 @dataclass
@@ -101,8 +107,25 @@ def _base_counts(entities: pd.DataFrame, key: str) -> pd.DataFrame:
         "entities": grouped.size(),
         "employees": employees.groupby(entities[key]).sum(min_count=0),
         "employees_known": employees.notna().groupby(entities[key]).sum(),
+        "verified_24m": entities["verified_24m"].groupby(entities[key]).sum(),
     })
     return base.join(_type_counts(entities, key))
+
+
+def verified_since(today: dt.date, months: int = VERIFIED_MONTHS) -> str:
+    """The first day (ISO) that counts as "in the last `months` months" on `today`."""
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    day = min(today.day, calendar.monthrange(year, month + 1)[1])   # 29 February → 28 February
+    return dt.date(year, month + 1, day).isoformat()
+
+
+def verified_mask(entities: pd.DataFrame, since: str) -> pd.Series:
+    """Entities verified on or after `since`. `verified_at` is validated as an ISO date not in the future,
+    so comparing the strings compares the dates."""
+    if "verified_at" not in entities:
+        return pd.Series(False, index=entities.index)
+    when = entities["verified_at"].astype(object).where(entities["verified_at"].notna(), "").astype(str)
+    return when.ne("") & when.ge(since)
 
 
 def _rates(frame: pd.DataFrame) -> pd.DataFrame:
@@ -114,6 +137,9 @@ def _rates(frame: pd.DataFrame) -> pd.DataFrame:
     frame["employees_known_pct"] = np.where(
         frame["entities"] > 0, (frame["employees_known"] / frame["entities"].where(frame["entities"] > 0) * 100), np.nan)
     frame["employees_known_pct"] = frame["employees_known_pct"].round(1)
+    frame["verified_24m_pct"] = np.where(
+        frame["entities"] > 0, frame["verified_24m"] / frame["entities"].where(frame["entities"] > 0) * 100, np.nan)
+    frame["verified_24m_pct"] = frame["verified_24m_pct"].astype(float).round(1)
     return frame
 
 
@@ -198,16 +224,27 @@ def _metric_xy(points: gpd.GeoSeries) -> np.ndarray:
     return np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
 
 
+def _is_count(column: str) -> bool:
+    return column.startswith(("entities", "employees")) or column == "verified_24m"
+
+
 def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoDataFrame,
-            region_code: str = "26", region_name: str = "", needs: pd.DataFrame | None = None) -> Indicators:
+            region_code: str = "26", region_name: str = "", needs: pd.DataFrame | None = None,
+            today: dt.date | None = None) -> Indicators:
     """All indicators from entities joined to gminy (see join.join_gminy) and units with population;
-    `needs` (geoes.sources.needs, optional) adds registered unemployment beside the supply."""
+    `needs` (geoes.sources.needs, optional) adds registered unemployment beside the supply; `today` (the
+    build date by default) is what "verified in the last 24 months" counts back from."""
+    since = verified_since(today or dt.date.today())
+    verified = verified_mask(joined, since)
     # Only the columns the indicators read: copying every record column of 1M rows is the slow part.
-    active = joined.loc[active_mask(joined) & joined["gmina_teryt_computed"].ne(""),
-                        ["types", "employees", "gmina_teryt_computed", joined.geometry.name]]
-    powiat_only = joined.loc[powiat_only_mask(joined), ["types", "employees", "powiat_teryt_computed"]]
+    in_gmina = active_mask(joined) & joined["gmina_teryt_computed"].ne("")
+    active = joined.loc[in_gmina, ["types", "employees", "gmina_teryt_computed", joined.geometry.name]]
+    active = active.assign(verified_24m=verified[in_gmina].to_numpy())
+    only_powiat = powiat_only_mask(joined)
+    powiat_only = joined.loc[only_powiat, ["types", "employees", "powiat_teryt_computed"]]
+    powiat_only = powiat_only.assign(verified_24m=verified[only_powiat].to_numpy())
     g = _gmina_counts(gminy, active)
-    count_cols = [c for c in g.columns if c.startswith("entities") or c.startswith("employees")]
+    count_cols = [c for c in g.columns if _is_count(c)]
     p = _powiat_counts(powiaty, g, count_cols, powiat_only)
     v_frac, access_method = _add_access(g, p, active)
     g = _rates(g)
@@ -226,6 +263,7 @@ def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoD
     v["white_spots"] = int(len(white))
     v["white_spots_population"] = int(white["population"].sum())
     method = _method(access_method)
+    method["verified"] = {"months": VERIFIED_MONTHS, "since": since, "min_for_share": figures.MIN_VERIFIED}
     if needs_method:
         method["needs"] = needs_method
     return Indicators(g, p, v, white, method)
@@ -236,7 +274,7 @@ def _gmina_counts(gminy: gpd.GeoDataFrame, active: pd.DataFrame) -> gpd.GeoDataF
     g = gminy.copy()
     g["area_km2"] = g["area_km2_official"].astype(float)
     g = g.join(_base_counts(active, "gmina_teryt_computed"), on="teryt")
-    count_cols = [c for c in g.columns if c.startswith("entities") or c.startswith("employees")]
+    count_cols = [c for c in g.columns if _is_count(c)]
     g[count_cols] = g[count_cols].fillna(0)
     g["gminy_total"] = 1
     g["gminy_with_entity"] = (g["entities"] > 0).astype(int)
@@ -296,7 +334,8 @@ def _voivodeship(g: gpd.GeoDataFrame, p: gpd.GeoDataFrame, count_cols: list[str]
         float(g.loc[g["gminy_with_entity"] > 0, "population"].sum()) / float(g["population"].sum()) * 100, 1)
     v["access_10km_pct"] = round(float(v_frac[0]) * 100, 1)
     vf = _rates(pd.DataFrame([v])).iloc[0]
-    for c in ("entities_per_10k", "entities_per_100km2", "employees_per_10k", "employees_known_pct"):
+    for c in ("entities_per_10k", "entities_per_100km2", "employees_per_10k", "employees_known_pct",
+              "verified_24m_pct"):
         v[c] = None if pd.isna(vf[c]) else float(vf[c])
     ratio_base = dict(v)
     for c in ("entities_per_10k", "entities_per_100km2", "employees_per_10k"):

@@ -24,7 +24,8 @@ INDICATOR_COLUMNS = [
     "teryt", "name", "level", "population", "area_km2", "area_km2_computed", "entities",
     "entities_per_10k", "entities_per_100km2", "employees", "employees_per_10k", "employees_known_pct",
     "gminy_with_entity", "gminy_total", "gmina_coverage_pct", "population_coverage_pct", "access_10km_pct",
-    "entities_without_gmina", "unemployed", "unemployed_2022", "unemployed_per_10k", "unemployed_change_pct",
+    "entities_without_gmina", "verified_24m", "verified_24m_pct", "unemployed", "unemployed_2022",
+    "unemployed_per_10k", "unemployed_change_pct",
     "unemployment_rate", "unemployment_rate_2022", "unemployment_rate_change_pp", "entities_per_1k_unemployed",
 ]
 

@@ -66,7 +66,8 @@ def powiat(teryt):
                   need_rows=indicator_rows(rec, ds.voivodeship, ds.powiaty, names=NEED_INDICATORS),
                   needs=need_source(ds), card_ranks=card_ranks, types=type_rows(ds, rec),
                   gminy=gmina_recs, white=white, entities=entity_rows(ents), main_indicators=charts.MAIN_INDICATORS,
-                  voivodeship=ds.voivodeship, n_powiaty=len(ds.powiaty))
+                  voivodeship=ds.voivodeship, n_powiaty=len(ds.powiaty),
+                  verified_note=figures.reason(rec, "verified_24m_pct"))
 
 
 @bp.get("/powiaty/<teryt>/chart/<indicator>.png")
