@@ -103,5 +103,6 @@ def verify_start():
         jobs.start_verify(settings(), actor(), db())
     except jobs.VerifyBusy as exc:
         return error_page(409, "Weryfikacja już trwa", exc.description, **{"Retry-After": "30"})
-    flash_ok("Rozpoczęto weryfikację w KRS. Propozycje trafią do kolejki, gdy się skończy — odśwież tę stronę.")
+    flash_ok("Rozpoczęto weryfikację w KRS. Propozycje trafią do kolejki, gdy się skończy — "
+             "odśwież tę stronę.")
     return redirect(url_for("admin.queue_page"))

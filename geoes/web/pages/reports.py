@@ -95,7 +95,8 @@ def _shown(entity: dict | None) -> dict[str, str]:
 def _form(entity: dict | None):
     gminy = _gminy()
     types = [(code, t.label_pl) for code, t in entity_types().items()]
-    context = dict(entity=entity, facts=reports.facts_for(entity is None), gminy=gminy, types=types, shown=_shown(entity),
+    context = dict(entity=entity, facts=reports.facts_for(entity is None), gminy=gminy, types=types,
+                   shown=_shown(entity),
                    statuses=reports.STATUS_CHOICES, limits=reports.TEXT_FIELDS, honeypot=reports.HONEYPOT,
                    labels=reports.FACT_LABELS)
     if request.method == "GET":
