@@ -203,8 +203,9 @@ def _review_row(row: dict, table: str) -> tuple[dict, str] | None:
                "official_value": proposed, "note": row.get("note") or "", "reason": row.get("reason") or "",
                "as_of": row.get("as_of") or "", "sources": row.get("sources") or "",
                "file": Path(row.get("file") or "").name, "row": row.get("row") or ""}
+    # Keyed by what it proposes, not by its row: a table written again in another order adds nothing twice.
     digest = hashlib.sha1(f"{entity_id}|{column}|{proposed}".encode("utf-8")).hexdigest()[:12]
-    return payload, f"{table}:{row.get('row') or ''}:{digest}"
+    return payload, f"{table}:{digest}"
 
 
 def import_review_tables(conn: sqlite3.Connection, settings: Settings) -> tuple[int, list[str]]:

@@ -179,9 +179,10 @@ def test_a_burst_from_one_address_gets_429_and_another_address_is_still_heard(en
 def test_every_field_and_the_body_have_size_limits(env):
     app, settings = env
     client = app.test_client()
-    r = _send(client, f"/zglos/{CARITAS}", opis="x" * 4001, phone="1" * 61)
+    r = _send(client, f"/zglos/{CARITAS}", opis="x" * 4001, phone="1" * 61, street=HOSTILE)
     html = r.get_data(as_text=True)
     assert r.status_code == 422
+    assert "<script>window.__pwned" not in html and 'value="&lt;script&gt;window.__pwned' in html   # echoed as text
     assert "Opis zmiany: najwyżej 4\u00a0000\u00a0znaków (jest 4001)" in html
     assert "Telefon: najwyżej 60\u00a0znaków" in html
     assert 'aria-invalid="true"' in html and 'href="#f-opis"' in html
@@ -361,3 +362,11 @@ def test_a_new_entity_report_without_a_type_asks_the_operator_for_one(env):
     [added] = changes.preview_of(conn, draft.id).added
     conn.close()
     assert added["name"] == fact["nazwa"] and added["types"] == "kgw"
+
+
+def test_an_unknown_entity_has_no_report_form(env):
+    app, _settings = env
+    client = app.test_client()
+    r = client.get("/zglos/nie-ma-takiego")
+    assert r.status_code == 404 and "Nie ma podmiotu o identyfikatorze „nie-ma-takiego”" in r.get_data(as_text=True)
+    assert client.get("/zglos/" + "x" * 500).status_code == 404
