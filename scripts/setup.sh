@@ -20,11 +20,23 @@ fi
 # System packages: headless Chromium for the browser tests, GDAL's ogrinfo for the OGC API checks.
 if [ -z "${GEOES_NO_APT:-}" ] && { ! command -v chromium >/dev/null || ! command -v ogrinfo >/dev/null; }; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gdal-bin fonts-dejavu-core >/dev/null
+    # Wait for another apt or dpkg (unattended upgrades, a parallel set-up) instead of failing on its lock.
+    APT_WAIT=(-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
+    for attempt in 1 2 3 4 5 6; do
+      apt-get "${APT_WAIT[@]}" update -qq && break
+      echo "apt-get update: próba $attempt nieudana (blokada lub sieć), ponawiam za 20 s" >&2
+      sleep 20
+    done
+    DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" install -y -qq chromium gdal-bin fonts-dejavu-core >/dev/null
   else
     echo "Uwaga: brak chromium/ogrinfo; zainstaluj: sudo apt-get install chromium gdal-bin" >&2
   fi
+fi
+
+# Browser-side test tools (axe-core) from package-lock.json.
+if command -v npm >/dev/null && ! cmp -s package-lock.json node_modules/.package-lock.json.installed 2>/dev/null; then
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.package-lock.json.installed
 fi
 
 MIRROR=${GEOES_MIRROR:-}

@@ -42,6 +42,8 @@ CORS_PREFLIGHT = {
 }
 
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # no mtime: the same bytes for the same body
+_FINAL_BLOCK = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15).flush(zlib.Z_FINISH)  # an empty last block
+STORE_MAX_BYTES = 64  # smaller chunks (a CSP nonce) are stored, not deflated: no compressor to set up
 
 
 def _deflate_sync(data: bytes) -> bytes:
@@ -61,6 +63,12 @@ def _cached_deflate(chunk: bytes, cache: LRU) -> tuple[bytes, int]:
     return data, zlib.crc32(chunk)
 
 
+def _stored(chunk: bytes) -> bytes:
+    """A stored (uncompressed) deflate block: valid where the stream is byte-aligned, as it is after every
+    sync-flushed chunk."""
+    return b"\x00" + struct.pack("<HH", len(chunk), len(chunk) ^ 0xFFFF) + chunk
+
+
 def gzip_chunks(chunks: list[bytes], cache: LRU | None = None) -> bytes:
     """One gzip member for b"".join(chunks); with a `cache`, large chunks are deflated once and reused."""
     parts = [_GZIP_HEADER]
@@ -70,12 +78,15 @@ def gzip_chunks(chunks: list[bytes], cache: LRU | None = None) -> bytes:
         if cache is not None and len(chunk) >= CACHE_MIN_BYTES:
             data, chunk_crc = _cached_deflate(chunk, cache)
             crc = chunk_crc if i == 0 else zlib.crc32(chunk, crc)
+        elif len(chunk) <= STORE_MAX_BYTES:
+            data = _stored(chunk) if chunk else b""
+            crc = zlib.crc32(chunk, crc)
         else:
             data = _deflate_sync(chunk)
             crc = zlib.crc32(chunk, crc)
         parts.append(data)
         size += len(chunk)
-    parts.append(zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15).flush(zlib.Z_FINISH))  # empty final block
+    parts.append(_FINAL_BLOCK)
     parts.append(struct.pack("<II", crc & 0xFFFFFFFF, size & 0xFFFFFFFF))
     return b"".join(parts)
 
@@ -170,6 +181,7 @@ def respond(content, status: int = 200, headers: dict | None = None, *, max_age:
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     headers.update(out_headers)
     resp = Response(body, status=status, headers=headers)
+    resp.encoded_here = True  # gzip (or not) decided here: geoes.web.compression leaves it alone
     return add_cors(resp)
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, request
 from geoes.common.reference import entity_types
 from geoes.publish.classes import CLASS_COLORS, HIGHLIGHT_COLOR, ZERO_COLOR, class_legend
 from geoes.publish.filters import parse_filter
+from geoes.web.pagecache import cached_page
 from geoes.web.pages.mapconfig import level_classes, map_config
 from geoes.web.pages.views import (dataset, filter_state, placed, powiat_choices, powiat_label, public_map_parts,
                                    render, type_codes_present)
@@ -25,6 +26,7 @@ def types_css():
 
 
 @bp.get("/")
+@cached_page
 def index():
     ds = dataset()
     f = parse_filter(request.args, ds)
@@ -38,6 +40,7 @@ def index():
 
 
 @bp.get("/embed")
+@cached_page
 def embed():
     ds = dataset()
     f = parse_filter(request.args, ds)

@@ -16,6 +16,7 @@ from geoes.publish.classes import level_breaks
 from geoes.publish.filters import ParamError, values
 from geoes.publish.report import render_html
 from geoes.web import maps
+from geoes.web.pagecache import cached_page
 from geoes.web.pages.mapconfig import map_config
 from geoes.web.pages.views import (PROFILE_INDICATORS, csv_response, dataset, entity_rows,
                                    find_unit, gmina_label, indicator_decimals, indicator_rows, placed,
@@ -29,6 +30,7 @@ COMPARE_MIN, COMPARE_MAX = 2, 4
 
 
 @bp.get("/powiaty")
+@cached_page
 def powiaty():
     ds = dataset()
     rows = sorted(ds.powiaty.drop(columns="geometry").to_dict("records"),
@@ -48,6 +50,7 @@ def powiat_report(teryt):
 
 
 @bp.get("/powiaty/<teryt>")
+@cached_page
 def powiat(teryt):
     ds = dataset()
     rec = find_unit(ds, teryt, "powiat")
@@ -108,6 +111,7 @@ def powiat_indicators_csv(teryt):
 
 
 @bp.get("/gminy/<teryt>")
+@cached_page
 def gmina(teryt):
     ds = dataset()
     rec = find_unit(ds, teryt, "gmina")
@@ -188,6 +192,7 @@ def compare_rows(units: list[dict], voivodeship: dict) -> list[dict]:
 
 
 @bp.get("/compare")
+@cached_page
 def compare():
     ds = dataset()
     choices = powiat_choices(ds)

@@ -37,10 +37,6 @@ def dataset():
     return served_data().current()
 
 
-def static(path: str) -> str:
-    return url_for("static", filename=path)
-
-
 def indicator_decimals(name: str) -> int | None:
     return DECIMALS.get(name, 2 if not name.endswith("_pct") else 1)
 
@@ -132,11 +128,10 @@ def filter_state(f: Filter) -> dict:
 
 def public_map_parts(embed: bool) -> maps.MapParts:
     """The folium shell of the public map (or of the embeddable one), once per version."""
-    key = ("map", "embed" if embed else "public", request.script_root)
+    key = ("map", "embed" if embed else "public")
 
     def make(d):
-        m, layers = maps.base_map(static, maps.bounds_of(d.powiaty), types=type_codes_present(d),
-                                  gestures=embed)
+        m, layers = maps.base_map(maps.bounds_of(d.powiaty), types=type_codes_present(d), gestures=embed)
         return maps.finish(m, layers, collapsed=True)
     return served_data().cached(key, make)
 
@@ -144,10 +139,10 @@ def public_map_parts(embed: bool) -> maps.MapParts:
 def unit_map_parts(bounds, key: tuple) -> maps.MapParts:
     """The folium shell of a profile or comparison map around `bounds`, once per version and `key`."""
     def make(d):
-        m, layers = maps.base_map(static, bounds, overlays=("units", "gminy", "powiaty", "white"),
+        m, layers = maps.base_map(bounds, overlays=("units", "gminy", "powiaty", "white"),
                                   show=("entities", "units", "gminy", "powiaty"))
         return maps.finish(m, layers, collapsed=True)
-    return served_data().cached(("map", *key, request.script_root), make)
+    return served_data().cached(("map", *key), make)
 
 
 def csv_response(table: pd.DataFrame, filename: str) -> Response:
