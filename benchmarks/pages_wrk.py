@@ -120,6 +120,7 @@ def main() -> None:
     args = ap.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("brak wrk: apt-get install wrk")
+    load_before = os.getloadavg()[0]  # the machine is shared: say how busy it was
     tmp = Path(tempfile.mkdtemp(prefix="geoes-wrk-"))
     port = free_port()
     proc = start_gunicorn(port, args.workers, tmp / "gunicorn.log")
@@ -135,9 +136,11 @@ def main() -> None:
         stop(proc)
     out = BENCH_DIR / "results" / "pages_wrk.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"measured": time.strftime("%Y-%m-%d %H:%M"), "workers": args.workers,
+    out.write_text(json.dumps({"measured": time.strftime("%Y-%m-%d %H:%M"), "load_before": load_before,
+                               "workers": args.workers,
                                "connections": args.connections, "duration_s": args.duration,
                                "pages": results}, indent=1), encoding="utf-8")
+    print(f"load average before: {load_before:.2f}")
     print("| page | requests/s | p50 ms | p90 ms | p99 ms | HTML KB (gzip) | non-2xx |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for page, r in results.items():

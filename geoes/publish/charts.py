@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import io
+import textwrap
 import threading
 
 import matplotlib
@@ -34,14 +35,27 @@ MAIN_INDICATORS = [
 ]
 BASE_COLOR = "#9ecae1"
 DPI = 110
+# A phone's chart: a narrow figure (inches) whose 8 pt labels stay ~11 px high at a 360 px wide screen,
+# drawn at a resolution for its dense pixels; titles and notes wrap to the width.
+NARROW_WIDTH = 3.0
+NARROW_DPI = 250
 _lock = threading.Lock()  # matplotlib's font cache and mathtext are not thread-safe
 
 
-def _png(fig: Figure) -> bytes:
+def _png(fig: Figure, dpi: int = DPI) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": "geoes"})
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": "geoes"})
     plt.close(fig)
     return buf.getvalue()
+
+
+def _fit(text: str, width: float, size: float) -> str:
+    """`text` wrapped to a figure `width` inches wide at `size` points (about 0.55 em per character)."""
+    return textwrap.fill(text, max(20, int(width * 72 / (size * 0.55))))
+
+
+def _dpi(width: float) -> int:
+    return NARROW_DPI if width <= NARROW_WIDTH + 0.5 else DPI
 
 
 def _value(x) -> str:
@@ -50,13 +64,14 @@ def _value(x) -> str:
 
 
 def ranking_chart(table: pd.DataFrame, indicator: str, highlight: str, reference: float | None,
-                  title_unit: str = "powiaty", reference_label: str = "województwo") -> bytes:
-    """Horizontal bars for every row of `table` (columns teryt, name, indicator)."""
+                  title_unit: str = "powiaty", reference_label: str = "województwo", width: float = 7.5) -> bytes:
+    """Horizontal bars for every row of `table` (columns teryt, name, indicator); `width` in inches
+    (NARROW_WIDTH for a phone)."""
     data = table[["teryt", "name", indicator]].copy()
     data[indicator] = pd.to_numeric(data[indicator], errors="coerce").fillna(0.0)
     data = data.sort_values(indicator, ascending=True)
     with _lock:
-        fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(data) + 1.4))
+        fig, ax = plt.subplots(figsize=(width, 0.32 * len(data) + 1.4))
         colors = [HIGHLIGHT_COLOR if t == highlight else BASE_COLOR for t in data["teryt"]]
         bars = ax.barh(data["name"], data[indicator], color=colors, edgecolor="#555555", linewidth=0.4)
         for bar, value, teryt in zip(bars, data[indicator], data["teryt"]):
@@ -71,20 +86,23 @@ def ranking_chart(table: pd.DataFrame, indicator: str, highlight: str, reference
             ax.axvline(reference, color="#333333", linestyle="--", linewidth=1)
             ax.text(reference, len(data) - 0.4, f" {reference_label}: {_value(reference)}", fontsize=8,
                     va="bottom", ha="left")
-        ax.set_title(f"{LABELS_PL.get(indicator, indicator)} – {title_unit}", fontsize=11, loc="left")
+        ax.set_title(_fit(f"{LABELS_PL.get(indicator, indicator)} – {title_unit}", width, 11), fontsize=11, loc="left")
         ax.spines[["top", "right"]].set_visible(False)
         ax.tick_params(axis="y", labelsize=8)
         ax.tick_params(axis="x", labelsize=8)
         ax.set_xlim(0, max(float(data[indicator].max()), reference or 0, 1e-9) * 1.18)
-        fig.text(0.01, -0.01, f"Źródło: geoes; {attribution()['data']}", fontsize=6.5, color="#555555")
-        return _png(fig)
+        fig.text(0.01, -0.01, _fit(f"Źródło: geoes; {attribution()['data']}", width, 6.5), fontsize=6.5,
+                 color="#555555", va="top")
+        return _png(fig, _dpi(width))
 
 
-def compare_chart(records: list[dict], voivodeship: dict, indicators: list[str] = MAIN_INDICATORS) -> bytes:
-    """Grouped bars: each unit's indicator as % of the voivodeship value (100 = województwo)."""
+def compare_chart(records: list[dict], voivodeship: dict, indicators: list[str] = MAIN_INDICATORS,
+                  width: float = 8) -> bytes:
+    """Grouped bars: each unit's indicator as % of the voivodeship value (100 = województwo); `width` in
+    inches (NARROW_WIDTH for a phone)."""
     labels = [LABELS_PL.get(i, i) for i in indicators]
     with _lock:
-        fig, ax = plt.subplots(figsize=(8, 0.55 * len(indicators) * max(1, len(records)) / 2 + 2))
+        fig, ax = plt.subplots(figsize=(width, 0.55 * len(indicators) * max(1, len(records)) / 2 + 2))
         n = len(records)
         height = 0.8 / max(n, 1)
         palette = [HIGHLIGHT_COLOR, "#2c7fb8", "#41ab5d", "#807dba"]
@@ -103,14 +121,18 @@ def compare_chart(records: list[dict], voivodeship: dict, indicators: list[str] 
                                                if voivodeship.get(i) and (v := r.get(i)) is not None
                                                and not pd.isna(v)])) * 1.15)
         ax.axvline(100, color="#333333", linestyle="--", linewidth=1)
-        ax.set_yticks(y, labels, fontsize=8)
+        ax.set_yticks(y, [_fit(label, width / 2.2, 8) for label in labels], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlabel("% wartości dla województwa (100 = województwo)", fontsize=8)
-        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.4, -0.1), ncol=2, frameon=False)
+        legend = ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.4, -0.1), ncol=2 if width > 5 else 1,
+                           frameon=False)
         ax.spines[["top", "right"]].set_visible(False)
-        ax.set_title("Porównanie jednostek względem województwa", fontsize=11, loc="left")
-        fig.text(0.01, -0.12, f"Źródło: geoes; {attribution()['data']}", fontsize=6.5, color="#555555")
-        return _png(fig)
+        ax.set_title(_fit("Porównanie jednostek względem województwa", width, 11), fontsize=11, loc="left")
+        # Under the legend, however many lines it takes.
+        ax.annotate(_fit(f"Źródło: geoes; {attribution()['data']}", width, 6.5), xy=(0, 0), xycoords=legend,
+                    xytext=(0, -4), textcoords="offset points", fontsize=6.5, color="#555555", va="top", ha="left",
+                    annotation_clip=False)
+        return _png(fig, _dpi(width))
 
 
 def static_map(units, entities, title: str, *, breaks: list[float], outline=None) -> bytes:

@@ -69,13 +69,14 @@ def _stored(chunk: bytes) -> bytes:
     return b"\x00" + struct.pack("<HH", len(chunk), len(chunk) ^ 0xFFFF) + chunk
 
 
-def gzip_chunks(chunks: list[bytes], cache: LRU | None = None) -> bytes:
-    """One gzip member for b"".join(chunks); with a `cache`, large chunks are deflated once and reused."""
+def gzip_chunks(chunks: list[bytes], cache: LRU | None = None, cache_min: int = CACHE_MIN_BYTES) -> bytes:
+    """One gzip member for b"".join(chunks); with a `cache`, chunks of `cache_min` bytes or more are deflated
+    once and reused (keep them alive: they are cached by identity)."""
     parts = [_GZIP_HEADER]
     crc = 0
     size = 0
     for i, chunk in enumerate(chunks):
-        if cache is not None and len(chunk) >= CACHE_MIN_BYTES:
+        if cache is not None and len(chunk) >= max(cache_min, STORE_MAX_BYTES + 1):
             data, chunk_crc = _cached_deflate(chunk, cache)
             crc = chunk_crc if i == 0 else zlib.crc32(chunk, crc)
         elif len(chunk) <= STORE_MAX_BYTES:

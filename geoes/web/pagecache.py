@@ -85,7 +85,8 @@ def page_response(page: Page, nonce: str) -> Response:
         parts += [filler, piece]
     headers = {"Content-Type": "text/html; charset=utf-8", "Vary": "Accept-Encoding"}
     if sum(len(p) for p in parts) >= GZIP_MIN_BYTES and accepts_gzip():
-        body = gzip_chunks(parts, served_data().deflated)
+        # Every piece of a cached page lives as long as the page: all are deflated once (the nonce is stored).
+        body = gzip_chunks(parts, served_data().deflated, cache_min=0)
         headers["Content-Encoding"] = "gzip"
     else:
         body = b"".join(parts)

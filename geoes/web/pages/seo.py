@@ -1,4 +1,5 @@
-"""What search engines read: /robots.txt and /sitemap.xml (the public pages of the served version).
+"""What search engines and browsers ask for by name: /robots.txt, /sitemap.xml (the public pages of the
+served version) and /favicon.ico.
 
 Both name the site by the address the request came to (`request.url_root`), so they are right behind any
 host or path prefix; the sitemap is built once per dataset version and address. The machine interfaces
@@ -11,6 +12,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 from flask import Blueprint, Response, request, url_for
 
+from geoes.web.assets import STATIC_DIR
 from geoes.web.pages.views import dataset
 from geoes.web.served import served_data
 
@@ -18,6 +20,13 @@ bp = Blueprint("seo", __name__)
 
 DISALLOW = ("/api/", "/admin/", "/embed")
 CACHE = {"Cache-Control": "public, max-age=3600"}
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Pages without an icon link (the report, the OGC views) and browsers that ask anyway get the SVG."""
+    return Response((STATIC_DIR / "img" / "favicon.svg").read_bytes(), mimetype="image/svg+xml",
+                    headers={"Cache-Control": "public, max-age=86400"})
 
 
 @bp.get("/robots.txt")

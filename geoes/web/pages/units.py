@@ -6,16 +6,17 @@ from __future__ import annotations
 import re
 
 import pandas as pd
-from flask import Blueprint, Response, request
+from flask import Blueprint, request
 
 from geoes.common.values import plain_record
 from geoes.dataset.indicators import LABELS_PL, RANKED
 from geoes.errors import NotFound
 from geoes.publish import charts
 from geoes.publish.classes import level_breaks
-from geoes.publish.filters import ParamError, values
+from geoes.publish.filters import ParamError, choice, values
 from geoes.publish.report import render_html
 from geoes.web import maps
+from geoes.web.http import respond
 from geoes.web.pagecache import cached_page
 from geoes.web.pages.mapconfig import map_config
 from geoes.web.pages.views import (PROFILE_INDICATORS, csv_response, dataset, entity_rows,
@@ -41,12 +42,15 @@ def powiaty():
 
 @bp.get("/powiaty/<teryt>/raport.html")
 def powiat_report(teryt):
-    """The self-contained county report (geoes.publish.report), the same as `python -m geoes report`."""
-    find_unit(dataset(), teryt, "powiat")
-    html = served_data().cached(("report", teryt), lambda d: render_html(d, teryt))
-    resp = Response(html, mimetype="text/html")
-    resp.headers["Content-Disposition"] = f'inline; filename="raport_powiat_{teryt}.html"'
-    return resp
+    """The self-contained county report (geoes.publish.report), the same as `python -m geoes report`.
+
+    Its ~800 kB (charts inline) are encoded once per version and served like the API's cached bodies
+    (geoes.web.http: gzip kept, ETag of the version, 304)."""
+    ds = dataset()
+    find_unit(ds, teryt, "powiat")
+    html = served_data().cached(("report", teryt), lambda d: render_html(d, teryt).encode("utf-8"))
+    return respond(html, headers={"Content-Type": "text/html; charset=utf-8", "ETag": f'"{ds.version}-raport-{teryt}"',
+                                  "Content-Disposition": f'inline; filename="raport_powiat_{teryt}.html"'})
 
 
 @bp.get("/powiaty/<teryt>")
@@ -73,9 +77,10 @@ def powiat_chart(teryt, indicator):
     rec = find_unit(dataset(), teryt, "powiat")
     if indicator not in RANKED and indicator not in charts.MAIN_INDICATORS:
         raise NotFound(f"Nie ma wykresu dla wskaźnika „{indicator}”.")
-    png = served_data().cached(("chart", "powiat", teryt, indicator), lambda d: charts.ranking_chart(
+    width = chart_width(request.args, 7.5)
+    png = served_data().cached(("chart", "powiat", teryt, indicator, width), lambda d: charts.ranking_chart(
         pd.DataFrame(d.powiaty.drop(columns="geometry")), indicator, teryt, d.voivodeship.get(indicator),
-        title_unit=f"powiaty ({powiat_label(rec)} wyróżniony)"))
+        title_unit=f"powiaty ({powiat_label(rec)} wyróżniony)", width=width))
     return png_response(png, f"geoes_{teryt}_{indicator}.png")
 
 
@@ -134,6 +139,7 @@ def gmina_chart(teryt, indicator):
     rec = find_unit(dataset(), teryt, "gmina")
     if indicator not in RANKED:
         raise NotFound(f"Nie ma wykresu dla wskaźnika „{indicator}”.")
+    width = chart_width(request.args, 7.5)
 
     def make(d):
         siblings = pd.DataFrame(d.gminy[d.gminy["powiat_teryt"] == rec["powiat_teryt"]].drop(columns="geometry"))
@@ -141,9 +147,14 @@ def gmina_chart(teryt, indicator):
         ref = float(parent[indicator].iloc[0]) if len(parent) else None
         return charts.ranking_chart(siblings, indicator, teryt, ref,
                                     title_unit=f"gminy powiatu {rec.get('powiat_name', '')}",
-                                    reference_label="powiat")
-    png = served_data().cached(("chart", "gmina", teryt, indicator), make)
+                                    reference_label="powiat", width=width)
+    png = served_data().cached(("chart", "gmina", teryt, indicator, width), make)
     return png_response(png, f"geoes_{teryt}_{indicator}.png")
+
+
+def chart_width(args, wide: float) -> float:
+    """A chart's width in inches: `size=narrow` is the phone's (the pages pick it with <picture>)."""
+    return charts.NARROW_WIDTH if choice(args, "size", ("wide", "narrow"), "wide") == "narrow" else wide
 
 
 def compare_teryts(args) -> list[str]:
@@ -212,6 +223,7 @@ def compare():
 @bp.get("/compare/chart.png")
 def compare_chart():
     units = parse_compare(dataset(), request.args)
-    key = ("compare_chart", *[u["teryt"] for u in units])
+    width = chart_width(request.args, 8)
+    key = ("compare_chart", width, *[u["teryt"] for u in units])
     return png_response(served_data().cached(key, lambda d: charts.compare_chart(
-        [{**u, "name": u["label"]} for u in units], d.voivodeship)), "geoes_porownanie.png")
+        [{**u, "name": u["label"]} for u in units], d.voivodeship, width=width)), "geoes_porownanie.png")

@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 import shapely
-from flask import Response, render_template, request, url_for
+from flask import Response, render_template, request
 
 from geoes.common.reference import entity_types
 from geoes.common.values import plain_record
@@ -151,7 +151,10 @@ def csv_response(table: pd.DataFrame, filename: str) -> Response:
 
 
 def png_response(data: bytes, filename: str | None = None) -> Response:
-    headers = {"Cache-Control": "public, max-age=300"}
+    """A chart or map. The pages link them with `v=<dataset version>`: such a URL never changes its image,
+    so it is cached for a year; without it (or with an old version) for five minutes."""
+    fresh = request.args.get("v") == dataset().version
+    headers = {"Cache-Control": "public, max-age=31536000, immutable" if fresh else "public, max-age=300"}
     if filename:
         headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return Response(data, mimetype="image/png", headers=headers)

@@ -594,58 +594,61 @@
     group.addLayer(gj);
   }
 
-  function drawPowiaty(fc) {
-    addUnits(layers.powiaty, fc, { style: { color: '#333333', weight: 2, fill: false, opacity: 0.9 } });
-    addUnits(layers.ch_powiat, fc, {
-      level: 'powiat',
-      style: function (f) {
-        return { color: '#555555', weight: 1, fillOpacity: 0.7, fillColor: unitColor('powiat', f) };
-      }
-    });
-    if (mode === 'compare' && cfg.unit.level === 'powiat') { drawHighlight(fc, 'powiat'); }
+  // How each boundary layer is drawn from its level's features. A layer is drawn when it is first shown
+  // (most start hidden), each in its own task: no long task while the page becomes usable.
+  var STYLES = {
+    powiaty: { color: '#333333', weight: 2, fill: false, opacity: 0.9 },
+    gminy: { color: '#777777', weight: 1, fill: false, dashArray: '3 3', opacity: 0.9 },
+    white: { color: '#b2182b', weight: 1.5, dashArray: '4 3', fillColor: '#b2182b', fillOpacity: 0.18 }
+  };
+
+  function inUnit(f) {
+    var u = cfg.unit;
+    var p = f.properties || {};
+    return u.level === 'powiat' ? p.powiat_teryt === u.teryt : (p.teryt || f.id) === u.teryt;
   }
 
-  function drawGminy(fc) {
-    addUnits(layers.gminy, fc, { style: { color: '#777777', weight: 1, fill: false, dashArray: '3 3', opacity: 0.9 } });
-    addUnits(layers.ch_gmina, fc, {
-      level: 'gmina',
-      style: function (f) {
-        return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: unitColor('gmina', f) };
-      }
-    });
-    addUnits(layers.white, fc, {
-      level: 'gmina',
-      filter: function (f) { return !Number(f.properties.entities); },
-      style: { color: '#b2182b', weight: 1.5, dashArray: '4 3', fillColor: '#b2182b', fillOpacity: 0.18 }
-    });
-    if (mode === 'unit') {
-      var u = cfg.unit;
-      addUnits(layers.units, fc, {
-        level: 'gmina',
-        filter: function (f) {
-          var p = f.properties || {};
-          return u.level === 'powiat' ? p.powiat_teryt === u.teryt : (p.teryt || f.id) === u.teryt;
-        },
-        style: function (f) {
-          return {
-            color: Number(f.properties.entities) ? '#333333' : '#b2182b', weight: 1.5,
-            dashArray: Number(f.properties.entities) ? null : '4 3',
-            fillOpacity: 0.55, fillColor: unitColor('gmina', f)
-          };
-        }
+  function unitStyle(f) {
+    var on = Number(f.properties.entities);
+    return {
+      color: on ? '#333333' : '#b2182b', weight: 1.5, dashArray: on ? null : '4 3',
+      fillOpacity: 0.55, fillColor: unitColor('gmina', f)
+    };
+  }
+
+  var DRAWERS = {
+    powiaty: function (fc) { addUnits(layers.powiaty, fc, { style: STYLES.powiaty }); },
+    ch_powiat: function (fc) {
+      addUnits(layers.ch_powiat, fc, {
+        level: 'powiat',
+        style: function (f) { return { color: '#555555', weight: 1, fillOpacity: 0.7, fillColor: unitColor('powiat', f) }; }
       });
+    },
+    gminy: function (fc) { addUnits(layers.gminy, fc, { style: STYLES.gminy }); },
+    ch_gmina: function (fc) {
+      addUnits(layers.ch_gmina, fc, {
+        level: 'gmina',
+        style: function (f) { return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: unitColor('gmina', f) }; }
+      });
+    },
+    white: function (fc) {
+      addUnits(layers.white, fc, {
+        level: 'gmina', style: STYLES.white, filter: function (f) { return !Number(f.properties.entities); }
+      });
+    },
+    units: function (fc) {
+      if (mode === 'unit') {
+        addUnits(layers.units, fc, { level: 'gmina', filter: inUnit, style: unitStyle });
+      } else if (mode === 'compare') {
+        var wanted = cfg.highlight || [];
+        addUnits(layers.units, fc, {
+          level: cfg.unit.level,
+          filter: function (f) { return wanted.indexOf((f.properties || {}).teryt || f.id) >= 0; },
+          style: { color: cfg.classes.highlight, weight: 3, fillColor: cfg.classes.highlight, fillOpacity: 0.15 }
+        });
+      }
     }
-    if (mode === 'compare' && cfg.unit.level === 'gmina') { drawHighlight(fc, 'gmina'); }
-  }
-
-  function drawHighlight(fc, level) {
-    var wanted = cfg.highlight || [];
-    addUnits(layers.units, fc, {
-      level: level,
-      filter: function (f) { return wanted.indexOf((f.properties || {}).teryt || f.id) >= 0; },
-      style: { color: cfg.classes.highlight, weight: 3, fillColor: cfg.classes.highlight, fillOpacity: 0.15 }
-    });
-  }
+  };
 
   // ------------------------------------------------------------------ start
 
@@ -758,36 +761,37 @@
   // ------------------------------------------------------------------ start
 
   // Boundary layers are fetched when a layer that shows them is on (the public map starts with the
-  // powiaty only: the gminy's 330 kB wait until a gmina layer is switched on).
+  // powiaty only: the gminy's 330 kB wait until a gmina layer is switched on), and drawn when shown.
   var LEVEL_OF = { powiaty: 'powiat', ch_powiat: 'powiat', gminy: 'gmina', ch_gmina: 'gmina', white: 'gmina' };
   var levelJobs = {};
+  var drawn = {};
   function levelOf(key) {
     if (key === 'units') { return mode === 'compare' ? cfg.unit.level : 'gmina'; }
     return LEVEL_OF[key];
   }
+  function nextTask() { return new Promise(function (resolve) { setTimeout(resolve, 0); }); }
   function ensureLevel(level) {
     if (!levelJobs[level]) {
-      levelJobs[level] = level === 'powiat' ? getJSON(cfg.api.powiaty).then(drawPowiaty)
-        : getJSON(cfg.api.gminy).then(drawGminy);
+      levelJobs[level] = getJSON(level === 'powiat' ? cfg.api.powiaty : cfg.api.gminy);
     }
     return levelJobs[level];
   }
-  function visibleLevels() {
-    var levels = [];
-    Object.keys(LEVEL_OF).concat(['units']).forEach(function (k) {
-      var level = layers[k] && map.hasLayer(layers[k]) ? levelOf(k) : null;
-      if (level && levels.indexOf(level) < 0) { levels.push(level); }
+  function showLayer(key) {
+    if (drawn[key] || !layers[key] || !DRAWERS[key]) { return Promise.resolve(); }
+    drawn[key] = true;
+    return ensureLevel(levelOf(key)).then(function (fc) {
+      return nextTask().then(function () {
+        DRAWERS[key](fc);
+        if (['ch_powiat', 'ch_gmina', 'white'].indexOf(key) >= 0) { layers[key].bringToBack(); }
+      });
     });
-    if (mode === 'compare' && levels.indexOf(cfg.unit.level) < 0) { levels.push(cfg.unit.level); }
-    return levels;
+  }
+  function visibleKeys() {
+    return Object.keys(DRAWERS).filter(function (k) { return layers[k] && map.hasLayer(layers[k]); });
   }
   map.on('overlayadd', function (ev) {
     var key = Object.keys(layers).filter(function (k) { return layers[k] === ev.layer; })[0];
-    if (key && levelOf(key)) {
-      ensureLevel(levelOf(key)).then(function () {
-        if (['ch_powiat', 'ch_gmina', 'white'].indexOf(key) >= 0) { ev.layer.bringToBack(); }
-      });
-    }
+    if (key && DRAWERS[key]) { showLayer(key); }
   });
 
   G.initialBounds = map.getBounds();
@@ -810,7 +814,12 @@
   nameEntityMarker();
   wireShare();
   embedBar();
-  var jobs = visibleLevels().map(ensureLevel);
+  // Each visible layer in turn, one task each (a chain, not all at once when the data arrive).
+  var chain = Promise.resolve();
+  var keys = visibleKeys();
+  keys.forEach(function (k) { ensureLevel(levelOf(k)); });
+  keys.forEach(function (k) { chain = chain.then(function () { return showLayer(k); }); });
+  var jobs = [chain];
   if (cluster) {
     // The map view carries only what popups show; the entity page has the rest.
     var filter = Object.assign({ view: 'map' }, cfg.entityFilter || {});
