@@ -12,7 +12,7 @@ css/map.css), deferred. The only text folium itself puts into JavaScript here is
 escaped tooltip and title (`escape.text`, folium's escaped JSON), everything else is our own labels.
 
 Folium emits one inline script (the map set-up). `MapParts.script` is that code wrapped in a function,
-`window.GEOES_SETUP`, which map.js calls once the deferred libraries have run; the template puts it in
+`window.geoesMapSetup`, which map.js calls once the deferred libraries have run; the template puts it in
 `<script nonce=...>`, so a strict CSP allows it by nonce.
 """
 from __future__ import annotations
@@ -91,7 +91,7 @@ def split(m: folium.Map) -> MapParts:
     # Run by map.js after the deferred libraries (Leaflet…) have loaded: the page's scripts never block.
     # Folium indents generously; its strings are one-line JSON, so dropping indentation changes nothing.
     code = "\n".join(line.strip() for line in root.script.render().splitlines() if line.strip())
-    script = "window.GEOES_SETUP = function () {\n" + code + "\n};"
+    script = "window.geoesMapSetup = function () {\n" + code + "\n};"
     return MapParts(html=root.html.render(), script=script, map_id=m.get_name())
 
 

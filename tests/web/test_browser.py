@@ -135,7 +135,7 @@ def test_county_page_loads_with_map(server, page):
     pg.wait_for_selector(".geoes-marker, .marker-cluster", timeout=5_000)
     # The county's gminy are drawn (9) and the chart images load.
     assert pg.evaluate("GEOES_MAP.layers.units.getLayers()[0].getLayers().length") == 9
-    img = pg.locator("img[src$='/chart/entities_per_10k.png']")
+    img = pg.locator("img[src*='/chart/entities_per_10k.png?']")  # linked with the data version
     img.scroll_into_view_if_needed()
     pg.wait_for_function("img => img.complete && img.naturalWidth > 100", arg=img.element_handle())
     assert page.errors == [], page.errors

@@ -12,10 +12,10 @@
   'use strict';
 
   // This file and the libraries are deferred: they run after the page is parsed, so the page's inline
-  // folium set-up (under the CSP nonce) is a function, window.GEOES_SETUP, run here first.
+  // folium set-up (under the CSP nonce) is a function, window.geoesMapSetup, run here first.
   var cfgEl = document.getElementById('geoes-config');
-  if (!cfgEl || !window.L || typeof window.GEOES_SETUP !== 'function') { return; }
-  window.GEOES_SETUP();
+  if (!cfgEl || !window.L || typeof window.geoesMapSetup !== 'function') { return; }
+  window.geoesMapSetup();
   var G = window.GEOES_MAP;
   if (!G) { return; }
   var cfg = JSON.parse(cfgEl.textContent);
