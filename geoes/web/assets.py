@@ -26,6 +26,7 @@ import gzip
 import hashlib
 import posixpath
 import re
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -183,7 +184,12 @@ class StaticFiles(WhiteNoise):
 
 def install(app: Flask, out_dir: Path) -> Manifest:
     """Collect the static files, serve them with WhiteNoise and give templates `asset()` and `icons`."""
-    manifest = collect(out_dir)
+    try:
+        manifest = collect(out_dir)
+    except OSError as exc:  # a read-only data directory: this process keeps its own copy
+        out_dir = Path(tempfile.mkdtemp(prefix="geoes-static-"))
+        app.logger.warning("pliki statyczne w %s (nie da się pisać do katalogu danych: %s)", out_dir, exc)
+        manifest = collect(out_dir)
     prefix = "/" + (app.static_url_path or "/static").strip("/") + "/"
     hashed_urls = {prefix + h for h in manifest.names.values()}
     static = StaticFiles(app.wsgi_app, hashed_urls)

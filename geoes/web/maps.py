@@ -27,6 +27,10 @@ from geoes.common.reference import attribution, entity_types
 from geoes.publish import escape
 from geoes.web.assets import icon as sprite_icon
 
+GESTURE_TEXT = {"touch": "Przesuń mapę dwoma palcami", "scroll": "Naciśnij Ctrl i przewiń, by przybliżyć mapę",
+                "scrollMac": "Naciśnij ⌘ i przewiń, by przybliżyć mapę"}
+
+
 def _self_host(element):
     """No asset links from folium (instance attributes: folium's classes stay as they are)."""
     element.default_js, element.default_css = [], []
@@ -111,7 +115,8 @@ def base_map(bounds, *, types: list[str] | None = None, gestures: bool = False,
     """
     a = attribution()
     # Embedded in another page, the map needs two fingers (or Ctrl + wheel) to move: the page scrolls.
-    options = {"gestureHandling": True} if gestures else {}
+    # The hints are Polish whatever the visitor's browser language (the plugin would follow it).
+    options = {"gestureHandling": True, "gestureHandlingOptions": {"text": GESTURE_TEXT}} if gestures else {}
     m = folium.Map(location=[(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2],
                    zoom_start=8, tiles=None, control_scale=False, zoom_control=False,
                    zoom_snap=0.25, **options)

@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from geoes.common.reference import entity_types
-from geoes.publish.classes import CLASS_COLORS, HIGHLIGHT_COLOR, ZERO_COLOR, class_legend
+from geoes.publish.classes import class_legend
+from geoes.web import assets
 from geoes.publish.filters import parse_filter
 from geoes.web.pagecache import cached_page
 from geoes.web.pages.mapconfig import level_classes, map_config
@@ -16,13 +17,9 @@ bp = Blueprint("map", __name__)
 
 @bp.get("/types.css")
 def types_css():
-    """Colours of the entity types as classes (no inline styles: CSP-friendly)."""
-    lines = []
-    for code, t in entity_types().items():
-        lines.append(f".geoes-type-{code}{{background-color:{t.color};}}")
-    for color in [*CLASS_COLORS, ZERO_COLOR, HIGHLIGHT_COLOR]:
-        lines.append(f".geoes-color-{color[1:]}{{background-color:{color};}}")
-    return Response("\n".join(lines) + "\n", mimetype="text/css", headers={"Cache-Control": "public, max-age=3600"})
+    """Colours of the entity types as classes (no inline styles: CSP-friendly). The pages have them in
+    css/site.css (geoes.web.assets); this URL stays for anyone who links it."""
+    return Response(assets.types_css(), mimetype="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
 @bp.get("/")

@@ -830,6 +830,8 @@
       G.timing.fetched = performance.now() - t0;
       buildMarkers(fc);
       G.timing.built = performance.now() - t0;
+      return nextTask();  // building and clustering in two tasks: the page answers input in between
+    }).then(function () {
       rebuild();
       G.timing.clustered = performance.now() - t0;
       writeHash();
