@@ -1,4 +1,4 @@
-"""Bounded load test against gunicorn on 127.0.0.1 with a rebuild in the middle (issue 6 §5).
+"""Bounded load test against gunicorn on 127.0.0.1 with a rebuild in the middle.
 
     .venv/bin/python benchmarks/load.py --requests 20000 --concurrency 32
 
@@ -8,7 +8,9 @@ the map page, GeoJSON layers (filtered), OGC items (type filter, bbox) and downl
 over keep-alive connections from `--concurrency` threads, runs `python -m geoes build` against the served
 data dir when half the requests are done, then stops gunicorn and prints requests/s, p50/p99 latency,
 errors, bodies that fail to parse or are shorter than announced (a partial file), the dataset versions
-seen, and the workers' RSS before and after (psutil). Not a CI test; exit code 1 on any error.
+seen, and the workers' RSS before and after (psutil). It checks what the atomic versioned build promises:
+no request fails or gets half a file while a new version is switched in. Not a CI test; exit code 1 on
+any error.
 """
 from __future__ import annotations
 
@@ -27,14 +29,15 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO))  # run as a script from a checkout: the package is not installed
 
-from geoes.config import Settings  # noqa: E402 - the repository is on the path only now
+from geoes.config import Settings  # noqa: E402
 from geoes.dataset.build import build, current_version  # noqa: E402
 from geoes.sources.fetch import fetch  # noqa: E402
 
@@ -100,6 +103,134 @@ def valid_body(kind: str, body: bytes) -> str | None:
     return None
 
 
+def start_gunicorn(tmp: Path, data_dir: Path, workers: int | None) -> tuple[subprocess.Popen, int, dict]:
+    """gunicorn with the project's config on a free port, once /healthz answers; (process, port, env)."""
+    port = free_port()
+    env = {**os.environ, "GEOES_DATA_DIR": str(data_dir), "GEOES_REGION": "26",
+           "GEOES_BIND": f"127.0.0.1:{port}", "PYTHONPATH": str(REPO), "GEOES_LOG_LEVEL": "warning"}
+    if workers:
+        env["GEOES_WORKERS"] = str(workers)
+    log = open(tmp / "gunicorn.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(REPO / "gunicorn.conf.py"),
+                             "--access-logfile", "/dev/null", "app:app"], cwd=REPO, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("GET", "/healthz")
+            if c.getresponse().status == 200:
+                return proc, port, env
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            print((tmp / "gunicorn.log").read_text()[-3000:])
+            raise SystemExit("gunicorn did not start")
+        time.sleep(0.2)
+
+
+def warm(port: int, master: psutil.Process) -> None:
+    """Warm every worker's caches so "before" is the steady state, not an empty process."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    for _ in range(4 * max(1, len(master.children()))):
+        for _w, path, _k in MIX:
+            conn.request("GET", path)
+            conn.getresponse().read()
+
+
+@dataclass
+class Tally:
+    """What the client threads saw, under one lock."""
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    partial: list[str] = field(default_factory=list)
+    versions: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, path: str, dt: float, why: str | None, bad: str | None, version: str) -> None:
+        with self.lock:
+            self.latencies.append(dt)
+            if why:
+                self.errors.append(f"{path}: {why}")
+            if bad:
+                self.partial.append(f"{path}: {bad}")
+            if version:
+                self.versions[version] = self.versions.get(version, 0) + 1
+
+    def error(self, message: str) -> None:
+        with self.lock:
+            self.errors.append(message)
+
+
+def client(port: int, n_total: int, counter, half: threading.Event, tally: Tally) -> None:
+    """One keep-alive connection taking the next request of the mix until `n_total` are sent."""
+    weighted = [(p, k) for w, p, k in MIX for _ in range(w)]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    while True:
+        i = next(counter)
+        if i >= n_total:
+            break
+        if i == n_total // 2:
+            half.set()
+        path, kind = weighted[i % len(weighted)]
+        t0 = time.perf_counter()
+        try:
+            conn.request("GET", path)
+            r = conn.getresponse()
+            body = r.read()
+        except (OSError, http.client.HTTPException) as exc:
+            tally.error(f"{path}: {type(exc).__name__}: {exc}")
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            continue
+        dt = time.perf_counter() - t0
+        why = None
+        if r.status != 200:
+            why = f"status {r.status}"
+        elif r.getheader("Content-Length") and int(r.getheader("Content-Length")) != len(body):
+            why = "body shorter than Content-Length"
+        bad = valid_body(kind, body) if why is None else None
+        etag = (r.getheader("ETag") or '""').split('"')
+        v = r.getheader("X-Dataset-Version") or "-".join(etag[1].split("-")[:2]) if len(etag) > 1 else ""
+        tally.record(path, dt, why, bad, v)
+    conn.close()
+
+
+def rebuild_at_half(half: threading.Event, data_dir: Path, env: dict, rebuild: dict) -> None:
+    """`python -m geoes build` against the served data dir once half the requests are done."""
+    half.wait()
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "geoes", "--data-dir", str(data_dir), "--region", "26",
+                        "build"], cwd=REPO, env=env, capture_output=True, text=True)
+    rebuild.update(code=r.returncode, seconds=time.perf_counter() - t0,
+                   version=current_version(Settings(region="26", data_dir=data_dir)), stderr=r.stderr[-500:])
+
+
+def report(tally: Tally, elapsed: float, rebuild: dict, rss_before: dict, rss_after: dict) -> None:
+    lat = sorted(tally.latencies)
+
+    def pct(p):
+        return lat[min(len(lat) - 1, int(p / 100 * len(lat)))] * 1000 if lat else float("nan")
+
+    mb = 1024 * 1024
+    print(f"requests/s: {len(lat) / elapsed:.0f}  ({len(lat)} in {elapsed:.1f} s)")
+    print(f"latency p50: {pct(50):.1f} ms  p90: {pct(90):.1f} ms  p99: {pct(99):.1f} ms  max: {lat[-1] * 1000:.0f} ms")
+    print(f"errors: {len(tally.errors)}  partial/unparseable bodies: {len(tally.partial)}")
+    for e in (tally.errors + tally.partial)[:10]:
+        print("  ", e)
+    if rebuild:
+        print(f"rebuild: exit {rebuild['code']} in {rebuild['seconds']:.1f} s → version {rebuild['version']}"
+              + (f" ({rebuild['stderr']})" if rebuild["code"] else ""))
+    print("dataset versions seen in responses: "
+          + ", ".join(f"{v}: {n}" for v, n in sorted(tally.versions.items())))
+    print(f"worker RSS before: {sum(rss_before.values()) / mb:.0f} MB total "
+          f"({', '.join(f'{v / mb:.0f}' for v in rss_before.values())} MB)")
+    print(f"worker RSS after:  {sum(rss_after.values()) / mb:.0f} MB total "
+          f"({', '.join(f'{v / mb:.0f}' for v in rss_after.values())} MB)")
+    if set(rss_before) != set(rss_after):
+        print("note: worker processes changed during the run (a worker was restarted)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--requests", type=int, default=20_000)
@@ -113,134 +244,29 @@ def main() -> int:
     try:
         print("building the data dir…", flush=True)
         data_dir = prepare(tmp)
-        port = free_port()
-        env = {**os.environ, "GEOES_DATA_DIR": str(data_dir), "GEOES_REGION": "26",
-               "GEOES_BIND": f"127.0.0.1:{port}", "PYTHONPATH": str(REPO), "GEOES_LOG_LEVEL": "warning"}
-        if args.workers:
-            env["GEOES_WORKERS"] = str(args.workers)
-        log = open(tmp / "gunicorn.log", "wb")
-        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(REPO / "gunicorn.conf.py"),
-                                 "--access-logfile", "/dev/null", "app:app"], cwd=REPO, env=env,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                c.request("GET", "/healthz")
-                if c.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                print((tmp / "gunicorn.log").read_text()[-3000:])
-                raise SystemExit("gunicorn did not start")
-            time.sleep(0.2)
+        proc, port, env = start_gunicorn(tmp, data_dir, args.workers)
         master = psutil.Process(proc.pid)
-        # Warm every worker's caches so "before" is the steady state, not an empty process.
-        warm = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        for _ in range(4 * max(1, len(master.children()))):
-            for _w, path, _k in MIX:
-                warm.request("GET", path)
-                warm.getresponse().read()
+        warm(port, master)
         rss_before = worker_rss(master)
 
-        weighted = [(p, k) for w, p, k in MIX for _ in range(w)]
-        counter = itertools.count()
-        lock = threading.Lock()
-        latencies: list[float] = []
-        errors: list[str] = []
-        partial: list[str] = []
-        versions: dict[str, int] = {}
-        half = threading.Event()
-        n_total = args.requests
-
-        def client():
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            while True:
-                i = next(counter)
-                if i >= n_total:
-                    break
-                if i == n_total // 2:
-                    half.set()
-                path, kind = weighted[i % len(weighted)]
-                t0 = time.perf_counter()
-                try:
-                    conn.request("GET", path)
-                    r = conn.getresponse()
-                    body = r.read()
-                except (OSError, http.client.HTTPException) as exc:
-                    with lock:
-                        errors.append(f"{path}: {type(exc).__name__}: {exc}")
-                    conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                    continue
-                dt = time.perf_counter() - t0
-                why = None
-                if r.status != 200:
-                    why = f"status {r.status}"
-                elif r.getheader("Content-Length") and int(r.getheader("Content-Length")) != len(body):
-                    why = "body shorter than Content-Length"
-                bad = valid_body(kind, body) if why is None else None
-                etag = (r.getheader("ETag") or '""').split('"')
-                v = r.getheader("X-Dataset-Version") or "-".join(etag[1].split("-")[:2]) if len(etag) > 1 else ""
-                with lock:
-                    latencies.append(dt)
-                    if why:
-                        errors.append(f"{path}: {why}")
-                    if bad:
-                        partial.append(f"{path}: {bad}")
-                    if v:
-                        versions[v] = versions.get(v, 0) + 1
-            conn.close()
-
-        rebuild = {}
-
-        def rebuilder():
-            if args.no_rebuild:
-                return
-            half.wait()
-            t0 = time.perf_counter()
-            r = subprocess.run([sys.executable, "-m", "geoes", "--data-dir", str(data_dir), "--region", "26",
-                                "build"], cwd=REPO, env=env, capture_output=True, text=True)
-            rebuild.update(code=r.returncode, seconds=time.perf_counter() - t0,
-                           version=current_version(Settings(region="26", data_dir=data_dir)), stderr=r.stderr[-500:])
-
-        print(f"{n_total} requests, {args.concurrency} connections, {len(rss_before)} workers…", flush=True)
-        rb = threading.Thread(target=rebuilder)
-        rb.start()
+        tally, rebuild, half, counter = Tally(), {}, threading.Event(), itertools.count()
+        print(f"{args.requests} requests, {args.concurrency} connections, {len(rss_before)} workers…", flush=True)
+        rb = threading.Thread(target=rebuild_at_half, args=(half, data_dir, env, rebuild))
+        if not args.no_rebuild:
+            rb.start()
         t0 = time.perf_counter()
-        threads = [threading.Thread(target=client) for _ in range(args.concurrency)]
+        threads = [threading.Thread(target=client, args=(port, args.requests, counter, half, tally))
+                   for _ in range(args.concurrency)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - t0
         half.set()
-        rb.join()
-        rss_after = worker_rss(master)
-
-        lat = sorted(latencies)
-
-        def pct(p):
-            return lat[min(len(lat) - 1, int(p / 100 * len(lat)))] * 1000 if lat else float("nan")
-
-        mb = 1024 * 1024
-        print(f"requests/s: {len(lat) / elapsed:.0f}  ({len(lat)} in {elapsed:.1f} s)")
-        print(f"latency p50: {pct(50):.1f} ms  p90: {pct(90):.1f} ms  p99: {pct(99):.1f} ms  max: {lat[-1] * 1000:.0f} ms")
-        print(f"errors: {len(errors)}  partial/unparseable bodies: {len(partial)}")
-        for e in (errors + partial)[:10]:
-            print("  ", e)
-        if rebuild:
-            print(f"rebuild: exit {rebuild['code']} in {rebuild['seconds']:.1f} s → version {rebuild['version']}"
-                  + (f" ({rebuild['stderr']})" if rebuild["code"] else ""))
-        print("dataset versions seen in responses: " + ", ".join(f"{v}: {n}" for v, n in sorted(versions.items())))
-        print(f"worker RSS before: {sum(rss_before.values()) / mb:.0f} MB total "
-              f"({', '.join(f'{v / mb:.0f}' for v in rss_before.values())} MB)")
-        print(f"worker RSS after:  {sum(rss_after.values()) / mb:.0f} MB total "
-              f"({', '.join(f'{v / mb:.0f}' for v in rss_after.values())} MB)")
-        if set(rss_before) != set(rss_after):
-            print("note: worker processes changed during the run (a worker was restarted)")
-        ok = not errors and not partial and (args.no_rebuild or rebuild.get("code") == 0)
+        if not args.no_rebuild:
+            rb.join()
+        report(tally, elapsed, rebuild, rss_before, worker_rss(master))
+        ok = not tally.errors and not tally.partial and (args.no_rebuild or rebuild.get("code") == 0)
         return 0 if ok else 1
     finally:
         if proc is not None and proc.poll() is None:

@@ -76,6 +76,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("chromium", "", "ścieżka do Chromium dla raportu PDF (domyślnie szukany w PATH)"),
     Setting("contact", "", "adres kontaktowy w nagłówku User-Agent geokodera (zasady Nominatim)"),
     Setting("offline", False, "`geocode` bez usług sieciowych (tylko gazeter)", parse_bool),
+    Setting("import_max_bytes", 50 * 1024 * 1024, "największy plik rejestru przyjmowany przez import (B)", int),
+    Setting("import_max_unpacked", 100 * 1024 * 1024,
+            "największy łączny rozmiar rozpakowanych części skoroszytu XLSX (B); większy to „bomba ZIP”", int),
+    Setting("import_max_rows", 100_000, "najwięcej wierszy danych w importowanym pliku rejestru", int),
+    # Verification against the Ministry of Justice's open KRS API (`python -m geoes verify`).
+    Setting("krs_api", "https://api-krs.ms.gov.pl/api/krs",
+            "adres bazowy otwartego API KRS (Ministerstwo Sprawiedliwości) dla `verify`"),
+    Setting("krs_rate", 1.0, "`verify`: najwyżej tyle zapytań do API KRS na sekundę", float),
+    Setting("krs_timeout", 20.0, "`verify`: limit czasu jednego zapytania do API KRS (s)", float),
+    Setting("krs_cache_days", 7, "`verify`: odpisy KRS z pamięci podręcznej młodsze niż tyle dni nie są "
+            "pobierane ponownie (0 = zawsze pobieraj)", int),
     Setting("mirror", "", "katalog z kopią danych dla `scripts/setup.sh` (domyślnie ../shared/data, jeśli istnieje)",
             scope="setup"),
     Setting("online", False, "`scripts/setup.sh` pobiera dane z usług urzędowych mimo kopii lokalnej",
@@ -118,6 +129,13 @@ class Settings:
     chromium: str = ""
     contact: str = ""
     offline: bool = False
+    import_max_bytes: int = 50 * 1024 * 1024
+    import_max_unpacked: int = 100 * 1024 * 1024
+    import_max_rows: int = 100_000
+    krs_api: str = "https://api-krs.ms.gov.pl/api/krs"
+    krs_rate: float = 1.0
+    krs_timeout: float = 20.0
+    krs_cache_days: int = 7
 
     @classmethod
     def from_env(cls, overrides: Mapping | None = None, *, environ: Mapping | None = None,
@@ -189,6 +207,10 @@ class Settings:
     def official_counts_path(self) -> Path:
         return self.data_dir / "official" / "statystyki_pes.csv"
 
+    @property
+    def unemployment_path(self) -> Path:
+        return self.data_dir / "needs" / "bezrobocie.csv"
+
     # The project's own curated file (committed).
     @property
     def entities_path(self) -> Path:
@@ -200,8 +222,22 @@ class Settings:
         return self.data_dir / "build"
 
     @property
+    def mappings_dir(self) -> Path:
+        """Confirmed column mappings of register layouts (the operator's, git-ignored)."""
+        return self.data_dir / "mappings"
+
+    @property
     def geocode_cache_path(self) -> Path:
         return self.data_dir / "cache" / "geocode.sqlite"
+
+    @property
+    def krs_cache_path(self) -> Path:
+        return self.data_dir / "cache" / "krs.sqlite"
+
+    # Proposed changes waiting for an operator's decision (git-ignored; never the register itself).
+    @property
+    def proposals_path(self) -> Path:
+        return self.data_dir / "review" / "proposals.json"
 
 
 assert {f.name for f in fields(Settings)} == set(APP_SETTINGS), "Settings fields and SETTINGS disagree"

@@ -6,7 +6,8 @@ exception codes). The description is Polish and written for the person who reads
 error into one line and its exit code in one place (`geoes.cli`), the web into a response in one place
 (`geoes.web`); nothing else converts errors.
 
-Exit codes follow PRODUCT.md §5: 0 all well, 1 some rows rejected (not an error), 2 cannot go on.
+Exit codes: 0 all well, 1 some rows rejected (not an error: the file with reasons is written), 2 cannot
+go on.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 # Install everything geoes needs and prepare its data. Idempotent: quick when already done.
 #   GEOES_MIRROR=DIR   take boundaries/population from a local mirror (default: ../shared/data if present)
 #   GEOES_ONLINE=1     ignore any mirror and fetch from GUGiK ULDK / GUS BDL
-#   GEOES_NO_APT=1     do not install system packages (Chromium, GDAL tools)
+#   GEOES_NO_APT=1     do not install system packages (Chromium, GDAL tools, LibreOffice Calc)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,8 +17,17 @@ if ! cmp -s requirements-dev.txt .venv/.installed-dev 2>/dev/null || ! cmp -s re
   cp requirements-dev.txt .venv/.installed-dev
 fi
 
-# System packages: headless Chromium for the browser tests, GDAL's ogrinfo for the OGC API checks.
-if [ -z "${GEOES_NO_APT:-}" ] && { ! command -v chromium >/dev/null || ! command -v ogrinfo >/dev/null; }; then
+# ogctests (the OGC API – Features test suite) pins pytest<9: it gets its own environment inside .venv.
+if ! cmp -s requirements-ogctests.txt .venv/ogctests/.installed 2>/dev/null; then
+  "$PY" -m venv .venv/ogctests
+  .venv/ogctests/bin/python -m pip install --quiet -r requirements-ogctests.txt
+  cp requirements-ogctests.txt .venv/ogctests/.installed
+fi
+
+# System packages: headless Chromium for the browser tests, GDAL's ogrinfo/ogr2ogr and its GeoPackage
+# validator (python3-gdal) for the OGC API and download checks, LibreOffice Calc for the office files.
+if [ -z "${GEOES_NO_APT:-}" ] && { ! command -v chromium >/dev/null || ! command -v ogrinfo >/dev/null \
+     || ! command -v soffice >/dev/null; }; then
   if [ "$(id -u)" = 0 ]; then
     # Wait for another apt or dpkg (unattended upgrades, a parallel set-up) instead of failing on its lock.
     APT_WAIT=(-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
@@ -27,9 +36,10 @@ if [ -z "${GEOES_NO_APT:-}" ] && { ! command -v chromium >/dev/null || ! command
       echo "apt-get update: próba $attempt nieudana (blokada lub sieć), ponawiam za 20 s" >&2
       sleep 20
     done
-    DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" install -y -qq chromium gdal-bin fonts-dejavu-core >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" install -y -qq chromium gdal-bin python3-gdal \
+      libreoffice-calc-nogui fonts-dejavu-core >/dev/null
   else
-    echo "Uwaga: brak chromium/ogrinfo; zainstaluj: sudo apt-get install chromium gdal-bin" >&2
+    echo "Uwaga: brak chromium/ogrinfo/soffice; zainstaluj: sudo apt-get install chromium gdal-bin python3-gdal libreoffice-calc-nogui" >&2
   fi
 fi
 

@@ -43,7 +43,7 @@ def built_settings(tmp_path_factory, fetched_settings) -> Settings:
     from geoes.dataset.build import build
 
     data_dir = tmp_path_factory.mktemp("built")
-    for name in ("boundaries", "population", "gazetteer", "official"):
+    for name in ("boundaries", "population", "gazetteer", "official", "needs"):
         shutil.copytree(fetched_settings.data_dir / name, data_dir / name)
     shutil.copy(REPO_DIR / "data" / "entities.csv", data_dir / "entities.csv")
     settings = Settings(region="26", data_dir=data_dir)
@@ -53,7 +53,7 @@ def built_settings(tmp_path_factory, fetched_settings) -> Settings:
 
 def clone_settings(source: Settings, target: Path, with_build: bool = False) -> Settings:
     """A private copy of a data dir for tests that modify it."""
-    for name in ("boundaries", "population", "gazetteer", "official"):
+    for name in ("boundaries", "population", "gazetteer", "official", "needs"):
         if (source.data_dir / name).exists():
             shutil.copytree(source.data_dir / name, target / name)
     if (source.data_dir / "entities.csv").exists():

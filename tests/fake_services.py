@@ -6,7 +6,8 @@ One `ThreadingHTTPServer` on 127.0.0.1 (port 0) in a background thread serves bo
   answers with text — a status line (`0`, or `-1 brak wyników`) and a line of hex WKB in EPSG:2180.
   The three spellings seen in the wild are all served: `SRID=2180;` + WKB (gminy), EWKB with the SRID
   inside (powiaty) and bare WKB (voivodeship).
-* BDL at `/bdl/api/v1/`: `units` and `data/by-variable/72305`, JSON shaped like the real API
+* BDL at `/bdl/api/v1/`: `units` and `data/by-variable/72305` (population), `/10514` (registered
+  unemployed) and `/60270` (unemployment rate, powiaty and up), JSON shaped like the real API
   (`totalRecords`, `page`, `pageSize`, `links.first/prev/self/next/last`, `results`), pages of at most
   `page_cap` rows so paging is exercised.
 
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -33,6 +34,10 @@ import shapely
 from shapely.geometry import MultiPolygon, box
 
 POPULATION_VARIABLE = 72305
+UNEMPLOYED_VARIABLE = 10514
+RATE_VARIABLE = 60270
+# BDL variable → the FakeUnit attribute holding its values by year.
+VARIABLES = {POPULATION_VARIABLE: "population", UNEMPLOYED_VARIABLE: "unemployed", RATE_VARIABLE: "rate"}
 
 
 @dataclass
@@ -42,6 +47,8 @@ class FakeUnit:
     level: int
     kind: str
     population: dict[int, int]
+    unemployed: dict = field(default_factory=dict)
+    rate: dict = field(default_factory=dict)
 
 
 class FakeServices:
@@ -75,16 +82,20 @@ class FakeServices:
             FakeUnit(f"07{'14' if r != '14' else '30'}00000000", "JESZCZE INNE", 2, "0", {}),
         ]
         self.woj_id = woj_id
+        # Registered unemployed (made up): Jędrzejów has no 2023 figure, Sobków's are under its old id,
+        # the town and rural parts of Jędrzejów carry their own (which are not gminy).
         gminy = [
-            FakeUnit(gid("01", "2"), "Imielno", 6, "2", {2024: 4100, 2021: 4200}),
-            FakeUnit(gid("02", "3"), "Jędrzejów", 6, "3", {2024: 26000, 2021: 27000}),
-            FakeUnit(gid("02", "4"), "Jędrzejów - miasto", 6, "4", {2024: 14000, 2021: 14500}),
-            FakeUnit(gid("02", "5"), "Jędrzejów - obszar wiejski", 6, "5", {2024: 12000, 2021: 12500}),
-            FakeUnit(gid("08", "2"), "Sobków", 6, "2", {2024: 8300, 2021: 8400}),
+            FakeUnit(gid("01", "2"), "Imielno", 6, "2", {2024: 4100, 2021: 4200}, {2022: 100, 2023: 95, 2024: 93}),
+            FakeUnit(gid("02", "3"), "Jędrzejów", 6, "3", {2024: 26000, 2021: 27000}, {2022: 600, 2024: 526}),
+            FakeUnit(gid("02", "4"), "Jędrzejów - miasto", 6, "4", {2024: 14000, 2021: 14500}, {2024: 300}),
+            FakeUnit(gid("02", "5"), "Jędrzejów - obszar wiejski", 6, "5", {2024: 12000, 2021: 12500}, {2024: 226}),
+            FakeUnit(gid("08", "2"), "Sobków", 6, "2", {2024: 8300, 2021: 8400}, {2022: 180, 2023: 170, 2024: 162}),
             FakeUnit(gid("08", "3"), "Sobków", 6, "3", {}),
         ]
         total = {y: sum(u.population.get(y, 0) for u in gminy if u.kind in "123") for y in (2024, 2021)}
-        self.powiaty = [FakeUnit(powiat_id, "Powiat jędrzejowski", 5, "0", total)]
+        jobless = {y: sum(u.unemployed.get(y, 0) for u in gminy if u.kind in "123") for y in (2022, 2024)}
+        self.powiaty = [FakeUnit(powiat_id, "Powiat jędrzejowski", 5, "0", total, jobless, {2022: 6.7, 2024: 6.0})]
+        self.voivodeships[1].unemployed = {2022: 34029, 2024: 32289}
         self.gminy = gminy
 
         # EPSG:2180 (easting, northing), where powiat jędrzejowski really is (E 556-611 km, N 287-334 km).
@@ -216,20 +227,22 @@ class FakeServices:
             rows = [{"id": u.bdl_id, "name": u.name, "parentId": self._parent(u), "level": u.level,
                      "kind": u.kind, "hasDescription": False} for u in units]
             extra = {}
-        elif key == f"data/by-variable/{POPULATION_VARIABLE}":
+        elif key.startswith("data/by-variable/") and int(key.rsplit("/", 1)[1]) in VARIABLES:
+            variable = int(key.rsplit("/", 1)[1])
             level = int(q.get("unit-level", 0))
             parent = str(q.get("unit-parent-id", ""))
             years = q.get("year", [])
             years = [int(y) for y in ([years] if isinstance(years, str) else years)]
             rows = []
-            for u in self.powiaty + self.gminy:
+            for u in self.voivodeships + self.powiaty + self.gminy:
                 if u.level != level or not u.bdl_id.startswith(parent.rstrip("0")):
                     continue
-                values = [{"year": str(y), "val": u.population[y], "attrId": 1}
-                          for y in sorted(u.population) if not years or y in years]
+                data = getattr(u, VARIABLES[variable])
+                values = [{"year": str(y), "val": data[y], "attrId": 1}
+                          for y in sorted(data) if not years or y in years]
                 if values:
                     rows.append({"id": u.bdl_id, "name": u.name, "values": values})
-            extra = {"variableId": POPULATION_VARIABLE, "measureUnitId": 5, "lastUpdate": "2025-06-10T00:00:00"}
+            extra = {"variableId": variable, "measureUnitId": 5, "lastUpdate": "2025-06-10T00:00:00"}
         else:
             return self._send(h, 404, "application/json", json.dumps({"errorResult": "not found"}))
         size = min(int(q.get("page-size", 10)), self.page_cap)

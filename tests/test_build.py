@@ -23,8 +23,8 @@ def test_build_outputs_and_switch(settings):
     first = build(settings)
     assert current_version(settings) == first.version
     ds = load_current(settings)
-    assert len(ds.entities) == 49 and len(ds.gminy) == 102 and len(ds.powiaty) == 14
-    assert ds.summary["entities_total"] == 49
+    assert len(ds.entities) == 82 and len(ds.gminy) == 102 and len(ds.powiaty) == 14
+    assert ds.summary["entities_total"] == 82
     second = build(settings)
     assert second.version != first.version
     assert current_version(settings) == second.version
@@ -69,3 +69,18 @@ def test_old_versions_are_pruned(settings):
     left = sorted(p.name for p in settings.build_dir.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
     assert left == versions[-build_mod.KEEP_VERSIONS:]
     assert os.readlink(settings.build_dir / "current") == versions[-1]
+
+
+def test_rejects_file_opens_in_excel_with_polish_letters(settings, tmp_path):
+    import pandas as pd
+
+    source = pd.read_csv(settings.entities_path, dtype=str, keep_default_na=False)
+    bad = source.iloc[[0]].assign(id="zly-1", name="=Źródło „Łąka”", types="warsztat")
+    path = tmp_path / "entities.csv"
+    pd.concat([source, bad]).to_csv(path, index=False)
+    result = build(settings, path)
+    data = (result.path / build_mod.REJECTS_NAME).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    rejects = pd.read_csv(result.path / build_mod.REJECTS_NAME, dtype=str, encoding="utf-8-sig")
+    row = rejects.loc[rejects["id"] == "zly-1"].iloc[0]
+    assert row["column"] == "types" and row["name"] == "'=Źródło „Łąka”"

@@ -22,7 +22,9 @@ def test_stats_for_powiat_jedrzejowski(runner, built_settings):
     assert record["gminy_total"] == 9
 
     table = runner.invoke("stats", "--powiat", "2602")
-    assert "jędrzejowski (2602)" in table.output and "80 370" in table.output
+    # Numbers as geoes.common.polish writes them everywhere: NBSP thousands, decimal comma.
+    assert "jędrzejowski (2602)" in table.output and "80\u00a0370" in table.output
+    assert "1\u00a0256,79" in table.output and "\u00a0× województwo" in table.output
     assert "Kompletność" in table.output
 
 
@@ -50,7 +52,8 @@ def test_validate_exit_codes_on_real_files(tmp_path, built_settings, mirror_dir)
     for path in (mirror_dir / "entities" / "statystyki_pes_swietokrzyskie.csv", REPO_DIR / ".git" / "index"):
         res = _run(*data, "validate", str(path))
         assert res.returncode == 2 and "Błąd" in res.stderr and "Traceback" not in res.stderr
-    # 1: the hand-compiled facts file saved as Excel would (cp1250, semicolons) with two rows broken.
+    # 1: the hand-compiled facts file saved as Excel would (cp1250, semicolons) with two rows broken:
+    # an unknown type rejects its row; a bad NIP costs only the NIP (a warning), never the entity.
     facts = pd.read_csv(mirror_dir / "entities" / "pes_swietokrzyskie_fakty_ze_stron.csv", dtype=str)
     facts = facts.rename(columns={"nazwa": "Nazwa", "typ": "Typ", "miejscowosc": "Miejscowość"})
     facts.loc[3, "Typ"] = "warsztat"
@@ -61,12 +64,13 @@ def test_validate_exit_codes_on_real_files(tmp_path, built_settings, mirror_dir)
     res = _run(*data, "validate", str(broken), "--rejects", str(rejects))
     assert res.returncode == 1, res.stderr
     out = pd.read_csv(rejects, dtype=str, encoding="utf-8-sig")
-    assert set(zip(out["row"], out["column"])) == {("5", "types"), ("12", "nip")}
+    assert set(zip(out["row"], out["column"])) == {("5", "types")}
     assert "wiersz 5, kolumna types" in res.stderr
+    assert "wiersz 12, kolumna nip: NIP" in res.stderr and "1234567890" in res.stderr
 
 
 def test_export_layers(runner, tmp_path):
-    for layer, count in (("entities", 49), ("gminy", 102), ("powiaty", 14)):
+    for layer, count in (("entities", 82), ("gminy", 102), ("powiaty", 14)):
         for fmt in ("geojson", "gpkg", "csv"):
             out = tmp_path / f"{layer}.{fmt}"
             result = runner.invoke("export", "--layer", layer, "--format", fmt, "-o", str(out))
@@ -86,7 +90,8 @@ def test_build_prints_a_summary(runner, tmp_path, fetched_settings):
     shutil.copy(REPO_DIR / "data" / "entities.csv", s.entities_path)
     result = runner.invoke("build", settings=s)
     assert result.exit_code == 0, result.output
-    assert "Podmioty: 49" in result.output and "Kompletność" in result.output and "WTZ: 15 z 26" in result.output
+    assert "Podmioty: 82" in result.output and "Kompletność" in result.output
+    assert "WTZ: w rejestrze 22 z 26 znanych" in result.output
 
 
 def test_build_without_fetch_says_what_to_do(runner, tmp_path):

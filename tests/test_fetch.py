@@ -6,7 +6,8 @@ import geopandas as gpd
 import pytest
 
 from geoes.config import Settings
-from geoes.sources.fetch import FetchError, fetch
+from geoes.sources.fetch import fetch
+from geoes.sources.region import FetchError
 
 
 def test_fetch_from_mirror(fetched_settings):

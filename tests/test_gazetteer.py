@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from geoes.config import Settings
-from geoes.sources.gazetteer import LABEL_GMINA_POINT, Gazetteer
+from geoes.sources.gazetteer import LABEL_GMINA_POINT, LABEL_POWIAT, Gazetteer
 from geoes.register.geocode import check_stated_units
 
 SETTINGS: Settings   # the mirror fetched into a temp dir (conftest's fetched_settings)
@@ -53,20 +53,24 @@ def test_homonym_resolved_by_stated_powiat(gaz):
 
 
 def test_homonym_without_area_is_ambiguous_with_candidates(gaz):
-    out = locate(gaz, ("Brzeziny",), ("Ostrów",), ("Mieronice",))
-    assert out["status"].tolist() == ["ambiguous"] * 3
+    out = locate(gaz, ("Brzeziny",), ("Ostrów",))
+    assert out["status"].tolist() == ["ambiguous"] * 2
     assert out["lat"].isna().all() and out["precision"].eq("").all()
     assert out.loc[0, "candidates"] == ("Brzeziny (wieś, gm. Morawica 2604123); "
                                         "Brzeziny (wieś, gm. Szydłów 2612083)")
     assert out.loc[1, "candidates"].count("Ostrów (wieś") == 4
-    assert "Mieronice (wieś, gm. Małogoszcz 2602033)" in out.loc[2, "reason"]
 
 
-def test_homonym_within_the_stated_powiat_stays_ambiguous(gaz):
-    out = locate(gaz, ("Belno", "", "2604"), ("Mieronice", "", "2602"))
-    assert out["status"].tolist() == ["ambiguous", "ambiguous"]
-    assert "w podanym powiecie" in out.loc[0, "reason"]
-    assert "gm. Bieliny 2604012" in out.loc[0, "candidates"] and "gm. Zagnańsk 2604192" in out.loc[0, "candidates"]
+def test_homonym_lying_in_one_powiat_is_placed_to_that_powiat_without_a_point(gaz):
+    # Both villages called Mieronice lie in powiat jędrzejowski; both Belno in powiat kielecki.
+    out = locate(gaz, ("Mieronice",), ("Belno", "", "2604"), ("Mieronice", "", "2602"))
+    assert out["status"].tolist() == ["placed"] * 3
+    assert out["precision"].tolist() == ["powiat"] * 3
+    assert out["powiat"].tolist() == ["2602", "2604", "2602"]
+    assert out["lat"].isna().all() and out["lon"].isna().all()
+    assert out.loc[0, "geocoder"] == LABEL_POWIAT
+    assert "Mieronice (wieś, gm. Małogoszcz 2602033)" in out.loc[0, "candidates"]
+    assert "gm. Bieliny 2604012" in out.loc[1, "note"] and "gm. Zagnańsk 2604192" in out.loc[1, "note"]
 
 
 def test_a_bare_town_name_means_the_town(gaz):
@@ -99,8 +103,10 @@ def test_locality_missing_from_prng_with_a_stated_gmina_falls_back_to_the_gmina(
     out = locate(gaz, ("Zgórsko", "2604172"), ("Zgórsko", "", "2604"), ("Zgórsko",))
     assert out.loc[0, ["status", "precision"]].tolist() == ["placed", "gmina"]
     assert "nie ma w PRNG" in out.loc[0, "note"]
-    assert out.loc[1, "status"] == "not_found" and out.loc[2, "status"] == "not_found"
-    assert "Zgórsko" in out.loc[1, "reason"]
+    # Not in PRNG, but the source names the powiat: the powiat is what is known.
+    assert out.loc[1, ["status", "precision", "powiat"]].tolist() == ["placed", "powiat", "2604"]
+    assert "Zgórsko" in out.loc[1, "note"] and pd.isna(out.loc[1, "lat"])
+    assert out.loc[2, "status"] == "not_found" and "Zgórsko" in out.loc[2, "reason"]
 
 
 def test_locality_outside_the_stated_area(gaz):
@@ -118,10 +124,11 @@ def test_compound_name_whose_parts_share_one_gmina(gaz):
 
 
 def test_rows_without_a_place(gaz):
-    out = locate(gaz, ("", "", "2605"), ("", "", ""), ("", "2699999"))
-    assert out["status"].tolist() == ["no_location", "no_location", "not_found"]
-    assert "tylko powiat" in out.loc[0, "reason"]
+    out = locate(gaz, ("", "", "2605"), ("", "", ""), ("", "2699999"), ("", "", "2699"))
+    assert out["status"].tolist() == ["placed", "no_location", "not_found", "not_found"]
+    assert out.loc[0, ["precision", "powiat"]].tolist() == ["powiat", "2605"] and "tylko powiat" in out.loc[0, "note"]
     assert "nieznany kod TERYT gminy 2699999" in out.loc[2, "reason"]
+    assert "nieznany kod TERYT powiatu 2699" in out.loc[3, "reason"]
 
 
 def test_index_is_kept(gaz):

@@ -26,7 +26,7 @@ from geoes.register.geocode import (ClockedRateLimiter, GeocodeCache, GugikProvi
                            ProviderUnavailable, check_stated_units, geocode_frame, user_agent)
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ENTITIES = REPO_DIR / "data" / "entities.csv"     # the committed record of the 49 real entities
+ENTITIES = REPO_DIR / "data" / "entities.csv"     # the committed record of the 82 real entities
 SETTINGS: Settings                                # the mirror fetched into a temp dir (conftest)
 
 
@@ -334,7 +334,7 @@ def test_chain_places_each_row_from_the_best_source(service, tmp_path):
     asked = [p["address"] for path, p, _ in service.requests if path == "/uug/"]
     assert sorted(asked) == sorted(["Kielce, Wesoła 52A", "Ostrowiec Świętokrzyski, Żabia 31", "Testowo",
                                     "Ostrowiec Świętokrzyski, Wesoła 52A"])
-    assert report.counts == {"address": 3, "street": 0, "locality": 4, "gmina": 0, "none": 0}
+    assert report.counts == {"address": 3, "street": 0, "locality": 4, "gmina": 0, "powiat": 0, "none": 0}
     assert report.cache_hits == 1  # the second "Testowo" was answered from the cache
     assert report.outside is not None and report.outside.empty
 
@@ -369,7 +369,8 @@ def test_offline_uses_the_cache_but_makes_no_request(service, tmp_path):
 def test_errors_are_not_cached_and_leave_a_reason(service, tmp_path):
     service.handler = lambda path, params: (500, "{}", 0)
     cache = GeocodeCache(tmp_path / "cache.sqlite")
-    rows = [{"id": "x1", "name": "A", "types": "wtz", "locality": "Testowo", "powiat_teryt": "2607"}]
+    # No powiat stated: the row stays unplaced (with a powiat it would be placed to the powiat).
+    rows = [{"id": "x1", "name": "A", "types": "wtz", "locality": "Testowo", "powiat_teryt": ""}]
     report = run_chain(service, record(rows), cache)
     assert report.frame.loc[0, "location_precision"] == "none"
     reason = report.unplaced.loc[0, "reason"]
@@ -438,9 +439,10 @@ def stripped_copy(tmp_path) -> Path:
 
 
 def cli_group():
+    from geoes.cli import GeoesGroup
     from geoes.cli.register import geocode_command, import_command
 
-    @click.group()
+    @click.group(cls=GeoesGroup)  # the package's group: it turns errors into "Błąd: …" and exit code 2
     @click.pass_context
     def cli(ctx):
         ctx.obj = SETTINGS
@@ -458,17 +460,18 @@ def test_cli_geocodes_the_real_entities_offline(tmp_path):
     assert "Według precyzji:" in result.output and "Nieumieszczone" in result.output
     out = read_table(path)
     committed = read_table(ENTITIES)
-    assert len(out) == len(committed) == 49
+    assert len(out) == len(committed) == 82
     # what is committed for the gazetteer rows is exactly what the offline geocoder produces
     from_gaz = committed["geocoder"].str.startswith("gazetteer:")
     assert from_gaz.any()
     cols = ["id", "lat", "lon", "location_precision", "geocoder"]
     pd.testing.assert_frame_equal(out.loc[from_gaz, cols].reset_index(drop=True),
                                   committed.loc[from_gaz, cols].reset_index(drop=True))
-    # homonyms stay unplaced (Mieronice: two villages; Belno: two in powiat kielecki)
+    # homonyms get no point; both Mieronice lie in powiat jędrzejowski, both Belno in powiat kielecki, so
+    # each is placed to its powiat (precision powiat, no coordinates)
     ids = out.set_index("id")
-    assert ids.loc["swk-005", "location_precision"] == "none"
-    assert ids.loc["swk-017", "location_precision"] == "none"
+    assert ids.loc["swk-005", ["location_precision", "powiat_teryt", "lat"]].tolist() == ["powiat", "2602", ""]
+    assert ids.loc["swk-017", ["location_precision", "powiat_teryt", "lat"]].tolist() == ["powiat", "2604", ""]
     assert "Mieronice (wieś, gm. Małogoszcz 2602033); Mieronice (wieś, gm. Wodzisław 2602093)" in result.output
 
 
@@ -478,7 +481,10 @@ def test_committed_entities_are_geocoded_consistently():
     assert placed.sum() >= 40
     assert frame.loc[placed, "location_precision"].isin(["address", "street", "locality", "gmina"]).all()
     assert frame.loc[placed, "geocoder"].ne("").all()
-    assert frame.loc[~placed, "location_precision"].eq("none").all()
+    powiat_only = frame["location_precision"].eq("powiat")
+    assert frame.loc[powiat_only, "powiat_teryt"].str.fullmatch(r"26\d\d").all()
+    assert frame.loc[~placed & ~powiat_only, "location_precision"].eq("none").all()
+    assert not (placed & powiat_only).any()
     assert frame.loc[placed, "lat"].str.fullmatch(r"\d+\.\d{6}").all()
     # every placed entity with a stated gmina (or powiat) lies inside it
     outside = check_stated_units(frame, SETTINGS)
@@ -510,7 +516,7 @@ def test_cli_dry_run_writes_nothing(tmp_path):
                                               "--no-cache"])
     assert result.exit_code == 0, result.output
     assert path.read_bytes() == before
-    assert "locality: 38" in result.output
+    assert "locality: 63" in result.output
 
 
 def test_report_file_lists_unplaced_with_reasons(tmp_path):
@@ -522,7 +528,8 @@ def test_report_file_lists_unplaced_with_reasons(tmp_path):
     listed = pd.read_csv(report, dtype=str, keep_default_na=False)
     assert list(listed.columns) == ["row", "id", "name", "reason", "candidates"]
     assert listed["reason"].ne("").all()
-    assert set(listed["id"]) >= {"swk-005", "swk-016", "swk-017"}
+    assert set(listed["id"]) >= {"swk-038", "swk-n036"}   # no place named; Smyków in three powiaty
+    assert not set(listed["id"]) & {"swk-005", "swk-017"}   # homonyms within one powiat: placed to it
 
 
 def test_cache_roundtrip(tmp_path):

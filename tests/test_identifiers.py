@@ -35,3 +35,22 @@ def test_krs_format():
     assert krs_normalise("198087") == "0000198087"
     assert not krs_valid("0000000000")
     assert not krs_valid("12345678901")
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("198087", "0000198087"), ("0000198087", "0000198087"), (" 0000 198 087 ", "0000198087"),
+    ("198087.0", "0000198087"),          # Excel saved the number as a float
+    ("12345678901", "12345678901"),      # too long: kept as typed, so validation names it
+    ("", ""),
+])
+def test_krs_is_ten_digits_zero_padded(typed, stored):
+    assert krs_normalise(typed) == stored
+    assert krs_valid(stored) == (len(stored) == 10)
+
+
+def test_identifiers_that_went_through_a_float_keep_their_digits():
+    from geoes.register.identifiers import digits_only
+
+    assert digits_only("6570389452.0") == "6570389452" and nip_valid("6570389452.0")
+    assert regon_valid("290505494.0")
+    assert digits_only("PL 657-038-94-52") == "6570389452"

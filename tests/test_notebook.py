@@ -1,4 +1,4 @@
-"""The planner's notebook (issue 8): committed clean, and it runs on the mirror data (nbclient)."""
+"""The planner's notebook: committed clean, and it runs on the mirror data (nbclient)."""
 from __future__ import annotations
 
 import os
@@ -111,6 +111,9 @@ def test_notebook_executes_on_mirror_data(built_settings, monkeypatch, tmp_path)
     assert "8\u00a0gmin bez podmiotu" in white  # geoes.common.polish.count
 
     assert "z 26 znanych" in _outputs_text(_tagged(nb, "completeness"))  # WTZ: 15 z 26 znanych
+    assert "WTZ: w rejestrze 22 z 26 znanych" in _outputs_text(_tagged(nb, "register"))
+    needs = _outputs_text(_tagged(nb, "needs"))
+    assert report.figure(stats["unemployed"], "unemployed") in needs and "za mało danych" not in needs.split("\n")[0]
 
     findings = _outputs_text(_tagged(nb, "findings"))
     from markupsafe import escape

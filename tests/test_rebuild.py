@@ -1,4 +1,4 @@
-"""Rebuilds never hurt readers (issue 6 §3, PRODUCT.md §6).
+"""Rebuilds never hurt readers: a request sees one whole dataset version, old or new, never a mix.
 
 A build killed mid-way, a full disk, a bad input file and a second concurrent build all leave the
 served version and its files intact; the app picks up a new version without restart, its ETag follows
@@ -66,10 +66,10 @@ def _assert_served(settings, version: str) -> None:
 def big_entities(tmp_path_factory, built_settings) -> Path:
     """A synthetic entities file large enough that writing its GeoPackage takes a while."""
     from geoes.register.synthetic import generate, write_csv
-    from geoes.sources.territory import load_units
+    from geoes.sources.territory import load_territory
 
     path = tmp_path_factory.mktemp("big") / "entities.csv"
-    write_csv(generate(load_units(built_settings), 150_000, seed=6), path)
+    write_csv(generate(load_territory(built_settings), 150_000, seed=6), path)
     return path
 
 

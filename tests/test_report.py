@@ -1,4 +1,4 @@
-"""The county report (issue 8): `python -m geoes report --powiat 2602 -o FILE.html|.pdf`."""
+"""The county report: `python -m geoes report --powiat 2602 -o FILE.html|.pdf`."""
 from __future__ import annotations
 
 import base64
@@ -109,12 +109,17 @@ def report_2602(built_settings, tmp_path_factory):
     return out.read_text(encoding="utf-8")
 
 
-def test_report_key_figures_equal_stats(report_2602, stats_2602):
+def test_report_key_figures_equal_stats(report_2602, stats_2602, built_settings):
+    from geoes.dataset.reader import load_current
+
     parsed = _parse(report_2602)
     indicators = {k: (v, text) for tag, k, v, text in parsed.keyed if tag == "td"}
     for key in KEYS:
         assert key in indicators, f"{key} missing from the indicator table"
         value, text = indicators[key]
+        if stats_2602[key] is None:  # left out by the small-number rules: empty, with the reason
+            assert value == "" and text.strip() == "za mało danych", key
+            continue
         assert float(value) == pytest.approx(float(stats_2602[key]), abs=1e-9), key
         assert text.strip() == report.figure(stats_2602[key], key, unit=True), key
     # The same formatted figures are in the key-figure block at the top.
@@ -123,16 +128,26 @@ def test_report_key_figures_equal_stats(report_2602, stats_2602):
         assert top[key].startswith(report.figure(stats_2602[key], key, unit=True)), key
     assert top["gminy_with_entity"].startswith(
         f"{report.figure(stats_2602['gminy_with_entity'])} z {report.figure(stats_2602['gminy_total'])}")
-    # Ranks and ratios as the indicator table shows them.
+    # Ranks (ties as ranges, among the powiaty that have the value) and ratios as the indicator table shows
+    # them; a left-out one says why — never a place or a multiple built on nothing.
+    from geoes.dataset import figures
+
     rows = {r[0]: r for r in parsed.tables["indicators"][1:]}
-    for key in report.RANKED:
+    ds = load_current(built_settings)
+    for key in (k for k in report.RANKED if report.LABELS_PL[k] in rows):
         label = report.LABELS_PL[key]
-        assert rows[label][3] == f"{stats_2602['rank_' + key]}/14", key
-        assert rows[label][4] == ratio(stats_2602["ratio_" + key]), key
+        if stats_2602[key] is None:
+            assert rows[label][3] == "–" and rows[label][4] == "–", key
+            continue
+        assert rows[label][3] == figures.rank_text(stats_2602, key, figures.ranked_count(ds.powiaty, key)), key
+        if stats_2602.get("ratio_" + key) is not None:
+            assert rows[label][4] == ratio(stats_2602["ratio_" + key]), key
+        elif key in figures.RELATED:
+            assert rows[label][4] in ("za mało danych", "brak danych", "brak podmiotu w rejestrze"), key
 
 
 def test_report_known_figures_for_jedrzejowski(report_2602):
-    # PRODUCT.md §2: 9 gminy, ~80.4 thousand inhabitants, 1,256.79 km².
+    # Powiat jędrzejowski: 9 gminy, 80 370 inhabitants (GUS 2024), 1 256,79 km² (official area).
     assert "Powiat jędrzejowski" in report_2602
     assert "1\u00a0256,79\u00a0km²" in report_2602
     assert "80\u00a0370" in report_2602
@@ -143,7 +158,7 @@ def test_report_known_figures_for_jedrzejowski(report_2602):
 
 
 def test_report_sections_method_sources_completeness(report_2602):
-    for text in ("Wnioski z danych", "Białe plamy", "Kompletność danych", "Metoda", "Źródła i atrybucja",
+    for text in ("Wnioski z danych", "(białe plamy)", "Kompletność rejestru", "Metoda", "Źródła i atrybucja",
                  "Granice: GUGiK PRG; ludność: GUS BDL 2024; miejscowości: PRNG", "EPSG:2180", "10 km",
                  "WTZ", "z 26"):
         assert text in report_2602, text
@@ -211,7 +226,7 @@ def test_findings_are_computed(built_settings, stats_2602):
     joined = " ".join(found)
     assert report.figure(stats_2602["entities_per_10k"], "entities_per_10k") in joined
     assert report.figure(stats_2602["access_10km_pct"], "access_10km_pct", unit=True) in joined
-    assert f"{stats_2602['rank_entities_per_10k']}. miejsce na 14" in joined
+    assert f"miejsce {stats_2602['rank_entities_per_10k']} z " in joined
 
 
 def test_other_county_and_city_county(built_settings):

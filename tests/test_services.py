@@ -13,7 +13,8 @@ from shapely.geometry import box
 
 from geoes.sources import services
 from geoes.config import Settings
-from geoes.sources.fetch import FetchError, fetch, validate_region_data
+from geoes.sources.fetch import fetch, validate_region_data
+from geoes.sources.region import FetchError
 from geoes.sources.services import (
     USER_AGENT,
     UldkStatusError,
@@ -26,6 +27,8 @@ from geoes.sources.services import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fake_services import FakeServices  # noqa: E402
+
+from geoes.sources import needs  # noqa: E402
 
 
 @pytest.fixture
@@ -200,6 +203,30 @@ def test_unknown_region_and_missing_population(fake):
         online(fake)
 
 
+def test_registered_unemployment_from_bdl(fake):
+    data = online(fake)
+    u = data.unemployment
+    persons = u[u["measure"] == "persons"].set_index(["teryt", "year"])["value"]
+    # Gminy under their current code (Sobków's figures come from its old BDL id), no town or rural parts.
+    assert persons.loc[("2602083", 2024)] == 162 and persons.loc[("2602083", 2022)] == 180
+    assert persons.loc[("2602012", 2023)] == 95
+    assert ("2602023", 2023) not in persons.index   # a year BDL does not give stays absent
+    assert not any(t in ("2602024", "2602025") for t, _ in persons.index)
+    assert persons.loc[("2602", 2024)] == 93 + 526 + 162 and persons.loc[("26", 2024)] == 32289
+    rate = u[u["measure"] == "rate"].set_index(["teryt", "year"])["value"]
+    assert rate.to_dict() == {("2602", 2022): 6.7, ("2602", 2024): 6.0}
+    assert set(u["source"]) == {needs.SOURCE["persons"], needs.SOURCE["rate"]}
+    asked = {(k, q.get("unit-level")) for s, k, q, _ in fake.requests if s == "bdl" and k.startswith("data/")}
+    assert ("data/by-variable/10514", "6") in asked and ("data/by-variable/60270", "5") in asked
+
+
+def test_missing_unemployment_is_a_fetch_error(fake):
+    for unit in fake.gminy:
+        unit.unemployed.clear()
+    with pytest.raises(FetchError, match="brak liczby bezrobotnych w gminach"):
+        online(fake)
+
+
 # ---- end to end through geoes.sources.fetch ----------------------------------------------------------------
 
 
@@ -207,7 +234,7 @@ def test_fetch_writes_files_and_a_failed_fetch_keeps_them(fake, tmp_path):
     settings = Settings(region="26", data_dir=tmp_path)
     written = fetch(settings, uldk_url=fake.uldk_url, bdl_url=fake.bdl_url, timeout=5.0, pause=0.0)
     expected = [settings.gminy_path, settings.powiaty_path, settings.region_path,
-                settings.gminy_population_path, settings.powiaty_population_path]
+                settings.gminy_population_path, settings.powiaty_population_path, settings.unemployment_path]
     assert written == expected
     gminy = gpd.read_file(settings.gminy_path)
     assert gminy.crs.to_epsg() == 4326 and sorted(gminy["teryt"]) == ["2602012", "2602023", "2602083"]

@@ -1,22 +1,61 @@
-"""`python -m geoes import` and `python -m geoes geocode` (registered on the main group in geoes/cli.py).
+"""The register commands: `validate` a file, `import` an office export, `geocode` the entity record.
 
-Messages are Polish. Expected failures (unreadable file, bad mapping, data not fetched) exit with code 2
-and one readable line, never a traceback.
+Registered on the main group in `geoes.cli`, which turns errors (unreadable file, bad mapping, data not
+fetched, unreadable cache) into "Błąd: …" and exit code 2. Exit code 1 means some rows were rejected and
+the file with the reasons was written.
 """
 from __future__ import annotations
 
-import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
+from geoes.common.excel import write_rejects
+from geoes.common.polish import count
 from geoes.config import Settings
+from geoes.errors import InvalidInput
+from geoes.register.geocode import PROVIDERS, build_providers, format_report, geocode_file, user_agent
+from geoes.register.importer import (ImportContext, apply, format_preview, import_file, propose, read_register,
+                                     report_paths, write_reports)
+from geoes.register.mapping import describe, load_mapping, mapping_csv
+from geoes.register.record import read_table
+from geoes.register.validate import summarise, validate_frame
+from geoes.sources.territory import MissingData, load_territory
+
+REJECTS_SHOWN = 20   # rejected rows `validate` lists on the terminal; all of them are in the file
 
 
-def _fail(message: str) -> None:
-    click.echo(f"Błąd: {message}", err=True)
-    sys.exit(2)
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--rejects", "rejects_path", type=click.Path(path_type=Path), default=None,
+              help="Plik CSV na odrzucone wiersze (domyślnie PLIK.odrzucone.csv).")
+@click.pass_obj
+def validate(settings: Settings, file, rejects_path):
+    """Sprawdź plik podmiotów. Kod wyjścia: 0 poprawny, 1 część wierszy odrzucona, 2 plik nieczytelny.
+
+    Zła wartość opcjonalna kosztuje tylko tę wartość (ostrzeżenie); odrzucany jest wiersz bez nazwy,
+    identyfikatora lub typu albo z miejscem poza regionem.
+    """
+    frame = read_table(file)
+    try:
+        units = load_territory(settings)
+    except MissingData:
+        units = None  # not fetched: the checks against the region's units are left out
+    valid, rejects = checked = validate_frame(frame, units=units, source_name=str(file))
+    click.echo(f"{file}: {count(len(frame), 'wiersz')}, poprawnych {len(valid)}; "
+               f"{summarise(rejects, checked.warnings)}")
+    for r in checked.warnings.head(REJECTS_SHOWN).itertuples():
+        click.echo(f"  wiersz {r.row}, kolumna {r.column}: {r.reason} („{r.value}”)", err=True)
+    if rejects.empty:
+        return
+    out = write_rejects(rejects, rejects_path or report_paths(file)["rejects"])
+    for r in rejects.head(REJECTS_SHOWN).itertuples():
+        click.echo(f"  wiersz {r.row}, kolumna {r.column}: {r.reason}", err=True)
+    if len(rejects) > REJECTS_SHOWN:
+        click.echo(f"  … i {len(rejects) - REJECTS_SHOWN} więcej", err=True)
+    click.echo(f"Odrzucone wiersze zapisano w {out}", err=True)
+    sys.exit(1)
 
 
 @click.command("import")
@@ -24,37 +63,48 @@ def _fail(message: str) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Plik rekordów, z którym scalić import (domyślnie data/entities.csv).")
 @click.option("--mapping", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="CSV: kolumna w pliku → kolumna rekordu, dla nietypowych układów eksportu.")
+              help="Mapowanie kolumn: CSV „nagłówek;pole” („-” pomija) albo zapisany JSON.")
+@click.option("--accept-mapping", is_flag=True, help="Przyjmij proponowane mapowanie mimo niepewności.")
+@click.option("--save-mapping", "save_mapping_to", is_flag=False, flag_value="", default=None, metavar="[PLIK]",
+              help="Zapamiętaj potwierdzone mapowanie dla tego układu kolumn (domyślnie w data/mappings/).")
+@click.option("--show-mapping", is_flag=True, help="Wypisz proponowane mapowanie jako CSV (wzór pliku --mapping).")
+@click.option("--corrections", is_flag=True,
+              help="Poprawki do istniejących podmiotów: tylko uzupełnia puste pola, sprzeczne do przeglądu.")
 @click.option("--rejects", "rejects_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Gdzie zapisać odrzucone wiersze (domyślnie PLIK.odrzucone.csv obok importu).")
+@click.option("--reports", "reports_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Katalog na odrzucone, ostrzeżenia i poprawki do przeglądu (domyślnie obok pliku).")
 @click.option("--dry-run", is_flag=True, help="Pokaż, co by się zmieniło, niczego nie zapisując.")
 @click.pass_obj
-def import_command(settings: Settings, file: Path, output, mapping, rejects_path, dry_run):
-    """Zaimportuj eksport rejestru (XLSX lub CSV) i scal go z plikiem podmiotów.
+def import_command(settings: Settings, file: Path, output, mapping, accept_mapping, save_mapping_to, show_mapping,
+                   corrections, rejects_path, reports_dir, dry_run):
+    """Zaimportuj rejestr (XLSX lub CSV, jak zapisują go urzędy) i scal go z plikiem podmiotów.
 
-    Kod wyjścia: 0 — wszystkie wiersze przyjęte, 1 — część odrzucona (plik z powodami), 2 — błąd pliku.
+    Kod wyjścia: 0 — wszystkie wiersze przyjęte, 1 — część odrzucona (plik z powodami), 2 — plik nie do
+    odczytania, brak wymaganej kolumny albo mapowanie kolumn do potwierdzenia.
     """
-    from geoes.register.record import UnreadableFile
-    from geoes.register.importer import default_rejects_path, format_result, import_file
-    from geoes.sources.territory import MissingData
-
-    settings = settings or Settings.from_env()
     output = output or settings.entities_path
-    rejects_path = rejects_path or default_rejects_path(file)
-    try:
-        result = import_file(file, settings, output=output, mapping_path=mapping, dry_run=dry_run,
-                             rejects_path=rejects_path)
-    except (UnreadableFile, MissingData) as exc:
-        _fail(str(exc))
-    except OSError as exc:
-        _fail(f"{exc.filename or file}: {exc.strerror}")
-    click.echo(format_result(result, output, rejects_path, dry_run=dry_run))
-    sys.exit(1 if result.rejected_rows else 0)
+    if show_mapping:
+        context = ImportContext.from_settings(settings)
+        proposal = propose(read_register(file, context), context, load_mapping(mapping) if mapping else None)
+        click.echo(mapping_csv(proposal), nl=False)
+        click.echo(describe(proposal), err=True)
+        return
+    save_to = None if save_mapping_to is None else (save_mapping_to or settings.mappings_dir)
+    result = import_file(file, settings, output=output, mapping_path=mapping, accept_mapping=accept_mapping,
+                         save_mapping_to=save_to, corrections=corrections)
+    written = []
+    if not dry_run:
+        paths = report_paths(file, reports_dir)
+        # The reports first: a folder that cannot be written to stops the import before the record changes.
+        written = write_reports(result, rejects_path or paths["rejects"], paths["warnings"], paths["review"])
+        apply(result, output)
+    click.echo(format_preview(result, output, written, dry_run=dry_run))
+    sys.exit(1 if result.counts["rejected"] else 0)
 
 
 def _providers(values: tuple[str, ...]) -> list[str]:
-    from geoes.register.geocode import PROVIDERS
-
+    """`--provider gugik,nominatim --provider gazetteer` → names in order, each once; none → all."""
     names: list[str] = []
     for value in values:
         for name in value.split(","):
@@ -62,7 +112,7 @@ def _providers(values: tuple[str, ...]) -> list[str]:
             if not name:
                 continue
             if name not in PROVIDERS:
-                _fail(f"--provider: nieznane źródło „{name}” (dostępne: {', '.join(PROVIDERS)})")
+                raise InvalidInput(f"--provider: nieznane źródło „{name}” (dostępne: {', '.join(PROVIDERS)})")
             if name not in names:
                 names.append(name)
     return names or list(PROVIDERS)
@@ -95,35 +145,20 @@ def geocode_command(settings: Settings, file, output, providers, offline, dry_ru
     Każdy punkt ma precyzję (address, street, locality, gmina) i źródło (kolumna geocoder). Punktów o
     wyższej precyzji nigdy nie zastępuje się mniej dokładnymi.
     """
-    from geoes.register.record import UnreadableFile
-    from geoes.register.geocode import GeocodeError, build_providers, format_report, geocode_file, user_agent
-    from geoes.sources.territory import MissingData
-
-    settings = settings or Settings.from_env()
     offline = offline or settings.offline
-    contact = contact or settings.contact
     path = file or settings.entities_path
     names = _providers(providers)
     if output is None and path.suffix.lower() != ".csv":
-        _fail(f"{path}: wynik zapisuje się jako CSV rekordów — podaj -o PLIK.csv")
-    online = build_providers([n for n in names if n != "gazetteer"], agent=user_agent(contact or None),
-                             timeout=timeout)
-    try:
-        report = geocode_file(path, settings, output=output, dry_run=dry_run,
-                              cache_path=None if no_cache else (cache_path or settings.geocode_cache_path),
-                              providers=names, offline=offline, online=online,
-                              progress=False if quiet else None)
-    except (UnreadableFile, MissingData, GeocodeError) as exc:
-        _fail(str(exc))
-    except sqlite3.Error as exc:
-        _fail(f"pamięć podręczna {cache_path or settings.geocode_cache_path}: {exc} (usuń plik lub użyj --no-cache)")
-    except OSError as exc:
-        _fail(f"{exc.filename or path}: {exc.strerror}")
+        raise InvalidInput(f"{path}: wynik zapisuje się jako CSV rekordów — podaj -o PLIK.csv")
+    online = build_providers([n for n in names if n != "gazetteer"],
+                             agent=user_agent(contact or settings.contact or None), timeout=timeout)
+    report = geocode_file(path, settings, output=output, dry_run=dry_run,
+                          cache_path=None if no_cache else (cache_path or settings.geocode_cache_path),
+                          providers=names, offline=offline, online=online, progress=False if quiet else None)
     click.echo(format_report(report))
     if report_path is not None and not dry_run:
-        from geoes.common.atomic import atomic_write_text
-
-        atomic_write_text(report_path, report.unplaced.to_csv(index=False, lineterminator="\n"))
+        # Names and reasons come from the operator's file: written like every rejects file.
+        write_rejects(report.unplaced, report_path)
         click.echo(f"Listę nieumieszczonych zapisano w {report_path}")
     if dry_run:
         click.echo("Próba (--dry-run): pliku podmiotów nie zmieniono.")

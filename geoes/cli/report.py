@@ -1,20 +1,18 @@
-"""`python -m geoes report --powiat TERYT -o FILE.html|FILE.pdf` (registered on the main group in geoes/cli.py).
+"""`python -m geoes report --powiat TERYT -o FILE.html|FILE.pdf`: the county report for a diagnosis.
 
-Messages are Polish. Unknown powiat, no built data or no PDF printer: exit code 2 and one readable line.
+Registered on the main group in `geoes.cli`, which turns an unknown powiat, missing built data or a
+missing PDF printer into "Błąd: …" and exit code 2.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from geoes.config import Settings
-
-
-def _fail(message: str) -> None:
-    click.echo(f"Błąd: {message}", err=True)
-    sys.exit(2)
+from geoes.dataset.reader import load_current
+from geoes.errors import InvalidInput
+from geoes.publish.report import write_report
 
 
 @click.command("report")
@@ -24,24 +22,13 @@ def _fail(message: str) -> None:
 @click.pass_obj
 def report_command(settings: Settings, powiat: str, output: Path | None):
     """Raport powiatu do diagnozy: tabele, wykresy, mapy, metoda i źródła w jednym pliku HTML (lub PDF)."""
-    from geoes.dataset.reader import NoDataset, load_current
-    from geoes.publish.report import PdfUnavailable, UnknownPowiat, write_report
-
     powiat = (powiat or "").strip()
-    try:
-        ds = load_current(settings)
-    except NoDataset as exc:
-        _fail(str(exc))
-    if powiat not in set(ds.powiaty["teryt"]):
-        _fail(f"nieznany powiat {powiat!r} (4 cyfry TERYT, np. 2602)")
+    ds = load_current(settings)
     output = output or Path(f"raport_powiat_{powiat}.html")
     try:
-        path = write_report(ds, powiat, output)
-    except UnknownPowiat as exc:
-        _fail(str(exc))
-    except PdfUnavailable as exc:
-        _fail(str(exc))
+        path = write_report(ds, powiat, output)  # an unknown powiat raises before anything is written
     except OSError as exc:
-        _fail(f"nie można zapisać {output}: {exc.strerror or exc}")
+        # The error names the temporary file the report is written to first; the user gave `output`.
+        raise InvalidInput(f"nie można zapisać {output}: {exc.strerror or exc}") from exc
     click.echo(f"Zapisano raport ({path.suffix.lstrip('.').upper() or 'HTML'}) dla powiatu {powiat} "
                f"(wersja danych {ds.version}) do {path}")

@@ -1,6 +1,6 @@
 """Polish for people: numbers as Polish readers write them and plural forms of counted nouns.
 
-One helper each (issue 14): pages, the report, charts, the OGC HTML views, the CLI tables and the
+One helper each: pages, the report, charts, the OGC HTML views, the CLI tables and the
 console all format through here, so 80 370 and 0,12 read the same everywhere.
 
 * `number(value, decimals=None)` — thousands separated by a non-breaking space, decimal comma,
@@ -39,6 +39,15 @@ NOUNS: dict[str, tuple[str, str, str, str]] = {
     "rok": ("rok", "lata", "lat", "roku"),
     "minuta": ("minuta", "minuty", "minut", "minuty"),
     "sekunda": ("sekunda", "sekundy", "sekund", "sekundy"),
+    "problem": ("problem", "problemy", "problemów", "problemu"),
+    "nieprawidłową wartość": ("nieprawidłową wartość", "nieprawidłowe wartości", "nieprawidłowych wartości",
+                              "nieprawidłowej wartości"),
+    "ostrzeżenie": ("ostrzeżenie", "ostrzeżenia", "ostrzeżeń", "ostrzeżenia"),
+    "propozycja": ("propozycja", "propozycje", "propozycji", "propozycji"),
+    "zapytanie": ("zapytanie", "zapytania", "zapytań", "zapytania"),
+    "numer": ("numer", "numery", "numerów", "numeru"),
+    "plik": ("plik", "pliki", "plików", "pliku"),
+    "obiekt": ("obiekt", "obiekty", "obiektów", "obiektu"),
 }
 
 

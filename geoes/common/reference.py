@@ -44,3 +44,17 @@ def header_aliases() -> dict[str, str]:
     """Lower-case header as exports spell it → entity record column (or an importer helper column)."""
     with open(REFERENCE_DIR / "header_aliases.csv", encoding="utf-8", newline="") as fh:
         return {row["header"]: row["column"] for row in csv.DictReader(fh)}
+
+
+@lru_cache(maxsize=None)
+def krs_legal_forms() -> dict[str, tuple[str, str]]:
+    """KRS legal form (upper case, as the KRS API writes it) → (register part S/P, entity type code or '')."""
+    with open(REFERENCE_DIR / "krs_legal_forms.csv", encoding="utf-8", newline="") as fh:
+        return {row["form"]: (row["register"], row["type"]) for row in csv.DictReader(fh)}
+
+
+@lru_cache(maxsize=None)
+def voivodeships() -> dict[str, str]:
+    """TERYT code of a voivodeship → its name (lower case, as TERYT writes it)."""
+    with open(REFERENCE_DIR / "voivodeships.csv", encoding="utf-8", newline="") as fh:
+        return {row["teryt"]: row["name"] for row in csv.DictReader(fh)}

@@ -3,7 +3,7 @@
 Layout under data/build/:
     <version>/geoes.gpkg        layers entities, gminy, powiaty (EPSG:4326) with indicators
     <version>/indicators.json   voivodeship values, white spots, completeness, method, checks
-    <version>/rejects.csv       rejected rows with row, column and reason
+    <version>/rejects.csv       rejected rows with row, column and reason (for Excel: geoes.common.excel)
     current -> <version>        symlink, replaced in one rename; readers follow it
 A build writes into a hidden temporary directory first, so an interrupted build leaves nothing
 half-written that a reader could pick up, and a lock keeps two builds from interleaving.
@@ -20,18 +20,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
-from geoes.dataset import indicators as ind
-from geoes.config import Settings
-from geoes.register.record import COLUMNS, UnreadableFile, read_table
-from geoes.publish.serialise import neutralise_frame
-from geoes.dataset.join import entities_to_points, join_gminy, mismatches
+from geoes.common.excel import write_rejects
 from geoes.common.reference import attribution
-from geoes.sources.territory import load_units
-from geoes.register.validate import validate_frame
+from geoes.config import Settings
+from geoes.dataset import indicators as ind
+from geoes.dataset.official import completeness, completeness_text, incomplete, type_series
+from geoes.dataset.join import entities_to_points, join_gminy, mismatches
 from geoes.errors import Conflict
+from geoes.register.record import COLUMNS, UnreadableFile, read_table
+from geoes.register.validate import validate_frame
+from geoes.sources.needs import load_needs
+from geoes.sources.territory import Territory, load_territory
 
 KEEP_VERSIONS = 3
 GPKG_NAME = "geoes.gpkg"
@@ -72,24 +75,63 @@ def build_lock(settings: Settings):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def compute_all(settings: Settings, entities_path: Path | str | None = None):
-    """Validate + join + indicators in memory; returns (joined, Indicators, rejects, extra dict)."""
-    path = Path(entities_path or settings.entities_path)
-    units = load_units(settings)
-    frame = read_table(path)
-    valid, rejects = validate_frame(frame, settings, str(path), units=units)
-    joined = join_gminy(entities_to_points(valid), units.gminy)
-    region_name = units.region["name"].iloc[0] if len(units.region) else settings.region
-    indicators = ind.compute(joined, units.gminy, units.powiaty, settings.region, str(region_name))
+# The in-memory stages of a build, in order; `compute_frame` reports the end of each to `on_stage`.
+STAGES = ("validate", "points", "join", "indicators")
+
+
+@dataclass
+class Computed:
+    """What the in-memory stages produce, before anything is written."""
+    valid: pd.DataFrame          # rows that passed validation, typed and normalised
+    rejects: pd.DataFrame        # row, column, reason and the row's raw values
+    joined: pd.DataFrame         # valid entities as points with the gmina/powiat they fall in
+    indicators: ind.Indicators
+    extra: dict                  # completeness, mismatches, source: the rest of indicators.json
+
+
+def compute_frame(frame: pd.DataFrame, settings: Settings, territory: Territory, source: str = "",
+                  on_stage: Callable[[str], None] | None = None) -> Computed:
+    """Validate, place, join and compute indicators for an entity table, in memory.
+
+    `frame` is a table as `geoes.register.record.read_table` returns it (strings and a `row` column);
+    `territory` the region's gminy and powiaty (`geoes.sources.territory.load_territory`); `source` names
+    the input in messages and in the summary. `on_stage(name)`, if given, is called as each of STAGES
+    ends — the benchmarks time the build's own stages with it instead of re-chaining them.
+    """
+    done = on_stage or (lambda name: None)
+    valid, rejects = validate_frame(frame, units=territory, source_name=source)
+    done("validate")
+    points = entities_to_points(valid)
+    done("points")
+    joined = join_gminy(points, territory.gminy)
+    del points
+    done("join")
+    region_name = territory.region["name"].iloc[0] if len(territory.region) else settings.region
+    indicators = ind.compute(joined, territory.gminy, territory.powiaty, settings.region, str(region_name),
+                             needs=load_needs(settings.unemployment_path))
     official = None
     if settings.official_counts_path.exists():
         official = pd.read_csv(settings.official_counts_path, dtype=str)
+    rows = completeness(valid, official)
+    # The statement travels with every table written from this version (method: API, CSV README, GPKG).
+    indicators.method["completeness"] = "W rejestrze wobec oficjalnych liczb: " + completeness_text(rows)
+    indicators.method["register"] = ("wskaźniki liczone z rejestru znanych podmiotów, który nie jest pełny"
+                                     if incomplete(rows) else "rejestr obejmuje wszystkie znane podmioty")
     extra = {
-        "completeness": ind.completeness(valid, official),
+        "official_series": type_series(official).to_dict("records"),
+        "completeness": rows,
         "mismatches": mismatches(joined).to_dict("records"),
-        "source": str(path),
+        "source": source,
     }
-    return joined, indicators, rejects, extra
+    done("indicators")
+    return Computed(valid, rejects, joined, indicators, extra)
+
+
+def compute_all(settings: Settings, entities_path: Path | str | None = None):
+    """Read the entities file and run `compute_frame` on it; returns (joined, Indicators, rejects, extra)."""
+    path = Path(entities_path or settings.entities_path)
+    computed = compute_frame(read_table(path), settings, load_territory(settings), str(path))
+    return computed.joined, computed.indicators, computed.rejects, computed.extra
 
 
 def _version(entities_path: Path, settings: Settings) -> str:
@@ -119,8 +161,8 @@ def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.
     entities.to_file(gpkg, layer="entities", driver="GPKG", engine="pyogrio")
     indicators.gminy.to_file(gpkg, layer="gminy", driver="GPKG", engine="pyogrio")
     indicators.powiaty.to_file(gpkg, layer="powiaty", driver="GPKG", engine="pyogrio")
-    # Rejected rows hold raw input: neutralised like every CSV an operator opens in Excel.
-    neutralise_frame(rejects).to_csv(target / REJECTS_NAME, index=False)
+    # Rejected rows hold raw input and are opened in Excel: the one rejects writer (BOM, neutralised).
+    write_rejects(rejects, target / REJECTS_NAME)
     summary = {
         "version": version,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -128,6 +170,7 @@ def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.
         "white_spots": indicators.white_spots.to_dict("records"),
         "method": indicators.method,
         "completeness": extra["completeness"],
+        "official_series": extra.get("official_series", []),
         "mismatches": extra["mismatches"],
         "entities_total": int(len(joined)),
         "entities_placed": int(joined["placed"].sum()),

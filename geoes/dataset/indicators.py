@@ -1,4 +1,16 @@
-"""Indicators per gmina, per powiat and for the voivodeship (PRODUCT.md §4).
+"""Indicators per gmina, per powiat and for the voivodeship: what planners compare units by.
+
+Counts of active placed entities (in total, per type and of employees), densities per 10 thousand
+inhabitants and per 100 km², the share of gminy with an entity and of their population ("białe plamy":
+gminy without one), the share of the area within ACCESS_RADIUS_M of an entity, and for each of RANKED a
+rank among the units of the level and a ratio to the voivodeship value.
+
+Entities known only to their powiat (precision `powiat`, no point) count in the powiat's and the
+voivodeship's totals and by type (`entities_without_gmina` says how many), in no gmina and not in the
+area within reach. Registered unemployment (geoes.sources.needs) stands beside the supply: unemployed per
+10 thousand inhabitants, the rate where BDL gives it (powiaty), the change since NEEDS_BASE_YEAR and
+entities per 1000 unemployed. What may be ranked or related, and why not otherwise, is decided in
+geoes.dataset.figures.
 
 Plain functions over GeoDataFrames, no web code: the CLI, the web app and the notebook call the same.
 Areas and the access buffer are computed in EPSG:2180; densities use the official (2025) area.
@@ -11,31 +23,25 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 
-from geoes.config import ACCESS_RADIUS_M, ACTIVE_STATUSES, CRS_METRIC
-from geoes.register.record import TYPES_SEPARATOR
+from geoes.common.labels import INDICATOR_LABELS
 from geoes.common.reference import entity_types
+from geoes.config import ACCESS_RADIUS_M, ACTIVE_STATUSES, CRS_METRIC
+from geoes.dataset import figures
+from geoes.dataset.official import completeness, completeness_text  # noqa: F401 - read from here too
+from geoes.register.record import TYPES_SEPARATOR
+from geoes.sources.needs import SOURCE as NEEDS_SOURCE
+from geoes.sources.region import POPULATION_YEAR
 
-# Indicators that get a rank among units of the same level and a ratio to the voivodeship value.
-RANKED = [
-    "entities", "entities_per_10k", "entities_per_100km2", "employees", "employees_per_10k",
-    "gmina_coverage_pct", "population_coverage_pct", "access_10km_pct",
-]
-LABELS_PL = {
-    "entities": "Podmioty (aktywne)",
-    "entities_per_10k": "Podmioty na 10 tys. mieszkańców",
-    "entities_per_100km2": "Podmioty na 100 km²",
-    "employees": "Zatrudnieni (znani)",
-    "employees_per_10k": "Zatrudnieni na 10 tys. mieszkańców",
-    "employees_known_pct": "Podmioty ze znanym zatrudnieniem (%)",
-    "gminy_with_entity": "Gminy z podmiotem",
-    "gminy_total": "Gminy ogółem",
-    "gmina_coverage_pct": "Gminy z podmiotem (%)",
-    "population_coverage_pct": "Ludność gmin z podmiotem (%)",
-    "access_10km_pct": "Powierzchnia w zasięgu 10 km (%)",
-    "population": "Ludność",
-    "area_km2": "Powierzchnia (km²)",
-}
+# Indicators that get a rank among units of the same level and a ratio to the voivodeship value, under
+# the small-number rules of geoes.dataset.figures.
+RANKED = figures.RANKED
+LABELS_PL = INDICATOR_LABELS
+# The year of the need figures (the population's year, so per-inhabitant figures share one year) and the
+# year changes are measured from.
+NEEDS_YEAR = POPULATION_YEAR
+NEEDS_BASE_YEAR = 2022
 # Above this many distinct locations the exact buffer union is replaced by a fine grid (see method).
 EXACT_ACCESS_MAX_POINTS = 5_000
 ACCESS_GRID_M = 250
@@ -52,6 +58,15 @@ class Indicators:
 
 def active_mask(entities: pd.DataFrame) -> pd.Series:
     return entities["status"].isin(ACTIVE_STATUSES) & entities["placed"]
+
+
+def powiat_only_mask(entities: pd.DataFrame) -> pd.Series:
+    """Active entities placed only to their powiat (precision `powiat`, no point): they count in the
+    powiat's and the voivodeship's totals and by type, in no gmina and not in the area within reach."""
+    if "powiat_teryt_computed" not in entities:
+        return pd.Series(False, index=entities.index)
+    return (entities["status"].isin(ACTIVE_STATUSES) & ~entities["placed"]
+            & entities["location_precision"].eq("powiat") & entities["powiat_teryt_computed"].ne(""))
 
 
 def _type_counts(entities: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -134,6 +149,8 @@ class _AccessIndex:
     @property
     def tree(self):
         if self._tree is None:
+            # scipy is not a direct dependency (it comes with mapclassify) and only registers above
+            # EXACT_ACCESS_MAX_POINTS distinct locations need the tree: imported when first needed.
             from scipy.spatial import cKDTree
 
             self._tree = cKDTree(self.unique)
@@ -176,20 +193,46 @@ def _metric_xy(points: gpd.GeoSeries) -> np.ndarray:
     """(x, y) of points in CRS_METRIC: the transformer `to_crs` uses, without building a GeoSeries."""
     if len(points) == 0:
         return np.empty((0, 2))
-    from pyproj import Transformer
-
     transformer = Transformer.from_crs(points.crs, CRS_METRIC, always_xy=True)
     x, y = transformer.transform(shapely.get_x(points.to_numpy()), shapely.get_y(points.to_numpy()))
     return np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
 
 
 def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoDataFrame,
-            region_code: str = "26", region_name: str = "") -> Indicators:
-    """All indicators from entities joined to gminy (see join.join_gminy) and units with population."""
+            region_code: str = "26", region_name: str = "", needs: pd.DataFrame | None = None) -> Indicators:
+    """All indicators from entities joined to gminy (see join.join_gminy) and units with population;
+    `needs` (geoes.sources.needs, optional) adds registered unemployment beside the supply."""
     # Only the columns the indicators read: copying every record column of 1M rows is the slow part.
     active = joined.loc[active_mask(joined) & joined["gmina_teryt_computed"].ne(""),
                         ["types", "employees", "gmina_teryt_computed", joined.geometry.name]]
+    powiat_only = joined.loc[powiat_only_mask(joined), ["types", "employees", "powiat_teryt_computed"]]
+    g = _gmina_counts(gminy, active)
+    count_cols = [c for c in g.columns if c.startswith("entities") or c.startswith("employees")]
+    p = _powiat_counts(powiaty, g, count_cols, powiat_only)
+    v_frac, access_method = _add_access(g, p, active)
+    g = _rates(g)
+    p = _rates(p)
+    v, ratio_base = _voivodeship(g, p, count_cols, v_frac, region_code, region_name)
+    needs_method = _add_needs(g, p, v, ratio_base, needs, region_code)
+    v["entities_unplaced"] = int((~joined["placed"]).sum()) - int(len(powiat_only))
+    v["entities_outside_region"] = int(joined["outside_region"].sum())
+    v["entities_inactive"] = int((joined["placed"] & ~joined["status"].isin(ACTIVE_STATUSES)).sum())
+    figures.reference_rules(v)
+    for name in v["suppressed"]:
+        ratio_base[name] = None
+    for frame in (g, p):
+        _rank_and_round(frame, count_cols, ratio_base)
+    white = _white_spots(g)
+    v["white_spots"] = int(len(white))
+    v["white_spots_population"] = int(white["population"].sum())
+    method = _method(access_method)
+    if needs_method:
+        method["needs"] = needs_method
+    return Indicators(g, p, v, white, method)
 
+
+def _gmina_counts(gminy: gpd.GeoDataFrame, active: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Per gmina: official area, entity and employee counts (by type too) and whether it has an entity."""
     g = gminy.copy()
     g["area_km2"] = g["area_km2_official"].astype(float)
     g = g.join(_base_counts(active, "gmina_teryt_computed"), on="teryt")
@@ -199,17 +242,31 @@ def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoD
     g["gminy_with_entity"] = (g["entities"] > 0).astype(int)
     g["gmina_coverage_pct"] = g["gminy_with_entity"] * 100.0
     g["population_coverage_pct"] = g["gminy_with_entity"] * 100.0
+    return g
 
+
+def _powiat_counts(powiaty: gpd.GeoDataFrame, g: gpd.GeoDataFrame, count_cols: list[str],
+                   powiat_only: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Per powiat: the sums of its gminy plus the entities known only to the powiat, the share of gminy
+    with an entity and of their population."""
     p = powiaty.copy()
     p["area_km2"] = p["area_km2_official"].astype(float)
     sums = g.groupby("powiat_teryt")[count_cols + ["gminy_total", "gminy_with_entity"]].sum()
     covered_pop = g["population"].where(g["gminy_with_entity"] > 0, 0).groupby(g["powiat_teryt"]).sum()
     gmina_pop = g.groupby("powiat_teryt")["population"].sum()
     p = p.join(sums, on="teryt")
+    extra = _base_counts(powiat_only, "powiat_teryt_computed").reindex(columns=count_cols).fillna(0)
+    extra = extra.reindex(p["teryt"]).fillna(0)
+    p[count_cols] = p[count_cols].fillna(0).to_numpy(dtype=float) + extra.to_numpy(dtype=float)
+    p["entities_without_gmina"] = extra["entities"].to_numpy().astype(int)
     p["gmina_coverage_pct"] = (p["gminy_with_entity"] / p["gminy_total"] * 100).round(1)
     # Covered share uses the gminy's own population so numerator and denominator agree.
     p["population_coverage_pct"] = (p["teryt"].map(covered_pop) / p["teryt"].map(gmina_pop) * 100).astype(float).round(1)
+    return p
 
+
+def _add_access(g: gpd.GeoDataFrame, p: gpd.GeoDataFrame, active: pd.DataFrame) -> tuple[np.ndarray, str]:
+    """Add `access_10km_pct` to gminy and powiaty; returns the region's fraction and the method used."""
     pts = _metric_xy(active.geometry)
     index = _AccessIndex(pts) if len(pts) else None
     g_metric = g.geometry.to_crs(CRS_METRIC)
@@ -219,11 +276,14 @@ def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoD
     v_frac, _ = access_fraction(pts, region_geom, index)
     g["access_10km_pct"] = (g_frac * 100).round(1)
     p["access_10km_pct"] = (p_frac * 100).round(1)
+    return v_frac, access_method
 
-    g = _rates(g)
-    p = _rates(p)
 
-    v = {c: float(g[c].sum()) for c in count_cols}
+def _voivodeship(g: gpd.GeoDataFrame, p: gpd.GeoDataFrame, count_cols: list[str], v_frac: np.ndarray,
+                 region_code: str, region_name: str) -> tuple[dict, dict]:
+    """The voivodeship's values (rounded for display) and the exact ones the ratios are taken from.
+    Counts are the powiaty's sums: they hold the entities known only to a powiat as well."""
+    v = {c: float(p[c].sum()) for c in count_cols + ["entities_without_gmina"]}
     v.update({
         "teryt": region_code, "name": region_name,
         # The gminy sum equals GUS's voivodeship figure; powiat rows are rounded separately.
@@ -241,68 +301,85 @@ def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoD
     ratio_base = dict(v)
     for c in ("entities_per_10k", "entities_per_100km2", "employees_per_10k"):
         v[c] = None if v[c] is None else round(v[c], 3)
-    for c in count_cols:
+    for c in count_cols + ["entities_without_gmina"]:
         v[c] = int(v[c])
-    v["entities_unplaced"] = int((~joined["placed"]).sum())
-    v["entities_outside_region"] = int(joined["outside_region"].sum())
-    v["entities_inactive"] = int((joined["placed"] & ~joined["status"].isin(ACTIVE_STATUSES)).sum())
+    return v, ratio_base
 
-    for frame in (g, p):
-        for c in RANKED:
-            frame[f"rank_{c}"] = frame[c].rank(ascending=False, method="min").astype("Int64")
-            base = ratio_base.get(c)
-            frame[f"ratio_{c}"] = (frame[c] / base).round(3) if base else np.nan
-        for c in ("entities_per_10k", "entities_per_100km2", "employees_per_10k"):
+
+def _rank_and_round(frame: gpd.GeoDataFrame, count_cols: list[str], ratio_base: dict) -> None:
+    """Ranks among units of the level and ratios to the voivodeship (from exact values, under the rules of
+    geoes.dataset.figures), then round."""
+    for c in count_cols + ["gminy_total", "gminy_with_entity"]:
+        frame[c] = frame[c].astype(int)
+    if "entities_without_gmina" in frame:
+        frame["entities_without_gmina"] = frame["entities_without_gmina"].astype(int)
+    figures.apply_rules(frame, ratio_base)
+    for c in ("entities_per_10k", "entities_per_100km2", "employees_per_10k", "unemployed_per_10k",
+              "entities_per_1k_unemployed"):
+        if c in frame:
             frame[c] = frame[c].round(3)
-        for c in count_cols + ["gminy_total", "gminy_with_entity"]:
-            frame[c] = frame[c].astype(int)
+    for c in ("unemployed_change_pct", "unemployment_rate_change_pp"):
+        if c in frame:
+            frame[c] = frame[c].round(1)
 
-    white = g.loc[g["entities"] == 0, ["teryt", "name", "powiat_teryt", "powiat_name", "population",
-                                        "area_km2", "access_10km_pct"]]
-    white = pd.DataFrame(white).sort_values("population", ascending=False).reset_index(drop=True)
-    v["white_spots"] = int(len(white))
-    v["white_spots_population"] = int(white["population"].sum())
 
-    method = {
+def _need_series(needs: pd.DataFrame, measure: str, year: int) -> pd.Series:
+    rows = needs[(needs["measure"] == measure) & (needs["year"] == year)]
+    return pd.Series(rows["value"].to_numpy(dtype=float), index=rows["teryt"].astype(str).to_numpy())
+
+
+def _need_columns(frame: pd.DataFrame, needs: pd.DataFrame, with_rate: bool) -> None:
+    """Registered unemployment of the need year beside the supply; a year the source lacks stays empty."""
+    persons = _need_series(needs, "persons", NEEDS_YEAR)
+    before = _need_series(needs, "persons", NEEDS_BASE_YEAR)
+    frame["unemployed"] = frame["teryt"].map(persons)
+    frame["unemployed_2022"] = frame["teryt"].map(before)
+    frame["unemployed_per_10k"] = frame["unemployed"] / frame["population"].astype(float) * 10_000
+    frame["unemployed_change_pct"] = (frame["unemployed"] - frame["unemployed_2022"]) / frame["unemployed_2022"] * 100
+    frame["entities_per_1k_unemployed"] = frame["entities"] / frame["unemployed"].where(frame["unemployed"] > 0) * 1000
+    if with_rate:
+        frame["unemployment_rate"] = frame["teryt"].map(_need_series(needs, "rate", NEEDS_YEAR))
+        frame["unemployment_rate_2022"] = frame["teryt"].map(_need_series(needs, "rate", NEEDS_BASE_YEAR))
+        frame["unemployment_rate_change_pp"] = frame["unemployment_rate"] - frame["unemployment_rate_2022"]
+
+
+def _add_needs(g: pd.DataFrame, p: pd.DataFrame, v: dict, ratio_base: dict, needs: pd.DataFrame | None,
+               region_code: str) -> dict:
+    """Add the need columns to gminy (persons only: BDL gives no rate for gminy), powiaty and the
+    voivodeship; returns their description for the method (source, years)."""
+    if needs is None or not len(needs):
+        return {}
+    needs = needs.assign(teryt=needs["teryt"].astype(str))
+    _need_columns(g, needs, with_rate=False)
+    _need_columns(p, needs, with_rate=True)
+    vf = pd.DataFrame([{"teryt": region_code, "population": v["population"], "entities": v["entities"]}])
+    _need_columns(vf, needs, with_rate=True)
+    for c in vf.columns.drop(["teryt", "population", "entities"]):
+        value = vf.at[0, c]
+        ratio_base[c] = None if pd.isna(value) else float(value)
+        v[c] = None if pd.isna(value) else round(float(value), 3)
+    return {"year": NEEDS_YEAR, "base_year": NEEDS_BASE_YEAR, "unemployed_source": NEEDS_SOURCE["persons"],
+            "rate_source": NEEDS_SOURCE["rate"],
+            "rate_levels": "powiaty" + (" i województwo" if v.get("unemployment_rate") is not None else "")}
+
+
+def _white_spots(g: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Gminy with no active entity in the register ("białe plamy"), ranked by need: the most registered
+    unemployed first where the need figures are there, else the most populous."""
+    cols = ["teryt", "name", "powiat_teryt", "powiat_name", "population", "area_km2", "access_10km_pct"]
+    need = [c for c in ("unemployed", "unemployed_per_10k") if c in g.columns]
+    white = pd.DataFrame(g.loc[g["entities"] == 0, cols + need])
+    order = ["unemployed", "population"] if need else ["population"]
+    return white.sort_values(order, ascending=False, na_position="last").reset_index(drop=True)
+
+
+def _method(access_method: str) -> dict:
+    return {
         "active_statuses": list(ACTIVE_STATUSES),
         "access_radius_m": ACCESS_RADIUS_M,
         "access_method": access_method,
         "crs_metric": CRS_METRIC,
-        "area": "powierzchnia urzędowa wg rejestru GUGiK na 2025-01-01 (area_km2); "
-                "powierzchnia z geometrii w EPSG:2180 (area_km2_computed) do zasięgu 10 km",
+        "area": "powierzchnia urzędowa wg rejestru GUGiK na 2025-01-01 (do gęstości); "
+                "powierzchnia z geometrii w EPSG:2180 (do zasięgu 10 km)",
         "population": "GUS BDL, stan na 31.12.2024 (w tys. z dokładnością do 10 osób ×1000)",
     }
-    return Indicators(g, p, v, white, method)
-
-
-def completeness(entities: pd.DataFrame, official: pd.DataFrame | None) -> list[dict]:
-    """Entities in the file per type against the latest official count for that type."""
-    types = entity_types()
-    exploded = entities["types"].str.split(TYPES_SEPARATOR).explode()
-    in_file = exploded.value_counts()
-    rows = []
-    for code, t in types.items():
-        row = {"type": code, "label": t.label_pl, "short": t.short_pl, "in_file": int(in_file.get(code, 0)),
-               "official": None, "official_as_of": None, "official_source": None, "pct": None}
-        if official is not None and t.official_indicator:
-            match = official[official["wskaznik"] == t.official_indicator].copy()
-            match = match[match["wartosc"].fillna("").str.strip() != ""]
-            if len(match):
-                latest = match.sort_values("stan_na").iloc[-1]
-                row["official"] = int(float(latest["wartosc"]))
-                row["official_as_of"] = latest["stan_na"]
-                row["official_source"] = latest["zrodlo_url"]
-                row["pct"] = round(row["in_file"] / row["official"] * 100, 1) if row["official"] else None
-        if row["in_file"] or row["official"]:
-            rows.append(row)
-    return rows
-
-
-def completeness_text(rows: list[dict]) -> str:
-    parts = []
-    for r in rows:
-        if r["official"]:
-            parts.append(f"{r['short']}: {r['in_file']} z {r['official']} znanych ({r['official_as_of']})")
-        else:
-            parts.append(f"{r['short']}: {r['in_file']} (brak oficjalnej liczby)")
-    return "; ".join(parts)

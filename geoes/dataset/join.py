@@ -18,24 +18,32 @@ def entities_to_points(valid: pd.DataFrame) -> gpd.GeoDataFrame:
     return frame
 
 
+JOINED_COLUMNS = ("gmina_teryt_computed", "gmina_name", "powiat_teryt_computed", "powiat_name")
+
+
+def _gmina_columns(gminy: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The gminy with their columns named as the join adds them to the entities."""
+    return gminy[["teryt", "name", "powiat_teryt", "powiat_name", "geometry"]].rename(
+        columns={"teryt": "gmina_teryt_computed", "name": "gmina_name",
+                 "powiat_teryt": "powiat_teryt_computed"})
+
+
 def join_gminy(entities: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Add `gmina_teryt_computed`, `powiat_teryt_computed`, `gmina_name`, `powiat_name`, `gmina_mismatch`.
 
     Vectorised point-in-polygon: each gmina (prepared, in ascending TERYT order) tests at once the
     points inside its bounding box that no earlier gmina took (`shapely.intersects_xy`, boundary
     included). A point exactly on a shared border matches two gminy; the first (lowest TERYT) is kept
-    so every entity is counted once. Non-point geometries fall back to `geopandas.sjoin`.
+    so every entity is counted once. Non-point geometries fall back to `join_gminy_sjoin`.
     """
-    units = gminy[["teryt", "name", "powiat_teryt", "powiat_name", "geometry"]].rename(
-        columns={"teryt": "gmina_teryt_computed", "name": "gmina_name",
-                 "powiat_teryt": "powiat_teryt_computed"})
     placed = entities["placed"].to_numpy(dtype=bool)
     geoms = entities.geometry.to_numpy()[placed]
     if len(geoms) and not (shapely.get_type_id(geoms) == 0).all():
-        return _join_gminy_sjoin(entities, units)
+        return join_gminy_sjoin(entities, gminy)
+    units = _gmina_columns(gminy)
     match = _first_containing(shapely.get_x(geoms), shapely.get_y(geoms), units)
     out = entities.copy()
-    for col in ("gmina_teryt_computed", "gmina_name", "powiat_teryt_computed", "powiat_name"):
+    for col in JOINED_COLUMNS:
         values = units[col].astype(object).to_numpy()
         column = np.full(len(out), "", dtype=object)
         hit = match >= 0
@@ -43,7 +51,7 @@ def join_gminy(entities: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame) -> gpd.GeoDa
         taken = np.where(pd.isna(taken), "", taken)
         column[np.flatnonzero(placed)[hit]] = taken
         out[col] = pd.Series(column, index=out.index, dtype=object)
-    return _flags(out)
+    return _flags(_powiat_only(out, gminy))
 
 
 def _first_containing(x: np.ndarray, y: np.ndarray, units: gpd.GeoDataFrame) -> np.ndarray:
@@ -72,15 +80,34 @@ def _first_containing(x: np.ndarray, y: np.ndarray, units: gpd.GeoDataFrame) -> 
     return match
 
 
-def _join_gminy_sjoin(entities: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def join_gminy_sjoin(entities: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """`join_gminy` by `geopandas.sjoin` (spatial index, `intersects`): the same columns and the same
+    border rule (the lowest TERYT of the gminy a geometry touches is kept).
+
+    Slower for points; used for other geometries, and by the benchmarks as the baseline the
+    point-in-polygon join is measured (and checked) against.
+    """
     left = entities[entities["placed"]]
-    joined = gpd.sjoin(left[["geometry"]], units, how="left", predicate="intersects")
+    joined = gpd.sjoin(left[["geometry"]], _gmina_columns(gminy), how="left", predicate="intersects")
     joined = joined.sort_values("gmina_teryt_computed")
     joined = joined[~joined.index.duplicated(keep="first")].drop(columns=["geometry", "index_right"])
     out = entities.join(joined)
-    for col in ("gmina_teryt_computed", "gmina_name", "powiat_teryt_computed", "powiat_name"):
+    for col in JOINED_COLUMNS:
         out[col] = out[col].astype(object).where(out[col].notna(), "")
-    return _flags(out)
+    return _flags(_powiat_only(out, gminy))
+
+
+def _powiat_only(out: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Entities whose place is known only to the powiat (precision `powiat`, no point) are assigned to
+    that powiat — `powiat_teryt_computed` — and to no gmina."""
+    if "location_precision" not in out or "powiat_teryt" not in out:
+        return out
+    names = gminy.drop_duplicates("powiat_teryt").set_index("powiat_teryt")["powiat_name"]
+    only = ~out["placed"] & out["location_precision"].eq("powiat") & out["powiat_teryt"].isin(names.index)
+    if only.any():
+        out.loc[only, "powiat_teryt_computed"] = out.loc[only, "powiat_teryt"]
+        out.loc[only, "powiat_name"] = out.loc[only, "powiat_teryt"].map(names).fillna("")
+    return out
 
 
 def _flags(out: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -10,7 +10,8 @@ import pandas as pd
 
 from geoes.dataset.build import GPKG_NAME, INDICATORS_NAME, current_version
 from geoes.config import Settings
-from geoes.dataset.indicators import RANKED
+from geoes.common.values import plain
+from geoes.dataset.figures import RANKED, RELATED, reasons_text
 from geoes.errors import DataMissing
 
 
@@ -18,11 +19,13 @@ class NoDataset(DataMissing):
     """Nothing has been built yet."""
 
 
-# Columns of `stats` records and of the indicator tables (PRODUCT.md §4), in display order.
+# Columns of `stats` records and of the indicator tables (geoes.dataset.indicators), in display order.
 INDICATOR_COLUMNS = [
     "teryt", "name", "level", "population", "area_km2", "area_km2_computed", "entities",
     "entities_per_10k", "entities_per_100km2", "employees", "employees_per_10k", "employees_known_pct",
     "gminy_with_entity", "gminy_total", "gmina_coverage_pct", "population_coverage_pct", "access_10km_pct",
+    "entities_without_gmina", "unemployed", "unemployed_2022", "unemployed_per_10k", "unemployed_change_pct",
+    "unemployment_rate", "unemployment_rate_2022", "unemployment_rate_change_pp", "entities_per_1k_unemployed",
 ]
 
 
@@ -40,21 +43,51 @@ class Dataset:
         return self.summary["voivodeship"]
 
     def type_columns(self) -> list[str]:
-        return [c for c in self.powiaty.columns if c.startswith("entities_") and not c.startswith("entities_per")]
+        return [c for c in self.powiaty.columns if c.startswith("entities_") and not c.startswith("entities_per")
+                and c != "entities_without_gmina"]
 
-    def indicator_table(self, level: str) -> pd.DataFrame:
+    def indicator_table(self, level: str, reasons: str = "text") -> pd.DataFrame:
+        """The indicators of a level in display order. A left-out figure is empty and the `suppressed`
+        column says why: as text "field: reason; …" (`reasons="text"`, for CSV and XLSX) or as a dict
+        {field: reason} (`reasons="map"`, for JSON: see `indicator_records`)."""
         frame = self.powiaty if level == "powiat" else self.gminy
         table = pd.DataFrame(frame.drop(columns="geometry"))
         table["level"] = level
         extra = ["powiat_teryt", "powiat_name"] if level == "gmina" else []
         cols = [*INDICATOR_COLUMNS[:3], *extra, *INDICATOR_COLUMNS[3:]]
         cols += self.type_columns()
-        cols += [f"rank_{c}" for c in RANKED] + [f"ratio_{c}" for c in RANKED]
-        return table[[c for c in cols if c in table.columns]].reset_index(drop=True)
+        cols += [f"rank_{c}{end}" for c in RANKED for end in ("", "_max")] + [f"ratio_{c}" for c in RELATED]
+        cols.append("suppressed")
+        table = table[[c for c in cols if c in table.columns]].reset_index(drop=True)
+        if "suppressed" in table:
+            maps = [reasons_text({"suppressed": s}) for s in table["suppressed"]]
+            table["suppressed"] = maps if reasons == "map" else ["; ".join(f"{k}: {v}" for k, v in m.items())
+                                                                  for m in maps]
+        if reasons == "text":
+            # A spreadsheet has no place for metadata: every row says what its figures are figures of.
+            table["kompletnosc_rejestru"] = self.completeness_statement()
+            needs = (self.summary.get("method") or {}).get("needs")
+            if needs and "unemployed" in table:
+                # The year and source of the need figures travel with them.
+                table["bezrobocie_rok"] = str(needs["year"])
+                table["bezrobocie_zrodlo"] = f"{needs['unemployed_source']}; {needs['rate_source']}"
+        return table
 
-    def voivodeship_record(self) -> dict:
+    def completeness_statement(self) -> str:
+        """"W rejestrze wobec oficjalnych liczb: … N z M znanych (źródło, rok) …" for files and charts."""
+        return (self.summary.get("method") or {}).get("completeness") or ""
+
+    def indicator_records(self, level: str) -> list[dict]:
+        """The indicator table as plain records for JSON: null where a figure is left out, and
+        `suppressed` {field: reason} beside it."""
+        table = self.indicator_table(level, reasons="map")
+        return [{k: (v if k == "suppressed" else plain(v)) for k, v in rec.items()} for rec in table.to_dict("records")]
+
+    def voivodeship_record(self, reasons: str = "text") -> dict:
         v = dict(self.voivodeship)
         v["level"] = "wojewodztwo"
+        why = reasons_text(v)
+        v["suppressed"] = why if reasons == "map" else "; ".join(f"{k}: {t}" for k, t in why.items())
         return v
 
 
@@ -69,6 +102,10 @@ def load_dataset(path: Path) -> Dataset:
             if col.endswith("teryt") or col.endswith("teryt_computed") or col in ("id", "krs", "nip", "regon", "postal_code"):
                 frame[col] = frame[col].astype(object).where(frame[col].notna(), "").astype(str)
     entities["employees"] = entities["employees"].astype("Int64")
+    for frame in (gminy, powiaty):
+        # A layer stores a rank with gaps (a left-out place) as a float: places are whole numbers.
+        for col in [c for c in frame.columns if c.startswith("rank_")]:
+            frame[col] = frame[col].round().astype("Int64")
     summary = json.loads((path / INDICATORS_NAME).read_text(encoding="utf-8"))
     return Dataset(summary["version"], path, entities, gminy, powiaty, summary)
 

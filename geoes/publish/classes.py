@@ -16,7 +16,11 @@ from geoes.common.polish import number
 CLASS_COLORS = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]
 ZERO_COLOR = "#f0f0f0"
 HIGHLIGHT_COLOR = "#d7301f"
-INDICATOR = "entities_per_10k"  # what the choropleths show
+INDICATOR = "entities_per_10k"  # what the supply choropleths show
+# The need choropleth: registered unemployed per 10 000 inhabitants (GUS BDL), in its own palette
+# (ColorBrewer OrRd) so it is not read as supply; a unit without the figure takes ZERO_COLOR.
+NEED_INDICATOR = "unemployed_per_10k"
+NEED_COLORS = ["#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000"]
 TOLERANCE = 1e-9  # a value equal to a bound up to float noise belongs to that bound's class
 
 
@@ -38,9 +42,11 @@ def classes(values, k: int = 5) -> list[float]:
     return out
 
 
-def level_breaks(units) -> list[float]:
+def level_breaks(units, indicator: str = INDICATOR) -> list[float]:
     """The class bounds of a level, from all its units in the region (a frame of powiaty or gminy)."""
-    return classes(units[INDICATOR].tolist())
+    if indicator not in units:
+        return []
+    return classes(units[indicator].tolist())
 
 
 def _round_up(x: float) -> float:
@@ -51,12 +57,12 @@ def _round_up(x: float) -> float:
     return float(round(np.ceil(round(x / mag, 9)) * mag, 6))
 
 
-def _colors(breaks: list[float]) -> list[str]:
+def _colors(breaks: list[float], palette: list[str] = CLASS_COLORS) -> list[str]:
     """The colours of the classes in use: the darkest ones when there are fewer classes than colours."""
-    return CLASS_COLORS[-len(breaks):] if breaks else []
+    return palette[-len(breaks):] if breaks else []
 
 
-def class_color(value, breaks: list[float]) -> str:
+def class_color(value, breaks: list[float], palette: list[str] = CLASS_COLORS) -> str:
     """The fill colour of a unit with `value`: class 0 (no entity, or no value) or the first class whose
     upper bound is at least the value (the top class above the last bound)."""
     try:
@@ -65,7 +71,7 @@ def class_color(value, breaks: list[float]) -> str:
         return ZERO_COLOR
     if not np.isfinite(v) or v <= 0 or not breaks:
         return ZERO_COLOR
-    colors = _colors(breaks)
+    colors = _colors(breaks, palette)
     for hi, color in zip(breaks, colors):
         if v <= hi + TOLERANCE:
             return color
@@ -77,11 +83,12 @@ def unit_colors(units, breaks: list[float]) -> list[str]:
     return [class_color(v, breaks) for v in units[INDICATOR].tolist()]
 
 
-def class_legend(breaks: list[float]) -> list[dict]:
+def class_legend(breaks: list[float], palette: list[str] = CLASS_COLORS,
+                 zero_label: str = "0 (brak podmiotu w rejestrze)") -> list[dict]:
     """Legend rows: label and colour, class 0 first."""
-    rows = [{"label": "0 (brak podmiotu)", "color": ZERO_COLOR}]
+    rows = [{"label": zero_label, "color": ZERO_COLOR}]
     lo = 0.0
-    for hi, color in zip(breaks, _colors(breaks)):
+    for hi, color in zip(breaks, _colors(breaks, palette)):
         rows.append({"label": f"{bound(lo)} – {bound(hi)}" if lo else f"do {bound(hi)}", "color": color})
         lo = hi
     return rows

@@ -9,10 +9,13 @@ naming the parameter; the web layer turns it into a 400 in one place. `args` is 
   `single(args, name)` its one value (the same value repeated is allowed, different ones are not);
 * `reject_unknown(args, allowed)` refuses any parameter not in `allowed` (so a typo such as
   `powait=2602` does not silently return everything);
-* `choice`, `parse_int`, `parse_bbox`, `parse_types`, `parse_teryt`, `parse_datetime`, and
-  `parse_filter` for the shared filter parameters `type`, `powiat`, `gmina`, `q`, `bbox`.
+* `choice` (one of a list), `choices` (several), `parse_int`, `parse_bbox`, `parse_types`, `parse_teryt`,
+  `parse_teryts` (2–4 codes of one level), `parse_datetime`, and `parse_filter` for the shared filter
+  parameters `type`, `powiat`, `gmina`, `q`, `bbox`.
 
-Filtering (`apply_entities`, `apply_units`) is vectorised over the frame.
+Filtering (`apply_entities`, `apply_units`) is vectorised over the frame. `powiat`/`gmina` select the
+place an entity's point lies in (the computed `*_teryt_computed`); property filters (`Filter.properties`,
+the OGC API's queryable parameters) match the property of the given name exactly, a missing value never.
 """
 from __future__ import annotations
 
@@ -46,18 +49,27 @@ class ParamError(InvalidInput, ValueError):
 
 @dataclass(frozen=True)
 class Filter:
+    """What a request selects. `powiat`/`gmina` are the place an entity's point lies in (the computed
+    `powiat_teryt_computed`/`gmina_teryt_computed`, as the API's `powiat`/`gmina` parameters always
+    meant); `properties` are (property, value) pairs matched exactly on the property of that name;
+    `area` a CRS84 polygon (WKT) from a bbox given in another CRS; `expression` a parsed CQL2 filter
+    (anything with `mask(frame)` and `key()`, geoes.publish.ogc.cql)."""
     types: tuple[str, ...] = ()
     powiat: str | None = None
     gmina: str | None = None
     q: str | None = None
     bbox: tuple[float, float, float, float] | None = None
-    properties: tuple[tuple[str, str], ...] = field(default=())
+    properties: tuple[tuple[str, object], ...] = field(default=())
+    area: str | None = None
+    expression: object | None = None
 
     def key(self) -> tuple:
-        return (self.types, self.powiat, self.gmina, self.q, self.bbox, self.properties)
+        return (self.types, self.powiat, self.gmina, self.q, self.bbox, self.properties, self.area,
+                self.expression.key() if self.expression is not None else None)
 
     def is_empty(self) -> bool:
-        return not (self.types or self.powiat or self.gmina or self.q or self.bbox or self.properties)
+        return not (self.types or self.powiat or self.gmina or self.q or self.bbox or self.properties
+                    or self.area or self.expression is not None)
 
 
 def values(args, name: str) -> list[str]:
@@ -170,18 +182,33 @@ def parse_bbox(text: str, param: str = "bbox") -> tuple[float, float, float, flo
     return (minx, miny, maxx, maxy)
 
 
-def parse_types(args, name: str = "type") -> tuple[str, ...]:
-    known = entity_types()
+def listed(args, name: str, separators: str = ",") -> list[str]:
+    """The distinct items of a repeatable, comma-separated parameter, in order, lower-cased."""
     out: list[str] = []
     for value in values(args, name):
-        for code in re.split(r"[,;]", value):
-            code = code.strip().lower()
-            if not code:
-                continue
-            if code not in known:
-                raise ParamError(name, f"nieznany typ {code!r}; dozwolone: {', '.join(known)}")
-            if code not in out:
-                out.append(code)
+        for item in re.split(f"[{re.escape(separators)}]", value):
+            item = item.strip().lower()
+            if item and item not in out:
+                out.append(item)
+    return out
+
+
+def choices(args, name: str, allowed, what: str = "wartości") -> tuple[str, ...]:
+    """The items of a repeatable, comma-separated parameter, each one of `allowed`."""
+    items = listed(args, name)
+    for item in items:
+        if item not in allowed:
+            raise ParamError(name, f"nieznana wartość {item[:40]!r}; dozwolone {what}: {', '.join(allowed)}")
+    return tuple(items)
+
+
+def parse_types(args, name: str = "type") -> tuple[str, ...]:
+    """Entity type codes (repeatable, or separated by commas or semicolons)."""
+    known = entity_types()
+    out = listed(args, name, ",;")
+    for code in out:
+        if code not in known:
+            raise ParamError(name, f"nieznany typ {code!r}; dozwolone: {', '.join(known)}")
     return tuple(out)
 
 
@@ -194,6 +221,20 @@ def parse_teryt(args, name: str, digits: int, known: set[str] | None = None) -> 
     if known is not None and value not in known:
         raise ParamError(name, f"nieznany kod TERYT {value}")
     return value
+
+
+def parse_teryts(args, name: str = "teryt", minimum: int = 2, maximum: int = 4) -> list[str]:
+    """`minimum`–`maximum` distinct TERYT codes of one level (repeatable or comma-separated): all powiaty
+    (4 digits) or all gminy (7 digits)."""
+    teryts = listed(args, name)
+    if not (minimum <= len(teryts) <= maximum):
+        raise ParamError(name, f"podaj od {minimum} do {maximum} różnych kodów TERYT (np. ?{name}=2602&{name}=2601)")
+    for t in teryts:
+        if not re.fullmatch(r"\d{4}|\d{7}", t):
+            raise ParamError(name, f"„{t[:20]}” nie jest kodem TERYT powiatu (4 cyfry) ani gminy (7 cyfr)")
+    if len({len(t) for t in teryts}) > 1:
+        raise ParamError(name, "porównuj jednostki tego samego poziomu: same powiaty albo same gminy")
+    return teryts
 
 
 def parse_filter(args, dataset=None, bbox_param: str = "bbox") -> Filter:
@@ -230,6 +271,37 @@ def bbox_mask(frame: gpd.GeoDataFrame, bbox) -> np.ndarray:
     return mask
 
 
+def area_mask(frame: gpd.GeoDataFrame, wkt: str) -> np.ndarray:
+    idx = frame.sindex.query(shapely.from_wkt(wkt), predicate="intersects")
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[idx] = True
+    return mask
+
+
+def property_mask(frame: pd.DataFrame, column: str, value) -> np.ndarray:
+    """Rows whose property equals `value` exactly (a missing value never matches)."""
+    series = frame[column]
+    if isinstance(value, bool):
+        got = series.astype("boolean") == value
+    elif isinstance(value, (int, float)):
+        got = pd.to_numeric(series, errors="coerce") == value
+    else:
+        got = series.astype(object) == value
+    return pd.Series(got).fillna(False).to_numpy(dtype=bool)
+
+
+def _common(frame: gpd.GeoDataFrame, f: Filter, mask: np.ndarray) -> np.ndarray:
+    if f.bbox:
+        mask &= bbox_mask(frame, f.bbox)
+    if f.area:
+        mask &= area_mask(frame, f.area)
+    for key, value in f.properties:
+        mask &= property_mask(frame, key, value)
+    if f.expression is not None:
+        mask &= f.expression.mask(frame)
+    return mask
+
+
 def apply_entities(entities: gpd.GeoDataFrame, f: Filter) -> gpd.GeoDataFrame:
     mask = np.ones(len(entities), dtype=bool)
     if f.types:
@@ -242,13 +314,10 @@ def apply_entities(entities: gpd.GeoDataFrame, f: Filter) -> gpd.GeoDataFrame:
         mask &= (entities["gmina_teryt_computed"] == f.gmina).to_numpy()
     if f.q:
         needle = fold_text(f.q)
-        hay = fold(entities["name"] + " " + entities["locality"].fillna("") + " " + entities["operator"].fillna(""))
+        hay = fold(entities["name"].fillna("") + " " + entities["locality"].fillna("") + " "
+                   + entities["operator"].fillna(""))
         mask &= hay.str.contains(needle, regex=False).to_numpy()
-    if f.bbox:
-        mask &= bbox_mask(entities, f.bbox)
-    for key, value in f.properties:
-        mask &= (entities[key].astype(str) == value).to_numpy()
-    return entities[mask]
+    return entities[_common(entities, f, mask)]
 
 
 def apply_units(units: gpd.GeoDataFrame, f: Filter) -> gpd.GeoDataFrame:
@@ -261,9 +330,5 @@ def apply_units(units: gpd.GeoDataFrame, f: Filter) -> gpd.GeoDataFrame:
             (units["teryt"] == f.gmina[:4]).to_numpy()
     if f.q:
         mask &= fold(units["name"]).str.contains(fold_text(f.q), regex=False).to_numpy()
-    if f.bbox:
-        mask &= bbox_mask(units, f.bbox)
-    for key, value in f.properties:
-        mask &= (units[key].astype(str) == value).to_numpy()
-    return units[mask]
+    return units[_common(units, f, mask)]
 

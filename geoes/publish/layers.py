@@ -6,6 +6,12 @@
 * `matching_positions(served, data, flt)` gives the positions of the features a `filters.Filter`
   selects, cached per version and filter, so paging through a filtered result filters once.
 * `map_features(served, data)` is the slim variant of the entity layer for the public map (`view=map`).
+* `crs_features(served, data, crs)` the same features with coordinates in another CRS (OGC API Part 2),
+  once per version and CRS; `crs` is a `geoes.publish.ogc.crs.CrsDef` (anything with `uri` and
+  `project(geoms)`).
+
+The frame of a layer is `serialise.published(...)`: nulls for unknown values, no geometry for unlocated
+entities, 6 decimals — so the filters, the downloads and the features all see the same values.
 
 `served` is the app's `geoes.publish.served.ServedData` (or anything with its `cached` and
 `positions`): the caches belong to it, not to this module.
@@ -44,11 +50,16 @@ class LayerData:
     count: int
 
 
-def _extent(frame: gpd.GeoDataFrame, fallback: gpd.GeoDataFrame) -> list[float]:
+def placed_mask(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """True for the rows that have a geometry (entities without coordinates have none)."""
     geoms = frame.geometry.to_numpy()
-    ok = ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
+    return ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
+
+
+def _extent(frame: gpd.GeoDataFrame, fallback: gpd.GeoDataFrame) -> list[float]:
+    ok = placed_mask(frame)
     if ok.any():
-        bounds = shapely.total_bounds(geoms[ok])
+        bounds = shapely.total_bounds(frame.geometry.to_numpy()[ok])
     else:  # nothing placed yet: the region's extent
         bounds = fallback.total_bounds
     return [round(float(v), 6) for v in bounds]
@@ -57,7 +68,7 @@ def _extent(frame: gpd.GeoDataFrame, fallback: gpd.GeoDataFrame) -> list[float]:
 def make_layer_data(dataset, name: str) -> LayerData:
     if name not in LAYERS:
         raise ValueError(f"unknown layer {name!r}; layers: {', '.join(LAYERS)}")
-    frame = getattr(dataset, name).reset_index(drop=True)
+    frame = serialise.published(getattr(dataset, name).reset_index(drop=True))
     features = [f.encode("utf-8") for f in serialise.features_json(frame)]
     ids = frame[ID_COLUMNS[name]].astype(str).tolist()
     return LayerData(name, dataset.version, frame, features, {fid: i for i, fid in enumerate(ids)},
@@ -92,3 +103,13 @@ def map_features(served, data: LayerData) -> list[bytes]:
         return [f.encode("utf-8") for f in serialise.features_json(slim, drop_empty=True)]
 
     return served.cached(("map-view", data.name, data.version), make)
+
+
+def crs_features(served, data: LayerData, crs) -> list[bytes]:
+    """The layer's features with coordinates in `crs` (its axis order and decimals), once per version."""
+    def make(_dataset) -> list[bytes]:
+        frame = data.frame
+        projected = frame.set_geometry(crs.project(frame.geometry.to_numpy()), crs=None)
+        return [f.encode("utf-8") for f in serialise.features_json(projected)]
+
+    return served.cached(("crs-view", data.name, data.version, crs.uri), make)

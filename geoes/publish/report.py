@@ -1,4 +1,4 @@
-"""A self-contained county report (issue 8): one HTML file a planner can attach to the diagnosis or print.
+"""A self-contained county report (`python -m geoes report`): one HTML file a planner can attach to the diagnosis or print.
 
 Everything comes from a built `Dataset` (geoes.dataset.reader) and is shared with the planner's notebook
 (notebooks/diagnoza_powiat_jedrzejowski.ipynb), so the two never disagree:
@@ -33,12 +33,18 @@ from geoes.common.polish import MISSING, NBSP, count, is_missing, number, ratio
 from geoes.common.values import plain, plain_record
 from geoes.config import ACCESS_RADIUS_M, CRS_METRIC, Settings
 from geoes.dataset.reader import Dataset
-from geoes.dataset.indicators import LABELS_PL, RANKED, completeness_text
+from geoes.common.labels import PRECISION_PL, STATUS_PL, access_method_label
+from geoes.dataset import figures, official
+from geoes.dataset.figures import RANKED
+from geoes.dataset.indicators import LABELS_PL, completeness_text
 from geoes.common.atomic import atomic_write_bytes, atomic_write_text
 from geoes.common.reference import attribution, entity_types
 from geoes.errors import DataMissing, NotFound
-from geoes.publish import templating
+from geoes.publish import charts, templating
+from geoes.publish.charts import MAIN_INDICATORS
 from geoes.publish.classes import level_breaks
+from geoes.publish.labels import capitalised, powiat_label, types_label
+from geoes.publish.layers import placed_mask
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -48,6 +54,11 @@ TABLE_INDICATORS = [
     "employees_per_10k", "employees_known_pct", "gminy_with_entity", "gminy_total", "gmina_coverage_pct",
     "population_coverage_pct", "access_10km_pct",
 ]
+# Need beside the supply (registered unemployment, GUS BDL), when the version has it.
+NEED_INDICATORS = [
+    "unemployed", "unemployed_2022", "unemployed_per_10k", "unemployed_change_pct", "unemployment_rate",
+    "unemployment_rate_2022", "unemployment_rate_change_pp", "entities_per_1k_unemployed",
+]
 # Figures at the top of the report (each carries data-key/data-value for checks and reuse).
 KEY_FIGURES = [
     "population", "area_km2", "entities", "entities_per_10k", "gmina_coverage_pct",
@@ -56,10 +67,13 @@ KEY_FIGURES = [
 DECIMALS = {
     "area_km2": 2, "area_km2_computed": 2, "entities_per_10k": 3, "entities_per_100km2": 3,
     "employees_per_10k": 3, "employees_known_pct": 1, "gmina_coverage_pct": 1,
-    "population_coverage_pct": 1, "access_10km_pct": 1,
+    "population_coverage_pct": 1, "access_10km_pct": 1, "unemployed_per_10k": 2, "unemployed_change_pct": 1,
+    "unemployment_rate": 1, "unemployment_rate_2022": 1, "unemployment_rate_change_pp": 1,
+    "entities_per_1k_unemployed": 2,
 }
 UNITS = {"area_km2": " km²", "employees_known_pct": " %", "gmina_coverage_pct": " %",
-         "population_coverage_pct": " %", "access_10km_pct": " %"}
+         "population_coverage_pct": " %", "access_10km_pct": " %", "unemployed_change_pct": " %",
+         "unemployment_rate": " %", "unemployment_rate_2022": " %", "unemployment_rate_change_pp": " pkt proc."}
 
 
 class UnknownPowiat(NotFound, KeyError):
@@ -89,65 +103,76 @@ def figure(value, key: str | None = None, unit: bool = False) -> str:
 # ---------------------------------------------------------------- data pieces (shared with the notebook)
 
 def powiat_record(ds: Dataset, teryt: str) -> dict:
-    rows = ds.indicator_table("powiat")
+    rows = ds.indicator_table("powiat", reasons="map")
     match = rows[rows["teryt"] == str(teryt)]
     if match.empty:
         raise UnknownPowiat(str(teryt))
-    rec = {k: plain(v) for k, v in match.iloc[0].items()}
+    rec = {k: (v if k == "suppressed" else plain(v)) for k, v in match.iloc[0].items()}
     city = ds.powiaty.loc[ds.powiaty["teryt"] == str(teryt), "city_county"]
     rec["city_county"] = bool(city.iloc[0]) if len(city) and not is_missing(city.iloc[0]) else False
     return rec
 
 
-def powiat_label(rec: dict) -> str:
-    return f"{rec['name']} (miasto na prawach powiatu)" if rec.get("city_county") else f"powiat {rec['name']}"
-
-
-def indicator_rows(ds: Dataset, teryt: str) -> list[dict]:
-    """The county against the voivodeship, one dict per indicator (raw values and formatted text)."""
-    rec, v, n = powiat_record(ds, teryt), ds.voivodeship, len(ds.powiaty)
+def indicator_rows(ds: Dataset, teryt: str, keys: list[str] | None = None) -> list[dict]:
+    """The county against the voivodeship, one dict per indicator (raw values and formatted text). Values,
+    ranks and relations stand only where geoes.dataset.figures allows; otherwise the text says why."""
+    rec, v = powiat_record(ds, teryt), ds.voivodeship
     rows = []
-    for key in TABLE_INDICATORS:
-        rank = rec.get(f"rank_{key}")
+    for key in keys or TABLE_INDICATORS:
+        if key not in rec:
+            continue
+        value = rec.get(key)
+        ranked = key in figures.RANKED and value is not None
+        related = key in figures.RELATED and value is not None
+        rank = rec.get(f"rank_{key}") if ranked else None
+        of = figures.ranked_count(ds.powiaty, key)
         rows.append({
             "key": key, "label": LABELS_PL.get(key, key),
-            "value": rec.get(key), "voivodeship": plain(v.get(key)),
-            "rank": None if rank is None else int(rank), "of": n, "ratio": rec.get(f"ratio_{key}"),
-            "value_text": figure(rec.get(key), key, unit=True), "voivodeship_text": figure(v.get(key), key, unit=True),
-            "rank_text": "–" if rank is None else f"{int(rank)}/{n}", "ratio_text": ratio(rec.get(f"ratio_{key}")),
+            "value": value, "voivodeship": plain(v.get(key)),
+            "rank": None if rank is None else int(rank), "rank_data": figures.rank_data(rec, key) if ranked else None,
+            "of": of, "ratio": rec.get(f"ratio_{key}") if related else None,
+            "value_text": figure(value, key, unit=True) if value is not None else figures.short_reason(rec, key),
+            "voivodeship_text": (figure(v.get(key), key, unit=True) if v.get(key) is not None
+                                 else figures.short_reason(v, key)),
+            "rank_text": figures.rank_text(rec, key, of) if ranked else MISSING,
+            "ratio_text": (ratio(rec.get(f"ratio_{key}")) if related and rec.get(f"ratio_{key}") is not None
+                           else figures.short_reason(rec, f"ratio_{key}") if related else MISSING),
         })
     return rows
 
 
-def indicator_frame(ds: Dataset, teryt: str, formatted: bool = False) -> pd.DataFrame:
-    """`indicator_rows` as a table with Polish column names (for the notebook).
+def indicator_frame(ds: Dataset, teryt: str, formatted: bool = False, keys: list[str] | None = None) -> pd.DataFrame:
+    """`indicator_rows` as a table with Polish column names (for the notebook); `keys` picks the rows
+    (default TABLE_INDICATORS; NEED_INDICATORS for the need beside the supply).
 
-    `formatted=True` gives the texts exactly as the report prints them.
+    `formatted=True` gives the texts exactly as the report prints them (a left-out figure: its reason).
     """
     rec = powiat_record(ds, teryt)
-    rows = indicator_rows(ds, teryt)
+    rows = indicator_rows(ds, teryt, keys)
     pick = (lambda r, k: r[f"{k}_text"]) if formatted else (lambda r, k: r[k])
     return pd.DataFrame({
         "wskaźnik": [r["label"] for r in rows],
         powiat_label(rec): [pick(r, "value") for r in rows],
         "województwo": [pick(r, "voivodeship") for r in rows],
-        f"miejsce (na {len(ds.powiaty)})": [pick(r, "rank") for r in rows],
+        "miejsce": [r["rank_text"] if formatted else r["rank_data"] for r in rows],
         "× województwo": [pick(r, "ratio") for r in rows],
     }).set_index("wskaźnik")
 
 
 def ranking_frame(ds: Dataset, indicators: list[str] | None = None) -> pd.DataFrame:
     """All powiaty with the main indicators and their ranks, best first by entities per 10k."""
-    from geoes.publish.charts import MAIN_INDICATORS
-
     indicators = indicators or ["entities", *MAIN_INDICATORS]
-    table = ds.indicator_table("powiat")
+    table = ds.indicator_table("powiat", reasons="map")
+    order = table["rank_entities_per_10k"] if "rank_entities_per_10k" in table else table["name"]
+    table = table.assign(_order=order).sort_values(["_order", "name"], na_position="last")
     cols = ["teryt", "name", "population"]
     for key in indicators:
         cols.append(key)
         if f"rank_{key}" in table.columns:
+            # A place as data: "3", or "3-5" for a tie; none where the rules leave it out.
+            table[f"rank_{key}"] = [figures.rank_data(r, key) for r in table.to_dict("records")]
             cols.append(f"rank_{key}")
-    return table[cols].sort_values(["rank_entities_per_10k", "name"]).reset_index(drop=True)
+    return table[cols].reset_index(drop=True)
 
 
 def gminy_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
@@ -155,38 +180,35 @@ def gminy_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
     g = pd.DataFrame(ds.gminy.drop(columns="geometry"))
     g = g[g["powiat_teryt"] == str(teryt)]
     cols = ["teryt", "name", "type_name", "population", "area_km2", "entities", "entities_per_10k",
-            "employees", "access_10km_pct"]
+            "employees", "access_10km_pct", "unemployed", "unemployed_per_10k"]
     return g[[c for c in cols if c in g.columns]].sort_values("name").reset_index(drop=True)
 
 
 def white_spots_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
     """Gminy of the county with no active entity, most populous first (from the build's white spots)."""
     powiat_record(ds, teryt)
-    white = pd.DataFrame(ds.summary.get("white_spots") or [],
-                         columns=["teryt", "name", "powiat_teryt", "powiat_name", "population", "area_km2",
-                                  "access_10km_pct"])
+    white = pd.DataFrame(ds.summary.get("white_spots") or [])
+    white = white.reindex(columns=["teryt", "name", "powiat_teryt", "powiat_name", "population", "area_km2",
+                                   "access_10km_pct", "unemployed", "unemployed_per_10k"])
     white = white[white["powiat_teryt"] == str(teryt)]
-    return white[["teryt", "name", "population", "area_km2", "access_10km_pct"]].sort_values(
-        ["population", "name"], ascending=[False, True]).reset_index(drop=True)
-
-
-def _placed_mask(frame) -> pd.Series:
-    import shapely
-
-    geoms = frame.geometry.to_numpy()
-    return pd.Series(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)), index=frame.index)
+    # Ranked by need: the most registered unemployed first, then the most populous.
+    return white[["teryt", "name", "population", "area_km2", "access_10km_pct", "unemployed",
+                  "unemployed_per_10k"]].sort_values(["unemployed", "population", "name"],
+                                                     ascending=[False, False, True],
+                                                     na_position="last").reset_index(drop=True)
 
 
 def entities_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
-    """Entities placed in the county (by coordinates), with their type labels and sources."""
+    """Entities of the county: placed in it by coordinates, or known only to it (precision `powiat`), with
+    their type labels, precision in words and sources."""
     powiat_record(ds, teryt)
-    e = ds.entities[(ds.entities["powiat_teryt_computed"] == str(teryt)) & _placed_mask(ds.entities)]
-    types = entity_types()
+    counted = placed_mask(ds.entities) | ds.entities["location_precision"].eq("powiat")
+    e = ds.entities[(ds.entities["powiat_teryt_computed"] == str(teryt)) & counted]
     out = pd.DataFrame({
         "id": e["id"], "name": e["name"],
-        "types": e["types"].fillna("").map(
-            lambda s: ", ".join(types[c].label_pl if c in types else c for c in str(s).split(";") if c)),
-        "locality": e["locality"], "gmina": e["gmina_name"], "location_precision": e["location_precision"],
+        "types": e["types"].fillna("").map(types_label),
+        "locality": e["locality"], "gmina": e["gmina_name"],
+        "location_precision": e["location_precision"].map(lambda p: PRECISION_PL.get(p, p)),
         "employees": e["employees"], "status": e["status"], "sources": e["sources"].fillna(""),
     })
     return out.sort_values("name").reset_index(drop=True)
@@ -194,7 +216,7 @@ def entities_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
 
 def unplaced_in_powiat(ds: Dataset, teryt: str) -> pd.DataFrame:
     """Entities the source assigns to the county that have no coordinates (not counted in indicators)."""
-    e = ds.entities[~_placed_mask(ds.entities)]
+    e = ds.entities[~placed_mask(ds.entities) & ds.entities["location_precision"].ne("powiat")]
     col = e["powiat_teryt"].astype(str) if "powiat_teryt" in e.columns else pd.Series("", index=e.index)
     gmina = e["gmina_teryt"].astype(str) if "gmina_teryt" in e.columns else pd.Series("", index=e.index)
     return pd.DataFrame(e[(col == str(teryt)) | gmina.str.startswith(str(teryt))][["id", "name"]])
@@ -215,38 +237,68 @@ def _pct(rec: dict, key: str) -> str:
     return figure(rec.get(key), key, unit=True)
 
 
-def _density_finding(rec: dict, v: dict, n: int) -> list[str]:
+def _place(rec: dict, key: str, of: int) -> str:
+    """"miejsce 3–5 z 14" or why there is none (geoes.dataset.figures)."""
+    return f"miejsce {figures.rank_text(rec, key, of)}" if rec.get(f"rank_{key}") is not None \
+        else f"bez miejsca: {figures.rank_text(rec, key, of)}"
+
+
+def _density_finding(rec: dict, v: dict, ranked: dict) -> list[str]:
     per10k, v_per10k = rec.get("entities_per_10k"), v.get("entities_per_10k")
     if per10k is None or not v_per10k:
         return []
     label = powiat_label(rec)
     rel = "powyżej" if per10k > v_per10k else "poniżej" if per10k < v_per10k else "na poziomie"
-    return [f"{label[:1].upper() + label[1:]}: {count(int(rec['entities']), 'aktywny podmiot')} ekonomii społecznej "
-            f"w pliku, {figure(per10k, 'entities_per_10k')} na 10 tys. mieszkańców — {rel} wartości dla "
-            f"województwa ({figure(v_per10k, 'entities_per_10k')}; {ratio(rec.get('ratio_entities_per_10k'))}); "
-            f"{rec.get('rank_entities_per_10k')}. miejsce na {count(n, 'powiat')}."]
+    relation = ratio(rec["ratio_entities_per_10k"]) if rec.get("ratio_entities_per_10k") is not None \
+        else figures.short_reason(rec, "ratio_entities_per_10k")
+    n = int(rec["entities"])
+    without = int(rec.get("entities_without_gmina") or 0)
+    extra = f", w tym {count(without, 'podmiot')} bez znanej gminy" if without else ""
+    return [f"{capitalised(label)}: {count(n, 'aktywny podmiot')} ekonomii społecznej w znanym "
+            f"rejestrze{extra}; {figure(per10k, 'entities_per_10k')} na 10 tys. mieszkańców — {rel} wartości dla "
+            f"województwa ({figure(v_per10k, 'entities_per_10k')}; {relation}); "
+            f"{_place(rec, 'entities_per_10k', ranked['entities_per_10k'])}."]
 
 
 def _coverage_finding(rec: dict, v: dict) -> list[str]:
-    return [f"Gminy powiatu z podmiotem: {figure(int(rec['gminy_with_entity']))} z {figure(int(rec['gminy_total']))} "
-            f"({_pct(rec, 'gmina_coverage_pct')}; województwo {_pct(v, 'gmina_coverage_pct')}); mieszka w nich "
-            f"{_pct(rec, 'population_coverage_pct')} ludności powiatu."]
+    return [f"Gminy powiatu z podmiotem w rejestrze: {figure(int(rec['gminy_with_entity']))} z "
+            f"{figure(int(rec['gminy_total']))} ({_pct(rec, 'gmina_coverage_pct')}; województwo "
+            f"{_pct(v, 'gmina_coverage_pct')}); mieszka w nich {_pct(rec, 'population_coverage_pct')} ludności powiatu."]
 
 
-def _white_spots_finding(white: pd.DataFrame) -> list[str]:
+def _white_spots_finding(white: pd.DataFrame, need_year) -> list[str]:
     if not len(white):
-        return ["W każdej gminie powiatu działa co najmniej jeden podmiot z pliku — brak białych plam."]
-    largest = white.iloc[0]
-    return [f"Białe plamy: {count(len(white), 'gmina')} bez żadnego podmiotu, łącznie "
-            f"{count(int(white['population'].sum()), 'mieszkaniec')}; najludniejsza z nich to {largest['name']} "
-            f"({count(int(largest['population']), 'mieszkaniec')})."]
+        return ["W każdej gminie powiatu jest co najmniej jeden podmiot z rejestru."]
+    first = white.iloc[0]
+    if need_year and pd.notna(first.get("unemployed")):
+        return [f"Brak podmiotu w rejestrze: {count(len(white), 'gmina')}, łącznie "
+                f"{count(int(white['population'].sum()), 'mieszkaniec')} i "
+                f"{count(int(white['unemployed'].sum()), 'bezrobotny')} zarejestrowanych ({need_year}); najwięcej "
+                f"bezrobotnych ma {first['name']} ({count(int(first['unemployed']), 'bezrobotny')})."]
+    return [f"Brak podmiotu w rejestrze: {count(len(white), 'gmina')}, łącznie "
+            f"{count(int(white['population'].sum()), 'mieszkaniec')}; najludniejsza z nich to {first['name']} "
+            f"({count(int(first['population']), 'mieszkaniec')})."]
 
 
-def _access_findings(rec: dict, v: dict, n: int, gminy: pd.DataFrame) -> list[str]:
+def _need_finding(rec: dict, v: dict, ranked: dict, needs: dict) -> list[str]:
+    if not needs or rec.get("unemployed") is None:
+        return []
+    out = (f"Bezrobotni zarejestrowani ({needs['year']}): {count(int(rec['unemployed']), 'osoba')}, "
+           f"{figure(rec.get('unemployed_per_10k'), 'unemployed_per_10k')} na 10 tys. mieszkańców (województwo "
+           f"{figure(v.get('unemployed_per_10k'), 'unemployed_per_10k')}; "
+           f"{_place(rec, 'unemployed_per_10k', ranked['unemployed_per_10k'])})")
+    if rec.get("unemployed_change_pct") is not None:
+        out += f"; zmiana od {needs['base_year']} r.: {figure(rec['unemployed_change_pct'], 'unemployed_change_pct', unit=True)}"
+    if rec.get("unemployment_rate") is not None:
+        out += f"; stopa bezrobocia {figure(rec['unemployment_rate'], 'unemployment_rate', unit=True)}"
+    return [out + ". Źródło: GUS, Bank Danych Lokalnych."]
+
+
+def _access_findings(rec: dict, v: dict, ranked: dict, gminy: pd.DataFrame) -> list[str]:
     km = ACCESS_RADIUS_M // 1000
-    out = [f"W odległości do {km} km (w linii prostej) od aktywnego podmiotu leży {_pct(rec, 'access_10km_pct')} "
-           f"powierzchni powiatu (województwo {_pct(v, 'access_10km_pct')}; "
-           f"{rec.get('rank_access_10km_pct')}. miejsce na {n})."]
+    out = [f"W odległości do {km} km (w linii prostej) od aktywnego podmiotu z rejestru leży "
+           f"{_pct(rec, 'access_10km_pct')} powierzchni powiatu (województwo {_pct(v, 'access_10km_pct')}; "
+           f"{_place(rec, 'access_10km_pct', ranked['access_10km_pct'])})."]
     if len(gminy):
         worst = plain_record(gminy.sort_values(["access_10km_pct", "name"]).iloc[0], drop=())
         out.append(f"Najsłabszy dostęp ma gmina {worst['name']}: {_pct(worst, 'access_10km_pct')} powierzchni "
@@ -258,19 +310,25 @@ def _completeness_finding(summary: dict) -> list[str]:
     known = sorted((r for r in summary.get("completeness", []) if r.get("pct") is not None), key=lambda r: r["pct"])
     if not known:
         return []
-    unplaced = int(summary.get("entities_total", 0)) - int(summary.get("entities_placed", 0))
+    unplaced = int(summary.get("entities_total", 0)) - int(summary.get("entities_placed", 0)) \
+        - int(summary.get("voivodeship", {}).get("entities_without_gmina") or 0)
     lo, hi = known[0], known[-1]
-    return [f"Kompletność: plik obejmuje od {figure(lo['pct'], 'gmina_coverage_pct', unit=True)} ({lo['short']}: "
-            f"{lo['in_file']} z {lo['official']}) do {figure(hi['pct'], 'gmina_coverage_pct', unit=True)} "
-            f"({hi['short']}: {hi['in_file']} z {hi['official']}) podmiotów znanych z danych oficjalnych; "
-            f"jeszcze bez lokalizacji: {count(unplaced, 'podmiot')}. Wskaźniki opisują plik, nie pełny rejestr."]
+    return [f"Kompletność: rejestr obejmuje od {figure(lo['pct'], 'gmina_coverage_pct', unit=True)} ({lo['short']}: "
+            f"{lo['in_file']} z {lo['official']}, {lo['official_as_of']}) do "
+            f"{figure(hi['pct'], 'gmina_coverage_pct', unit=True)} ({hi['short']}: {hi['in_file']} z "
+            f"{hi['official']}, {hi['official_as_of']}) podmiotów znanych z danych oficjalnych; bez lokalizacji: "
+            f"{count(unplaced, 'podmiot')}. Wskaźniki opisują znany rejestr, nie wszystkie podmioty."]
 
 
 def findings(ds: Dataset, teryt: str) -> list[str]:
     """Plain-language findings, each sentence built from the values."""
-    rec, v, n = powiat_record(ds, teryt), ds.voivodeship, len(ds.powiaty)
-    return [*_density_finding(rec, v, n), *_coverage_finding(rec, v), *_white_spots_finding(white_spots_frame(ds, teryt)),
-            *_access_findings(rec, v, n, gminy_frame(ds, teryt)), *_completeness_finding(ds.summary)]
+    rec, v = powiat_record(ds, teryt), ds.voivodeship
+    ranked = {k: figures.ranked_count(ds.powiaty, k) for k in figures.RANKED}
+    needs = (ds.summary.get("method") or {}).get("needs") or {}
+    return [*_density_finding(rec, v, ranked), *_coverage_finding(rec, v),
+            *_need_finding(rec, v, ranked, needs),
+            *_white_spots_finding(white_spots_frame(ds, teryt), needs.get("year")),
+            *_access_findings(rec, v, ranked, gminy_frame(ds, teryt)), *_completeness_finding(ds.summary)]
 
 
 # ---------------------------------------------------------------- images (geoes.publish.charts)
@@ -281,26 +339,25 @@ def _data_uri(png: bytes) -> str:
 
 def images(ds: Dataset, teryt: str) -> dict:
     """PNG charts and maps for the report: {name: {"src": data URI, "alt": text}}."""
-    from geoes.publish import charts
-
     rec = powiat_record(ds, teryt)
     label = powiat_label(rec)
-    Label = label[:1].upper() + label[1:]
+    Label = capitalised(label)
     powiaty_table = pd.DataFrame(ds.powiaty.drop(columns="geometry"))
     gm = ds.gminy[ds.gminy["powiat_teryt"] == str(teryt)]
-    placed = ds.entities[_placed_mask(ds.entities)]
+    placed = ds.entities[placed_mask(ds.entities)]
     outline = ds.powiaty[ds.powiaty["teryt"] == str(teryt)]
     out = {}
     for key in charts.MAIN_INDICATORS:
         out[f"ranking_{key}"] = {
             "src": _data_uri(charts.ranking_chart(powiaty_table, key, str(teryt), ds.voivodeship.get(key),
-                                                  title_unit=f"powiaty ({label} wyróżniony)")),
+                                                  title_unit=f"powiaty ({label} wyróżniony)",
+                                                  note=ds.completeness_statement())),
             "alt": f"Wykres: {LABELS_PL.get(key, key)} we wszystkich powiatach; {label}: "
                    f"{figure(rec.get(key), key, unit=True)}, województwo {figure(ds.voivodeship.get(key), key, unit=True)}.",
             "title": LABELS_PL.get(key, key),
         }
     out["compare"] = {
-        "src": _data_uri(charts.compare_chart([rec], ds.voivodeship)),
+        "src": _data_uri(charts.compare_chart([rec], ds.voivodeship, note=ds.completeness_statement())),
         "alt": f"Wykres: główne wskaźniki – {label} jako procent wartości dla województwa.",
         "title": "Względem województwa (100 = województwo)",
     }
@@ -310,14 +367,14 @@ def images(ds: Dataset, teryt: str) -> dict:
     out["gminy_access"] = {
         "src": _data_uri(charts.ranking_chart(gminy_table, "access_10km_pct", weakest["teryt"],
                                               rec.get("access_10km_pct"), title_unit=f"gminy ({label})",
-                                              reference_label="powiat")),
+                                              reference_label="powiat", note=ds.completeness_statement())),
         "alt": f"Wykres: powierzchnia w zasięgu {ACCESS_RADIUS_M // 1000} km od podmiotu w gminach – {label}.",
         "title": f"Zasięg {ACCESS_RADIUS_M // 1000} km w gminach powiatu",
     }
     out["map_powiat"] = {
         "src": _data_uri(charts.static_map(gm, placed[placed["powiat_teryt_computed"] == str(teryt)],
                                            f"{Label}: podmioty ekonomii społecznej", outline=outline,
-                                           breaks=level_breaks(ds.gminy))),
+                                           breaks=level_breaks(ds.gminy), note=ds.completeness_statement())),
         "alt": f"Mapa gmin – {label}: podmioty na 10 tys. mieszkańców, białe plamy zakreskowane, "
                f"podmioty jako punkty. Te same dane podaje tabela gmin.",
         "title": "Mapa powiatu: podmioty na 10 tys. mieszkańców",
@@ -325,7 +382,7 @@ def images(ds: Dataset, teryt: str) -> dict:
     out["map_region"] = {
         "src": _data_uri(charts.static_map(ds.powiaty, placed, f"Województwo {ds.voivodeship.get('name', '')}: "
                                            f"podmioty na 10 tys. mieszkańców w powiatach", outline=outline,
-                                           breaks=level_breaks(ds.powiaty))),
+                                           breaks=level_breaks(ds.powiaty), note=ds.completeness_statement())),
         "alt": f"Mapa powiatów województwa: podmioty na 10 tys. mieszkańców; {label} obwiedziony. "
                f"Te same dane podaje tabela powiatów.",
         "title": "Mapa województwa: powiaty",
@@ -358,8 +415,18 @@ def context(ds: Dataset, teryt: str, generated_at: datetime | None = None) -> di
         entity_rows.append(r)
     att = ds.summary.get("attribution") or attribution()
     method = ds.summary.get("method", {})
+    needs = method.get("needs") or {}
+    trend_years, trend_rows = official.trend_table(ds.summary.get("official_series") or [])
+    completeness_rows = ds.summary.get("completeness", [])
     return {
-        "rec": rec, "label": label, "Label": label[:1].upper() + label[1:], "teryt": str(teryt),
+        "need_rows": indicator_rows(ds, teryt, NEED_INDICATORS) if needs else [], "needs": needs,
+        "completeness_items": [official.statement(r) for r in completeness_rows],
+        "register_incomplete": official.incomplete(completeness_rows),
+        "trend_years": trend_years, "trend_rows": trend_rows,
+        "active_statuses": ", ".join(STATUS_PL.get(x, x) for x in method.get("active_statuses", [])),
+        "access_method": access_method_label(method.get("access_method")),
+        "min_known_pct": f"{figures.MIN_EMPLOYEES_KNOWN_PCT:.0f}", "min_ranked": figures.MIN_RANKED_UNITS,
+        "rec": rec, "label": label, "Label": capitalised(label), "teryt": str(teryt),
         "voivodeship": ds.voivodeship, "n_powiaty": len(ds.powiaty),
         "rows": rows, "key_figures": key_figures,
         "ranking": [{k: plain(v) for k, v in r.items()} for r in ranking.to_dict("records")],
@@ -431,7 +498,7 @@ def write_report(ds: Dataset, teryt: str, path: Path | str) -> Path:
 
 
 __all__ = [
-    "UnknownPowiat", "PdfUnavailable", "figure", "powiat_record", "powiat_label", "indicator_rows",
+    "UnknownPowiat", "PdfUnavailable", "figure", "NEED_INDICATORS", "powiat_record", "powiat_label", "indicator_rows",
     "indicator_frame", "ranking_frame", "gminy_frame", "white_spots_frame", "entities_frame", "types_frame",
     "unplaced_in_powiat", "findings", "images", "render_html", "write_report", "html_to_pdf", "RANKED",
 ]

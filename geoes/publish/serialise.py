@@ -1,6 +1,17 @@
-"""Writers for the published layers: GeoJSON (RFC 7946), CSV for Excel, GeoPackage.
+"""Writers for the published layers: GeoJSON (RFC 7946), CSV (two dialects), XLSX, GeoPackage.
 
-Shared by `python -m geoes export` and the API downloads, so a file is the same whichever way it is got.
+Shared by `python -m geoes export`, the API downloads and the OGC API, so a file is the same whichever
+way it is got. Every writer starts from `published(frame)`, the one form of a layer that leaves the
+service:
+
+* WGS84 longitude/latitude, coordinates rounded to 6 decimal places (about 0.1 m) — points and polygons;
+* an unlocated entity has no geometry: `null` in GeoJSON, a NULL geometry in the GeoPackage, empty
+  lon/lat in CSV and XLSX (never POINT EMPTY, so `geom IS NULL` finds the same features everywhere);
+* a value that is not known is null/NULL/an empty cell — never an empty string, so `IS NULL` finds it;
+* whole numbers stay integers (GeoPackage Integer, `5` in CSV), identifiers stay text.
+
+GeoPackages are written as version 1.2 (GDAL's `VERSION=1.2`): GDAL 3.6 and QGIS 3.22, today's Debian
+stable, open 1.4 files with a "may only be partially supported" warning and their validator rejects them.
 """
 from __future__ import annotations
 
@@ -17,36 +28,25 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoes.common import polish
+from geoes.common.atomic import atomic_path, atomic_write_bytes
 from geoes.common.values import plain
 from geoes.config import CRS_PUBLISH
+from geoes.common.excel import csv_bytes
 from geoes.common.reference import attribution, attribution_text
+from geoes.publish import tables, xlsx
 
 FORMATS = {
     "geojson": "application/geo+json",
     "csv": "text/csv; charset=utf-8",
     "gpkg": "application/geopackage+sqlite3",
+    "xlsx": xlsx.MIME,
     "zip": "application/zip",
 }
-EXTENSIONS = {"geojson": "geojson", "csv": "csv", "gpkg": "gpkg", "zip": "zip"}
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+EXTENSIONS = {"geojson": "geojson", "csv": "csv", "gpkg": "gpkg", "xlsx": "xlsx", "zip": "zip"}
 INTERNAL_COLUMNS = ("row",)
-COORDINATE_DECIMALS = 6
-
-
-def neutralise_cell(value):
-    """Keep spreadsheet programs from executing a cell (CSV/formula injection); a '+48' phone too."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot run as spreadsheet formulas (for every CSV a person may open)."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise_cell)
-    return out
+COORDINATE_DECIMALS = tables.COORDINATE_DECIMALS
+GPKG_VERSION = "1.2"
 
 
 def public_columns(frame: pd.DataFrame) -> list[str]:
@@ -59,6 +59,26 @@ def feature_id(frame: gpd.GeoDataFrame) -> pd.Series:
 
 def round_geometries(geoms: np.ndarray) -> np.ndarray:
     return shapely.transform(geoms, lambda xy: np.round(xy, COORDINATE_DECIMALS))
+
+
+def published(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The layer as it leaves the service (see the module docstring): public columns, WGS84 rounded to 6
+    decimals, no geometry (None) for unlocated features, null for every unknown value."""
+    frame = frame.to_crs(CRS_PUBLISH) if frame.crs and frame.crs.to_epsg() != 4326 else frame
+    cols = public_columns(frame)
+    out = pd.DataFrame({c: frame[c] for c in cols}, index=frame.index)
+    for col in cols:
+        series = out[col]
+        if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+            blank = series.isna() | (series.astype(object) == "")
+            if blank.any():
+                out[col] = series.astype(object).where(~blank, None)
+        elif pd.api.types.is_float_dtype(series.dtype) and col in ("lat", "lon"):
+            out[col] = series.round(COORDINATE_DECIMALS)
+    geoms = round_geometries(frame.geometry.to_numpy())
+    geoms[shapely.is_empty(geoms)] = None
+    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, index=frame.index, crs=CRS_PUBLISH),
+                            crs=CRS_PUBLISH)
 
 
 _encode_str = json.encoder.encode_basestring  # C-accelerated where available; keeps non-ASCII as is
@@ -142,37 +162,56 @@ def to_geojson(frame: gpd.GeoDataFrame, extra: dict | None = None) -> bytes:
     meta = {"attribution": attribution_text()}
     if extra:
         meta.update(extra)
-    return feature_collection(features_json(frame), meta)
+    return feature_collection(features_json(published(frame)), meta)
 
 
-def to_csv(frame: gpd.GeoDataFrame) -> bytes:
-    """UTF-8 with BOM so Excel opens Polish text; lon/lat columns for points, WKT for polygons."""
-    frame = frame.to_crs(CRS_PUBLISH) if frame.crs and frame.crs.to_epsg() != 4326 else frame
-    table = pd.DataFrame(frame[public_columns(frame)]).copy()
-    geoms = round_geometries(frame.geometry.to_numpy())
-    types = set(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]).tolist())
-    if types <= {0, 7}:  # points (or empty)
-        empty = shapely.is_empty(geoms) | shapely.is_missing(geoms)
-        lon, lat = np.full(len(geoms), np.nan), np.full(len(geoms), np.nan)
-        lon[~empty], lat[~empty] = shapely.get_x(geoms[~empty]), shapely.get_y(geoms[~empty])
-        table["lon"], table["lat"] = lon, lat
-    else:
-        table["wkt"] = shapely.to_wkt(geoms, rounding_precision=COORDINATE_DECIMALS)
-    return table_to_csv(table)
+def to_csv(frame: gpd.GeoDataFrame, dialect: str = "gis") -> bytes:
+    """A layer as CSV (UTF-8 with BOM, CRLF): lon/lat columns for points; WKT for polygons in the `gis`
+    dialect, no geometry in `excel-pl` (geoes.publish.tables)."""
+    return tables.to_csv(tables.flat_table(published(frame), office=dialect != "gis"), dialect)
 
 
-def table_to_csv(table: pd.DataFrame) -> bytes:
+def to_xlsx(frame: gpd.GeoDataFrame, layer: str, about: list[tuple[str, object]]) -> bytes:
+    """A layer as an XLSX workbook: lon/lat for points, no polygon geometry (geoes.publish.xlsx)."""
+    return xlsx.to_xlsx(tables.flat_table(published(frame), office=True), layer, about)
+
+
+def table_to_csv(table: pd.DataFrame, dialect: str = "gis") -> bytes:
     """A plain table as CSV for Excel: UTF-8 with BOM, CRLF, formula cells neutralised."""
-    table = neutralise_frame(table)
-    buf = io.StringIO()
-    table.to_csv(buf, index=False, lineterminator="\r\n")
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    if dialect == "gis":
+        return csv_bytes(table)
+    return tables.to_csv(table, dialect)
+
+
+def about_rows(summary: dict | None, name: str, count: int, filters: dict | None = None,
+               method: dict | None = None) -> list[tuple[str, object]]:
+    """The `Informacje` sheet of an XLSX download: what, which version, attribution, method, filters."""
+    a = attribution()
+    summary = summary or {}
+    rows: list[tuple[str, object]] = [
+        ("Zawartość", f"geoes — {name}: {polish.count(count, 'wiersz')}"),
+        ("Wersja danych", summary.get("version", "")),
+        ("Zbudowano", summary.get("built_at", "")),
+        ("Pobrano", date.today().isoformat()),
+        ("Filtry", filters if filters else "brak (pełna tabela)"),
+        ("Źródła danych", a["data"]),
+        ("Attribution", a["data_en"]),
+        ("Podmioty", a["entities"]),
+        ("Podkład mapy", a["tiles"]["text"]),
+        ("Współrzędne", "WGS84 (EPSG:4326): kolumny lon (długość) i lat (szerokość), 6 miejsc po przecinku; "
+                        "granice gmin i powiatów są w GeoPackage i GeoJSON."),
+        ("Identyfikatory", "TERYT, KRS, NIP, REGON, kody pocztowe i telefony zapisano jako tekst."),
+    ]
+    rows += [(f"Metoda: {k}", v) for k, v in (method or summary.get("method") or {}).items()]
+    return rows
 
 
 def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str, method: dict | None = None,
                extra_meta: dict | None = None) -> None:
-    """Layers into one GeoPackage; attribution, method (and `extra_meta`, e.g. version and filters) go into
-    each layer's metadata (gpkg_metadata, shown by QGIS under Layer Properties › Metadata)."""
+    """Layers into one GeoPackage 1.2; attribution, method (and `extra_meta`, e.g. version and filters) go
+    into each layer's metadata (gpkg_metadata, shown by QGIS under Layer Properties › Metadata).
+    Whole-number columns are Integer (Integer64 only beyond 2^31), booleans Integer(Boolean), identifiers String,
+    unlocated features a NULL geometry."""
     meta = {"attribution": attribution_text(), "attribution_en": attribution()["data_en"],
             "exported": date.today().isoformat()}
     if method:
@@ -180,11 +219,12 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str, method: di
     for key, value in (extra_meta or {}).items():
         meta[key] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     for name, frame in layers.items():
-        out = frame[[*public_columns(frame), frame.geometry.name]].copy()
+        out = published(frame)
         for col in out.columns:
-            if str(out[col].dtype) in ("Int64", "boolean"):
-                out[col] = out[col].astype("float64") if str(out[col].dtype) == "Int64" else out[col].astype(bool)
-        out.to_file(path, layer=name, driver="GPKG", engine="pyogrio", layer_metadata=meta)
+            if col != out.geometry.name and tables.is_integer_column(out[col]):
+                out[col] = out[col].astype(tables.integer_dtype(out[col]))
+        out.to_file(path, layer=name, driver="GPKG", engine="pyogrio", layer_metadata=meta,
+                    VERSION=GPKG_VERSION)
 
 
 def to_gpkg(layers: dict[str, gpd.GeoDataFrame], method: dict | None = None, extra_meta: dict | None = None) -> bytes:
@@ -222,10 +262,14 @@ def readme_text(summary: dict, contents: dict[str, int], filters: dict | None = 
         "Metoda / method:",
         *(f"  {k}: {v}" for k, v in (summary.get("method") or {}).items()),
         "",
-        "Współrzędne: WGS84 (EPSG:4326), długość/szerokość geograficzna; CSV: kolumny lon/lat dla punktów, "
-        "WKT dla poligonów; UTF-8 z BOM; komórki zaczynające się od = + - @ poprzedzone apostrofem.",
-        "Coordinates: WGS84 lon/lat; CSV: lon/lat columns for points, WKT for polygons; UTF-8 with BOM; "
-        "cells starting with = + - @ are prefixed with an apostrophe.",
+        "Współrzędne: WGS84 (EPSG:4326), długość/szerokość geograficzna, 6 miejsc po przecinku; CSV: kolumny "
+        "lon/lat dla punktów, WKT dla poligonów; podmioty bez współrzędnych mają puste lon/lat.",
+        "CSV (domyślny, dla GIS): przecinek, kropka dziesiętna, UTF-8 z BOM; plik .csvt obok podaje typy kolumn "
+        "(GDAL, QGIS: identyfikatory jako tekst). Dla Excela z polskimi ustawieniami: "
+        "?format=csv&dialect=excel-pl (średnik, przecinek dziesiętny) albo ?format=xlsx.",
+        "Komórki zaczynające się od = + - @ poprzedzone apostrofem.",
+        "Coordinates: WGS84 lon/lat, 6 decimals; CSV: lon/lat columns for points, WKT for polygons; UTF-8 with "
+        "BOM; the .csvt gives column types; cells starting with = + - @ are prefixed with an apostrophe.",
         "",
     ]
     return "\r\n".join(lines)
@@ -248,23 +292,32 @@ def readme_path(path: Path | str) -> Path:
     return path.with_name(path.stem + "_README.txt")
 
 
-def export_layer(frame: gpd.GeoDataFrame, layer: str, fmt: str, path: Path | str, method: dict | None = None,
-                 summary: dict | None = None) -> None:
-    """Write one layer; GeoJSON carries attribution and method as foreign members, GeoPackage in its
-    metadata, and a CSV gets a README alongside (CSV has no place for them)."""
-    from geoes.common.atomic import atomic_path, atomic_write_bytes
+def csvt_path(path: Path | str) -> Path:
+    """Where a `gis` CSV export's column types go for GDAL and QGIS: `<stem>.csvt` beside it."""
+    return Path(path).with_suffix(".csvt")
 
+
+def export_layer(frame: gpd.GeoDataFrame, layer: str, fmt: str, path: Path | str, method: dict | None = None,
+                 summary: dict | None = None, dialect: str = "gis") -> None:
+    """Write one layer; GeoJSON carries attribution and method as foreign members, GeoPackage in its
+    metadata, XLSX on its `Informacje` sheet; a CSV gets a README alongside (CSV has no place for them)
+    and, in the `gis` dialect, a `.csvt` with the column types (identifiers as text in QGIS)."""
+    info = dict(summary or {})
+    if method:
+        info["method"] = method
     if fmt == "geojson":
         extra = {"name": layer}
         if method:
             extra["method"] = method
         atomic_write_bytes(path, to_geojson(frame, extra))
     elif fmt == "csv":
-        atomic_write_bytes(path, to_csv(frame))
-        info = dict(summary or {})
-        if method:
-            info["method"] = method
+        atomic_write_bytes(path, to_csv(frame, dialect))
+        if dialect == "gis":
+            table = tables.flat_table(published(frame))
+            atomic_write_bytes(csvt_path(path), tables.csvt_line(table).encode("ascii"))
         atomic_write_bytes(readme_path(path), readme_text(info, {layer: len(frame)}).encode("utf-8"))
+    elif fmt == "xlsx":
+        atomic_write_bytes(path, to_xlsx(frame, layer, about_rows(info, layer, len(frame), method=method)))
     elif fmt == "gpkg":
         with atomic_path(path, suffix=".gpkg") as tmp:
             write_gpkg({layer: frame}, tmp, method)

@@ -21,10 +21,14 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined
 from markupsafe import Markup
 
+from geoes.common.labels import (PRECISION_PL, SOCIAL_ENTERPRISE_PL, STATUS_PL, field_label,
+                                 geocoder_label)
 from geoes.common.polish import MISSING, count, is_missing, number, percent, plural, ratio
+from geoes.dataset.figures import reasons_text
 from geoes.common.reference import attribution, attribution_text
 from geoes.common.values import plain
 from geoes.publish import escape
+from geoes.publish.labels import capitalised
 
 
 def data_num(value, decimals: int | None = None) -> Markup:
@@ -54,16 +58,34 @@ def show(value) -> str:
 
 
 def cap(text):
-    return text[:1].upper() + text[1:] if text else text
+    return capitalised(text) if text else text
+
+
+def field_value(name: str, value):
+    """A value as a Polish reader sees it: codes of status, precision, coordinates' source and the reasons
+    of left-out figures in words (geoes.common.labels, geoes.dataset.figures); anything else unchanged."""
+    if is_missing(value) or not isinstance(value, str):
+        return value
+    if name == "status":
+        return STATUS_PL.get(value, value)
+    if name == "location_precision":
+        return PRECISION_PL.get(value, value)
+    if name == "social_enterprise":
+        return SOCIAL_ENTERPRISE_PL.get(value, value)
+    if name == "geocoder":
+        return geocoder_label(value)
+    if name == "suppressed":
+        return "; ".join(f"{field_label(k)}: {v}" for k, v in reasons_text({"suppressed": value}).items())
+    return value
 
 
 FILTERS = {
     "num": number, "percent": percent, "ratio": ratio, "count": count, "plural": plural,
     "data_num": data_num, "show": show, "cap": cap,
     "text": escape.text, "json_script": escape.json_script, "safe_url": escape.safe_url, "link": escape.link,
-    "split_sources": escape.split_sources,
+    "split_sources": escape.split_sources, "field_label": field_label,
 }
-GLOBALS = {"attribution": attribution, "attribution_text": attribution_text}
+GLOBALS = {"attribution": attribution, "attribution_text": attribution_text, "field_value": field_value}
 
 
 def install(env: Environment) -> None:

@@ -1,7 +1,21 @@
-"""Polish register identifiers: NIP, REGON (9 and 14 digits) and KRS."""
+"""Polish register identifiers: NIP, REGON (9 and 14 digits) and KRS — the one rule for each.
+
+* As people and spreadsheets type them: separators (spaces, dashes, dots) and a leading "PL" go, and a
+  number Excel turned into a float ("198087.0") loses its ".0" — `digits_only`.
+* KRS: ten digits with leading zeros, not all zero; a shorter number is zero-padded ("198087" →
+  "0000198087"), a longer one is left as typed (and invalid) — `krs_normalise`, `krs_valid`.
+* NIP: ten digits with the weighted check digit (a remainder of 10 is never valid) — `nip_valid`.
+* REGON: nine digits with their check digit, or fourteen whose first nine are a valid REGON and whose
+  last is the check digit of the thirteen before it — `regon_valid`.
+
+Validation, the importer's matching of rows to entities and anything else that reads an identifier
+go through these functions, so an identifier is the same value everywhere.
+"""
 from __future__ import annotations
 
 import re
+
+KRS_DIGITS = 10
 
 _NIP_WEIGHTS = (6, 5, 7, 2, 3, 4, 5, 6, 7)
 _REGON9_WEIGHTS = (8, 9, 2, 3, 4, 5, 6, 7)
@@ -9,10 +23,13 @@ _REGON14_WEIGHTS = (2, 4, 8, 5, 0, 9, 7, 3, 6, 1, 2, 4, 8)
 
 
 def digits_only(value: str) -> str:
-    """Remove the separators people type: spaces, dashes, dots; keep a leading 'PL' out of NIPs."""
-    value = value.strip()
+    """Remove the separators people type (spaces, dashes, dots) and a leading 'PL' (NIP for VAT-EU);
+    a number that went through a float in a spreadsheet ('198087.0') loses its '.0', not gains a digit."""
+    value = str(value).strip()
     if value.upper().startswith("PL"):
-        value = value[2:]
+        value = value[2:].strip()
+    if re.fullmatch(r"\d+\.0", value):
+        return value[:-2]
     return re.sub(r"[\s\-.]", "", value)
 
 
@@ -40,9 +57,10 @@ def regon_valid(value: str) -> bool:
 def krs_valid(value: str) -> bool:
     """KRS numbers have no checksum: ten digits, leading zeros included, not all zero."""
     d = digits_only(value)
-    return bool(re.fullmatch(r"\d{10}", d)) and int(d) > 0
+    return bool(re.fullmatch(rf"\d{{{KRS_DIGITS}}}", d)) and int(d) > 0
 
 
 def krs_normalise(value: str) -> str:
+    """A KRS number as stored: its digits zero-padded to ten; more than ten digits stay as typed."""
     d = digits_only(value)
-    return d.zfill(10) if d.isdigit() and len(d) <= 10 else d
+    return d.zfill(KRS_DIGITS) if d.isdigit() else d

@@ -1,239 +1,244 @@
-"""Import a register export (XLSX or CSV, Polish or English headers) into the entity record.
+"""Import a register as offices write it: read → map columns → preview → apply.
 
-    read → map headers (built-in aliases, or a mapping file for layouts they do not cover)
-         → normalise values (types, postal codes, phones, identifiers, decimal commas; gmina and powiat
-           names → TERYT codes) → give rows without an id a stable one → validate (geoes.register.validate)
-         → merge with the existing record by id, KRS or NIP, never duplicating.
+The same rules behind `python -m geoes import` and the operator console; nothing here knows about
+either. The API, in the order a caller uses it:
 
-The merge updates only what the export states: an empty cell or a missing column never erases a value,
-`sources` are united, and coordinates are replaced only by ones of at least the same precision. When the
-address of a placed entity changes and the export gives no coordinates, its old point is removed so that
-`geocode` places it again.
+    context  = ImportContext.from_settings(settings)     # region data, limits, saved mappings (load once)
+    register = read_register(path, context, name=None)   # geoes.common.excel.OfficeFile; UnreadableFile
+    proposal = propose(register, context, mapping=None)  # geoes.register.mapping.MappingProposal
+        proposal.columns / .conflicts / .missing / .needs_confirmation / .describe() / .mapping()
+        (a confirmed proposal is saved with `save_mapping(proposal, context.mappings_dir)` and comes
+        back by itself for the next file of the same layout)
+    existing = read_table(record_path).drop(columns="row")   # the record (data/entities.csv), or None
+    result   = preview(proposal, existing, context, accept=False, corrections=False)   # → Preview
+        MissingColumn: a required column is missing (one message: the headers found, how to map one);
+        MappingNeedsConfirmation: guesses or conflicts and `accept` not given (`.proposal` attached).
+    apply(result, path)        # writes the record atomically; Conflict if it changed since the preview
+    csv_bytes(result.rejects)  # geoes.common.excel: rejects (or warnings, review) for download: BOM, CRLF,
+                               # neutralised cells; `write_reports` writes the three beside the file
+
+`import_file(path, settings, …)` chains them for the command line. Rows edited in a browser go through the
+same steps as a file: `OfficeFile(name, "csv", [Sheet("", [(row_number, cells), …])])` (header row first)
+in place of `read_register`.
+
+`Preview` (all frames plain strings):
+    added       row, id, name, types, types_from   — new entities (`types_from`: where an inferred type came from)
+    changed     row, id, name, columns             — matched entities that change
+    changes     row, id, name, column, old, new    — the same, field by field
+    unchanged   row, id, name
+    warnings    file, row, id, name, column, reason, value — the row is kept, the value dropped, or a
+                type inferred, or a possible duplicate
+    rejects     file, row, column, reason + the row's cells under the file's own headers (one line per
+                row: fix it in Excel and import it again)
+    review      file, row, id, name, column, current, proposed, as_of, sources, note, reason — corrections
+                not applied (they contradict the register or change who the entity is)
+    merged      the whole record as `apply` writes it; relocated: ids whose old point was removed
+    counts      rows, added, changed, unchanged, warned, rejected, review
+
+Corrections (`corrections=True`, and always for a field/value layout): matched rows may only fill
+empty fields and add to description, as_of and sources — see geoes.register.merge. Rows that match no
+entity are rejected, never added.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from geoes.register import normalise as norm
-from geoes.publish.serialise import neutralise_frame
+from geoes.common.excel import OfficeFile, ReadLimits, read_office_file, write_rejects
+from geoes.common.polish import count
 from geoes.config import Settings
-from geoes.register.record import (COLUMNS, check_file, HEADER_ALIASES, SOURCES_SEPARATOR, UnreadableFile,
-                       decode_bytes, read_table, write_entities)
+from geoes.errors import Conflict, DataMissing
+from geoes.register import normalise as norm
+from geoes.register.duplicates import find_duplicates
+from geoes.register.mapping import (COMBINED, MULTI, Mapping, MappingProposal, confirm, field_for, load_mapping,
+                                    propose_mapping, save_mapping)
+from geoes.register.merge import correct_rows, field_changes, match_rows, merge_rows, stable_id  # noqa: F401
+from geoes.register.record import COLUMNS, SOURCES_SEPARATOR, read_table, write_entities
+from geoes.register.validate import validate_frame
+from geoes.sources.gazetteer import Gazetteer
+from geoes.sources.territory import MissingData, load_territory
 
-PRECISION_RANK = {"none": 0, "gmina": 1, "locality": 2, "street": 3, "address": 4}
-# Helper columns an export may have; they are folded into record columns.
-HELPER_COLUMNS = ("gmina", "powiat", "house_number", "premises")
-ADDRESS_COLUMNS = ("street", "postal_code", "locality", "gmina_teryt", "powiat_teryt")
-COORDINATE_COLUMNS = ("lat", "lon", "location_precision", "geocoder")
+WARNING_COLUMNS = ["file", "row", "id", "name", "column", "reason", "value"]
 REJECT_COLUMNS = ["file", "row", "column", "reason"]
-ID_PREFIX = "pes-"
-
-
-
-class ImportFailed(UnreadableFile):
-    """The import cannot proceed (bad mapping file, missing reference data): exit code 2."""
+REVIEW_COLUMNS = ["file", "row", "id", "name", "column", "current", "proposed", "as_of", "sources", "note", "reason"]
 
 
 @dataclass
-class ImportResult:
+class ImportContext:
+    """What an import needs besides the file: the region's data (None when not fetched) and the limits."""
+    units: object | None = None                  # geoes.sources.territory.Territory
+    gazetteer: Gazetteer | None = None
+    limits: ReadLimits = field(default_factory=ReadLimits)
+    mappings_dir: Path | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "ImportContext":
+        try:
+            units, gazetteer = load_territory(settings), Gazetteer.load(settings)
+        except MissingData:
+            units = gazetteer = None
+        return cls(units, gazetteer, ReadLimits.from_settings(settings), settings.mappings_dir)
+
+
+@dataclass
+class Preview:
+    source: str
+    layout: str
+    mode: str                                       # "merge" or "corrections"
+    rows_read: int
+    added: pd.DataFrame
+    changed: pd.DataFrame
+    changes: pd.DataFrame
+    unchanged: pd.DataFrame
+    warnings: pd.DataFrame
+    rejects: pd.DataFrame
+    review: pd.DataFrame
     merged: pd.DataFrame
-    added: pd.DataFrame                 # row, id, name
-    changed: pd.DataFrame               # row, id, name, columns
-    unchanged: int
-    rejects: pd.DataFrame               # file, row, column, reason + the row's fields
-    ignored_columns: list[str] = field(default_factory=list)
-    relocated: list[str] = field(default_factory=list)   # ids whose old point was removed (address changed)
-    source: str = ""
-    rows_read: int = 0
+    relocated: list[str]
+    ignored_columns: list[str]
+    base: str                                       # digest of the record the preview was made against
+    proposal: MappingProposal | None = field(default=None, repr=False)
 
     @property
-    def rejected_rows(self) -> int:
-        return int(self.rejects["row"].nunique()) if len(self.rejects) else 0
+    def counts(self) -> dict[str, int]:
+        rejected = set(self.rejects["row"])
+        warned = set(self.warnings["row"]) - rejected
+        return {"rows": self.rows_read, "added": len(self.added), "changed": len(self.changed),
+                "unchanged": len(self.unchanged), "warned": len(warned), "rejected": len(rejected),
+                "review": len(self.review)}
 
 
-# --- reading --------------------------------------------------------------------------------------
+# --- reading and mapping --------------------------------------------------------------------------
 
-def header_key(name: str) -> str:
-    key = re.sub(r"\s+", " ", str(name).replace("\ufeff", "")).strip().strip(":*").strip().lower()
-    return key
-
-
-def _target_for(header: str, mapping: dict[str, str]) -> str | None:
-    key = header_key(header)
-    if not key:
-        return None
-    if key in mapping:
-        return mapping[key]  # '' = skipped on purpose
-    for k in (key, re.sub(r"\s*\(.*?\)\s*", " ", key).strip()):
-        if k in COLUMNS:
-            return k
-        if k in HEADER_ALIASES:
-            return HEADER_ALIASES[k]
-    return None
+def read_register(path: Path | str, context: ImportContext | None = None, name: str | None = None) -> OfficeFile:
+    """Read a register file (XLSX or CSV) within the context's limits; UnreadableFile if it cannot be."""
+    return read_office_file(path, (context or ImportContext()).limits, name=name)
 
 
-def read_mapping(path: Path | str) -> dict[str, str]:
-    """A mapping file: CSV, first column the export's header, second the record column ('' or '-' to skip).
-
-    The record columns are those of the entity record plus the helpers gmina, powiat (names),
-    house_number and premises (joined to the street).
-    """
-    path = Path(path)
-    try:
-        text = decode_bytes(path.read_bytes(), path)
-    except OSError as exc:
-        raise ImportFailed(f"{path}: nie można otworzyć pliku mapowania ({exc.strerror})") from None
-    delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-    allowed = set(COLUMNS) | set(HELPER_COLUMNS)
-    mapping: dict[str, str] = {}
-    for n, row in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
-        if len(row) < 2 or not any(c.strip() for c in row):
-            continue
-        source, target = header_key(row[0]), row[1].strip().lower()
-        if n == 1 and target not in allowed and any(w in target for w in ("kolumn", "rekord", "target",
-                                                                              "column", "pole")):
-            continue  # a header row such as "kolumna w pliku,kolumna rekordu"
-        if target in ("", "-"):
-            mapping[source] = ""
-        elif target in allowed:
-            mapping[source] = target
-        else:
-            raise ImportFailed(f"{path}, wiersz {n}: nieznana kolumna rekordu „{row[1].strip()}” "
-                               f"(dozwolone: {', '.join(COLUMNS)}, {', '.join(HELPER_COLUMNS)})")
-    if not mapping:
-        raise ImportFailed(f"{path}: plik mapowania jest pusty")
-    return mapping
+def propose(register: OfficeFile, context: ImportContext | None = None, mapping: Mapping | None = None,
+            name: str | None = None) -> MappingProposal:
+    """The column mapping proposal; a mapping saved for this layout is applied by itself."""
+    context = context or ImportContext()
+    return propose_mapping(register, mapping, source=name, mappings_dir=context.mappings_dir)
 
 
-def _xlsx_rows(path: Path) -> list[list[tuple[int, list[str]]]]:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken file
-        raise UnreadableFile(f"{path}: nie można odczytać pliku XLSX ({type(exc).__name__})") from None
-    try:
-        sheets = []
-        for ws in wb.worksheets:
-            rows = [(n, [norm.cell_text(v) for v in values])
-                    for n, values in enumerate(ws.iter_rows(values_only=True), start=1)]
-            sheets.append(rows)
-        return sheets
-    finally:
-        wb.close()
+def _unique_headers(headers: list[str]) -> list[str]:
+    out: list[str] = []
+    for j, h in enumerate(headers):
+        name = h.strip() or f"kolumna {j + 1}"
+        while name in out:
+            name += " (2)"
+        out.append(name)
+    return out
 
 
-def _csv_rows(path: Path, raw: bytes) -> list[list[tuple[int, list[str]]]]:
-    text = decode_bytes(raw, path)
-    if not text.strip():
-        raise UnreadableFile(f"{path}: plik jest pusty")
-    candidates = []
-    for delimiter in (";", ",", "\t"):
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        rows = []
-        try:
-            for values in reader:
-                rows.append((reader.line_num, [v.strip() for v in values]))
-        except csv.Error as exc:
-            raise UnreadableFile(f"{path}: nieprawidłowy format CSV ({exc})") from None
-        candidates.append(rows)
-    return candidates
+def extract(proposal: MappingProposal) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(frame of the mapped targets with `row`, the rows as the file has them under its own headers)."""
+    width = len(proposal.headers)
+    cells = [(c + [""] * width)[:width] for _, c in proposal.data]
+    numbers = [n for n, _ in proposal.data]
+    original = pd.DataFrame(cells, columns=_unique_headers(proposal.headers), dtype=object)
+    original.insert(0, "_row", numbers)
+    frame = pd.DataFrame({"row": numbers})
+    for m in proposal.used:
+        values = original.iloc[:, m.index + 1].astype(str).str.strip()
+        if m.target == "sources":
+            values = values.map(_sources)
+        if m.target in frame:  # several columns for a field that takes them all: joined
+            values = [_joined(a, b, MULTI[m.target]) for a, b in zip(frame[m.target], values)]
+        frame[m.target] = list(values)
+    return frame, original
 
 
-def _find_header(rows: list[tuple[int, list[str]]], mapping: dict[str, str]) -> tuple[int, list[str | None]] | None:
-    for pos, (_, values) in enumerate(rows[:15]):
-        targets = [_target_for(v, mapping) for v in values]
-        known = [t for t in targets if t]
-        if "name" in known and len(set(known)) >= 2:
-            return pos, targets
-    return None
-
-
-def read_export(path: Path | str, mapping: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[str]]:
-    """Read an export into a frame of strings: `row` (as Excel numbers it) + mapped columns.
-
-    Returns the frame and the list of the export's columns that were not used.
-    """
-    path = check_file(path)
-    mapping = mapping or {}
-    suffix = path.suffix.lower()
-    if suffix == ".xls":
-        raise UnreadableFile(f"{path}: stary format Excela (.xls) — zapisz plik jako .xlsx lub CSV")
-    if suffix in (".xlsx", ".xlsm"):
-        tables = _xlsx_rows(path)
-    else:
-        tables = _csv_rows(path, path.read_bytes())
-    best = None
-    for rows in tables:
-        found = _find_header(rows, mapping)
-        if found and (best is None or sum(map(bool, found[1])) > sum(map(bool, best[1][1]))):
-            best = (rows, found)
-            if suffix in (".xlsx", ".xlsm"):
-                break  # the first sheet with a recognisable header
-    if best is None:
-        raise UnreadableFile(
-            f"{path}: nie rozpoznano nagłówka (potrzebna co najmniej kolumna nazwy, np. „Nazwa”, i jedna inna); "
-            "dla nietypowego układu podaj plik mapowania: --mapping MAPOWANIE.csv")
-    rows, (pos, targets) = best
-    header = rows[pos][1]
-    used: dict[str, int] = {}
-    ignored: list[str] = []
-    for j, (h, t) in enumerate(zip(header, targets)):
-        if t and t not in used:
-            used[t] = j
-        elif t == "":
-            continue  # skipped in the mapping file
-        elif h.strip():
-            ignored.append(h.strip() + (f" (powtórzona kolumna {t})" if t else ""))
-    records, numbers = [], []
-    for line, values in rows[pos + 1:]:
-        if not any(v.strip() for v in values):
-            continue
-        records.append({t: (values[j].strip() if j < len(values) else "") for t, j in used.items()})
-        numbers.append(line)
-    frame = pd.DataFrame(records, columns=list(used), dtype=object).fillna("")
-    frame.insert(0, "row", numbers)
-    return frame, ignored
-
-
-# --- normalising ----------------------------------------------------------------------------------
-
-_URL_RE = re.compile(r"https?://[^\s|;,<>\"']+(?:,[^\s|;<>\"']+)*", re.IGNORECASE)
+_URL_RE = re.compile(r"https?://[^\s|;<>\"']+", re.IGNORECASE)
 
 
 def _sources(value: str) -> str:
+    """URLs separated by ' | ' from a cell that lists them any way; a cell with other text is kept."""
     value = value.strip()
-    if not value or SOURCES_SEPARATOR.strip() in value:
-        return value
     urls = _URL_RE.findall(value)
-    rest = _URL_RE.sub("", value).strip(" ;,\n\t")
-    return SOURCES_SEPARATOR.join(urls) if urls and not rest else value
+    rest = _URL_RE.sub("", value).strip(" |;,\n\t")
+    return SOURCES_SEPARATOR.join(u.rstrip(".,") for u in urls) if urls and not rest else value
 
+
+def _joined(a: str, b: str, sep: str) -> str:
+    items = [x.strip() for x in (a.split(sep.strip()) + b.split(sep.strip())) if x.strip()]
+    return sep.join(dict.fromkeys(items))
+
+
+# --- normalising ----------------------------------------------------------------------------------
 
 _NORMALISERS = {
     "types": norm.type_codes, "postal_code": norm.postal_code, "phone": norm.phone, "krs": norm.krs,
     "nip": norm.digits_id, "regon": norm.digits_id, "lat": norm.decimal, "lon": norm.decimal,
     "employees": norm.integer, "social_enterprise": norm.boolean, "status": norm.status,
-    "location_precision": norm.precision, "website": norm.website, "email": norm.email, "sources": _sources,
-    "gmina_teryt": lambda v: re.sub(r"\s", "", v), "powiat_teryt": lambda v: re.sub(r"\s", "", v),
+    "location_precision": norm.precision, "website": norm.website, "email": norm.email,
 }
 
 
-def normalise_frame(frame: pd.DataFrame, settings: Settings | None = None,
-                    gazetteer=None) -> tuple[pd.DataFrame, list[dict]]:
-    """Normalise values column by column; gmina/powiat names become TERYT codes.
+class _Notes:
+    """Warnings found before validation (row index → dicts)."""
 
-    Returns the frame (record columns present in the export, strings) and problems (row, column, reason).
-    """
+    def __init__(self):
+        self.items: list[dict] = []
+
+    def add(self, frame: pd.DataFrame, i, column: str, reason: str, value: str = "") -> None:
+        self.items.append({"_index": i, "row": frame.at[i, "row"], "column": column, "reason": reason,
+                           "value": value})
+
+
+def _expand_combined(f: pd.DataFrame, notes: _Notes) -> pd.DataFrame:
+    """Cells of combined columns → the fields they hold; helper columns folded into record fields."""
+    f = f.copy()
+    if "legal_form/types" in f:
+        pairs = f["legal_form/types"].map(norm.legal_form_type)   # cached per distinct value
+        _fill(f, "legal_form", pairs.str[0])
+        f["_form_types"] = pairs.str[1]
+    if "legal_form" in f and "_form_types" not in f:
+        f["_form_types"] = f["legal_form"].map(lambda v: norm.legal_form_type(v)[1])
+    if "identifiers" in f:
+        for i, value in f["identifiers"].items():
+            found, unknown = norm.split_identifiers(value)
+            for col, digits in found.items():
+                _fill(f, col, pd.Series({i: digits}), only_empty=True)
+            for number in unknown:
+                notes.add(f, i, "identifiers", "numer nie jest ani KRS, ani NIP, ani REGON (długość lub suma "
+                          "kontrolna) — pominięto", number)
+    for col, splitter in (("address", norm.split_address), ("contacts", norm.split_contacts)):
+        if col in f:
+            parts = f[col].map(splitter)
+            for target in ("street", "postal_code", "locality", "phone", "email", "website"):
+                _fill(f, target, parts.map(lambda d: d.get(target, "")), only_empty=target != "street")
+    _join_street(f)
+    return f.drop(columns=[c for c in (*COMBINED, "house_number", "premises") if c in f])
+
+
+def _fill(f: pd.DataFrame, col: str, values: pd.Series, only_empty: bool = False) -> None:
+    values = values.reindex(f.index).fillna("")
+    if col not in f:
+        f[col] = values
+    elif only_empty:
+        f[col] = f[col].where(f[col].ne(""), values)
+    else:
+        f[col] = values.where(values.ne(""), f[col])
+
+
+def _join_street(f: pd.DataFrame) -> None:
+    if "house_number" not in f and "premises" not in f:
+        return
+    empty = pd.Series("", index=f.index)
+    street, number, premises = (f.get(c, empty) for c in ("street", "house_number", "premises"))
+    number = number.where(premises.eq("") | number.eq(""), number + "/" + premises)
+    f["street"] = (street + " " + number).str.strip()
+
+
+def normalise_frame(frame: pd.DataFrame, gazetteer: Gazetteer | None, notes: _Notes) -> pd.DataFrame:
+    """Values to the record's forms (once per distinct value); gmina and powiat names → TERYT codes."""
     f = frame.copy()
-    problems: list[dict] = []
     for col in f.columns:
         if col != "row":
             f[col] = f[col].fillna("").astype(str).str.strip()
@@ -241,277 +246,358 @@ def normalise_frame(frame: pd.DataFrame, settings: Settings | None = None,
         f["name"] = f["name"].str.replace(r"\s+", " ", regex=True)
     for col, fn in _NORMALISERS.items():
         if col in f:
-            uniques = {v: fn(v) for v in f[col].unique()}
-            f[col] = f[col].map(uniques)
-    if "legal_form" in f:  # "Forma prawna: spółdzielnia socjalna" says the type when Typ is missing
-        derived = f["legal_form"].map(norm.known_type_codes)
-        if "types" not in f:
-            f["types"] = ""
-        f["types"] = f["types"].where(f["types"].ne(""), derived)
-    if "house_number" in f or "premises" in f:
-        street = f["street"] if "street" in f else pd.Series("", index=f.index)
-        number = f["house_number"] if "house_number" in f else pd.Series("", index=f.index)
-        premises = f["premises"] if "premises" in f else pd.Series("", index=f.index)
-        number = number.where(premises.eq("") | number.eq(""), number + "/" + premises)
-        f["street"] = (street + " " + number).str.strip()
-        f = f.drop(columns=[c for c in ("house_number", "premises") if c in f])
-    if ("gmina" in f and f["gmina"].ne("").any()) or ("powiat" in f and f["powiat"].ne("").any()):
-        if gazetteer is None:
-            from geoes.sources.gazetteer import Gazetteer
-
-            gazetteer = Gazetteer.load(settings or Settings.from_env())
-        for col, target in (("powiat", "powiat_teryt"), ("gmina", "gmina_teryt")):
-            if col not in f:
-                continue
-            if target not in f:
-                f[target] = ""
-            memo: dict[tuple[str, str], tuple[str, str]] = {}   # resolve each distinct name once
-            for i in f.index[f[col].ne("")]:
-                name = f.at[i, col]
-                powiat = f.at[i, "powiat_teryt"] if target == "gmina_teryt" and "powiat_teryt" in f else ""
-                if (name, powiat) not in memo:
-                    memo[name, powiat] = (gazetteer.resolve_gmina(name, powiat) if target == "gmina_teryt"
-                                          else gazetteer.resolve_powiat(name))
-                code, why = memo[name, powiat]
-                if why:
-                    problems.append({"_index": i, "row": f.at[i, "row"], "column": target, "reason": why})
-                elif f.at[i, target] and f.at[i, target] != code:
-                    problems.append({"_index": i, "row": f.at[i, "row"], "column": target,
-                                     "reason": f"kod {f.at[i, target]} nie zgadza się z nazwą „{name}” ({code})"})
-                else:
-                    f.at[i, target] = code
-        if "gmina_teryt" in f and "powiat_teryt" in f:
-            clash = f["gmina_teryt"].ne("") & f["powiat_teryt"].ne("") & \
-                f["gmina_teryt"].str[:4].ne(f["powiat_teryt"])
-            for i in f.index[clash]:
-                problems.append({"_index": i, "row": f.at[i, "row"], "column": "gmina_teryt",
-                                 "reason": f"gmina {f.at[i, 'gmina_teryt']} nie leży w powiecie "
-                                           f"{f.at[i, 'powiat_teryt']}"})
-        f = f.drop(columns=[c for c in ("gmina", "powiat") if c in f])
-    return f, problems
+            f[col] = f[col].map({v: fn(v) for v in f[col].unique()})
+    for col in COLUMNS:
+        if col not in f:
+            f[col] = ""
+    _resolve_units(f, gazetteer, notes)
+    return f
 
 
-def stable_id(name: str, locality: str) -> str:
-    """A deterministic id for a row without one: the same name and locality always give the same id."""
-    key = f"{norm.text_key(name)}|{norm.text_key(locality)}"
-    return ID_PREFIX + hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
+def _resolve_units(f: pd.DataFrame, gazetteer: Gazetteer | None, notes: _Notes) -> None:
+    named = [c for c in ("powiat", "gmina") if c in f and f[c].ne("").any()]
+    if named and gazetteer is None:
+        raise DataMissing("plik podaje gminy lub powiaty nazwami, a dane regionu nie są pobrane: uruchom najpierw "
+                          "`python -m geoes fetch` (lub `fetch --mirror KATALOG`)")
+    for col in named:   # the powiat first: it decides between gminy of one name
+        target = col + "_teryt"
+        names = f[col].str.replace(r"\s*\(.*?\)\s*", " ", regex=True).str.strip()
+        within = f["powiat_teryt"] if col == "gmina" else pd.Series("", index=f.index)
+        keys = pd.Series(list(zip(names, within)), index=f.index)
+        # Each distinct name resolved once: a register repeats its gminy.
+        found = {k: (gazetteer.resolve_gmina(*k) if col == "gmina" else gazetteer.resolve_powiat(k[0]))
+                 for k in keys[names.ne("")].unique()}
+        code = keys.map(lambda k: found.get(k, ("", ""))[0])
+        why = keys.map(lambda k: found.get(k, ("", ""))[1])
+        given = names.ne("")
+        clash = given & why.eq("") & f[target].ne("") & f[target].ne(code)
+        for i in f.index[given & why.ne("")]:
+            notes.add(f, i, target, why[i] + " — pominięto", f.at[i, col])
+        for i in f.index[clash]:
+            notes.add(f, i, target, f"kod {f.at[i, target]} nie zgadza się z nazwą „{f.at[i, col]}” ({code[i]}) — "
+                      "zostawiono kod", f.at[i, col])
+        fill = given & why.eq("") & ~clash
+        f.loc[fill, target] = code[fill]
 
 
-# --- merging --------------------------------------------------------------------------------------
+# --- types the file does not state ----------------------------------------------------------------
 
-def _rank(precision: str, lat: str) -> int:
-    return PRECISION_RANK.get(precision or "locality", 0) if lat else 0
+def infer_types(f: pd.DataFrame, notes: _Notes) -> tuple[pd.Series, pd.Series]:
+    """(types, where each came from) for rows whose `types` is empty: from the legal form / combined type
+    column and the name; 'legal_form' or 'name' marks an inferred type, '' one the file stated."""
+    empty = pd.Series("", index=f.index)
+    form = f["_form_types"] if "_form_types" in f else empty
+    todo = f["types"].eq("")
+    keys = list(zip(f.loc[todo, "name"], form[todo], f.loc[todo, "legal_form"]))
+    found = {k: _infer_one(*k) for k in dict.fromkeys(keys)}   # each distinct (name, form) once
+    results = [found[k] for k in keys]
+    types, origin = f["types"].copy(), pd.Series("", index=f.index, dtype=object)
+    types[todo] = [r[0] for r in results]
+    origin[todo] = [r[1] for r in results]
+    for i, row, (code, _, words) in zip(f.index[todo], f.loc[todo, "row"], results):
+        if code:
+            notes.items.append({"_index": i, "row": row, "column": "types", "value": code,
+                                "reason": f"typ ustalony z {words} → {code} — sprawdź"})
+    return types, origin
+
+
+def _infer_one(name: str, form_codes: str, legal_form: str) -> tuple[str, str, str]:
+    """(code, 'name' | 'legal_form', how it reads in Polish). Order: a unit named in the combined type
+    column (WTZ, CIS…), a specific type in the name, the legal form, a generic one in the name."""
+    legal_is_form = bool(norm.legal_form_type(legal_form)[0]) if legal_form else False
+    if form_codes and not legal_is_form:
+        return form_codes, "legal_form", "kolumny typu/formy prawnej"
+    by_name, words = norm.name_type(name)
+    if norm.is_specific_type(by_name):
+        return by_name, "name", f"nazwy („{words}”)"
+    if form_codes:
+        return form_codes, "legal_form", f"formy prawnej („{legal_form}”)"
+    if by_name:
+        return by_name, "name", f"nazwy („{words}”)"
+    return "", "", ""
+
+
+# --- the preview ----------------------------------------------------------------------------------
+
+def _existing(existing: pd.DataFrame | None) -> pd.DataFrame:
+    if existing is None:
+        return pd.DataFrame(columns=COLUMNS)
+    return existing.reindex(columns=COLUMNS).fillna("").astype(str).reset_index(drop=True)
+
+
+def record_digest(existing: pd.DataFrame) -> str:
+    frame = _existing(existing)
+    return hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()[:16]
 
 
 def _as_strings(valid: pd.DataFrame) -> pd.DataFrame:
     out = valid.copy()
     for col in ("lat", "lon"):
-        out[col] = out[col].map(lambda v: "" if pd.isna(v) else f"{float(v):.6f}")
+        out[col] = out[col].map(lambda v: "" if pd.isna(v) or v == "" else f"{float(v):.6f}")
     out["employees"] = out["employees"].map(lambda v: "" if pd.isna(v) else str(int(v)))
     for col in COLUMNS:
         out[col] = out[col].fillna("").astype(str)
     return out
 
 
-def _union_sources(old: str, new: str) -> str:
-    items = []
-    for part in (old.split(SOURCES_SEPARATOR.strip()) + new.split(SOURCES_SEPARATOR.strip())):
-        part = part.strip()
-        if part and part not in items:
-            items.append(part)
-    return SOURCES_SEPARATOR.join(items)
-
-
-def import_frame(frame: pd.DataFrame, existing: pd.DataFrame, settings: Settings, source_name: str,
-                 gazetteer=None) -> ImportResult:
-    """Normalise, match, validate and merge an export frame (from `read_export`) into `existing`.
-
-    Each export row is matched to an existing entity by id, then KRS, then NIP; what it states (non-empty
-    cells) is laid over that entity, and the result is validated as a whole record — so an update that
-    only gives a new phone number need not repeat the name and type.
-    """
-    from geoes.register.validate import validate_frame
-
-    existing = existing.reindex(columns=COLUMNS).fillna("").astype(str).reset_index(drop=True)
-    f, problems = normalise_frame(frame, settings, gazetteer)
-    for col in COLUMNS:
-        if col not in f:
-            f[col] = ""
-    by_id = {v: i for i, v in existing["id"].items() if v}
-    by_krs = {k: i for i, k in existing["krs"].map(norm.krs).items() if k}
-    by_nip = {k: i for i, k in existing["nip"].map(norm.digits_id).items() if k}
-    bad = {p["_index"] for p in problems}
-    taken: dict[int, int] = {}                  # existing index → export row that matched it
-    in_file: dict[str, dict] = {"id": {}, "krs": {}, "nip": {}}   # identifiers seen earlier in this file
-    proposed, targets, relocated = [], {}, {}
-    source_label = f"import:{Path(source_name).name}"
-    for i, new in f.iterrows():
-        if i in bad:
-            continue
-        ident = new["id"] or (stable_id(new["name"], new["locality"]) if new["name"] else "")
-        keys = {"id": ident, "krs": new["krs"], "nip": new["nip"]}
-        seen = [k for k, v in keys.items() if v and v in in_file[k]]
-        if seen:
-            k = seen[0]
-            what = "ta sama nazwa i miejscowość" if k == "id" and not new["id"] else f"ten sam {k.upper()}"
-            problems.append({"_index": i, "row": new["row"], "column": k,
-                             "reason": f"ten sam podmiot co wiersz {in_file[k][keys[k]]} ({what})"})
-            continue
-        hits = {h for h in (by_id.get(ident) if ident else None,
-                            by_krs.get(new["krs"]) if new["krs"] else None,
-                            by_nip.get(new["nip"]) if new["nip"] else None) if h is not None}
-        if len(hits) > 1:
-            who = ", ".join(sorted(existing.loc[list(hits), "id"]))
-            problems.append({"_index": i, "row": new["row"], "column": "id",
-                             "reason": f"konflikt: id, KRS i NIP wskazują różne podmioty ({who})"})
-            continue
-        target = hits.pop() if hits else None
-        if target is not None and target in taken:
-            problems.append({"_index": i, "row": new["row"], "column": "id",
-                             "reason": f"ten sam podmiot co wiersz {taken[target]} ({existing.at[target, 'id']})"})
-            continue
-        coords = bool(new["lat"] and new["lon"])
-        partial = bool(new["lat"]) != bool(new["lon"])   # kept so that validation names the row
-        if coords:
-            new["location_precision"] = new["location_precision"] or "locality"
-            new["geocoder"] = new["geocoder"] or source_label
-        if target is None:
-            row = {c: new[c] for c in COLUMNS}
-            row["id"] = ident
-            if not coords and not partial:
-                row.update(lat="", lon="", location_precision="none", geocoder="")
-        else:
-            taken[target] = new["row"]
-            old = existing.loc[target]
-            row = {c: old[c] for c in COLUMNS}
-            for col in COLUMNS:
-                if col in ("id", *COORDINATE_COLUMNS) or not new[col]:
-                    continue
-                row[col] = _union_sources(old[col], new[col]) if col == "sources" else new[col]
-            address_changed = any(row[c] != old[c] for c in ADDRESS_COLUMNS)
-            if partial:
-                row.update(lat=new["lat"], lon=new["lon"])
-            elif coords and _rank(new["location_precision"], "1") >= _rank(old["location_precision"], old["lat"]):
-                row.update({c: new[c] for c in COORDINATE_COLUMNS})
-            elif not coords and old["lat"] and address_changed:
-                row.update(lat="", lon="", location_precision="none", geocoder="")
-                relocated[i] = old["id"]
-            targets[i] = target
-        row["row"], row["_src"] = new["row"], i
-        proposed.append(row)
-        for k in ("id", "krs", "nip"):
-            if row[k]:
-                in_file[k].setdefault(row[k], new["row"])
-
-    cand = pd.DataFrame(proposed, columns=["row", *COLUMNS, "_src"])
-    if len(cand):
-        valid, rejects = validate_frame(cand, settings, source_name)
-        valid = _as_strings(valid)
+def preview(proposal: MappingProposal, existing: pd.DataFrame | None, context: ImportContext | None = None, *,
+            accept: bool = False, corrections: bool = False) -> Preview:
+    """What importing the file would do to `existing` (the record, e.g. data/entities.csv read by
+    `read_table`); nothing is written. See the module docstring for the Preview's frames."""
+    context = context or ImportContext()
+    confirm(proposal, accept=accept)
+    base = _existing(existing)
+    frame, original = extract(proposal)
+    notes = _Notes()
+    f = normalise_frame(_expand_combined(frame, notes), context.gazetteer, notes)
+    mode = "corrections" if corrections or proposal.layout == "corrections" else "merge"
+    if proposal.layout == "corrections":
+        run = _run_long_corrections(f, base, context, proposal.source, notes)
     else:
-        valid, rejects = cand, pd.DataFrame(columns=REJECT_COLUMNS)
+        run = _run_rows(f, base, context, proposal.source, notes, corrections)
+    return _assemble(proposal, mode, base, original, run)
 
-    merged = existing.copy()
-    added, changed, new_rows = [], [], []
-    unchanged = 0
-    for _, new in valid.iterrows():
-        i = new["_src"]
-        target = targets.get(i)
-        if target is None:
-            new_rows.append({c: new[c] for c in COLUMNS})
-            added.append({"row": new["row"], "id": new["id"], "name": new["name"]})
-            continue
-        old = existing.loc[target]
-        diff = [c for c in COLUMNS if c not in COORDINATE_COLUMNS and new[c] != old[c]]
-        if any(new[c] != old[c] for c in ("lat", "lon", "location_precision")):
-            diff.append("lat/lon" if new["lat"] else "lat/lon usunięte")
+
+@dataclass
+class _Run:
+    valid: pd.DataFrame            # candidate records that passed validation (row, COLUMNS, _target, types_from)
+    warnings: list[dict]
+    problems: list[dict]           # rejections: row, column, reason
+    review: list[dict] = field(default_factory=list)
+    relocated: list[str] = field(default_factory=list)
+    unchanged_rows: list = field(default_factory=list)
+
+
+def _validated(frame: pd.DataFrame, context: ImportContext, source: str, complete: bool):
+    """Validate, returning (valid as strings on the frame's index, warnings, rejections)."""
+    if frame.empty:
+        return frame.copy(), [], []
+    keep = frame.reset_index(names="_orig")
+    checked = validate_frame(keep, units=context.units, source_name=source, complete=complete)
+    valid = _as_strings(checked.valid).set_index("_orig", drop=True)   # extra columns ride along
+    return valid, checked.warnings.to_dict("records"), checked.rejects[["row", "column", "reason"]].to_dict("records")
+
+
+def _run_rows(f: pd.DataFrame, base: pd.DataFrame, context: ImportContext, source: str, notes: _Notes,
+              corrections: bool) -> _Run:
+    """A register export: validate what the rows state, match, infer types, merge or correct, validate again."""
+    stated, warnings, problems = _validated(f, context, source, complete=False)
+    rows, repeated = match_rows(stated, base)
+    problems += repeated
+    if corrections:
+        return _run_wide_corrections(rows, base, context, source, notes, warnings, problems)
+    untyped = rows["_target"].lt(0) | rows["_target"].map(lambda t: t >= 0 and base.at[t, "types"] == "")
+    types, origin = infer_types(rows[untyped], notes)
+    rows.loc[untyped, "types"] = types
+    rows["types_from"] = origin.reindex(rows.index).fillna("")
+    cand, relocated = merge_rows(rows, base, f"import:{Path(source).name}")
+    cand["types_from"] = rows["types_from"].reindex(cand.index).fillna("")
+    valid, more_warnings, more_problems = _validated(cand, context, source, complete=True)
+    return _Run(valid, notes.items + warnings + more_warnings, problems + more_problems, relocated=relocated)
+
+
+def _proposals_from_rows(rows: pd.DataFrame) -> list[dict]:
+    out = []
+    for _, r in rows.iterrows():
         for col in COLUMNS:
-            merged.at[target, col] = new[col]
-        if diff:
-            changed.append({"row": new["row"], "id": new["id"], "name": new["name"], "columns": ", ".join(diff)})
-        else:
-            unchanged += 1
-
-    if new_rows:
-        merged = pd.concat([merged, pd.DataFrame(new_rows, columns=COLUMNS)], ignore_index=True)
-
-    # Rejects: file, row, column, reason + the row as the export has it (so the operator can fix it there).
-    own = pd.DataFrame(problems, columns=["_index", "row", "column", "reason"]).drop(columns="_index")
-    own.insert(0, "file", source_name)
-    listed = [r for r in (rejects.reindex(columns=REJECT_COLUMNS), own) if len(r)]
-    all_rejects = pd.concat(listed, ignore_index=True) if listed else pd.DataFrame(columns=REJECT_COLUMNS)
-    if len(all_rejects):
-        all_rejects["file"] = source_name
-        all_rejects = all_rejects.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
-        original = frame.drop_duplicates("row").set_index("row")
-        all_rejects = all_rejects.join(original, on="row")
-    valid_src = set(valid["_src"])
-    return ImportResult(
-        merged=merged, added=pd.DataFrame(added, columns=["row", "id", "name"]),
-        changed=pd.DataFrame(changed, columns=["row", "id", "name", "columns"]), unchanged=unchanged,
-        rejects=all_rejects, relocated=[v for k, v in relocated.items() if k in valid_src],
-        source=source_name, rows_read=len(frame),
-    )
+            if col not in ("id", "sources", "as_of") and r[col] and not (col == "location_precision" and r[col] == "none"):
+                out.append({"row": r["row"], "id": r["id"], "name": "", "column": col, "proposed": r[col],
+                            "as_of": r["as_of"], "sources": r["sources"], "note": r.get("note", "")})
+    return out
 
 
-def default_rejects_path(path: Path | str) -> Path:
+def _run_wide_corrections(rows, base, context, source, notes, warnings, problems) -> _Run:
+    known = rows["_target"].ge(0)
+    for _, r in rows[~known].iterrows():
+        problems.append({"row": r["row"], "column": "id", "reason": "poprawka dotyczy podmiotu spoza rejestru "
+                         "(brak takiego identyfikatora, KRS ani NIP) — pominięta"})
+    return _finish_corrections(_proposals_from_rows(rows[known]), base, context, source, notes.items + warnings,
+                               problems)
+
+
+def _run_long_corrections(f: pd.DataFrame, base, context, source, notes: _Notes) -> _Run:
+    """A field/value layout: each row proposes one value for one field of an existing entity."""
+    proposals = []
+    for _, r in f.iterrows():
+        column, value = field_for(r["field"]), r["value"].strip()
+        if column in _NORMALISERS and column != "types":
+            value = _NORMALISERS[column](value)
+        proposals.append({"row": r["row"], "id": r["id"], "name": r["name"], "column": column, "proposed": value,
+                          "as_of": r["as_of"], "sources": r["sources"], "note": r.get("note", ""),
+                          "reason": "" if column else f"nieznane pole „{r['field']}” — nie zastosowano"})
+    return _finish_corrections(proposals, base, context, source, notes.items, [])
+
+
+def _finish_corrections(proposals, base, context, source, warnings, problems) -> _Run:
+    cand, applied, review, more = correct_rows(proposals, base)
+    valid, w2, p2 = _validated(cand, context, source, complete=True)
+    for a in applied:
+        if a.get("note"):
+            warnings.append({"row": a["row"], "column": a["column"], "reason": f"uwaga źródła: {a['note']}",
+                             "value": a["proposed"]})
+    run = _Run(valid, warnings + w2, problems + more + p2, review)
+    run.unchanged_rows = [p["row"] for p in proposals if p["row"] not in {a["row"] for a in applied}
+                          and p["row"] not in {r["row"] for r in review} and p["row"] not in {x["row"] for x in more}]
+    return run
+
+
+# --- assembling, applying -------------------------------------------------------------------------
+
+def _merged(base: pd.DataFrame, valid: pd.DataFrame) -> pd.DataFrame:
+    merged = base.copy()
+    matched = valid[valid["_target"].ge(0)]
+    if len(matched):
+        merged.loc[matched["_target"].to_numpy(), COLUMNS] = matched[COLUMNS].to_numpy()
+    new = valid.loc[valid["_target"].lt(0), COLUMNS]
+    return pd.concat([merged, new], ignore_index=True) if len(new) else merged
+
+
+def _rejects(problems: list[dict], original: pd.DataFrame, source: str) -> pd.DataFrame:
+    """One line per rejected row: its columns and reasons joined, then its cells as the file has them."""
+    # A re-imported rejects file brings the old file/row/column/reason: they give way to the new ones.
+    cells = original.drop(columns=[c for c in original.columns if c in REJECT_COLUMNS])
+    if not problems:
+        return pd.DataFrame(columns=[*REJECT_COLUMNS, *cells.columns[1:]])
+    p = pd.DataFrame(problems)[["row", "column", "reason"]].drop_duplicates()
+    p = p.groupby("row", sort=True).agg({"column": lambda s: "; ".join(dict.fromkeys(s)),
+                                         "reason": lambda s: "; ".join(dict.fromkeys(s))}).reset_index()
+    p.insert(0, "file", source)
+    cells = cells.drop_duplicates("_row").rename(columns={"_row": "row"})
+    return p.merge(cells, on="row", how="left").fillna("")
+
+
+def _warnings(items: list[dict], valid: pd.DataFrame, rejected: set, source: str) -> pd.DataFrame:
+    if not items:
+        return pd.DataFrame(columns=WARNING_COLUMNS)
+    w = pd.DataFrame(items).reindex(columns=["row", "column", "reason", "value"]).fillna("")
+    w = w[~w["row"].isin(rejected)].drop_duplicates()
+    who = valid.drop_duplicates("row").set_index("row")[["id", "name"]]
+    w = w.join(who, on="row").fillna("")
+    w.insert(0, "file", source)
+    return w.reindex(columns=WARNING_COLUMNS).sort_values("row", kind="stable").reset_index(drop=True)
+
+
+def _outcomes(valid: pd.DataFrame, base: pd.DataFrame, run: _Run):
+    changes = field_changes(valid, base)
+    changed = (changes.groupby(["row", "id", "name"], sort=False)["column"].agg(", ".join)
+               .reset_index().rename(columns={"column": "columns"}))
+    matched = valid[valid["_target"].ge(0)]
+    unchanged = matched.loc[~matched["row"].isin(changed["row"]), ["row", "id", "name"]]
+    if run.unchanged_rows:
+        extra = pd.DataFrame({"row": run.unchanged_rows, "id": "", "name": ""})
+        unchanged = pd.concat([unchanged, extra[~extra["row"].isin(changed["row"])]]).drop_duplicates("row")
+    added = valid.loc[valid["_target"].lt(0)].reindex(columns=["row", "id", "name", "types", "types_from"]).fillna("")
+    return added.reset_index(drop=True), changed, changes, unchanged.reset_index(drop=True)
+
+
+def _assemble(proposal: MappingProposal, mode: str, base: pd.DataFrame, original: pd.DataFrame, run: _Run) -> Preview:
+    valid = run.valid if len(run.valid) else pd.DataFrame(columns=["row", *COLUMNS, "_target", "types_from"])
+    valid = valid.assign(_target=valid["_target"].astype(int))
+    merged = _merged(base, valid)
+    touched = valid[~valid["row"].isin([r["row"] for r in run.problems])]
+    warnings = run.warnings + find_duplicates(touched, merged)
+    rejects = _rejects(run.problems, original, proposal.source)
+    added, changed, changes, unchanged = _outcomes(valid, base, run)
+    review = pd.DataFrame(run.review, columns=REVIEW_COLUMNS[1:])
+    review.insert(0, "file", proposal.source)
+    return Preview(
+        source=proposal.source, layout=proposal.layout, mode=mode, rows_read=len(original),
+        added=added, changed=changed, changes=changes, unchanged=unchanged,
+        warnings=_warnings(warnings, valid, set(rejects["row"]), proposal.source), rejects=rejects,
+        review=review, merged=merged, relocated=run.relocated,
+        ignored_columns=[c.header for c in proposal.ignored], base=record_digest(base), proposal=proposal)
+
+
+def apply(result: Preview, path: Path | str) -> None:
+    """Write the previewed record to `path` atomically — unless the record changed since the preview."""
     path = Path(path)
-    return path.with_name(f"{path.stem}.odrzucone.csv")   # as `validate` names its rejects file
+    current = read_table(path).drop(columns=["row"]) if path.exists() else None
+    if record_digest(current) != result.base:
+        raise Conflict(f"{path}: rejestr zmienił się od podglądu importu — wczytaj plik ponownie")
+    write_entities(result.merged, path)
 
 
-def import_file(path: Path | str, settings: Settings, output: Path | str | None = None,
-                mapping_path: Path | str | None = None, dry_run: bool = False,
-                rejects_path: Path | str | None = None) -> ImportResult:
+def write_reports(result: Preview, rejects_path: Path | None, warnings_path: Path | None,
+                  review_path: Path | None) -> list[Path]:
+    """The rejects, warnings and review tables as CSV for Excel (those that have rows); returns the paths."""
+    written = []
+    for frame, path in ((result.rejects, rejects_path), (result.warnings, warnings_path), (result.review, review_path)):
+        if path is not None and len(frame):
+            write_rejects(frame, path)
+            written.append(Path(path))
+    return written
+
+
+# --- the command line -----------------------------------------------------------------------------
+
+def report_paths(path: Path | str, reports_dir: Path | str | None = None) -> dict[str, Path]:
+    """Where the rejects, warnings and review of an import go: beside the file, or in `reports_dir`."""
     path = Path(path)
+    folder = Path(reports_dir) if reports_dir else path.parent
+    return {kind: folder / f"{path.stem}.{suffix}.csv" for kind, suffix in
+            (("rejects", "odrzucone"), ("warnings", "ostrzezenia"), ("review", "do_przegladu"))}
+
+
+def import_file(path: Path | str, settings: Settings, *, output: Path | str | None = None,
+                mapping_path: Path | str | None = None, accept_mapping: bool = False,
+                save_mapping_to: Path | str | None = None, corrections: bool = False,
+                context: ImportContext | None = None) -> Preview:
+    """Read, map (a mapping file, a saved mapping, or the accepted proposal) and preview an import
+    against the record at `output` (default data/entities.csv). Nothing is written but a mapping
+    saved on request (`save_mapping_to`: a directory or a file); `apply` writes the record."""
+    context = context or ImportContext.from_settings(settings)
     output = Path(output) if output else settings.entities_path
-    mapping = read_mapping(mapping_path) if mapping_path else None
-    frame, ignored = read_export(path, mapping)
-    existing = read_table(output).drop(columns=["row"]) if output.exists() else pd.DataFrame(columns=COLUMNS)
-    result = import_frame(frame, existing, settings, str(path))
-    result.ignored_columns = ignored
-    if not dry_run:
-        write_entities(result.merged, output)
-        if len(result.rejects):
-            from geoes.common.atomic import atomic_write_bytes
-
-            # UTF-8 with BOM, like `validate`: Excel opens it with Polish letters intact.
-            atomic_write_bytes(rejects_path or default_rejects_path(path),
-                               neutralise_frame(result.rejects).to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
+    register = read_register(path, context)
+    mapping = load_mapping(mapping_path) if mapping_path else None
+    proposal = propose(register, context, mapping)
+    existing = read_table(output).drop(columns=["row"]) if output.exists() else None
+    result = preview(proposal, existing, context, accept=accept_mapping,
+                     corrections=corrections)
+    if save_mapping_to is not None:
+        save_mapping(proposal, save_mapping_to)
     return result
 
 
-def format_result(result: ImportResult, output: Path | str, rejects_path: Path | str | None,
-                  dry_run: bool = False, limit: int = 30) -> str:
-    lines = [f"Plik {result.source}: wierszy {result.rows_read}; dodano {len(result.added)}, "
-             f"zmieniono {len(result.changed)}, bez zmian {result.unchanged}, odrzucono {result.rejected_rows}."]
+def _listing(title: str, frame: pd.DataFrame, fmt, limit: int) -> list[str]:
+    if frame.empty:
+        return []
+    lines = [f"{title} ({len(frame)}):"] + [fmt(r) for r in frame.head(limit).itertuples()]
+    if len(frame) > limit:
+        lines.append(f"  … i {len(frame) - limit} więcej")
+    return lines
+
+
+def format_preview(result: Preview, output: Path | str, written: list[Path] | None = None, dry_run: bool = False,
+                   limit: int = 30) -> str:
+    """The preview in Polish for the command line."""
+    c = result.counts
+    lines = [f"Plik {result.source}: {count(c['rows'], 'wiersz')}; dodano {c['added']}, zmieniono {c['changed']}, "
+             f"bez zmian {c['unchanged']}, z ostrzeżeniami {c['warned']}, odrzucono {c['rejected']}"
+             + (f", do przeglądu {c['review']}" if result.mode == "corrections" else "") + "."]
     if result.ignored_columns:
-        lines.append("Pominięte kolumny (nieznane; dodaj je do pliku mapowania, jeśli są potrzebne): "
-                     + ", ".join(result.ignored_columns))
-    for title, frame, fmt in (
-        ("Dodane", result.added, lambda r: f"  wiersz {r.row}: {r.id} {r.name}"),
-        ("Zmienione", result.changed, lambda r: f"  wiersz {r.row}: {r.id} {r.name} — {r.columns}"),
-    ):
-        if len(frame):
-            lines.append(f"{title}:")
-            lines += [fmt(r) for r in frame.head(limit).itertuples()]
-            if len(frame) > limit:
-                lines.append(f"  … i {len(frame) - limit} więcej")
+        lines.append("Pominięte kolumny (nierozpoznane; wskaż je w pliku mapowania, jeśli są potrzebne): "
+                     + ", ".join(f"„{h}”" for h in result.ignored_columns))
+    lines += _listing("Dodane", result.added, lambda r: f"  wiersz {r.row}: {r.id} {r.name} [{r.types}]"
+                      + (" (typ ustalony z nazwy)" if r.types_from == "name" else
+                         " (typ ustalony z formy prawnej/typu)" if r.types_from else ""), limit)
+    lines += _listing("Zmiany", result.changes, lambda r: f"  wiersz {r.row}: {r.id} {r.column}: „{r.old}” → „{r.new}”",
+                      limit)
+    lines += _listing("Ostrzeżenia", result.warnings,
+                      lambda r: f"  wiersz {r.row}, kolumna {r.column}: {r.reason}" + (f" („{r.value}”)" if r.value else ""),
+                      limit)
+    lines += _listing("Odrzucone wiersze", result.rejects, lambda r: f"  wiersz {r.row}, kolumna {r.column}: {r.reason}",
+                      limit)
+    lines += _listing("Do przeglądu (nie zastosowano)", result.review,
+                      lambda r: f"  wiersz {r.row}: {r.id} {r.column}: „{r.current}” → „{r.proposed}” — {r.reason}", limit)
     unplaced = result.merged["lat"].eq("") & result.merged["id"].isin(
         list(result.added["id"]) + list(result.changed["id"]))
     if unplaced.any():
-        lines.append(f"Bez współrzędnych po imporcie: {int(unplaced.sum())} — uruchom `python -m geoes geocode`.")
+        lines.append(f"Bez współrzędnych po imporcie: {count(int(unplaced.sum()), 'podmiot')} — uruchom "
+                     "`python -m geoes geocode`.")
     if result.relocated:
-        lines.append("Zmieniono adres — usunięto stare współrzędne, uruchom `python -m geoes geocode`: "
+        lines.append("Zmieniono miejsce — usunięto stare współrzędne, uruchom `python -m geoes geocode`: "
                      + ", ".join(result.relocated))
-    if len(result.rejects):
-        lines.append("Odrzucone wiersze:")
-        rej = result.rejects
-        lines += [f"  wiersz {r.row}, kolumna {r.column}: {r.reason}" for r in rej.head(limit).itertuples()]
-        if len(rej) > limit:
-            lines.append(f"  … i {len(rej) - limit} więcej")
-        if not dry_run:
-            lines.append(f"Odrzucone wiersze z powodami zapisano w {rejects_path}")
-    if dry_run:
-        lines.append("Próba (--dry-run): niczego nie zapisano.")
-    else:
-        lines.append(f"Zapisano {len(result.merged)} podmiotów w {output}.")
+    lines += [f"Zapisano {p}" for p in written or []]
+    lines.append("Próba (--dry-run): niczego nie zapisano." if dry_run
+                 else f"Zapisano {count(len(result.merged), 'podmiot')} w {output}.")
     return "\n".join(lines)

@@ -1,128 +1,81 @@
-"""The entity record (PRODUCT.md §3) and a reader for files as offices export them."""
+"""The entity record (COLUMNS: one row per entity, as data/entities.csv keeps it), the reader of record
+files and the writer.
+
+`read_table` reads a file laid out as the record (data/entities.csv, or an export with the record's
+column names or their plain Polish/English names) through the one office-file reader
+(geoes.common.excel): XLSX or CSV in any encoding and delimiter Excel writes. Registers laid out as
+offices keep them — other headers, combined columns, gminy by name — come in through
+geoes.register.importer instead.
+"""
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import pandas as pd
 
+from geoes.common.atomic import atomic_write_text
+from geoes.common.excel import ReadLimits, UnreadableFile, read_office_file  # noqa: F401 (UnreadableFile re-exported)
 from geoes.common.reference import header_aliases
-from geoes.errors import InvalidInput
+from geoes.common.text import fold
 
 COLUMNS = [
     "id", "name", "types", "social_enterprise", "legal_form", "operator", "street", "postal_code",
     "locality", "gmina_teryt", "powiat_teryt", "lat", "lon", "location_precision", "geocoder", "krs", "nip", "regon",
     "employees", "status", "as_of", "website", "email", "phone", "description", "sources",
+    "verified_at", "verified_source",
 ]
 REQUIRED = ("id", "name", "types")
-PRECISIONS = ("address", "street", "locality", "gmina", "none")
+# How precisely `lat`/`lon` place the entity; `powiat`: its place is known only to the powiat
+# (`powiat_teryt`), it has no point and counts in the powiat's totals but in no gmina.
+PRECISIONS = ("address", "street", "locality", "gmina", "powiat", "none")
 STATUSES = ("active", "inactive", "unknown")
+# Who last confirmed the entity's facts: the KRS extract, the ministry's list of social enterprises (RJPS),
+# an operator, or a public report (zgłoszenie) an operator accepted. `verified_at` is that ISO date.
+VERIFIED_SOURCES = ("KRS", "RJPS", "operator", "zgłoszenie")
 SOURCES_SEPARATOR = " | "
 TYPES_SEPARATOR = ";"
 
-# Header spellings of office exports (Polish and English) → record columns, kept as a data file
-# (geoes/reference/header_aliases.csv); the importer adds a mapping file for layouts it does not know.
-HEADER_ALIASES = header_aliases()
+# The default size limit of a file read as a record or imported (GEOES_IMPORT_MAX_BYTES).
+MAX_FILE_BYTES = ReadLimits().max_bytes
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
-
-
-class UnreadableFile(InvalidInput):
-    """The file cannot be read as a table at all (exit code 2 of `validate`)."""
+_FOLDED_COLUMNS = {fold(c): c for c in COLUMNS}
 
 
 def normalise_header(name: str) -> str:
-    key = name.strip().strip("\ufeff").strip().lower()
-    if key in COLUMNS:
-        return key
-    return HEADER_ALIASES.get(key, key)
+    """A header → its record column when it is one or a plain alias of one; else the header folded."""
+    key = fold(name)
+    if key in _FOLDED_COLUMNS:
+        return _FOLDED_COLUMNS[key]
+    target = header_aliases().get(key, key)
+    return target if target in COLUMNS else key
 
 
-def decode_bytes(raw: bytes, path: Path | str = "<bytes>") -> str:
-    """UTF-8 (with or without BOM) first, then cp1250 — the two encodings Excel exports here."""
-    if b"\x00" in raw[:4096]:
-        raise UnreadableFile(f"{path}: to nie jest plik tekstowy CSV (dane binarne)")
-    for enc in ("utf-8-sig", "cp1250"):
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise UnreadableFile(f"{path}: nieznane kodowanie znaków (oczekiwano UTF-8 lub Windows-1250)")
+def read_table(path: Path | str, limits: ReadLimits | None = None) -> pd.DataFrame:
+    """Read a record file into a frame of strings with record column names and a `row` column.
 
-
-def sniff_delimiter(text: str) -> str:
-    first = text.split("\n", 1)[0]
-    counts = {d: first.count(d) for d in (";", ",", "\t")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
-
-
-def check_file(path: Path | str) -> Path:
-    """The file exists, is not empty and within the size limit; else UnreadableFile naming it."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise UnreadableFile(f"{path}: nie można otworzyć pliku ({exc.strerror})") from None
-    if size == 0:
-        raise UnreadableFile(f"{path}: plik jest pusty")
-    if size > MAX_FILE_BYTES:
-        raise UnreadableFile(f"{path}: plik jest za duży ({size} B > {MAX_FILE_BYTES} B)")
-    return path
-
-
-def read_table(path: Path | str) -> pd.DataFrame:
-    """Read a CSV export into a frame of strings with record column names; row numbers kept.
-
-    `row` is the line number a person sees in Excel (header = 1).
+    `row` is the row number a person sees in Excel (header = 1). Only the byte limits apply by default:
+    the record file is the project's own, not an upload.
     """
-    path = check_file(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        frame = _read_xlsx(path)
-    else:
-        text = decode_bytes(path.read_bytes(), path)
-        if not text.strip():
-            raise UnreadableFile(f"{path}: plik jest pusty")
-        delimiter = sniff_delimiter(text)
-        try:
-            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-        except csv.Error as exc:
-            raise UnreadableFile(f"{path}: nieprawidłowy format CSV ({exc})") from None
-        rows = [r for r in rows if any(c.strip() for c in r)] if rows else rows
-        if not rows:
-            raise UnreadableFile(f"{path}: plik jest pusty")
-        header, body = rows[0], rows[1:]
-        width = len(header)
-        body = [(r + [""] * width)[:width] for r in body]
-        frame = pd.DataFrame(body, columns=header, dtype=object)
-    frame.columns = [normalise_header(str(c)) for c in frame.columns]
-    known = [c for c in frame.columns if c in COLUMNS]
-    if "name" not in known:
+    limits = limits or ReadLimits(max_rows=None)
+    office = read_office_file(path, limits)
+    sheet = next((s for s in office.sheets if s.rows), None)
+    if sheet is None:
+        raise UnreadableFile(f"{path}: plik jest pusty")
+    (_, header), body = sheet.rows[0], sheet.rows[1:]
+    columns = [normalise_header(h) for h in header]
+    if "name" not in columns:
         raise UnreadableFile(
-            f"{path}: brak znanych kolumn (oczekiwano m.in. 'id', 'name'/'Nazwa', 'types'/'Typ')"
-        )
+            f"{path}: brak znanych kolumn (oczekiwano m.in. 'id', 'name'/'Nazwa', 'types'/'Typ'); "
+            "rejestr w innym układzie wczytaj poleceniem `python -m geoes import`")
+    width = len(columns)
+    data = [(cells + [""] * width)[:width] for _, cells in body]
+    frame = pd.DataFrame(data, columns=columns, dtype=object)
     frame = frame.loc[:, ~frame.columns.duplicated()]
-    frame = frame.fillna("").astype(str).apply(lambda s: s.str.strip())
-    frame.insert(0, "row", range(2, len(frame) + 2))
+    frame.insert(0, "row", [n for n, _ in body])
     return frame
-
-
-def _read_xlsx(path: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_excel(path, dtype=str, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many types for a broken file
-        raise UnreadableFile(f"{path}: nie można odczytać pliku XLSX ({type(exc).__name__})") from None
-    return frame
-
-
-def empty_frame() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
 
 
 def write_entities(frame: pd.DataFrame, path: Path | str) -> None:
-    """Write the record file: UTF-8, comma, header, the columns in their canonical order."""
-    from geoes.common.atomic import atomic_write_text
-
+    """Write the record file: UTF-8, comma, header, the columns in their canonical order, atomically."""
     out = frame.reindex(columns=COLUMNS).fillna("")
     atomic_write_text(path, out.to_csv(index=False, lineterminator="\n"))

@@ -8,7 +8,7 @@ and the description says ``SYNTETYCZNY``; the geocoder column is ``synthetic``. 
 or collide with, a real entity.
 
     from geoes.register.synthetic import generate, write_csv
-    frame = generate(load_units(settings), 100_000, seed=1)
+    frame = generate(load_territory(settings), 100_000, seed=1)
     write_csv(frame, tmp_dir / "entities.csv")      # refuses the project's own data/ directory
 """
 from __future__ import annotations
@@ -20,8 +20,9 @@ import pandas as pd
 import shapely
 
 from geoes.config import REPO_DIR
-from geoes.register.record import COLUMNS
 from geoes.errors import InvalidInput
+from geoes.register.record import COLUMNS
+from geoes.sources.territory import Territory
 
 ID_PREFIX = "syn-"
 MARK = "SYNTETYCZNY"
@@ -79,14 +80,14 @@ def _points_in(geom, k: int, rng: np.random.Generator) -> np.ndarray:
     return out[:k]
 
 
-def generate(units, n: int, seed: int = 0) -> pd.DataFrame:
-    """`n` synthetic entity records (all columns of the record, as strings) for `units` (geoes.sources.territory.Units).
+def generate(territory: Territory, n: int, seed: int = 0) -> pd.DataFrame:
+    """`n` synthetic entity records (all columns of the record, as strings) spread over `territory`.
 
-    Deterministic for (units, n, seed). Rows are grouped by gmina in TERYT order; `gmina_teryt` and
+    Deterministic for (territory, n, seed). Rows are grouped by gmina in TERYT order; `gmina_teryt` and
     `powiat_teryt` state the unit each point was drawn in.
     """
     rng = np.random.default_rng(seed)
-    gminy = units.gminy.sort_values("teryt", ignore_index=True)
+    gminy = territory.gminy.sort_values("teryt", ignore_index=True)
     counts = allocate(gminy["population"].astype("Float64").fillna(0).to_numpy(dtype=float), n)
     coords = [_points_in(geom, int(k), rng) for geom, k in zip(gminy.geometry, counts)]
     xy = np.vstack(coords) if coords else np.empty((0, 2))
@@ -126,7 +127,7 @@ def generate(units, n: int, seed: int = 0) -> pd.DataFrame:
 
 
 def as_read_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame as `entities.read_table` would return it from a file (a `row` column, header = 1)."""
+    """The frame as `geoes.register.record.read_table` would return it from a file (a `row` column, header = 1)."""
     out = frame.copy()
     out.insert(0, "row", range(2, len(out) + 2))
     return out

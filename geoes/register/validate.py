@@ -1,30 +1,71 @@
-"""Row-level validation of entity records.
+"""Row-level validation of entity records: what is rejected, what is repaired, what is dropped.
 
-Every problem is named by file, row (as Excel numbers it, header = 1), column and a reason in Polish.
-A rejected row is kept, with its original fields, in the rejects table; valid rows are returned typed
-and normalised. The checks are vectorised over the whole frame so a national register stays fast.
+One rule, for `validate`, `build` and the importer (a bad optional value costs that
+value, never the entity):
+
+* rejected (the row is kept, with its original fields, in the rejects table): no name; no id or an id
+  used twice; no type that can be read; a place outside the region — coordinates outside Poland or
+  outside the region's outline, or a TERYT code of another voivodeship;
+* repaired silently: what has one certain reading ("www.wtz-busko.pl" → "https://www.wtz-busko.pl",
+  "tak" → "true", 28300 → 28-300, KRS without its leading zeros);
+* dropped with a warning naming row, column, reason and the value: an invalid optional value — a
+  website, e-mail or phone that cannot be read, an impossible headcount, a bad postal code, a
+  NIP/REGON/KRS with a bad checksum, an unknown type beside known ones, an unknown status or
+  precision, a TERYT code not in the region's data, half a coordinate pair or swapped coordinates, a
+  verification date in the future or without its source (`verified_at`/`verified_source`).
+
+`validate_frame(frame, units=None, source_name="")` returns a `Validation`: it unpacks as the pair
+(valid rows typed and normalised, rejects) and carries `.warnings` (file, row, column, reason, value).
+`units` (geoes.sources.territory.Territory) is the region's territorial data; the caller loads it once
+and hands it in. Without it the checks that need the region (outline, TERYT codes in the region) are
+left out and TERYT codes are only checked for their form. The checks are vectorised over the whole
+frame, once per distinct value where they cost more, so a national register stays fast.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 
-from geoes.config import CRS_METRIC, Settings
-from geoes.register.record import COLUMNS, PRECISIONS, REQUIRED, SOURCES_SEPARATOR, STATUSES, TYPES_SEPARATOR
-from geoes.register.identifiers import digits_only, krs_normalise, krs_valid, nip_valid, regon_valid
 from geoes.common.reference import entity_types
+from geoes.config import CRS_METRIC
+from geoes.register.identifiers import digits_only, krs_normalise, krs_valid, nip_valid, regon_valid
+from geoes.common.polish import count
+from geoes.register.normalise import boolean, email as normalise_email, phone as normalise_phone, postal_code, website
+from geoes.register.normalise import status as normalise_status
+from geoes.register.record import COLUMNS, PRECISIONS, SOURCES_SEPARATOR, STATUSES, TYPES_SEPARATOR, VERIFIED_SOURCES
 
 # Poland's extent with a small margin (WGS84).
 POLAND_LAT = (48.9, 54.9)
 POLAND_LON = (14.0, 24.2)
 REJECT_COLUMNS = ["row", "column", "reason"]
-TRUE_VALUES = {"true", "tak", "t", "1", "yes", "y", "prawda"}
-FALSE_VALUES = {"false", "nie", "n", "0", "no", "fałsz"}
-URL_RE = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
-EMAIL_RE = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
+WARNING_COLUMNS = ["file", "row", "column", "reason", "value"]
+MAX_EMPLOYEES = 100_000          # more than any Polish social-economy entity employs: a typo
+REGION_TOLERANCE_M = 500         # the outline is simplified (±0.5 km)
+URL_RE = re.compile(r"^https?://[^\s<>\"']+\.[^\s<>\"']+$", re.IGNORECASE)
+EMAIL_RE = re.compile(r"^[^@\s<>\"'(),;:]+@[^@\s<>\"'(),;:]+\.[a-z]{2,}$", re.IGNORECASE)
+PHONE_RE = re.compile(r"^\+48(?: \d{2,3}){3,4}(?: wew\. \d{1,5})?$")
+
+
+class Validation(tuple):
+    """(valid, rejects) — unpacks as the pair `validate_frame` always returned — plus `.warnings`."""
+
+    def __new__(cls, valid: pd.DataFrame, rejects: pd.DataFrame, warnings: pd.DataFrame):
+        self = super().__new__(cls, (valid, rejects))
+        self.warnings = warnings
+        return self
+
+    @property
+    def valid(self) -> pd.DataFrame:
+        return self[0]
+
+    @property
+    def rejects(self) -> pd.DataFrame:
+        return self[1]
 
 
 def parse_decimal(series: pd.Series) -> pd.Series:
@@ -55,44 +96,91 @@ def _strip_all(frame: pd.DataFrame) -> pd.DataFrame:
 def _per_distinct(series: pd.Series, func, skip_empty=None) -> pd.Series:
     """`series.map(func)` evaluated once per distinct value (registers repeat values a lot).
 
-    With `skip_empty`, empty cells get that result without a call.
+    With `skip_empty`, empty cells get that result without a call. Text results keep the input's
+    string dtype (vectorised comparisons stay fast on a national register).
     """
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
     results = np.empty(len(uniques), dtype=object)
     for i, value in enumerate(uniques):
         results[i] = skip_empty if (skip_empty is not None and value == "") else func(value)
-    return pd.Series(results[codes], index=series.index, dtype=object)
+    out = pd.Series(results[codes], index=series.index, dtype=object)
+    if len(results) and all(isinstance(r, str) for r in results):
+        out = out.astype(series.dtype)
+    return out
 
 
 class _Problems:
+    """Rejections and warnings found so far, each on the frame's index."""
+
     def __init__(self, frame: pd.DataFrame):
         self.frame = frame
-        self.items: list[pd.DataFrame] = []
+        self.rejections: list[pd.DataFrame] = []
+        self.warnings: list[pd.DataFrame] = []
 
-    def add(self, mask: pd.Series, column: str, reason) -> None:
+    def _hits(self, mask: pd.Series, column: str, reason) -> pd.DataFrame | None:
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
-            return
+            return None
         hit = self.frame.loc[mask, ["row"]].copy()
         hit["column"] = column
+        # A reason may be text, a Series, or a function of the rows hit (built only for them).
+        reason = reason(hit.index) if callable(reason) else reason
         hit["reason"] = reason.loc[hit.index] if isinstance(reason, pd.Series) else reason
         hit["_index"] = hit.index
-        self.items.append(hit)
+        return hit
 
-    def table(self) -> pd.DataFrame:
-        if not self.items:
-            return pd.DataFrame(columns=["_index", *REJECT_COLUMNS])
-        return pd.concat(self.items, ignore_index=True).sort_values(["row", "column"], kind="stable")
+    def reject(self, mask: pd.Series, column: str, reason) -> None:
+        hit = self._hits(mask, column, reason)
+        if hit is not None:
+            self.rejections.append(hit)
+
+    def drop(self, mask: pd.Series, column: str, reason, columns: tuple[str, ...] | None = None) -> None:
+        """Warn and empty the value (or `columns`) where `mask` holds; the row stays."""
+        hit = self._hits(mask, column, reason)
+        if hit is None:
+            return
+        hit["value"] = self.frame.loc[hit.index, column].to_numpy()
+        self.warnings.append(hit)
+        for col in columns or (column,):
+            self.frame.loc[hit["_index"].to_numpy(), col] = ""
+
+    @staticmethod
+    def _table(items: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+        if not items:
+            return pd.DataFrame(columns=["_index", *columns])
+        return pd.concat(items, ignore_index=True).sort_values(["row", "column"], kind="stable")
+
+    def rejects(self) -> pd.DataFrame:
+        return self._table(self.rejections, REJECT_COLUMNS)
+
+    def warned(self) -> pd.DataFrame:
+        return self._table(self.warnings, [*REJECT_COLUMNS, "value"])
 
 
-def validate_frame(frame: pd.DataFrame, settings: Settings | None = None, source_name: str = "",
-                   units=None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return (valid rows typed and normalised, rejects: original fields + row, column, reason).
+def validate_frame(frame: pd.DataFrame, units=None, source_name: str = "", *, complete: bool = True) -> Validation:
+    """Validate a record frame (strings; a `row` column as Excel numbers rows, added if missing).
 
-    `frame` comes from `entities.read_table` (strings, a `row` column). `units` (geoes.sources.territory.Units) enables
-    the checks that need the region: TERYT codes that exist and coordinates inside the region; when it is
-    None they are loaded from `settings` if the data were fetched, and skipped otherwise.
+    See the module docstring for what is rejected, repaired or dropped. `complete=False` checks rows
+    that state only some fields (an update laid over an existing entity): a missing name, id or type
+    is not asked for and empty flags are not given their defaults, so the update does not erase them.
     """
+    f = _prepare(frame)
+    p = _Problems(f)
+    if complete:
+        _check_required(f, p)
+    _check_types(f, p, complete)
+    _check_flags(f, p, complete)
+    _check_coordinates(f, p, units)
+    _check_units(f, p, units)
+    _check_precision(f, p)
+    _check_identifiers(f, p)
+    _check_contacts(f, p)
+    _check_employees(f, p)
+    _check_verification(f, p)
+    return _result(frame, f, p, source_name)
+
+
+def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
     f = frame.copy()
     for col in COLUMNS:
         if col not in f.columns:
@@ -100,131 +188,147 @@ def validate_frame(frame: pd.DataFrame, settings: Settings | None = None, source
     if "row" not in f.columns:
         f.insert(0, "row", range(2, len(f) + 2))
     f[COLUMNS] = _strip_all(f[COLUMNS])
-    p = _Problems(f)
+    return f
 
-    for col in REQUIRED:
-        p.add(f[col] == "", col, "pole wymagane jest puste")
 
+def _result(frame: pd.DataFrame, f: pd.DataFrame, p: _Problems, source_name: str) -> Validation:
+    problems = p.rejects()
+    bad_index = problems["_index"].unique()
+    valid = _typed(f.drop(index=bad_index))
+    original = frame.reindex(columns=[c for c in frame.columns if c != "row"])
+    rejects = problems.join(original, on="_index").drop(columns="_index")
+    warned = p.warned()
+    warned = warned[~warned["_index"].isin(bad_index)].drop(columns="_index")
+    warned.insert(0, "file", source_name)
+    if source_name:
+        rejects.insert(0, "file", source_name)
+    return Validation(valid.reset_index(drop=True), rejects.reset_index(drop=True),
+                      warned.reindex(columns=WARNING_COLUMNS).reset_index(drop=True))
+
+
+def _check_required(f: pd.DataFrame, p: _Problems) -> None:
+    p.reject(f["name"].eq(""), "name", "brak nazwy podmiotu")
+    p.reject(f["id"].eq(""), "id", "brak identyfikatora podmiotu")
     dup = f["id"].ne("") & f["id"].duplicated(keep="first")
     if dup.any():
         first_row = f.drop_duplicates("id").set_index("id")["row"]
-        p.add(dup, "id", "powtórzony identyfikator (pierwszy raz w wierszu "
-              + f.loc[dup, "id"].map(first_row).astype(str) + ")")
+        p.reject(dup, "id", "powtórzony identyfikator (pierwszy raz w wierszu "
+                 + f.loc[dup, "id"].map(first_row).astype(str) + ")")
 
+
+def _split_types(value: str) -> list[str]:
+    return [x.strip() for x in value.lower().replace(",", TYPES_SEPARATOR).split(TYPES_SEPARATOR) if x.strip()]
+
+
+def _check_types(f: pd.DataFrame, p: _Problems, complete: bool) -> None:
     known = set(entity_types())
+    allowed = " (dozwolone: " + ", ".join(sorted(known)) + ")"
+    if complete:
+        p.reject(f["types"].eq(""), "types", "nie podano typu podmiotu i nie da się go ustalić")
     # Per distinct value of the cell: a register has few distinct type combinations.
-    unknown = _per_distinct(f["types"], lambda v: ", ".join(
-        x for x in (y.strip() for y in v.lower().replace(",", TYPES_SEPARATOR).split(TYPES_SEPARATOR))
-        if x and x not in known)).astype(f["types"].dtype)
-    bad_types = f["types"].ne("") & unknown.ne("")
-    p.add(bad_types, "types",
-          "nieznany typ: " + unknown[bad_types] + " (dozwolone: " + ", ".join(sorted(known)) + ")")
-    f["types"] = _per_distinct(f["types"], lambda v: TYPES_SEPARATOR.join(
-        x.strip() for x in v.lower().replace(",", TYPES_SEPARATOR).split(TYPES_SEPARATOR) if x.strip())
-    ).astype(f["types"].dtype)
-
-    se = f["social_enterprise"].str.lower()
-    p.add(~(se.isin(TRUE_VALUES | FALSE_VALUES | {"unknown", "nieznane", ""})), "social_enterprise",
-          "oczekiwano true/false/unknown (tak/nie)")
-    f["social_enterprise"] = np.where(se.isin(TRUE_VALUES), "true",
-                                      np.where(se.isin(FALSE_VALUES), "false", "unknown"))
-
-    _check_coordinates(f, p, settings, units)
-
-    prec = f["location_precision"].str.lower()
-    p.add(~prec.isin([*PRECISIONS, ""]), "location_precision",
-          "nieznana precyzja (dozwolone: " + ", ".join(PRECISIONS) + ")")
-    placed = f["lat"].notna() & f["lon"].notna()
-    p.add(placed & prec.eq("none"), "location_precision", "podano współrzędne, a precyzja to 'none'")
-    f["location_precision"] = np.where(prec.eq("") | ~placed, np.where(placed, "locality", "none"), prec)
-
-    _check_identifiers(f, p)
-
-    postal = f["postal_code"].copy()
-    given = postal.ne("")
-    if given.any():
-        postal[given] = postal[given].str.replace(r"^(\d{2})(\d{3})$", r"\1-\2", regex=True)
-        p.add(given & ~postal[given].str.fullmatch(r"\d{2}-\d{3}").reindex(f.index, fill_value=True),
-              "postal_code", "kod pocztowy w formacie 00-000")
-    f["postal_code"] = postal
-
-    employees = parse_decimal(f["employees"])
-    p.add(f["employees"].ne("") & (employees.isna() | (employees < 0) | (employees % 1 != 0)),
-          "employees", "liczba zatrudnionych musi być nieujemną liczbą całkowitą")
-
-    aliases = {"aktywny": "active", "nieaktywny": "inactive", "nieznany": "unknown", "": "unknown"}
-    status = _per_distinct(f["status"], lambda v: aliases.get(v.lower(), v.lower())).astype(f["status"].dtype)
-    p.add(~status.isin(STATUSES), "status", "status: active, inactive lub unknown")
-    f["status"] = status
-
-    p.add(_per_distinct(f["website"], lambda v: not URL_RE.match(v), skip_empty=False).astype(bool),
-          "website", "adres strony musi zaczynać się od http:// lub https://")
-    p.add(_per_distinct(f["email"], lambda v: not EMAIL_RE.match(v), skip_empty=False).astype(bool),
-          "email", "nieprawidłowy adres e-mail")
-    bad_source = _per_distinct(f["sources"], lambda v: any(
-        x.strip() and not URL_RE.match(x.strip()) for x in v.split(SOURCES_SEPARATOR.strip())),
-        skip_empty=False).astype(bool)
-    p.add(bad_source, "sources", "źródła: adresy http(s) rozdzielone ' | '")
-
-    problems = p.table()
-    bad_index = problems["_index"].unique()
-    valid = f.drop(index=bad_index)
-    valid = _typed(valid)
-    original = frame.reindex(columns=[c for c in frame.columns if c != "row"])
-    rejects = problems.join(original, on="_index").drop(columns="_index")
-    if source_name:
-        rejects.insert(0, "file", source_name)
-    return valid.reset_index(drop=True), rejects.reset_index(drop=True)
+    good = _per_distinct(f["types"], lambda v: TYPES_SEPARATOR.join(x for x in _split_types(v) if x in known))
+    bad = _per_distinct(f["types"], lambda v: ", ".join(x for x in _split_types(v) if x not in known))
+    none_known = f["types"].ne("") & good.eq("")
+    p.reject(none_known, "types", lambda idx: "nieznany typ: " + bad[idx] + allowed)
+    some_unknown = good.ne("") & bad.ne("")
+    p.drop(some_unknown, "types", lambda idx: "pominięto nieznany typ: " + bad[idx] + allowed, columns=())
+    f["types"] = good.where(good.ne(""), f["types"])
 
 
-def _check_coordinates(f: pd.DataFrame, p: _Problems, settings, units) -> None:
+def _check_flags(f: pd.DataFrame, p: _Problems, complete: bool) -> None:
+    se = _per_distinct(f["social_enterprise"], boolean)
+    p.drop(~se.isin(["true", "false", "unknown", ""]), "social_enterprise",
+           "oczekiwano true/false/unknown (tak/nie) — pominięto")
+    f["social_enterprise"] = se.where(se.isin(["true", "false", "unknown"]), "unknown" if complete else "")
+    status = _per_distinct(f["status"], lambda v: normalise_status(v).lower() if v else "")
+    p.drop(status.ne("") & ~status.isin(STATUSES), "status", "status: active, inactive lub unknown — pominięto")
+    f["status"] = status.where(status.isin(STATUSES), "unknown" if complete else "")
+
+
+def _check_coordinates(f: pd.DataFrame, p: _Problems, units) -> None:
     lat, lon = parse_decimal(f["lat"]), parse_decimal(f["lon"])
-    p.add(f["lat"].ne("") & lat.isna(), "lat", "szerokość geograficzna nie jest liczbą")
-    p.add(f["lon"].ne("") & lon.isna(), "lon", "długość geograficzna nie jest liczbą")
-    p.add(f["lat"].ne("") ^ f["lon"].ne(""), "lat", "podano tylko jedną współrzędną (lat/lon)")
+    point = ("lat", "lon", "location_precision", "geocoder")     # a point is dropped whole
+    lat_bad, lon_bad = f["lat"].ne("") & lat.isna(), f["lon"].ne("") & lon.isna()
+    p.drop(lat_bad, "lat", "szerokość geograficzna nie jest liczbą", point)
+    p.drop(lon_bad & ~lat_bad, "lon", "długość geograficzna nie jest liczbą", point)
+    lat, lon = lat.where(f["lat"].ne("")), lon.where(f["lon"].ne(""))
+    p.drop(lat.notna() ^ lon.notna(), "lat", "podano tylko jedną współrzędną (lat/lon)", point)
+    lat, lon = lat.where(f["lat"].ne("")), lon.where(f["lon"].ne(""))
     both = lat.notna() & lon.notna()
-    in_lat = lat.between(*POLAND_LAT)
-    in_lon = lon.between(*POLAND_LON)
-    swapped = both & ~(in_lat & in_lon) & lon.between(*POLAND_LAT) & lat.between(*POLAND_LON)
-    p.add(swapped, "lat", "zamienione współrzędne: szerokość i długość geograficzna są odwrotnie")
-    outside = both & ~swapped & ~(in_lat & in_lon)
-    p.add(outside, "lat", "współrzędne poza Polską (" + lat[outside].astype(str) + ", "
-          + lon[outside].astype(str) + ")")
-    units = units if units is not None else _maybe_units(settings)
+    in_pl = lat.between(*POLAND_LAT) & lon.between(*POLAND_LON)
+    swapped = both & ~in_pl & lon.between(*POLAND_LAT) & lat.between(*POLAND_LON)
+    p.drop(swapped, "lat", "zamienione współrzędne: szerokość i długość geograficzna są odwrotnie", point)
+    outside = both & ~swapped & ~in_pl
+    p.reject(outside, "lat", "współrzędne poza Polską (" + lat[outside].astype(str) + ", "
+             + lon[outside].astype(str) + ")")
     if units is not None:
-        inside_pl = both & in_lat & in_lon
-        if inside_pl.any():
-            from pyproj import Transformer
-
-            t = Transformer.from_crs("EPSG:4326", CRS_METRIC, always_xy=True)
-            x, y = t.transform(lon[inside_pl].to_numpy(), lat[inside_pl].to_numpy())
-            # The outline is simplified (±0.5 km): allow that much.
-            region = units.region_metric.buffer(500)
-            shapely.prepare(region)
-            inside = pd.Series(shapely.contains_xy(region, x, y), index=lat[inside_pl].index)
-            p.add(~inside.reindex(f.index, fill_value=True), "lat",
-                  f"współrzędne poza regionem {units.region_code}")
-        gminy = set(units.gminy["teryt"])
-        p.add(f["gmina_teryt"].ne("") & ~f["gmina_teryt"].isin(gminy), "gmina_teryt",
-              "nieznany kod TERYT gminy w regionie (7 cyfr, np. 2602023)")
-        powiaty = set(units.powiaty["teryt"])
-        p.add(f["powiat_teryt"].ne("") & ~f["powiat_teryt"].isin(powiaty), "powiat_teryt",
-              "nieznany kod TERYT powiatu w regionie (4 cyfry, np. 2602)")
-    else:
-        p.add(f["gmina_teryt"].ne("") & ~f["gmina_teryt"].str.fullmatch(r"\d{7}"), "gmina_teryt",
-              "kod TERYT gminy ma 7 cyfr")
-    f["lat"], f["lon"] = lat.round(6), lon.round(6)
+        _check_region(f, p, lat, lon, both & in_pl, units)
+    keep = both & ~swapped
+    f["lat"], f["lon"] = lat.where(keep).round(6), lon.where(keep).round(6)
 
 
-def _maybe_units(settings):
-    if settings is None:
-        return None
-    from geoes.sources.territory import MissingData, load_units
+def _check_region(f: pd.DataFrame, p: _Problems, lat: pd.Series, lon: pd.Series, mask: pd.Series, units) -> None:
+    if not mask.any():
+        return
+    t = Transformer.from_crs("EPSG:4326", CRS_METRIC, always_xy=True)
+    x, y = t.transform(lon[mask].to_numpy(), lat[mask].to_numpy())
+    region = units.region_metric.buffer(REGION_TOLERANCE_M)
+    shapely.prepare(region)
+    inside = pd.Series(shapely.contains_xy(region, x, y), index=lat[mask].index)
+    p.reject(~inside.reindex(f.index, fill_value=True), "lat", f"współrzędne poza regionem {units.region_code}")
 
-    try:
-        return load_units(settings)
-    except MissingData:
-        return None
+
+def _unit_code(value: str, digits: int, known: set | None, region: str) -> tuple[str, str]:
+    """(code without spaces, what is wrong with it: '' | 'form' | 'region' | 'unknown')."""
+    code = re.sub(r"\s", "", value)
+    if not re.fullmatch(rf"\d{{{digits}}}", code):
+        return code, "form"
+    if known is None:
+        return code, ""
+    if not code.startswith(region):
+        return code, "region"
+    return code, "" if code in known else "unknown"
+
+
+def _check_units(f: pd.DataFrame, p: _Problems, units) -> None:
+    region = units.region_code if units is not None else ""
+    for col, digits, example in (("gmina_teryt", 7, "2602023"), ("powiat_teryt", 4, "2602")):
+        known = None if units is None else set(units.gminy["teryt"] if col == "gmina_teryt" else units.powiaty["teryt"])
+        # Once per distinct code: a register names each of its ~100 gminy many times.
+        codes, uniques = pd.factorize(f[col], use_na_sentinel=False)
+        found = [_unit_code(v, digits, known, region) if v else ("", "") for v in uniques]
+        f[col] = pd.Series(np.array([c for c, _ in found], dtype=object)[codes], index=f.index, dtype=f[col].dtype)
+        problem = pd.Series(np.array([w for _, w in found], dtype=object)[codes], index=f.index)
+        p.drop(problem.eq("form"), col, f"kod TERYT ma {digits} cyfr (np. {example})")
+        p.reject(problem.eq("region"), col, lambda idx: f"kod TERYT spoza regionu {region}: " + f.loc[idx, col])
+        p.drop(problem.eq("unknown"), col, "nieznany kod TERYT w danych regionu")
+    clash = f["gmina_teryt"].ne("") & f["powiat_teryt"].ne("") & f["gmina_teryt"].str[:4].ne(f["powiat_teryt"])
+    p.drop(clash, "powiat_teryt",
+           lambda idx: "powiat nie zgadza się z gminą " + f.loc[idx, "gmina_teryt"] + " — pominięto powiat")
+
+
+def _check_precision(f: pd.DataFrame, p: _Problems) -> None:
+    prec = f["location_precision"].str.lower()
+    placed = f["lat"].notna() & f["lon"].notna()
+    # `powiat`: the place is known to the powiat only — no point (it would name a gmina), a powiat code.
+    point_with_powiat = placed & prec.eq("powiat")
+    p.drop(point_with_powiat, "lat", "precyzja 'powiat' oznacza podmiot bez punktu — pominięto współrzędne",
+           ("geocoder",))
+    f.loc[point_with_powiat, ["lat", "lon"]] = np.nan
+    placed = placed & ~point_with_powiat
+    powiat_code = f["powiat_teryt"].where(f["powiat_teryt"].ne(""), f["gmina_teryt"].str[:4])
+    p.drop(~placed & prec.eq("powiat") & powiat_code.eq(""), "location_precision",
+           "precyzja 'powiat' wymaga kodu powiatu (powiat_teryt) — przyjęto none")
+    p.drop(placed & ~prec.isin([*PRECISIONS, ""]), "location_precision",
+           "nieznana precyzja (dozwolone: " + ", ".join(PRECISIONS) + ") — przyjęto locality")
+    p.drop(placed & prec.eq("none"), "location_precision", "podano współrzędne, a precyzja to 'none' — przyjęto locality")
+    prec = f["location_precision"].str.lower()
+    powiat_only = ~placed & prec.eq("powiat")
+    f["powiat_teryt"] = f["powiat_teryt"].where(~powiat_only, powiat_code)
+    f["location_precision"] = np.where(placed, np.where(prec.isin(PRECISIONS) & ~prec.isin(["none", "powiat"]),
+                                                        prec, "locality"),
+                                       np.where(powiat_only, "powiat", "none"))
+    f.loc[~placed & ~powiat_only, "geocoder"] = ""
 
 
 def _check_identifiers(f: pd.DataFrame, p: _Problems) -> None:
@@ -234,14 +338,77 @@ def _check_identifiers(f: pd.DataFrame, p: _Problems) -> None:
         ("nip", digits_only, nip_valid, "NIP: błędna suma kontrolna lub nie 10 cyfr"),
         ("regon", digits_only, regon_valid, "REGON: błędna suma kontrolna lub nie 9/14 cyfr"),
     ):
-        raw = f[col]
-        given = raw.ne("")
-        value = raw.copy()
-        if given.any():
-            value[given] = _per_distinct(raw[given], normalise).astype(raw.dtype)
-            ok = _per_distinct(value[given], lambda v: bool(v == "" or valid(v))).astype(bool)
-            p.add(~ok.reindex(f.index, fill_value=True), col, reason)
-        f[col] = value
+        given = f[col].ne("")
+        if not given.any():
+            continue
+        value = _per_distinct(f.loc[given, col], normalise)
+        ok = _per_distinct(value, lambda v: bool(valid(v)))
+        f.loc[given, col] = value
+        p.drop(~ok.astype(bool).reindex(f.index, fill_value=True), col, reason + " — pominięto")
+
+
+def _check_contacts(f: pd.DataFrame, p: _Problems) -> None:
+    f["postal_code"] = _per_distinct(f["postal_code"], postal_code, skip_empty="")
+    p.drop(f["postal_code"].ne("") & ~f["postal_code"].str.fullmatch(r"\d{2}-\d{3}"), "postal_code",
+           "kod pocztowy w formacie 00-000 — pominięto")
+    f["website"] = _per_distinct(f["website"], website, skip_empty="")
+    p.drop(_per_distinct(f["website"], lambda v: not URL_RE.match(v), skip_empty=False).astype(bool),
+           "website", "nieprawidłowy adres strony (oczekiwano http(s)://…) — pominięto")
+    f["email"] = _per_distinct(f["email"], normalise_email, skip_empty="")
+    p.drop(_per_distinct(f["email"], lambda v: not EMAIL_RE.match(v), skip_empty=False).astype(bool),
+           "email", "nieprawidłowy adres e-mail — pominięto")
+    phones = _per_distinct(f["phone"], _phones, skip_empty="")
+    p.drop(f["phone"].ne("") & phones.eq(""), "phone", "nieprawidłowy numer telefonu — pominięto")
+    f["phone"] = phones
+    _check_sources(f, p)
+
+
+def _phones(value: str) -> str:
+    """The numbers in the cell that read as Polish phone numbers, normalised ('' when none does)."""
+    parts = [x.strip() for x in normalise_phone(value).split(",") if x.strip()]
+    return ", ".join(x for x in parts if PHONE_RE.match(x))
+
+
+def _check_sources(f: pd.DataFrame, p: _Problems) -> None:
+    sep = SOURCES_SEPARATOR.strip()
+
+    def keep(v: str) -> str:
+        return SOURCES_SEPARATOR.join(x.strip() for x in v.split(sep) if URL_RE.match(x.strip()))
+
+    kept = _per_distinct(f["sources"], keep, skip_empty="")
+    dropped = f["sources"].ne("") & _per_distinct(f["sources"], lambda v: any(
+        x.strip() and not URL_RE.match(x.strip()) for x in v.split(sep)), skip_empty=False).astype(bool)
+    p.drop(dropped, "sources", "źródła: adresy http(s) rozdzielone ' | ' — pominięto te, które nimi nie są", columns=())
+    f["sources"] = kept
+
+
+def _check_employees(f: pd.DataFrame, p: _Problems) -> None:
+    employees = parse_decimal(f["employees"])
+    bad = f["employees"].ne("") & (employees.isna() | (employees < 0) | (employees % 1 != 0)
+                                   | (employees > MAX_EMPLOYEES))
+    p.drop(bad, "employees", "liczba zatrudnionych musi być nieujemną liczbą całkowitą — pominięto")
+
+
+def _check_verification(f: pd.DataFrame, p: _Problems) -> None:
+    """`verified_at`: an ISO date not in the future; `verified_source`: one of VERIFIED_SOURCES (any case).
+
+    A date needs its source and a source its date: half a verification says nothing, and is dropped.
+    """
+    def date_ok(value: str) -> bool:
+        try:
+            return dt.date.fromisoformat(value) <= dt.date.today() and len(value) == 10
+        except ValueError:
+            return False
+
+    canonical = {s.casefold(): s for s in VERIFIED_SOURCES} | {"zgloszenie": "zgłoszenie"}
+    known = _per_distinct(f["verified_source"], lambda v: canonical.get(v.casefold(), ""), skip_empty="")
+    p.drop(_per_distinct(f["verified_at"], lambda v: not date_ok(v), skip_empty=False).astype(bool), "verified_at",
+           "data weryfikacji w formacie RRRR-MM-DD, nie z przyszłości — pominięto", ("verified_at", "verified_source"))
+    p.drop(f["verified_source"].ne("") & known.eq(""), "verified_source",
+           "źródło weryfikacji: " + ", ".join(VERIFIED_SOURCES) + " — pominięto", ("verified_at", "verified_source"))
+    f["verified_source"] = known.where(f["verified_source"].ne(""), "").astype(f["verified_source"].dtype)
+    p.drop(f["verified_at"].ne("") ^ f["verified_source"].ne(""), "verified_at",
+           "podaj razem datę i źródło weryfikacji — pominięto", ("verified_at", "verified_source"))
 
 
 def _typed(valid: pd.DataFrame) -> pd.DataFrame:
@@ -250,8 +417,10 @@ def _typed(valid: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def summarise(rejects: pd.DataFrame) -> str:
-    if rejects.empty:
-        return "wszystkie wiersze poprawne"
-    rows = rejects["row"].nunique()
-    return f"odrzucono {rows} wierszy ({len(rejects)} problemów)"
+def summarise(rejects: pd.DataFrame, warnings: pd.DataFrame | None = None) -> str:
+    parts = ["wszystkie wiersze poprawne" if rejects.empty else
+             f"odrzucono {count(rejects['row'].nunique(), 'wiersz')} ({count(len(rejects), 'problem')})"]
+    if warnings is not None and len(warnings):
+        parts.append(f"pominięto {count(len(warnings), 'nieprawidłową wartość')} "
+                     f"(wiersze: {warnings['row'].nunique()})")
+    return "; ".join(parts)

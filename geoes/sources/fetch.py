@@ -1,4 +1,4 @@
-"""Get boundaries, population and the gazetteer for the configured region.
+"""Get boundaries, population, registered unemployment and the gazetteer for the configured region.
 
 Two sources with one result: the official services (GUGiK ULDK for geometry, GUS BDL for population;
 see `services.py`) or a mirror directory laid out like `../shared/data`. Whatever the source, the data
@@ -7,37 +7,16 @@ leaves the previous files intact.
 """
 from __future__ import annotations
 
-import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
-from geoes.config import CRS_METRIC, CRS_PUBLISH, Settings
 from geoes.common.atomic import atomic_path, atomic_write_text
-from geoes.errors import ServiceError
-
-
-class FetchError(ServiceError):
-    """Fetched data failed validation or could not be read; nothing was written."""
-
-
-@dataclass
-class RegionData:
-    gminy: gpd.GeoDataFrame      # teryt, name, powiat_teryt, powiat_name, type, type_name, area_km2_official
-    powiaty: gpd.GeoDataFrame    # teryt, name, city_county, area_km2_official
-    region: gpd.GeoDataFrame     # teryt, name
-    gminy_population: pd.DataFrame   # teryt, population, population_year, population_2021
-    powiaty_population: pd.DataFrame
-    localities: pd.DataFrame | None = None      # name, kind, lat, lon, gmina_teryt, powiat_teryt
-    gmina_points: pd.DataFrame | None = None    # teryt, name, lat, lon
-    terc: pd.DataFrame | None = None
-    official_counts: pd.DataFrame | None = None
-
-
-GMINA_TYPE_NAMES = {1: "gmina miejska", 2: "gmina wiejska", 3: "gmina miejsko-wiejska"}
-POPULATION_YEAR = 2024
+from geoes.config import CRS_METRIC, CRS_PUBLISH, Settings
+from geoes.sources.needs import load_mirror_needs
+from geoes.sources.region import POPULATION_YEAR, FetchError, RegionData
+from geoes.sources.services import load_online
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -111,6 +90,7 @@ def load_mirror(mirror: Path | str, region: str) -> RegionData:
     stats = m / "entities" / "statystyki_pes_swietokrzyskie.csv"
     if region == "26" and stats.exists():
         data.official_counts = pd.read_csv(stats, dtype=str)
+    data.unemployment = load_mirror_needs(m, region)
     return data
 
 
@@ -180,6 +160,8 @@ def store(data: RegionData, settings: Settings) -> list[Path]:
         table(data.terc, settings.terc_path)
     if data.official_counts is not None:
         table(data.official_counts, settings.official_counts_path)
+    if data.unemployment is not None:
+        table(data.unemployment, settings.unemployment_path)
     return written
 
 
@@ -187,12 +169,7 @@ def fetch(settings: Settings, mirror: Path | str | None = None, **online_options
     if mirror is not None:
         data = load_mirror(mirror, settings.region)
     else:
-        from geoes.sources.services import load_online
-
         data = load_online(settings.region, **online_options)
     validate_region_data(data, settings.region)
     return store(data, settings)
 
-
-def copy_tree_readonly(src: Path, dst: Path) -> None:  # pragma: no cover - helper for notebooks
-    shutil.copytree(src, dst, dirs_exist_ok=True)

@@ -12,9 +12,14 @@ Rules, in order, for a row with a locality:
 3. several, or none, but a gmina is stated → the gmina's inside point, precision `gmina`, with a note;
 4. a hyphenated name not in PRNG ("Kałków-Godów") whose parts all exist and share exactly one gmina →
    that gmina's inside point, precision `gmina`;
-5. otherwise not placed: ambiguous (with candidates) or not found.
+5. several, no gmina stated, but all of them in one powiat (two villages called Mieronice, both in
+   powiat jędrzejowski) → that powiat, precision `powiat`, no point: the place is known to the powiat
+   and no further, and a point anywhere inside it would put the entity into a gmina it may not be in;
+6. a locality not in PRNG and no gmina, but a powiat stated → that powiat, precision `powiat`;
+7. otherwise not placed: ambiguous (with candidates) or not found.
 A row with no locality but a gmina goes to the gmina's inside point (not a centroid that may fall
-outside); with only a powiat, or nothing, it is not placed.
+outside); with only a powiat it is placed to the powiat (precision `powiat`, no point); with nothing,
+it is not placed.
 """
 from __future__ import annotations
 
@@ -24,12 +29,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from geoes.common.text import ascii_key, text_key
 from geoes.config import Settings
-from geoes.register.normalise import ascii_key, text_key
 from geoes.sources.territory import MissingData
 
 LABEL_GMINA_POINT = "gazetteer:PRG punkt w gminie"
-RESULT_COLUMNS = ["status", "lat", "lon", "precision", "geocoder", "matched", "candidates", "reason", "note"]
+LABEL_POWIAT = "gazetteer:powiat (bez punktu)"
+RESULT_COLUMNS = ["status", "lat", "lon", "precision", "geocoder", "matched", "candidates", "reason", "note",
+                  "powiat"]
 
 _LOCALITY_PREFIX_RE = re.compile(r"^(?:m\.|miasto|wieś|wies|miejscowość|miejscowosc)\s+")
 _GMINA_PREFIX_RE = re.compile(
@@ -148,8 +155,8 @@ class Gazetteer:
         has_gmina = r["gmina_teryt"].ne("")
         self._gmina_points(out, r.index[~has_loc & has_gmina], r, note="")
         only_powiat = ~has_loc & ~has_gmina & r["powiat_teryt"].ne("")
-        out.loc[only_powiat, ["status", "reason"]] = [
-            "no_location", "podano tylko powiat (bez miejscowości i gminy) — za mało, by umieścić punkt"]
+        self._powiat(out, r.index[only_powiat], r.loc[only_powiat, "powiat_teryt"],
+                     note="źródło podaje tylko powiat (bez miejscowości i gminy) — przypisano do powiatu, bez punktu")
         nothing = ~has_loc & ~has_gmina & ~only_powiat
         out.loc[nothing, ["status", "reason"]] = ["no_location", "brak miejscowości i gminy w danych"]
 
@@ -180,6 +187,8 @@ class Gazetteer:
         inside = cand[cand["in_area"]]
         stats["in_desc"] = (inside.groupby("_rid")["desc"].agg(lambda s: "; ".join(sorted(s)))
                             .reindex(todo.index, fill_value=""))
+        stats["in_powiaty"] = (inside.groupby("_rid")["c_powiat"].agg(lambda s: ";".join(sorted(set(s))))
+                               .reindex(todo.index, fill_value=""))
         # The chosen candidate: the only one in the area, or the only town among several.
         n_inside = inside["_rid"].map(inside["_rid"].value_counts())
         towns = cand.loc[cand["town_in"], "_rid"].value_counts()
@@ -220,7 +229,13 @@ class Gazetteer:
         self._gmina_points(out, g_conf, todo, note="„" + loc[g_conf] + "” nie leży w podanej gminie wg PRNG ("
                            + s.loc[g_conf, "all_desc"] + ") — umieszczono na poziomie gminy")
 
-        amb = s.index[many & ~has_gmina]
+        one_powiat = s["in_powiaty"].str.fullmatch(r"\d{4}")
+        p_amb = s.index[many & ~has_gmina & one_powiat]
+        self._powiat(out, p_amb, s.loc[p_amb, "in_powiaty"],
+                     note="niejednoznaczna miejscowość „" + loc[p_amb] + "”, ale wszystkie miejscowości o tej nazwie "
+                     "leżą w jednym powiecie (" + s.loc[p_amb, "in_desc"] + ") — przypisano do powiatu, bez punktu")
+        out.loc[p_amb, "candidates"] = s.loc[p_amb, "in_desc"]
+        amb = s.index[many & ~has_gmina & ~one_powiat]
         out.loc[amb, "status"] = "ambiguous"
         out.loc[amb, "candidates"] = s.loc[amb, "in_desc"]
         where = pd.Series(np.where(todo.loc[amb, "powiat_eff"].ne(""), " w podanym powiecie", " w regionie"),
@@ -246,6 +261,10 @@ class Gazetteer:
         elif row["gmina_teryt"]:
             self._gmina_points(out, pd.Index([i]), row.to_frame().T,
                                note=f"miejscowości „{name}” nie ma w PRNG — umieszczono na poziomie gminy")
+        elif row["powiat_teryt"]:
+            self._powiat(out, pd.Index([i]), pd.Series([row["powiat_teryt"]], index=[i]),
+                         note=f"miejscowości „{name}” nie ma w PRNG; źródło podaje powiat — przypisano do "
+                              f"powiatu, bez punktu")
         else:
             out.loc[i, ["status", "reason"]] = [
                 "not_found", f"brak miejscowości „{name}” w gazeterze PRNG regionu (to może być część "
@@ -270,6 +289,23 @@ class Gazetteer:
         if len(common) != 1:
             return None
         return common.pop(), "; ".join(sorted(descs))
+
+    def _powiat(self, out: pd.DataFrame, idx: pd.Index, codes: pd.Series, note) -> None:
+        """Place rows to a powiat only: status placed, precision `powiat`, no coordinates."""
+        if len(idx) == 0:
+            return
+        names = self.powiaty.set_index("teryt")["name"]
+        codes = codes.reindex(idx)
+        known = codes.isin(names.index)
+        ok, bad = idx[known.to_numpy()], idx[~known.to_numpy()]
+        out.loc[ok, "status"] = "placed"
+        out.loc[ok, "precision"] = "powiat"
+        out.loc[ok, "powiat"] = codes.loc[ok]
+        out.loc[ok, "geocoder"] = LABEL_POWIAT
+        out.loc[ok, "matched"] = "pow. " + codes.loc[ok].map(names) + " " + codes.loc[ok]
+        out.loc[ok, "note"] = note.reindex(ok) if isinstance(note, pd.Series) else note
+        out.loc[bad, "status"] = "not_found"
+        out.loc[bad, "reason"] = "nieznany kod TERYT powiatu " + codes.loc[bad] + " (brak w danych regionu)"
 
     def _gmina_points(self, out: pd.DataFrame, idx: pd.Index, rows: pd.DataFrame, note) -> None:
         if len(idx) == 0:

@@ -6,6 +6,8 @@ Two official services, asked sequentially through one `requests.Session` with re
   (`units?parent-id=…&level=5|6`, paged via `links.next`) and the population: variable **72305**,
   "ludność ogółem" (subject P2137, people at 31 XII), `data/by-variable/72305?unit-parent-id=…&
   unit-level=5|6&year=2024&year=2021`. The year 2021 fills `population_2021`.
+  The same client asks for registered unemployment (`geoes.sources.needs`: variables 10514, persons,
+  and 60270, the rate in %; 2022–2024) for the voivodeship, the powiaty and the gminy.
 * **GUGiK ULDK** (https://uldk.gugik.gov.pl/) gives the geometry: `GetCommuneById&id=WWPPGG_R`,
   `GetCountyById&id=WWPP`, `GetVoivodeshipById&id=WW`, `result=geom_wkb`. The body is text: the first
   line is a status (`0` = OK, otherwise e.g. `-1 brak wyników`), the next line hex WKB in EPSG:2180,
@@ -37,9 +39,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -51,7 +52,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from geoes.config import CRS_METRIC
-from geoes.sources.fetch import GMINA_TYPE_NAMES, POPULATION_YEAR, FetchError, RegionData
+from geoes.sources import needs
+from geoes.sources.region import GMINA_TYPE_NAMES, POPULATION_YEAR, FetchError, RegionData
 
 # HTTP header values must be Latin-1 (http.client refuses "ł"), so the Polish name is written in ASCII.
 USER_AGENT = "geoes/0.1 (+mapa ekonomii spolecznej)"
@@ -69,8 +71,6 @@ BDL_LEVEL_GMINA = 6
 
 AREA_SOURCE = "computed"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
-
-Progress = Callable[[int, int, str], Any]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -285,21 +285,30 @@ class BdlClient:
     def units(self, parent_id: str, level: int, what: str) -> list[dict]:
         return self.get_all("units", {"parent-id": parent_id, "level": level}, what)
 
-    def population(self, parent_id: str, level: int, years: Iterable[int], what: str) -> dict[str, dict[int, int]]:
-        """BDL id → {year: population} for the units of `level` under `parent_id`."""
-        params = {"unit-parent-id": parent_id, "unit-level": level, "year": list(years)}
-        rows = self.get_all(f"data/by-variable/{BDL_POPULATION_VARIABLE}", params, what)
-        out: dict[str, dict[int, int]] = {}
+    def values(self, variable: int, parent_id: str | None, level: int, years: Iterable[int],
+               what: str) -> dict[str, dict[int, float]]:
+        """BDL id → {year: value} of `variable` for the units of `level` (under `parent_id`, if given).
+        A year BDL gives no value for is absent, never filled."""
+        params = {"unit-level": level, "year": list(years)}
+        if parent_id:
+            params["unit-parent-id"] = parent_id
+        rows = self.get_all(f"data/by-variable/{variable}", params, what)
+        out: dict[str, dict[int, float]] = {}
         for row in rows:
-            values: dict[int, int] = {}
+            values: dict[int, float] = {}
             for value in row.get("values") or []:
                 try:
                     if value.get("val") is not None:
-                        values[int(value["year"])] = int(round(float(value["val"])))
+                        values[int(value["year"])] = float(value["val"])
                 except (KeyError, TypeError, ValueError):
                     raise FetchError(f"{what}: nieczytelna wartość BDL dla {row.get('id')}: {value!r}") from None
             out[str(row.get("id"))] = values
         return out
+
+    def population(self, parent_id: str, level: int, years: Iterable[int], what: str) -> dict[str, dict[int, int]]:
+        """BDL id → {year: population} for the units of `level` under `parent_id`."""
+        rows = self.values(BDL_POPULATION_VARIABLE, parent_id, level, years, what)
+        return {uid: {y: int(round(v)) for y, v in values.items()} for uid, values in rows.items()}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -406,7 +415,7 @@ def _load(region: str, bdl: BdlClient, uldk: UldkClient, progress) -> RegionData
     woj_id = str(woj["id"])
     region_name = str(woj.get("name", "")).strip().lower()
 
-    # Units from BDL.
+    # Units and population from BDL.
     powiat_units = bdl.units(woj_id, BDL_LEVEL_POWIAT, f"BDL: powiaty województwa {region} ({woj_id})")
     gmina_units = bdl.units(woj_id, BDL_LEVEL_GMINA, f"BDL: gminy województwa {region} ({woj_id})")
     ppop = bdl.population(woj_id, BDL_LEVEL_POWIAT, years, f"BDL: ludność powiatów województwa {region}")
@@ -414,12 +423,49 @@ def _load(region: str, bdl: BdlClient, uldk: UldkClient, progress) -> RegionData
     if not any(POPULATION_YEAR in v for v in gpop.values()):
         raise FetchError(f"BDL: brak danych o ludności gmin za {POPULATION_YEAR} (zmienna {BDL_POPULATION_VARIABLE}, "
                          f"{bdl._url(f'data/by-variable/{BDL_POPULATION_VARIABLE}')})")
-
-    powiaty: dict[str, dict] = {}
+    powiaty = {}
     for unit in powiat_units:
         teryt = _teryt(unit, 4, region, "powiat")
         powiaty[teryt] = {"bdl_id": str(unit["id"]), "name": powiat_name_from_bdl(unit.get("name", ""))}
+    groups = _gmina_groups(gmina_units, gpop, region)
 
+    # Geometry from ULDK.
+    tick = _Progress(progress, len(groups) + len(powiaty) + 1)
+    gminy, gminy_population = _gminy(groups, gpop, powiaty, uldk, tick)
+    powiaty_frame, powiaty_population = _powiaty(powiaty, ppop, uldk, tick)
+    region_geom = uldk.geometry("GetVoivodeshipById", region, f"ULDK: województwo {region} {region_name}")
+    tick.step(f"województwo {region}")
+    region_frame = gpd.GeoDataFrame({"teryt": [region], "name": [region_name]}, geometry=[region_geom], crs=CRS_METRIC)
+    teryt_of = {woj_id: region, **{p["bdl_id"]: t for t, p in powiaty.items()}}
+    current = {t[:6]: t for t in gminy["teryt"]}
+    teryt_of.update({u["bdl_id"]: current[prefix] for prefix, units in groups.items() for u in units
+                     if prefix in current})
+    return RegionData(gminy=gminy, powiaty=powiaty_frame, region=region_frame,
+                      gminy_population=gminy_population, powiaty_population=powiaty_population,
+                      unemployment=_unemployment(bdl, woj_id, region, teryt_of))
+
+
+def _unemployment(bdl: BdlClient, woj_id: str, region: str, teryt_of: dict[str, str]) -> pd.DataFrame:
+    """Registered unemployed (voivodeship, powiaty, gminy) and the rate (voivodeship, powiaty) from BDL,
+    each BDL id under the current TERYT code of its unit (a gmina's older kind digit included)."""
+    frames = []
+    asks = [("persons", needs.UNEMPLOYED_VARIABLE, (BDL_LEVEL_VOIVODESHIP, BDL_LEVEL_POWIAT, BDL_LEVEL_GMINA)),
+            ("rate", needs.RATE_VARIABLE, (BDL_LEVEL_VOIVODESHIP, BDL_LEVEL_POWIAT))]
+    for measure, variable, levels in asks:
+        for level in levels:
+            parent = None if level == BDL_LEVEL_VOIVODESHIP else woj_id
+            rows = bdl.values(variable, parent, level, needs.YEARS,
+                              f"BDL: zmienna {variable} ({measure}), poziom {level}, województwo {region}")
+            frames.append(needs.from_bdl_values(rows, teryt_of, measure))
+    table = needs.combine(frames, f"BDL {bdl._url('data/by-variable')}")
+    if not (table["measure"].eq("persons") & table["teryt"].str.len().eq(7)).any():
+        raise FetchError(f"BDL: brak liczby bezrobotnych w gminach (zmienna {needs.UNEMPLOYED_VARIABLE}, "
+                         f"{bdl._url(f'data/by-variable/{needs.UNEMPLOYED_VARIABLE}')})")
+    return table
+
+
+def _gmina_groups(gmina_units: list[dict], gpop: dict[str, dict[int, int]], region: str) -> dict[str, list[dict]]:
+    """BDL gmina ids grouped by the first six TERYT digits (one gmina, possibly under two kind digits)."""
     groups: dict[str, list[dict]] = {}
     for unit in gmina_units:
         uid = str(unit.get("id", ""))
@@ -429,62 +475,54 @@ def _load(region: str, bdl: BdlClient, uldk: UldkClient, progress) -> RegionData
         name = str(unit.get("name", "")).strip()
         groups.setdefault(teryt[:6], []).append({"bdl_id": uid, "teryt": teryt, "name": name})
     # A group none of whose ids has any population in the years asked is a gmina that no longer exists.
-    for prefix in list(groups):
-        if not any(gpop.get(u["bdl_id"]) for u in groups[prefix]):
-            del groups[prefix]
+    return {prefix: units for prefix, units in groups.items() if any(gpop.get(u["bdl_id"]) for u in units)}
 
-    tick = _Progress(progress, len(groups) + len(powiaty) + 1)
 
-    # Geometry from ULDK.
-    gmina_rows: list[dict] = []
-    gmina_geoms = []
-    gmina_pop_rows: list[dict] = []
+def _gminy(groups: dict[str, list[dict]], gpop: dict[str, dict[int, int]], powiaty: dict[str, dict],
+           uldk: UldkClient, tick: _Progress) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Each gmina's boundary from ULDK under the code ULDK knows, with its population."""
+    rows: list[dict] = []
+    geoms = []
+    pop_rows: list[dict] = []
     for prefix in sorted(groups):
         units = groups[prefix]
         current = _current_unit(units, gpop)
         teryt, geom = uldk.commune(current["teryt"], current["name"], _commune_candidates([u["teryt"] for u in units]))
         powiat_teryt = teryt[:4]
-        powiat = powiaty.get(powiat_teryt, {})
-        gmina_rows.append({
+        rows.append({
             "teryt": teryt,
             "name": current["name"],
             "powiat_teryt": powiat_teryt,
-            "powiat_name": powiat.get("name"),
+            "powiat_name": powiaty.get(powiat_teryt, {}).get("name"),
             "type": int(teryt[6]),
             "type_name": GMINA_TYPE_NAMES.get(int(teryt[6]), ""),
         })
-        gmina_geoms.append(geom)
+        geoms.append(geom)
         ordered = [current] + [u for u in units if u is not current]
-        gmina_pop_rows.append(_population_row(teryt, [gpop.get(u["bdl_id"], {}) for u in ordered]))
+        pop_rows.append(_population_row(teryt, [gpop.get(u["bdl_id"], {}) for u in ordered]))
         tick.step(f"gmina {teryt} {current['name']}")
+    gminy = gpd.GeoDataFrame(pd.DataFrame(rows, columns=[
+        "teryt", "name", "powiat_teryt", "powiat_name", "type", "type_name"]), geometry=geoms, crs=CRS_METRIC)
+    _add_area(gminy)
+    return gminy, _population_frame(pop_rows)
 
-    powiat_rows: list[dict] = []
-    powiat_geoms = []
-    powiat_pop_rows: list[dict] = []
+
+def _powiaty(powiaty: dict[str, dict], ppop: dict[str, dict[int, int]], uldk: UldkClient,
+             tick: _Progress) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Each powiat's boundary from ULDK, with its population."""
+    rows: list[dict] = []
+    geoms = []
+    pop_rows: list[dict] = []
     for teryt in sorted(powiaty):
         name = powiaty[teryt]["name"]
-        powiat_geoms.append(uldk.geometry("GetCountyById", teryt, f"ULDK: powiat {teryt} {name}"))
-        powiat_rows.append({"teryt": teryt, "name": name, "city_county": is_city_county(teryt)})
-        powiat_pop_rows.append(_population_row(teryt, [ppop.get(powiaty[teryt]["bdl_id"], {})]))
+        geoms.append(uldk.geometry("GetCountyById", teryt, f"ULDK: powiat {teryt} {name}"))
+        rows.append({"teryt": teryt, "name": name, "city_county": is_city_county(teryt)})
+        pop_rows.append(_population_row(teryt, [ppop.get(powiaty[teryt]["bdl_id"], {})]))
         tick.step(f"powiat {teryt} {name}")
-
-    region_geom = uldk.geometry("GetVoivodeshipById", region, f"ULDK: województwo {region} {region_name}")
-    tick.step(f"województwo {region}")
-
-    gminy = gpd.GeoDataFrame(pd.DataFrame(gmina_rows, columns=[
-        "teryt", "name", "powiat_teryt", "powiat_name", "type", "type_name"]), geometry=gmina_geoms, crs=CRS_METRIC)
-    _add_area(gminy)
-    powiaty_frame = gpd.GeoDataFrame(pd.DataFrame(powiat_rows, columns=["teryt", "name", "city_county"]),
-                                     geometry=powiat_geoms, crs=CRS_METRIC)
-    _add_area(powiaty_frame)
-    region_frame = gpd.GeoDataFrame({"teryt": [region], "name": [region_name]}, geometry=[region_geom], crs=CRS_METRIC)
-    return RegionData(
-        gminy=gminy,
-        powiaty=powiaty_frame,
-        region=region_frame,
-        gminy_population=_population_frame(gmina_pop_rows),
-        powiaty_population=_population_frame(powiat_pop_rows),
-    )
+    frame = gpd.GeoDataFrame(pd.DataFrame(rows, columns=["teryt", "name", "city_county"]),
+                             geometry=geoms, crs=CRS_METRIC)
+    _add_area(frame)
+    return frame, _population_frame(pop_rows)
 
 
 def _teryt(unit: dict, digits: int, region: str, label: str) -> str:

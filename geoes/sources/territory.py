@@ -1,4 +1,7 @@
-"""Territorial units as fetched into data/: gminy and powiaty with population, and the region outline."""
+"""The region's territory as fetched into data/: gminy and powiaty with population, and the region outline.
+
+"Territory" means the territorial units (TERYT); measurement units are something else and live elsewhere.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,7 +20,7 @@ class MissingData(DataMissing):
 
 
 @dataclass(frozen=True)
-class Units:
+class Territory:
     gminy: gpd.GeoDataFrame     # EPSG:4326, with population and area columns
     powiaty: gpd.GeoDataFrame
     region: gpd.GeoDataFrame
@@ -36,9 +39,9 @@ def _require(path: Path) -> Path:
     return path
 
 
-def _with_population(units: gpd.GeoDataFrame, pop_path: Path) -> gpd.GeoDataFrame:
+def _with_population(frame: gpd.GeoDataFrame, pop_path: Path) -> gpd.GeoDataFrame:
     pop = pd.read_csv(_require(pop_path), dtype={"teryt": str})
-    merged = units.merge(pop, on="teryt", how="left", validate="one_to_one")
+    merged = frame.merge(pop, on="teryt", how="left", validate="one_to_one")
     merged["population"] = merged["population"].astype("Int64")
     metric = merged.geometry.to_crs(CRS_METRIC)
     merged["area_km2_computed"] = (metric.area / 1e6).round(2)
@@ -46,7 +49,7 @@ def _with_population(units: gpd.GeoDataFrame, pop_path: Path) -> gpd.GeoDataFram
 
 
 @lru_cache(maxsize=4)
-def _load(data_dir: str, region: str, stamp: tuple) -> Units:
+def _load(data_dir: str, region: str, stamp: tuple) -> Territory:
     s = Settings(region=region, data_dir=Path(data_dir))
     gminy = gpd.read_file(_require(s.gminy_path), engine="pyogrio")
     powiaty = gpd.read_file(_require(s.powiaty_path), engine="pyogrio")
@@ -56,11 +59,11 @@ def _load(data_dir: str, region: str, stamp: tuple) -> Units:
     gminy["powiat_teryt"] = gminy["powiat_teryt"].astype(str)
     gminy = _with_population(gminy, s.gminy_population_path).sort_values("teryt", ignore_index=True)
     powiaty = _with_population(powiaty, s.powiaty_population_path).sort_values("teryt", ignore_index=True)
-    return Units(gminy, powiaty, region_frame, region)
+    return Territory(gminy, powiaty, region_frame, region)
 
 
-def load_units(settings: Settings) -> Units:
-    """Load (and cache until the files change) the fetched units of the configured region."""
+def load_territory(settings: Settings) -> Territory:
+    """Load (and cache until the files change) the fetched gminy, powiaty and outline of the configured region."""
     paths = (settings.gminy_path, settings.powiaty_path, settings.region_path,
              settings.gminy_population_path, settings.powiaty_population_path)
     stamp = tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in paths)

@@ -1,9 +1,12 @@
-"""GeoJSON API and downloads (PRODUCT.md §5): /api/entities.geojson, /api/gminy.geojson,
+"""GeoJSON API and downloads (the HTTP interface in the README): /api/entities.geojson, /api/gminy.geojson,
 /api/powiaty.geojson, /api/indicators, /api/download.gpkg, /api/download.zip.
 
 Filters: `type` (repeatable or comma-separated), `powiat`, `gmina`, `q`, `bbox`; on the unit layers
-`type` is validated but does not narrow the units. `format=geojson|csv|gpkg` turns a layer response into
-a download of exactly the filtered set. Every parameter is read by geoes.publish.filters, and any other
+`type` is validated but does not narrow the units. `powiat` and `gmina` select by the place an entity's
+point lies in (`powiat_teryt_computed`/`gmina_teryt_computed`), not by the codes the register states.
+`format=geojson|csv|gpkg|xlsx` turns a layer response into a download of exactly the filtered set;
+`format=csv&dialect=excel-pl` is the CSV Polish Excel opens by double-click (geoes.publish.tables), the
+default `dialect=gis` the comma CSV for GIS tools. Every parameter is read by geoes.publish.filters, and any other
 parameter is a 400 (so a typo such as `powait=2602` does not silently return everything).
 
 Attribution and method travel with every download: GeoJSON as foreign members (`attribution`,
@@ -27,8 +30,10 @@ from werkzeug.datastructures import MultiDict
 from geoes.common.reference import attribution
 from geoes.errors import NotFound
 from geoes.publish import serialise as export
-from geoes.publish.filters import Filter, ParamError, choice, parse_filter, reject_unknown
+from geoes.publish.filters import Filter, ParamError, choice, choices, parse_filter, reject_unknown
 from geoes.publish.layers import LAYERS, layer_data, map_features, matching_positions
+from geoes.publish.tables import DIALECTS, csvt_line, flat_table, to_csv as table_csv, with_voivodeship
+from geoes.publish.xlsx import to_xlsx as table_xlsx
 from geoes.web.http import install_cors, json_error, respond
 from geoes.web.served import served_data
 
@@ -37,7 +42,7 @@ install_cors(bp)
 
 GET = ["GET", "HEAD", "OPTIONS"]
 FILTER_PARAMS = ("type", "powiat", "gmina", "q", "bbox")
-DOWNLOAD_FORMATS = ("geojson", "csv", "gpkg")
+DOWNLOAD_FORMATS = ("geojson", "csv", "gpkg", "xlsx")
 LEVELS = ("powiat", "gmina")
 
 def _check_names(allowed) -> None:
@@ -112,7 +117,20 @@ def _etag(ds, variant: str) -> str:
 VIEWS = ("full", "map")
 
 
-def _make_layer_body(layer: str, flt: Filter, fmt: str, view: str = "full"):
+def _dialect(fmt: str | None) -> str:
+    """`dialect` of a CSV download: `gis` (default) or `excel-pl`; only with format=csv."""
+    dialect = _choice("dialect", DIALECTS)
+    if dialect is not None and fmt != "csv":
+        raise ParamError("dialect", "parametr dotyczy tylko format=csv")
+    return dialect or "gis"
+
+
+def _about(ds, name: str, count: int, flt: Filter | None = None) -> list:
+    return export.about_rows({**ds.summary, "version": ds.version}, name, count,
+                             _filters_dict(flt) if flt is not None else None)
+
+
+def _make_layer_body(layer: str, flt: Filter, fmt: str, view: str = "full", dialect: str = "gis"):
     ds = served_data().current()
     data, positions = _subset(layer, flt)
     if fmt == "json":
@@ -124,31 +142,39 @@ def _make_layer_body(layer: str, flt: Filter, fmt: str, view: str = "full"):
         return export.feature_collection_bytes([features[i] for i in positions], meta)
     frame = data.frame.iloc[positions]
     if fmt == "csv":
-        return export.to_csv(frame)
+        return export.to_csv(frame, dialect)
+    if fmt == "xlsx":
+        return export.to_xlsx(frame, layer, _about(ds, layer, len(frame), flt))
     return export.to_gpkg({layer: frame}, ds.summary.get("method"),
                           {"version": ds.version, "filters": _filters_dict(flt) or "brak"})
 
 
+def _download_name(ds, stem: str, fmt: str, dialect: str = "gis") -> str:
+    return export.filename(stem + ("_excel-pl" if dialect == "excel-pl" else ""), fmt, _dataset_date(ds))
+
+
 def _layer(layer: str):
-    _check_names((*FILTER_PARAMS, "format", "view") if layer == "entities" else (*FILTER_PARAMS, "format"))
+    names = (*FILTER_PARAMS, "format", "dialect")
+    _check_names((*names, "view") if layer == "entities" else names)
     ds = served_data().current()
     flt = parse_filter(request.args, ds)
     fmt = _choice("format", DOWNLOAD_FORMATS)
+    dialect = _dialect(fmt)
     view = _choice("view", VIEWS, "full") if layer == "entities" else "full"
     if view == "map" and fmt not in (None, "geojson"):
         raise ParamError("view", "widok 'map' jest dostępny tylko jako GeoJSON")
     body_fmt = "json" if fmt in (None, "geojson") else fmt
-    body = served_data().api_bodies.get_or_make((ds.version, "layer", layer, flt.key(), body_fmt, view),
-                               lambda: _make_layer_body(layer, flt, body_fmt, view))
+    body = served_data().api_bodies.get_or_make((ds.version, "layer", layer, flt.key(), body_fmt, view, dialect),
+                               lambda: _make_layer_body(layer, flt, body_fmt, view, dialect))
     if fmt is None:
         headers = {"Content-Type": export.FORMATS["geojson"], "X-Dataset-Version": ds.version}
     else:
-        headers = _download_headers(ds, export.filename(layer, fmt, _dataset_date(ds)), fmt)
+        headers = _download_headers(ds, _download_name(ds, layer, fmt, dialect), fmt)
         if fmt == "csv":
             q = urlencode([("layer", layer), ("format", "csv"), *_filter_query(flt)])
             headers["Link"] = (f'<{request.url_root.rstrip("/")}/api/download.zip?{q}>; rel="describedby"; '
                                f'type="application/zip"; title="CSV + README.txt (attribution, method)"')
-    headers["ETag"] = _etag(ds, (fmt or "") + ("-map" if view == "map" else ""))
+    headers["ETag"] = _etag(ds, (fmt or "") + ("-map" if view == "map" else "") + ("-" + dialect if fmt == "csv" else ""))
     return respond(body, 200, headers)
 
 
@@ -173,54 +199,44 @@ def _records(table) -> list[dict]:
 
 @bp.route("/indicators", methods=GET)
 def indicators():
-    """Indicator table per powiat or gmina (`level`), JSON (default) or CSV; `powiat` narrows it."""
-    _check_names(("level", "format", "powiat"))
+    """Indicator table per powiat or gmina (`level`), JSON (default), CSV (`dialect`) or XLSX; `powiat`
+    narrows it. The tables end with the voivodeship's row."""
+    _check_names(("level", "format", "powiat", "dialect"))
     ds = served_data().current()
     level = _choice("level", LEVELS, "powiat")
-    fmt = _choice("format", ("json", "csv"), "json")
+    fmt = _choice("format", ("json", "csv", "xlsx"), "json")
+    dialect = _dialect(fmt)
     powiat = parse_filter(MultiDict([("powiat", v) for v in request.args.getlist("powiat")]), ds).powiat
 
     def make() -> bytes:
-        table = ds.indicator_table(level)
+        # Left-out figures are null; `suppressed` says why: {field: reason} in JSON, text in CSV.
+        table = ds.indicator_table(level, reasons="map" if fmt == "json" else "text")
         if powiat:
             col = "teryt" if level == "powiat" else "powiat_teryt"
             table = table[table[col] == powiat]
-        if fmt == "csv":
-            import pandas as pd
-
-            v = ds.voivodeship_record()
-            full = pd.concat([table, pd.DataFrame([{c: v.get(c) for c in table.columns}])], ignore_index=True)
-            return export.table_to_csv(full)
+        if fmt in ("csv", "xlsx"):
+            full = with_voivodeship(table, ds.voivodeship_record())
+            if fmt == "xlsx":
+                return table_xlsx(full, f"wskazniki_{level}", _about(ds, f"wskaźniki ({level})", len(full),
+                                                                       Filter(powiat=powiat)))
+            return table_csv(full, dialect)
         doc = {"level": level, "version": ds.version, "built_at": ds.summary.get("built_at"),
                "attribution": export.attribution_text(), "method": ds.summary.get("method"),
                "completeness": ds.summary.get("completeness"), "columns": list(table.columns),
-               "items": _records(table), "voivodeship": ds.voivodeship_record()}
+               "items": _records(table), "voivodeship": ds.voivodeship_record(reasons="map")}
         return json.dumps(doc, ensure_ascii=False, default=export._json_default).encode("utf-8")
 
-    body = served_data().api_bodies.get_or_make((ds.version, "indicators", level, fmt, powiat), make)
-    if fmt == "csv":
-        headers = _download_headers(ds, export.filename(f"wskazniki_{level}", "csv", _dataset_date(ds)), "csv")
+    body = served_data().api_bodies.get_or_make((ds.version, "indicators", level, fmt, powiat, dialect), make)
+    if fmt in ("csv", "xlsx"):
+        headers = _download_headers(ds, _download_name(ds, f"wskazniki_{level}", fmt, dialect), fmt)
     else:
         headers = {"Content-Type": "application/json", "X-Dataset-Version": ds.version}
-    headers["ETag"] = _etag(ds, f"indicators-{fmt}")
+    headers["ETag"] = _etag(ds, f"indicators-{fmt}-{dialect}")
     return respond(body, 200, headers)
 
 
 def _layers_param() -> tuple[str, ...]:
-    out: list[str] = []
-    values = request.args.getlist("layer")
-    if len(values) > 20:
-        raise ParamError("layer", "parametr powtórzono za wiele razy")
-    for value in values:
-        for name in value.split(","):
-            name = name.strip().lower()
-            if not name:
-                continue
-            if name not in LAYERS:
-                raise ParamError("layer", f"dozwolone warstwy: {', '.join(LAYERS)}")
-            if name not in out:
-                out.append(name)
-    return tuple(out) or LAYERS
+    return choices(request.args, "layer", LAYERS, "warstwy") or LAYERS
 
 
 @bp.route("/download.gpkg", methods=GET)
@@ -246,11 +262,13 @@ def download_gpkg():
 
 @bp.route("/download.zip", methods=GET)
 def download_zip():
-    """The filtered layer(s) in one format (`format`, default csv) plus README.txt with attribution and method."""
-    _check_names((*FILTER_PARAMS, "format", "layer"))
+    """The filtered layer(s) in one format (`format`, default csv) plus README.txt with attribution and method;
+    a `gis` CSV comes with its `.csvt` (column types: GDAL and QGIS keep identifiers as text)."""
+    _check_names((*FILTER_PARAMS, "format", "layer", "dialect"))
     ds = served_data().current()
     flt = parse_filter(request.args, ds)
     fmt = _choice("format", DOWNLOAD_FORMATS, "csv")
+    dialect = _dialect(fmt)
     layers = _layers_param()
 
     def make() -> bytes:
@@ -270,15 +288,20 @@ def download_zip():
             for layer in layers:
                 data, positions = _subset(layer, flt)
                 counts[layer] = len(positions)
-                files[export.filename(layer, fmt, day)] = served_data().api_bodies.get_or_make(
-                    (ds.version, "layer", layer, flt.key(), body_fmt), lambda: _make_layer_body(layer, flt, body_fmt))
+                name = _download_name(ds, layer, fmt, dialect)
+                files[name] = served_data().api_bodies.get_or_make(
+                    (ds.version, "layer", layer, flt.key(), body_fmt, "full", dialect),
+                    lambda: _make_layer_body(layer, flt, body_fmt, "full", dialect))
+                if fmt == "csv" and dialect == "gis":
+                    table = flat_table(data.frame.iloc[positions])
+                    files[name[:-len(".csv")] + ".csvt"] = csvt_line(table).encode("ascii")
         files["README.txt"] = export.readme_text(ds.summary, counts, _filters_dict(flt)).encode("utf-8")
         return export.to_zip(files)
 
-    body = served_data().api_bodies.get_or_make((ds.version, "download.zip", layers, fmt, flt.key()), make)
+    body = served_data().api_bodies.get_or_make((ds.version, "download.zip", layers, fmt, flt.key(), dialect), make)
     name = export.filename("_".join(layers) if len(layers) < 3 else "warstwy", "zip", _dataset_date(ds))
     headers = _download_headers(ds, name, "zip")
-    headers["ETag"] = _etag(ds, "zip-" + "-".join(layers) + "-" + fmt)
+    headers["ETag"] = _etag(ds, "zip-" + "-".join(layers) + "-" + fmt + "-" + dialect)
     return respond(body, 200, headers)
 
 
@@ -301,19 +324,24 @@ def index():
                 "q": "szukany tekst (nazwa, miejscowość, prowadzący)",
                 "bbox": "minLon,minLat,maxLon,maxLat (WGS84)",
             },
+            "downloads": {
+                "format": "geojson|csv|gpkg|xlsx: pobranie dokładnie wybranego zbioru",
+                "dialect": "przy format=csv: gis (domyślny: przecinek, kropka dziesiętna, dla GDAL/QGIS) albo "
+                           "excel-pl (średnik, przecinek dziesiętny, identyfikatory jako tekst: dla Excela)",
+            },
             "links": [
                 {"href": f"{root}/api/entities.geojson", "rel": "item", "type": "application/geo+json",
-                 "title": "Podmioty (filtry; format=geojson|csv|gpkg)"},
+                 "title": "Podmioty (filtry; format=geojson|csv|gpkg|xlsx)"},
                 {"href": f"{root}/api/gminy.geojson", "rel": "item", "type": "application/geo+json",
-                 "title": "Gminy ze wskaźnikami (filtry; format=geojson|csv|gpkg)"},
+                 "title": "Gminy ze wskaźnikami (filtry; format=geojson|csv|gpkg|xlsx)"},
                 {"href": f"{root}/api/powiaty.geojson", "rel": "item", "type": "application/geo+json",
-                 "title": "Powiaty ze wskaźnikami (filtry; format=geojson|csv|gpkg)"},
+                 "title": "Powiaty ze wskaźnikami (filtry; format=geojson|csv|gpkg|xlsx)"},
                 {"href": f"{root}/api/indicators?level=powiat", "rel": "item", "type": "application/json",
-                 "title": "Wskaźniki (level=powiat|gmina, format=json|csv, powiat)"},
+                 "title": "Wskaźniki (level=powiat|gmina, format=json|csv|xlsx, dialect, powiat)"},
                 {"href": f"{root}/api/download.gpkg", "rel": "enclosure", "type": export.FORMATS["gpkg"],
                  "title": "Trzy warstwy w jednym GeoPackage (filtry)"},
                 {"href": f"{root}/api/download.zip", "rel": "enclosure", "type": "application/zip",
-                 "title": "Warstwy (layer, format=csv|geojson|gpkg, filtry) + README.txt"},
+                 "title": "Warstwy (layer, format=csv|geojson|gpkg|xlsx, dialect, filtry) + README.txt"},
                 {"href": f"{root}/ogc", "rel": "service", "type": "application/json",
                  "title": "OGC API – Features"},
             ],

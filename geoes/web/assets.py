@@ -17,8 +17,9 @@ name → content-hashed name):
 in front of the app for /static/ and gives templates `asset(name)`, the URL of a logical name. The
 unhashed names stay reachable (short cache) for anything that still asks for them.
 
-`sprite()` is the inline SVG sprite of the icons the pages use (Font Awesome Free SVGs, CC BY 4.0,
-vendored by scripts/vendor_assets.sh): a dozen icons instead of a 159 KB font.
+`img/icons.svg` is the SVG sprite of the icons the pages use (Font Awesome Free SVGs, CC BY 4.0, vendored
+by scripts/vendor_assets.sh): a dozen icons in one small file cached for a year, instead of a 159 KB font;
+`icon(name)` draws one with `<use href="…/icons.<hash>.svg#i-NAME">`.
 """
 from __future__ import annotations
 
@@ -29,17 +30,16 @@ import re
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import brotli
-from flask import Flask, request
+from flask import Flask, current_app, request
 from markupsafe import Markup
 from whitenoise import WhiteNoise
 
 from geoes.common.atomic import atomic_write_bytes
 from geoes.common.reference import entity_types
-from geoes.publish.classes import CLASS_COLORS, HIGHLIGHT_COLOR, ZERO_COLOR
+from geoes.publish.classes import CLASS_COLORS, HIGHLIGHT_COLOR, NEED_COLORS, ZERO_COLOR
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -81,7 +81,7 @@ def hashed_name(name: str, data: bytes) -> str:
 def types_css() -> str:
     """Colours of the entity types and of the map classes as classes (no inline styles: CSP-friendly)."""
     lines = [f".geoes-type-{code}{{background-color:{t.color};}}" for code, t in entity_types().items()]
-    lines += [f".geoes-color-{c[1:]}{{background-color:{c};}}" for c in [*CLASS_COLORS, ZERO_COLOR, HIGHLIGHT_COLOR]]
+    lines += [f".geoes-color-{c[1:]}{{background-color:{c};}}" for c in [*CLASS_COLORS, *NEED_COLORS, ZERO_COLOR, HIGHLIGHT_COLOR]]
     return "\n".join(lines) + "\n"
 
 
@@ -131,6 +131,7 @@ def build(static_dir: Path = STATIC_DIR) -> dict[str, bytes]:
         f"/* {p} */\n" + rewrite_css(files[p].decode("utf-8"), p, "css", names) for p in MAP_CSS if p in files
     ).encode("utf-8")
     out["js/map-vendor.js"] = _bundle_js(tuple(p for p in MAP_VENDOR_JS if p in files))
+    out["img/icons.svg"] = sprite(static_dir).encode("utf-8")
     return out
 
 
@@ -201,7 +202,7 @@ def install(app: Flask, out_dir: Path) -> Manifest:
     def asset(name: str) -> str:
         return request.script_root + prefix + manifest.hashed(name)
 
-    app.jinja_env.globals.update(asset=asset, icon_sprite=sprite, icon=icon)
+    app.jinja_env.globals.update(asset=asset, icon=icon)
     return manifest
 
 
@@ -214,21 +215,26 @@ def icon_names() -> list[str]:
     return sorted({t.icon for t in entity_types().values()} | set(UI_ICONS))
 
 
-@lru_cache(maxsize=1)
-def sprite() -> Markup:
-    """One hidden <svg> with a <symbol id="i-NAME"> per icon; pages draw them with <use href="#i-NAME">."""
+def sprite(static_dir: Path = STATIC_DIR) -> str:
+    """The SVG sprite: a <symbol id="i-NAME"> per icon (served as img/icons.svg)."""
     symbols = []
     for name in icon_names():
-        svg = (STATIC_DIR / ICONS_DIR / f"{name}.svg").read_text(encoding="utf-8")
+        svg = (static_dir / ICONS_DIR / f"{name}.svg").read_text(encoding="utf-8")
         view_box = re.search(r'viewBox="([^"]+)"', svg).group(1)
         paths = "".join(re.findall(r"<path [^>]*/>", svg))
         symbols.append(f'<symbol id="i-{name}" viewBox="{view_box}">{paths}</symbol>')
-    return Markup('<svg class="sprite" xmlns="http://www.w3.org/2000/svg" aria-hidden="true" focusable="false">'
-                  "<!-- Font Awesome Free 6.7.2, icons CC BY 4.0: https://fontawesome.com/license/free -->"
-                  + "".join(symbols) + "</svg>")
+    return ('<svg xmlns="http://www.w3.org/2000/svg">'
+            "<!-- Font Awesome Free 6.7.2, icons CC BY 4.0: https://fontawesome.com/license/free -->"
+            + "".join(symbols) + "</svg>\n")
+
+
+def sprite_url() -> str:
+    """The sprite's URL in this request (the app's path prefix included)."""
+    return current_app.jinja_env.globals["asset"]("img/icons.svg")
 
 
 def icon(name: str, cls: str = "icon") -> Markup:
     """An icon from the sprite (decorative: hidden from assistive technology)."""
     safe = name if re.fullmatch(r"[a-z0-9-]+", name or "") else "circle"
-    return Markup(f'<svg class="{cls}" aria-hidden="true" focusable="false"><use href="#i-{safe}"></use></svg>')
+    return Markup(f'<svg class="{cls}" aria-hidden="true" focusable="false">'
+                  f'<use href="{sprite_url()}#i-{safe}"></use></svg>')

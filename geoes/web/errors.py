@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from geoes.dataset.reader import NoDataset
 from geoes.errors import GeoesError, InvalidInput, NotFound
 from geoes.publish.filters import ParamError
+from geoes.publish.labels import capitalised
 from geoes.web.http import json_error
 
 MACHINE_PATHS = ("/api", "/ogc", "/healthz")
@@ -54,7 +55,7 @@ def page_text(exc: GeoesError) -> tuple[str, str]:
     if isinstance(exc, NotFound):
         return "Nie znaleziono", exc.description
     title = "Błędne zapytanie" if isinstance(exc, InvalidInput) else "Błąd"
-    return title, exc.description[:1].upper() + exc.description[1:]
+    return title, capitalised(exc.description)
 
 
 def handle_geoes_error(exc: GeoesError) -> Response:

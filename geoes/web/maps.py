@@ -1,7 +1,7 @@
 """Folium map shells for the pages: self-hosted assets, no data inline.
 
-Folium builds the Leaflet map, the OSM tile layer, the controls (layers, fullscreen, locate, zoom and a
-metric scale with Polish titles), an empty MarkerCluster and empty feature groups for the boundary,
+Folium builds the Leaflet map, the OSM tile layer, the controls (layers, fullscreen, locate, zoom with
+Polish titles and a metric-only scale), an empty MarkerCluster and empty feature groups for the boundary,
 choropleth and white-spot overlays. `static/js/map.js` fills them with data fetched from the GeoJSON API,
 so the HTML stays small whatever the number of entities. A small registry element publishes the layers'
 JavaScript names as `window.GEOES_MAP` for map.js.
@@ -37,24 +37,28 @@ def _self_host(element):
     return element
 
 
-class Controls(MacroElement):
-    """Zoom buttons with Polish names and a metric-only scale bar (folium's own are English and imperial)."""
+class PolishZoom(MacroElement):
+    """Zoom buttons with Polish names (folium's own are English)."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-            {%- if this.zoom %}
             L.control.zoom({"position": "topleft", "zoomInTitle": "Przybliż", "zoomOutTitle": "Oddal"})
-                .addTo({{ this._parent.get_name() }});
-            {%- endif %}
-            L.control.scale({"imperial": false, "metric": true, "maxWidth": 120})
                 .addTo({{ this._parent.get_name() }});
         {% endmacro %}
     """)
 
-    def __init__(self, zoom: bool = True):
+    def __init__(self):
         super().__init__()
-        self._name = "Controls"
-        self.zoom = zoom
+        self._name = "PolishZoom"
+
+
+class MetricScale(MacroElement):
+    """Leaflet's scale bar in kilometres only (folium's `control_scale` adds miles too)."""
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
 
 
 class Registry(MacroElement):
@@ -106,7 +110,7 @@ def swatch(code: str) -> str:
 
 
 def base_map(bounds, *, types: list[str] | None = None, gestures: bool = False,
-             overlays: tuple[str, ...] = ("powiaty", "gminy", "ch_powiat", "ch_gmina", "white"),
+             overlays: tuple[str, ...] = ("powiaty", "gminy", "ch_powiat", "ch_gmina", "ch_need", "white"),
              show: tuple[str, ...] = ("entities", "powiaty"), zoom_control: bool = True,
              with_cluster: bool = True) -> tuple[folium.Map, dict]:
     """A map fitted to `bounds` ([[south, west], [north, east]]) with the standard empty layers.
@@ -124,7 +128,8 @@ def base_map(bounds, *, types: list[str] | None = None, gestures: bool = False,
     # A regional map: fewer zoom levels also means less clustering work (100k markers in ~2 s).
     m.options["minZoom"], m.options["maxZoom"] = 7, 18
     _self_host(m)
-    m.add_child(Controls(zoom=zoom_control))
+    if zoom_control:
+        m.add_child(PolishZoom())
     data_attr = escape.text(a["data"])
     tiles = folium.TileLayer(a["tiles"]["url"], attr=f'{a["tiles"]["attribution"]} | {data_attr}',
                              name="OpenStreetMap", max_zoom=18, max_native_zoom=19)
@@ -146,8 +151,10 @@ def base_map(bounds, *, types: list[str] | None = None, gestures: bool = False,
         group("ch_powiat", "Podmioty na 10 tys. mieszk. – powiaty", "ch_powiat" in show)
     if "ch_gmina" in overlays:
         group("ch_gmina", "Podmioty na 10 tys. mieszk. – gminy", "ch_gmina" in show)
+    if "ch_need" in overlays:
+        group("ch_need", "Bezrobotni zarejestrowani na 10 tys. mieszk. – gminy (GUS BDL)", "ch_need" in show)
     if "white" in overlays:
-        group("white", "Białe plamy (gminy bez podmiotu)", "white" in show)
+        group("white", "Białe plamy (gminy bez podmiotu w rejestrze)", "white" in show)
     if "gminy" in overlays:
         group("gminy", "Granice gmin", "gminy" in show)
     if "powiaty" in overlays:
@@ -175,6 +182,7 @@ def base_map(bounds, *, types: list[str] | None = None, gestures: bool = False,
         strings={"title": "Pokaż moje położenie", "metersUnit": "m",
                  "popup": "Jesteś w promieniu {distance} {unit} od tego punktu",
                  "outsideMapBoundsMsg": "Twoje położenie jest poza obszarem mapy"})).add_to(m)
+    MetricScale().add_to(m)
     m.fit_bounds(bounds)
     return m, layers
 

@@ -57,6 +57,11 @@ def collection(cid: str):
     return core_response(core.collection(served_data(), _request(), cid))
 
 
+@bp.route("/collections/<cid>/queryables", methods=GET)
+def queryables(cid: str):
+    return core_response(core.queryables(served_data(), _request(), cid))
+
+
 @bp.route("/collections/<cid>/items", methods=GET)
 def items(cid: str):
     return core_response(core.items(served_data(), _request(), cid))

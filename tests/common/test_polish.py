@@ -22,6 +22,8 @@ def test_plural_of_other_nouns_and_fractions():
     assert [plural(n, "osoba") for n in (1, 2, 5)] == ["osoba", "osoby", "osób"]
     assert plural(80370, "mieszkaniec") == "mieszkańców"
     assert plural(0.5, "podmiot") == "podmiotu"
+    assert [plural(n, "plik") for n in (1, 9, 22)] == ["plik", "plików", "pliki"]
+    assert [plural(n, "obiekt") for n in (1, 14, 102)] == ["obiekt", "obiektów", "obiekty"]
     assert plural(np.int64(3), "podmiot") == "podmioty"
     with pytest.raises(KeyError):
         plural(2, "koń")

@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import urllib.request
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -39,7 +40,8 @@ def test_gdal_reads_every_collection(server_url, geo_dataset, cid):
     frame = pyogrio.read_dataframe(oapif(server_url), layer=cid)
     source = getattr(geo_dataset, cid)
     assert len(frame) == len(source)
-    assert frame.crs is not None and frame.crs.to_epsg() == 4326
+    # the collections declare CRS84 (lon/lat WGS84) as storage CRS: GDAL reads them as OGC:CRS84
+    assert frame.crs is not None and frame.crs.equals("OGC:CRS84")
     if cid == "entities":
         assert {"name", "types", "status", "locality", "gmina_teryt_computed", "powiat_teryt_computed"} <= set(frame.columns)
         assert set(frame["id"]) == set(source["id"])
@@ -142,3 +144,131 @@ def test_downloads_over_http_read_back(server_url, tmp_path, fmt):
         path.write_bytes(data)
         got = set(pyogrio.read_dataframe(path)["id"])
     assert got == expected
+
+
+# ------------------------------------------------------------------------------------ GDAL -where pushdown
+
+GDAL_CLI = shutil.which("ogrinfo") is not None and shutil.which("ogr2ogr") is not None
+needs_gdal_cli = pytest.mark.skipif(not GDAL_CLI, reason="gdal-bin (ogrinfo, ogr2ogr) not installed")
+
+
+def ogr_ids(source: str, layer: str, where: str, key: str = "id") -> set[str]:
+    """The `key` values `ogrinfo -where` (Debian's GDAL) reads from a source; no warning may be printed."""
+    out = subprocess.run(["ogrinfo", "-ro", "-q", source, layer, "-where", where], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "Warning" not in out.stderr and "ERROR" not in out.stderr, out.stderr
+    prefix = f"  {key} (String) = "
+    return {line[len(prefix):] for line in out.stdout.splitlines() if line.startswith(prefix)}
+
+
+@pytest.fixture(scope="module")
+def downloads(server_url, tmp_path_factory):
+    """The full layers downloaded as a user would: GeoPackage (all three) and GeoJSON (each)."""
+    folder = tmp_path_factory.mktemp("downloads")
+    (folder / "warstwy.gpkg").write_bytes(fetch(f"{server_url}/api/download.gpkg")[0])
+    for layer in COLLECTIONS:
+        (folder / f"{layer}.geojson").write_bytes(fetch(f"{server_url}/api/{layer}.geojson")[0])
+    return folder
+
+
+WHERES = [
+    ("entities", "powiat_teryt='2604'"),
+    ("entities", "gmina_teryt='2609022'"),
+    ("entities", "powiat_teryt_computed='2604'"),
+    ("entities", "status='inactive'"),
+    ("entities", "employees=5"),
+    ("entities", "location_precision='gmina' AND status='unknown'"),
+    ("powiaty", "city_county=1"),
+    ("gminy", "powiat_teryt='2602'"),
+]
+
+
+@needs_gdal_cli
+@pytest.mark.parametrize("layer,where", WHERES)
+def test_gdal_where_same_ids_over_oapif_and_downloads(server_url, downloads, geo_dataset, layer, where):
+    key = "id" if layer == "entities" else "teryt"
+    over_oapif = ogr_ids(oapif(server_url), layer, where, key)
+    on_gpkg = ogr_ids(str(downloads / "warstwy.gpkg"), layer, where, key)
+    on_geojson = ogr_ids(str(downloads / f"{layer}.geojson"), layer, where, key)
+    assert over_oapif == on_gpkg == on_geojson
+    assert over_oapif
+
+
+@needs_gdal_cli
+def test_gdal_where_register_code_is_not_the_computed_place(server_url, geo_dataset):
+    """The two codes differ for some entities, so the test above can tell them apart."""
+    ents = geo_dataset.entities
+    stated = ogr_ids(oapif(server_url), "entities", "powiat_teryt='2604'")
+    assert stated == set(ents.loc[ents["powiat_teryt"] == "2604", "id"])
+    assert stated != set(ents.loc[ents["powiat_teryt_computed"] == "2604", "id"])
+
+
+def test_pyogrio_where_matches_ogrinfo(server_url, geo_dataset):
+    import pyogrio
+
+    ents = geo_dataset.entities
+    frame = pyogrio.read_dataframe(oapif(server_url), layer="entities", where="powiat_teryt='2604'")
+    assert set(frame["id"]) == set(ents.loc[ents["powiat_teryt"] == "2604", "id"])
+    one = pyogrio.read_dataframe(oapif(server_url), layer="entities", where="id='swk-001'")
+    assert list(one["id"]) == ["swk-001"]
+    city = pyogrio.read_dataframe(oapif(server_url), layer="powiaty", where="city_county=1")
+    assert list(city["teryt"]) == ["2661"]
+
+
+@needs_gdal_cli
+@pytest.mark.parametrize("fid", ["swk-001", "test-0007"])
+def test_ogr2ogr_id_lookup(server_url, tmp_path, fid):
+    out = tmp_path / "one.geojson"
+    run = subprocess.run(["ogr2ogr", "-f", "GeoJSON", str(out), oapif(server_url), "entities", "-where",
+                          f"id='{fid}'"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert [f["properties"]["id"] for f in json.loads(out.read_text())["features"]] == [fid]
+
+
+@needs_gdal_cli
+def test_gpkg_download_opens_in_gdal_without_warning_and_validates(downloads, geo_dataset):
+    path = str(downloads / "warstwy.gpkg")
+    out = subprocess.run(["ogrinfo", "-ro", "-so", "-al", path], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    assert "employees: Integer " in out.stdout and "rank_entities: Integer " in out.stdout
+    assert "krs: String" in out.stdout and "teryt: String" in out.stdout
+    validator = Path("/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py")
+    if validator.exists() and Path("/usr/bin/python3").exists():
+        check = subprocess.run(["/usr/bin/python3", str(validator), path], capture_output=True, text=True,
+                               timeout=120)
+        assert check.returncode == 0, check.stdout + check.stderr
+    unplaced = int(geo_dataset.entities.geometry.is_empty.sum())
+    assert unplaced > 0
+    sql = subprocess.run(["ogrinfo", "-ro", "-q", path, "-sql", "SELECT COUNT(*) AS n FROM entities WHERE geom IS NULL"],
+                         capture_output=True, text=True, timeout=60)
+    assert f"n (Integer) = {unplaced}" in sql.stdout
+    nulls = [f for f in json.loads((downloads / "entities.geojson").read_text())["features"] if f["geometry"] is None]
+    assert len(nulls) == unplaced
+
+
+def test_pyogrio_reads_epsg2180_in_the_right_axis_order(server_url, geo_dataset):
+    """GDAL asks for crs=EPSG:2180 and turns the server's (northing, easting) into its own (x=easting)."""
+    import pyogrio
+    from pyproj import Transformer
+
+    frame = pyogrio.read_dataframe(oapif(server_url), layer="entities", CRS="EPSG:2180")
+    assert frame.crs.to_epsg() == 2180
+    ents = geo_dataset.entities.set_index("id")
+    t = Transformer.from_crs("EPSG:4326", "EPSG:2180", always_xy=True)
+    for fid in ("test-0000", "test-0050"):
+        src = ents.loc[fid, "geometry"]
+        easting, northing = t.transform(src.x, src.y)
+        got = frame.set_index("id").loc[fid, "geometry"]
+        assert abs(got.x - easting) < 1.0 and abs(got.y - northing) < 1.0
+
+
+def test_owslib_queryables(server_url):
+    from owslib.ogcapi.features import Features
+
+    api = Features(server_url + "/ogc")
+    props = api.collection_queryables("entities")["properties"]
+    assert {"powiat_teryt", "powiat_teryt_computed", "gmina_teryt", "gmina_teryt_computed", "geometry"} <= set(props)
+    page = api.collection_items("entities", powiat_teryt_computed="2602", limit=500)
+    assert page["numberMatched"] > 0
+    assert all(f["properties"]["powiat_teryt_computed"] == "2602" for f in page["features"])

@@ -1,10 +1,24 @@
-"""geoes.publish.ogc.collection_defs: the collections and the parsing of an items request."""
+"""geoes.publish.ogc.collection_defs: the collections, their queryables and the parsing of an items request."""
 import pytest
 from werkzeug.datastructures import MultiDict
 
 from geoes.errors import GeoesError
 from geoes.publish.filters import parse_datetime
-from geoes.publish.ogc.collection_defs import COLLECTIONS, get_def, parse_items
+from geoes.publish.layers import layer_data
+from geoes.publish.ogc.collection_defs import COLLECTIONS, get_def, parse_items as parse_with, property_queryables
+from geoes.web.served import served_data
+
+PROPS = {}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _props(geo_app):
+    for cid, cdef in COLLECTIONS.items():
+        PROPS[cid] = property_queryables(cdef, layer_data(served_data(geo_app), cdef.layer).frame)
+
+
+def parse_items(cdef, args, **kw):
+    return parse_with(cdef, PROPS[cdef.id], args, **kw)
 
 
 def q(**kw):
@@ -30,19 +44,37 @@ def test_parse_items_filters():
     cdef = get_def("entities")
     p = parse_items(cdef, MultiDict([("type", "cis"), ("type", "wtz,cis"), ("powiat_teryt", "2602"),
                                      ("status", "Active"), ("bbox", "20,50,21,51")]))
-    assert p.filter.types == ("cis", "wtz") and p.filter.powiat == "2602"
-    assert p.filter.properties == (("status", "active"),) and p.filter.bbox == (20, 50, 21, 51)
+    # powiat_teryt is the property of that name (the register's), not the computed place
+    assert p.filter.types == ("cis", "wtz") and p.filter.powiat is None
+    assert dict(p.filter.properties) == {"powiat_teryt": "2602", "status": "active"}
+    assert p.filter.bbox == (20, 50, 21, 51)
+    p = parse_items(cdef, q(powiat_teryt_computed="2602", employees="5", gmina_mismatch="0"))
+    assert dict(p.filter.properties) == {"powiat_teryt_computed": "2602", "employees": 5, "gmina_mismatch": False}
     g = parse_items(get_def("gminy"), q(type="3", powiat_teryt="2602"))
-    assert g.filter.properties == (("type", "3"),) and g.filter.powiat == "2602"
-    pw = parse_items(get_def("powiaty"), q(city_county="true"))
-    assert pw.filter.properties == (("city_county", "True"),)
+    assert dict(g.filter.properties) == {"powiat_teryt": "2602", "type": 3}
+    for value, expected in (("true", True), ("1", True), ("FALSE", False), ("0", False)):
+        pw = parse_items(get_def("powiaty"), q(city_county=value))
+        assert pw.filter.properties == (("city_county", expected),)
+
+
+def test_queryables_are_the_properties(geo_dataset):
+    names = [qb.name for qb in PROPS["entities"]]
+    assert {"gmina_teryt", "powiat_teryt", "gmina_teryt_computed", "powiat_teryt_computed", "krs", "employees",
+            "status"} <= set(names)
+    types = {qb.name: qb.json_type for qb in PROPS["entities"]}
+    assert types["employees"] == "integer" and types["krs"] == "string" and types["gmina_mismatch"] == "boolean"
+    assert {qb.name: qb.json_type for qb in PROPS["powiaty"]}["city_county"] == "boolean"
+    assert all(qb.description for props in PROPS.values() for qb in props)
 
 
 @pytest.mark.parametrize("cid,args", [
     ("entities", {"limit": "0"}), ("entities", {"offset": "-3"}), ("entities", {"bbox": "1,2,3,4,5"}),
     ("entities", {"type": "x"}), ("entities", {"teryt": "2602"}), ("gminy", {"status": "active"}),
     ("gminy", {"type": "7"}), ("gminy", {"teryt": "26"}), ("powiaty", {"city_county": "maybe"}),
-    ("entities", {"q": "x" * 300}), ("entities", {"q": "a\x00b"}),
+    ("powiaty", {"city_county": "2"}), ("entities", {"employees": "many"}), ("entities", {"powiat_teryt": "26"}),
+    ("entities", {"q": "x" * 300}), ("entities", {"q": "a\x00b"}), ("entities", {"crs": "EPSG:3857"}),
+    ("entities", {"bbox-crs": "EPSG:9999", "bbox": "1,2,3,4"}), ("entities", {"filter": "status ="}),
+    ("entities", {"filter": "nie_ma = 1"}), ("entities", {"filter": "status = 'x'", "filter-lang": "cql-json"}),
 ])
 def test_parse_items_rejects(cid, args):
     with pytest.raises(GeoesError) as exc:

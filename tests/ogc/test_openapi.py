@@ -5,12 +5,15 @@ import json
 import pytest
 
 from geoes.publish.ogc.collection_defs import COLLECTIONS
+from geoes.publish.ogc.core import props_of
 from geoes.publish.ogc.openapi import document, resolved_parameters
+from geoes.web.served import served_data
 
 
 @pytest.fixture(scope="module")
-def doc():
-    return document("http://example.org/ogc", 100, 10_000, "t", "v1")
+def doc(geo_app):
+    props = {cid: props_of(served_data(geo_app), cdef) for cid, cdef in COLLECTIONS.items()}
+    return document("http://example.org/ogc", 100, 10_000, "t", "v1", props)
 
 
 def _refs(node, out):
@@ -31,7 +34,8 @@ def test_document_basics(doc):
     assert doc["servers"][0]["url"] == "http://example.org/ogc"
     expected = {"/", "/conformance", "/api", "/collections"}
     for cid in COLLECTIONS:
-        expected |= {f"/collections/{cid}", f"/collections/{cid}/items", f"/collections/{cid}/items/{{featureId}}"}
+        expected |= {f"/collections/{cid}", f"/collections/{cid}/items", f"/collections/{cid}/items/{{featureId}}",
+                     f"/collections/{cid}/queryables"}
     assert set(doc["paths"]) == expected
     json.dumps(doc)
 
@@ -57,10 +61,12 @@ def test_limit_default_and_maximum_documented(doc):
     assert "10000" in limit["description"] and "100" in limit["description"]
 
 
-def test_queryables_documented(doc):
+def test_queryables_documented(doc, geo_app):
     for cid, cdef in COLLECTIONS.items():
         names = {p["name"] for p in resolved_parameters(doc, doc["paths"][f"/collections/{cid}/items"]["get"])}
-        assert names == {"f", "limit", "offset", "bbox", "datetime", *(q.name for q in cdef.queryables)}
+        props = props_of(served_data(geo_app), cdef)
+        assert names == {"f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "filter", "filter-lang",
+                         "filter-crs", *(q.name for q in cdef.params), *(q.name for q in props)}
 
 
 def _example(p):
@@ -69,10 +75,12 @@ def _example(p):
         return s["enum"][0]
     if s.get("type") == "array":
         return s["items"]["enum"][0] if "enum" in s["items"] else "20,50,21,51"
-    if s.get("type") == "integer":
+    if s.get("type") in ("integer", "number"):
         return str(s.get("default", 1))
-    return {"datetime": "2024-01-01T00:00:00Z", "q": "test"}.get(p["name"], "2602" if "4}" in s.get("pattern", "")
-                                                                 else "2602042")
+    if s.get("type") == "boolean":
+        return "1"
+    return {"datetime": "2024-01-01T00:00:00Z", "q": "test", "filter": "name LIKE 'K%' OR employees > 5"}.get(
+        p["name"], "2602" if "4}" in s.get("pattern", "") else "2602042")
 
 
 def test_server_accepts_every_documented_parameter(geo_client):

@@ -285,6 +285,92 @@ def test_csv_formula_cells_are_neutralised(c):
         assert not frame[col].str.match(r"^[=+\-@]").any(), col
 
 
+# ------------------------------------------------------------------------------------ the values every format carries
+
+def _decimals(values) -> int:
+    return max((len(repr(float(v)).split(".")[1].rstrip("0")) if "e" not in repr(float(v)) else 0) for v in values)
+
+
+def test_nulls_not_empty_strings_in_geojson_and_ogc(c, ds):
+    doc = json.loads(get(c, "/api/entities.geojson").data)
+    values = [v for f in doc["features"] for v in f["properties"].values()]
+    assert "" not in values and None in values
+    unplaced = set(ds.entities.loc[ds.entities.geometry.is_empty, "id"])
+    assert unplaced and {f["id"] for f in doc["features"] if f["geometry"] is None} == unplaced
+    items = json.loads(get(c, "/ogc/collections/entities/items?limit=10000").data)
+    assert "" not in [v for f in items["features"] for v in f["properties"].values()]
+    no_krs = json.loads(get(c, "/ogc/collections/entities/items?limit=10000&filter=krs%20IS%20NULL").data)
+    assert no_krs["numberMatched"] == int((ds.entities["krs"] == "").sum()) > 0
+
+
+def test_nulls_and_integers_in_gpkg(c, ds, tmp_path):
+    path = tmp_path / "e.gpkg"
+    path.write_bytes(get(c, "/api/entities.geojson?format=gpkg").data)
+    with sqlite3.connect(path) as con:
+        assert con.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47  # 'GPKG'
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 10200  # GeoPackage 1.2
+        empty = con.execute("SELECT COUNT(*) FROM entities WHERE krs = '' OR street = '' OR legal_form = ''")
+        assert empty.fetchone()[0] == 0
+        assert con.execute("SELECT COUNT(*) FROM entities WHERE geom IS NULL").fetchone()[0] == \
+            int(ds.entities.geometry.is_empty.sum())
+        types = {row[1]: row[2] for row in con.execute("PRAGMA table_info(entities)")}
+        assert types["employees"] in ("INTEGER", "MEDIUMINT") and types["krs"] == "TEXT"
+        assert types["gmina_mismatch"] == "BOOLEAN"
+
+
+def test_six_decimals_in_every_layer(c, tmp_path):
+    import pyogrio
+    import shapely
+
+    for layer in ("entities", "gminy", "powiaty"):
+        doc = json.loads(get(c, f"/api/{layer}.geojson").data)
+        coords = [xy for f in doc["features"] if f["geometry"]
+                  for xy in shapely.get_coordinates(shapely.geometry.shape(f["geometry"])).ravel()]
+        assert _decimals(coords) <= 6, layer
+        path = tmp_path / f"{layer}.gpkg"
+        path.write_bytes(get(c, f"/api/{layer}.geojson?format=gpkg").data)
+        frame = pyogrio.read_dataframe(path)
+        assert _decimals(shapely.get_coordinates(frame.geometry.to_numpy()).ravel()) <= 6, layer
+        csv_text = get(c, f"/api/{layer}.geojson?format=csv").data.decode("utf-8-sig")
+        numbers = re.findall(r"\d+\.(\d+)", csv_text.split("wkt")[-1]) if layer != "entities" else []
+        assert all(len(n) <= 6 for n in numbers), layer
+
+
+def test_integers_stay_integers_in_csv(c, ds):
+    text = get(c, "/api/indicators?level=powiat&format=csv").data.decode("utf-8-sig")
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    assert frame["rank_entities"].iloc[:14].str.fullmatch(r"\d+").all()  # 5, not 5.0
+    assert frame["rank_entities"].iloc[14] == ""  # the voivodeship has no rank
+    assert frame["population"].str.fullmatch(r"\d+").all() and frame["entities"].str.fullmatch(r"\d+").all()
+    ents = pd.read_csv(io.BytesIO(get(c, "/api/entities.geojson?format=csv").data), dtype=str,
+                       encoding="utf-8-sig", keep_default_na=False)
+    known = ents["employees"][ents["employees"] != ""]
+    assert len(known) and known.str.fullmatch(r"\d+").all()
+
+
+def test_excel_pl_download(c):
+    r = get(c, "/api/entities.geojson?format=csv&dialect=excel-pl&q=HYPERLINK")
+    assert r.headers["Content-Disposition"].endswith('_excel-pl.csv"') or "excel-pl" in r.headers["Content-Disposition"]
+    text = r.data.decode("utf-8-sig")
+    frame = pd.read_csv(io.StringIO(text), sep=";", dtype=str, keep_default_na=False)
+    row = frame[frame["id"] == FORMULA_ID].iloc[0]
+    assert row["name"] == "'" + FORMULA_NAME and row["phone"] == "'" + FORMULA_PHONE
+    assert row["gmina_teryt_computed"].startswith('="') and "," in row["lat"]
+    for query in ("format=gpkg&dialect=excel-pl", "dialect=excel-pl", "format=csv&dialect=excel"):
+        r = c.get(f"/api/entities.geojson?{query}")
+        assert r.status_code == 400 and json.loads(r.data)["description"].startswith("dialect:")
+
+
+def test_zip_csv_comes_with_csvt(c):
+    zf = zipfile.ZipFile(io.BytesIO(get(c, "/api/download.zip?layer=gminy").data))
+    csvt = [n for n in zf.namelist() if n.endswith(".csvt")]
+    assert len(csvt) == 1
+    header = zf.read(csvt[0].replace(".csvt", ".csv")).decode("utf-8-sig").splitlines()[0].split(",")
+    types = zf.read(csvt[0]).decode("ascii").strip().split(",")
+    assert len(types) == len(header) and types[header.index("teryt")] == '"String"'
+    assert types[header.index("population")] == '"Integer"' and types[header.index("area_km2")] == '"Real"'
+
+
 # ------------------------------------------------------------------------------------ indicators
 
 def test_indicators_json(c, ds):

@@ -55,7 +55,7 @@ def test_public_map_loads_without_errors(server, page):
     assert pg.locator(".marker-cluster, .geoes-marker").count() > 0
     # Boundaries were fetched and drawn (vector paths), the status says how many entities are shown.
     assert pg.locator("path.leaflet-interactive, .leaflet-overlay-pane path").count() >= 14
-    assert f"Na mapie: {n} z {n}" in pg.inner_text("#map-status")
+    assert f"Podmioty na mapie: {n} (z punktem: {n})" in pg.inner_text("#map-status")
     # Markers have accessible titles; controls are there.
     assert pg.locator(".geoes-marker[title]").count() == pg.locator(".geoes-marker").count()
     assert pg.locator(".leaflet-control-fullscreen, .leaflet-control-zoom-fullscreen").count() >= 1

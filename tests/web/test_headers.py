@@ -1,4 +1,4 @@
-"""Production defaults (issue 6 §4): security headers on pages, API, OGC and embed; no debug mode; the
+"""Production defaults: security headers on pages, API, OGC and embed; no debug mode; the
 500 handler says one sentence, never a traceback; request sizes and gunicorn settings are bounded."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every HTML page, download and error through the Flask test client (issue 4)."""
+"""Every HTML page, download and error through the Flask test client."""
 from __future__ import annotations
 
 import csv
@@ -94,7 +94,7 @@ def test_map_page_is_small_and_self_hosted(client):
     assert "tile.openstreetmap.org" in text
     # Attribution of tiles and data, completeness note, layer names, filters.
     assert "autorzy OpenStreetMap" in text and "GUGiK PRG" in text
-    assert re.search(r"WTZ: \d+ z \d+ znanych", text)
+    assert re.search(r"WTZ: w rejestrze \d+ z \d+ znanych", text)
     for name in ("Granice powiatów", "Granice gmin", "Białe plamy", "Podmioty na 10 tys. mieszk. – powiaty",
                  "Podmioty na 10 tys. mieszk. – gminy"):
         assert name in text or json.dumps(name)[1:-1] in text  # folium writes layer names with tojson
@@ -144,7 +144,7 @@ def test_powiat_profile_shows_key_figures(client, app):
     for gmina in ("Jędrzejów", "Sędziszów", "Wodzisław", "Imielno", "Małogoszcz", "Nagłowice", "Oksa", "Sobków",
                   "Słupia"):
         assert gmina in text
-    assert "Białe plamy" in text
+    assert "(białe plamy)" in text
     assert "/powiaty/2602/chart/entities_per_10k.png" in text
     assert "/powiaty/2602/map.png" in text and "/powiaty/2602/gminy.csv" in text
     assert "/compare" in text
@@ -245,7 +245,7 @@ def test_entity_detail_all_fields_and_http_links_only(client):
 def test_about_page(client):
     text = assert_polish_page(client.get("/about"))
     for part in ("Metoda", "Źródła i atrybucja", "GUGiK PRG", "GUS BDL", "PRNG", "autorzy OpenStreetMap",
-                 "Jak kompletne są dane", "Warsztat Terapii Zajęciowej"):
+                 "Jak kompletny jest rejestr", "Warsztat Terapii Zajęciowej"):
         assert part in text
 
 

@@ -1,4 +1,4 @@
-"""Property-based requests over every route and parameter (issue 6 §2): never a 5xx.
+"""Property-based requests over every route and parameter: never a 5xx.
 
 Hypothesis draws parameter names (the route's own, repeated, and unknown ones) and values (valid codes,
 numbers of every kind, bbox strings in and out of order and bounds, limits past the cap, very long and

@@ -1,34 +1,55 @@
 """The three collections as OGC API – Features describes them: titles, descriptions, keywords, the
 queryable properties, and the parsing of an items request into a `filters.Filter`.
 
+Queryables (Part 3) are the features' own properties: `property_queryables(cdef, frame)` lists every
+public property of the served layer with its JSON Schema type (from the column's dtype), a Polish
+description, and a pattern or enumeration where the value has one. Each is
+* a query parameter `name=value` that selects the features whose property of that very name equals the
+  value (so GDAL, which pushes `-where "powiat_teryt='2604'"` down as `powiat_teryt=2604`, gets what the
+  same `-where` gives on a downloaded file): text exactly, numbers as numbers, booleans as
+  true/false/1/0;
+* a property a CQL2 `filter` may use (geoes.publish.ogc.cql).
+An entity carries both the register's `gmina_teryt`/`powiat_teryt` (as the source states them) and the
+computed `gmina_teryt_computed`/`powiat_teryt_computed` (where its point lies); each has its own name.
+Beside the properties, entities take `type` (any of the given types, as the GeoJSON API) and every
+collection `q` (text search).
+
 The data behind each collection (serialised once per dataset version, with the filtered-position cache)
 is `geoes.publish.layers`, shared with the GeoJSON API.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 
+import pandas as pd
+
 from geoes.common.reference import entity_types
+from geoes.dataset.indicators import LABELS_PL
 from geoes.errors import NotFound
-from geoes.publish.filters import (Filter, ParamError, parse_bbox, parse_datetime, parse_int, parse_teryt, parse_types,
-                                   reject_unknown, single)
+from geoes.publish.filters import (Filter, ParamError, parse_datetime, parse_int, parse_types, reject_unknown,
+                                   single)
+from geoes.publish.ogc import cql
+from geoes.publish.ogc.crs import CRS84, parse_bbox as parse_crs_bbox, parse_crs
+from geoes.publish.serialise import public_columns
 from geoes.register.record import PRECISIONS, STATUSES
 
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+BOOLEAN_VALUES = {"true": True, "1": True, "false": False, "0": False}
 
 
 @dataclass(frozen=True)
 class Queryable:
-    """A query parameter that filters on a property. `kind` says how it maps onto `filters.Filter`."""
+    """A query parameter. `kind` "property" selects on the feature property `name`; "types" (any of the
+    entity types) and "q" (text search) are the two parameters that are not properties."""
     name: str
-    kind: str  # "types" | "powiat" | "gmina" | "property" | "q"
+    kind: str  # "property" | "types" | "q"
     description: str
     schema: dict
-    column: str | None = None
-    # exact-match properties: query value → value as the column's str() shows it
-    values: dict[str, str] | None = None
-    pattern: str | None = None
+
+    @property
+    def json_type(self) -> str:
+        return self.schema.get("type", "string")
 
 
 @dataclass(frozen=True)
@@ -39,74 +60,115 @@ class CollectionDef:
     description: str
     id_column: str
     id_description: str
-    queryables: tuple[Queryable, ...]
+    params: tuple[Queryable, ...]  # the parameters that are not properties (type, q)
     html_columns: tuple[str, ...]
+    geometry_format: str  # the queryable `geometry`'s JSON Schema format (Part 3)
     keywords: tuple[str, ...] = field(default=())
-
-    def queryable(self, name: str) -> Queryable | None:
-        for q in self.queryables:
-            if q.name == name:
-                return q
-        return None
-
-
-def _enum(values) -> dict[str, str]:
-    return {v: v for v in values}
 
 
 Q_TEXT = Queryable("q", "q", "Wyszukiwanie tekstu w nazwie (bez rozróżniania wielkości liter i polskich znaków).",
                    {"type": "string", "maxLength": 200})
 
 
-def _entity_queryables() -> tuple[Queryable, ...]:
-    types = list(entity_types())
+def _entity_params() -> tuple[Queryable, ...]:
     return (
         Queryable("type", "types",
-                  "Typ podmiotu (właściwość `types`); można powtórzyć parametr albo podać kody po przecinku — "
-                  "wynik zawiera podmioty mające którykolwiek z typów.",
-                  {"type": "array", "items": {"type": "string", "enum": types}, "maxItems": 20},
-                  column="types"),
-        Queryable("powiat_teryt", "powiat",
-                  "Kod TERYT powiatu (4 cyfry), w którym leży podmiot wg współrzędnych "
-                  "(właściwość `powiat_teryt_computed`).",
-                  {"type": "string", "pattern": r"^\d{4}$"}, column="powiat_teryt_computed"),
-        Queryable("gmina_teryt", "gmina",
-                  "Kod TERYT gminy (7 cyfr), w której leży podmiot wg współrzędnych "
-                  "(właściwość `gmina_teryt_computed`).",
-                  {"type": "string", "pattern": r"^\d{7}$"}, column="gmina_teryt_computed"),
-        Queryable("status", "property", "Status podmiotu.", {"type": "string", "enum": list(STATUSES)},
-                  column="status", values=_enum(STATUSES)),
-        Queryable("social_enterprise", "property", "Czy na liście przedsiębiorstw społecznych.",
-                  {"type": "string", "enum": ["true", "false", "unknown"]}, column="social_enterprise",
-                  values=_enum(["true", "false", "unknown"])),
-        Queryable("location_precision", "property", "Precyzja lokalizacji.",
-                  {"type": "string", "enum": list(PRECISIONS)}, column="location_precision",
-                  values=_enum(PRECISIONS)),
+                  "Typ podmiotu (kody z właściwości `types`); można powtórzyć parametr albo podać kody po "
+                  "przecinku — wynik zawiera podmioty mające którykolwiek z typów.",
+                  {"type": "array", "items": {"type": "string", "enum": list(entity_types())}, "maxItems": 20}),
         Q_TEXT,
     )
 
 
-def _gmina_queryables() -> tuple[Queryable, ...]:
-    return (
-        Queryable("teryt", "property", "Kod TERYT gminy (7 cyfr).", {"type": "string", "pattern": r"^\d{7}$"},
-                  column="teryt", pattern=r"\d{7}"),
-        Queryable("powiat_teryt", "powiat", "Kod TERYT powiatu (4 cyfry).", {"type": "string", "pattern": r"^\d{4}$"},
-                  column="powiat_teryt"),
-        Queryable("type", "property", "Rodzaj gminy: 1 miejska, 2 wiejska, 3 miejsko-wiejska.",
-                  {"type": "string", "enum": ["1", "2", "3"]}, column="type", values=_enum(["1", "2", "3"])),
-        Q_TEXT,
-    )
+_TERYT_GMINA = {"pattern": r"^\d{7}$"}
+_TERYT_POWIAT = {"pattern": r"^\d{4}$"}
+
+# Polish descriptions (and value constraints) of the properties; other columns are described by rule.
+PROPERTY_DOCS: dict[str, tuple[str, dict]] = {
+    "id": ("Stały identyfikator podmiotu (np. swk-001).", {}),
+    "name": ("Nazwa.", {}),
+    "types": ("Typy podmiotu: kody rozdzielone średnikiem (np. cis;wtz). `types=cis` wybiera podmioty "
+              "z samym typem cis; dowolny z typów wybiera parametr `type` albo `types LIKE '%cis%'`.", {}),
+    "social_enterprise": ("Czy na liście przedsiębiorstw społecznych: true, false albo unknown.",
+                          {"enum": ["true", "false", "unknown"]}),
+    "legal_form": ("Forma prawna.", {}),
+    "operator": ("Podmiot prowadzący.", {}),
+    "street": ("Ulica i numer.", {}),
+    "postal_code": ("Kod pocztowy (tekst, np. 25-001).", {}),
+    "locality": ("Miejscowość.", {}),
+    "gmina_teryt": ("Kod TERYT gminy (7 cyfr) podany w rejestrze, tak jak podaje go źródło; null, gdy źródło "
+                    "go nie podaje. Gmina wyznaczona ze współrzędnych: `gmina_teryt_computed`.", _TERYT_GMINA),
+    "powiat_teryt": ("Kod TERYT powiatu (4 cyfry) podany w rejestrze, tak jak podaje go źródło. Powiat "
+                     "wyznaczony ze współrzędnych: `powiat_teryt_computed`.", _TERYT_POWIAT),
+    "gmina_teryt_computed": ("Kod TERYT gminy (7 cyfr), w której leży punkt podmiotu (wyznaczony ze "
+                             "współrzędnych); tego kodu używa filtr `gmina` w /api.", _TERYT_GMINA),
+    "powiat_teryt_computed": ("Kod TERYT powiatu (4 cyfry), w którym leży punkt podmiotu (wyznaczony ze "
+                              "współrzędnych); tego kodu używa filtr `powiat` w /api.", _TERYT_POWIAT),
+    "gmina_name": ("Nazwa gminy wyznaczonej ze współrzędnych.", {}),
+    "powiat_name": ("Nazwa powiatu.", {}),
+    "lat": ("Szerokość geograficzna WGS84 (null dla podmiotów bez lokalizacji).", {}),
+    "lon": ("Długość geograficzna WGS84 (null dla podmiotów bez lokalizacji).", {}),
+    "location_precision": ("Precyzja lokalizacji.", {"enum": list(PRECISIONS)}),
+    "geocoder": ("Skąd pochodzą współrzędne.", {}),
+    "krs": ("Numer KRS (10 cyfr, tekst).", {}),
+    "nip": ("NIP (10 cyfr, tekst).", {}),
+    "regon": ("REGON (9 lub 14 cyfr, tekst).", {}),
+    "employees": ("Liczba zatrudnionych (null, gdy nieznana).", {}),
+    "status": ("Status podmiotu.", {"enum": list(STATUSES)}),
+    "as_of": ("Stan na (opis daty źródła).", {}),
+    "website": ("Strona WWW.", {}),
+    "email": ("Adres e-mail.", {}),
+    "phone": ("Telefon (tekst).", {}),
+    "description": ("Opis.", {}),
+    "sources": ("Źródła (adresy rozdzielone „ | ”).", {}),
+    "gmina_mismatch": ("Czy gmina podana w rejestrze różni się od wyznaczonej ze współrzędnych.", {}),
+    "outside_region": ("Czy punkt leży poza województwem.", {}),
+    "type": ("Rodzaj gminy: 1 miejska, 2 wiejska, 3 miejsko-wiejska.", {"enum": [1, 2, 3]}),
+    "type_name": ("Rodzaj gminy (nazwa).", {}),
+    "city_county": ("Miasto na prawach powiatu (true/false, także 1/0).", {}),
+    "area_km2_official": ("Powierzchnia urzędowa (km²).", {}),
+    "area_km2_computed": ("Powierzchnia obliczona z granic w EPSG:2180 (km²).", {}),
+    "population_year": ("Rok danych o ludności.", {}),
+    "population_2021": ("Ludność (NSP 2021).", {}),
+    "employees_known": ("Podmioty ze znaną liczbą zatrudnionych.", {}),
+}
 
 
-def _powiat_queryables() -> tuple[Queryable, ...]:
-    return (
-        Queryable("teryt", "property", "Kod TERYT powiatu (4 cyfry).", {"type": "string", "pattern": r"^\d{4}$"},
-                  column="teryt", pattern=r"\d{4}"),
-        Queryable("city_county", "property", "Miasto na prawach powiatu.",
-                  {"type": "string", "enum": ["true", "false"]}, column="city_county",
-                  values={"true": "True", "false": "False"}),
-        Q_TEXT,
-    )
+def _describe(name: str, layer: str) -> tuple[str, dict]:
+    if name in PROPERTY_DOCS:
+        return PROPERTY_DOCS[name]
+    if name == "teryt":
+        return (("Kod TERYT gminy (7 cyfr).", _TERYT_GMINA) if layer == "gminy"
+                else ("Kod TERYT powiatu (4 cyfry).", _TERYT_POWIAT))
+    if name in LABELS_PL:
+        return LABELS_PL[name] + ".", {}
+    if name.startswith("rank_"):
+        return f"Miejsce wśród jednostek tego poziomu: {LABELS_PL.get(name[5:], name[5:])} (1 = najwyższa).", {}
+    if name.startswith("ratio_"):
+        return f"Relacja do wartości wojewódzkiej: {LABELS_PL.get(name[6:], name[6:])} (1 = jak województwo).", {}
+    if name.startswith("entities_"):
+        return f"Podmioty (aktywne) typu {name[9:]}.", {}
+    return name, {}
+
+
+def _json_type(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return "integer"
+    if pd.api.types.is_float_dtype(series.dtype):
+        return "number"
+    return "string"
+
+
+def property_queryables(cdef: CollectionDef, frame) -> tuple[Queryable, ...]:
+    """Every public property of the served layer as a queryable (name, JSON Schema, Polish description)."""
+    out = []
+    for col in public_columns(frame):
+        text, extra = _describe(col, cdef.layer)
+        schema = {"title": col, "description": text, "type": _json_type(frame[col]), **extra}
+        out.append(Queryable(col, "property", text, schema))
+    return tuple(out)
 
 
 _UNIT_COLUMNS = ("teryt", "name", "population", "area_km2", "entities", "entities_per_10k", "access_10km_pct")
@@ -117,28 +179,28 @@ def collection_defs() -> dict[str, CollectionDef]:
         "entities": CollectionDef(
             "entities", "entities", "Podmioty ekonomii społecznej",
             "Podmioty ekonomii społecznej (PES) z danymi adresowymi, typami, statusem i źródłami; punkty w WGS84. "
-            "Plik jest próbką: porównaj kompletność z liczbami urzędowymi na stronie /about. "
-            "Podmioty bez współrzędnych mają geometrię null.",
+            "Rejestr jest próbą: porównaj kompletność z liczbami urzędowymi na stronie /about. "
+            "Podmioty bez współrzędnych (także znane tylko z dokładnością do powiatu) mają pustą geometrię.",
             "id", "Stały identyfikator podmiotu (właściwość `id`), np. swk-001.",
-            _entity_queryables(),
+            _entity_params(),
             ("id", "name", "types", "locality", "gmina_name", "powiat_name", "status", "location_precision"),
-            ("ekonomia społeczna", "PES", "podmioty"),
+            "geometry-point", ("ekonomia społeczna", "PES", "podmioty"),
         ),
         "gminy": CollectionDef(
             "gminy", "gminy", "Gminy ze wskaźnikami",
             "Granice gmin (GUGiK PRG) ze wskaźnikami ekonomii społecznej: liczba podmiotów ogółem i wg typów, "
             "na 10 tys. mieszkańców i na 100 km², zatrudnienie, zasięg 10 km, pozycja i relacja do województwa.",
             "teryt", "Kod TERYT gminy (7 cyfr).",
-            _gmina_queryables(), ("teryt", "name", "powiat_name", *_UNIT_COLUMNS[2:]),
-            ("gminy", "wskaźniki"),
+            (Q_TEXT,), ("teryt", "name", "powiat_name", *_UNIT_COLUMNS[2:]),
+            "geometry-polygon-or-multipolygon", ("gminy", "wskaźniki"),
         ),
         "powiaty": CollectionDef(
             "powiaty", "powiaty", "Powiaty ze wskaźnikami",
             "Granice powiatów (z połączenia gmin) ze wskaźnikami ekonomii społecznej, pozycją wśród powiatów "
             "województwa i relacją do wartości wojewódzkiej.",
             "teryt", "Kod TERYT powiatu (4 cyfry).",
-            _powiat_queryables(), _UNIT_COLUMNS,
-            ("powiaty", "wskaźniki"),
+            (Q_TEXT,), _UNIT_COLUMNS,
+            "geometry-polygon-or-multipolygon", ("powiaty", "wskaźniki"),
         ),
     }
 
@@ -155,17 +217,9 @@ def get_def(cid: str) -> CollectionDef:
 
 # ------------------------------------------------------------------------------------ parameters
 
-COMMON_PARAMS = ("f", "limit", "offset", "bbox", "datetime")
+COMMON_PARAMS = ("f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "filter", "filter-lang",
+                 "filter-crs")
 MAX_OFFSET = 10**9
-
-
-def parse_ogc_bbox(text: str | None):
-    if text is None:
-        return None
-    parts = text.split(",")
-    if len(parts) == 6:  # 3D bbox: minx,miny,minz,maxx,maxy,maxz — heights are ignored
-        parts = [parts[0], parts[1], parts[3], parts[4]]
-    return parse_bbox(",".join(parts))
 
 
 @dataclass(frozen=True)
@@ -174,62 +228,109 @@ class ItemsQuery:
     limit: int
     offset: int
     f: str | None
-    rest: tuple[tuple[str, str], ...]  # the filter parameters as given, for links and cache keys
+    rest: tuple[tuple[str, str], ...]  # the selection parameters as given, for links and cache keys
+    crs: object  # geoes.publish.ogc.crs.CrsDef of the response
 
 
 def parse_f(args) -> str | None:
     return single(args, "f")
 
 
-def _property_value(qb: Queryable, value: str) -> tuple[str, str]:
-    """(column, value as the column's str() shows it) of an exact-match queryable."""
-    if qb.values is not None:
-        key = value.lower()
-        if key not in qb.values:
-            raise ParamError(qb.name, f"dozwolone wartości: {', '.join(qb.values)}")
-        return qb.column, qb.values[key]
-    if qb.pattern and not re.fullmatch(qb.pattern, value):
-        raise ParamError(qb.name, "zły format wartości")
-    return qb.column, value
+def parse_value(qb: Queryable, value: str):
+    """A property parameter's value, typed as the property: text as is (checked against its pattern or
+    enumeration), numbers as numbers, booleans from true/false/1/0."""
+    kind, schema = qb.json_type, qb.schema
+    if kind == "boolean":
+        if value.lower() not in BOOLEAN_VALUES:
+            raise ParamError(qb.name, "wartość logiczna: true, false, 1 albo 0")
+        return BOOLEAN_VALUES[value.lower()]
+    if kind in ("integer", "number"):
+        try:
+            number = float(value)
+        except ValueError:
+            raise ParamError(qb.name, "oczekiwano liczby") from None
+        if not math.isfinite(number) or (kind == "integer" and not number.is_integer()):
+            raise ParamError(qb.name, "oczekiwano liczby całkowitej" if kind == "integer" else "oczekiwano liczby")
+        if "enum" in schema and number not in schema["enum"]:
+            raise ParamError(qb.name, f"dozwolone wartości: {', '.join(str(v) for v in schema['enum'])}")
+        return int(number) if kind == "integer" else number
+    if "enum" in schema:
+        allowed = {str(v).lower(): v for v in schema["enum"]}
+        if value.lower() not in allowed:
+            raise ParamError(qb.name, f"dozwolone wartości: {', '.join(str(v) for v in schema['enum'])}")
+        return allowed[value.lower()]
+    if "pattern" in schema and not re.fullmatch(schema["pattern"].strip("^$"), value):
+        raise ParamError(qb.name, "zły format wartości (" + qb.description + ")")
+    return value
 
 
-def _queryable_filter(cdef: CollectionDef, args) -> tuple[Filter, list[tuple[str, str]]]:
-    """The collection's queryables as a Filter, and the parameters as given (for links and cache keys)."""
-    parts: dict = {"types": (), "powiat": None, "gmina": None, "q": None}
-    props: list[tuple[str, str]] = []
+def _queryable_filter(cdef: CollectionDef, props: tuple[Queryable, ...], args) -> tuple[Filter, list]:
+    """The parameters (type, q and the properties) as a Filter, and as given (for links and cache keys)."""
+    types: tuple[str, ...] = ()
+    q = None
+    chosen: list[tuple[str, object]] = []
     rest: list[tuple[str, str]] = []
-    for qb in cdef.queryables:
+    for qb in (*cdef.params, *props):
         if qb.kind == "types":
-            parts["types"] = parse_types(args, qb.name)
-            if parts["types"]:
-                rest.append((qb.name, ",".join(parts["types"])))
+            types = parse_types(args, qb.name)
+            if types:
+                rest.append((qb.name, ",".join(types)))
             continue
         value = single(args, qb.name)
         if value is None:
             continue
-        if qb.kind == "powiat":
-            parts["powiat"] = parse_teryt(args, qb.name, 4)
-        elif qb.kind == "gmina":
-            parts["gmina"] = parse_teryt(args, qb.name, 7)
-        elif qb.kind == "q":
-            parts["q"] = value
+        if qb.kind == "q":
+            q = value
         else:
-            props.append(_property_value(qb, value))
+            chosen.append((qb.name, parse_value(qb, value)))
         rest.append((qb.name, value))
-    return Filter(**parts, properties=tuple(props)), rest
+    return Filter(types=types, q=q, properties=tuple(chosen)), rest
 
 
-def parse_items(cdef: CollectionDef, args, page_size: int = 100, max_page_size: int = 10_000) -> ItemsQuery:
-    """Validate every parameter of /collections/{id}/items (geoes.publish.filters; ParamError if wrong)."""
-    reject_unknown(args, [*COMMON_PARAMS, *(q.name for q in cdef.queryables)])
+def _cql_filter(props: tuple[Queryable, ...], args, rest: list):
+    text = single(args, "filter")
+    lang = single(args, "filter-lang")
+    if lang is not None and lang.lower() not in cql.LANGS:
+        raise ParamError("filter-lang", f"obsługiwany język filtra: {', '.join(cql.LANGS)}")
+    filter_crs = parse_crs(single(args, "filter-crs"), "filter-crs")
+    if text is None:
+        return None
+    rest += [("filter", text), ("filter-lang", "cql2-text")]
+    if filter_crs.uri != CRS84:
+        rest.append(("filter-crs", filter_crs.uri))
+    return cql.parse(text, {q.name: q.json_type for q in props}, filter_crs)
+
+
+def _bbox(args, rest: list) -> tuple[tuple | None, str | None]:
+    """(CRS84 box, None) for a CRS84 bbox; (None, polygon WKT in CRS84) for a bbox in another bbox-crs."""
+    text = single(args, "bbox")
+    bbox_crs = parse_crs(single(args, "bbox-crs"), "bbox-crs")
+    if text is None:
+        return None, None
+    area = parse_crs_bbox(text, bbox_crs)
+    rest.append(("bbox", text))
+    if bbox_crs.uri == CRS84:
+        return tuple(float(v) for v in area.bounds), None
+    rest.append(("bbox-crs", bbox_crs.uri))
+    return None, area.wkt
+
+
+def parse_items(cdef: CollectionDef, props: tuple[Queryable, ...], args, page_size: int = 100,
+                max_page_size: int = 10_000) -> ItemsQuery:
+    """Validate every parameter of /collections/{id}/items (ParamError, i.e. 400, if wrong); `props` are
+    the collection's property queryables (property_queryables)."""
+    reject_unknown(args, [*COMMON_PARAMS, *(q.name for q in cdef.params), *(q.name for q in props)])
     limit = parse_int(args, "limit", page_size, 1, max_page_size, clamp=True)
     offset = parse_int(args, "offset", 0, 0, MAX_OFFSET)
-    bbox = parse_ogc_bbox(single(args, "bbox"))
     parse_datetime(single(args, "datetime"))  # validated; the layers have no time property
-    f = parse_f(args)
-    flt, rest = _queryable_filter(cdef, args)
-    for name in ("bbox", "datetime"):
-        v = single(args, name)
-        if v is not None:
-            rest.append((name, v))
-    return ItemsQuery(replace(flt, bbox=bbox), limit, offset, f, tuple(rest))
+    crs = parse_crs(single(args, "crs"))
+    flt, rest = _queryable_filter(cdef, props, args)
+    bbox, area = _bbox(args, rest)
+    expression = _cql_filter(props, args, rest)
+    when = single(args, "datetime")
+    if when is not None:
+        rest.append(("datetime", when))
+    if crs.uri != CRS84:
+        rest.append(("crs", crs.uri))
+    return ItemsQuery(replace(flt, bbox=bbox, area=area, expression=expression), limit, offset, parse_f(args),
+                      tuple(rest), crs)

@@ -1,4 +1,5 @@
-"""OGC API – Features, Part 1 (Core): plain functions returning (headers, status, content).
+"""OGC API – Features, Part 1 (Core), Part 2 (CRS by reference: `crs`, `bbox-crs`, `Content-Crs`) and
+Part 3 (queryables, CQL2 text `filter`): plain functions returning (headers, status, content).
 
 They know nothing of Flask (pygeoapi style): a request is an `OGCRequest` (absolute base URL of the API,
 query arguments as a multi-dict, the Accept header), the data and the caches come from the app's
@@ -16,10 +17,13 @@ from urllib.parse import quote, urlencode
 
 from geoes.common.reference import attribution
 from geoes.errors import GeoesError, NotFound
-from geoes.publish.filters import reject_unknown
-from geoes.publish.layers import layer_data, matching_positions
-from geoes.publish.ogc import html, openapi
-from geoes.publish.ogc.collection_defs import COLLECTIONS, CRS84, CollectionDef, get_def, parse_f, parse_items
+from geoes.publish.filters import reject_unknown, single
+from geoes.publish.layers import crs_features, layer_data, matching_positions
+from geoes.publish.ogc.html import render as render_html
+from geoes.publish.ogc.openapi import document as openapi_document, resolved_parameters
+from geoes.publish.ogc.collection_defs import (COLLECTIONS, CollectionDef, get_def, parse_f, parse_items,
+                                               property_queryables)
+from geoes.publish.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED, parse_crs
 from geoes.publish.ogc.formats import FORMATS, OPENAPI_MIME, negotiate
 
 CONFORMANCE = [
@@ -27,7 +31,25 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    # Part 2: Coordinate Reference Systems by Reference (CRS84, EPSG:4326, EPSG:2180)
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    # Part 3: Filtering, with CQL2 text
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/accent-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
 ]
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+SCHEMA_MIME = "application/schema+json"
 TITLE = "Ekonomia społeczna – OGC API – Features"
 DESCRIPTION = ("Podmioty ekonomii społecznej oraz gminy i powiaty ze wskaźnikami (liczba podmiotów na 10 tys. "
                "mieszkańców i na 100 km², zatrudnienie, zasięg 10 km) jako OGC API – Features.")
@@ -93,7 +115,7 @@ def _simple(req: OGCRequest, allowed=("json", "html")) -> str:
 
 def _page(template: str, req: OGCRequest, title: str, json_url: str, crumbs=(), json_type=FORMATS["json"],
           **ctx) -> bytes:
-    return html.render(template, title=title, root=req.base_url, site_root=req.site_root, crumbs=list(crumbs),
+    return render_html(template, title=title, root=req.base_url, site_root=req.site_root, crumbs=list(crumbs),
                        json_url=json_url, json_type=json_type, **ctx)
 
 
@@ -153,12 +175,13 @@ def api_document(served, req: OGCRequest) -> Response:
     base = req.base_url
 
     def make() -> bytes:
-        doc = openapi.document(base, req.page_size, req.max_page_size, TITLE, ds.version)
+        props = {cid: props_of(served, cdef) for cid, cdef in COLLECTIONS.items()}
+        doc = openapi_document(base, req.page_size, req.max_page_size, TITLE, ds.version, props)
         if fmt == "html":
             paths = []
             for path, item in doc["paths"].items():
                 get = dict(item["get"])
-                get["parameters_resolved"] = openapi.resolved_parameters(doc, get)
+                get["parameters_resolved"] = resolved_parameters(doc, get)
                 paths.append((path, get))
             return _page("api.html", req, "Opis API (OpenAPI 3.0)", f"{base}/api?f=json",
                          crumbs=[("Opis API", None)], json_type=OPENAPI_MIME, info=doc["info"], paths=paths)
@@ -169,9 +192,16 @@ def api_document(served, req: OGCRequest) -> Response:
     return _headers(mime, ds.version, fmt), 200, body
 
 
+def props_of(served, cdef: CollectionDef):
+    """The collection's property queryables in the served version (once per version)."""
+    return served.cached(("queryables", cdef.id),
+                         lambda _ds: property_queryables(cdef, layer_data(served, cdef.layer).frame))
+
+
 def _collection_obj(served, cdef: CollectionDef, base: str) -> dict:
     layer = layer_data(served, cdef.layer)
     url = f"{base}/collections/{cdef.id}"
+    # The GeoJSON `items` link carries no query: GDAL appends `/{featureId}` to it for an id lookup.
     return {
         "id": cdef.id,
         "title": cdef.title,
@@ -181,12 +211,14 @@ def _collection_obj(served, cdef: CollectionDef, base: str) -> dict:
         "links": [
             _link(f"{url}?f=json", "self", FORMATS["json"], f"{cdef.title} (JSON)"),
             _link(f"{url}?f=html", "alternate", FORMATS["html"], f"{cdef.title} (HTML)"),
-            _link(f"{url}/items?f=json", "items", FORMATS["geojson"], f"{cdef.title}: obiekty (GeoJSON)"),
+            _link(f"{url}/items", "items", FORMATS["geojson"], f"{cdef.title}: obiekty (GeoJSON)"),
             _link(f"{url}/items?f=html", "items", FORMATS["html"], f"{cdef.title}: obiekty (HTML)"),
+            _link(f"{url}/queryables", QUERYABLES_REL, SCHEMA_MIME, f"{cdef.title}: właściwości do filtrowania"),
         ],
         "extent": {"spatial": {"bbox": [layer.extent], "crs": CRS84}},
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": list(SUPPORTED),
+        "storageCrs": STORAGE_CRS,
     }
 
 
@@ -222,7 +254,8 @@ def collection(served, req: OGCRequest, cid: str) -> Response:
         if fmt == "html":
             return _page("collection.html", req, cdef.title, f"{base}/collections/{cid}?f=json",
                          crumbs=[("Kolekcje", f"{base}/collections"), (cdef.title, None)], collection=obj,
-                         count=layer_data(served, cdef.layer).count, queryables=cdef.queryables,
+                         count=layer_data(served, cdef.layer).count,
+                         queryables=(*cdef.params, *props_of(served, cdef)),
                          page_size=req.page_size, max_page_size=req.max_page_size)
         return _dumps(obj)
 
@@ -242,7 +275,7 @@ def _now() -> str:
 @_guard
 def items(served, req: OGCRequest, cid: str) -> Response:
     cdef = get_def(cid)
-    query = parse_items(cdef, req.args, req.page_size, req.max_page_size)
+    query = parse_items(cdef, props_of(served, cdef), req.args, req.page_size, req.max_page_size)
     fmt = negotiate(query.f, req.accept, ("json", "html"))
     layer = layer_data(served, cdef.layer)
     base = req.base_url
@@ -283,7 +316,7 @@ def items(served, req: OGCRequest, cid: str) -> Response:
                          if next_off is not None else None,
                          prev_url=_items_url(base, cid, query.rest, "html", limit, prev_off)
                          if prev_off is not None else None)
-        feats = layer.features
+        feats = layer.features if query.crs.uri == CRS84 else crs_features(served, layer, query.crs)
         head = b'{"type":"FeatureCollection","numberMatched":%d,"numberReturned":%d,"links":%s,"features":[' % (
             matched, len(page), _dumps(links))
         return head + b",".join([feats[i] for i in page]) + b"]"
@@ -292,14 +325,16 @@ def items(served, req: OGCRequest, cid: str) -> Response:
     if fmt == "html":
         return _headers(FORMATS["html"], layer.version, fmt), 200, body
     tail = b',"timeStamp":"' + _now().encode() + b'"}'
-    return _headers(FORMATS["geojson"], layer.version, "json"), 200, [body, tail]
+    headers = _headers(FORMATS["geojson"], layer.version, "json", **{"Content-Crs": query.crs.content_crs()})
+    return headers, 200, [body, tail]
 
 
 @_guard
 def item(served, req: OGCRequest, cid: str, fid: str) -> Response:
     cdef = get_def(cid)
-    reject_unknown(req.args, ("f",))
+    reject_unknown(req.args, ("f", "crs"))
     fmt = negotiate(req.f(), req.accept, ("json", "html"))
+    crs = parse_crs(single(req.args, "crs"))
     layer = layer_data(served, cdef.layer)
     pos = layer.index.get(fid)
     if pos is None:
@@ -324,17 +359,47 @@ def item(served, req: OGCRequest, cid: str, fid: str) -> Response:
                                  ("Obiekty", f"{base}/collections/{cid}/items?f=html"), (str(fid), None)],
                          json_type=FORMATS["geojson"], properties=list(feature["properties"].items()),
                          link_keys=("website", "sources"), geometry_text=geometry_text)
+        crs_query = "" if crs.uri == CRS84 else "&" + urlencode([("crs", crs.uri)])
         links = [
-            _link(f"{url}?f=json", "self", FORMATS["geojson"], "Ten obiekt (GeoJSON)"),
+            _link(f"{url}?f=json{crs_query}", "self", FORMATS["geojson"], "Ten obiekt (GeoJSON)"),
             _link(f"{url}?f=html", "alternate", FORMATS["html"], "Ten obiekt (HTML)"),
             _link(f"{base}/collections/{cid}", "collection", FORMATS["json"], cdef.title),
         ]
-        raw = layer.features[pos]
+        raw = layer.features[pos] if crs.uri == CRS84 else crs_features(served, layer, crs)[pos]
         return raw[:-1] + b',"links":' + _dumps(links) + b"}"
 
-    body = _cached(served, (layer.version, "item", cid, fid, base, fmt, req.site_root), make)
-    mime = FORMATS["html"] if fmt == "html" else FORMATS["geojson"]
-    return _headers(mime, layer.version, fmt), 200, body
+    body = _cached(served, (layer.version, "item", cid, fid, base, fmt, req.site_root, crs.uri), make)
+    if fmt == "html":
+        return _headers(FORMATS["html"], layer.version, fmt), 200, body
+    return _headers(FORMATS["geojson"], layer.version, fmt, **{"Content-Crs": crs.content_crs()}), 200, body
+
+
+@_guard
+def queryables(served, req: OGCRequest, cid: str) -> Response:
+    """The collection's queryables as a JSON Schema (Part 3): every property, and the geometry."""
+    cdef = get_def(cid)
+    fmt = _simple(req)
+    version = served.current().version
+    url = f"{req.base_url}/collections/{cid}/queryables"
+
+    def make() -> bytes:
+        props = props_of(served, cdef)
+        if fmt == "html":
+            return _page("queryables.html", req, f"{cdef.title}: właściwości do filtrowania", f"{url}?f=json",
+                         crumbs=[("Kolekcje", f"{req.base_url}/collections"),
+                                 (cdef.title, f"{req.base_url}/collections/{cid}"), ("Właściwości", None)],
+                         json_type=SCHEMA_MIME, queryables=props)
+        properties = {q.name: dict(q.schema) for q in props}
+        properties["geometry"] = {"title": "geometry", "description": "Geometria obiektu (CRS84).",
+                                  "format": cdef.geometry_format, "x-ogc-role": "primary-geometry"}
+        return _dumps({"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": url, "type": "object",
+                       "title": cdef.title, "description": "Właściwości, których można użyć w parametrach "
+                       "zapytania (nazwa=wartość) i w filtrze CQL2 (filter, filter-lang=cql2-text).",
+                       "properties": properties, "additionalProperties": False})
+
+    body = _cached(served, (version, "queryables", cid, req.base_url, fmt, req.site_root), make)
+    mime = FORMATS["html"] if fmt == "html" else SCHEMA_MIME
+    return _headers(mime, version, fmt), 200, body
 
 
 def not_found_response(path: str) -> Response:

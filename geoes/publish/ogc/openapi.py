@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from geoes.common.reference import attribution
+from geoes.publish.ogc import cql
+from geoes.publish.ogc.crs import CRS84, SUPPORTED
 from geoes.publish.ogc.formats import FORMATS, OPENAPI_MIME
-from geoes.publish.ogc.collection_defs import COLLECTIONS, CollectionDef
+from geoes.publish.ogc.collection_defs import COLLECTIONS, CollectionDef, Queryable
 
 OAS_VERSION = "3.0.3"
 
@@ -28,7 +30,13 @@ def _json(schema_ref: str, html: bool = True, mime: str = FORMATS["json"]) -> di
     return content
 
 
-def _items_path(cdef: CollectionDef, page_size: int, max_page_size: int) -> dict:
+def _crs_param(name: str, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "style": "form", "explode": False,
+            "description": description,
+            "schema": {"type": "string", "format": "uri", "enum": list(SUPPORTED), "default": CRS84}}
+
+
+def _items_path(cdef: CollectionDef, props: tuple[Queryable, ...], page_size: int, max_page_size: int) -> dict:
     params = [
         {"$ref": "#/components/parameters/f-items"},
         {"name": "limit", "in": "query", "required": False, "style": "form", "explode": False,
@@ -37,11 +45,17 @@ def _items_path(cdef: CollectionDef, page_size: int, max_page_size: int) -> dict
          "schema": {"type": "integer", "minimum": 1, "maximum": max_page_size, "default": page_size}},
         {"$ref": "#/components/parameters/offset"},
         {"$ref": "#/components/parameters/bbox"},
+        {"$ref": "#/components/parameters/bbox-crs"},
         {"$ref": "#/components/parameters/datetime"},
+        {"$ref": "#/components/parameters/crs"},
+        {"$ref": "#/components/parameters/filter"},
+        {"$ref": "#/components/parameters/filter-lang"},
+        {"$ref": "#/components/parameters/filter-crs"},
     ]
-    for q in cdef.queryables:
+    for q in (*cdef.params, *props):
+        schema = {k: v for k, v in q.schema.items() if k not in ("title", "description")}
         p = {"name": q.name, "in": "query", "required": False, "description": q.description,
-             "schema": dict(q.schema), "style": "form"}
+             "schema": schema, "style": "form"}
         if q.schema.get("type") == "array":
             p["explode"] = True
         else:
@@ -69,10 +83,22 @@ def _item_path(cdef: CollectionDef) -> dict:
             {"name": "featureId", "in": "path", "required": True, "description": cdef.id_description,
              "schema": {"type": "string", "maxLength": 200}},
             _f_param(["json", "geojson", "html"]),
+            {"$ref": "#/components/parameters/crs"},
         ],
         "responses": {"200": {"description": "Obiekt GeoJSON.", "content": _json("featureGeoJSON",
                                                                                  mime=FORMATS["geojson"])},
                       **_errors()},
+    }}
+
+
+def _queryables_path(cdef: CollectionDef) -> dict:
+    return {"get": {
+        "tags": [cdef.id], "operationId": f"get{cdef.id.capitalize()}Queryables",
+        "summary": f"{cdef.title}: właściwości do filtrowania (JSON Schema)",
+        "parameters": [{"$ref": "#/components/parameters/f"}],
+        "responses": {"200": {"description": "Właściwości kolekcji jako JSON Schema.", "content": {
+            "application/schema+json": {"schema": {"type": "object"}},
+            "text/html": {"schema": {"type": "string"}}}}, **_errors()},
     }}
 
 
@@ -132,8 +158,50 @@ def _schemas() -> dict:
     }
 
 
+def _shared_parameters() -> dict:
+    """The parameters the paths refer to (`#/components/parameters/...`)."""
+    return {
+        "f": _f_param(["json", "html"]),
+        "f-items": _f_param(["json", "geojson", "html"]),
+        "offset": {"name": "offset", "in": "query", "required": False, "style": "form", "explode": False,
+                   "description": "Ile pierwszych pasujących obiektów pominąć (stronicowanie; link `next` "
+                                  "podaje kolejną wartość).",
+                   "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000_000, "default": 0}},
+        "bbox": {"name": "bbox", "in": "query", "required": False, "style": "form", "explode": False,
+                 "description": "Prostokąt minLon,minLat,maxLon,maxLat w CRS84 (WGS84, długość przed "
+                                "szerokością); obiekty, których geometria go przecina. Sześć liczb "
+                                "(z wysokościami) też jest przyjmowane, wysokości są pomijane.",
+                 "schema": {"type": "array", "minItems": 4, "maxItems": 6,
+                            "items": {"type": "number"}}},
+        "bbox-crs": _crs_param("bbox-crs", "Układ współrzędnych `bbox` (domyślnie CRS84); liczby w "
+                               "kolejności osi układu: EPSG:4326 minLat,minLon,maxLat,maxLon; EPSG:2180 "
+                               "minNorthing,minEasting,maxNorthing,maxEasting (metry)."),
+        "crs": _crs_param("crs", "Układ współrzędnych geometrii w odpowiedzi (domyślnie CRS84), w kolejności "
+                          "osi układu: EPSG:4326 szerokość, długość; EPSG:2180 northing, easting w metrach. "
+                          "Nagłówek Content-Crs podaje układ odpowiedzi."),
+        "filter-crs": _crs_param("filter-crs", "Układ współrzędnych geometrii w `filter` (domyślnie "
+                                 "CRS84), w kolejności jego osi."),
+        "filter": {"name": "filter", "in": "query", "required": False, "style": "form", "explode": False,
+                   "description": "Filtr CQL2 (tekst) na właściwościach z /queryables i geometrii: porównania, "
+                                  "AND, OR, NOT, LIKE, IN, BETWEEN, IS NULL, CASEI, ACCENTI, S_INTERSECTS i "
+                                  "inne S_ (z BBOX(...) lub geometrią WKT), np. "
+                                  "`powiat_teryt_computed = '2602' AND employees > 10`.",
+                   "schema": {"type": "string", "maxLength": cql.MAX_LENGTH}},
+        "filter-lang": {"name": "filter-lang", "in": "query", "required": False, "style": "form",
+                        "explode": False, "description": "Język filtra: cql2-text (jedyny i domyślny).",
+                        "schema": {"type": "string", "enum": list(cql.LANGS), "default": "cql2-text"}},
+        "datetime": {"name": "datetime", "in": "query", "required": False, "style": "form",
+                     "explode": False,
+                     "description": "Chwila lub przedział RFC 3339 (np. 2024-01-01T00:00:00Z/..). "
+                                    "Warstwy nie mają właściwości czasowych: wartość jest sprawdzana, "
+                                    "ale nie zawęża wyniku.",
+                     "schema": {"type": "string"}},
+    }
+
+
 def document(base_url: str, page_size: int = 100, max_page_size: int = 10_000, title: str = "",
-             version: str = "") -> dict:
+             version: str = "", props: dict[str, tuple[Queryable, ...]] | None = None) -> dict:
+    """The OpenAPI document; `props` are each collection's property queryables (by collection id)."""
     a = attribution()
     paths: dict = {
         "/": {"get": {"tags": ["Capabilities"], "operationId": "getLandingPage", "summary": "Strona startowa",
@@ -160,7 +228,8 @@ def document(base_url: str, page_size: int = 100, max_page_size: int = 10_000, t
     for cdef in COLLECTIONS.values():
         base = f"/collections/{cdef.id}"
         paths[base] = _collection_path(cdef)
-        paths[f"{base}/items"] = _items_path(cdef, page_size, max_page_size)
+        paths[f"{base}/queryables"] = _queryables_path(cdef)
+        paths[f"{base}/items"] = _items_path(cdef, (props or {}).get(cdef.id, ()), page_size, max_page_size)
         paths[f"{base}/items/{{featureId}}"] = _item_path(cdef)
     return {
         "openapi": OAS_VERSION,
@@ -168,33 +237,15 @@ def document(base_url: str, page_size: int = 100, max_page_size: int = 10_000, t
             "title": title or "geoes – OGC API – Features",
             "version": "1.0.0",
             "description": "Podmioty ekonomii społecznej oraz gminy i powiaty ze wskaźnikami (OGC API – Features, "
-                           f"część 1: Core). Dane: wersja {version}. {a['data']}. {a['entities']}.",
+                           "część 1: Core, część 2: układy współrzędnych CRS84, EPSG:4326 i EPSG:2180, część 3: "
+                           f"filtry CQL2). Dane: wersja {version}. {a['data']}. {a['entities']}.",
             "x-dataset-version": version,
         },
         "servers": [{"url": base_url, "description": "Ten serwer"}],
         "tags": [{"name": "Capabilities"}, *({"name": c.id, "description": c.title} for c in COLLECTIONS.values())],
         "paths": paths,
         "components": {
-            "parameters": {
-                "f": _f_param(["json", "html"]),
-                "f-items": _f_param(["json", "geojson", "html"]),
-                "offset": {"name": "offset", "in": "query", "required": False, "style": "form", "explode": False,
-                           "description": "Ile pierwszych pasujących obiektów pominąć (stronicowanie; link `next` "
-                                          "podaje kolejną wartość).",
-                           "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000_000, "default": 0}},
-                "bbox": {"name": "bbox", "in": "query", "required": False, "style": "form", "explode": False,
-                         "description": "Prostokąt minLon,minLat,maxLon,maxLat w CRS84 (WGS84, długość przed "
-                                        "szerokością); obiekty, których geometria go przecina. Sześć liczb "
-                                        "(z wysokościami) też jest przyjmowane, wysokości są pomijane.",
-                         "schema": {"type": "array", "minItems": 4, "maxItems": 6,
-                                    "items": {"type": "number"}}},
-                "datetime": {"name": "datetime", "in": "query", "required": False, "style": "form",
-                             "explode": False,
-                             "description": "Chwila lub przedział RFC 3339 (np. 2024-01-01T00:00:00Z/..). "
-                                            "Warstwy nie mają właściwości czasowych: wartość jest sprawdzana, "
-                                            "ale nie zawęża wyniku.",
-                             "schema": {"type": "string"}},
-            },
+            "parameters": _shared_parameters(),
             "schemas": _schemas(),
             "responses": {
                 "BadRequest": {"description": "Zły parametr zapytania (JSON z polami code i description).",

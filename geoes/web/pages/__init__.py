@@ -5,12 +5,13 @@
   (/powiaty/<teryt>…), a gmina's profile and charts (/gminy/<teryt>…), the comparison (/compare…);
 * `entities` — the entity list (/entities) and one entity (/entities/<id>);
 * `about` — method, sources, completeness and attribution (/about);
-* `seo` — /robots.txt and /sitemap.xml of the public pages.
+* `trends` — official counts by type and year and the register's history (/trendy…);
+* `seo` — /robots.txt, /sitemap.xml and /favicon.ico.
 
 `views` holds what they share; `mapconfig` the configuration every map page gives static/js/map.js. The
 HTML pages are rendered once per dataset version and served from memory (geoes.web.pagecache).
 """
-from geoes.web.pages import about, entities, seo, units
+from geoes.web.pages import about, entities, seo, trends, units
 from geoes.web.pages import map as public_map
 
-BLUEPRINTS = (public_map.bp, units.bp, entities.bp, about.bp, seo.bp)
+BLUEPRINTS = (public_map.bp, units.bp, entities.bp, about.bp, trends.bp, seo.bp)

@@ -6,15 +6,16 @@ import math
 
 from flask import Blueprint, current_app, request
 
+from geoes.common.labels import PRECISION_PL, SOCIAL_ENTERPRISE_PL, geocoder_label
 from geoes.common.reference import entity_types
 from geoes.errors import NotFound
 from geoes.publish.escape import safe_url
 from geoes.publish.filters import ParamError, apply_entities, choice, fold, parse_filter, parse_int
-from geoes.web import maps
+from geoes.publish.labels import powiat_label, types_label
+from geoes.web.maps import entity_map
 from geoes.web.pagecache import cached_page
 from geoes.web.pages.mapconfig import map_config
-from geoes.web.pages.views import (STATUS_PL, dataset, entity_rows, powiat_choices, powiat_label,
-                                   record, render, type_codes_present, types_label)
+from geoes.web.pages.views import STATUS_PL, dataset, entity_rows, powiat_choices, record, render, type_codes_present
 from geoes.web.served import served_data
 
 bp = Blueprint("entities", __name__)
@@ -24,9 +25,6 @@ SORTS = {
     "employees": "employees", "status": "status",
 }
 MAX_PAGE = 999_999
-PRECISION_PL = {"address": "adres", "street": "ulica", "locality": "miejscowość", "gmina": "gmina (środek)",
-                "none": "brak współrzędnych"}
-SE_PL = {"true": "tak", "false": "nie", "unknown": "brak informacji"}
 ENTITY_FIELDS = [
     ("name", "Nazwa"), ("types", "Typ"), ("social_enterprise", "Przedsiębiorstwo społeczne (wykaz ministra)"),
     ("legal_form", "Forma prawna"), ("operator", "Podmiot prowadzący"), ("street", "Ulica"),
@@ -138,9 +136,10 @@ def entity(entity_id):
     parts = None
     if has_point:
         first = (rec.get("types") or "").split(";")[0]
-        parts = served_data().cached(("entitymap", entity_id),
-                                     lambda d: maps.entity_map(geom.y, geom.x, rec["name"], first))
+        parts = served_data().cached(("entitymap", entity_id, request.script_root),
+                                     lambda d: entity_map(geom.y, geom.x, rec["name"], first))
     return render("entity.html", ds=ds, rec=rec, fields=entity_fields(rec, geom, has_point), parts=parts,
-                  mapcfg=map_config(ds, "entity", entity={"name": rec["name"]}), types_label=types_label, status=STATUS_PL,
-                  precision=PRECISION_PL, se=SE_PL, description=entity_description(rec),
+                  mapcfg=map_config(ds, "entity", entity={"name": rec["name"]}), types_label=types_label,
+                  status=STATUS_PL, precision=PRECISION_PL, se=SOCIAL_ENTERPRISE_PL, geocoder_label=geocoder_label,
+                  description=entity_description(rec),
                   jsonld=entity_jsonld(rec, geom, has_point, ds.voivodeship.get("name") or ""))

@@ -4,13 +4,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from geoes.common.reference import entity_types
-from geoes.publish.classes import class_legend
-from geoes.web import assets
+from geoes.publish.classes import NEED_COLORS, class_legend
 from geoes.publish.filters import parse_filter
+from geoes.publish.labels import powiat_label
+from geoes.web import assets
 from geoes.web.pagecache import cached_page
 from geoes.web.pages.mapconfig import level_classes, map_config
-from geoes.web.pages.views import (dataset, filter_state, placed, powiat_choices, powiat_label, public_map_parts,
-                                   render, type_codes_present)
+from geoes.web.pages.views import (dataset, filter_state, placed, powiat_choices, public_map_parts, render,
+                                   type_codes_present)
 
 bp = Blueprint("map", __name__)
 
@@ -32,7 +33,10 @@ def index():
     return render("index.html", ds=ds, parts=public_map_parts(embed=False), mapcfg=cfg, types=entity_types(),
                   present=type_codes_present(ds), filter=f, powiaty=powiat_choices(ds),
                   legend_p=class_legend(breaks["powiat"]), legend_g=class_legend(breaks["gmina"]),
-                  counts={"total": int(len(ds.entities)), "placed": int(len(placed(ds.entities)))},
+                  legend_need=class_legend(breaks["need"], NEED_COLORS, zero_label="brak danych"),
+                  needs=(ds.summary.get("method") or {}).get("needs") or {},
+                  counts={"total": int(len(ds.entities)), "placed": int(len(placed(ds.entities))),
+                          "powiat_only": int(ds.voivodeship.get("entities_without_gmina") or 0)},
                   powiat_label=powiat_label)
 
 

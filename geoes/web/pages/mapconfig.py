@@ -12,11 +12,15 @@ modes that must carry it; tests/web/test_mapconfig.py holds map.js and the emitt
                       "gmina": URL with __TERYT__, "list": URL, "embed": URL},
                                                      embed: the map for other sites' iframes (share)
       "types":       {code: {"label": str, "short": str, "icon": Font Awesome name}},
+      "icons":       URL of the icon sprite (img/icons.svg: a <symbol id="i-NAME"> per icon)
       "status":      {status: Polish label},
       "units":       {"powiat": {teryt: UNIT}, "gmina": {teryt: UNIT}},
                      UNIT = {"label": "powiat jędrzejowski",
                              "color": "#41b6c4",     the unit's class colour (geoes.publish.classes)
-                             "entities": "5", "per_10k": "0,62", "population": "80 370"}
+                             "entities": "5", "per_10k": "0,62", "population": "80 370",
+                             "need_color": "#fdcc8a",   the need class colour (unemployed per 10 000)
+                             "unemployed": "1 548", "unemployed_per_10k": "192,61" or "–",
+                             "need_year": "2024"}
                                                      figures as shown (geoes.common.polish)
       "classes":     {"zero": colour of class 0 (a unit the configuration does not know),
                       "highlight": colour of the highlighted units},
@@ -37,9 +41,12 @@ from flask import request, url_for
 
 from geoes.common.polish import number
 from geoes.common.reference import entity_types
-from geoes.publish.classes import HIGHLIGHT_COLOR, INDICATOR, ZERO_COLOR, class_color, level_breaks
-from geoes.web import maps
-from geoes.web.pages.views import STATUS_PL, gmina_label, powiat_label
+from geoes.publish.classes import (HIGHLIGHT_COLOR, INDICATOR, NEED_COLORS, NEED_INDICATOR, ZERO_COLOR,
+                                   class_color, level_breaks)
+from geoes.publish.labels import gmina_label, powiat_label
+from geoes.web.assets import sprite_url
+from geoes.web.maps import bounds_of
+from geoes.web.pages.views import STATUS_PL
 from geoes.web.served import served_data
 
 ALL_MODES = ("public", "embed", "unit", "compare", "entity")
@@ -48,7 +55,7 @@ CONTRACT: dict[str, tuple[str, ...]] = {
     "mode": ALL_MODES, "region_name": ALL_MODES,
     "api.entities": ALL_MODES, "api.powiaty": ALL_MODES, "api.gminy": ALL_MODES,
     "pages.entity": ALL_MODES, "pages.powiat": ALL_MODES, "pages.gmina": ALL_MODES, "pages.list": ALL_MODES,
-    "pages.embed": ALL_MODES,
+    "pages.embed": ALL_MODES, "icons": ALL_MODES,
     "types": ALL_MODES, "status": ALL_MODES, "units.powiat": ALL_MODES, "units.gmina": ALL_MODES,
     "classes.zero": ALL_MODES, "classes.highlight": ALL_MODES, "powiaty": ALL_MODES,
     "state.types": ALL_MODES, "state.powiat": ALL_MODES, "state.gmina": ALL_MODES, "state.q": ALL_MODES,
@@ -58,27 +65,33 @@ CONTRACT: dict[str, tuple[str, ...]] = {
 }
 # Keys whose value is a mapping keyed by data (type codes, TERYT codes, statuses).
 MAPPINGS = ("types", "status", "powiaty", "units.powiat", "units.gmina")
-UNIT_FIELDS = ("label", "color", "entities", "per_10k", "population")
+UNIT_FIELDS = ("label", "color", "entities", "per_10k", "population", "need_color", "unemployed",
+               "unemployed_per_10k", "need_year")
 
 
-def _units(frame, label) -> dict:
-    breaks = level_breaks(frame)
+def _units(frame, label, need_year) -> dict:
+    breaks, need = level_breaks(frame), level_breaks(frame, NEED_INDICATOR)
     return {r["teryt"]: {"label": label(r), "color": class_color(r[INDICATOR], breaks),
                          "entities": number(r["entities"], 0), "per_10k": number(r[INDICATOR], 2),
-                         "population": number(r["population"], 0)}
+                         "population": number(r["population"], 0),
+                         "need_color": class_color(r.get(NEED_INDICATOR), need, NEED_COLORS),
+                         "unemployed": number(r.get("unemployed"), 0),
+                         "unemployed_per_10k": number(r.get(NEED_INDICATOR), 2), "need_year": need_year}
             for r in frame.drop(columns="geometry").to_dict("records")}
 
 
 def _per_version(ds) -> dict:
     """The parts that depend only on the dataset version."""
+    need_year = str((ds.summary.get("method") or {}).get("needs", {}).get("year", ""))
     return {
         "region_name": ds.voivodeship.get("name") or "",
         "types": {c: {"label": t.label_pl, "short": t.short_pl, "icon": t.icon} for c, t in entity_types().items()},
         "status": STATUS_PL,
-        "units": {"powiat": _units(ds.powiaty, powiat_label), "gmina": _units(ds.gminy, gmina_label)},
+        "units": {"powiat": _units(ds.powiaty, powiat_label, need_year),
+                  "gmina": _units(ds.gminy, gmina_label, need_year)},
         "classes": {"zero": ZERO_COLOR, "highlight": HIGHLIGHT_COLOR},
         "powiaty": {r["teryt"]: {"name": r["name"], "label": powiat_label(r),
-                                 "bounds": maps.bounds_of(ds.powiaty[ds.powiaty["teryt"] == r["teryt"]])}
+                                 "bounds": bounds_of(ds.powiaty[ds.powiaty["teryt"] == r["teryt"]])}
                     for r in ds.powiaty[["teryt", "name", "city_county"]].to_dict("records")},
     }
 
@@ -99,12 +112,15 @@ def map_config(ds, mode: str, **extra) -> dict:
                   "gmina": url_for("units.gmina", teryt="__TERYT__"),
                   "list": url_for("entities.index"), "embed": url_for("map.embed")},
         "state": {"types": [], "powiat": None, "gmina": None, "q": "", "bbox": None},
+        "icons": sprite_url(),
     }
     cfg.update(extra)
     return cfg
 
 
 def level_classes() -> dict[str, list[float]]:
-    """The class bounds of each level in the served version (for the legends)."""
+    """The class bounds of each level in the served version (for the legends); `need` for the gminy's
+    unemployed per 10 000 inhabitants."""
     return served_data().cached(("level-classes",), lambda ds: {"powiat": level_breaks(ds.powiaty),
-                                                                "gmina": level_breaks(ds.gminy)})
+                                                                "gmina": level_breaks(ds.gminy),
+                                                                "need": level_breaks(ds.gminy, NEED_INDICATOR)})

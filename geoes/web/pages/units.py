@@ -3,25 +3,25 @@ report, charts, static map and CSV tables, the gmina profile (/gminy/<teryt>) an
 units (/compare)."""
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 from flask import Blueprint, request
 
 from geoes.common.values import plain_record
-from geoes.dataset.indicators import LABELS_PL, RANKED
+from geoes.dataset import figures
+from geoes.dataset.indicators import LABELS_PL
 from geoes.errors import NotFound
 from geoes.publish import charts
 from geoes.publish.classes import level_breaks
-from geoes.publish.filters import ParamError, choice, values
+from geoes.publish.filters import ParamError, parse_teryts
+from geoes.publish.labels import capitalised, gmina_label, powiat_label
 from geoes.publish.report import render_html
-from geoes.web import maps
 from geoes.web.http import respond
+from geoes.web.maps import bounds_of
 from geoes.web.pagecache import cached_page
 from geoes.web.pages.mapconfig import map_config
-from geoes.web.pages.views import (PROFILE_INDICATORS, csv_response, dataset, entity_rows,
-                                   find_unit, gmina_label, indicator_decimals, indicator_rows, placed,
-                                   png_response, powiat_choices, powiat_label, record, render, type_rows,
+from geoes.web.pages.views import (NEED_INDICATORS, PROFILE_INDICATORS, chart_width, csv_response, dataset,
+                                   entity_rows, find_unit, indicator_decimals, indicator_rows, need_source,
+                                   placed, png_response, powiat_choices, record, render, type_rows,
                                    unit_map_parts)
 from geoes.web.served import served_data
 
@@ -61,26 +61,31 @@ def powiat(teryt):
     gminy = ds.gminy[ds.gminy["powiat_teryt"] == teryt].sort_values("name")
     gmina_recs = [record(r) for _, r in gminy.iterrows()]
     ents = ds.entities[ds.entities["powiat_teryt_computed"] == teryt].sort_values("name")
-    bounds = maps.bounds_of(ds.powiaty[ds.powiaty["teryt"] == teryt])
+    bounds = bounds_of(ds.powiaty[ds.powiaty["teryt"] == teryt])
     cfg = map_config(ds, "unit", unit={"level": "powiat", "teryt": teryt, "label": powiat_label(rec)},
                      entityFilter={"powiat": teryt}, highlight=[teryt])
+    white = sorted((r for r in gmina_recs if not r["entities"]),
+                   key=lambda r: (-(r.get("unemployed") or 0), -(r.get("population") or 0), r["name"]))
+    card_ranks = {k: figures.rank_text(rec, k, figures.ranked_count(ds.powiaty, k))
+                  for k in ("entities", "entities_per_10k")}
     return render("powiat.html", ds=ds, rec=rec, label=powiat_label(rec), mapcfg=cfg,
                   parts=unit_map_parts(bounds, ("powiat", teryt)),
-                  rows=indicator_rows(rec, ds.voivodeship, len(ds.powiaty)), types=type_rows(ds, rec),
-                  gminy=gmina_recs, white=[r for r in gmina_recs if not r["entities"]],
-                  entities=entity_rows(ents), main_indicators=charts.MAIN_INDICATORS,
+                  rows=indicator_rows(rec, ds.voivodeship, ds.powiaty),
+                  need_rows=indicator_rows(rec, ds.voivodeship, ds.powiaty, names=NEED_INDICATORS),
+                  needs=need_source(ds), card_ranks=card_ranks, types=type_rows(ds, rec),
+                  gminy=gmina_recs, white=white, entities=entity_rows(ents), main_indicators=charts.MAIN_INDICATORS,
                   voivodeship=ds.voivodeship, n_powiaty=len(ds.powiaty))
 
 
 @bp.get("/powiaty/<teryt>/chart/<indicator>.png")
 def powiat_chart(teryt, indicator):
     rec = find_unit(dataset(), teryt, "powiat")
-    if indicator not in RANKED and indicator not in charts.MAIN_INDICATORS:
+    if indicator not in figures.RANKED and indicator not in charts.MAIN_INDICATORS:
         raise NotFound(f"Nie ma wykresu dla wskaźnika „{indicator}”.")
     width = chart_width(request.args, 7.5)
     png = served_data().cached(("chart", "powiat", teryt, indicator, width), lambda d: charts.ranking_chart(
         pd.DataFrame(d.powiaty.drop(columns="geometry")), indicator, teryt, d.voivodeship.get(indicator),
-        title_unit=f"powiaty ({powiat_label(rec)} wyróżniony)", width=width))
+        title_unit=f"powiaty ({powiat_label(rec)} wyróżniony)", note=d.completeness_statement(), width=width))
     return png_response(png, f"geoes_{teryt}_{indicator}.png")
 
 
@@ -92,8 +97,9 @@ def powiat_static_map(teryt):
     def make(d):
         gm = d.gminy[d.gminy["powiat_teryt"] == teryt]
         ents = placed(d.entities[d.entities["powiat_teryt_computed"] == teryt])
-        return charts.static_map(gm, ents, f"{label[:1].upper()}{label[1:]}: podmioty ekonomii społecznej",
-                                 outline=d.powiaty[d.powiaty["teryt"] == teryt], breaks=level_breaks(d.gminy))
+        return charts.static_map(gm, ents, f"{capitalised(label)}: podmioty ekonomii społecznej",
+                                 outline=d.powiaty[d.powiaty["teryt"] == teryt], breaks=level_breaks(d.gminy),
+                                 note=d.completeness_statement())
     return png_response(served_data().cached(("staticmap", teryt), make), f"geoes_mapa_{teryt}.png")
 
 
@@ -123,21 +129,22 @@ def gmina(teryt):
     parent_rows = ds.powiaty[ds.powiaty["teryt"] == rec["powiat_teryt"]]
     parent = record(parent_rows.iloc[0]) if len(parent_rows) else None
     ents = ds.entities[ds.entities["gmina_teryt_computed"] == teryt].sort_values("name")
-    bounds = maps.bounds_of(ds.gminy[ds.gminy["teryt"] == teryt])
+    bounds = bounds_of(ds.gminy[ds.gminy["teryt"] == teryt])
     cfg = map_config(ds, "unit", unit={"level": "gmina", "teryt": teryt, "label": gmina_label(rec)},
                      entityFilter={"gmina": teryt}, highlight=[teryt])
     return render("gmina.html", ds=ds, rec=rec, label=gmina_label(rec), parent=parent,
                   parent_label=powiat_label(parent) if parent else "", mapcfg=cfg,
                   parts=unit_map_parts(bounds, ("gmina", teryt)),
-                  rows=indicator_rows(rec, ds.voivodeship, len(ds.gminy), compare_to=parent),
-                  types=type_rows(ds, rec), entities=entity_rows(ents),
+                  rows=indicator_rows(rec, ds.voivodeship, ds.gminy, compare_to=parent),
+                  need_rows=indicator_rows(rec, ds.voivodeship, ds.gminy, compare_to=parent, names=NEED_INDICATORS),
+                  needs=need_source(ds), types=type_rows(ds, rec), entities=entity_rows(ents),
                   main_indicators=["entities_per_10k", "entities_per_100km2", "access_10km_pct"])
 
 
 @bp.get("/gminy/<teryt>/chart/<indicator>.png")
 def gmina_chart(teryt, indicator):
     rec = find_unit(dataset(), teryt, "gmina")
-    if indicator not in RANKED:
+    if indicator not in figures.RANKED:
         raise NotFound(f"Nie ma wykresu dla wskaźnika „{indicator}”.")
     width = chart_width(request.args, 7.5)
 
@@ -147,37 +154,13 @@ def gmina_chart(teryt, indicator):
         ref = float(parent[indicator].iloc[0]) if len(parent) else None
         return charts.ranking_chart(siblings, indicator, teryt, ref,
                                     title_unit=f"gminy powiatu {rec.get('powiat_name', '')}",
-                                    reference_label="powiat", width=width)
+                                    reference_label="powiat", note=d.completeness_statement(), width=width)
     png = served_data().cached(("chart", "gmina", teryt, indicator, width), make)
     return png_response(png, f"geoes_{teryt}_{indicator}.png")
 
 
-def chart_width(args, wide: float) -> float:
-    """A chart's width in inches: `size=narrow` is the phone's (the pages pick it with <picture>)."""
-    return charts.NARROW_WIDTH if choice(args, "size", ("wide", "narrow"), "wide") == "narrow" else wide
-
-
-def compare_teryts(args) -> list[str]:
-    """The TERYT codes of `teryt` (repeated or comma-separated): 2–4 distinct codes of one level."""
-    teryts: list[str] = []
-    for v in values(args, "teryt"):
-        for part in v.split(","):
-            part = part.strip()
-            if part and part not in teryts:
-                teryts.append(part)
-    if not (COMPARE_MIN <= len(teryts) <= COMPARE_MAX):
-        raise ParamError("teryt", f"podaj od {COMPARE_MIN} do {COMPARE_MAX} różnych kodów TERYT "
-                                  "(np. ?teryt=2602&teryt=2601)")
-    for t in teryts:
-        if not re.fullmatch(r"\d{4}|\d{7}", t):
-            raise ParamError("teryt", f"„{t[:20]}” nie jest kodem TERYT powiatu (4 cyfry) ani gminy (7 cyfr)")
-    if len({len(t) for t in teryts}) > 1:
-        raise ParamError("teryt", "porównuj jednostki tego samego poziomu: same powiaty albo same gminy")
-    return teryts
-
-
 def parse_compare(ds, args) -> list[dict]:
-    teryts = compare_teryts(args)
+    teryts = parse_teryts(args, "teryt", COMPARE_MIN, COMPARE_MAX)
     level = "powiat" if len(teryts[0]) == 4 else "gmina"
     frame = ds.powiaty if level == "powiat" else ds.gminy
     out = []
@@ -192,14 +175,24 @@ def parse_compare(ds, args) -> list[dict]:
     return out
 
 
-def compare_rows(units: list[dict], voivodeship: dict) -> list[dict]:
+def compare_rows(units: list[dict], voivodeship: dict, frame) -> list[dict]:
+    """One row per indicator: each unit's value (or why it is left out), its rank and the difference to
+    the first unit — only between values that stand."""
     first = units[0]
-    return [{"name": name, "label": LABELS_PL.get(name, name), "decimals": indicator_decimals(name),
-             "values": [u.get(name) for u in units], "ranks": [u.get(f"rank_{name}") for u in units],
-             "diffs": [None if u.get(name) is None or first.get(name) is None else u.get(name) - first.get(name)
-                       for u in units],
-             "reference": voivodeship.get(name), "ranked": name in RANKED}
-            for name in PROFILE_INDICATORS]
+    rows = []
+    for name in PROFILE_INDICATORS + NEED_INDICATORS:
+        if name not in first:
+            continue
+        of = figures.ranked_count(frame, name)
+        cells = [{"value": u.get(name), "note": figures.short_reason(u, name) if u.get(name) is None else None,
+                  "rank": figures.rank_text(u, name, of) if name in figures.RANKED and u.get(name) is not None else None}
+                 for u in units]
+        rows.append({"name": name, "label": LABELS_PL.get(name, name), "decimals": indicator_decimals(name),
+                     "cells": cells, "reference": voivodeship.get(name),
+                     "reference_note": figures.short_reason(voivodeship, name) if voivodeship.get(name) is None else None,
+                     "diffs": [None if u.get(name) is None or first.get(name) is None else u.get(name) - first.get(name)
+                               for u in units]})
+    return rows
 
 
 @bp.get("/compare")
@@ -213,9 +206,10 @@ def compare():
     level = units[0]["level"]
     frame = ds.powiaty if level == "powiat" else ds.gminy
     teryts = [u["teryt"] for u in units]
-    parts = unit_map_parts(maps.bounds_of(frame[frame["teryt"].isin(teryts)]), ("compare", level, *teryts))
+    parts = unit_map_parts(bounds_of(frame[frame["teryt"].isin(teryts)]), ("compare", level, *teryts))
     cfg = map_config(ds, "compare", unit={"level": level, "teryt": None}, highlight=teryts)
-    return render("compare.html", ds=ds, units=units, rows=compare_rows(units, ds.voivodeship), level=level,
+    return render("compare.html", ds=ds, units=units, rows=compare_rows(units, ds.voivodeship, frame), level=level,
+                  needs=need_source(ds),
                   total=len(frame), parts=parts, mapcfg=cfg, choices=choices, powiat_label=powiat_label,
                   query="&".join(f"teryt={t}" for t in teryts), voivodeship=ds.voivodeship)
 
@@ -226,4 +220,5 @@ def compare_chart():
     width = chart_width(request.args, 8)
     key = ("compare_chart", width, *[u["teryt"] for u in units])
     return png_response(served_data().cached(key, lambda d: charts.compare_chart(
-        [{**u, "name": u["label"]} for u in units], d.voivodeship, width=width)), "geoes_porownanie.png")
+        [{**u, "name": u["label"]} for u in units], d.voivodeship, note=d.completeness_statement(), width=width)),
+        "geoes_porownanie.png")

@@ -10,27 +10,36 @@ from __future__ import annotations
 import re
 
 import pandas as pd
-import shapely
 from flask import Response, render_template, request
 
 from geoes.common.reference import entity_types
 from geoes.common.values import plain_record
-from geoes.dataset.indicators import LABELS_PL, RANKED, completeness_text
+from geoes.common.labels import PRECISION_PL, STATUS_PL
+from geoes.dataset import figures, official
+from geoes.dataset.indicators import LABELS_PL
 from geoes.errors import NotFound
-from geoes.publish.filters import Filter
+from geoes.publish import charts
+from geoes.publish.filters import Filter, choice
+from geoes.publish.labels import types_label
+from geoes.publish.layers import placed_mask
 from geoes.publish.serialise import table_to_csv
-from geoes.web import maps
+from geoes.web.maps import MapParts, base_map, bounds_of, finish
 from geoes.web.served import served_data
 
-# The indicator rows of the profile and comparison tables, in display order.
+# The indicator rows of the profile and comparison tables, in display order: the supply (figures of the
+# known register) and the need beside it (registered unemployment, GUS BDL).
 PROFILE_INDICATORS = [
     "population", "area_km2", "entities", "entities_per_10k", "entities_per_100km2", "employees",
     "employees_per_10k", "employees_known_pct", "gmina_coverage_pct", "population_coverage_pct",
     "access_10km_pct",
 ]
+NEED_INDICATORS = [
+    "unemployed", "unemployed_per_10k", "unemployment_rate", "unemployed_change_pct",
+    "unemployment_rate_change_pp", "entities_per_1k_unemployed",
+]
 DECIMALS = {"population": 0, "entities": 0, "employees": 0, "gminy_total": 0, "gminy_with_entity": 0,
-            "area_km2": 2}
-STATUS_PL = {"active": "działa", "inactive": "nie działa", "unknown": "nieznany"}
+            "area_km2": 2, "unemployed": 0, "unemployment_rate": 1, "unemployed_change_pct": 1,
+            "unemployment_rate_change_pp": 1}
 
 
 def dataset():
@@ -43,19 +52,6 @@ def indicator_decimals(name: str) -> int | None:
 
 def record(row) -> dict:
     return plain_record(row)
-
-
-def powiat_label(rec: dict) -> str:
-    return f"{rec['name']} (miasto na prawach powiatu)" if rec.get("city_county") else f"powiat {rec['name']}"
-
-
-def gmina_label(rec: dict) -> str:
-    return f"gmina {rec['name']}"
-
-
-def types_label(codes: str) -> str:
-    types = entity_types()
-    return ", ".join(types[c].label_pl if c in types else c for c in str(codes or "").split(";") if c)
 
 
 def type_codes_present(ds) -> list[str]:
@@ -81,18 +77,41 @@ def find_unit(ds, teryt: str, level: str) -> dict:
     return record(rows.iloc[0])
 
 
-def indicator_rows(rec: dict, reference: dict, level_total: int, compare_to: dict | None = None) -> list[dict]:
+def indicator_rows(rec: dict, reference: dict, frame, compare_to: dict | None = None,
+                   names: list[str] = PROFILE_INDICATORS) -> list[dict]:
+    """The rows of an indicator table: value, voivodeship, relation and rank as the rules of
+    geoes.dataset.figures allow, each left-out figure with its reason (`frame`: all units of the level)."""
     rows = []
-    for name in PROFILE_INDICATORS:
+    for name in names:
+        if name not in rec:
+            continue  # a figure this version does not have (no need data fetched)
         value = rec.get(name)
-        ref = reference.get(name)
+        related = name in figures.RELATED and value is not None
         rows.append({
-            "name": name, "label": LABELS_PL.get(name, name), "value": value, "reference": ref,
+            "name": name, "label": LABELS_PL.get(name, name), "value": value, "reference": reference.get(name),
+            "value_note": figures.short_reason(rec, name) if value is None else None,
+            "reference_note": figures.short_reason(reference, name) if reference.get(name) is None else None,
             "parent": compare_to.get(name) if compare_to else None,
-            "ratio": rec.get(f"ratio_{name}"), "rank": rec.get(f"rank_{name}"), "of": level_total,
-            "decimals": indicator_decimals(name), "ranked": name in RANKED,
+            "ratio": rec.get(f"ratio_{name}") if related else None,
+            "ratio_note": (figures.short_reason(rec, f"ratio_{name}") if related and rec.get(f"ratio_{name}") is None
+                           else None),
+            "rank_text": (figures.rank_text(rec, name, figures.ranked_count(frame, name))
+                          if name in figures.RANKED and value is not None else None),
+            "decimals": indicator_decimals(name), "ranked": name in figures.RANKED, "related": related,
         })
     return rows
+
+
+def completeness_context(ds) -> dict:
+    """What every planner page states above its figures: per type "w rejestrze N z M znanych (źródło, rok)"."""
+    rows = ds.summary.get("completeness") or []
+    return {"completeness_rows": rows, "completeness_items": [official.statement(r) for r in rows],
+            "register_incomplete": official.incomplete(rows), "completeness": official.completeness_text(rows)}
+
+
+def need_source(ds) -> dict:
+    """Year and source of the need figures of this version ({} when none were fetched)."""
+    return (ds.summary.get("method") or {}).get("needs") or {}
 
 
 def type_rows(ds, rec: dict) -> list[dict]:
@@ -113,41 +132,46 @@ def entity_rows(frame) -> list[dict]:
         rec = plain_record(rec)
         rec["types_label"] = types_label(rec["types"])
         rec["status_label"] = STATUS_PL.get(rec["status"], rec["status"] or "")
+        rec["precision_label"] = PRECISION_PL.get(rec["location_precision"], rec["location_precision"] or "")
         out.append(rec)
     return out
 
 
 def placed(frame):
-    geoms = frame.geometry.to_numpy()
-    return frame[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    return frame[placed_mask(frame)]
 
 
 def filter_state(f: Filter) -> dict:
     return {"types": list(f.types), "powiat": f.powiat, "gmina": f.gmina, "q": f.q or "", "bbox": f.bbox}
 
 
-def public_map_parts(embed: bool) -> maps.MapParts:
+def public_map_parts(embed: bool) -> MapParts:
     """The folium shell of the public map (or of the embeddable one), once per version."""
-    key = ("map", "embed" if embed else "public")
+    key = ("map", "embed" if embed else "public", request.script_root)  # icons link the sprite by URL
 
     def make(d):
-        m, layers = maps.base_map(maps.bounds_of(d.powiaty), types=type_codes_present(d), gestures=embed)
-        return maps.finish(m, layers, collapsed=True)
+        m, layers = base_map(bounds_of(d.powiaty), types=type_codes_present(d), gestures=embed)
+        return finish(m, layers, collapsed=True)
     return served_data().cached(key, make)
 
 
-def unit_map_parts(bounds, key: tuple) -> maps.MapParts:
+def unit_map_parts(bounds, key: tuple) -> MapParts:
     """The folium shell of a profile or comparison map around `bounds`, once per version and `key`."""
     def make(d):
-        m, layers = maps.base_map(bounds, overlays=("units", "gminy", "powiaty", "white"),
-                                  show=("entities", "units", "gminy", "powiaty"))
-        return maps.finish(m, layers, collapsed=True)
-    return served_data().cached(("map", *key), make)
+        m, layers = base_map(bounds, overlays=("units", "gminy", "powiaty", "white"),
+                             show=("entities", "units", "gminy", "powiaty"))
+        return finish(m, layers, collapsed=True)
+    return served_data().cached(("map", *key, request.script_root), make)
 
 
 def csv_response(table: pd.DataFrame, filename: str) -> Response:
     return Response(table_to_csv(table), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Content-Type": "text/csv; charset=utf-8"})
+
+
+def chart_width(args, wide: float) -> float:
+    """A chart's width in inches: `size=narrow` is the phone's (the pages pick it with <picture>)."""
+    return charts.NARROW_WIDTH if choice(args, "size", ("wide", "narrow"), "wide") == "narrow" else wide
 
 
 def png_response(data: bytes, filename: str | None = None) -> Response:
@@ -164,5 +188,6 @@ def render(template: str, http_status: int = 200, **context):
     ds = context.pop("ds", None)
     if ds is not None:
         context.setdefault("version", ds.version)
-        context.setdefault("completeness", completeness_text(ds.summary.get("completeness") or []))
+        for key, value in completeness_context(ds).items():
+            context.setdefault(key, value)
     return render_template(template, **context), http_status

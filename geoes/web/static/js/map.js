@@ -34,9 +34,11 @@
     return e;
   }
 
-  // An icon of the page's inline SVG sprite (templates: icon_sprite); decorative.
+  // An icon of the SVG sprite (cfg.icons, a same-origin file cached for a year); decorative.
+  var spriteUrl = String(cfg.icons || '').replace(/["<>&]/g, '');
   function iconHtml(glyph) {
-    return '<svg class="icon" aria-hidden="true" focusable="false"><use href="#i-' + glyph + '"></use></svg>';
+    return '<svg class="icon" aria-hidden="true" focusable="false"><use href="' + spriteUrl + '#i-' + glyph +
+      '"></use></svg>';
   }
 
   function fold(s) {
@@ -369,9 +371,10 @@
     cluster.clearLayers();
     cluster.addLayers(list);
     var total = allMarkers.length + unplaced;
-    var text = 'Na mapie: ' + shown + ' z ' + allMarkers.length + ' podmiotów z położeniem';
+    // Worded so that no count needs a plural form (the figures are not formatted on the server here).
+    var text = 'Podmioty na mapie: ' + shown + ' (z punktem: ' + allMarkers.length + ')';
     if (interactiveFilters && (state.types.length || state.powiat || state.q || state.gmina)) { text += ' (filtr włączony)'; }
-    if (unplaced) { text += '; ' + unplaced + ' z ' + total + ' bez współrzędnych – są na liście'; }
+    if (unplaced) { text += '; bez punktu na mapie: ' + unplaced + ' z ' + total + ' – są na liście'; }
     setStatus(text + '.');
     updateLinks();
   }
@@ -390,7 +393,7 @@
     if (gj) { gj.href = cfg.api.entities + qs; }
   }
 
-  var OVERLAY_KEYS = ['entities', 'powiaty', 'gminy', 'ch_powiat', 'ch_gmina', 'white'];
+  var OVERLAY_KEYS = ['entities', 'powiaty', 'gminy', 'ch_powiat', 'ch_gmina', 'ch_need', 'white'];
 
   function writeHash() {
     if (!interactiveFilters) { return; }
@@ -538,7 +541,7 @@
       syncForm();
       rebuild();
     }
-    if (key && (key === 'ch_powiat' || key === 'ch_gmina' || key === 'white') && ev.type === 'overlayadd') {
+    if (key && (key === 'ch_powiat' || key === 'ch_gmina' || key === 'ch_need' || key === 'white') && ev.type === 'overlayadd') {
       ev.layer.bringToBack();
     }
     writeHash();
@@ -565,6 +568,10 @@
     box.appendChild(el('strong', null, info.label || ((level === 'powiat' ? 'powiat ' : 'gmina ') + p.name)));
     box.appendChild(el('div', null, 'Podmioty: ' + (info.entities || '–') + ' · na 10 tys. mieszk.: ' + (info.per_10k || '–')));
     box.appendChild(el('div', null, 'Ludność: ' + (info.population || '–')));
+    if (info.unemployed && info.unemployed !== '–') {
+      box.appendChild(el('div', null, 'Bezrobotni zarejestrowani (' + info.need_year + ', GUS BDL): ' +
+        info.unemployed + ' · na 10 tys. mieszk.: ' + (info.unemployed_per_10k || '–')));
+    }
     return box;
   }
 
@@ -629,6 +636,15 @@
       addUnits(layers.ch_gmina, fc, {
         level: 'gmina',
         style: function (f) { return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: unitColor('gmina', f) }; }
+      });
+    },
+    ch_need: function (fc) {
+      addUnits(layers.ch_need, fc, {
+        level: 'gmina',
+        style: function (f) {
+          var info = unitInfo('gmina', f);
+          return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: info ? info.need_color : cfg.classes.zero };
+        }
       });
     },
     white: function (fc) {
@@ -762,7 +778,8 @@
 
   // Boundary layers are fetched when a layer that shows them is on (the public map starts with the
   // powiaty only: the gminy's 330 kB wait until a gmina layer is switched on), and drawn when shown.
-  var LEVEL_OF = { powiaty: 'powiat', ch_powiat: 'powiat', gminy: 'gmina', ch_gmina: 'gmina', white: 'gmina' };
+  var LEVEL_OF = { powiaty: 'powiat', ch_powiat: 'powiat', gminy: 'gmina', ch_gmina: 'gmina', ch_need: 'gmina',
+    white: 'gmina' };
   var levelJobs = {};
   var drawn = {};
   function levelOf(key) {
@@ -782,7 +799,7 @@
     return ensureLevel(levelOf(key)).then(function (fc) {
       return nextTask().then(function () {
         DRAWERS[key](fc);
-        if (['ch_powiat', 'ch_gmina', 'white'].indexOf(key) >= 0) { layers[key].bringToBack(); }
+        if (['ch_powiat', 'ch_gmina', 'ch_need', 'white'].indexOf(key) >= 0) { layers[key].bringToBack(); }
       });
     });
   }
