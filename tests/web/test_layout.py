@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 MAP_PAGES = ["/", "/powiaty/2602", "/gminy/2602023", "/compare?teryt=2602&teryt=2601", "/entities/swk-001",
              "/embed"]
 PUBLIC_PAGES = MAP_PAGES + [
-    "/powiaty", "/compare", "/entities", "/entities?type=wtz&sort=employees&order=desc", "/about",
+    "/powiaty", "/compare", "/entities", "/entities?type=wtz&sort=employees&order=desc", "/about", "/trendy",
     "/powiaty/2602/raport.html", "/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/entities",
     "/ogc/collections/entities/items", "/ogc/collections/entities/items/swk-001", "/nie-ma-takiej-strony",
 ]

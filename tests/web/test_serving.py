@@ -172,10 +172,10 @@ def test_robots_and_sitemap(client, app):
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     locs = [e.text for e in ET.fromstring(r.data).findall("s:url/s:loc", ns)]
     ds = served_data(app).current()
-    assert len(locs) == len(set(locs)) == 5 + 2 * len(ds.powiaty) + len(ds.gminy) + len(ds.entities)
+    assert len(locs) == len(set(locs)) == 6 + 2 * len(ds.powiaty) + len(ds.gminy) + len(ds.entities)
     assert all(loc.startswith("http://localhost/") for loc in locs)
     for path in ("/", "/entities", "/powiaty/2602", "/powiaty/2602/raport.html", "/gminy/2602023",
-                 "/entities/swk-001", "/about"):
+                 "/entities/swk-001", "/about", "/trendy"):
         assert "http://localhost" + path in locs, path
     # Every listed page is there.
     for loc in locs:
@@ -211,7 +211,7 @@ def test_json_ld_of_a_hostile_entity_stays_data(hostile_app):
 
 
 @pytest.mark.parametrize("url", ["/", "/embed", "/powiaty", "/powiaty/2602", "/gminy/2602023", "/compare",
-                                 "/entities", "/entities/swk-001", "/about"])
+                                 "/entities", "/entities/swk-001", "/about", "/trendy"])
 def test_every_page_describes_itself(client, url):
     html = client.get(url).get_data(as_text=True)
     description = re.search(r'<meta name="description" content="([^"]*)">', html).group(1)

@@ -39,7 +39,8 @@ def robots():
 
 def public_paths(ds) -> list[str]:
     """Every public page of the dataset version, by its path (url_for, so a path prefix is included)."""
-    paths = [url_for(e) for e in ("map.index", "entities.index", "units.powiaty", "units.compare", "about.index")]
+    paths = [url_for(e) for e in ("map.index", "entities.index", "units.powiaty", "units.compare", "about.index",
+                                  "trends.index")]
     for teryt in sorted(ds.powiaty["teryt"]):
         paths += [url_for("units.powiat", teryt=teryt), url_for("units.powiat_report", teryt=teryt)]
     paths += [url_for("units.gmina", teryt=t) for t in sorted(ds.gminy["teryt"])]
