@@ -87,6 +87,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("krs_timeout", 20.0, "`verify`: limit czasu jednego zapytania do API KRS (s)", float),
     Setting("krs_cache_days", 7, "`verify`: odpisy KRS z pamięci podręcznej młodsze niż tyle dni nie są "
             "pobierane ponownie (0 = zawsze pobieraj)", int),
+    # The operator console (/admin): sessions, sign-in throttling and upload limits.
+    Setting("secret_key", "", "klucz podpisu ciasteczek sesji konsoli; pusty — generowany raz i trzymany w "
+            "`data/console/secret_key` (prawa 0600)"),
+    Setting("session_idle_minutes", 30, "sesja konsoli wygasa po tylu minutach bezczynności", int),
+    Setting("secure_cookies", False, "ciasteczko sesji zawsze z atrybutem `Secure` (bez tego — gdy żądanie "
+            "przyszło przez HTTPS)", parse_bool),
+    Setting("proxy_count", 0, "liczba zaufanych serwerów pośredniczących przed serwisem, których nagłówki "
+            "`X-Forwarded-For` i `X-Forwarded-Proto` są brane pod uwagę (0 — nagłówki ignorowane)", int),
+    Setting("login_max_failures", 10, "tyle nieudanych logowań na konto lub na adres w oknie czasu blokuje "
+            "kolejne próby (429)", int),
+    Setting("login_window_minutes", 15, "okno czasu liczenia nieudanych logowań (minuty)", int),
+    Setting("max_upload_bytes", 10 * 1024 * 1024, "największe żądanie z plikiem rejestru przyjmowane przez konsolę "
+            "(B; tylko od zalogowanych; plik ogranicza też `GEOES_IMPORT_MAX_BYTES`)", int),
     Setting("mirror", "", "katalog z kopią danych dla `scripts/setup.sh` (domyślnie ../shared/data, jeśli istnieje)",
             scope="setup"),
     Setting("online", False, "`scripts/setup.sh` pobiera dane z usług urzędowych mimo kopii lokalnej",
@@ -136,6 +149,13 @@ class Settings:
     krs_rate: float = 1.0
     krs_timeout: float = 20.0
     krs_cache_days: int = 7
+    secret_key: str = ""
+    session_idle_minutes: int = 30
+    secure_cookies: bool = False
+    proxy_count: int = 0
+    login_max_failures: int = 10
+    login_window_minutes: int = 15
+    max_upload_bytes: int = 10 * 1024 * 1024
 
     @classmethod
     def from_env(cls, overrides: Mapping | None = None, *, environ: Mapping | None = None,

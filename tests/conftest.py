@@ -64,6 +64,21 @@ def clone_settings(source: Settings, target: Path, with_build: bool = False) -> 
 
 
 @pytest.fixture(scope="session")
+def register_before_supplement(tmp_path_factory, built_settings) -> Settings:
+    """The test data built from the register as it was before the supplement's entities (ids swk-n…)
+    came in through the importer: the console's tests upload those real entities as new ones."""
+    import pandas as pd
+
+    from geoes.dataset.build import build
+
+    settings = clone_settings(built_settings, tmp_path_factory.mktemp("before_supplement"))
+    frame = pd.read_csv(settings.entities_path, dtype=str, keep_default_na=False)
+    frame[~frame["id"].str.startswith("swk-n")].to_csv(settings.entities_path, index=False, lineterminator="\n")
+    build(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
 def app(built_settings):
     from geoes.web import create_app
 

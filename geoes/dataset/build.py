@@ -4,6 +4,7 @@ Layout under data/build/:
     <version>/geoes.gpkg        layers entities, gminy, powiaty (EPSG:4326) with indicators
     <version>/indicators.json   voivodeship values, white spots, completeness, method, checks
     <version>/rejects.csv       rejected rows with row, column and reason (for Excel: geoes.common.excel)
+    <version>/entities.csv      the entities file the version was built from (restoring puts it back)
     current -> <version>        symlink, replaced in one rename; readers follow it
 A build writes into a hidden temporary directory first, so an interrupted build leaves nothing
 half-written that a reader could pick up, and a lock keeps two builds from interleaving.
@@ -40,6 +41,7 @@ KEEP_VERSIONS = 3
 GPKG_NAME = "geoes.gpkg"
 INDICATORS_NAME = "indicators.json"
 REJECTS_NAME = "rejects.csv"
+INPUT_NAME = "entities.csv"
 
 
 class BuildLocked(Conflict):
@@ -203,6 +205,14 @@ def current_version(settings: Settings) -> str | None:
     return os.readlink(link)
 
 
+def keep_input(target: Path, entities_path: Path) -> None:
+    """Keep the entities file a version is built from inside the version, so that restoring the version
+    can put the register back as it was (the operator console's restore)."""
+    shutil.copyfile(entities_path, target / INPUT_NAME)
+    with open(target / INPUT_NAME, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
 def prune(settings: Settings, keep: int = KEEP_VERSIONS) -> None:
     current = current_version(settings)
     versions = sorted(p for p in settings.build_dir.iterdir()
@@ -230,6 +240,7 @@ def build(settings: Settings, entities_path: Path | str | None = None) -> BuildR
         tmp = settings.build_dir / f".tmp-{version}"
         try:
             summary = write_version(tmp, joined, indicators, rejects, extra, version)
+            keep_input(tmp, path)
             final = settings.build_dir / version
             os.rename(tmp, final)
         except BaseException:

@@ -15,7 +15,7 @@ from geoes.config import Settings
 from geoes.dataset.indicators import LABELS_PL
 from geoes.errors import DataMissing, GeoesError
 from geoes.publish import templating
-from geoes.web import api, assets, compression, errors, ogc_flask, security
+from geoes.web import admin, api, assets, compression, errors, ogc_flask, security
 from geoes.web.pagecache import render_nonce
 from geoes.web.pages import BLUEPRINTS
 from geoes.web.served import EXTENSION, RequestServedData, served_data
@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ogc_flask.bp)
+    admin.init_admin(app)  # the operator console under /admin: sessions, CSRF, its blueprint
     install_templates(app)
     assets.install(app, settings.data_dir / "cache" / "static")
     compression.install(app)

@@ -1,0 +1,185 @@
+"""The console's own store: users, sign-in attempts, the audit log, staged changes, saved mappings,
+the review queue and the published versions, in one SQLite file under the data directory.
+
+`data/console/console.sqlite` is created on first use (git-ignored). WAL lets readers go on while one
+writer commits; each request or thread opens its own connection (`connect`), as sqlite3 connections
+must not be shared between threads.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+from geoes.config import Settings
+
+DB_NAME = "console.sqlite"
+SECRET_NAME = "secret_key"
+BUSY_TIMEOUT_MS = 15_000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY,
+    login TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT NOT NULL,
+    session_key TEXT NOT NULL,            -- changes when the password changes: old sessions end
+    created_at TEXT NOT NULL,
+    last_login_at TEXT
+);
+CREATE TABLE IF NOT EXISTS login_attempts (
+    id INTEGER PRIMARY KEY,
+    login TEXT NOT NULL COLLATE NOCASE,
+    address TEXT NOT NULL,
+    at REAL NOT NULL,
+    ok INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_attempts_login ON login_attempts (login, at);
+CREATE INDEX IF NOT EXISTS login_attempts_address ON login_attempts (address, at);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS changesets (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,                   -- upload | edit
+    state TEXT NOT NULL,                  -- mapping | preview | published | discarded
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    filename TEXT NOT NULL DEFAULT '',
+    base_sha TEXT NOT NULL,               -- sha256 of data/entities.csv the preview was made against
+    layout TEXT NOT NULL DEFAULT '',      -- key of the upload's header row (saved mappings)
+    mapping TEXT NOT NULL DEFAULT '{}',   -- header → record column, as confirmed
+    fixes TEXT NOT NULL DEFAULT '{}',     -- row → {column: value} typed in the browser
+    summary TEXT NOT NULL DEFAULT '{}',
+    published_version TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS changeset_files (
+    changeset_id INTEGER NOT NULL REFERENCES changesets (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (changeset_id, name)
+);
+CREATE TABLE IF NOT EXISTS mappings (
+    layout TEXT PRIMARY KEY,
+    headers TEXT NOT NULL,
+    mapping TEXT NOT NULL,
+    saved_by TEXT NOT NULL,
+    saved_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS queue (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,                   -- report | change | confirm | unknown | new_entity | …
+    entity_id TEXT NOT NULL DEFAULT '',
+    payload TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL DEFAULT 'pending',   -- pending | accepted | rejected
+    source TEXT NOT NULL DEFAULT '',      -- who or what proposed it: KRS, RJPS, a public report…
+    source_key TEXT UNIQUE,               -- the proposal's own id, so that a file is taken in once
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    decided_at TEXT,
+    decided_by TEXT,
+    decision_note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS queue_status ON queue (status, created_at);
+CREATE TABLE IF NOT EXISTS versions (
+    version TEXT PRIMARY KEY,
+    action TEXT NOT NULL,                 -- publish | restore
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    changeset_id INTEGER,
+    restored_from TEXT NOT NULL DEFAULT '',
+    entities_sha TEXT NOT NULL,
+    entities BLOB NOT NULL,               -- zlib-compressed input of the build: restorable after pruning
+    summary TEXT NOT NULL DEFAULT '{}'
+);
+"""
+
+_ready: set[str] = set()
+_ready_lock = threading.Lock()
+
+
+def console_dir(settings: Settings) -> Path:
+    return settings.data_dir / "console"
+
+
+def db_path(settings: Settings) -> Path:
+    return console_dir(settings) / DB_NAME
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def connect(settings: Settings) -> sqlite3.Connection:
+    """A new connection (one per request or thread), the schema created on first use."""
+    path = db_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                           check_same_thread=True)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    key = str(path)
+    if key not in _ready or not path.exists():
+        with _ready_lock:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.executescript(SCHEMA)
+            _ready.add(key)
+    return conn
+
+
+class transaction:
+    """`with transaction(conn):` BEGIN IMMEDIATE … COMMIT (or ROLLBACK on error).
+
+    IMMEDIATE takes the write lock at the start, so two writers queue up (busy timeout) instead of one
+    failing half-way with "database is locked".
+    """
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def __enter__(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb):
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False
+
+
+def secret_key(settings: Settings) -> str:
+    """GEOES_SECRET_KEY, or a key generated once and kept in data/console/secret_key (0600).
+
+    The file is written completely under a temporary name and linked into place, so two workers
+    starting at once agree on one key and none reads a half-written file.
+    """
+    if settings.secret_key:
+        return settings.secret_key
+    path = console_dir(settings) / SECRET_NAME
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{SECRET_NAME}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(tmp)
+    return path.read_text(encoding="ascii").strip()

@@ -1,0 +1,196 @@
+"""The console blueprint: the sign-in gate, one SQLite connection per request, errors as Polish pages.
+
+Every /admin endpoint except the sign-in page requires a signed-in operator: an anonymous GET is
+redirected to the sign-in page, anything else gets 403 and changes nothing. The gate runs before any
+view, so a view cannot forget it.
+"""
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template, request, session,
+                   url_for)
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from geoes.config import Settings
+from geoes.console import accounts
+from geoes.console.db import connect
+from geoes.errors import GeoesError
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+SESSION_USER = "uid"
+SESSION_KEY = "ukey"
+SESSION_SEEN = "seen"
+PUBLIC_ENDPOINTS = {"admin.login"}
+
+
+def settings() -> Settings:
+    return current_app.extensions["geoes_settings"]
+
+
+def db():
+    """This request's connection to the console's store (closed when the request ends)."""
+    if "console_db" not in g:
+        g.console_db = connect(settings())
+    return g.console_db
+
+
+@bp.teardown_app_request
+def _close_db(_exc):
+    conn = g.pop("console_db", None)
+    if conn is not None:
+        conn.close()
+
+
+def client_address() -> str:
+    # request.remote_addr is the proxy's address unless GEOES_PROXY_COUNT installed ProxyFix.
+    return request.remote_addr or "?"
+
+
+def current_user() -> accounts.User | None:
+    """The signed-in operator of this request, or None (an idle or revoked session is ended here)."""
+    if "user" in g:
+        return g.user
+    g.user = None
+    uid = session.get(SESSION_USER)
+    if uid is None:
+        return None
+    idle = settings().session_idle_minutes * 60
+    seen = session.get(SESSION_SEEN)
+    if not isinstance(seen, int) or time.time() - seen > idle:
+        session.clear()
+        flash("Sesja wygasła z powodu bezczynności. Zaloguj się ponownie.", "error")
+        return None
+    user = accounts.user_by_id(db(), uid)
+    if user is None or user.session_key != session.get(SESSION_KEY):
+        session.clear()   # the account was removed or its password changed
+        return None
+    session[SESSION_SEEN] = int(time.time())
+    session.permanent = True
+    g.user = user
+    return user
+
+
+def sign_in(user: accounts.User) -> None:
+    session.clear()  # nothing of an earlier (anonymous) session is carried over
+    session[SESSION_USER] = user.id
+    session[SESSION_KEY] = user.session_key
+    session[SESSION_SEEN] = int(time.time())
+    session.permanent = True
+    g.user = user
+
+
+def actor() -> str:
+    return g.user.login
+
+
+@bp.before_request
+def _gate():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if current_user() is not None:
+        return None
+    if request.method in ("GET", "HEAD"):
+        return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+    return error_page(403, "Brak dostępu", "Zaloguj się, aby wykonać tę czynność. Nic nie zostało zmienione.")
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Console pages hold the register's unpublished state and the operator's session: never cached.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("X-Robots-Tag", "noindex, nofollow")
+    return response
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path inside the console (no other host, no scheme-relative //host)."""
+    if not target:
+        return url_for("admin.dashboard")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/admin") or target.startswith("//"):
+        return url_for("admin.dashboard")
+    return target
+
+
+def render(template: str, status: int = 200, **context):
+    return render_template(f"admin/{template}", **context), status
+
+
+def error_page(status: int, title: str, message: str, **headers) -> Response:
+    body = render_template("admin/error.html", status=status, title=title, message=message)
+    resp = Response(body, status=status, mimetype="text/html")
+    resp.headers.update(headers)
+    return resp
+
+
+def form_text(name: str, limit: int = 5000) -> str:
+    return (request.form.get(name) or "").strip()[:limit]
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+@bp.errorhandler(CSRFError)
+def _csrf(exc: CSRFError):
+    return error_page(400, "Formularz wygasł lub jest nieprawidłowy",
+                      "Brak ważnego tokenu formularza (CSRF). Odśwież stronę i spróbuj ponownie — "
+                      "nic nie zostało zmienione.")
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    limit = settings().max_upload_bytes if current_user() else current_app.config.get("MAX_CONTENT_LENGTH")
+    mb = f"{(limit or 0) / 1024 / 1024:.1f}".replace(".", ",")
+    return error_page(413, "Plik jest za duży",
+                      f"Przesłany plik przekracza limit {mb} MB. Nic nie zostało wczytane ani opublikowane.")
+
+
+@bp.errorhandler(GeoesError)
+def _geoes_error(exc: GeoesError):
+    headers = {}
+    if isinstance(exc, accounts.Throttled):
+        headers["Retry-After"] = str(exc.retry_after)
+    return error_page(exc.http_status, "Nie udało się", exc.description, **headers)
+
+
+@bp.errorhandler(HTTPException)
+def _http(exc: HTTPException):
+    if exc.code == 404:
+        return error_page(404, "Nie znaleziono", "Nie ma takiej strony w konsoli.")
+    if exc.code == 405:
+        return error_page(405, "Niedozwolona metoda", "Ta strona nie przyjmuje takiego żądania.")
+    if exc.code == 400:
+        return error_page(400, "Błędne żądanie", "Żądanie jest niepoprawne. Nic nie zostało zmienione.")
+    return exc
+
+
+def flash_ok(message: str) -> None:
+    flash(message, "ok")
+
+
+def flash_error(message: str) -> None:
+    flash(message, "error")
+
+
+@bp.app_template_filter("pl_count")
+def _pl_count(n, noun: str) -> str:
+    """"3 podmioty", "5 wierszy": geoes.common.polish, the one plural helper."""
+    from geoes.common.polish import count
+
+    return count(n, noun)
+
+
+@bp.app_template_filter("when")
+def _when(iso: str | None) -> str:
+    """An ISO timestamp (UTC) as the operator reads it, in the server's local time: 2026-11-30 14:05."""
+    from datetime import datetime
+
+    if not iso:
+        return "–"
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso

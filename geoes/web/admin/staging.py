@@ -1,0 +1,182 @@
+"""The console's start page, uploads and change sets: mapping → preview → fixes → publish."""
+from __future__ import annotations
+
+from flask import Response, abort, redirect, request, url_for
+
+from geoes.common.reference import entity_types
+from geoes.console import changes, imports, publish, queue
+from geoes.dataset.build import current_version
+from geoes.errors import GeoesError, InvalidInput
+from geoes.register.record import PRECISIONS
+from geoes.web.admin.core import (actor, bp, db, error_page, flash_error, flash_ok, form_text, render, settings)
+
+SHOWN_ROWS = 200        # rows of each preview table shown on the page; all of them are in the downloads
+PRECISION_LABELS = {"address": "adres", "street": "ulica", "locality": "miejscowość", "gmina": "gmina (środek)",
+                    "powiat": "powiat (środek)", "none": "brak"}
+
+
+def _changeset(cs_id: int) -> changes.Changeset:
+    return changes.get(db(), cs_id)
+
+
+@bp.get("/")
+def dashboard():
+    s = settings()
+    open_sets = changes.listing(db())
+    return render("dashboard.html", open_sets=open_sets, version=current_version(s),
+                  stale={cs.id for cs in open_sets if changes.is_stale(cs, s)}, limits=imports.Limits.from_settings(s),
+                  pending=queue.counts(db())["pending"], draft=changes.open_draft(db(), actor()))
+
+
+@bp.post("/upload")
+def upload():
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        flash_error("Wybierz plik rejestru (.xlsx albo .csv).")
+        return redirect(url_for("admin.dashboard"))
+    limit = settings().max_upload_bytes
+    data = file.stream.read(limit + 1)
+    try:
+        cs = changes.create_upload(db(), settings(), actor(), file.filename, data)
+    except GeoesError as exc:  # UploadRefused and whatever else stops the import (missing reference data…)
+        status = 422 if isinstance(exc, InvalidInput) else exc.http_status
+        return render("dashboard.html", status, open_sets=changes.listing(db()), version=current_version(settings()),
+                      stale=set(), limits=imports.Limits.from_settings(settings()),
+                      pending=queue.counts(db())["pending"], draft=changes.open_draft(db(), actor()),
+                      upload_error=exc.description)
+    if cs.state == "mapping":
+        flash_ok("Sprawdź, jak odczytano kolumny pliku, i zatwierdź mapowanie.")
+    return redirect(url_for("admin.changeset", cs_id=cs.id))
+
+
+@bp.get("/changes/<int:cs_id>")
+def changeset(cs_id: int):
+    cs = _changeset(cs_id)
+    if cs.state == "mapping":
+        return _mapping_page(cs)
+    shown = changes.preview_of(db(), cs_id)
+    outcome = publish.outcome(db(), cs.published_version) if cs.published_version else None
+    return render("changeset.html", cs=cs, preview=shown, stale=changes.is_stale(cs, settings()), limit=SHOWN_ROWS,
+                  labels=imports.FIELD_LABELS, precisions=PRECISION_LABELS, types=entity_types(), outcome=outcome)
+
+
+def _mapping_page(cs: changes.Changeset, status: int = 200, error: str = ""):
+    proposal = changes.proposal_of(db(), cs.id)
+    return render("mapping.html", status, cs=cs, proposal=proposal, targets=imports.mapping_targets(),
+                  labels=imports.FIELD_LABELS, error=error)
+
+
+@bp.get("/changes/<int:cs_id>/mapping")
+def mapping(cs_id: int):
+    cs = _changeset(cs_id)
+    if cs.kind != "upload":
+        abort(404)
+    return _mapping_page(cs)
+
+
+@bp.post("/changes/<int:cs_id>/mapping")
+def confirm_mapping(cs_id: int):
+    cs = _changeset(cs_id)
+    proposal = changes.proposal_of(db(), cs_id)
+    if proposal is None:
+        abort(404)
+    choices = {c.index: form_text(f"col-{c.index}", 40) for c in proposal.columns}
+    try:
+        changes.confirm_mapping(db(), settings(), cs_id, actor(), choices, save=bool(request.form.get("save")))
+    except InvalidInput as exc:
+        return _mapping_page(cs, 422, exc.description)
+    flash_ok("Mapowanie zatwierdzone" + (" i zapisane dla kolejnych plików o tym układzie." if request.form.get("save")
+                                          else "."))
+    return redirect(url_for("admin.changeset", cs_id=cs_id))
+
+
+def _row_values(cs: changes.Changeset, row: int) -> tuple[dict, dict]:
+    """(field → value of the row with the fixes so far, the mapping the row is read with)."""
+    rows = changes.rows_of(db(), cs.id)
+    mapping = rows.mapping_with(cs.mapping, cs.fixes)
+    values = rows.values(row, mapping, cs.fixes)
+    if values is None:
+        abort(404)
+    return values, mapping
+
+
+@bp.get("/changes/<int:cs_id>/rows/<int:row>")
+def fix_row_form(cs_id: int, row: int, status: int = 200, error: str = ""):
+    cs = _changeset(cs_id)
+    if cs.kind != "upload" or cs.state != "preview":
+        abort(404)
+    shown = changes.preview_of(db(), cs_id)
+    item = shown.row(row) or {"row": row, "reasons": [], "candidates": [], "name": ""}
+    values, mapping = _row_values(cs, row)
+    return render("fix_row.html", status, cs=cs, item=item, values=values,
+                  fields=imports.editable_fields(item, mapping), labels=imports.FIELD_LABELS,
+                  types=imports.type_choices(), precisions=[(p, PRECISION_LABELS.get(p, p)) for p in PRECISIONS if p != "none"],
+                  error=error)
+
+
+@bp.post("/changes/<int:cs_id>/rows/<int:row>")
+def fix_row(cs_id: int, row: int):
+    cs = _changeset(cs_id)
+    if cs.kind != "upload" or cs.state != "preview":
+        abort(404)
+    values, mapping = _row_values(cs, row)
+    shown = changes.preview_of(db(), cs_id)
+    item = shown.row(row) or {"row": row, "reasons": []}
+    fixes = {}
+    for col in imports.editable_fields(item, mapping):
+        if col in request.form and form_text(col) != values.get(col, ""):
+            fixes[col] = form_text(col)
+    if form_text("gmina_teryt_choice"):
+        fixes["gmina_teryt"] = form_text("gmina_teryt_choice", 7)
+    lat, lon = form_text("lat", 20).replace(",", "."), form_text("lon", 20).replace(",", ".")
+    if lat or lon:
+        fixes.update(lat=lat, lon=lon, location_precision=form_text("location_precision", 20) or "locality",
+                     geocoder=imports.GEOCODER_CLICK)
+    if not fixes:
+        flash_error("Nic nie zmieniono w tym wierszu.")
+        return redirect(url_for("admin.fix_row_form", cs_id=cs_id, row=row))
+    changes.fix_row(db(), settings(), cs_id, actor(), row, fixes)
+    after = changes.preview_of(db(), cs_id)
+    still = next((r for r in after.rejected if r["row"] == row), None)
+    if still:
+        flash_error(f"Wiersz {row} nadal jest odrzucony: " + "; ".join(
+            f"{imports.FIELD_LABELS.get(c, c)}: {t}" for c, t in still["reasons"]))
+        return redirect(url_for("admin.fix_row_form", cs_id=cs_id, row=row))
+    flash_ok(f"Poprawiono wiersz {row}.")
+    return redirect(url_for("admin.changeset", cs_id=cs_id) + "#podsumowanie")
+
+
+@bp.get("/changes/<int:cs_id>/rejects.csv")
+def rejects(cs_id: int):
+    cs = _changeset(cs_id)
+    body = changes.load_file(db(), cs_id, "rejects") if cs.kind == "upload" else None
+    if not body:
+        abort(404)
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="odrzucone-wiersze-{cs_id}.csv"'})
+
+
+@bp.post("/changes/<int:cs_id>/refresh")
+def refresh(cs_id: int):
+    changes.refresh(db(), settings(), cs_id, actor())
+    flash_ok("Podgląd przygotowano ponownie wobec obecnego rejestru.")
+    return redirect(url_for("admin.changeset", cs_id=cs_id))
+
+
+@bp.post("/changes/<int:cs_id>/discard")
+def discard(cs_id: int):
+    changes.discard(db(), cs_id, actor())
+    flash_ok(f"Porzucono zestaw zmian nr {cs_id}. Nic nie zostało opublikowane.")
+    return redirect(url_for("admin.dashboard"))
+
+
+@bp.post("/changes/<int:cs_id>/publish")
+def publish_changeset(cs_id: int):
+    try:
+        summary = publish.publish(db(), settings(), cs_id, actor())
+    except publish.PublishBusy as exc:
+        return error_page(409, "Trwa inna publikacja", exc.description, **{"Retry-After": "10"})
+    except GeoesError as exc:
+        return error_page(exc.http_status if exc.http_status < 500 else 409, "Nie opublikowano", exc.description)
+    return redirect(url_for("admin.version", version=summary["version"]))
