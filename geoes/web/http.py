@@ -3,11 +3,13 @@
 - `respond()` turns cached bytes (or a list of byte chunks) into a response with an ETag that follows
   the dataset version, `304 Not Modified` on a matching `If-None-Match`, gzip when the client accepts
   it, `Cache-Control`, `Vary` and CORS headers.
-- gzip is paid once per cached body: the first chunk of a body is deflated once (sync-flushed, so
-  further deflate data may follow it) and kept in the app's bounded cache (`ServedData.deflated`) keyed
-  by the chunk object; a small
-  per-request tail (the OGC `timeStamp`) is deflated on its own and the gzip trailer (CRC-32, length) is
-  computed by continuing the cached CRC. The result is one ordinary gzip member.
+- gzip is paid once per cached body: large chunks of a body are deflated once (sync-flushed, so further
+  deflate data may follow them) and kept in the app's bounded cache (`ServedData.deflated`) keyed by the
+  chunk object; a small per-request piece (the OGC `timeStamp`) is deflated on its own, a tiny one (a
+  page's CSP nonce, geoes.web.pagecache) stored as it is, and the gzip trailer (CRC-32, length) is
+  computed by continuing the CRC. The result is one ordinary gzip member.
+- A response made here is marked `encoded_here`: flask-compress (geoes.web.compression) leaves it alone,
+  so a body is never encoded twice.
 - `json_error()` gives the `{"code", "description"}` body every JSON error uses (web.errors).
 """
 from __future__ import annotations

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.conftest import Page, Server, make_app
+# (CHROMIUM… are re-exported for the console's browser tests, which import them from here.)
+from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, READY, TILES, Page, Server, make_app  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
