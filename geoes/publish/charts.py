@@ -38,14 +38,31 @@ MAIN_INDICATORS = [
 ]
 BASE_COLOR = "#9ecae1"
 DPI = 110
+# A phone's chart: a narrow figure (inches) whose 8 pt labels stay ~10 px high on a 360 px wide screen,
+# drawn at a resolution for its dense pixels; titles and notes wrap to the width.
+NARROW_WIDTH = 3.0
+NARROW_DPI = 250
 _lock = threading.Lock()  # matplotlib's font cache and mathtext are not thread-safe
 
 
-def _png(fig: Figure) -> bytes:
+def _png(fig: Figure, dpi: int = DPI) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": "geoes"})
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": "geoes"})
     plt.close(fig)
     return buf.getvalue()
+
+
+def _chars(width: float, size: float) -> int:
+    """How many characters of `size` points fit a figure `width` inches wide (about 0.55 em each)."""
+    return max(20, int(width * 72 / (size * 0.55)))
+
+
+def _fit(text: str, width: float, size: float) -> str:
+    return textwrap.fill(text, _chars(width, size))
+
+
+def _dpi(width: float) -> int:
+    return NARROW_DPI if width <= NARROW_WIDTH + 0.5 else DPI
 
 
 def _value(x) -> str:
@@ -53,24 +70,32 @@ def _value(x) -> str:
     return number(x, 2, trim=True)
 
 
-def _footnote(fig: Figure, y: float, text: str, note: str | None) -> None:
-    """The source line and, under it, what the figures are figures of (the register's completeness)."""
-    lines = [text] + (textwrap.wrap(f"Znany rejestr, nie wszystkie podmioty. {note}", 150) if note else [])
-    fig.text(0.01, y, "\n".join(lines), fontsize=6.5, color="#555555", va="top")
+def _footnote(fig: Figure, y: float, text: str, note: str | None, width: float = 7.5, under=None) -> None:
+    """The source line and, under it, what the figures are figures of (the register's completeness),
+    wrapped to the figure's `width`; placed at `y` (figure fraction) or just `under` an artist (a legend)."""
+    chars = _chars(width, 6.5)
+    lines = textwrap.wrap(text, chars) + (
+        textwrap.wrap(f"Znany rejestr, nie wszystkie podmioty. {note}", chars) if note else [])
+    if under is None:
+        fig.text(0.01, y, "\n".join(lines), fontsize=6.5, color="#555555", va="top")
+    else:
+        fig.axes[0].annotate("\n".join(lines), xy=(0, 0), xycoords=under, xytext=(0, -4), textcoords="offset points",
+                             fontsize=6.5, color="#555555", va="top", ha="left", annotation_clip=False)
 
 
 def ranking_chart(table: pd.DataFrame, indicator: str, highlight: str, reference: float | None,
-                  title_unit: str = "powiaty", reference_label: str = "województwo", note: str | None = None) -> bytes:
+                  title_unit: str = "powiaty", reference_label: str = "województwo", note: str | None = None,
+                  width: float = 7.5) -> bytes:
     """Horizontal bars for the rows of `table` (columns teryt, name, indicator) that have the value; a row
     whose value is left out (geoes.dataset.figures) is listed by name with "za mało danych" or "brak danych"
-    instead of a bar — never drawn as a zero."""
+    instead of a bar — never drawn as a zero. `width` in inches (NARROW_WIDTH for a phone)."""
     data = table[["teryt", "name", indicator]].copy()
     data[indicator] = pd.to_numeric(data[indicator], errors="coerce")
     missing = data[data[indicator].isna()].sort_values("name", ascending=False)
     data = pd.concat([missing, data[data[indicator].notna()].sort_values(indicator, ascending=True)])
     lengths = data[indicator].fillna(0.0)
     with _lock:
-        fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(data) + 1.4))
+        fig, ax = plt.subplots(figsize=(width, 0.32 * len(data) + 1.4))
         colors = [HIGHLIGHT_COLOR if t == highlight else BASE_COLOR for t in data["teryt"]]
         bars = ax.barh(data["name"], lengths, color=colors, edgecolor="#555555", linewidth=0.4)
         for bar, value, teryt in zip(bars, data[indicator], data["teryt"]):
@@ -87,25 +112,25 @@ def ranking_chart(table: pd.DataFrame, indicator: str, highlight: str, reference
             ax.axvline(reference, color="#333333", linestyle="--", linewidth=1)
             ax.text(reference, len(data) - 0.4, f" {reference_label}: {_value(reference)}", fontsize=8,
                     va="bottom", ha="left")
-        ax.set_title(f"{LABELS_PL.get(indicator, indicator)} – {title_unit}", fontsize=11, loc="left")
+        ax.set_title(_fit(f"{LABELS_PL.get(indicator, indicator)} – {title_unit}", width, 11), fontsize=11, loc="left")
         ax.spines[["top", "right"]].set_visible(False)
         ax.tick_params(axis="y", labelsize=8)
         ax.tick_params(axis="x", labelsize=8)
         top = float(lengths.max()) if len(lengths) else 0.0
         ax.set_xlim(0, max(top, reference or 0, 1e-9) * 1.25)
-        _footnote(fig, 0.0, f"Źródło: geoes (znany rejestr podmiotów); {attribution()['data']}", note)
-        return _png(fig)
+        _footnote(fig, 0.0, f"Źródło: geoes (znany rejestr podmiotów); {attribution()['data']}", note, width)
+        return _png(fig, _dpi(width))
 
 
 def compare_chart(records: list[dict], voivodeship: dict, indicators: list[str] = MAIN_INDICATORS,
-                  note: str | None = None) -> bytes:
+                  note: str | None = None, width: float = 8) -> bytes:
     """Grouped bars: each unit's relation to the voivodeship (`ratio_<x>` from the build, × 100; 100 =
     województwo). A relation the rules leave out (geoes.dataset.figures) is written "za mało danych",
-    never drawn; no relation is computed here."""
+    never drawn; no relation is computed here. `width` in inches (NARROW_WIDTH for a phone)."""
     labels = [LABELS_PL.get(i, i) for i in indicators]
     values = [[_relation(rec, ind) for ind in indicators] for rec in records]
     with _lock:
-        fig, ax = plt.subplots(figsize=(8, 0.55 * len(indicators) * max(1, len(records)) / 2 + 2))
+        fig, ax = plt.subplots(figsize=(width, 0.55 * len(indicators) * max(1, len(records)) / 2 + 2))
         n = len(records)
         height = 0.8 / max(n, 1)
         palette = [HIGHLIGHT_COLOR, "#2c7fb8", "#41ab5d", "#807dba"]
@@ -122,14 +147,17 @@ def compare_chart(records: list[dict], voivodeship: dict, indicators: list[str] 
         shown = [v for row in values for v in row if v is not None]
         ax.set_xlim(0, min(cap, max([100.0] + shown)) * 1.2)
         ax.axvline(100, color="#333333", linestyle="--", linewidth=1)
-        ax.set_yticks(y, labels, fontsize=8)
+        ax.set_yticks(y, [_fit(label, width / 2.2, 8) for label in labels], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlabel("% wartości dla województwa (100 = województwo)", fontsize=8)
-        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.4, -0.1), ncol=2, frameon=False)
+        legend = ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.4, -0.1), ncol=2 if width > 5 else 1,
+                           frameon=False)
         ax.spines[["top", "right"]].set_visible(False)
-        ax.set_title("Porównanie jednostek względem województwa (znany rejestr)", fontsize=11, loc="left")
-        _footnote(fig, -0.1, f"Źródło: geoes; {attribution()['data']}", note)
-        return _png(fig)
+        ax.set_title(_fit("Porównanie jednostek względem województwa (znany rejestr)", width, 11), fontsize=11,
+                     loc="left")
+        # Under the legend, however many lines the legend takes.
+        _footnote(fig, -0.1, f"Źródło: geoes; {attribution()['data']}", note, width, under=legend)
+        return _png(fig, _dpi(width))
 
 
 def _relation(rec: dict, indicator: str) -> float | None:
@@ -137,11 +165,13 @@ def _relation(rec: dict, indicator: str) -> float | None:
     return None if r is None or pd.isna(r) else float(r) * 100
 
 
-def official_trend_chart(years: list[int], rows: list[dict], title: str) -> bytes:
+def official_trend_chart(years: list[int], rows: list[dict], title: str, width: float = 8.5) -> bytes:
     """Official counts by type and year: one marker per figure a source gives, no line between years (a
-    line would draw the years no source gives); the x axis spans `years`."""
+    line would draw the years no source gives); the x axis spans `years`. `width` in inches (NARROW_WIDTH
+    for a phone: years written upright, the legend in one column)."""
+    narrow = width < 5
     with _lock:
-        fig, ax = plt.subplots(figsize=(8.5, 5.2))
+        fig, ax = plt.subplots(figsize=(width, 5.6 if narrow else 5.2))
         markers = "osD^vP*X<>"
         for k, row in enumerate(rows):
             xs = sorted(row["values"])
@@ -152,7 +182,7 @@ def official_trend_chart(years: list[int], rows: list[dict], title: str) -> byte
             for x in xs:
                 ax.annotate(number(row["values"][x], 0), (x, row["values"][x]), textcoords="offset points",
                             xytext=(5, 3), fontsize=7)
-        ax.set_xticks(years, [str(y) for y in years], fontsize=8)
+        ax.set_xticks(years, [str(y) for y in years], fontsize=8, rotation=90 if narrow else 0)
         ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
         top = max([v for row in rows for v in row["values"].values()] or [10])
         ax.set_yscale("log")
@@ -161,11 +191,12 @@ def official_trend_chart(years: list[int], rows: list[dict], title: str) -> byte
         ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: number(v, 0)))
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)
         ax.spines[["top", "right"]].set_visible(False)
-        ax.set_title(title, fontsize=11, loc="left")
-        ax.set_xlabel("Lata bez punktu: żadne źródło nie podaje liczby (nie uzupełniano). Źródła – przy tabeli.",
-                      fontsize=7, color="#555555")
-        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
-        return _png(fig)
+        ax.set_title(_fit(title, width, 11), fontsize=11, loc="left")
+        ax.set_xlabel(_fit("Lata bez punktu: żadne źródło nie podaje liczby (nie uzupełniano). Źródła – przy tabeli.",
+                           width, 7), fontsize=7, color="#555555")
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2 if narrow else -0.12),
+                  ncol=1 if narrow else 2, frameon=False)
+        return _png(fig, _dpi(width))
 
 
 def static_map(units, entities, title: str, *, breaks: list[float], outline=None, note: str | None = None) -> bytes:

@@ -54,9 +54,11 @@ def text(value) -> Markup:
 
 
 def json_script(obj) -> Markup:
-    """JSON safe inside <script> (and inside an HTML attribute): no `<`, `>`, `&`, `'` left raw."""
+    """JSON safe inside <script> (and inside an HTML attribute): no `<`, `>`, `&`, `'` left raw (so no
+    `</script>`), nor a backtick or `$` (nothing that reads as a template literal if copied into one)."""
     s = json.dumps(obj, ensure_ascii=False, allow_nan=False, default=_json_default, separators=(",", ":"))
     s = (s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
+         .replace("`", "\\u0060").replace("$", "\\u0024")
          .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
     return Markup(s)
 

@@ -11,9 +11,10 @@ apps in one process (tests, a console beside the public site) never share cached
 * `cached(key, make)` — a value computed once per version from the dataset (`make(dataset)`): the
   serialised layers, map shells, charts, the report. Dropped when the version changes.
 * Bounded LRUs (`geoes.publish.cache`) of what varies without end: `api_bodies` (GeoJSON API and
-  download bodies), `ogc_bodies` (OGC API pages), `positions` (filtered feature positions) and
-  `deflated` (gzip of large bodies, keyed by the body object). Their keys start with the dataset version,
-  so a switch drops the previous version's bytes at once.
+  download bodies), `ogc_bodies` (OGC API pages), `pages` (rendered HTML pages, split where each request
+  puts its own CSP nonce), `positions` (filtered feature positions) and `deflated` (gzip of large bodies,
+  keyed by the body object). Their keys start with the dataset version, so a switch drops the previous
+  version's bytes at once.
 
 Nothing here knows the web framework; `geoes.web.served` pins `current()` to one version per request.
 """
@@ -44,6 +45,7 @@ class ServedData:
         self.on_new_version: list[Callable[[str], None]] = []
         self.api_bodies = LRU(max_entries=1024, max_bytes=128 * 1024 * 1024)
         self.ogc_bodies = LRU(max_entries=4096, max_bytes=128 * 1024 * 1024)
+        self.pages = LRU(max_entries=2048, max_bytes=64 * 1024 * 1024)
         self.positions = LRU(max_entries=1024, max_bytes=64 * 1024 * 1024)
         self.deflated = LRU(max_entries=2048, max_bytes=96 * 1024 * 1024)
 

@@ -1,20 +1,22 @@
 """Flask application factory: pages, GeoJSON API and OGC API – Features over the built dataset.
 
 `create_app` is the one place that puts the app together: settings, the served data (the dataset and
-every cache, one object per app), the blueprints, the template environment, the error handlers and the
+every cache, one object per app), the blueprints, the template environment, the static files
+(content-hashed, precompressed: web.assets), compression (web.compression), the error handlers and the
 security headers.
 """
 from __future__ import annotations
 
 import threading
 
-from flask import Flask, g, jsonify
+from flask import Flask, jsonify
 
 from geoes.config import Settings
 from geoes.dataset.indicators import LABELS_PL
 from geoes.errors import DataMissing, GeoesError
 from geoes.publish import templating
-from geoes.web import admin, api, errors, ogc_flask, security
+from geoes.web import admin, api, assets, compression, errors, ogc_flask, security
+from geoes.web.pagecache import render_nonce
 from geoes.web.pages import BLUEPRINTS
 from geoes.web.served import EXTENSION, RequestServedData, served_data
 
@@ -37,6 +39,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(ogc_flask.bp)
     admin.init_admin(app)  # the operator console under /admin: sessions, CSRF, its blueprint
     install_templates(app)
+    assets.install(app, settings.data_dir / "cache" / "static")
+    compression.install(app)
     errors.install(app)
     security.install(app)
     if (not app.testing) if settings.warm_up is None else settings.warm_up:
@@ -63,8 +67,9 @@ def install_templates(app: Flask) -> None:
     @app.context_processor
     def _context():
         # The per-request CSP nonce (geoes.web.security): templates put it on every inline <script> (the
-        # folium map set-up) and <script type="application/json"> block.
-        return {"csp_nonce": g.get("csp_nonce", ""), "labels": LABELS_PL}
+        # folium map set-up, the JSON blocks). A page rendered for the page cache gets a placeholder that
+        # each request replaces with its own nonce (geoes.web.pagecache).
+        return {"csp_nonce": render_nonce(), "labels": LABELS_PL}
 
 
 # What the public map asks for first: serialised (and gzipped) once per worker and dataset version

@@ -3,11 +3,13 @@
 - `respond()` turns cached bytes (or a list of byte chunks) into a response with an ETag that follows
   the dataset version, `304 Not Modified` on a matching `If-None-Match`, gzip when the client accepts
   it, `Cache-Control`, `Vary` and CORS headers.
-- gzip is paid once per cached body: the first chunk of a body is deflated once (sync-flushed, so
-  further deflate data may follow it) and kept in the app's bounded cache (`ServedData.deflated`) keyed
-  by the chunk object; a small
-  per-request tail (the OGC `timeStamp`) is deflated on its own and the gzip trailer (CRC-32, length) is
-  computed by continuing the cached CRC. The result is one ordinary gzip member.
+- gzip is paid once per cached body: large chunks of a body are deflated once (sync-flushed, so further
+  deflate data may follow them) and kept in the app's bounded cache (`ServedData.deflated`) keyed by the
+  chunk object; a small per-request piece (the OGC `timeStamp`) is deflated on its own, a tiny one (a
+  page's CSP nonce, geoes.web.pagecache) stored as it is, and the gzip trailer (CRC-32, length) is
+  computed by continuing the CRC. The result is one ordinary gzip member.
+- A response made here is marked `encoded_here`: flask-compress (geoes.web.compression) leaves it alone,
+  so a body is never encoded twice.
 - `json_error()` gives the `{"code", "description"}` body every JSON error uses (web.errors).
 """
 from __future__ import annotations
@@ -42,6 +44,8 @@ CORS_PREFLIGHT = {
 }
 
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # no mtime: the same bytes for the same body
+_FINAL_BLOCK = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15).flush(zlib.Z_FINISH)  # an empty last block
+STORE_MAX_BYTES = 64  # smaller chunks (a CSP nonce) are stored, not deflated: no compressor to set up
 
 
 def _deflate_sync(data: bytes) -> bytes:
@@ -61,21 +65,31 @@ def _cached_deflate(chunk: bytes, cache: LRU) -> tuple[bytes, int]:
     return data, zlib.crc32(chunk)
 
 
-def gzip_chunks(chunks: list[bytes], cache: LRU | None = None) -> bytes:
-    """One gzip member for b"".join(chunks); with a `cache`, large chunks are deflated once and reused."""
+def _stored(chunk: bytes) -> bytes:
+    """A stored (uncompressed) deflate block: valid where the stream is byte-aligned, as it is after every
+    sync-flushed chunk."""
+    return b"\x00" + struct.pack("<HH", len(chunk), len(chunk) ^ 0xFFFF) + chunk
+
+
+def gzip_chunks(chunks: list[bytes], cache: LRU | None = None, cache_min: int = CACHE_MIN_BYTES) -> bytes:
+    """One gzip member for b"".join(chunks); with a `cache`, chunks of `cache_min` bytes or more are deflated
+    once and reused (keep them alive: they are cached by identity)."""
     parts = [_GZIP_HEADER]
     crc = 0
     size = 0
     for i, chunk in enumerate(chunks):
-        if cache is not None and len(chunk) >= CACHE_MIN_BYTES:
+        if cache is not None and len(chunk) >= max(cache_min, STORE_MAX_BYTES + 1):
             data, chunk_crc = _cached_deflate(chunk, cache)
             crc = chunk_crc if i == 0 else zlib.crc32(chunk, crc)
+        elif len(chunk) <= STORE_MAX_BYTES:
+            data = _stored(chunk) if chunk else b""
+            crc = zlib.crc32(chunk, crc)
         else:
             data = _deflate_sync(chunk)
             crc = zlib.crc32(chunk, crc)
         parts.append(data)
         size += len(chunk)
-    parts.append(zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15).flush(zlib.Z_FINISH))  # empty final block
+    parts.append(_FINAL_BLOCK)
     parts.append(struct.pack("<II", crc & 0xFFFFFFFF, size & 0xFFFFFFFF))
     return b"".join(parts)
 
@@ -170,6 +184,7 @@ def respond(content, status: int = 200, headers: dict | None = None, *, max_age:
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     headers.update(out_headers)
     resp = Response(body, status=status, headers=headers)
+    resp.encoded_here = True  # gzip (or not) decided here: geoes.web.compression leaves it alone
     return add_cors(resp)
 
 

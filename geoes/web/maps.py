@@ -1,78 +1,64 @@
 """Folium map shells for the pages: self-hosted assets, no data inline.
 
-Folium builds the Leaflet map, the OSM tile layer, the controls (layers, fullscreen, locate, scale), an
-empty MarkerCluster and empty feature groups for the boundary, choropleth and white-spot overlays.
-`static/js/map.js` fills them with data fetched from the GeoJSON API, so the HTML stays small whatever
-the number of entities. A small registry element publishes the layers' JavaScript names as
-`window.GEOES_MAP` for map.js.
+Folium builds the Leaflet map, the OSM tile layer, the controls (layers, fullscreen, locate, zoom with
+Polish titles and a metric-only scale), an empty MarkerCluster and empty feature groups for the boundary,
+choropleth and white-spot overlays. `static/js/map.js` fills them with data fetched from the GeoJSON API,
+so the HTML stays small whatever the number of entities. A small registry element publishes the layers'
+JavaScript names as `window.GEOES_MAP` for map.js.
 
-Folium's default CDN links (Leaflet, jQuery, Bootstrap, awesome-markers, plugin files) are replaced on
-each element by the vendored copies under static/vendor (see scripts/vendor_assets.sh). The only text
-folium itself puts into JavaScript here is the escaped tooltip of the entity page's marker
-(`escape.text`), everything else is our own labels.
+Folium's own asset links (CDN copies of Leaflet, jQuery, Bootstrap, plugin files) are dropped from every
+element: the pages load the vendored libraries as two bundles (geoes.web.assets: js/map-vendor.js and
+css/map.css), deferred. The only text folium itself puts into JavaScript here is the entity page marker's
+escaped tooltip and title (`escape.text`, folium's escaped JSON), everything else is our own labels.
 
-Folium emits one inline script (the map set-up). `MapParts.script` is that code without the <script>
-tag, so the template wraps it in `<script nonce=...>` and a strict CSP can allow it by nonce.
+Folium emits one inline script (the map set-up). `MapParts.script` is that code wrapped in a function,
+`window.geoesMapSetup`, which map.js calls once the deferred libraries have run; the template puts it in
+`<script nonce=...>`, so a strict CSP allows it by nonce.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
-
 import folium
-from branca.element import CssLink, JavascriptLink, MacroElement
+from branca.element import MacroElement
 from folium import plugins
 from folium.template import Template
 
 from geoes.common.reference import attribution, entity_types
 from geoes.publish import escape
+from geoes.web.assets import icon as sprite_icon
 
-Url = Callable[[str], str]
-
-
-def vendor_assets(static: Url) -> dict[str, tuple[list, list]]:
-    """(js, css) lists per folium element kind, pointing at static/vendor."""
-    v = lambda path: static("vendor/" + path)  # noqa: E731
-    return {
-        "map": ([("leaflet", v("leaflet/leaflet.js"))],
-                [("leaflet_css", v("leaflet/leaflet.css")),
-                 ("fontawesome_css", v("fontawesome/css/fontawesome.min.css")),
-                 ("fontawesome_solid_css", v("fontawesome/css/solid.min.css"))]),
-        "cluster": ([("markerclusterjs", v("markercluster/leaflet.markercluster.js"))],
-                    [("markerclustercss", v("markercluster/MarkerCluster.css")),
-                     ("markerclusterdefaultcss", v("markercluster/MarkerCluster.Default.css"))]),
-        "fullscreen": ([("Control.Fullscreen.js", v("fullscreen/Control.FullScreen.js"))],
-                       [("Control.FullScreen.css", v("fullscreen/Control.FullScreen.css"))]),
-        "locate": ([("Control_locate_min_js", v("locatecontrol/L.Control.Locate.min.js"))],
-                   [("Control_locate_min_css", v("locatecontrol/L.Control.Locate.min.css"))]),
-        "gesture": ([("gesture_handling_js", v("gesture-handling/leaflet-gesture-handling.min.js"))],
-                    [("gesture_handling_css", v("gesture-handling/leaflet-gesture-handling.min.css"))]),
-    }
+GESTURE_TEXT = {"touch": "Przesuń mapę dwoma palcami", "scroll": "Naciśnij Ctrl i przewiń, by przybliżyć mapę",
+                "scrollMac": "Naciśnij ⌘ i przewiń, by przybliżyć mapę"}
 
 
-def _self_host(element, assets: tuple[list, list]):
-    """Point one folium element at the vendored files (instance attributes: folium's classes stay as they are)."""
-    element.default_js, element.default_css = list(assets[0]), list(assets[1])
+def _self_host(element):
+    """No asset links from folium (instance attributes: folium's classes stay as they are)."""
+    element.default_js, element.default_css = [], []
     return element
 
 
-class GestureHandling(MacroElement):
-    """Loads leaflet-gesture-handling; the map gets `gestureHandling: true` in its options."""
+class PolishZoom(MacroElement):
+    """Zoom buttons with Polish names (folium's own are English)."""
 
-    _template = Template("")
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            L.control.zoom({"position": "topleft", "zoomInTitle": "Przybliż", "zoomOutTitle": "Oddal"})
+                .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
 
-    def __init__(self, assets):
+    def __init__(self):
         super().__init__()
-        self._name = "GestureHandling"
-        self.default_js, self.default_css = assets
+        self._name = "PolishZoom"
 
-    def render(self, **kwargs):
-        figure = self.get_root()
-        for name, url in self.default_js:
-            figure.header.add_child(JavascriptLink(url), name=name)
-        for name, url in self.default_css:
-            figure.header.add_child(CssLink(url), name=name)
-        super().render(**kwargs)
+
+class MetricScale(MacroElement):
+    """Leaflet's scale bar in kilometres only (folium's `control_scale` adds miles too)."""
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
 
 
 class Registry(MacroElement):
@@ -101,8 +87,7 @@ class Registry(MacroElement):
 
 @dataclass
 class MapParts:
-    """What a template needs of a folium map: asset links, the map div, the set-up script."""
-    head: str
+    """What a template needs of a folium map: the map div and the set-up script (a function's body)."""
     html: str
     script: str
     map_id: str
@@ -111,19 +96,20 @@ class MapParts:
 def split(m: folium.Map) -> MapParts:
     root = m.get_root()
     root.render()
-    links = [child.render() for child in root.header._children.values()
-             if isinstance(child, (JavascriptLink, CssLink))]
-    return MapParts(head="\n".join(links), html=root.html.render(), script=root.script.render(),
-                    map_id=m.get_name())
+    # Run by map.js after the deferred libraries (Leaflet…) have loaded: the page's scripts never block.
+    # Folium indents generously; its strings are one-line JSON, so dropping indentation changes nothing.
+    code = "\n".join(line.strip() for line in root.script.render().splitlines() if line.strip())
+    script = "window.geoesMapSetup = function () {\n" + code + "\n};"
+    return MapParts(html=root.html.render(), script=script, map_id=m.get_name())
 
 
 def swatch(code: str) -> str:
     t = entity_types()[code]
-    return (f'<span class="geoes-swatch geoes-type-{code}" aria-hidden="true">'
-            f'<i class="fa-solid fa-{t.icon}"></i></span> {escape.text(t.short_pl)}')
+    return (f'<span class="geoes-swatch geoes-type-{code}" aria-hidden="true">{sprite_icon(t.icon)}</span> '
+            f'{escape.text(t.short_pl)}')
 
 
-def base_map(static: Url, bounds, *, types: list[str] | None = None, gestures: bool = False,
+def base_map(bounds, *, types: list[str] | None = None, gestures: bool = False,
              overlays: tuple[str, ...] = ("powiaty", "gminy", "ch_powiat", "ch_gmina", "ch_need", "white"),
              show: tuple[str, ...] = ("entities", "powiaty"), zoom_control: bool = True,
              with_cluster: bool = True) -> tuple[folium.Map, dict]:
@@ -131,18 +117,19 @@ def base_map(static: Url, bounds, *, types: list[str] | None = None, gestures: b
 
     Returns the map and the dict of named layers (registered later by `finish`).
     """
-    assets = vendor_assets(static)
     a = attribution()
-    options = {"gestureHandling": True} if gestures else {}
+    # Embedded in another page, the map needs two fingers (or Ctrl + wheel) to move: the page scrolls.
+    # The hints are Polish whatever the visitor's browser language (the plugin would follow it).
+    options = {"gestureHandling": True, "gestureHandlingOptions": {"text": GESTURE_TEXT}} if gestures else {}
     m = folium.Map(location=[(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2],
-                   zoom_start=8, tiles=None, control_scale=False, zoom_control=zoom_control,
+                   zoom_start=8, tiles=None, control_scale=False, zoom_control=False,
                    zoom_snap=0.25, **options)
     m._id = "geoes"
     # A regional map: fewer zoom levels also means less clustering work (100k markers in ~2 s).
     m.options["minZoom"], m.options["maxZoom"] = 7, 18
-    _self_host(m, assets["map"])
-    if gestures:
-        m.add_child(GestureHandling(assets["gesture"]))
+    _self_host(m)
+    if zoom_control:
+        m.add_child(PolishZoom())
     data_attr = escape.text(a["data"])
     tiles = folium.TileLayer(a["tiles"]["url"], attr=f'{a["tiles"]["attribution"]} | {data_attr}',
                              name="OpenStreetMap", max_zoom=18, max_native_zoom=19)
@@ -175,9 +162,11 @@ def base_map(static: Url, bounds, *, types: list[str] | None = None, gestures: b
     if "units" in overlays:
         group("units", "Jednostki", True)
     if with_cluster:
-        cluster = _self_host(plugins.MarkerCluster(name="Podmioty", show="entities" in show,
-                                                   chunkedLoading=True, chunkInterval=500, chunkDelay=10, showCoverageOnHover=False,
-                                                   maxClusterRadius=50), assets["cluster"])
+        # A click on a group is map.js's (entities at one point are listed in one popup, others zoomed
+        # into or spiderfied at the last zoom level), not the plugin's default.
+        cluster = _self_host(plugins.MarkerCluster(
+            name="Podmioty", show="entities" in show, chunkedLoading=True, chunkInterval=500, chunkDelay=10,
+            showCoverageOnHover=False, maxClusterRadius=50, zoomToBoundsOnClick=False, spiderfyOnMaxZoom=False))
         cluster._id = "entities"
         cluster.add_to(m)
         layers["entities"] = cluster
@@ -187,26 +176,15 @@ def base_map(static: Url, bounds, *, types: list[str] | None = None, gestures: b
         g._id = "type_" + code
         g.add_to(m)
         layers["type:" + code] = g
-    _self_host(plugins.Fullscreen(position="topleft", title="Pełny ekran", title_cancel="Zamknij pełny ekran"),
-               assets["fullscreen"]).add_to(m)
+    _self_host(plugins.Fullscreen(position="topleft", title="Pełny ekran", title_cancel="Zamknij pełny ekran")).add_to(m)
     _self_host(plugins.LocateControl(
         position="topleft", flyTo=True, showPopup=False, keepCurrentZoomLevel=False,
         strings={"title": "Pokaż moje położenie", "metersUnit": "m",
                  "popup": "Jesteś w promieniu {distance} {unit} od tego punktu",
-                 "outsideMapBoundsMsg": "Twoje położenie jest poza obszarem mapy"}),
-        assets["locate"]).add_to(m)
+                 "outsideMapBoundsMsg": "Twoje położenie jest poza obszarem mapy"})).add_to(m)
     MetricScale().add_to(m)
     m.fit_bounds(bounds)
     return m, layers
-
-
-class MetricScale(MacroElement):
-    """Leaflet's scale bar in kilometres only (folium's `control_scale` adds miles too)."""
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});
-        {% endmacro %}
-    """)
 
 
 def finish(m: folium.Map, layers: dict, collapsed: bool = True) -> MapParts:
@@ -216,19 +194,21 @@ def finish(m: folium.Map, layers: dict, collapsed: bool = True) -> MapParts:
     return split(m)
 
 
-def entity_map(static: Url, lat: float, lon: float, name: str, type_code: str | None) -> MapParts:
-    """Small map of one entity: the marker is built here by folium, its tooltip escaped."""
+def entity_map(lat: float, lon: float, name: str, type_code: str | None) -> MapParts:
+    """Small map of one entity: the marker is built here by folium, its tooltip escaped. The marker is a
+    button to assistive technology: map.js names it after the entity (from the page's configuration, not
+    from this script)."""
     pad = 0.02
-    m, layers = base_map(static, [[lat - pad, lon - pad], [lat + pad, lon + pad]],
+    m, layers = base_map([[lat - pad, lon - pad], [lat + pad, lon + pad]],
                          overlays=("gminy",), show=("gminy",), with_cluster=False)
     icon_code = type_code if type_code in entity_types() else "inne"
     t = entity_types()[icon_code]
-    icon = folium.DivIcon(html=f'<i class="fa-solid fa-{t.icon}" aria-hidden="true"></i>',
-                          icon_size=(28, 28), icon_anchor=(14, 14),
+    icon = folium.DivIcon(html=str(sprite_icon(t.icon)), icon_size=(28, 28), icon_anchor=(14, 14),
                           class_name=f"geoes-marker geoes-type-{icon_code}")
     marker = folium.Marker([lat, lon], icon=icon, tooltip=folium.Tooltip(escape.text(name), sticky=False))
     marker._id = "entity"
     marker.add_to(m)
+    layers["entity"] = marker
     m.options["zoom"] = 13
     # fit_bounds was added by base_map; a fixed zoom around the point is better here.
     for key, child in list(m._children.items()):

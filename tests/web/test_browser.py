@@ -1,42 +1,17 @@
 """The map pages in headless Chromium (Debian's `chromium`, driven by Playwright) against the app served
-on 127.0.0.1 by a real WSGI server in a background thread.
+on 127.0.0.1 by a real WSGI server (fixtures in tests/web/conftest.py).
 
 Map tiles are blocked (there is no internet in CI): the pages must work without them. Everything else
 (HTML, vendored JS/CSS, GeoJSON API) comes from the app.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import threading
-import time
-
 import pytest
 
+# (CHROMIUM… are re-exported for the console's browser tests, which import them from here.)
+from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, READY, TILES, Page, Server, make_app  # noqa: F401
+
 pytestmark = pytest.mark.browser
-
-CHROMIUM = os.environ.get("GEOES_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-TILES = "tile.openstreetmap.org"
-READY = ".folium-map[data-ready='true']"
-
-
-class Server:
-    def __init__(self, app):
-        from werkzeug.serving import make_server
-
-        self.httpd = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.thread.join(5)
 
 
 def pages_helpers():
@@ -54,35 +29,6 @@ def pages_helpers():
     return sys.modules[name]
 
 
-def make_app(data_dir):
-    from geoes.web import create_app
-
-    app = create_app({"TESTING": True, "GEOES_DATA_DIR": str(data_dir), "GEOES_REGION": "26"})
-    rules = {r.rule for r in app.url_map.iter_rules()}
-    missing = {"/api/entities.geojson", "/api/powiaty.geojson", "/api/gminy.geojson"} - rules
-    if missing:
-        pytest.fail(f"the map pages need the GeoJSON API, missing: {sorted(missing)}")
-    return app
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"no Chromium at {CHROMIUM}: run scripts/setup.sh (installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def server(built_settings):
-    with Server(make_app(built_settings.data_dir)) as s:
-        yield s
-
-
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory, built_settings):
     from conftest import clone_settings
@@ -93,45 +39,6 @@ def hostile_server(tmp_path_factory, built_settings):
     build(settings)
     with Server(make_app(settings.data_dir)) as s:
         yield s
-
-
-class Page:
-    """A page with console errors and uncaught exceptions collected; tiles blocked."""
-
-    def __init__(self, browser, **context):
-        self.context = browser.new_context(**context)
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.route(f"**/{TILES}/**", lambda route: route.abort())
-        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
-        self.page.on("console", self._console)
-        self.page.on("dialog", lambda d: (self.errors.append(f"dialog: {d.message}"), d.dismiss()))
-
-    def _console(self, msg):
-        if msg.type != "error":
-            return
-        where = (msg.location or {}).get("url", "")
-        if TILES in where or (TILES in msg.text):
-            return
-        if "Failed to load resource" in msg.text and not where.startswith("http://127.0.0.1"):
-            return
-        self.errors.append(f"console.error: {msg.text} ({where})")
-
-    def goto(self, url):
-        started = time.perf_counter()
-        self.page.goto(url)
-        self.page.wait_for_selector(READY, state="attached", timeout=15_000)
-        return time.perf_counter() - started
-
-    def close(self):
-        self.context.close()
-
-
-@pytest.fixture()
-def page(browser):
-    p = Page(browser, viewport={"width": 1280, "height": 900})
-    yield p
-    p.close()
 
 
 def cluster_count(pg) -> int:
@@ -229,7 +136,7 @@ def test_county_page_loads_with_map(server, page):
     pg.wait_for_selector(".geoes-marker, .marker-cluster", timeout=5_000)
     # The county's gminy are drawn (9) and the chart images load.
     assert pg.evaluate("GEOES_MAP.layers.units.getLayers()[0].getLayers().length") == 9
-    img = pg.locator("img[src$='/chart/entities_per_10k.png']")
+    img = pg.locator("img[src*='/chart/entities_per_10k.png?']")  # linked with the data version
     img.scroll_into_view_if_needed()
     pg.wait_for_function("img => img.complete && img.naturalWidth > 100", arg=img.element_handle())
     assert page.errors == [], page.errors
@@ -270,7 +177,7 @@ def test_hostile_name_is_shown_as_text(hostile_server, page):
     assert pg.locator(".leaflet-popup-content a[href^='https://example.org/a']").count() == 0
     pg.evaluate("""() => {
         const m = GEOES_MAP.layers.entities.getLayers().find(l => l.geoes.props.id === 'test-hostile');
-        m.closePopup();
+        GEOES_MAP.map.closePopup();  // one popup for the whole map: no tooltip beside it while open
         m.fire('mouseover', {latlng: m.getLatLng()}, true);
     }""")
     tip = pg.wait_for_selector(".leaflet-tooltip strong")

@@ -85,11 +85,12 @@ def test_map_page_is_small_and_self_hosted(client):
     for src in re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', text):
         assert src.startswith("/"), src
     assert "cdn" not in text.lower()
-    assert "/static/vendor/leaflet/leaflet.js" in text
-    assert "/static/vendor/markercluster/leaflet.markercluster.js" in text
-    assert "/static/vendor/fullscreen/Control.FullScreen.js" in text
-    assert "/static/vendor/locatecontrol/L.Control.Locate.min.js" in text
-    assert "/static/js/map.js" in text
+    # The libraries come as one deferred bundle with a content-hashed name (geoes.web.assets), map.js too.
+    vendor = re.search(r'<script defer src="(/static/js/map-vendor\.[0-9a-f]{12}\.js)"></script>', text).group(1)
+    assert re.search(r'<script defer src="/static/js/map\.[0-9a-f]{12}\.js"></script>', text)
+    bundle = client.get(vendor).get_data(as_text=True)
+    for library in ("Leaflet", "markerClusterGroup", "control.fullscreen", "control.locate", "GestureHandling"):
+        assert library in bundle, library
     assert "tile.openstreetmap.org" in text
     # Attribution of tiles and data, completeness note, layer names, filters.
     assert "autorzy OpenStreetMap" in text and "GUGiK PRG" in text
@@ -111,13 +112,16 @@ def test_inline_script_carries_the_csp_nonce(client):
 
 
 def test_vendor_assets_are_served(client):
+    # Unhashed names stay reachable (briefly cached); the icons are SVGs, the icon font is gone.
     for path in ("vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css", "vendor/markercluster/leaflet.markercluster.js",
                  "vendor/fullscreen/Control.FullScreen.js", "vendor/locatecontrol/L.Control.Locate.min.js",
-                 "vendor/gesture-handling/leaflet-gesture-handling.min.js", "vendor/fontawesome/css/solid.min.css",
-                 "vendor/fontawesome/webfonts/fa-solid-900.woff2", "js/map.js", "css/geoes.css"):
+                 "vendor/gesture-handling/leaflet-gesture-handling.min.js", "vendor/fontawesome/svgs/solid/users.svg",
+                 "js/map.js", "css/geoes.css"):
         r = client.get("/static/" + path)
         assert r.status_code == 200, path
+        assert r.headers["Cache-Control"] == "public, max-age=300", path
         r.close()
+    assert client.get("/static/vendor/fontawesome/webfonts/fa-solid-900.woff2").status_code == 404
     css = client.get("/types.css")
     assert css.status_code == 200 and css.mimetype == "text/css"
     assert ".geoes-type-wtz{background-color:#b2182b;}" in css.get_data(as_text=True)
@@ -125,8 +129,9 @@ def test_vendor_assets_are_served(client):
 
 def test_embed_has_gesture_handling(client):
     text = assert_polish_page(client.get("/embed"))
-    assert "leaflet-gesture-handling.min.js" in text
     assert '"gestureHandling": true' in text
+    vendor = re.search(r'src="(/static/js/map-vendor\.[0-9a-f]{12}\.js)"', text).group(1)
+    assert "gestureHandling" in client.get(vendor).get_data(as_text=True)
     assert len(text.encode()) < 50 * 1024
 
 

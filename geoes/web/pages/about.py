@@ -6,12 +6,14 @@ from flask import Blueprint
 from geoes.common.reference import attribution, entity_types
 from geoes.common.labels import STATUS_PL, access_method_label
 from geoes.dataset import figures, official
+from geoes.web.pagecache import cached_page
 from geoes.web.pages.views import dataset, need_source, render
 
 bp = Blueprint("about", __name__)
 
 
 @bp.get("/about")
+@cached_page
 def index():
     ds = dataset()
     method = ds.summary.get("method") or {}

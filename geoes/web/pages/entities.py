@@ -9,12 +9,13 @@ from flask import Blueprint, current_app, request
 from geoes.common.labels import PRECISION_PL, SOCIAL_ENTERPRISE_PL, geocoder_label, verification_label
 from geoes.common.reference import entity_types
 from geoes.errors import NotFound
+from geoes.publish.escape import safe_url
 from geoes.publish.filters import ParamError, apply_entities, choice, fold, parse_filter, parse_int
 from geoes.publish.labels import powiat_label, types_label
 from geoes.web.maps import entity_map
+from geoes.web.pagecache import cached_page
 from geoes.web.pages.mapconfig import map_config
-from geoes.web.pages.views import (STATUS_PL, dataset, entity_rows, powiat_choices, record, render, static,
-                                   type_codes_present)
+from geoes.web.pages.views import STATUS_PL, dataset, entity_rows, powiat_choices, record, render, type_codes_present
 from geoes.web.served import served_data
 
 bp = Blueprint("entities", __name__)
@@ -54,6 +55,7 @@ def sorted_entities(selected, sort: str, desc: bool):
 
 
 @bp.get("/entities")
+@cached_page
 def index():
     ds = dataset()
     f = parse_filter(request.args, ds)
@@ -84,7 +86,42 @@ def entity_fields(rec: dict, geom, has_point: bool) -> list[dict]:
     return fields
 
 
+def _identifiers(rec: dict) -> list[dict]:
+    return [{"@type": "PropertyValue", "propertyID": key.upper(), "value": str(rec[key])}
+            for key in ("krs", "nip", "regon") if rec.get(key)]
+
+
+def entity_jsonld(rec: dict, geom, has_point: bool, region: str) -> dict:
+    """schema.org data of an entity page: an Organization that is also a Place (so it may carry `geo`),
+    with its address, coordinates, identifiers and contact as the register has them; nothing invented.
+    The sources' free-text description stays on the page (the meta description summarises it)."""
+    address = {"@type": "PostalAddress", "streetAddress": rec.get("street"), "postalCode": rec.get("postal_code"),
+               "addressLocality": rec.get("locality"),
+               "addressRegion": f"województwo {region}" if region else None, "addressCountry": "PL"}
+    data = {
+        "@context": "https://schema.org", "@type": ["Organization", "Place"], "@id": request.base_url,
+        "name": rec.get("name"), "url": safe_url(rec.get("website")), "email": rec.get("email"),
+        "telephone": rec.get("phone"), "taxID": rec.get("nip"),
+        "address": {k: v for k, v in address.items() if v},
+        "identifier": _identifiers(rec) or None,
+    }
+    if has_point:
+        data["geo"] = {"@type": "GeoCoordinates", "latitude": round(geom.y, 5), "longitude": round(geom.x, 5)}
+    if rec.get("employees") is not None:
+        data["numberOfEmployees"] = {"@type": "QuantitativeValue", "value": rec["employees"]}
+    return {k: v for k, v in data.items() if v not in (None, "", [])}
+
+
+def entity_description(rec: dict) -> str:
+    """The page's meta description: what, where, and what the page holds (at most ~160 characters)."""
+    where = ", ".join(p for p in (rec.get("locality"), f"gmina {rec['gmina_name']}" if rec.get("gmina_name") else None) if p)
+    text = f"{rec.get('name')} – {types_label(rec.get('types'))}" + (f", {where}" if where else "")
+    text += ". Adres, kontakt i źródła danych."
+    return text if len(text) <= 160 else text[:157].rstrip() + "…"
+
+
 @bp.get("/entities/<entity_id>")
+@cached_page
 def entity(entity_id):
     ds = dataset()
     if len(entity_id) > 100:
@@ -100,8 +137,10 @@ def entity(entity_id):
     if has_point:
         first = (rec.get("types") or "").split(";")[0]
         parts = served_data().cached(("entitymap", entity_id, request.script_root),
-                                     lambda d: entity_map(static, geom.y, geom.x, rec["name"], first))
+                                     lambda d: entity_map(geom.y, geom.x, rec["name"], first))
     return render("entity.html", ds=ds, rec=rec, fields=entity_fields(rec, geom, has_point), parts=parts,
-                  mapcfg=map_config(ds, "entity"), types_label=types_label, status=STATUS_PL,
-                  precision=PRECISION_PL, se=SOCIAL_ENTERPRISE_PL, geocoder_label=geocoder_label,
+                  mapcfg=map_config(ds, "entity", entity={"name": rec["name"]}), types_label=types_label,
+                  status=STATUS_PL, precision=PRECISION_PL, se=SOCIAL_ENTERPRISE_PL, geocoder_label=geocoder_label,
+                  description=entity_description(rec),
+                  jsonld=entity_jsonld(rec, geom, has_point, ds.voivodeship.get("name") or ""),
                   verified=verification_label(rec.get("verified_at"), rec.get("verified_source")))

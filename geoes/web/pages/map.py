@@ -4,9 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from geoes.common.reference import entity_types
-from geoes.publish.classes import CLASS_COLORS, HIGHLIGHT_COLOR, NEED_COLORS, ZERO_COLOR, class_legend
+from geoes.publish.classes import NEED_COLORS, class_legend
 from geoes.publish.filters import parse_filter
 from geoes.publish.labels import powiat_label
+from geoes.web import assets
+from geoes.web.pagecache import cached_page
 from geoes.web.pages.mapconfig import level_classes, map_config
 from geoes.web.pages.views import (dataset, filter_state, placed, powiat_choices, public_map_parts, render,
                                    type_codes_present)
@@ -16,16 +18,13 @@ bp = Blueprint("map", __name__)
 
 @bp.get("/types.css")
 def types_css():
-    """Colours of the entity types as classes (no inline styles: CSP-friendly)."""
-    lines = []
-    for code, t in entity_types().items():
-        lines.append(f".geoes-type-{code}{{background-color:{t.color};}}")
-    for color in [*CLASS_COLORS, *NEED_COLORS, ZERO_COLOR, HIGHLIGHT_COLOR]:
-        lines.append(f".geoes-color-{color[1:]}{{background-color:{color};}}")
-    return Response("\n".join(lines) + "\n", mimetype="text/css", headers={"Cache-Control": "public, max-age=3600"})
+    """Colours of the entity types as classes (no inline styles: CSP-friendly). The pages have them in
+    css/site.css (geoes.web.assets); this URL stays for anyone who links it."""
+    return Response(assets.types_css(), mimetype="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
 @bp.get("/")
+@cached_page
 def index():
     ds = dataset()
     f = parse_filter(request.args, ds)
@@ -42,6 +41,7 @@ def index():
 
 
 @bp.get("/embed")
+@cached_page
 def embed():
     ds = dataset()
     f = parse_filter(request.args, ds)

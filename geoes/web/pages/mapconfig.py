@@ -9,8 +9,10 @@ modes that must carry it; tests/web/test_mapconfig.py holds map.js and the emitt
       "region_name": "świętokrzyskie",
       "api":         {"entities": URL, "powiaty": URL, "gminy": URL},        the GeoJSON API's layers
       "pages":       {"entity": URL with __ID__, "powiat": URL with __TERYT__,
-                      "gmina": URL with __TERYT__, "list": URL},
+                      "gmina": URL with __TERYT__, "list": URL, "embed": URL},
+                                                     embed: the map for other sites' iframes (share)
       "types":       {code: {"label": str, "short": str, "icon": Font Awesome name}},
+      "icons":       URL of the icon sprite (img/icons.svg: a <symbol id="i-NAME"> per icon)
       "status":      {status: Polish label},
       "units":       {"powiat": {teryt: UNIT}, "gmina": {teryt: UNIT}},
                      UNIT = {"label": "powiat jędrzejowski",
@@ -28,6 +30,7 @@ modes that must carry it; tests/web/test_mapconfig.py holds map.js and the emitt
       "unit":        {"level": "powiat" | "gmina", "teryt": teryt | null, "label": str}   unit, compare
       "highlight":   [teryt],                                                          unit, compare
       "entityFilter": {"powiat": teryt} | {"gmina": teryt}                            unit
+      "entity":      {"name": str}                         entity (the name of its marker, a button)
     }
 
 The colours and the figures are the server's: map.js never computes a class or formats a unit's figure.
@@ -41,6 +44,7 @@ from geoes.common.reference import entity_types
 from geoes.publish.classes import (HIGHLIGHT_COLOR, INDICATOR, NEED_COLORS, NEED_INDICATOR, ZERO_COLOR,
                                    class_color, level_breaks)
 from geoes.publish.labels import gmina_label, powiat_label
+from geoes.web.assets import sprite_url
 from geoes.web.maps import bounds_of
 from geoes.web.pages.views import STATUS_PL
 from geoes.web.served import served_data
@@ -51,12 +55,13 @@ CONTRACT: dict[str, tuple[str, ...]] = {
     "mode": ALL_MODES, "region_name": ALL_MODES,
     "api.entities": ALL_MODES, "api.powiaty": ALL_MODES, "api.gminy": ALL_MODES,
     "pages.entity": ALL_MODES, "pages.powiat": ALL_MODES, "pages.gmina": ALL_MODES, "pages.list": ALL_MODES,
+    "pages.embed": ALL_MODES, "icons": ALL_MODES,
     "types": ALL_MODES, "status": ALL_MODES, "units.powiat": ALL_MODES, "units.gmina": ALL_MODES,
     "classes.zero": ALL_MODES, "classes.highlight": ALL_MODES, "powiaty": ALL_MODES,
     "state.types": ALL_MODES, "state.powiat": ALL_MODES, "state.gmina": ALL_MODES, "state.q": ALL_MODES,
     "state.bbox": ALL_MODES,
     "unit.level": ("unit", "compare"), "unit.teryt": ("unit", "compare"), "highlight": ("unit", "compare"),
-    "entityFilter": ("unit",),
+    "entityFilter": ("unit",), "entity.name": ("entity",),
 }
 # Keys whose value is a mapping keyed by data (type codes, TERYT codes, statuses).
 MAPPINGS = ("types", "status", "powiaty", "units.powiat", "units.gmina")
@@ -105,8 +110,9 @@ def map_config(ds, mode: str, **extra) -> dict:
         "pages": {"entity": url_for("entities.entity", entity_id="__ID__"),
                   "powiat": url_for("units.powiat", teryt="__TERYT__"),
                   "gmina": url_for("units.gmina", teryt="__TERYT__"),
-                  "list": url_for("entities.index")},
+                  "list": url_for("entities.index"), "embed": url_for("map.embed")},
         "state": {"types": [], "powiat": None, "gmina": None, "q": "", "bbox": None},
+        "icons": sprite_url(),
     }
     cfg.update(extra)
     return cfg

@@ -6,11 +6,12 @@ Every figure is one a source gives for that year; a year without one stays empty
 from __future__ import annotations
 
 import pandas as pd
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, request
 
 from geoes.dataset import history, official
 from geoes.publish import charts
-from geoes.web.pages.views import csv_response, dataset, png_response, render
+from geoes.web.pagecache import cached_page
+from geoes.web.pages.views import chart_width, csv_response, dataset, png_response, render
 from geoes.web.served import served_data
 
 bp = Blueprint("trends", __name__)
@@ -34,6 +35,7 @@ def _history(ds) -> pd.DataFrame:
 
 
 @bp.get("/trendy")
+@cached_page
 def index():
     ds = dataset()
     years, rows = served_data().cached(("trends", "official"), lambda d: official.trend_table(_series(d)))
@@ -49,10 +51,12 @@ def index():
 
 @bp.get("/trendy/wykres.png")
 def chart():
+    width = chart_width(request.args, 8.5)
+
     def make(d):
         years, rows = official.trend_table(_series(d))
-        return charts.official_trend_chart(years, rows, CHART_TITLE)
-    return png_response(served_data().cached(("trends", "chart"), make), "geoes_trendy_oficjalne.png")
+        return charts.official_trend_chart(years, rows, CHART_TITLE, width=width)
+    return png_response(served_data().cached(("trends", "chart", width), make), "geoes_trendy_oficjalne.png")
 
 
 @bp.get("/trendy/rejestr.csv")

@@ -4,7 +4,7 @@ units (/compare)."""
 from __future__ import annotations
 
 import pandas as pd
-from flask import Blueprint, Response, request
+from flask import Blueprint, request
 
 from geoes.common.values import plain_record
 from geoes.dataset import figures
@@ -15,11 +15,14 @@ from geoes.publish.classes import level_breaks
 from geoes.publish.filters import ParamError, parse_teryts
 from geoes.publish.labels import capitalised, gmina_label, powiat_label
 from geoes.publish.report import render_html
+from geoes.web.http import respond
 from geoes.web.maps import bounds_of
+from geoes.web.pagecache import cached_page
 from geoes.web.pages.mapconfig import map_config
-from geoes.web.pages.views import (NEED_INDICATORS, PROFILE_INDICATORS, csv_response, dataset, entity_rows,
-                                   find_unit, indicator_decimals, indicator_rows, need_source, placed,
-                                   png_response, powiat_choices, record, render, type_rows, unit_map_parts)
+from geoes.web.pages.views import (NEED_INDICATORS, PROFILE_INDICATORS, chart_width, csv_response, dataset,
+                                   entity_rows, find_unit, indicator_decimals, indicator_rows, need_source,
+                                   placed, png_response, powiat_choices, record, render, type_rows,
+                                   unit_map_parts)
 from geoes.web.served import served_data
 
 bp = Blueprint("units", __name__)
@@ -28,6 +31,7 @@ COMPARE_MIN, COMPARE_MAX = 2, 4
 
 
 @bp.get("/powiaty")
+@cached_page
 def powiaty():
     ds = dataset()
     rows = sorted(ds.powiaty.drop(columns="geometry").to_dict("records"),
@@ -38,15 +42,19 @@ def powiaty():
 
 @bp.get("/powiaty/<teryt>/raport.html")
 def powiat_report(teryt):
-    """The self-contained county report (geoes.publish.report), the same as `python -m geoes report`."""
-    find_unit(dataset(), teryt, "powiat")
-    html = served_data().cached(("report", teryt), lambda d: render_html(d, teryt))
-    resp = Response(html, mimetype="text/html")
-    resp.headers["Content-Disposition"] = f'inline; filename="raport_powiat_{teryt}.html"'
-    return resp
+    """The self-contained county report (geoes.publish.report), the same as `python -m geoes report`.
+
+    Its ~800 kB (charts inline) are encoded once per version and served like the API's cached bodies
+    (geoes.web.http: gzip kept, ETag of the version, 304)."""
+    ds = dataset()
+    find_unit(ds, teryt, "powiat")
+    html = served_data().cached(("report", teryt), lambda d: render_html(d, teryt).encode("utf-8"))
+    return respond(html, headers={"Content-Type": "text/html; charset=utf-8", "ETag": f'"{ds.version}-raport-{teryt}"',
+                                  "Content-Disposition": f'inline; filename="raport_powiat_{teryt}.html"'})
 
 
 @bp.get("/powiaty/<teryt>")
+@cached_page
 def powiat(teryt):
     ds = dataset()
     rec = find_unit(ds, teryt, "powiat")
@@ -75,9 +83,10 @@ def powiat_chart(teryt, indicator):
     rec = find_unit(dataset(), teryt, "powiat")
     if indicator not in figures.RANKED and indicator not in charts.MAIN_INDICATORS:
         raise NotFound(f"Nie ma wykresu dla wskaźnika „{indicator}”.")
-    png = served_data().cached(("chart", "powiat", teryt, indicator), lambda d: charts.ranking_chart(
+    width = chart_width(request.args, 7.5)
+    png = served_data().cached(("chart", "powiat", teryt, indicator, width), lambda d: charts.ranking_chart(
         pd.DataFrame(d.powiaty.drop(columns="geometry")), indicator, teryt, d.voivodeship.get(indicator),
-        title_unit=f"powiaty ({powiat_label(rec)} wyróżniony)", note=d.completeness_statement()))
+        title_unit=f"powiaty ({powiat_label(rec)} wyróżniony)", note=d.completeness_statement(), width=width))
     return png_response(png, f"geoes_{teryt}_{indicator}.png")
 
 
@@ -114,6 +123,7 @@ def powiat_indicators_csv(teryt):
 
 
 @bp.get("/gminy/<teryt>")
+@cached_page
 def gmina(teryt):
     ds = dataset()
     rec = find_unit(ds, teryt, "gmina")
@@ -137,6 +147,7 @@ def gmina_chart(teryt, indicator):
     rec = find_unit(dataset(), teryt, "gmina")
     if indicator not in figures.RANKED:
         raise NotFound(f"Nie ma wykresu dla wskaźnika „{indicator}”.")
+    width = chart_width(request.args, 7.5)
 
     def make(d):
         siblings = pd.DataFrame(d.gminy[d.gminy["powiat_teryt"] == rec["powiat_teryt"]].drop(columns="geometry"))
@@ -144,8 +155,8 @@ def gmina_chart(teryt, indicator):
         ref = float(parent[indicator].iloc[0]) if len(parent) else None
         return charts.ranking_chart(siblings, indicator, teryt, ref,
                                     title_unit=f"gminy powiatu {rec.get('powiat_name', '')}",
-                                    reference_label="powiat", note=d.completeness_statement())
-    png = served_data().cached(("chart", "gmina", teryt, indicator), make)
+                                    reference_label="powiat", note=d.completeness_statement(), width=width)
+    png = served_data().cached(("chart", "gmina", teryt, indicator, width), make)
     return png_response(png, f"geoes_{teryt}_{indicator}.png")
 
 
@@ -186,6 +197,7 @@ def compare_rows(units: list[dict], voivodeship: dict, frame) -> list[dict]:
 
 
 @bp.get("/compare")
+@cached_page
 def compare():
     ds = dataset()
     choices = powiat_choices(ds)
@@ -206,7 +218,8 @@ def compare():
 @bp.get("/compare/chart.png")
 def compare_chart():
     units = parse_compare(dataset(), request.args)
-    key = ("compare_chart", *[u["teryt"] for u in units])
+    width = chart_width(request.args, 8)
+    key = ("compare_chart", width, *[u["teryt"] for u in units])
     return png_response(served_data().cached(key, lambda d: charts.compare_chart(
-        [{**u, "name": u["label"]} for u in units], d.voivodeship, note=d.completeness_statement())),
+        [{**u, "name": u["label"]} for u in units], d.voivodeship, note=d.completeness_statement(), width=width)),
         "geoes_porownanie.png")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pandas as pd
-from flask import Response, render_template, request, url_for
+from flask import Response, render_template, request
 
 from geoes.common.reference import entity_types
 from geoes.common.values import plain_record
@@ -18,7 +18,8 @@ from geoes.common.labels import PRECISION_PL, STATUS_PL
 from geoes.dataset import figures, official
 from geoes.dataset.indicators import LABELS_PL
 from geoes.errors import NotFound
-from geoes.publish.filters import Filter
+from geoes.publish import charts
+from geoes.publish.filters import Filter, choice
 from geoes.publish.labels import types_label
 from geoes.publish.layers import placed_mask
 from geoes.publish.serialise import table_to_csv
@@ -43,10 +44,6 @@ DECIMALS = {"population": 0, "entities": 0, "employees": 0, "gminy_total": 0, "g
 
 def dataset():
     return served_data().current()
-
-
-def static(path: str) -> str:
-    return url_for("static", filename=path)
 
 
 def indicator_decimals(name: str) -> int | None:
@@ -150,10 +147,10 @@ def filter_state(f: Filter) -> dict:
 
 def public_map_parts(embed: bool) -> MapParts:
     """The folium shell of the public map (or of the embeddable one), once per version."""
-    key = ("map", "embed" if embed else "public", request.script_root)
+    key = ("map", "embed" if embed else "public", request.script_root)  # icons link the sprite by URL
 
     def make(d):
-        m, layers = base_map(static, bounds_of(d.powiaty), types=type_codes_present(d), gestures=embed)
+        m, layers = base_map(bounds_of(d.powiaty), types=type_codes_present(d), gestures=embed)
         return finish(m, layers, collapsed=True)
     return served_data().cached(key, make)
 
@@ -161,7 +158,7 @@ def public_map_parts(embed: bool) -> MapParts:
 def unit_map_parts(bounds, key: tuple) -> MapParts:
     """The folium shell of a profile or comparison map around `bounds`, once per version and `key`."""
     def make(d):
-        m, layers = base_map(static, bounds, overlays=("units", "gminy", "powiaty", "white"),
+        m, layers = base_map(bounds, overlays=("units", "gminy", "powiaty", "white"),
                              show=("entities", "units", "gminy", "powiaty"))
         return finish(m, layers, collapsed=True)
     return served_data().cached(("map", *key, request.script_root), make)
@@ -172,8 +169,16 @@ def csv_response(table: pd.DataFrame, filename: str) -> Response:
         "Content-Disposition": f'attachment; filename="{filename}"', "Content-Type": "text/csv; charset=utf-8"})
 
 
+def chart_width(args, wide: float) -> float:
+    """A chart's width in inches: `size=narrow` is the phone's (the pages pick it with <picture>)."""
+    return charts.NARROW_WIDTH if choice(args, "size", ("wide", "narrow"), "wide") == "narrow" else wide
+
+
 def png_response(data: bytes, filename: str | None = None) -> Response:
-    headers = {"Cache-Control": "public, max-age=300"}
+    """A chart or map. The pages link them with `v=<dataset version>`: such a URL never changes its image,
+    so it is cached for a year; without it (or with an old version) for five minutes."""
+    fresh = request.args.get("v") == dataset().version
+    headers = {"Cache-Control": "public, max-age=31536000, immutable" if fresh else "public, max-age=300"}
     if filename:
         headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return Response(data, mimetype="image/png", headers=headers)

@@ -11,9 +11,13 @@
 (function () {
   'use strict';
 
+  // This file and the libraries are deferred: they run after the page is parsed, so the page's inline
+  // folium set-up (under the CSP nonce) is a function, window.geoesMapSetup, run here first.
   var cfgEl = document.getElementById('geoes-config');
+  if (!cfgEl || !window.L || typeof window.geoesMapSetup !== 'function') { return; }
+  window.geoesMapSetup();
   var G = window.GEOES_MAP;
-  if (!cfgEl || !G || !window.L) { return; }
+  if (!G) { return; }
   var cfg = JSON.parse(cfgEl.textContent);
   var L = window.L;
   var map = G.map;
@@ -28,6 +32,13 @@
     if (className) { e.className = className; }
     if (text !== undefined && text !== null) { e.textContent = String(text); }
     return e;
+  }
+
+  // An icon of the SVG sprite (cfg.icons, a same-origin file cached for a year); decorative.
+  var spriteUrl = String(cfg.icons || '').replace(/["<>&]/g, '');
+  function iconHtml(glyph) {
+    return '<svg class="icon" aria-hidden="true" focusable="false"><use href="' + spriteUrl + '#i-' + glyph +
+      '"></use></svg>';
   }
 
   function fold(s) {
@@ -92,7 +103,7 @@
       var safeCode = /^[a-z_]+$/.test(code) ? code : 'inne';
       iconCache[key] = L.divIcon({
         className: 'geoes-marker geoes-type-' + safeCode + (inactive ? ' inactive' : ''),
-        html: '<i class="fa-solid fa-' + glyph + '" aria-hidden="true"></i>',
+        html: iconHtml(glyph),
         iconSize: [28, 28], iconAnchor: [14, 14], popupAnchor: [0, -12], tooltipAnchor: [14, 0]
       });
     }
@@ -203,19 +214,151 @@
   var cluster = layers.entities;
   var shown = 0;
 
-  // Popups and tooltips are bound on first use (one listener on the cluster, not two objects per
+  // ------------------------------------------------------------------ popups and tooltips
+
+  function isEnter(ev) {
+    return !!(ev.originalEvent && (ev.originalEvent.keyCode === 13 || ev.originalEvent.key === 'Enter'));
+  }
+
+  // The area the map's controls take in a corner (the corner element itself has no size: its controls float).
+  function cornerSize(name) {
+    var corner = map.getContainer().querySelector('.leaflet-' + name.replace('top', 'top.leaflet-')
+      .replace('bottom', 'bottom.leaflet-'));
+    var box = map.getContainer().getBoundingClientRect();
+    var w = 0;
+    var h = 0;
+    if (corner) {
+      Array.prototype.forEach.call(corner.children, function (c) {
+        var r = c.getBoundingClientRect();
+        if (!r.width) { return; }
+        w = Math.max(w, name.indexOf('left') >= 0 ? r.right - box.left : box.right - r.left);
+        h = Math.max(h, name.indexOf('top') >= 0 ? r.bottom - box.top : box.bottom - r.top);
+      });
+    }
+    return { w: w, h: h };
+  }
+
+  // Popups open clear of the controls: the map pans so that a popup's title is never under a button,
+  // and a popup is never wider or taller than the map leaves room for (an embed is 320 px wide).
+  function popupOptions() {
+    var size = map.getSize();
+    var tl = cornerSize('topleft');
+    var tr = cornerSize('topright');
+    var bottom = Math.max(cornerSize('bottomleft').h, cornerSize('bottomright').h);
+    var top = Math.max(tl.h, tr.h) + 8;
+    return {
+      // Leaflet's maxWidth is the content's: the frame and the close button take ~50 px more.
+      maxWidth: Math.max(160, Math.min(320, size.x - tl.w - 70)),
+      minWidth: Math.min(160, size.x - tl.w - 70),
+      maxHeight: Math.max(120, size.y - top - bottom - 40),
+      autoPanPaddingTopLeft: L.point(tl.w + 8, top),
+      autoPanPaddingBottomRight: L.point(8, bottom + 8),
+      offset: L.point(0, -8)
+    };
+  }
+
+  // One popup for everything (entities, groups, units): options fresh for the map's size each time.
+  var popup = null;
+  var popupSource = null;
+  function openPopup(latlng, content, source, byKeyboard) {
+    if (popup) { map.closePopup(popup); }
+    popup = L.popup(popupOptions()).setLatLng(latlng).setContent(content);
+    popupSource = source || null;
+    map.openPopup(popup);
+    var elPopup = popup.getElement();
+    var close = elPopup && elPopup.querySelector('.leaflet-popup-close-button');
+    if (close) { close.setAttribute('aria-label', 'Zamknij'); close.title = 'Zamknij'; }
+    if (byKeyboard && elPopup) {
+      var first = elPopup.querySelector('.leaflet-popup-content a, .leaflet-popup-content button');
+      if (first) { first.focus(); }
+    }
+  }
+
+  function returnFocus() {
+    var icon = popupSource && popupSource.getElement && popupSource.getElement();
+    if (icon && icon.focus && document.activeElement && popup && popup.getElement() &&
+        popup.getElement().contains(document.activeElement)) { icon.focus(); }
+  }
+
+  // At most one tooltip at a time, and none beside an open popup (the popup says more).
+  var openTip = null;
+  var popupOpen = false;
+  map.on('popupopen', function () {
+    popupOpen = true;
+    if (openTip) { map.closeTooltip(openTip); openTip = null; }
+  });
+  map.on('popupclose', function (ev) {
+    if (ev.popup === popup) { returnFocus(); popupSource = null; }
+    popupOpen = false;
+  });
+  map.on('tooltipopen', function (ev) {
+    if (popupOpen) { map.closeTooltip(ev.tooltip); return; }
+    if (openTip && openTip !== ev.tooltip) { map.closeTooltip(openTip); }
+    openTip = ev.tooltip;
+  });
+  map.on('tooltipclose', function (ev) { if (openTip === ev.tooltip) { openTip = null; } });
+  map.getContainer().addEventListener('keydown', function (ev) {
+    if (ev.key === 'Escape' && popup && map.hasLayer(popup)) { map.closePopup(popup); }
+  });
+
+  function samePoint(markers) {
+    var first = markers[0].getLatLng();
+    return markers.every(function (m) { return m.getLatLng().equals(first, 1e-7); });
+  }
+
+  // Entities that share one point (ten in the centre of Kielce) are listed in one popup, each linked.
+  function listContent(markers) {
+    var box = el('div', 'geoes-popup geoes-list');
+    box.appendChild(el('h3', null, 'Podmioty w tym miejscu: ' + markers.length));
+    box.appendChild(el('p', 'hint', 'Mają to samo położenie na mapie (np. ten sam adres lub środek miejscowości).'));
+    var ul = el('ul');
+    markers.slice().sort(function (a, b) {
+      return String(a.geoes.props.name).localeCompare(String(b.geoes.props.name), 'pl');
+    }).forEach(function (m) {
+      var li = el('li');
+      var a = el('a', null, m.geoes.props.name);
+      a.href = page('entity', String(m.geoes.props.id));
+      li.appendChild(a);
+      li.appendChild(el('span', 'muted', ' – ' + typeLabels(m.geoes.types)));
+      ul.appendChild(li);
+    });
+    box.appendChild(ul);
+    return box;
+  }
+
+  // Popups and tooltips are made on first use (one listener on the cluster, not two objects per
   // marker): the map stays fast with 100k entities. Enter on a focused marker is a click too.
   if (cluster) {
+    cluster.options.iconCreateFunction = function (group) {
+      var n = group.getChildCount();
+      return L.divIcon({
+        html: '<div><span>' + n + '<span class="sr-only"> – grupa podmiotów, rozwiń</span></span></div>',
+        className: 'marker-cluster marker-cluster-' + (n < 10 ? 'small' : n < 100 ? 'medium' : 'large'),
+        iconSize: L.point(40, 40)
+      });
+    };
     cluster.on('click keypress', function (ev) {
       var m = ev.layer;
-      if (!m || !m.geoes || m.getPopup()) { return; }  // once bound, the marker handles it itself
-      if (ev.type === 'keypress' && !(ev.originalEvent && ev.originalEvent.keyCode === 13)) { return; }
-      m.bindPopup(popupContent, { maxWidth: 320, autoPanPadding: [20, 20] });
-      m.openPopup();
+      if (!m || !m.geoes) { return; }
+      if (ev.type === 'keypress' && !isEnter(ev)) { return; }
+      if (m.getTooltip()) { m.closeTooltip(); }
+      openPopup(m.getLatLng(), popupContent(m), m, ev.type === 'keypress');
+    });
+    cluster.on('clusterclick clusterkeypress', function (ev) {
+      if (ev.type === 'clusterkeypress' && !isEnter(ev)) { return; }
+      var group = ev.layer;
+      var children = group.getAllChildMarkers();
+      if (children.length && samePoint(children)) {
+        openPopup(group.getLatLng(), listContent(children), group, ev.type === 'clusterkeypress');
+      } else if (map.getZoom() >= map.getMaxZoom()) {
+        group.spiderfy();
+      } else {
+        group.zoomToBounds({ padding: [30, 30] });
+      }
     });
     cluster.on('mouseover', function (ev) {
       var m = ev.layer;
-      if (!m || !m.geoes || m.getTooltip()) { return; }
+      if (!m || !m.geoes || m.getTooltip() || popupOpen) { return; }
       m.bindTooltip(tooltipContent, { direction: 'right' });
       m.openTooltip();
     });
@@ -452,71 +595,76 @@
         f.properties = f.properties || {};
         if (f.properties.teryt === undefined) { f.properties.teryt = f.id; }
         layer.bindTooltip(function () { return unitTooltip(f, opts.level); }, { sticky: true });
-        layer.bindPopup(function () { return unitPopup(f, opts.level); });
+        layer.on('click', function (ev) { openPopup(ev.latlng, unitPopup(f, opts.level), layer, false); });
       }
     });
     group.addLayer(gj);
   }
 
-  function drawPowiaty(fc) {
-    addUnits(layers.powiaty, fc, { style: { color: '#333333', weight: 2, fill: false, opacity: 0.9 } });
-    addUnits(layers.ch_powiat, fc, {
-      level: 'powiat',
-      style: function (f) {
-        return { color: '#555555', weight: 1, fillOpacity: 0.7, fillColor: unitColor('powiat', f) };
-      }
-    });
-    if (mode === 'compare' && cfg.unit.level === 'powiat') { drawHighlight(fc, 'powiat'); }
+  // How each boundary layer is drawn from its level's features. A layer is drawn when it is first shown
+  // (most start hidden), each in its own task: no long task while the page becomes usable.
+  var STYLES = {
+    powiaty: { color: '#333333', weight: 2, fill: false, opacity: 0.9 },
+    gminy: { color: '#777777', weight: 1, fill: false, dashArray: '3 3', opacity: 0.9 },
+    white: { color: '#b2182b', weight: 1.5, dashArray: '4 3', fillColor: '#b2182b', fillOpacity: 0.18 }
+  };
+
+  function inUnit(f) {
+    var u = cfg.unit;
+    var p = f.properties || {};
+    return u.level === 'powiat' ? p.powiat_teryt === u.teryt : (p.teryt || f.id) === u.teryt;
   }
 
-  function drawGminy(fc) {
-    addUnits(layers.gminy, fc, { style: { color: '#777777', weight: 1, fill: false, dashArray: '3 3', opacity: 0.9 } });
-    addUnits(layers.ch_gmina, fc, {
-      level: 'gmina',
-      style: function (f) {
-        return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: unitColor('gmina', f) };
-      }
-    });
-    addUnits(layers.ch_need, fc, {
-      level: 'gmina',
-      style: function (f) {
-        var info = unitInfo('gmina', f);
-        return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: info ? info.need_color : cfg.classes.zero };
-      }
-    });
-    addUnits(layers.white, fc, {
-      level: 'gmina',
-      filter: function (f) { return !Number(f.properties.entities); },
-      style: { color: '#b2182b', weight: 1.5, dashArray: '4 3', fillColor: '#b2182b', fillOpacity: 0.18 }
-    });
-    if (mode === 'unit') {
-      var u = cfg.unit;
-      addUnits(layers.units, fc, {
+  function unitStyle(f) {
+    var on = Number(f.properties.entities);
+    return {
+      color: on ? '#333333' : '#b2182b', weight: 1.5, dashArray: on ? null : '4 3',
+      fillOpacity: 0.55, fillColor: unitColor('gmina', f)
+    };
+  }
+
+  var DRAWERS = {
+    powiaty: function (fc) { addUnits(layers.powiaty, fc, { style: STYLES.powiaty }); },
+    ch_powiat: function (fc) {
+      addUnits(layers.ch_powiat, fc, {
+        level: 'powiat',
+        style: function (f) { return { color: '#555555', weight: 1, fillOpacity: 0.7, fillColor: unitColor('powiat', f) }; }
+      });
+    },
+    gminy: function (fc) { addUnits(layers.gminy, fc, { style: STYLES.gminy }); },
+    ch_gmina: function (fc) {
+      addUnits(layers.ch_gmina, fc, {
         level: 'gmina',
-        filter: function (f) {
-          var p = f.properties || {};
-          return u.level === 'powiat' ? p.powiat_teryt === u.teryt : (p.teryt || f.id) === u.teryt;
-        },
+        style: function (f) { return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: unitColor('gmina', f) }; }
+      });
+    },
+    ch_need: function (fc) {
+      addUnits(layers.ch_need, fc, {
+        level: 'gmina',
         style: function (f) {
-          return {
-            color: Number(f.properties.entities) ? '#333333' : '#b2182b', weight: 1.5,
-            dashArray: Number(f.properties.entities) ? null : '4 3',
-            fillOpacity: 0.55, fillColor: unitColor('gmina', f)
-          };
+          var info = unitInfo('gmina', f);
+          return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: info ? info.need_color : cfg.classes.zero };
         }
       });
+    },
+    white: function (fc) {
+      addUnits(layers.white, fc, {
+        level: 'gmina', style: STYLES.white, filter: function (f) { return !Number(f.properties.entities); }
+      });
+    },
+    units: function (fc) {
+      if (mode === 'unit') {
+        addUnits(layers.units, fc, { level: 'gmina', filter: inUnit, style: unitStyle });
+      } else if (mode === 'compare') {
+        var wanted = cfg.highlight || [];
+        addUnits(layers.units, fc, {
+          level: cfg.unit.level,
+          filter: function (f) { return wanted.indexOf((f.properties || {}).teryt || f.id) >= 0; },
+          style: { color: cfg.classes.highlight, weight: 3, fillColor: cfg.classes.highlight, fillOpacity: 0.15 }
+        });
+      }
     }
-    if (mode === 'compare' && cfg.unit.level === 'gmina') { drawHighlight(fc, 'gmina'); }
-  }
-
-  function drawHighlight(fc, level) {
-    var wanted = cfg.highlight || [];
-    addUnits(layers.units, fc, {
-      level: level,
-      filter: function (f) { return wanted.indexOf((f.properties || {}).teryt || f.id) >= 0; },
-      style: { color: cfg.classes.highlight, weight: 3, fillColor: cfg.classes.highlight, fillOpacity: 0.15 }
-    });
-  }
+  };
 
   // ------------------------------------------------------------------ start
 
@@ -532,6 +680,136 @@
       map.getContainer().classList.add('no-tiles');
     });
   }
+
+  // ------------------------------------------------------------------ share (public map)
+
+  function attr(value) {
+    return String(value).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  }
+
+  // The permalink is the page's own address (the hash carries filters, view and layers); the embed code
+  // points /embed at the same filters and view.
+  function shareTexts() {
+    var link = window.location.href;
+    var src = window.location.origin + cfg.pages.embed + query(filterParams()) + window.location.hash;
+    var code = '<iframe src="' + attr(src) + '" title="Mapa podmiotów ekonomii społecznej" width="100%" ' +
+      'height="480" style="border:0" loading="lazy" allow="geolocation; fullscreen"></iframe>';
+    return { link: link, code: code };
+  }
+
+  function copyText(field, done) {
+    var status = document.getElementById('share-status');
+    function say(text) { if (status) { status.textContent = text; } }
+    function fallback() {
+      field.focus();
+      field.select();
+      var ok = false;
+      try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+      say(ok ? done : 'Nie udało się skopiować: tekst jest zaznaczony, naciśnij Ctrl+C.');
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(function () { say(done); }, fallback);
+    } else {
+      fallback();
+    }
+  }
+
+  function openShare() {
+    var dialog = document.getElementById('share-dialog');
+    var texts = shareTexts();
+    var link = document.getElementById('share-link');
+    var code = document.getElementById('share-code');
+    link.value = texts.link;
+    code.value = texts.code;
+    dialog.showModal();
+    copyText(link, 'Link do mapy z bieżącymi filtrami skopiowano do schowka.');
+  }
+
+  function wireShare() {
+    var dialog = document.getElementById('share-dialog');
+    if (mode !== 'public' || !dialog || typeof dialog.showModal !== 'function') { return; }
+    Array.prototype.forEach.call(dialog.querySelectorAll('[data-copy]'), function (btn) {
+      btn.addEventListener('click', function () {
+        copyText(document.getElementById(btn.getAttribute('data-copy')), btn.getAttribute('data-done'));
+      });
+    });
+    var close = dialog.querySelector('[data-close]');
+    if (close) { close.addEventListener('click', function () { dialog.close(); }); }
+    var Share = L.Control.extend({
+      options: { position: 'topright' },
+      onAdd: function () {
+        var box = L.DomUtil.create('div', 'leaflet-bar leaflet-control geoes-share');
+        var btn = L.DomUtil.create('button', 'geoes-share-button', box);
+        btn.type = 'button';
+        btn.id = 'share-button';
+        btn.setAttribute('aria-haspopup', 'dialog');
+        btn.innerHTML = iconHtml('share-nodes') + '<span>Osadź / Udostępnij</span>';
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.on(btn, 'click', openShare);
+        return box;
+      }
+    });
+    new Share().addTo(map);
+  }
+
+  // In an embed the link to the full map is a control on the map: the map keeps the whole frame.
+  function embedBar() {
+    var bar = document.getElementById('embed-bar');
+    if (mode !== 'embed' || !bar) { return; }
+    var Bar = L.Control.extend({ options: { position: 'bottomleft' }, onAdd: function () { return bar; } });
+    new Bar().addTo(map);
+  }
+
+  // The entity page's marker is a button to assistive technology: it is named after the entity.
+  function nameEntityMarker() {
+    var icon = mode === 'entity' && cfg.entity && layers.entity && layers.entity.getElement &&
+      layers.entity.getElement();
+    if (icon) { icon.title = String(cfg.entity.name); icon.setAttribute('aria-label', String(cfg.entity.name)); }
+  }
+
+  // Leaflet's own English names of its controls, in Polish.
+  function polishControls() {
+    var toggle = map.getContainer().querySelector('.leaflet-control-layers-toggle');
+    if (toggle) { toggle.title = 'Warstwy mapy'; toggle.setAttribute('aria-label', 'Warstwy mapy'); }
+    if (map.attributionControl) { map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>'); }
+  }
+
+  // ------------------------------------------------------------------ start
+
+  // Boundary layers are fetched when a layer that shows them is on (the public map starts with the
+  // powiaty only: the gminy's 330 kB wait until a gmina layer is switched on), and drawn when shown.
+  var LEVEL_OF = { powiaty: 'powiat', ch_powiat: 'powiat', gminy: 'gmina', ch_gmina: 'gmina', ch_need: 'gmina',
+    white: 'gmina' };
+  var levelJobs = {};
+  var drawn = {};
+  function levelOf(key) {
+    if (key === 'units') { return mode === 'compare' ? cfg.unit.level : 'gmina'; }
+    return LEVEL_OF[key];
+  }
+  function nextTask() { return new Promise(function (resolve) { setTimeout(resolve, 0); }); }
+  function ensureLevel(level) {
+    if (!levelJobs[level]) {
+      levelJobs[level] = getJSON(level === 'powiat' ? cfg.api.powiaty : cfg.api.gminy);
+    }
+    return levelJobs[level];
+  }
+  function showLayer(key) {
+    if (drawn[key] || !layers[key] || !DRAWERS[key]) { return Promise.resolve(); }
+    drawn[key] = true;
+    return ensureLevel(levelOf(key)).then(function (fc) {
+      return nextTask().then(function () {
+        DRAWERS[key](fc);
+        if (['ch_powiat', 'ch_gmina', 'ch_need', 'white'].indexOf(key) >= 0) { layers[key].bringToBack(); }
+      });
+    });
+  }
+  function visibleKeys() {
+    return Object.keys(DRAWERS).filter(function (k) { return layers[k] && map.hasLayer(layers[k]); });
+  }
+  map.on('overlayadd', function (ev) {
+    var key = Object.keys(layers).filter(function (k) { return layers[k] === ev.layer; })[0];
+    if (key && DRAWERS[key]) { showLayer(key); }
+  });
 
   G.initialBounds = map.getBounds();
   tilesFallback();
@@ -549,13 +827,16 @@
   syncTypeLayers();
   map.on('moveend', writeHash);
 
-  var jobs = [];
-  if (layers.powiaty || layers.ch_powiat) {
-    jobs.push(getJSON(cfg.api.powiaty).then(drawPowiaty));
-  }
-  if (layers.gminy || layers.ch_gmina || layers.ch_need || layers.white || layers.units) {
-    jobs.push(getJSON(cfg.api.gminy).then(drawGminy));
-  }
+  polishControls();
+  nameEntityMarker();
+  wireShare();
+  embedBar();
+  // Each visible layer in turn, one task each (a chain, not all at once when the data arrive).
+  var chain = Promise.resolve();
+  var keys = visibleKeys();
+  keys.forEach(function (k) { ensureLevel(levelOf(k)); });
+  keys.forEach(function (k) { chain = chain.then(function () { return showLayer(k); }); });
+  var jobs = [chain];
   if (cluster) {
     // The map view carries only what popups show; the entity page has the rest.
     var filter = Object.assign({ view: 'map' }, cfg.entityFilter || {});
@@ -566,6 +847,8 @@
       G.timing.fetched = performance.now() - t0;
       buildMarkers(fc);
       G.timing.built = performance.now() - t0;
+      return nextTask();  // building and clustering in two tasks: the page answers input in between
+    }).then(function () {
       rebuild();
       G.timing.clustered = performance.now() - t0;
       writeHash();
