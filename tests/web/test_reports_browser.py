@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from .admin_helpers import PASSWORD, make_admin_app
-from .test_admin_browser import AXE, _axe, _context, _errors, browser  # noqa: F401 (the fixture)
+from .test_admin_browser import AXE, _axe, _context, _errors
 from .test_browser import Server
 
 pytestmark = pytest.mark.browser
