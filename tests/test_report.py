@@ -167,7 +167,7 @@ def test_report_sections_method_sources_completeness(report_2602):
 def test_report_is_self_contained(report_2602):
     parsed = _parse(report_2602)
     assert parsed.lang == "pl"
-    assert len(parsed.imgs) >= 10
+    assert len(parsed.imgs) >= 9  # a ranking chart with too few units that have a value is left out
     for img in parsed.imgs:
         src = img["src"]
         assert src.startswith("data:image/png;base64,"), src[:60]

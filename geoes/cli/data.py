@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from geoes.common.polish import count, number, ratio
+from geoes.common.polish import count, number, percent, ratio
 from geoes.common.values import plain
 from geoes.config import REPO_DIR, Settings
 from geoes.dataset import figures
@@ -58,9 +58,9 @@ def build(settings: Settings, entities_path):
     click.echo(f"Podmioty: {result.entities} (umieszczone na mapie {result.placed}, przypisane tylko do powiatu "
                f"{powiat_only}, bez lokalizacji {result.entities - result.placed - powiat_only}, "
                f"odrzucone wiersze {result.rejected_rows})")
-    click.echo(f"Gminy z podmiotem: {v['gminy_with_entity']} z {v['gminy_total']} ({v['gmina_coverage_pct']}%); "
-               f"białe plamy: {count(v['white_spots'], 'gmina')}, {count(v['white_spots_population'], 'mieszkaniec')}")
-    click.echo(f"Zasięg 10 km: {v['access_10km_pct']}% powierzchni województwa")
+    click.echo(f"Gminy z podmiotem: {v['gminy_with_entity']} z {v['gminy_total']} ({percent(v['gmina_coverage_pct'])}); "
+               f"gminy bez podmiotu w rejestrze: {count(v['white_spots'], 'gmina')}, {count(v['white_spots_population'], 'mieszkaniec')}")
+    click.echo(f"Zasięg 10 km: {percent(v['access_10km_pct'])} powierzchni województwa")
     click.echo("Kompletność wobec oficjalnych danych: " + completeness_text(result.summary["completeness"]))
     if result.summary["mismatches"]:
         click.echo("Podmioty w innej gminie niż podana w źródle:")

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from geoes.common.polish import number, percent  # noqa: E402
-from geoes.dataset.figures import TOO_FEW  # noqa: E402
+from geoes.dataset.figures import MIN_RANKED_UNITS, TOO_FEW, ranked_count  # noqa: E402
 from geoes.config import CRS_METRIC  # noqa: E402
 from geoes.dataset.indicators import LABELS_PL  # noqa: E402
 from geoes.common.reference import attribution  # noqa: E402
@@ -37,6 +37,13 @@ MAIN_INDICATORS = [
     "gmina_coverage_pct", "population_coverage_pct", "access_10km_pct",
 ]
 BASE_COLOR = "#9ecae1"
+
+
+def chartable(table: pd.DataFrame, indicators: list[str] = MAIN_INDICATORS) -> tuple[list[str], list[str]]:
+    """(drawn, left out): a ranking chart is drawn only where enough units have a value to rank
+    (geoes.dataset.figures.MIN_RANKED_UNITS) — a chart of "za mało danych" rows says nothing."""
+    drawn = [i for i in indicators if ranked_count(table, i) >= MIN_RANKED_UNITS]
+    return drawn, [i for i in indicators if i not in drawn]
 DPI = 110
 # A phone's chart: a narrow figure (inches) whose 8 pt labels stay ~10 px high on a 360 px wide screen,
 # drawn at a resolution for its dense pixels; titles and notes wrap to the width.

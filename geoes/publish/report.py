@@ -347,7 +347,7 @@ def images(ds: Dataset, teryt: str) -> dict:
     placed = ds.entities[placed_mask(ds.entities)]
     outline = ds.powiaty[ds.powiaty["teryt"] == str(teryt)]
     out = {}
-    for key in charts.MAIN_INDICATORS:
+    for key in charts.chartable(powiaty_table)[0]:
         out[f"ranking_{key}"] = {
             "src": _data_uri(charts.ranking_chart(powiaty_table, key, str(teryt), ds.voivodeship.get(key),
                                                   title_unit=f"powiaty ({label} wyróżniony)",
@@ -441,6 +441,7 @@ def context(ds: Dataset, teryt: str, generated_at: datetime | None = None) -> di
         "completeness_text": completeness_text(ds.summary.get("completeness", [])),
         "findings": findings(ds, teryt),
         "images": images(ds, teryt),
+        "charts_left_out": charts.chartable(pd.DataFrame(ds.powiaty.drop(columns="geometry")))[1],
         "method": method, "attribution": att,
         "access_km": ACCESS_RADIUS_M // 1000, "crs_metric": method.get("crs_metric", CRS_METRIC),
         "summary": ds.summary, "version": ds.version,

@@ -208,3 +208,20 @@ def test_indicator_downloads_carry_completeness_year_and_source(client):
     body = client.get("/api/indicators?level=powiat").get_json()
     assert "w rejestrze 22 z 26 znanych" in body["method"]["completeness"]
     assert body["method"]["needs"]["year"] == 2024
+
+
+def test_a_chart_of_too_few_values_is_left_out_and_said_so(client):
+    """Headcounts are known for too few entities: no employment chart of "za mało danych" rows, a sentence
+    instead; charts of figures every powiat has are drawn."""
+    from geoes.dataset.figures import MIN_RANKED_UNITS
+    from geoes.publish.charts import chartable
+    from geoes.web.served import served_data
+
+    html = client.get("/powiaty/2602").get_data(as_text=True)
+    with client.application.test_request_context():
+        powiaty = served_data(client.application).current().powiaty
+    drawn, left_out = chartable(powiaty)
+    assert "employees_per_10k" in left_out and "entities_per_10k" in drawn
+    assert (powiaty["rank_employees_per_10k"].notna().sum() < MIN_RANKED_UNITS)
+    assert "/chart/employees_per_10k.png" not in html and "/chart/entities_per_10k.png" in html
+    assert "Bez wykresu, bo za mało powiatów ma wartość" in html

@@ -66,6 +66,7 @@ def powiat(teryt):
                      entityFilter={"powiat": teryt}, highlight=[teryt])
     white = sorted((r for r in gmina_recs if not r["entities"]),
                    key=lambda r: (-(r.get("unemployed") or 0), -(r.get("population") or 0), r["name"]))
+    drawn, not_drawn = charts.chartable(ds.powiaty)
     card_ranks = {k: figures.rank_text(rec, k, figures.ranked_count(ds.powiaty, k))
                   for k in ("entities", "entities_per_10k")}
     return render("powiat.html", ds=ds, rec=rec, label=powiat_label(rec), mapcfg=cfg,
@@ -73,8 +74,8 @@ def powiat(teryt):
                   rows=indicator_rows(rec, ds.voivodeship, ds.powiaty),
                   need_rows=indicator_rows(rec, ds.voivodeship, ds.powiaty, names=NEED_INDICATORS),
                   needs=need_source(ds), card_ranks=card_ranks, types=type_rows(ds, rec),
-                  gminy=gmina_recs, white=white, entities=entity_rows(ents), main_indicators=charts.MAIN_INDICATORS,
-                  voivodeship=ds.voivodeship, n_powiaty=len(ds.powiaty),
+                  gminy=gmina_recs, white=white, entities=entity_rows(ents), main_indicators=drawn,
+                  charts_left_out=not_drawn, voivodeship=ds.voivodeship, n_powiaty=len(ds.powiaty),
                   verified_note=figures.reason(rec, "verified_24m_pct"))
 
 
