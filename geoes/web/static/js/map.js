@@ -549,23 +549,20 @@
 
   // ------------------------------------------------------------------ polygons
 
-  // A unit as the server describes it (cfg.units): label, class colour, figures as shown.
-  function unitInfo(level, f) {
-    var p = f.properties || {};
-    var key = String(p.teryt !== undefined && p.teryt !== null ? p.teryt : f.id);
-    return (cfg.units[level] || {})[key] || null;
+  // A unit as the server describes it: the properties of its feature in the unit layers' map view
+  // (`view=map`: label, class colours, figures as shown, white spot; geoes.publish.unitmap).
+  function unitInfo(f) {
+    return f.properties || {};
   }
 
-  function unitColor(level, f) {
-    var info = unitInfo(level, f);
-    return info ? info.color : cfg.classes.zero;
+  function unitColor(f) {
+    return unitInfo(f).color || cfg.classes.zero;
   }
 
   function unitTooltip(f, level) {
-    var p = f.properties || {};
-    var info = unitInfo(level, f) || {};
+    var info = unitInfo(f);
     var box = el('div', 'geoes-tip');
-    box.appendChild(el('strong', null, info.label || ((level === 'powiat' ? 'powiat ' : 'gmina ') + p.name)));
+    box.appendChild(el('strong', null, info.label || ((level === 'powiat' ? 'powiat ' : 'gmina ') + info.name)));
     box.appendChild(el('div', null, 'Podmioty: ' + (info.entities || '–') + ' · na 10 tys. mieszk.: ' + (info.per_10k || '–')));
     box.appendChild(el('div', null, 'Ludność: ' + (info.population || '–')));
     if (info.unemployed && info.unemployed !== '–') {
@@ -616,10 +613,10 @@
   }
 
   function unitStyle(f) {
-    var on = Number(f.properties.entities);
+    var on = !unitInfo(f).white_spot;
     return {
       color: on ? '#333333' : '#b2182b', weight: 1.5, dashArray: on ? null : '4 3',
-      fillOpacity: 0.55, fillColor: unitColor('gmina', f)
+      fillOpacity: 0.55, fillColor: unitColor(f)
     };
   }
 
@@ -628,28 +625,27 @@
     ch_powiat: function (fc) {
       addUnits(layers.ch_powiat, fc, {
         level: 'powiat',
-        style: function (f) { return { color: '#555555', weight: 1, fillOpacity: 0.7, fillColor: unitColor('powiat', f) }; }
+        style: function (f) { return { color: '#555555', weight: 1, fillOpacity: 0.7, fillColor: unitColor(f) }; }
       });
     },
     gminy: function (fc) { addUnits(layers.gminy, fc, { style: STYLES.gminy }); },
     ch_gmina: function (fc) {
       addUnits(layers.ch_gmina, fc, {
         level: 'gmina',
-        style: function (f) { return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: unitColor('gmina', f) }; }
+        style: function (f) { return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: unitColor(f) }; }
       });
     },
     ch_need: function (fc) {
       addUnits(layers.ch_need, fc, {
         level: 'gmina',
         style: function (f) {
-          var info = unitInfo('gmina', f);
-          return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: info ? info.need_color : cfg.classes.zero };
+          return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: unitInfo(f).need_color || cfg.classes.zero };
         }
       });
     },
     white: function (fc) {
       addUnits(layers.white, fc, {
-        level: 'gmina', style: STYLES.white, filter: function (f) { return !Number(f.properties.entities); }
+        level: 'gmina', style: STYLES.white, filter: function (f) { return unitInfo(f).white_spot === true; }
       });
     },
     units: function (fc) {
@@ -777,7 +773,8 @@
   // ------------------------------------------------------------------ start
 
   // Boundary layers are fetched when a layer that shows them is on (the public map starts with the
-  // powiaty only: the gminy's 330 kB wait until a gmina layer is switched on), and drawn when shown.
+  // powiaty only: the gminy's 61 kB gzipped wait until a gmina layer is switched on), and drawn when
+  // shown. Their map view carries each unit's colours and figures (see unitInfo).
   var LEVEL_OF = { powiaty: 'powiat', ch_powiat: 'powiat', gminy: 'gmina', ch_gmina: 'gmina', ch_need: 'gmina',
     white: 'gmina' };
   var levelJobs = {};
@@ -789,7 +786,7 @@
   function nextTask() { return new Promise(function (resolve) { setTimeout(resolve, 0); }); }
   function ensureLevel(level) {
     if (!levelJobs[level]) {
-      levelJobs[level] = getJSON(level === 'powiat' ? cfg.api.powiaty : cfg.api.gminy);
+      levelJobs[level] = getJSON((level === 'powiat' ? cfg.api.powiaty : cfg.api.gminy) + query({ view: 'map' }));
     }
     return levelJobs[level];
   }
