@@ -152,6 +152,28 @@ def test_public_map_layers_come_from_the_map_view_when_switched_on(server, page)
     assert page.errors == [], page.errors
 
 
+def test_powiat_filter_zooms_to_the_powiat_of_the_powiat_layer(server, page):
+    """The page carries no list of powiaty for the map: the powiat filter zooms to the powiat's boundary
+    in the powiat layer's map view, and a code that layer does not have is dropped."""
+    page.goto(server.url + "/?powiat=2602")
+    pg = page.page
+    bounds = "(() => { const b = GEOES_MAP.map.getBounds(); return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; })()"
+    s, w, n, e = pg.evaluate(bounds)
+    # Powiat jędrzejowski lies between about 50.4–50.8 N and 19.9–20.6 E: the view is around it, not the region.
+    assert 50.2 < s < 50.5 and 50.7 < n < 51.0 and 19.6 < w < 20.0 and 20.5 < e < 20.9, (s, w, n, e)
+    assert "p=2602" in pg.evaluate("location.hash")
+    other = Page(pg.context.browser, viewport={"width": 1280, "height": 900})
+    try:
+        other.goto(server.url + "/#p=9999&l=entities,powiaty")
+        other.page.wait_for_function("() => location.hash.indexOf('p=') < 0")
+        assert other.page.eval_on_selector("#f-powiat", "s => s.value") == ""
+        assert other.page.evaluate("GEOES_MAP.layers.entities.getLayers().length") > 10
+        assert other.errors == [], other.errors
+    finally:
+        other.close()
+    assert page.errors == [], page.errors
+
+
 def test_type_filter_reduces_markers_and_is_shareable(server, page):
     page.goto(server.url + "/")
     pg = page.page

@@ -173,41 +173,77 @@ def test_map_pages_are_under_50_kb(client, url):
     assert len(r.data) < SHELL_BUDGET, (url, len(r.data))
 
 
-def more_gminy(gminy, times: int):
-    """The gminy frame with `times` copies of every gmina under new codes (same figures, same powiat)."""
-    copies = [gminy]
-    for i in range(1, times):
-        copy = gminy.copy()
-        copy["teryt"] = copy["teryt"].str[:4] + (copy["teryt"].str[4:6].astype(int) + 20 * i).astype(str).str.zfill(2) \
-            + copy["teryt"].str[6:]
+def more_units(frame, times: int, codes):
+    """`frame` with `times - 1` copies of every unit under new codes (from the iterator `codes`). The copies
+    have no value of the two mapped indicators, so the levels' classes (and the legends) stay as they are:
+    only the number of units changes."""
+    copies = [frame]
+    for _ in range(1, times):
+        copy = frame.copy()
+        copy["teryt"] = [next(codes) for _ in range(len(copy))]
+        copy["entities_per_10k"] = 0.0
+        copy["unemployed_per_10k"] = float("nan")
         copies.append(copy)
-    return type(gminy)(pd.concat(copies, ignore_index=True), crs=gminy.crs)
+    return type(frame)(pd.concat(copies, ignore_index=True), crs=frame.crs)
+
+
+def app_with_units(data_dir, gminy_times: int, powiaty_times: int):
+    """An app over the built data whose served version has that many times the region's gminy/powiaty."""
+    from geoes.web import create_app
+
+    app = create_app({"TESTING": True, "GEOES_DATA_DIR": str(data_dir), "GEOES_REGION": "26"})
+    with app.app_context():
+        ds = served_data(app).current()
+        gminy = (f"{t[:4]}{int(t[4:6]) + 20 * i:02d}{t[6:]}" for i in range(1, gminy_times) for t in ds.gminy["teryt"])
+        ds.gminy = more_units(ds.gminy, gminy_times, gminy)
+        unused = (c for c in (f"26{n:02d}" for n in range(1, 100)) if c not in set(ds.powiaty["teryt"]))
+        ds.powiaty = more_units(ds.powiaty, powiaty_times, unused)
+        assert ds.gminy["teryt"].is_unique and ds.powiaty["teryt"].is_unique
+    return app
+
+
+@pytest.fixture(scope="module")
+def region_app(built_settings):
+    return app_with_units(built_settings.data_dir, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def more_gminy_app(built_settings):
+    """Five times the gminy (the country has ~2,500 against the region's 102)."""
+    return app_with_units(built_settings.data_dir, 5, 1)
+
+
+@pytest.fixture(scope="module")
+def bigger_app(built_settings):
+    """Five times the gminy (the country has ~2,500 against the region's 102) and four times the powiaty."""
+    return app_with_units(built_settings.data_dir, 5, 4)
+
+
+def test_the_bigger_region_has_more_units_in_the_map_view(region_app, bigger_app):
+    for app, (gminy, powiaty) in ((region_app, (102, 14)), (bigger_app, (510, 56))):
+        with app.test_client() as c:
+            assert len(c.get("/api/gminy.geojson?view=map").get_json()["features"]) == gminy
+            assert len(c.get("/api/powiaty.geojson?view=map").get_json()["features"]) == powiaty
+
+
+@pytest.mark.parametrize("url", sorted(MAP_PAGES))
+def test_the_map_configuration_does_not_depend_on_the_number_of_units(region_app, bigger_app, url):
+    """No key of a page's configuration is per unit: the same configuration over more gminy and powiaty."""
+    with region_app.test_client() as small, bigger_app.test_client() as big:
+        assert config_of(small, url) == config_of(big, url)
 
 
 @pytest.mark.parametrize("url", ["/", "/embed", "/compare?teryt=2602&teryt=2601"])
-def test_the_map_page_does_not_grow_with_the_number_of_gminy(built_settings, url):
-    """The same page over the region's 102 gminy and over five times as many (the country has ~2,500): the
-    units reach the map by fetch, so the HTML is the same size."""
-    from geoes.web import create_app
-
-    sizes = []
-    for times in (1, 5):
-        app = create_app({"TESTING": True, "GEOES_DATA_DIR": str(built_settings.data_dir), "GEOES_REGION": "26"})
-        with app.app_context():
-            ds = served_data(app).current()
-            ds.gminy = more_gminy(ds.gminy, times)
-            assert len(ds.gminy) == 102 * times
-        with app.test_client() as c:
-            r = c.get(url)
-            assert r.status_code == 200
-            sizes.append(len(r.data))
-            assert len(c.get("/api/gminy.geojson?view=map").get_json()["features"]) == 102 * times
+def test_the_map_page_does_not_grow_with_the_number_of_gminy(region_app, more_gminy_app, url):
+    """The same page over the region's 102 gminy and over five times as many: the units reach the map by
+    fetch, so the HTML is the same size. (The public map's powiat <select> lists the powiaty, 14 options
+    here: that form, not the map, grows with them.)"""
+    with region_app.test_client() as small, more_gminy_app.test_client() as big:
+        sizes = [len(c.get(url).data) for c in (small, big)]
     assert sizes[0] == sizes[1] and sizes[0] < SHELL_BUDGET, sizes
 
 
-def test_class_color_rule():
-    breaks = [0.5, 1.0, 2.0]
-    assert [class_color(v, breaks) for v in (None, float("nan"), 0, 0.1, 0.5, 0.5 + 1e-12, 0.6, 2.0, 9.0)] == \
-        [ZERO_COLOR, ZERO_COLOR, ZERO_COLOR, CLASS_COLORS[2], CLASS_COLORS[2], CLASS_COLORS[2], CLASS_COLORS[3],
-         CLASS_COLORS[4], CLASS_COLORS[4]]
-    assert class_color(3.0, []) == ZERO_COLOR
+def test_the_embedded_map_does_not_grow_with_the_number_of_powiaty(region_app, bigger_app):
+    with region_app.test_client() as small, bigger_app.test_client() as big:
+        sizes = [len(c.get("/embed?powiat=2602").data) for c in (small, big)]
+    assert sizes[0] == sizes[1] and sizes[0] < SHELL_BUDGET, sizes

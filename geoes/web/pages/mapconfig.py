@@ -16,7 +16,6 @@ modes that must carry it; tests/web/test_mapconfig.py holds map.js and the emitt
       "status":      {status: Polish label},
       "classes":     {"zero": colour of class 0 (a unit without a colour),
                       "highlight": colour of the highlighted units},
-      "powiaty":     {teryt: {"name": str, "label": str, "bounds": [[south, west], [north, east]]}},
       "state":       {"types": [code], "powiat": teryt | null, "gmina": teryt | null, "q": str,
                       "bbox": [minLon, minLat, maxLon, maxLat] | null},      the page's filters
       "unit":        {"level": "powiat" | "gmina", "teryt": teryt | null, "label": str}   unit, compare
@@ -25,17 +24,18 @@ modes that must carry it; tests/web/test_mapconfig.py holds map.js and the emitt
       "entity":      {"name": str}                         entity (the name of its marker, a button)
     }
 
-The units themselves are not in the page (a page's HTML must not grow with the number of gminy): map.js
-fetches `api.powiaty` and `api.gminy` with `view=map` (when a layer that shows them is switched on) and
-reads each unit from its feature's properties (geoes.publish.unitmap, UNIT_FIELDS the ones map.js reads):
+The units themselves are not in the configuration (it must not grow with the number of units): map.js
+fetches `api.powiaty` and `api.gminy` with `view=map` (when a layer that shows them is switched on, or a
+powiat filter needs the powiat's boundary to zoom to) and reads each unit from its feature's properties
+(geoes.publish.unitmap; UNIT_FIELDS are the ones map.js reads):
 
-    {"teryt": "2602", "name": "jędrzejowski",
-     "powiat_teryt": "2602",                 gminy only: the powiat of the gmina (the county page's map)
-     "label": "powiat jędrzejowski",
-     "color": "#41b6c4",                     the unit's class colour (geoes.publish.classes)
+    {"teryt": "2602023", "name": "Jędrzejów",
+     "powiat_teryt": "2602",                 gminy only: the gmina's powiat (the county page's map)
+     "label": "gmina Jędrzejów",             "powiat jędrzejowski" on the powiat layer
+     "color": "#ffffcc",                     the unit's class colour (geoes.publish.classes)
      "need_color": "#fdcc8a",                the need class colour (unemployed per 10 000)
-     "entities": "5", "per_10k": "0,62", "population": "80 370",
-     "unemployed": "1 548", "unemployed_per_10k": "192,61" or "–",
+     "entities": "2", "per_10k": "0,76", "population": "26 250",
+     "unemployed": "526", "unemployed_per_10k": "200,38" or "–",
      "need_year": "2024",                    figures as shown (geoes.common.polish)
      "white_spot": false}                    no entity in the register (the white-spot layer)
 
@@ -47,10 +47,8 @@ from flask import request, url_for
 
 from geoes.common.reference import entity_types
 from geoes.publish.classes import HIGHLIGHT_COLOR, NEED_INDICATOR, ZERO_COLOR, level_breaks
-from geoes.publish.labels import powiat_label
 from geoes.publish.unitmap import MAP_FIELDS, UNIT_MAP_PROPERTIES
 from geoes.web.assets import sprite_url
-from geoes.web.maps import bounds_of
 from geoes.web.pages.views import STATUS_PL
 from geoes.web.served import served_data
 
@@ -62,14 +60,14 @@ CONTRACT: dict[str, tuple[str, ...]] = {
     "pages.entity": ALL_MODES, "pages.powiat": ALL_MODES, "pages.gmina": ALL_MODES, "pages.list": ALL_MODES,
     "pages.embed": ALL_MODES, "icons": ALL_MODES,
     "types": ALL_MODES, "status": ALL_MODES,
-    "classes.zero": ALL_MODES, "classes.highlight": ALL_MODES, "powiaty": ALL_MODES,
+    "classes.zero": ALL_MODES, "classes.highlight": ALL_MODES,
     "state.types": ALL_MODES, "state.powiat": ALL_MODES, "state.gmina": ALL_MODES, "state.q": ALL_MODES,
     "state.bbox": ALL_MODES,
     "unit.level": ("unit", "compare"), "unit.teryt": ("unit", "compare"), "highlight": ("unit", "compare"),
     "entityFilter": ("unit",), "entity.name": ("entity",),
 }
-# Keys whose value is a mapping keyed by data (type codes, TERYT codes, statuses).
-MAPPINGS = ("types", "status", "powiaty")
+# Keys whose value is a mapping keyed by data (type codes, statuses); none is keyed by unit.
+MAPPINGS = ("types", "status")
 # The properties map.js reads from a unit's feature (`view=map` of the unit layers, not the page).
 UNIT_FIELDS = MAP_FIELDS
 UNIT_PROPERTIES = UNIT_MAP_PROPERTIES
@@ -82,9 +80,6 @@ def _per_version(ds) -> dict:
         "types": {c: {"label": t.label_pl, "short": t.short_pl, "icon": t.icon} for c, t in entity_types().items()},
         "status": STATUS_PL,
         "classes": {"zero": ZERO_COLOR, "highlight": HIGHLIGHT_COLOR},
-        "powiaty": {r["teryt"]: {"name": r["name"], "label": powiat_label(r),
-                                 "bounds": bounds_of(ds.powiaty[ds.powiaty["teryt"] == r["teryt"]])}
-                    for r in ds.powiaty[["teryt", "name", "city_county"]].to_dict("records")},
     }
 
 

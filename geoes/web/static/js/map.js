@@ -422,7 +422,8 @@
     if (h.has('t')) {
       state.types = h.get('t').split(',').filter(function (t) { return cfg.types[t]; });
     }
-    if (h.has('p')) { state.powiat = cfg.powiaty[h.get('p')] ? h.get('p') : ''; }
+    // A powiat the powiat layer does not have is dropped when the layer arrives (showPowiat).
+    if (h.has('p')) { state.powiat = /^\d{4}$/.test(h.get('p')) ? h.get('p') : ''; }
     if (h.has('g')) { state.gmina = /^\d{7}$/.test(h.get('g')) ? h.get('g') : ''; }
     if (h.has('q')) { state.q = h.get('q').slice(0, 200); }
     if (h.has('l')) {
@@ -479,8 +480,11 @@
     syncTypeLayers();
     rebuild();
     if (opts && opts.zoom) {
-      var b = state.powiat && cfg.powiaty[state.powiat] ? cfg.powiaty[state.powiat].bounds : null;
-      if (b) { map.fitBounds(b); } else if (opts.resetView && G.initialBounds) { map.fitBounds(G.initialBounds); }
+      if (state.powiat) {
+        showPowiat(state.powiat, true, opts.resetView).catch(function () {});  // a failed layer says so itself
+      } else if (opts.resetView && G.initialBounds) {
+        map.fitBounds(G.initialBounds);
+      }
     }
     writeHash();
   }
@@ -790,6 +794,41 @@
     }
     return levelJobs[level];
   }
+  // A powiat's feature in the powiat layer's map view (the page carries no list of units), or null.
+  function powiatFeature(teryt) {
+    return ensureLevel('powiat').then(function (fc) {
+      return (fc.features || []).filter(function (f) {
+        return String((f.properties || {}).teryt || f.id) === teryt;
+      })[0] || null;
+    });
+  }
+
+  // Leaflet drops a view set while a zoom animation runs (the map's own opening zoom to the region may
+  // still be running when the powiat layer arrives): wait for it to end. `_animatingZoom` is Leaflet's.
+  function zoomSettled() {
+    return new Promise(function (resolve) {
+      if (map._animatingZoom) { map.once('zoomend', function () { resolve(); }); } else { resolve(); }
+    });
+  }
+
+  // The powiat filter once the powiat layer is known: zoom to the powiat (`zoom`; `instant` as the page
+  // opens, animated when the reader picks a powiat), or drop a code the layer does not have (a
+  // hand-edited address) and show everything again.
+  function showPowiat(teryt, zoom, resetView, instant) {
+    return powiatFeature(teryt).then(function (f) {
+      if (state.powiat !== teryt) { return; }  // the filter changed meanwhile
+      if (f) {
+        if (!zoom) { return; }
+        return zoomSettled().then(function () {
+          if (state.powiat === teryt) { map.fitBounds(L.geoJSON(f).getBounds(), instant ? { animate: false } : {}); }
+        });
+      }
+      state.powiat = '';
+      syncForm();
+      applyState({ zoom: zoom, resetView: resetView });
+    });
+  }
+
   function showLayer(key) {
     if (drawn[key] || !layers[key] || !DRAWERS[key]) { return Promise.resolve(); }
     drawn[key] = true;
@@ -815,8 +854,9 @@
   var hadView = readHash();
   syncForm();
   wireForm();
-  if (!hadView && interactiveFilters && state.powiat && cfg.powiaty[state.powiat]) {
-    map.fitBounds(cfg.powiaty[state.powiat].bounds);
+  var fitting = Promise.resolve();
+  if (interactiveFilters && state.powiat) {
+    fitting = showPowiat(state.powiat, !hadView, false, true);
   } else if (!hadView && interactiveFilters && cfg.state && cfg.state.bbox) {
     var bb = cfg.state.bbox;
     map.fitBounds([[bb[1], bb[0]], [bb[3], bb[2]]]);
@@ -833,7 +873,7 @@
   var keys = visibleKeys();
   keys.forEach(function (k) { ensureLevel(levelOf(k)); });
   keys.forEach(function (k) { chain = chain.then(function () { return showLayer(k); }); });
-  var jobs = [chain];
+  var jobs = [chain, fitting];
   if (cluster) {
     // The map view carries only what popups show; the entity page has the rest.
     var filter = Object.assign({ view: 'map' }, cfg.entityFilter || {});
