@@ -4,8 +4,10 @@
  * The page carries a JSON config (<script type="application/json" id="geoes-config">; its shape is
  * written down in geoes/web/pages/mapconfig.py) and folium's set-up script publishes the map and its
  * (empty) layers as window.GEOES_MAP. The colour of every unit and the figures its tooltip shows come
- * from that config: the class rule and the Polish number format live on the server only. Entity text is
- * only ever inserted with textContent or as DOM text nodes, never as HTML; links are http(s) only.
+ * from the unit layers' map view (`view=map`, fetched when a layer shows them; the config carries no
+ * unit, so the page does not grow with their number): the class rule and the Polish number format
+ * live on the server only. Entity text is only ever inserted with textContent or as DOM text nodes,
+ * never as HTML; links are http(s) only.
  * Modes: public (/), embed (/embed), unit (county/gmina profile), compare, entity (detail page).
  */
 (function () {
