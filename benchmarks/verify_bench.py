@@ -139,7 +139,7 @@ def main() -> None:
 
 def markdown(r: dict) -> str:
     c, w = r["cold"], r["warm"]
-    lines = [f"| run | entities | requests | from cache | s | ms / entity |", "|---|---:|---:|---:|---:|---:|",
+    lines = ["| run | entities | requests | from cache | s | ms / entity |", "|---|---:|---:|---:|---:|---:|",
              f"| cold, no rate limit | {r['n']:,} | {c['requests']:,} | {c['cache_hits']:,} | {c['seconds']} | "
              f"{c['seconds'] / r['n'] * 1000:.2f} |",
              f"| warm (cache) | {r['n']:,} | {w['requests']:,} | {w['cache_hits']:,} | {w['seconds']} | "

@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 
 from geoes.common.polish import count, number, percent, ratio
-from geoes.common.values import plain
 from geoes.config import REPO_DIR, Settings
 from geoes.dataset import figures
 from geoes.dataset.build import REJECTS_NAME, build as build_dataset

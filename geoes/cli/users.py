@@ -10,11 +10,11 @@ import sys
 import click
 
 from geoes.config import Settings
+from geoes.console.accounts import add_user, list_users, remove_user
+from geoes.console.db import connect
 
 
 def _conn(settings: Settings):
-    from geoes.console.db import connect
-
     return connect(settings)
 
 
@@ -36,8 +36,6 @@ def users_command():
 @click.pass_obj
 def add(settings: Settings, login, password_stdin):
     """Dodaj operatora LOGIN (hasło co najmniej 12 znaków)."""
-    from geoes.console.accounts import add_user
-
     user = add_user(_conn(settings or Settings.from_env()), login, _password(password_stdin), actor="wiersz poleceń")
     click.echo(f"Dodano operatora {user.login}. Logowanie: /admin")
 
@@ -46,8 +44,6 @@ def add(settings: Settings, login, password_stdin):
 @click.pass_obj
 def list_(settings: Settings):
     """Wypisz operatorów i ich ostatnie logowanie."""
-    from geoes.console.accounts import list_users
-
     users = list_users(_conn(settings or Settings.from_env()))
     if not users:
         click.echo("Brak operatorów. Dodaj pierwszego: python -m geoes users add LOGIN --password-stdin")
@@ -61,7 +57,5 @@ def list_(settings: Settings):
 @click.pass_obj
 def remove(settings: Settings, login):
     """Usuń operatora LOGIN (jego sesje kończą się przy następnym żądaniu)."""
-    from geoes.console.accounts import remove_user
-
     remove_user(_conn(settings or Settings.from_env()), login, actor="wiersz poleceń")
     click.echo(f"Usunięto operatora {login}.")

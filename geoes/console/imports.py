@@ -23,13 +23,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from geoes.common.excel import OfficeFile, ReadLimits, Sheet, UnreadableFile, csv_bytes, read_office_file
+from geoes.common.excel import OfficeFile, ReadLimits, Sheet, UnreadableFile, csv_bytes
 from geoes.common.reference import entity_types
 from geoes.config import Settings
 from geoes.errors import InvalidInput
 from geoes.register import importer, mapping as mapping_rules
 from geoes.register.merge import stable_id
+from geoes.console.registers import diff_registers
+from geoes.register.geocode import geocode_frame
 from geoes.register.record import COLUMNS
+from geoes.sources.gazetteer import locality_key
+from geoes.sources.territory import MissingData
 
 GEOCODER_CLICK = "konsola: punkt wskazany na mapie"
 SKIP = mapping_rules.SKIP
@@ -118,8 +122,6 @@ def territory(settings: Settings):
 def gazetteer(settings: Settings):
     gaz = _context(settings).gazetteer
     if gaz is None:
-        from geoes.sources.territory import MissingData
-
         raise MissingData("brak danych regionu: uruchom najpierw `python -m geoes fetch`")
     return gaz
 
@@ -322,8 +324,6 @@ class Preview:
 def preview(rows: StagedRows, mapping: dict[str, str], base: pd.DataFrame, settings: Settings,
             fixes: dict | None = None) -> tuple[pd.DataFrame, Preview, bytes]:
     """(the register as it would be after this upload, what changes, the rejects for Excel) — nothing written."""
-    from geoes.console.changes import diff_registers
-
     full = rows.mapping_with(mapping, fixes)
     context = _context(settings)
     try:
@@ -403,8 +403,6 @@ def editable_fields(item: dict, mapping: dict[str, str]) -> list[str]:
 def place_rows(merged: pd.DataFrame, ids: set[str], settings: Settings) -> tuple[pd.DataFrame, list]:
     """Place the entities `ids` that have no point, offline from the gazetteer; warnings (id, reasons,
     homonyms to choose from) for those left unplaced or placed only at gmina level."""
-    from geoes.register.geocode import geocode_frame
-
     todo = merged.index[merged["id"].isin(ids) & merged["lat"].eq("")]
     warnings = []
     if not len(todo):
@@ -426,8 +424,6 @@ def place_rows(merged: pd.DataFrame, ids: set[str], settings: Settings) -> tuple
 
 def homonyms(gaz, locality: str, powiat: str = "") -> list[dict]:
     """Localities of the gazetteer with this name (in this powiat when given): gmina, label, point."""
-    from geoes.sources.gazetteer import locality_key
-
     if not str(locality or "").strip():
         return []
     key = locality_key(pd.Series([locality])).iloc[0]

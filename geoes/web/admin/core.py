@@ -14,6 +14,7 @@ from flask import (Blueprint, Response, current_app, flash, g, redirect, render_
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from geoes.common.polish import count
 from geoes.config import Settings
 from geoes.console import accounts
 from geoes.console.db import connect
@@ -178,8 +179,6 @@ def flash_error(message: str) -> None:
 @bp.app_template_filter("pl_count")
 def _pl_count(n, noun: str) -> str:
     """"3 podmioty", "5 wierszy": geoes.common.polish, the one plural helper."""
-    from geoes.common.polish import count
-
     return count(n, noun)
 
 
