@@ -3,8 +3,8 @@ legends.
 
 A level's classes (`level_breaks`) come from all its units in the region — every powiat, or every gmina
 — so a county's static map, the public map and the report colour the same gmina the same way. The
-server decides each unit's colour (`class_color`); static/js/map.js takes those colours from the page's
-configuration (geoes.web.pages.mapconfig) and never recomputes them.
+server decides each unit's colour (`class_color`); static/js/map.js takes those colours from the unit
+layers' map view (geoes.publish.unitmap) and never recomputes them.
 """
 from __future__ import annotations
 

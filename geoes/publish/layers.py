@@ -5,7 +5,9 @@
   then a selection of that list, never a new serialisation.
 * `matching_positions(served, data, flt)` gives the positions of the features a `filters.Filter`
   selects, cached per version and filter, so paging through a filtered result filters once.
-* `map_features(served, data)` is the slim variant of the entity layer for the public map (`view=map`).
+* `map_features(served, data)` is a layer's variant for the public map (`view=map`): the entities with
+  only what popups show, the units with their boundaries and what the map shows of them — colours and
+  formatted figures (`geoes.publish.unitmap`), so the map page's HTML carries no per-unit data.
 * `crs_features(served, data, crs)` the same features with coordinates in another CRS (OGC API Part 2),
   once per version and CRS; `crs` is a `geoes.publish.ogc.crs.CrsDef` (anything with `uri` and
   `project(geoms)`).
@@ -26,6 +28,7 @@ import shapely
 
 from geoes.publish import serialise
 from geoes.publish.filters import Filter, apply_entities, apply_units
+from geoes.publish.unitmap import need_year, unit_map_frame
 
 LAYERS = ("entities", "gminy", "powiaty")
 # The stable feature id of each layer (the GeoJSON `id`, the OGC item id).
@@ -96,11 +99,16 @@ def matching_positions(served, data: LayerData, flt: Filter) -> np.ndarray:
 
 
 def map_features(served, data: LayerData) -> list[bytes]:
-    """The entity features with only the map's properties, empty ones left out (once per version)."""
-    def make(_dataset) -> list[bytes]:
+    """The layer's features for the public map, in the layer's order (once per version): entities with
+    only the map's properties, empty ones left out; units with the map's properties (every one on every
+    feature, see geoes.publish.unitmap)."""
+    def make(dataset) -> list[bytes]:
         frame = data.frame
-        slim = frame[[c for c in MAP_VIEW_COLUMNS if c in frame.columns] + [frame.geometry.name]]
-        return [f.encode("utf-8") for f in serialise.features_json(slim, drop_empty=True)]
+        if data.name == "entities":
+            slim = frame[[c for c in MAP_VIEW_COLUMNS if c in frame.columns] + [frame.geometry.name]]
+            return [f.encode("utf-8") for f in serialise.features_json(slim, drop_empty=True)]
+        units = unit_map_frame(data.name, frame, need_year(dataset.summary))
+        return [f.encode("utf-8") for f in serialise.features_json(units)]
 
     return served.cached(("map-view", data.name, data.version), make)
 

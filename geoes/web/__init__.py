@@ -74,7 +74,8 @@ def install_templates(app: Flask) -> None:
 
 # What the public map asks for first: serialised (and gzipped) once per worker and dataset version
 # before visitors ask, so the first visitor after a start or a rebuild does not pay for it.
-WARM_UP_URLS = ("/api/entities.geojson?view=map", "/api/gminy.geojson", "/api/powiaty.geojson", "/")
+WARM_UP_URLS = ("/api/entities.geojson?view=map", "/api/powiaty.geojson?view=map", "/api/gminy.geojson?view=map",
+                "/")
 
 
 def warm_up(app: Flask) -> None:

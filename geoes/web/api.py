@@ -8,6 +8,8 @@ point lies in (`powiat_teryt_computed`/`gmina_teryt_computed`), not by the codes
 `format=csv&dialect=excel-pl` is the CSV Polish Excel opens by double-click (geoes.publish.tables), the
 default `dialect=gis` the comma CSV for GIS tools. Every parameter is read by geoes.publish.filters, and any other
 parameter is a 400 (so a typo such as `powait=2602` does not silently return everything).
+`view=map` (GeoJSON only) is a layer as the public map draws it: entities with what popups show; powiaty
+and gminy with their boundaries, choropleth colours and the tooltips' figures (geoes.publish.unitmap).
 
 Attribution and method travel with every download: GeoJSON as foreign members (`attribution`,
 `method`, `version`, `filters`), GeoPackage in the layer metadata, CSV — which has no place for them —
@@ -113,7 +115,8 @@ def _etag(ds, variant: str) -> str:
     return f'W/"{ds.version}-{variant}"' if variant else f'W/"{ds.version}"'
 
 
-# `view=map`: the slim entity layer of the public map (geoes.publish.layers.map_features).
+# `view=map`: a layer as the public map draws it (geoes.publish.layers.map_features): the slim entity
+# layer; the unit layers with the map's colours and formatted figures (geoes.publish.unitmap).
 VIEWS = ("full", "map")
 
 
@@ -154,13 +157,12 @@ def _download_name(ds, stem: str, fmt: str, dialect: str = "gis") -> str:
 
 
 def _layer(layer: str):
-    names = (*FILTER_PARAMS, "format", "dialect")
-    _check_names((*names, "view") if layer == "entities" else names)
+    _check_names((*FILTER_PARAMS, "format", "dialect", "view"))
     ds = served_data().current()
     flt = parse_filter(request.args, ds)
     fmt = _choice("format", DOWNLOAD_FORMATS)
     dialect = _dialect(fmt)
-    view = _choice("view", VIEWS, "full") if layer == "entities" else "full"
+    view = _choice("view", VIEWS, "full")
     if view == "map" and fmt not in (None, "geojson"):
         raise ParamError("view", "widok 'map' jest dostępny tylko jako GeoJSON")
     body_fmt = "json" if fmt in (None, "geojson") else fmt

@@ -491,7 +491,7 @@ def test_map_view_is_slim_and_matches_the_full_layer(client):
     assert slim_resp.headers["ETag"] != client.get("/api/entities.geojson?type=wtz").headers["ETag"]
     assert client.get("/api/entities.geojson?view=map&format=csv").status_code == 400
     assert client.get("/api/entities.geojson?view=mini").status_code == 400
-    assert client.get("/api/gminy.geojson?view=map").status_code == 400
+    assert client.get("/api/gminy.geojson?view=mini").status_code == 400
 
 
 def test_warm_up_prepares_the_map_layers_before_the_first_visitor(built_settings):
@@ -501,7 +501,9 @@ def test_warm_up_prepares_the_map_layers_before_the_first_visitor(built_settings
     served = served_data(app)
     warm_up(app)
     version = served.current().version
-    assert any(key[0] == version and "map-view" in key for key in served.values)
+    # The entity layer and both unit layers as the map asks for them (view=map).
+    warmed = {key[2] for key in served.values if key[0] == version and key[1] == "map-view"}
+    assert warmed == {"entities", "gminy", "powiaty"}
 
 
 def _same_version_as(source, target, version: str):

@@ -73,24 +73,104 @@ def test_public_map_loads_without_errors(server, page):
     assert took < 15, took
 
 
+def map_view(server, layer: str) -> dict:
+    """{teryt: properties} of a unit layer's map view, as the server gives it to map.js."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{server.url}/api/{layer}.geojson?view=map", timeout=30) as r:
+        return {f["id"]: f["properties"] for f in json.load(r)["features"]}
+
+
+def unit_requests(page) -> list[str]:
+    """Every request of the page for a unit layer (recorded from now on)."""
+    seen: list[str] = []
+    page.page.on("request", lambda req: seen.append(req.url) if "/api/gminy." in req.url or
+                 "/api/powiaty." in req.url else None)
+    return seen
+
+
+DRAWN = """key => { const out = {};
+    GEOES_MAP.layers[key].eachLayer(gj => gj.eachLayer(l => {
+        out[l.feature.properties.teryt] = [l.options.fillColor, l.options.dashArray || null]; }));
+    return out; }"""
+
+
+def open_tooltip(pg, key: str, teryt: str) -> str:
+    pg.evaluate("""([key, teryt]) => GEOES_MAP.layers[key].eachLayer(gj => gj.eachLayer(l => {
+        if (l.feature.properties.teryt === teryt) { l.openTooltip(l.getBounds().getCenter()); } }))""",
+                [key, teryt])
+    return pg.wait_for_selector(".leaflet-tooltip .geoes-tip").inner_text()
+
+
 def test_choropleth_colours_and_tooltips_are_the_servers(server, page):
-    """map.js paints each gmina with the colour the page's configuration gives it and shows its figures
-    as the server formatted them (geoes.web.pages.mapconfig)."""
+    """map.js paints each gmina with the colour the unit layer's map view gives it and shows its figures
+    as the server formatted them (geoes.publish.unitmap)."""
+    gminy = map_view(server, "gminy")
     page.goto(server.url + "/powiaty/2602")
     pg = page.page
-    drawn = pg.evaluate("""() => {
-        const cfg = JSON.parse(document.getElementById('geoes-config').textContent);
-        const out = [];
-        GEOES_MAP.layers.units.eachLayer(gj => gj.eachLayer(l => out.push(
-            [l.feature.properties.teryt, l.options.fillColor, cfg.units.gmina[l.feature.properties.teryt].color])));
-        return out;
-    }""")
-    assert len(drawn) == 9  # the gminy of powiat jędrzejowski
-    assert all(fill == expected for _, fill, expected in drawn), drawn
-    pg.evaluate("""() => GEOES_MAP.layers.units.eachLayer(gj => gj.eachLayer(l => {
-        if (l.feature.properties.teryt === '2602023') { l.openTooltip(l.getBounds().getCenter()); } }))""")
-    tip = pg.wait_for_selector(".leaflet-tooltip .geoes-tip")
-    assert "gmina Jędrzejów" in tip.inner_text() and "Ludność: " in tip.inner_text()
+    drawn = pg.evaluate(DRAWN, "units")
+    assert sorted(drawn) == sorted(t for t, p in gminy.items() if p["powiat_teryt"] == "2602")  # its 9 gminy
+    assert len(drawn) == 9
+    assert all(fill == gminy[t]["color"] for t, (fill, _) in drawn.items()), drawn
+    # A white spot keeps its dashed outline.
+    assert all((dash is not None) == gminy[t]["white_spot"] for t, (_, dash) in drawn.items()), drawn
+    text = open_tooltip(pg, "units", "2602023")
+    p = gminy["2602023"]
+    assert "gmina Jędrzejów" in text and f"Ludność: {p['population']}" in text
+    assert f"Podmioty: {p['entities']} · na 10 tys. mieszk.: {p['per_10k']}" in text
+    assert page.errors == [], page.errors
+
+
+def test_public_map_layers_come_from_the_map_view_when_switched_on(server, page):
+    """The public map fetches the powiaty's map view for its boundaries, the gminy's only when a gmina
+    layer is switched on; the choropleths, the need layer and the white spots are the server's."""
+    powiaty, gminy = map_view(server, "powiaty"), map_view(server, "gminy")
+    seen = unit_requests(page)
+    page.goto(server.url + "/")
+    pg = page.page
+    pg.wait_for_function("() => GEOES_MAP.layers.powiaty.getLayers().length > 0")
+    assert seen == [server.url + "/api/powiaty.geojson?view=map"], seen
+    pg.evaluate("GEOES_MAP.map.addLayer(GEOES_MAP.layers.ch_powiat)")
+    pg.wait_for_function("() => GEOES_MAP.layers.ch_powiat.getLayers().length > 0")
+    drawn = pg.evaluate(DRAWN, "ch_powiat")
+    assert len(drawn) == 14 and {t: f for t, (f, _) in drawn.items()} == {t: p["color"] for t, p in powiaty.items()}
+    assert len({f for f, _ in drawn.values()}) > 2
+    text = open_tooltip(pg, "ch_powiat", "2602")
+    p = powiaty["2602"]
+    assert text.startswith("powiat jędrzejowski") and f"Ludność: {p['population']}" in text
+    assert f"Bezrobotni zarejestrowani ({p['need_year']}, GUS BDL): {p['unemployed']}" in text
+    assert not [u for u in seen if "/api/gminy." in u]  # no gmina layer on yet
+    pg.evaluate("GEOES_MAP.map.addLayer(GEOES_MAP.layers.ch_need); GEOES_MAP.map.addLayer(GEOES_MAP.layers.white)")
+    pg.wait_for_function("() => GEOES_MAP.layers.ch_need.getLayers().length > 0 && "
+                         "GEOES_MAP.layers.white.getLayers().length > 0")
+    need = pg.evaluate(DRAWN, "ch_need")
+    assert {t: f for t, (f, _) in need.items()} == {t: p["need_color"] for t, p in gminy.items()}
+    white = pg.evaluate(DRAWN, "white")
+    assert sorted(white) == sorted(t for t, p in gminy.items() if p["white_spot"]) and white
+    assert [u for u in seen if "/api/gminy." in u] == [server.url + "/api/gminy.geojson?view=map"]  # once
+    assert page.errors == [], page.errors
+
+
+def test_powiat_filter_zooms_to_the_powiat_of_the_powiat_layer(server, page):
+    """The page carries no list of powiaty for the map: the powiat filter zooms to the powiat's boundary
+    in the powiat layer's map view, and a code that layer does not have is dropped."""
+    page.goto(server.url + "/?powiat=2602")
+    pg = page.page
+    bounds = "(() => { const b = GEOES_MAP.map.getBounds(); return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; })()"
+    s, w, n, e = pg.evaluate(bounds)
+    # Powiat jędrzejowski lies between about 50.4–50.8 N and 19.9–20.6 E: the view is around it, not the region.
+    assert 50.2 < s < 50.5 and 50.7 < n < 51.0 and 19.6 < w < 20.0 and 20.5 < e < 20.9, (s, w, n, e)
+    assert "p=2602" in pg.evaluate("location.hash")
+    other = Page(pg.context.browser, viewport={"width": 1280, "height": 900})
+    try:
+        other.goto(server.url + "/#p=9999&l=entities,powiaty")
+        other.page.wait_for_function("() => location.hash.indexOf('p=') < 0")
+        assert other.page.eval_on_selector("#f-powiat", "s => s.value") == ""
+        assert other.page.evaluate("GEOES_MAP.layers.entities.getLayers().length") > 10
+        assert other.errors == [], other.errors
+    finally:
+        other.close()
     assert page.errors == [], page.errors
 
 

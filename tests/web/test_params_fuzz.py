@@ -26,9 +26,9 @@ ROUTES: dict[str, list[str]] = {
     "/gminy/2602023": [],
     "/entities/swk-001": [],
     "/api": [],
-    "/api/entities.geojson": [*FILTERS, "format"],
-    "/api/gminy.geojson": [*FILTERS, "format"],
-    "/api/powiaty.geojson": [*FILTERS, "format"],
+    "/api/entities.geojson": [*FILTERS, "format", "view"],
+    "/api/gminy.geojson": [*FILTERS, "format", "view"],
+    "/api/powiaty.geojson": [*FILTERS, "format", "view"],
     "/api/indicators": ["level", "format", "powiat"],
     "/api/download.zip": [*FILTERS, "format", "layer"],
     "/ogc": ["f"],
@@ -48,7 +48,7 @@ SLOW_ROUTES = {"/api/download.gpkg": FILTERS, "/compare/chart.png": ["teryt"]}
 UNKNOWN_NAMES = ["x", "powait", "limit", "f", "bbox-crs", "filter", "", "a" * 300, "ą", "type[]"]
 
 GOOD = ["wtz", "cis,kis", "ngo;kgw", "2602", "2661", "2602023", "2661011", "json", "html", "geojson", "csv",
-        "gpkg", "powiat", "gmina", "name", "employees", "desc", "asc", "1", "2", "100", "10000", "10001",
+        "gpkg", "map", "powiat", "gmina", "name", "employees", "desc", "asc", "1", "2", "100", "10000", "10001",
         "entities", "gminy,powiaty", "active", "true", "false", "unknown", "locality", "Kielce", "łódź",
         "20.3,50.4,21.0,50.9", "21.0,50.4,20.3,50.9", "20,50,21,51,0,100", "2024-01-01T00:00:00Z",
         "2024-01-01/..", "../..", "2024-13-45"]

@@ -14,17 +14,8 @@ modes that must carry it; tests/web/test_mapconfig.py holds map.js and the emitt
       "types":       {code: {"label": str, "short": str, "icon": Font Awesome name}},
       "icons":       URL of the icon sprite (img/icons.svg: a <symbol id="i-NAME"> per icon)
       "status":      {status: Polish label},
-      "units":       {"powiat": {teryt: UNIT}, "gmina": {teryt: UNIT}},
-                     UNIT = {"label": "powiat jędrzejowski",
-                             "color": "#41b6c4",     the unit's class colour (geoes.publish.classes)
-                             "entities": "5", "per_10k": "0,62", "population": "80 370",
-                             "need_color": "#fdcc8a",   the need class colour (unemployed per 10 000)
-                             "unemployed": "1 548", "unemployed_per_10k": "192,61" or "–",
-                             "need_year": "2024"}
-                                                     figures as shown (geoes.common.polish)
-      "classes":     {"zero": colour of class 0 (a unit the configuration does not know),
+      "classes":     {"zero": colour of class 0 (a unit without a colour),
                       "highlight": colour of the highlighted units},
-      "powiaty":     {teryt: {"name": str, "label": str, "bounds": [[south, west], [north, east]]}},
       "state":       {"types": [code], "powiat": teryt | null, "gmina": teryt | null, "q": str,
                       "bbox": [minLon, minLat, maxLon, maxLat] | null},      the page's filters
       "unit":        {"level": "powiat" | "gmina", "teryt": teryt | null, "label": str}   unit, compare
@@ -33,19 +24,31 @@ modes that must carry it; tests/web/test_mapconfig.py holds map.js and the emitt
       "entity":      {"name": str}                         entity (the name of its marker, a button)
     }
 
+The units themselves are not in the configuration (it must not grow with the number of units): map.js
+fetches `api.powiaty` and `api.gminy` with `view=map` (when a layer that shows them is switched on, or a
+powiat filter needs the powiat's boundary to zoom to) and reads each unit from its feature's properties
+(geoes.publish.unitmap; UNIT_FIELDS are the ones map.js reads):
+
+    {"teryt": "2602023", "name": "Jędrzejów",
+     "powiat_teryt": "2602",                 gminy only: the gmina's powiat (the county page's map)
+     "label": "gmina Jędrzejów",             "powiat jędrzejowski" on the powiat layer
+     "color": "#ffffcc",                     the unit's class colour (geoes.publish.classes)
+     "need_color": "#fdcc8a",                the need class colour (unemployed per 10 000)
+     "entities": "2", "per_10k": "0,76", "population": "26 250",
+     "unemployed": "526", "unemployed_per_10k": "200,38" or "–",
+     "need_year": "2024",                    figures as shown (geoes.common.polish)
+     "white_spot": false}                    no entity in the register (the white-spot layer)
+
 The colours and the figures are the server's: map.js never computes a class or formats a unit's figure.
 """
 from __future__ import annotations
 
 from flask import request, url_for
 
-from geoes.common.polish import number
 from geoes.common.reference import entity_types
-from geoes.publish.classes import (HIGHLIGHT_COLOR, INDICATOR, NEED_COLORS, NEED_INDICATOR, ZERO_COLOR,
-                                   class_color, level_breaks)
-from geoes.publish.labels import gmina_label, powiat_label
+from geoes.publish.classes import HIGHLIGHT_COLOR, NEED_INDICATOR, ZERO_COLOR, level_breaks
+from geoes.publish.unitmap import MAP_FIELDS, UNIT_MAP_PROPERTIES
 from geoes.web.assets import sprite_url
-from geoes.web.maps import bounds_of
 from geoes.web.pages.views import STATUS_PL
 from geoes.web.served import served_data
 
@@ -56,43 +59,27 @@ CONTRACT: dict[str, tuple[str, ...]] = {
     "api.entities": ALL_MODES, "api.powiaty": ALL_MODES, "api.gminy": ALL_MODES,
     "pages.entity": ALL_MODES, "pages.powiat": ALL_MODES, "pages.gmina": ALL_MODES, "pages.list": ALL_MODES,
     "pages.embed": ALL_MODES, "icons": ALL_MODES,
-    "types": ALL_MODES, "status": ALL_MODES, "units.powiat": ALL_MODES, "units.gmina": ALL_MODES,
-    "classes.zero": ALL_MODES, "classes.highlight": ALL_MODES, "powiaty": ALL_MODES,
+    "types": ALL_MODES, "status": ALL_MODES,
+    "classes.zero": ALL_MODES, "classes.highlight": ALL_MODES,
     "state.types": ALL_MODES, "state.powiat": ALL_MODES, "state.gmina": ALL_MODES, "state.q": ALL_MODES,
     "state.bbox": ALL_MODES,
     "unit.level": ("unit", "compare"), "unit.teryt": ("unit", "compare"), "highlight": ("unit", "compare"),
     "entityFilter": ("unit",), "entity.name": ("entity",),
 }
-# Keys whose value is a mapping keyed by data (type codes, TERYT codes, statuses).
-MAPPINGS = ("types", "status", "powiaty", "units.powiat", "units.gmina")
-UNIT_FIELDS = ("label", "color", "entities", "per_10k", "population", "need_color", "unemployed",
-               "unemployed_per_10k", "need_year")
-
-
-def _units(frame, label, need_year) -> dict:
-    breaks, need = level_breaks(frame), level_breaks(frame, NEED_INDICATOR)
-    return {r["teryt"]: {"label": label(r), "color": class_color(r[INDICATOR], breaks),
-                         "entities": number(r["entities"], 0), "per_10k": number(r[INDICATOR], 2),
-                         "population": number(r["population"], 0),
-                         "need_color": class_color(r.get(NEED_INDICATOR), need, NEED_COLORS),
-                         "unemployed": number(r.get("unemployed"), 0),
-                         "unemployed_per_10k": number(r.get(NEED_INDICATOR), 2), "need_year": need_year}
-            for r in frame.drop(columns="geometry").to_dict("records")}
+# Keys whose value is a mapping keyed by data (type codes, statuses); none is keyed by unit.
+MAPPINGS = ("types", "status")
+# The properties map.js reads from a unit's feature (`view=map` of the unit layers, not the page).
+UNIT_FIELDS = MAP_FIELDS
+UNIT_PROPERTIES = UNIT_MAP_PROPERTIES
 
 
 def _per_version(ds) -> dict:
     """The parts that depend only on the dataset version."""
-    need_year = str((ds.summary.get("method") or {}).get("needs", {}).get("year", ""))
     return {
         "region_name": ds.voivodeship.get("name") or "",
         "types": {c: {"label": t.label_pl, "short": t.short_pl, "icon": t.icon} for c, t in entity_types().items()},
         "status": STATUS_PL,
-        "units": {"powiat": _units(ds.powiaty, powiat_label, need_year),
-                  "gmina": _units(ds.gminy, gmina_label, need_year)},
         "classes": {"zero": ZERO_COLOR, "highlight": HIGHLIGHT_COLOR},
-        "powiaty": {r["teryt"]: {"name": r["name"], "label": powiat_label(r),
-                                 "bounds": bounds_of(ds.powiaty[ds.powiaty["teryt"] == r["teryt"]])}
-                    for r in ds.powiaty[["teryt", "name", "city_county"]].to_dict("records")},
     }
 
 

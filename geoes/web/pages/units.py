@@ -69,7 +69,11 @@ def powiat(teryt):
     drawn, not_drawn = charts.chartable(ds.powiaty)
     card_ranks = {k: figures.rank_text(rec, k, figures.ranked_count(ds.powiaty, k))
                   for k in ("entities", "entities_per_10k")}
-    return render("powiat.html", ds=ds, rec=rec, label=powiat_label(rec), mapcfg=cfg,
+    # "Porównaj z": the other powiaty by code.
+    others = [{"teryt": r["teryt"], "label": powiat_label(r)}
+              for r in ds.powiaty[["teryt", "name", "city_county"]].sort_values("teryt").to_dict("records")
+              if r["teryt"] != teryt]
+    return render("powiat.html", ds=ds, rec=rec, label=powiat_label(rec), mapcfg=cfg, others=others,
                   parts=unit_map_parts(bounds, ("powiat", teryt)),
                   rows=indicator_rows(rec, ds.voivodeship, ds.powiaty),
                   need_rows=indicator_rows(rec, ds.voivodeship, ds.powiaty, names=NEED_INDICATORS),

@@ -4,8 +4,10 @@
  * The page carries a JSON config (<script type="application/json" id="geoes-config">; its shape is
  * written down in geoes/web/pages/mapconfig.py) and folium's set-up script publishes the map and its
  * (empty) layers as window.GEOES_MAP. The colour of every unit and the figures its tooltip shows come
- * from that config: the class rule and the Polish number format live on the server only. Entity text is
- * only ever inserted with textContent or as DOM text nodes, never as HTML; links are http(s) only.
+ * from the unit layers' map view (`view=map`, fetched when a layer shows them; the config carries no
+ * unit, so the page does not grow with their number): the class rule and the Polish number format
+ * live on the server only. Entity text is only ever inserted with textContent or as DOM text nodes,
+ * never as HTML; links are http(s) only.
  * Modes: public (/), embed (/embed), unit (county/gmina profile), compare, entity (detail page).
  */
 (function () {
@@ -422,7 +424,8 @@
     if (h.has('t')) {
       state.types = h.get('t').split(',').filter(function (t) { return cfg.types[t]; });
     }
-    if (h.has('p')) { state.powiat = cfg.powiaty[h.get('p')] ? h.get('p') : ''; }
+    // A powiat the powiat layer does not have is dropped when the layer arrives (showPowiat).
+    if (h.has('p')) { state.powiat = /^\d{4}$/.test(h.get('p')) ? h.get('p') : ''; }
     if (h.has('g')) { state.gmina = /^\d{7}$/.test(h.get('g')) ? h.get('g') : ''; }
     if (h.has('q')) { state.q = h.get('q').slice(0, 200); }
     if (h.has('l')) {
@@ -479,8 +482,11 @@
     syncTypeLayers();
     rebuild();
     if (opts && opts.zoom) {
-      var b = state.powiat && cfg.powiaty[state.powiat] ? cfg.powiaty[state.powiat].bounds : null;
-      if (b) { map.fitBounds(b); } else if (opts.resetView && G.initialBounds) { map.fitBounds(G.initialBounds); }
+      if (state.powiat) {
+        showPowiat(state.powiat, true, opts.resetView).catch(function () {});  // a failed layer says so itself
+      } else if (opts.resetView && G.initialBounds) {
+        map.fitBounds(G.initialBounds);
+      }
     }
     writeHash();
   }
@@ -549,23 +555,20 @@
 
   // ------------------------------------------------------------------ polygons
 
-  // A unit as the server describes it (cfg.units): label, class colour, figures as shown.
-  function unitInfo(level, f) {
-    var p = f.properties || {};
-    var key = String(p.teryt !== undefined && p.teryt !== null ? p.teryt : f.id);
-    return (cfg.units[level] || {})[key] || null;
+  // A unit as the server describes it: the properties of its feature in the unit layers' map view
+  // (`view=map`: label, class colours, figures as shown, white spot; geoes.publish.unitmap).
+  function unitInfo(f) {
+    return f.properties || {};
   }
 
-  function unitColor(level, f) {
-    var info = unitInfo(level, f);
-    return info ? info.color : cfg.classes.zero;
+  function unitColor(f) {
+    return unitInfo(f).color || cfg.classes.zero;
   }
 
   function unitTooltip(f, level) {
-    var p = f.properties || {};
-    var info = unitInfo(level, f) || {};
+    var info = unitInfo(f);
     var box = el('div', 'geoes-tip');
-    box.appendChild(el('strong', null, info.label || ((level === 'powiat' ? 'powiat ' : 'gmina ') + p.name)));
+    box.appendChild(el('strong', null, info.label || ((level === 'powiat' ? 'powiat ' : 'gmina ') + info.name)));
     box.appendChild(el('div', null, 'Podmioty: ' + (info.entities || '–') + ' · na 10 tys. mieszk.: ' + (info.per_10k || '–')));
     box.appendChild(el('div', null, 'Ludność: ' + (info.population || '–')));
     if (info.unemployed && info.unemployed !== '–') {
@@ -616,10 +619,10 @@
   }
 
   function unitStyle(f) {
-    var on = Number(f.properties.entities);
+    var on = !unitInfo(f).white_spot;
     return {
       color: on ? '#333333' : '#b2182b', weight: 1.5, dashArray: on ? null : '4 3',
-      fillOpacity: 0.55, fillColor: unitColor('gmina', f)
+      fillOpacity: 0.55, fillColor: unitColor(f)
     };
   }
 
@@ -628,28 +631,27 @@
     ch_powiat: function (fc) {
       addUnits(layers.ch_powiat, fc, {
         level: 'powiat',
-        style: function (f) { return { color: '#555555', weight: 1, fillOpacity: 0.7, fillColor: unitColor('powiat', f) }; }
+        style: function (f) { return { color: '#555555', weight: 1, fillOpacity: 0.7, fillColor: unitColor(f) }; }
       });
     },
     gminy: function (fc) { addUnits(layers.gminy, fc, { style: STYLES.gminy }); },
     ch_gmina: function (fc) {
       addUnits(layers.ch_gmina, fc, {
         level: 'gmina',
-        style: function (f) { return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: unitColor('gmina', f) }; }
+        style: function (f) { return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: unitColor(f) }; }
       });
     },
     ch_need: function (fc) {
       addUnits(layers.ch_need, fc, {
         level: 'gmina',
         style: function (f) {
-          var info = unitInfo('gmina', f);
-          return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: info ? info.need_color : cfg.classes.zero };
+          return { color: '#777777', weight: 0.7, fillOpacity: 0.7, fillColor: unitInfo(f).need_color || cfg.classes.zero };
         }
       });
     },
     white: function (fc) {
       addUnits(layers.white, fc, {
-        level: 'gmina', style: STYLES.white, filter: function (f) { return !Number(f.properties.entities); }
+        level: 'gmina', style: STYLES.white, filter: function (f) { return unitInfo(f).white_spot === true; }
       });
     },
     units: function (fc) {
@@ -777,7 +779,8 @@
   // ------------------------------------------------------------------ start
 
   // Boundary layers are fetched when a layer that shows them is on (the public map starts with the
-  // powiaty only: the gminy's 330 kB wait until a gmina layer is switched on), and drawn when shown.
+  // powiaty only: the gminy's 61 kB gzipped wait until a gmina layer is switched on), and drawn when
+  // shown. Their map view carries each unit's colours and figures (see unitInfo).
   var LEVEL_OF = { powiaty: 'powiat', ch_powiat: 'powiat', gminy: 'gmina', ch_gmina: 'gmina', ch_need: 'gmina',
     white: 'gmina' };
   var levelJobs = {};
@@ -789,10 +792,45 @@
   function nextTask() { return new Promise(function (resolve) { setTimeout(resolve, 0); }); }
   function ensureLevel(level) {
     if (!levelJobs[level]) {
-      levelJobs[level] = getJSON(level === 'powiat' ? cfg.api.powiaty : cfg.api.gminy);
+      levelJobs[level] = getJSON((level === 'powiat' ? cfg.api.powiaty : cfg.api.gminy) + query({ view: 'map' }));
     }
     return levelJobs[level];
   }
+  // A powiat's feature in the powiat layer's map view (the page carries no list of units), or null.
+  function powiatFeature(teryt) {
+    return ensureLevel('powiat').then(function (fc) {
+      return (fc.features || []).filter(function (f) {
+        return String((f.properties || {}).teryt || f.id) === teryt;
+      })[0] || null;
+    });
+  }
+
+  // Leaflet drops a view set while a zoom animation runs (the map's own opening zoom to the region may
+  // still be running when the powiat layer arrives): wait for it to end. `_animatingZoom` is Leaflet's.
+  function zoomSettled() {
+    return new Promise(function (resolve) {
+      if (map._animatingZoom) { map.once('zoomend', function () { resolve(); }); } else { resolve(); }
+    });
+  }
+
+  // The powiat filter once the powiat layer is known: zoom to the powiat (`zoom`; `instant` as the page
+  // opens, animated when the reader picks a powiat), or drop a code the layer does not have (a
+  // hand-edited address) and show everything again.
+  function showPowiat(teryt, zoom, resetView, instant) {
+    return powiatFeature(teryt).then(function (f) {
+      if (state.powiat !== teryt) { return; }  // the filter changed meanwhile
+      if (f) {
+        if (!zoom) { return; }
+        return zoomSettled().then(function () {
+          if (state.powiat === teryt) { map.fitBounds(L.geoJSON(f).getBounds(), instant ? { animate: false } : {}); }
+        });
+      }
+      state.powiat = '';
+      syncForm();
+      applyState({ zoom: zoom, resetView: resetView });
+    });
+  }
+
   function showLayer(key) {
     if (drawn[key] || !layers[key] || !DRAWERS[key]) { return Promise.resolve(); }
     drawn[key] = true;
@@ -818,8 +856,9 @@
   var hadView = readHash();
   syncForm();
   wireForm();
-  if (!hadView && interactiveFilters && state.powiat && cfg.powiaty[state.powiat]) {
-    map.fitBounds(cfg.powiaty[state.powiat].bounds);
+  var fitting = Promise.resolve();
+  if (interactiveFilters && state.powiat) {
+    fitting = showPowiat(state.powiat, !hadView, false, true);
   } else if (!hadView && interactiveFilters && cfg.state && cfg.state.bbox) {
     var bb = cfg.state.bbox;
     map.fitBounds([[bb[1], bb[0]], [bb[3], bb[2]]]);
@@ -836,7 +875,7 @@
   var keys = visibleKeys();
   keys.forEach(function (k) { ensureLevel(levelOf(k)); });
   keys.forEach(function (k) { chain = chain.then(function () { return showLayer(k); }); });
-  var jobs = [chain];
+  var jobs = [chain, fitting];
   if (cluster) {
     // The map view carries only what popups show; the entity page has the rest.
     var filter = Object.assign({ view: 'map' }, cfg.entityFilter || {});
