@@ -104,6 +104,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("report_max_per_window", 5, "tyle zgłoszeń z formularza publicznego przyjmuje serwis z jednego adresu "
             "w oknie czasu; kolejne dostają 429", int),
     Setting("report_window_minutes", 10, "okno czasu liczenia zgłoszeń z jednego adresu (minuty)", int),
+    # Many addresses together must not fill the console's store either: past this the form answers 503.
+    Setting("report_max_pending", 1000, "tyle zgłoszeń z formularza publicznego może naraz czekać na decyzję "
+            "operatora; kolejne dostają 503, dopóki operator nie rozpatrzy części z nich", int),
     Setting("mirror", "", "katalog z kopią danych dla `scripts/setup.sh` (domyślnie ../shared/data, jeśli istnieje)",
             scope="setup"),
     Setting("online", False, "`scripts/setup.sh` pobiera dane z usług urzędowych mimo kopii lokalnej",
@@ -162,6 +165,7 @@ class Settings:
     max_upload_bytes: int = 10 * 1024 * 1024
     report_max_per_window: int = 5
     report_window_minutes: int = 10
+    report_max_pending: int = 1000
 
     @classmethod
     def from_env(cls, overrides: Mapping | None = None, *, environ: Mapping | None = None,

@@ -17,7 +17,8 @@ rejecting records the decision. The queue row's payload:
 Every field has a size limit; text is kept as typed apart from control and bidirectional-override
 characters, and every page shows it as text. Reports from one address are counted in the console's store
 against GEOES_REPORT_MAX_PER_WINDOW per GEOES_REPORT_WINDOW_MINUTES — the address as a keyed hash, kept
-only for the window.
+only for the window; and however many addresses send them, no more than GEOES_REPORT_MAX_PENDING reports
+wait for an operator at once.
 """
 from __future__ import annotations
 
@@ -101,6 +102,17 @@ class TooManyReports(GeoesError):
         super().__init__(f"Z tego adresu wysłano w krótkim czasie zbyt wiele zgłoszeń. Spróbuj ponownie za "
                          f"{minutes} min. Zgłoszenia wysłane wcześniej dotarły do operatora.")
         self.retry_after = retry_after
+
+
+class ReportQueueFull(GeoesError):
+    """So many reports wait for an operator that the form stops taking more (a flood from many addresses)."""
+    http_status = 503
+    code = "ServiceUnavailable"
+    retry_after = 3600
+
+    def __init__(self):
+        super().__init__("Na decyzję operatora czeka teraz bardzo wiele zgłoszeń, więc formularz chwilowo nie "
+                         "przyjmuje kolejnych. Spróbuj ponownie za kilka godzin.")
 
 
 @dataclass
@@ -249,10 +261,15 @@ def check_rate(conn: sqlite3.Connection, settings: Settings, address: str, now: 
         raise TooManyReports(wait)
 
 
+def pending_reports(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM queue WHERE kind = 'report' AND status = 'pending'").fetchone()[0])
+
+
 def submit(conn: sqlite3.Connection, settings: Settings, report: Report | None, address: str,
            now: float | None = None) -> int | None:
     """Count a report against its address and queue it; `report` None is one the honeypot caught: counted,
-    never queued. The queue item's number, or None. TooManyReports after a burst (nothing is stored)."""
+    never queued. The queue item's number, or None. TooManyReports after a burst, ReportQueueFull when the
+queue is full (nothing is stored either way)."""
     now = time.time() if now is None else now
     key = address_key(settings, address)
     with transaction(conn):
@@ -264,6 +281,8 @@ def submit(conn: sqlite3.Connection, settings: Settings, report: Report | None, 
         conn.execute("DELETE FROM report_attempts WHERE at < ?", (now - settings.report_window_minutes * 60,))
         if report is None:
             return None
+        if pending_reports(conn) >= settings.report_max_pending:
+            raise ReportQueueFull()
         item_id = queue.add(conn, "report", report.payload(), created_by=ACTOR, entity_id=report.entity_id,
                             source=SOURCE)
         audit.record(conn, ACTOR, "report_received", f"zgłoszenie {item_id}", entity=report.entity_id,

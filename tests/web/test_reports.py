@@ -176,6 +176,25 @@ def test_a_burst_from_one_address_gets_429_and_another_address_is_still_heard(en
     assert stored and not any("127.0.0.1" in a or "192.0.2.7" in a for a in stored)   # kept as keyed hashes
 
 
+def test_a_full_queue_stops_the_form_whatever_the_address_until_an_operator_decides(
+        tmp_path, register_before_supplement):
+    app, settings = make_admin_app(register_before_supplement, tmp_path / "data", GEOES_REPORT_MAX_PENDING=2)
+    client = app.test_client()
+    for n in range(2):
+        r = _send(client, f"/zglos/{CARITAS}", opis=f"Zgłoszenie {n + 1}", _env={"REMOTE_ADDR": f"192.0.2.{n + 1}"})
+        assert r.status_code == 303, n
+    r = _send(client, "/zglos/nowy", opis="Trzecie", name="Nowy podmiot", _env={"REMOTE_ADDR": "192.0.2.9"})
+    body = r.get_data(as_text=True)
+    assert r.status_code == 503 and "chwilowo nie przyjmuje kolejnych" in body and r.headers["Retry-After"]
+    assert len(_queue(settings)) == 2
+    conn = connect(settings)
+    assert conn.execute("SELECT COUNT(*) FROM report_attempts").fetchone()[0] == 2   # the refused one not counted
+    queue.decide(conn, settings, _queue(settings)[0].id, "anna", accept=False)
+    conn.close()
+    r = _send(client, "/zglos/nowy", opis="Trzecie", name="Nowy podmiot", _env={"REMOTE_ADDR": "192.0.2.9"})
+    assert r.status_code == 303 and len(_queue(settings)) == 2
+
+
 def test_every_field_and_the_body_have_size_limits(env):
     app, settings = env
     client = app.test_client()

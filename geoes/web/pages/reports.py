@@ -119,6 +119,9 @@ def _form(entity: dict | None):
     except reports.TooManyReports as exc:
         return _page("error.html", 429, {"Retry-After": str(exc.retry_after)}, title="Zbyt wiele zgłoszeń",
                      message=exc.description)
+    except reports.ReportQueueFull as exc:
+        return _page("error.html", 503, {"Retry-After": str(exc.retry_after)}, title="Formularz chwilowo nieczynny",
+                     message=exc.description)
     finally:
         conn.close()
     return _thanks_redirect(entity)
