@@ -22,7 +22,8 @@ from click.testing import CliRunner
 
 from geoes.config import REPO_DIR, Settings
 from geoes.register.record import COLUMNS, read_table
-from geoes.register.geocode import (ClockedRateLimiter, GeocodeCache, GugikProvider, NominatimProvider, ProviderError,
+from geoes.sources.http import ClockedRateLimiter
+from geoes.register.geocode import (GeocodeCache, GugikProvider, NominatimProvider, ProviderError,
                            ProviderUnavailable, check_stated_units, geocode_frame, user_agent)
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -23,7 +23,7 @@ from geoes.errors import Conflict
 from geoes.register import proposals as store
 from geoes.register.record import COLUMNS, read_table, write_entities
 from geoes.register.verify import polish_case, progress_enabled, register_order, verify
-from geoes.sources import krs as krs_module
+from geoes.sources import http
 from geoes.sources.krs import KrsCache, KrsClient, KrsUnavailable, make_session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -52,7 +52,7 @@ def data_dir(tmp_path, fetched_settings) -> Path:
 
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch):
-    monkeypatch.setattr(krs_module, "RETRY_BACKOFF", 0.0)
+    monkeypatch.setattr(http, "RETRY_BACKOFF", 0.0)
 
 
 def settings_for(data_dir: Path, fake: FakeKrs | None = None, **kw) -> Settings:

@@ -17,11 +17,10 @@ import json
 import math
 import re
 import sqlite3
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 import geopandas as gpd
 import numpy as np
@@ -30,17 +29,17 @@ import requests
 import shapely
 from geopy import exc as gexc
 from geopy.adapters import RequestsAdapter
-from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import Nominatim
 from pyproj import Transformer
 from tqdm import tqdm
 
-from geoes import __version__
 from geoes.common.polish import count
 from geoes.config import CRS_METRIC, Settings
 from geoes.errors import InvalidInput, ServiceError
 from geoes.register.record import COLUMNS, read_table, write_entities
 from geoes.sources.gazetteer import Gazetteer
+from geoes.sources.http import ClockedRateLimiter
+from geoes.sources.http import user_agent as http_user_agent
 from geoes.sources.territory import load_territory
 
 # `powiat`: the place is known to the powiat only (no point; see geoes.sources.gazetteer).
@@ -88,29 +87,11 @@ class Candidate:
 
 def user_agent(contact: str | None = None) -> str:
     """Nominatim's policy asks for an identifying User-Agent; a contact address is appended if set."""
-    ua = f"geoes/{__version__} (mapa podmiotow ekonomii spolecznej; python-requests/geopy)"
+    ua = http_user_agent("geokodowanie")
     return f"{ua} kontakt: {contact}" if contact else ua
 
 
 # --- rate limiting --------------------------------------------------------------------------------
-
-
-class ClockedRateLimiter(RateLimiter):
-    """geopy's RateLimiter with an injectable clock and sleep (tests advance a fake clock, never sleep)."""
-
-    def __init__(self, func, *, min_delay_seconds: float = 1.0, clock: Callable[[], float] | None = None,
-                 sleep: Callable[[float], None] | None = None, **kwargs):
-        kwargs.setdefault("max_retries", 0)
-        kwargs.setdefault("swallow_exceptions", False)
-        super().__init__(func, min_delay_seconds=min_delay_seconds, **kwargs)
-        self._clock_fn = clock or time.monotonic
-        self._sleep_fn = sleep or time.sleep
-
-    def _clock(self):
-        return self._clock_fn()
-
-    def _sleep(self, seconds):
-        self._sleep_fn(seconds)
 
 
 # --- cache ----------------------------------------------------------------------------------------

@@ -279,6 +279,16 @@ def _apply_new(frame: pd.DataFrame, p: Proposal, today: str) -> tuple[pd.DataFra
     return frame, frame.index[-1], {c: ("", v) for c, v in entity.items() if v}
 
 
+def _pending(items: list[Proposal], proposal_id: str) -> Proposal:
+    """The proposal `proposal_id`, still waiting for a decision (NotFound / Conflict otherwise)."""
+    p = next((x for x in items if x.id == proposal_id), None)
+    if p is None:
+        raise NotFound(f"nie ma propozycji {proposal_id}")
+    if p.state != "pending":
+        raise Conflict(f"propozycja {proposal_id} jest już {STATE_LABELS[p.state]}")
+    return p
+
+
 def accept(settings: Settings, proposal_id: str, operator: str, *, note: str = "", today: str | None = None,
            path: Path | str | None = None, entities_path: Path | str | None = None) -> Applied:
     """Apply one pending proposal to the register and mark it accepted by `operator`."""
@@ -287,11 +297,7 @@ def accept(settings: Settings, proposal_id: str, operator: str, *, note: str = "
     today = today or dt.date.today().isoformat()
     with locked(path):
         items = load(path)
-        p = next((x for x in items if x.id == proposal_id), None)
-        if p is None:
-            raise NotFound(f"nie ma propozycji {proposal_id}")
-        if p.state != "pending":
-            raise Conflict(f"propozycja {proposal_id} jest już {STATE_LABELS[p.state]}")
+        p = _pending(items, proposal_id)
         frame = _read_register(entities_path)
         if p.kind == "new_entity":
             frame, index, changed = _apply_new(frame, p, today)
@@ -312,11 +318,7 @@ def reject(settings: Settings, proposal_id: str, operator: str, *, note: str = "
     path = Path(path or settings.proposals_path)
     with locked(path):
         items = load(path)
-        p = next((x for x in items if x.id == proposal_id), None)
-        if p is None:
-            raise NotFound(f"nie ma propozycji {proposal_id}")
-        if p.state != "pending":
-            raise Conflict(f"propozycja {proposal_id} jest już {STATE_LABELS[p.state]}")
+        p = _pending(items, proposal_id)
         p.state, p.decided_at, p.decided_by, p.decision_note = "rejected", now_iso(), operator, note
         save(path, items)
     return p

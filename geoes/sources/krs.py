@@ -32,28 +32,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 import urllib3
-from geopy.extra.rate_limiter import RateLimiter
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
-from geoes import __version__
 from geoes.config import Settings
+from geoes.sources import http
 from geoes.errors import ServiceError
 
 REGISTERS = ("S", "P")
 NOT_FOUND_STATUSES = (204, 404)
-RETRY_STATUSES = (429, 500, 502, 503, 504)
-RETRIES = 3
-RETRY_BACKOFF = 0.5      # seconds, doubled on each retry (urllib3)
 # HTTP header values must be Latin-1, so the Polish words are written without diacritics.
-USER_AGENT = f"geoes/{__version__} (+mapa ekonomii spolecznej; weryfikacja z KRS)"
+USER_AGENT = http.user_agent("weryfikacja z KRS")
 
 
 class KrsUnavailable(ServiceError):
@@ -222,38 +215,8 @@ class KrsCache:
 # HTTP
 
 
-class ClockedRateLimiter(RateLimiter):
-    """geopy's RateLimiter with an injectable clock and sleep (tests advance a fake clock, never sleep).
-
-    The same small subclass as the geocoders' (geoes.register.geocode); it is repeated here because the
-    sources layer may not import the register layer.
-    """
-
-    def __init__(self, func, *, min_delay_seconds: float, clock: Callable[[], float] | None = None,
-                 sleep: Callable[[float], None] | None = None):
-        super().__init__(func, min_delay_seconds=min_delay_seconds, max_retries=0, swallow_exceptions=False)
-        self._clock_fn = clock or time.monotonic
-        self._sleep_fn = sleep or time.sleep
-
-    def _clock(self):
-        return self._clock_fn()
-
-    def _sleep(self, seconds):
-        self._sleep_fn(seconds)
-
-
 def make_session(retries: int | None = None, backoff: float | None = None) -> requests.Session:
-    retries = RETRIES if retries is None else retries
-    backoff = RETRY_BACKOFF if backoff is None else backoff
-    retry = Retry(total=retries, connect=retries, read=retries, status=retries, other=0,
-                  backoff_factor=backoff, status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET"}),
-                  respect_retry_after_header=False, raise_on_status=False)
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
-    return session
+    return http.make_session(USER_AGENT, retries=retries, backoff=backoff, accept="application/json")
 
 
 def _now() -> str:
@@ -275,7 +238,7 @@ class KrsClient:
     def __post_init__(self):
         self.base_url = self.base_url.rstrip("/")
         delay = 1.0 / self.rate if self.rate > 0 else 0.0
-        self._limited = ClockedRateLimiter(self._request, min_delay_seconds=delay, clock=self.clock,
+        self._limited = http.ClockedRateLimiter(self._request, min_delay_seconds=delay, clock=self.clock,
                                            sleep=self.sleep)
 
     @classmethod
@@ -304,7 +267,7 @@ class KrsClient:
         response = self._limited(url)
         if response.status_code in NOT_FOUND_STATUSES:
             return 404, ""
-        if response.status_code in RETRY_STATUSES:
+        if response.status_code in http.RETRY_STATUSES:
             raise KrsUnavailable(f"API KRS odpowiada błędem HTTP {response.status_code} ({url}); "
                                  "spróbuj później — rejestru nie zmieniono")
         if response.status_code != 200:

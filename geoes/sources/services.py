@@ -48,15 +48,15 @@ import requests
 import shapely
 import shapely.wkb
 import urllib3
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from geoes.config import CRS_METRIC
 from geoes.sources import needs
+from geoes.sources.http import make_session as http_session
+from geoes.sources.http import user_agent
 from geoes.sources.region import GMINA_TYPE_NAMES, POPULATION_YEAR, FetchError, RegionData
 
 # HTTP header values must be Latin-1 (http.client refuses "ł"), so the Polish name is written in ASCII.
-USER_AGENT = "geoes/0.1 (+mapa ekonomii spolecznej)"
+USER_AGENT = user_agent("granice i ludnosc")
 ULDK_URL = "https://uldk.gugik.gov.pl/"
 BDL_URL = "https://bdl.stat.gov.pl/api/v1/"
 
@@ -70,7 +70,6 @@ BDL_LEVEL_POWIAT = 5
 BDL_LEVEL_GMINA = 6
 
 AREA_SOURCE = "computed"
-RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -156,26 +155,8 @@ def parse_uldk_geometry(body: str):
 # HTTP
 
 
-def make_session(retries: int = 3, backoff: float = 0.5) -> requests.Session:
-    """One Session with a real User-Agent and urllib3 retries (5xx, 429, connection and read errors)."""
-    retry = Retry(
-        total=retries,
-        connect=retries,
-        read=retries,
-        status=retries,
-        other=0,
-        backoff_factor=backoff,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET"}),
-        respect_retry_after_header=False,  # a BDL rate-limit answer must not stall the fetch for minutes
-        raise_on_status=False,  # the last response comes back, so the error can quote its status
-    )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers["User-Agent"] = USER_AGENT
-    return session
+def make_session(retries: int | None = None, backoff: float | None = None) -> requests.Session:
+    return http_session(USER_AGENT, retries=retries, backoff=backoff)
 
 
 def _full_url(url: str, params: dict | None) -> str:

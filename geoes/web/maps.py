@@ -31,6 +31,18 @@ GESTURE_TEXT = {"touch": "Przesuń mapę dwoma palcami", "scroll": "Naciśnij Ct
                 "scrollMac": "Naciśnij ⌘ i przewiń, by przybliżyć mapę"}
 
 
+# The overlays a map may have, in the layer control's order, with the names it shows.
+OVERLAY_NAMES = {
+    "ch_powiat": "Podmioty na 10 tys. mieszk. – powiaty",
+    "ch_gmina": "Podmioty na 10 tys. mieszk. – gminy",
+    "ch_need": "Bezrobotni zarejestrowani na 10 tys. mieszk. – gminy (GUS BDL)",
+    "white": "Białe plamy (gminy bez podmiotu w rejestrze)",
+    "gminy": "Granice gmin",
+    "powiaty": "Granice powiatów",
+    "units": "Jednostki",              # always shown where a map has it
+}
+
+
 def _self_host(element):
     """No asset links from folium (instance attributes: folium's classes stay as they are)."""
     element.default_js, element.default_css = [], []
@@ -147,20 +159,9 @@ def base_map(bounds, *, types: list[str] | None = None, gestures: bool = False,
         g.add_to(m)
         layers[key] = g
 
-    if "ch_powiat" in overlays:
-        group("ch_powiat", "Podmioty na 10 tys. mieszk. – powiaty", "ch_powiat" in show)
-    if "ch_gmina" in overlays:
-        group("ch_gmina", "Podmioty na 10 tys. mieszk. – gminy", "ch_gmina" in show)
-    if "ch_need" in overlays:
-        group("ch_need", "Bezrobotni zarejestrowani na 10 tys. mieszk. – gminy (GUS BDL)", "ch_need" in show)
-    if "white" in overlays:
-        group("white", "Białe plamy (gminy bez podmiotu w rejestrze)", "white" in show)
-    if "gminy" in overlays:
-        group("gminy", "Granice gmin", "gminy" in show)
-    if "powiaty" in overlays:
-        group("powiaty", "Granice powiatów", "powiaty" in show)
-    if "units" in overlays:
-        group("units", "Jednostki", True)
+    for key, name in OVERLAY_NAMES.items():
+        if key in overlays:
+            group(key, name, key == "units" or key in show)
     if with_cluster:
         # A click on a group is map.js's (entities at one point are listed in one popup, others zoomed
         # into or spiderfied at the last zoom level), not the plugin's default.

@@ -7,6 +7,7 @@ view, so a view cannot forget it.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template, request, session,
@@ -18,6 +19,7 @@ from geoes.common.polish import count
 from geoes.config import Settings
 from geoes.console import accounts
 from geoes.console.db import connect
+from geoes.console.publish import PublishBusy
 from geoes.errors import GeoesError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -126,6 +128,18 @@ def error_page(status: int, title: str, message: str, **headers) -> Response:
     resp = Response(body, status=status, mimetype="text/html")
     resp.headers.update(headers)
     return resp
+
+
+def publish_step(step: Callable[[], dict], failed_title: str) -> Response:
+    """Run a publish or a restore (`step` returns its summary) and show the version it made; another publish
+    under way is 409 with a hint to retry, any refusal a page that says why (the public site is untouched)."""
+    try:
+        summary = step()
+    except PublishBusy as exc:
+        return error_page(409, "Trwa inna publikacja", exc.description, **{"Retry-After": "10"})
+    except GeoesError as exc:
+        return error_page(exc.http_status if exc.http_status < 500 else 409, failed_title, exc.description)
+    return redirect(url_for("admin.version", version=summary["version"]))
 
 
 def form_text(name: str, limit: int = 5000) -> str:

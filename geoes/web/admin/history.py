@@ -1,12 +1,11 @@
 """Versions (what was published, restore in one step) and the audit log."""
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, request
 
 from geoes.common.reference import entity_types
 from geoes.console import audit, publish
-from geoes.errors import GeoesError
-from geoes.web.admin.core import actor, bp, db, error_page, render, settings
+from geoes.web.admin.core import actor, bp, db, publish_step, render, settings
 
 AUDIT_PAGE = 100
 
@@ -29,13 +28,7 @@ def version(version: str):
 
 @bp.post("/versions/<version>/restore")
 def restore(version: str):
-    try:
-        summary = publish.restore(db(), settings(), version, actor())
-    except publish.PublishBusy as exc:
-        return error_page(409, "Trwa inna publikacja", exc.description, **{"Retry-After": "10"})
-    except GeoesError as exc:
-        return error_page(exc.http_status if exc.http_status < 500 else 409, "Nie przywrócono", exc.description)
-    return redirect(url_for("admin.version", version=summary["version"]))
+    return publish_step(lambda: publish.restore(db(), settings(), version, actor()), "Nie przywrócono")
 
 
 @bp.get("/audit")

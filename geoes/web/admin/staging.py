@@ -8,7 +8,8 @@ from geoes.console import changes, imports, publish, queue
 from geoes.dataset.build import current_version
 from geoes.errors import GeoesError, InvalidInput
 from geoes.register.record import PRECISIONS
-from geoes.web.admin.core import (actor, bp, db, error_page, flash_error, flash_ok, form_text, render, settings)
+from geoes.web.admin.core import (actor, bp, db, flash_error, flash_ok, form_text, publish_step,
+                                   render, settings)
 
 SHOWN_ROWS = 200        # rows of each preview table shown on the page; all of them are in the downloads
 PRECISION_LABELS = {"address": "adres", "street": "ulica", "locality": "miejscowość", "gmina": "gmina (środek)",
@@ -173,10 +174,4 @@ def discard(cs_id: int):
 
 @bp.post("/changes/<int:cs_id>/publish")
 def publish_changeset(cs_id: int):
-    try:
-        summary = publish.publish(db(), settings(), cs_id, actor())
-    except publish.PublishBusy as exc:
-        return error_page(409, "Trwa inna publikacja", exc.description, **{"Retry-After": "10"})
-    except GeoesError as exc:
-        return error_page(exc.http_status if exc.http_status < 500 else 409, "Nie opublikowano", exc.description)
-    return redirect(url_for("admin.version", version=summary["version"]))
+    return publish_step(lambda: publish.publish(db(), settings(), cs_id, actor()), "Nie opublikowano")
