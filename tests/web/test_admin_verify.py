@@ -10,7 +10,7 @@ import pytest
 
 from geoes.console import audit, jobs, queue
 from geoes.console.db import connect
-from geoes.sources import krs as krs_module
+from geoes.sources import http
 
 from .admin_helpers import make_admin_app, sign_in, token
 
@@ -19,7 +19,7 @@ CARITAS = "swk-044"
 
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch):
-    monkeypatch.setattr(krs_module, "RETRY_BACKOFF", 0.0)
+    monkeypatch.setattr(http, "RETRY_BACKOFF", 0.0)
 
 
 @pytest.fixture()
