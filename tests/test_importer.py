@@ -404,6 +404,25 @@ def test_corrections_fill_add_and_send_contradictions_to_review(tmp_path, contex
                              "review": 3}
 
 
+def test_operator_numbers_fill_only_where_the_register_names_the_operator(tmp_path, context):
+    # The layout of scripts/operator_identifiers.py (identyfikatory_prowadzacych.csv as corrections).
+    frame = existing_frame()
+    frame.loc[frame["id"] == "e2", "operator"] = "Caritas"
+    path = tmp_path / "prowadzacy.csv"
+    path.write_text(
+        "existing_id,pole,wartosc,source_url\n"
+        f"e2,krs_prowadzacego,{CARITAS_KRS},https://z.example.org/7\n"
+        "e2,nip_prowadzacego,6570389452,https://z.example.org/7\n"
+        f"e1,krs_prowadzacego,{CARITAS_KRS},https://z.example.org/8\n", encoding="utf-8")
+    result = preview(propose(read_register(path, context), context), frame, context)
+    out = result.merged.set_index("id")
+    assert (out.loc["e2", "operator_krs"], out.loc["e2", "operator_nip"]) == (CARITAS_KRS, "6570389452")
+    assert out.loc["e2", "sources"] == "https://z.example.org/7"
+    assert out.loc["e1", "operator_krs"] == ""                       # e1 names no operator: to review
+    (reason,) = result.review["reason"]
+    assert "rejestr nie podaje prowadzącego" in reason
+
+
 # --- preview → apply, and the command ---------------------------------------------------------------
 
 def test_apply_writes_the_preview_and_refuses_a_stale_one(tmp_path, context):

@@ -23,6 +23,8 @@ from geoes.common.reference import REFERENCE_DIR
     ("Gmina", "gmina", "exact"), ("Powiat", "powiat", "exact"), ("gm.", "gmina", "exact"),
     ("Stan wg źródła", "as_of", "exact"), ("Lp.", "-", "exact"), ("Nazwa i adres", "", "unknown"),
     ("Ulubiony kolor", "", "unknown"), ("location_precision", "location_precision", "exact"),
+    ("KRS prowadzącego", "operator_krs", "exact"), ("NIP podmiotu prowadzącego", "operator_nip", "exact"),
+    ("krs_prowadzacego", "operator_krs", "exact"),
 ])
 def test_header_matching(header, target, how):
     m = match_header(header)

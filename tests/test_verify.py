@@ -47,6 +47,11 @@ def data_dir(tmp_path, fetched_settings) -> Path:
     for name in ("boundaries", "gazetteer"):
         shutil.copytree(fetched_settings.data_dir / name, d / name)
     shutil.copy(REPO_DIR / "data" / "entities.csv", d / "entities.csv")
+    # The tests below are about an entity's own KRS number; its operator's number is tested on its own
+    # (test_operator_*), so the copy starts without the operator numbers the real register has.
+    frame = pd.read_csv(d / "entities.csv", dtype=str, keep_default_na=False)
+    frame[["operator_krs", "operator_nip"]] = ""
+    write_entities(frame, d / "entities.csv")
     return d
 
 
@@ -494,3 +499,80 @@ def test_validation_of_the_verification_columns():
         ["f", "", ""]]
     assert checked.warnings[["row", "column"]].values.tolist() == [[3, "verified_at"], [4, "verified_at"],
                                                                    [5, "verified_source"], [7, "verified_at"]]
+
+
+# --------------------------------------------------------------------------------------------------
+# The operator's number (a unit with no legal personality of its own: WTZ, ZAZ, CIS)
+
+CARITAS_KRS, CARITAS_NIP = "0000198087", "6570389452"     # as the real register holds them (swk-001, swk-002)
+
+
+def test_operator_numbers_are_checked_against_the_operator_the_register_names(data_dir, fake):
+    set_field(data_dir, "swk-001", operator_krs=CARITAS_KRS, operator_nip=CARITAS_NIP)
+    set_field(data_dir, "swk-002", operator_krs=CARITAS_KRS, operator="")   # the register lost the name
+    before = (data_dir / "entities.csv").read_bytes()
+    result = cli(data_dir, fake.base)
+    assert result.exit_code == 1, result.output
+    assert (data_dir / "entities.csv").read_bytes() == before
+    assert "Podmioty prowadzące: 2\u00a0jednostki z numerem KRS prowadzącego, sprawdzono 2; odpisy znalezione: 2" \
+        in result.output
+    by_entity = {}
+    for p in proposals(data_dir):
+        by_entity.setdefault(p.entity_id, []).append(p)
+    assert "swk-001" not in by_entity                       # "Caritas Diecezji Kieleckiej" is KRS's name
+    (named,) = by_entity["swk-002"]
+    assert (named.kind, named.field, named.register_value, named.official_value) == \
+        ("change", "operator", "", "CARITAS DIECEZJI KIELECKIEJ")
+    assert "w rejestrze brak nazwy" in named.note
+    assert fake.count(CARITAS_KRS) == 1                    # one lookup for Caritas and the units it runs
+
+    # Accepting names the operator; the unit itself is not thereby verified.
+    applied = store.accept(settings_for(data_dir, fake), named.id, "anna", today="2026-11-25")
+    assert applied.changed == {"operator": ("", "CARITAS DIECEZJI KIELECKIEJ")}
+    row = read_table(data_dir / "entities.csv").set_index("id").loc["swk-002"]
+    assert (row["operator"], row["verified_at"]) == ("CARITAS DIECEZJI KIELECKIEJ", "")
+
+
+def test_a_longer_operator_text_that_contains_the_official_name_agrees(data_dir, fake):
+    # swk-048 (ŚOWES) names a leader and partners; the leader's number is the one it holds.
+    set_field(data_dir, "swk-048", operator_krs=CARITAS_KRS)
+    assert cli(data_dir, fake.base).exit_code == 1          # Caritas's own address proposals, nothing else
+    assert not [p for p in proposals(data_dir) if p.entity_id == "swk-048"]
+
+
+def test_an_operator_number_krs_does_not_know_is_flagged_and_removed_only_on_acceptance(data_dir, fake):
+    set_field(data_dir, "swk-015", operator="Stowarzyszenie (dane testowe)", operator_krs="9999999998")
+    result = cli(data_dir, fake.base)
+    assert result.exit_code == 1
+    assert "swk-015 Warsztat Terapii Zajęciowej w Jędrzejowie: KRS nie zna numeru podmiotu prowadzącego " \
+           "9999999998" in result.output
+    (p,) = [p for p in proposals(data_dir) if p.entity_id == "swk-015"]
+    assert (p.kind, p.field, p.register_value) == ("unknown", "operator_krs", "9999999998")
+    assert [r for k, r, *_ in fake.requests if k == "9999999998"] == ["S", "P"]
+    store.accept(settings_for(data_dir, fake), p.id, "anna")
+    row = read_table(data_dir / "entities.csv").set_index("id").loc["swk-015"]
+    assert (row["operator_krs"], row["operator"], row["verified_at"]) == ("", "Stowarzyszenie (dane testowe)", "")
+
+
+def test_an_operator_being_wound_up_asks_whether_the_unit_still_runs(data_dir, fake):
+    # Test data: the synthetic cooperative of krs_9000000001_P.json (register P), "W LIKWIDACJI".
+    set_field(data_dir, "swk-015", operator="Spółdzielnia Socjalna Dane Testowe", operator_krs="9000000001")
+    cli(data_dir, fake.base)
+    found = {p.field: p for p in proposals(data_dir) if p.entity_id == "swk-015"}
+    assert [r for k, r, *_ in fake.requests if k == "9000000001"] == ["P"]   # a cooperative: P first
+    assert found["status"].official_value == "inactive"
+    assert "podmiot prowadzący w KRS: likwidacja" in found["status"].note
+    assert found["operator"].official_value.endswith("W LIKWIDACJI")
+
+
+def test_a_bad_operator_number_costs_that_number_not_the_unit(tmp_path):
+    from geoes.register.validate import validate_frame
+
+    frame = pd.DataFrame([{c: "" for c in COLUMNS} | {"id": "t-1", "name": "Warsztat Terapii Zajęciowej (test)",
+                                                      "types": "wtz", "operator_krs": "12345678901",
+                                                      "operator_nip": "1234567890"}])
+    report = validate_frame(frame)
+    assert list(report.valid["id"]) == ["t-1"]
+    assert (report.valid.iloc[0]["operator_krs"], report.valid.iloc[0]["operator_nip"]) == ("", "")
+    reasons = " ".join(report.warnings["reason"])
+    assert "KRS podmiotu prowadzącego to 10 cyfr" in reasons and "NIP podmiotu prowadzącego" in reasons

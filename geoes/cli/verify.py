@@ -23,7 +23,8 @@ LIST_LIMIT = 40
 
 def _describe(p: Proposal) -> str:
     if p.kind == "unknown":
-        return f"  {p.entity_id} {p.entity_name}: KRS nie zna numeru {p.register_value}"
+        whose = " podmiotu prowadzącego" if p.field == "operator_krs" else ""
+        return f"  {p.entity_id} {p.entity_name}: KRS nie zna numeru{whose} {p.register_value}"
     if p.kind == "new_entity":
         e = p.entity or {}
         return f"  nowy podmiot: {e.get('name')} ({e.get('locality')}; KRS {e.get('krs') or '—'}, NIP {e.get('nip') or '—'})"
@@ -74,6 +75,10 @@ def verify_command(settings: Settings, report_path, only_older_than, proposals_p
                + f"; odpisy znalezione: {result.found} (rejestr S: {result.registers['S']}, "
                  f"P: {result.registers['P']}), numery nieznane w KRS: {result.unknown}; "
                  f"{count(result.requests, 'zapytanie')} do API KRS, z pamięci podręcznej: {result.cache_hits}.")
+    if result.with_operator_krs:
+        click.echo(f"Podmioty prowadzące: {count(result.with_operator_krs, 'jednostka')} z numerem KRS prowadzącego, "
+                   f"sprawdzono {result.operators_checked}; odpisy znalezione: {result.operators_found}, "
+                   f"numery nieznane w KRS: {result.operators_unknown}.")
     if result.invalid_krs:
         click.echo("Pominięto błędne numery KRS (nie 10 cyfr): " + ", ".join(result.invalid_krs))
     for entity_id, notes in result.notes.items():

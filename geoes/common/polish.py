@@ -49,6 +49,7 @@ NOUNS: dict[str, tuple[str, str, str, str]] = {
     "plik": ("plik", "pliki", "plików", "pliku"),
     "obiekt": ("obiekt", "obiekty", "obiektów", "obiektu"),
     "znak": ("znak", "znaki", "znaków", "znaku"),
+    "jednostka": ("jednostka", "jednostki", "jednostek", "jednostki"),
 }
 
 

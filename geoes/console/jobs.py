@@ -107,6 +107,8 @@ def _summary(result: verify.VerifyResult, added: int) -> dict:
     return {"with_krs": result.with_krs, "checked": result.checked, "found": result.found,
             "unknown": result.unknown, "changes": len(result.changes),
             "confirmed": len(result.proposals) - len(result.changes), "invalid_krs": len(result.invalid_krs),
+            "with_operator_krs": result.with_operator_krs, "operators_checked": result.operators_checked,
+            "operators_unknown": result.operators_unknown,
             "requests": result.requests, "cache_hits": result.cache_hits, "queued": added}
 
 
@@ -127,7 +129,9 @@ def _run(settings: Settings, actor: str, lock) -> None:
             summary = _summary(result, added)
             message = (f"podmioty z numerem KRS: {result.with_krs}, sprawdzone: {result.checked}; propozycje zmian: "
                        f"{summary['changes']}; zgodne z KRS: {summary['confirmed']}; numery nieznane w KRS: "
-                       f"{result.unknown}; nowe pozycje w kolejce: {added}")
+                       f"{result.unknown}; jednostki z numerem KRS prowadzącego: {result.with_operator_krs}, "
+                       f"sprawdzone: {result.operators_checked}, nieznane w KRS: {result.operators_unknown}; "
+                       f"nowe pozycje w kolejce: {added}")
             _finish(conn, actor, "done", message + ("; " + "; ".join(problems) if problems else ""), summary)
         except GeoesError as exc:       # KRS unreachable, a wrong address…: nothing was proposed
             _finish(conn, actor, "failed", exc.description, {})

@@ -19,6 +19,8 @@ class NoDataset(DataMissing):
     """Nothing has been built yet."""
 
 
+# Identifiers and codes GeoPackage readers may guess as numbers: read back as text, leading zeros kept.
+TEXT_CODES = ("id", "krs", "nip", "regon", "operator_krs", "operator_nip", "postal_code")
 # Columns of `stats` records and of the indicator tables (geoes.dataset.indicators), in display order.
 INDICATOR_COLUMNS = [
     "teryt", "name", "level", "population", "area_km2", "area_km2_computed", "entities",
@@ -100,7 +102,7 @@ def load_dataset(path: Path) -> Dataset:
     powiaty = gpd.read_file(gpkg, layer="powiaty", engine="pyogrio")
     for frame in (entities, gminy, powiaty):
         for col in frame.columns:
-            if col.endswith("teryt") or col.endswith("teryt_computed") or col in ("id", "krs", "nip", "regon", "postal_code"):
+            if col.endswith("teryt") or col.endswith("teryt_computed") or col in TEXT_CODES:
                 frame[col] = frame[col].astype(object).where(frame[col].notna(), "").astype(str)
     entities["employees"] = entities["employees"].astype("Int64")
     for frame in (gminy, powiaty):

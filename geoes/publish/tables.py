@@ -38,8 +38,8 @@ DIALECTS = ("gis", "excel-pl")
 COORDINATE_DECIMALS = 6
 
 # Codes that look like numbers but are not: they keep their leading zeros and are never summed.
-CODE_COLUMNS = ("id", "teryt", "krs", "nip", "regon", "postal_code", "phone", "gmina_teryt", "powiat_teryt",
-                "gmina_teryt_computed", "powiat_teryt_computed")
+CODE_COLUMNS = ("id", "teryt", "krs", "nip", "regon", "operator_krs", "operator_nip", "postal_code", "phone",
+                "gmina_teryt", "powiat_teryt", "gmina_teryt_computed", "powiat_teryt_computed")
 _SAFE_CODE = re.compile(r"[0-9][0-9 \-]*")
 # Text a spreadsheet would read as a number or a date: digits with separators only.
 _GUESSABLE = re.compile(r"[0-9][0-9 .,:/\-]*")

@@ -174,7 +174,8 @@ def _joined(a: str, b: str, sep: str) -> str:
 
 _NORMALISERS = {
     "types": norm.type_codes, "postal_code": norm.postal_code, "phone": norm.phone, "krs": norm.krs,
-    "nip": norm.digits_id, "regon": norm.digits_id, "lat": norm.decimal, "lon": norm.decimal,
+    "nip": norm.digits_id, "regon": norm.digits_id,
+    "operator_krs": norm.krs, "operator_nip": norm.digits_id, "lat": norm.decimal, "lon": norm.decimal,
     "employees": norm.integer, "social_enterprise": norm.boolean, "status": norm.status,
     "location_precision": norm.precision, "website": norm.website, "email": norm.email,
 }

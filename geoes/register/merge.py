@@ -34,6 +34,9 @@ PLACE_COLUMNS = ("locality", "gmina_teryt", "powiat_teryt")
 COORDINATE_COLUMNS = ("lat", "lon", "location_precision", "geocoder")
 IDENTITY_FIELDS = ("id", "name", "types", "legal_form", "operator", "krs", "nip", "regon", "status",
                    "social_enterprise")
+# Numbers of the organisation that runs a unit: facts about the operator the register names, so they are
+# filled in only where it names one (otherwise they would say who runs the unit: identity, for review).
+OPERATOR_NUMBERS = ("operator_krs", "operator_nip")
 ADDITIVE_FIELDS = {"description": "; ", "as_of": "; ", "sources": SOURCES_SEPARATOR}
 REVIEW_COLUMNS = ["row", "id", "name", "column", "current", "proposed", "as_of", "sources", "note", "reason"]
 ID_PREFIX = "pes-"
@@ -168,6 +171,9 @@ def _correct_one(p: dict, record: dict) -> tuple[str, str]:
         return "apply", _union(current, value, ADDITIVE_FIELDS[col]) if current else value
     if current == value:
         return "same", ""
+    if col in OPERATOR_NUMBERS and not record.get("operator"):
+        return "review", "numer podmiotu prowadzącego, a rejestr nie podaje prowadzącego — najpierw ustal " \
+                         "prowadzącego (np. w KRS) — nie zastosowano"
     if col in IDENTITY_FIELDS:
         why = "sprzeczne z rejestrem: " if current else ""
         return "review", why + "zmiana tożsamości podmiotu (nazwa, typ, forma prawna, prowadzący, numery, status) " \

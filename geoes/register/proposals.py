@@ -48,12 +48,14 @@ KINDS = ("change", "confirm", "unknown", "new_entity")
 STATES = ("pending", "accepted", "rejected")
 # Fields a proposal may change; anything else in a review file is refused rather than written.
 FIELDS = ("name", "legal_form", "street", "postal_code", "locality", "gmina_teryt", "krs", "nip", "regon",
-          "status", "social_enterprise")
+          "status", "social_enterprise", "operator", "operator_krs")
 ADDRESS_FIELDS = ("street", "postal_code", "locality")
+OPERATOR_FIELDS = ("operator", "operator_krs")
 FIELD_LABELS = {
     "name": "nazwa", "legal_form": "forma prawna", "street": "ulica i numer", "postal_code": "kod pocztowy",
     "locality": "miejscowość", "gmina_teryt": "gmina (kod TERYT)", "krs": "numer KRS", "nip": "NIP",
     "regon": "REGON", "status": "status", "social_enterprise": "przedsiębiorstwo społeczne",
+    "operator": "podmiot prowadzący", "operator_krs": "numer KRS podmiotu prowadzącego",
 }
 KIND_LABELS = {"change": "zmiana", "confirm": "potwierdzenie", "unknown": "KRS nie zna numeru",
                "new_entity": "nowy podmiot"}
@@ -260,7 +262,8 @@ def _apply_change(frame: pd.DataFrame, p: Proposal, today: str) -> tuple[object,
                 changed[col] = (frame.at[i, col], value)
                 frame.at[i, col] = value
             relocated = True
-    if p.kind != "unknown":
+    # An unknown number confirms nothing; an operator's extract confirms the operator, not the unit.
+    if p.kind != "unknown" and p.field not in OPERATOR_FIELDS:
         for col, value in (("verified_at", today), ("verified_source", p.source)):
             if frame.at[i, col] != value:
                 changed[col] = (frame.at[i, col], value)

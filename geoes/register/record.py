@@ -21,7 +21,7 @@ from geoes.common.text import fold
 COLUMNS = [
     "id", "name", "types", "social_enterprise", "legal_form", "operator", "street", "postal_code",
     "locality", "gmina_teryt", "powiat_teryt", "lat", "lon", "location_precision", "geocoder", "krs", "nip", "regon",
-    "employees", "status", "as_of", "website", "email", "phone", "description", "sources",
+    "operator_krs", "operator_nip", "employees", "status", "as_of", "website", "email", "phone", "description", "sources",
     "verified_at", "verified_source",
 ]
 REQUIRED = ("id", "name", "types")

@@ -337,6 +337,8 @@ def _check_identifiers(f: pd.DataFrame, p: _Problems) -> None:
         ("krs", krs_normalise, krs_valid, "numer KRS to 10 cyfr"),
         ("nip", digits_only, nip_valid, "NIP: błędna suma kontrolna lub nie 10 cyfr"),
         ("regon", digits_only, regon_valid, "REGON: błędna suma kontrolna lub nie 9/14 cyfr"),
+        ("operator_krs", krs_normalise, krs_valid, "KRS podmiotu prowadzącego to 10 cyfr"),
+        ("operator_nip", digits_only, nip_valid, "NIP podmiotu prowadzącego: błędna suma kontrolna lub nie 10 cyfr"),
     ):
         given = f[col].ne("")
         if not given.any():

@@ -13,6 +13,13 @@ church legal persons, P for cooperatives and companies — then the other) and c
 * whether the entry exists (an unknown number gives an `unknown` proposal) and whether it is being wound
   up (liquidation, bankruptcy, dissolution in section 6: `status` → inactive).
 
+A unit with no legal personality of its own (a WTZ, ZAZ or CIS run by an association, a foundation or
+Caritas) has no KRS number, but its operator has: `operator_krs`. Its extract is compared with the
+`operator` the register names (the official name contained in it is agreement, so "lider: Caritas …;
+partnerzy: …" agrees with CARITAS …); an operator KRS does not know, or one being wound up, is proposed
+for review too. The operator's extract says nothing of the unit's own facts, so it never confirms the
+unit: accepting an operator proposal does not set the unit's `verified_at`.
+
 A difference becomes a **proposal** (geoes.register.proposals) with the official value written the way
 the register writes it (KRS writes upper case) and the official text verbatim. An official field that
 is empty is never proposed as a removal: the extract may simply not state it. An entity whose extract
@@ -251,12 +258,29 @@ def compare(row: dict, extract: Extract, ctx: Context) -> tuple[list[Proposal], 
     return out, notes
 
 
-def unknown_proposal(row: dict, lookup: Lookup) -> Proposal:
+def compare_operator(row: dict, extract: Extract) -> list[Proposal]:
+    """Proposals on a unit's operator from the operator's extract (its name; its winding-up)."""
+    out = []
+    official, named = name_key(extract.name), name_key(row.get("operator", ""))
+    if official and official not in named:
+        out.append(_proposal(row, extract, "operator", extract.name, extract.name,
+                             f"podmiot prowadzący: KRS {row['operator_krs']} to {extract.name}"
+                             + (", w rejestrze inna nazwa" if named else ", w rejestrze brak nazwy")))
+    ending = extract.winding_up
+    if ending and row.get("status") != "inactive":
+        out.append(_proposal(row, extract, "status", "inactive", ending,
+                             f"podmiot prowadzący w KRS: {ending} — sprawdź, czy jednostka nadal działa "
+                             "(mogła przejść do innego prowadzącego)"))
+    return out
+
+
+def unknown_proposal(row: dict, lookup: Lookup, field_: str = "krs") -> Proposal:
     asked = " i ".join(lookup.asked)
-    return Proposal(kind="unknown", source=SOURCE, entity_id=row["id"], entity_name=row["name"], field="krs",
-                    register_value=row["krs"], official_value="", official_text="",
+    whose = "" if field_ == "krs" else " podmiotu prowadzącego"
+    return Proposal(kind="unknown", source=SOURCE, entity_id=row["id"], entity_name=row["name"], field=field_,
+                    register_value=row[field_], official_value="", official_text="",
                     source_url=lookup.urls[0], source_date=dt.date.today().isoformat(),
-                    note=f"KRS nie zna numeru {row['krs']} (rejestr {asked}: brak odpisu aktualnego; "
+                    note=f"KRS nie zna numeru{whose} {row[field_]} (rejestr {asked}: brak odpisu aktualnego; "
                          "numer błędny albo podmiot wykreślony) — sprawdź numer; przyjęcie usuwa go z rekordu")
 
 
@@ -283,6 +307,10 @@ class VerifyResult:
     requests: int = 0
     cache_hits: int = 0
     registers: dict = field(default_factory=lambda: {"S": 0, "P": 0})   # where the extracts were found
+    with_operator_krs: int = 0            # units whose operator's KRS number the register holds
+    operators_checked: int = 0
+    operators_found: int = 0
+    operators_unknown: int = 0
     notes: dict = field(default_factory=dict)                            # id → notes
 
     @property
@@ -304,8 +332,9 @@ def _load_gazetteer(settings: Settings):
 
 
 def select(frame: pd.DataFrame, only_older_than: int | None, today: dt.date) -> tuple[pd.DataFrame, int]:
-    """Rows with a KRS number; with `only_older_than`, those never verified or verified before the cut-off."""
-    rows = frame[frame["krs"].str.strip().ne("")]
+    """Rows with a KRS number of their own or of their operator; with `only_older_than`, those never verified
+    or verified before the cut-off."""
+    rows = frame[frame["krs"].str.strip().ne("") | frame["operator_krs"].str.strip().ne("")]
     if only_older_than is None:
         return rows, 0
     cutoff = (today - dt.timedelta(days=only_older_than)).isoformat()
@@ -326,15 +355,17 @@ def verify(settings: Settings, *, client: KrsClient | None = None, entities_path
     own_client = client is None
     client = client or KrsClient.from_settings(settings)
     result = VerifyResult([], set(rows["id"]), with_krs=int(frame["krs"].str.strip().ne("").sum()),
-                          skipped_recent=recent)
+                          skipped_recent=recent,
+                          with_operator_krs=int(frame["operator_krs"].str.strip().ne("").sum()))
     index = DuplicateIndex(frame)
     lookups: dict[str, Lookup] = {}
     try:
         for row in tqdm(rows.to_dict("records"), desc="Weryfikacja w KRS", unit=" podm.", disable=not progress,
                         file=sys.stderr):
             _verify_one(row, client, ctx, lookups, result, index)
-        if result.checked >= ALL_UNKNOWN_MIN and not result.found:
-            raise KrsAnswerError(f"API KRS pod adresem {client.base_url} nie zna żadnego z {result.checked} numerów "
+        asked = len(lookups)           # distinct numbers: Caritas's is asked once for all its units
+        if asked >= ALL_UNKNOWN_MIN and not result.found + result.operators_found:
+            raise KrsAnswerError(f"API KRS pod adresem {client.base_url} nie zna żadnego z {asked} numerów "
                                  "— to raczej zły adres (GEOES_KRS_API) niż same błędne numery; "
                                  "niczego nie zaproponowano, rejestru nie zmieniono")
     finally:
@@ -345,27 +376,18 @@ def verify(settings: Settings, *, client: KrsClient | None = None, entities_path
     return result
 
 
+def _lookup(krs: str, first: str, client: KrsClient, lookups: dict) -> Lookup:
+    """One lookup per number in a run: Caritas runs several units, and is one entity too."""
+    if krs not in lookups:
+        lookups[krs] = client.lookup(krs, first=first)
+    return lookups[krs]
+
+
 def _verify_one(row: dict, client: KrsClient, ctx: Context, lookups: dict, result: VerifyResult,
                 index: DuplicateIndex) -> None:
-    krs = krs_normalise(row["krs"])
-    if not krs_valid(krs):
-        result.invalid_krs.append(row["id"])
-        return
-    result.checked += 1
-    if krs not in lookups:
-        lookups[krs] = client.lookup(krs, first=register_order(row))
-    lookup = lookups[krs]
-    row = {**row, "krs": krs}
-    if lookup.extract is None:
-        result.unknown += 1
-        found = [unknown_proposal(row, lookup)]
-    else:
-        result.found += 1
-        result.registers[lookup.extract.register] += 1
-        found, notes = compare(row, lookup.extract, ctx)
-        if notes:
-            result.notes[row["id"]] = notes
-        found = found or [confirm_proposal(row, lookup.extract, notes)]
+    found = _verify_operator(row, client, lookups, result) if row["operator_krs"].strip() else []
+    if row["krs"].strip():
+        found += _verify_own(row, client, ctx, lookups, result)
     # Warn of what the proposals would bring (a NIP or a name another entity has), and of a KRS number
     # shared with another entity; a likeness the register already had is not this proposal's news.
     proposed = {**row, **{p.field: p.official_value for p in found if p.field and p.kind == "change"}}
@@ -375,6 +397,53 @@ def _verify_one(row: dict, client: KrsClient, ctx: Context, lookups: dict, resul
     for p in found:
         p.warnings = warnings
     result.proposals.extend(found)
+
+
+def _operator_register(row: dict) -> str:
+    """Operators are mostly associations, foundations and church legal persons (S); a cooperative is in P."""
+    return "P" if "spoldzielnia" in ascii_key(row.get("operator", "")) else "S"
+
+
+def _looked_up(row: dict, column: str, first, client: KrsClient, lookups: dict,
+               result: VerifyResult) -> tuple[dict, Lookup] | None:
+    """(the row with its number normalised, the lookup) for the KRS number in `column`; None for a number
+    that is not ten digits (listed, not asked)."""
+    krs = krs_normalise(row[column])
+    if not krs_valid(krs):
+        result.invalid_krs.append(row["id"])
+        return None
+    row = {**row, column: krs}
+    return row, _lookup(krs, first(row), client, lookups)
+
+
+def _verify_operator(row: dict, client: KrsClient, lookups: dict, result: VerifyResult) -> list[Proposal]:
+    hit = _looked_up(row, "operator_krs", _operator_register, client, lookups, result)
+    if hit is None:
+        return []
+    row, lookup = hit
+    result.operators_checked += 1
+    if lookup.extract is None:
+        result.operators_unknown += 1
+        return [unknown_proposal(row, lookup, "operator_krs")]
+    result.operators_found += 1
+    return compare_operator(row, lookup.extract)
+
+
+def _verify_own(row: dict, client: KrsClient, ctx: Context, lookups: dict, result: VerifyResult) -> list[Proposal]:
+    hit = _looked_up(row, "krs", register_order, client, lookups, result)
+    if hit is None:
+        return []
+    row, lookup = hit
+    result.checked += 1
+    if lookup.extract is None:
+        result.unknown += 1
+        return [unknown_proposal(row, lookup)]
+    result.found += 1
+    result.registers[lookup.extract.register] += 1
+    found, notes = compare(row, lookup.extract, ctx)
+    if notes:
+        result.notes[row["id"]] = notes
+    return found or [confirm_proposal(row, lookup.extract, notes)]
 
 
 def run(settings: Settings, **kwargs) -> VerifyResult:

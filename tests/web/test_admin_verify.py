@@ -65,10 +65,14 @@ def test_the_button_runs_verify_in_the_background_and_fills_the_queue(tmp_path, 
     assert jobs.wait(timeout=60)
     page = client.get("/admin/queue").get_data(as_text=True)
     assert "Ostatnia weryfikacja: <strong>zakończona</strong>" in page
-    assert "podmioty z numerem KRS: 1, sprawdzone: 1; propozycje zmian: 3; zgodne z KRS: 0" in page
+    # Caritas's own number and the operator numbers of the units it runs agree (one request for all); the
+    # fake has no extract for Caritas Diecezji Sandomierskiej (swk-007's operator), so that one is "unknown".
+    assert ("podmioty z numerem KRS: 1, sprawdzone: 1; propozycje zmian: 4; zgodne z KRS: 0; numery nieznane "
+            "w KRS: 0; jednostki z numerem KRS prowadzącego: 7, sprawdzone: 7, nieznane w KRS: 1") in page
     assert "„Plac Najświętszej Maryi Panny 1” → „pl. Jana Pawła II 3”" in page
+    assert "KRS nie zna numeru podmiotu prowadzącego 0000213751" in page
     assert settings.entities_path.read_bytes() == register                # proposed, not applied
-    assert [(k, r) for k, r, *_ in fake.requests] == [("0000198087", "S")]
+    assert [(k, r) for k, r, *_ in fake.requests] == [("0000198087", "S"), ("0000213751", "S"), ("0000213751", "P")]
     [started], [done] = _audit(settings, "verify_start"), _audit(settings, "verify_done")
     assert started.actor == done.actor == "anna" and done.detail["changes"] >= 2
 
@@ -101,7 +105,7 @@ def test_one_run_at_a_time(tmp_path, register_before_supplement, fake):
     r = client.post("/admin/verify", data={"csrf_token": token(page)})
     assert r.status_code == 409 and "Weryfikacja w KRS już trwa (uruchomił ją anna)" in r.get_data(as_text=True)
     assert jobs.wait(timeout=60)
-    assert len(_audit(settings, "verify_start")) == 1 and fake.count() == 1
+    assert len(_audit(settings, "verify_start")) == 1 and fake.count() == 3   # Caritas; swk-007's operator in S, P
 
 
 def test_an_unreachable_api_fails_with_a_polish_message_and_changes_nothing(tmp_path, register_before_supplement):

@@ -113,6 +113,9 @@ PROPERTY_DOCS: dict[str, tuple[str, dict]] = {
     "krs": ("Numer KRS (10 cyfr, tekst).", {}),
     "nip": ("NIP (10 cyfr, tekst).", {}),
     "regon": ("REGON (9 lub 14 cyfr, tekst).", {}),
+    "operator_krs": ("Numer KRS podmiotu prowadzącego (10 cyfr, tekst) — dla jednostek bez własnej osobowości "
+                     "prawnej (WTZ, ZAZ, CIS…).", {}),
+    "operator_nip": ("NIP podmiotu prowadzącego (10 cyfr, tekst).", {}),
     "employees": ("Liczba zatrudnionych (null, gdy nieznana).", {}),
     "status": ("Status podmiotu.", {"enum": list(STATUSES)}),
     "as_of": ("Stan na (opis daty źródła).", {}),

@@ -31,7 +31,7 @@ ENTITY_FIELDS = [
     ("postal_code", "Kod pocztowy"), ("locality", "Miejscowość"), ("gmina_name", "Gmina"),
     ("powiat_name", "Powiat"), ("gmina_teryt", "Gmina wg źródła (TERYT)"), ("location_precision", "Dokładność położenia"),
     ("geocoder", "Źródło współrzędnych"), ("coordinates", "Współrzędne (WGS84)"), ("krs", "KRS"), ("nip", "NIP"),
-    ("regon", "REGON"), ("employees", "Zatrudnieni"), ("status", "Status"), ("as_of", "Stan na"),
+    ("regon", "REGON"), ("operator_krs", "KRS podmiotu prowadzącego"), ("operator_nip", "NIP podmiotu prowadzącego"), ("employees", "Zatrudnieni"), ("status", "Status"), ("as_of", "Stan na"),
     ("website", "Strona internetowa"), ("email", "E-mail"), ("phone", "Telefon"), ("description", "Opis"),
     ("sources", "Źródła"), ("id", "Identyfikator"),
 ]
