@@ -112,6 +112,9 @@ class Preview:
                 "review": len(self.review)}
 
 
+# The fields a place is found by: a change to one of them may let the geocoder place the entity.
+PLACE_FIELDS = ("street", "postal_code", "locality", "gmina_teryt", "powiat_teryt")
+
 # --- reading and mapping --------------------------------------------------------------------------
 
 def read_register(path: Path | str, context: ImportContext | None = None, name: str | None = None) -> OfficeFile:
@@ -590,8 +593,9 @@ def format_preview(result: Preview, output: Path | str, written: list[Path] | No
                       limit)
     lines += _listing("Do przeglądu (nie zastosowano)", result.review,
                       lambda r: f"  wiersz {r.row}: {r.id} {r.column}: „{r.current}” → „{r.proposed}” — {r.reason}", limit)
-    unplaced = result.merged["lat"].eq("") & result.merged["id"].isin(
-        list(result.added["id"]) + list(result.changed["id"]))
+    # Rows the geocoder may now place: new ones, and those whose place (not just a number) changed.
+    moved = result.changes[result.changes["column"].isin(PLACE_FIELDS)]["id"] if len(result.changes) else []
+    unplaced = result.merged["lat"].eq("") & result.merged["id"].isin(list(result.added["id"]) + list(moved))
     if unplaced.any():
         lines.append(f"Bez współrzędnych po imporcie: {count(int(unplaced.sum()), 'podmiot')} — uruchom "
                      "`python -m geoes geocode`.")
