@@ -16,7 +16,7 @@ from conftest import clone_settings
 from geoes.cli import main
 from geoes.config import REPO_DIR
 from geoes.errors import Conflict
-from geoes.register.importer import ImportContext, apply, import_file, preview, propose, read_register
+from geoes.register.importer import ImportContext, apply, format_preview, import_file, preview, propose, read_register
 from geoes.register.mapping import MappingNeedsConfirmation, MissingColumn
 from geoes.register.merge import stable_id
 from geoes.register.record import COLUMNS, read_table
@@ -421,6 +421,19 @@ def test_operator_numbers_fill_only_where_the_register_names_the_operator(tmp_pa
     assert out.loc["e1", "operator_krs"] == ""                       # e1 names no operator: to review
     (reason,) = result.review["reason"]
     assert "rejestr nie podaje prowadzącego" in reason
+
+
+def test_geocode_is_suggested_only_where_a_place_came_or_changed(tmp_path, context):
+    frame = existing_frame()
+    frame.loc[frame["id"] == "e3", "operator"] = "Caritas"          # e3 has no point (precision none)
+    path = tmp_path / "poprawki.csv"
+    path.write_text(f"existing_id,pole,wartosc\ne3,krs_prowadzacego,{CARITAS_KRS}\n", encoding="utf-8")
+    result = preview(propose(read_register(path, context), context), frame, context)
+    assert result.counts["changed"] == 1
+    assert "Bez współrzędnych" not in format_preview(result, tmp_path / "out.csv")
+    path.write_text("existing_id,pole,wartosc\ne3,kod_pocztowy,25-013\n", encoding="utf-8")
+    result = preview(propose(read_register(path, context), context), frame, context)
+    assert "Bez współrzędnych po imporcie: 1\u00a0podmiot" in format_preview(result, tmp_path / "out.csv")
 
 
 # --- preview → apply, and the command ---------------------------------------------------------------
