@@ -99,6 +99,40 @@ def axe(page, tags=("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice")
              "targets": [" ".join(map(str, n["target"])) for n in v["nodes"]][:5]} for v in result["violations"]]
 
 
+# Open a marker's popup as a click does, after markercluster has zoomed or spiderfied to show it. Its
+# callback comes at the end of that animation, which a busy headless browser may never finish: once the
+# marker has been on the map for a while it is opened anyway, and after 15 s the test fails with a message
+# (Playwright's evaluate has no timeout of its own, so a lost callback would hang the suite).
+OPEN_POPUP = """expr => new Promise((done, fail) => {
+    const m = eval(expr);
+    let finished = false;
+    const open = () => {
+        if (finished) { return; }
+        finished = true;
+        m.fire('click', {latlng: m.getLatLng()}, true);
+        done();
+    };
+    GEOES_MAP.layers.entities.zoomToShowLayer(m, open);
+    const started = Date.now();
+    const poll = setInterval(() => {
+        if (finished) { clearInterval(poll); return; }
+        const waited = Date.now() - started;
+        if (waited > 3000 && m._icon && GEOES_MAP.map.hasLayer(m)) { clearInterval(poll); open(); }
+        else if (waited > 15000) {
+            clearInterval(poll);
+            finished = true;
+            fail(new Error('the marker was not shown within 15 s'));
+        }
+    }, 250);
+})"""
+
+
+def open_popup(pg, js_marker: str):
+    """Open the popup of the marker `js_marker` (a JS expression over the cluster's layers); its title."""
+    pg.evaluate(OPEN_POPUP, js_marker)
+    return pg.wait_for_selector(".leaflet-popup-content h3")
+
+
 def page_width(page) -> int:
     """How wide the page is laid out (what a phone would let the reader scroll sideways to)."""
     return page.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")

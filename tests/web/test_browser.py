@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 # (CHROMIUM… are re-exported for the console's browser tests, which import them from here.)
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, READY, TILES, Page, Server, make_app  # noqa: F401
+from tests.web.conftest import (CHROMIUM, CHROMIUM_ARGS, READY, TILES, Page, Server, make_app,  # noqa: F401
+                                open_popup)
 
 pytestmark = pytest.mark.browser
 
@@ -245,11 +246,7 @@ def test_hostile_name_is_shown_as_text(hostile_server, page):
     HOSTILE_NAME = pages_helpers().HOSTILE_NAME
     page.goto(hostile_server.url + "/")
     pg = page.page
-    pg.evaluate("""() => new Promise(done => {
-        const m = GEOES_MAP.layers.entities.getLayers().find(l => l.geoes.props.id === 'test-hostile');
-        GEOES_MAP.layers.entities.zoomToShowLayer(m, () => { m.fire('click', {latlng: m.getLatLng()}, true); done(); });
-    })""")
-    popup = pg.wait_for_selector(".leaflet-popup-content h3")
+    popup = open_popup(pg, "GEOES_MAP.layers.entities.getLayers().find(l => l.geoes.props.id === 'test-hostile')")
     assert popup.inner_text() == HOSTILE_NAME
     assert pg.locator(".leaflet-popup-content img").count() == 0
     assert pg.locator(".leaflet-popup-content script").count() == 0

@@ -20,7 +20,7 @@ import pytest
 
 from geoes.publish.layers import placed_mask
 from geoes.web.served import served_data
-from tests.web.conftest import READY, Server, axe, page_width
+from tests.web.conftest import READY, Server, axe, open_popup, page_width
 
 pytestmark = pytest.mark.browser
 
@@ -144,15 +144,6 @@ def test_nothing_moves_while_the_map_and_filters_load(server, open_page, path, s
     assert shift < 0.1, f"{path}: cumulative layout shift {shift:.3f}"
 
 
-def open_at(pg, js_marker: str):
-    """Open the popup of the marker `js_marker` (a JS expression over the cluster's layers) as a click does."""
-    pg.evaluate("""expr => new Promise(done => {
-        const m = eval(expr);
-        GEOES_MAP.layers.entities.zoomToShowLayer(m, () => { m.fire('click', {latlng: m.getLatLng()}, true); done(); });
-    })""", js_marker)
-    return pg.wait_for_selector(".leaflet-popup-content h3")
-
-
 def overlaps(a, b) -> bool:
     return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
                 or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
@@ -166,11 +157,11 @@ def test_popup_is_clear_of_the_controls_and_alone(server, open_page):
     corner = ("GEOES_MAP.layers.entities.getLayers().reduce((a, b) => "
               "(b.getLatLng().lat - b.getLatLng().lng > a.getLatLng().lat - a.getLatLng().lng ? b : a))")
     hover = f"(() => {{ const m = {corner}; m.fire('mouseover', {{latlng: m.getLatLng()}}, true); }})()"
-    open_at(pg, corner)
+    open_popup(pg, corner)
     pg.evaluate("GEOES_MAP.map.closePopup()")
     pg.evaluate(hover)
     pg.wait_for_selector(".leaflet-tooltip")
-    open_at(pg, corner)
+    open_popup(pg, corner)
     pg.wait_for_timeout(400)  # the map pans the popup into view
     popup = pg.locator(".leaflet-popup-content-wrapper").bounding_box()
     for control in pg.locator(".leaflet-control-zoom, .leaflet-control-layers, .geoes-share, "
