@@ -269,7 +269,7 @@ def submit(conn: sqlite3.Connection, settings: Settings, report: Report | None, 
            now: float | None = None) -> int | None:
     """Count a report against its address and queue it; `report` None is one the honeypot caught: counted,
     never queued. The queue item's number, or None. TooManyReports after a burst, ReportQueueFull when the
-queue is full (nothing is stored either way)."""
+    queue is full (nothing is stored either way)."""
     now = time.time() if now is None else now
     key = address_key(settings, address)
     with transaction(conn):
