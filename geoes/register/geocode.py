@@ -91,9 +91,6 @@ def user_agent(contact: str | None = None) -> str:
     return f"{ua} kontakt: {contact}" if contact else ua
 
 
-# --- rate limiting --------------------------------------------------------------------------------
-
-
 # --- cache ----------------------------------------------------------------------------------------
 
 class GeocodeCache:

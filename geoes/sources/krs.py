@@ -40,8 +40,8 @@ import requests
 import urllib3
 
 from geoes.config import Settings
-from geoes.sources import http
 from geoes.errors import ServiceError
+from geoes.sources import http
 
 REGISTERS = ("S", "P")
 NOT_FOUND_STATUSES = (204, 404)
