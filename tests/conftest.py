@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -49,6 +52,28 @@ def built_settings(tmp_path_factory, fetched_settings) -> Settings:
     settings = Settings(region="26", data_dir=data_dir)
     build(settings)
     return settings
+
+
+def kill_while_building(proc: subprocess.Popen, build_dir: Path, *, settle: float = 0.0,
+                        deadline_s: float = 120) -> bool:
+    """SIGKILL `proc` (a build or a publish) once its hidden `.tmp-*` version directory has files in it
+    (after `settle` more seconds); whether it was still running then. The process is always reaped."""
+    deadline = time.monotonic() + deadline_s
+    killed_while_writing = False
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            tmp = list(build_dir.glob(".tmp-*"))
+            if tmp and any(tmp[0].iterdir()):
+                time.sleep(settle)
+                killed_while_writing = proc.poll() is None
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.01)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=60)
+    return killed_while_writing
 
 
 def clone_settings(source: Settings, target: Path, with_build: bool = False) -> Settings:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import kill_while_building
 from geoes.config import REPO_DIR
 from geoes.web.served import served_data
 
@@ -77,21 +78,7 @@ def test_build_killed_while_writing_leaves_current_intact(rb, big_entities):
     before = _snapshot(rb)
     versions = _versions(rb)
     proc = _cli(rb, "--entities", str(big_entities))
-    deadline = time.monotonic() + 120
-    killed_while_writing = False
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            tmp = list(rb.build_dir.glob(".tmp-*"))
-            if tmp and any(tmp[0].iterdir()):
-                time.sleep(0.05)
-                killed_while_writing = proc.poll() is None
-                proc.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.01)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate(timeout=30)
+    killed_while_writing = kill_while_building(proc, rb.build_dir, settle=0.05)
     assert killed_while_writing, "the build finished before it could be killed while writing"
     assert proc.returncode == -signal.SIGKILL
     assert _snapshot(rb) == before

@@ -50,23 +50,33 @@ def csv_bytes(rows: list[list], headers: list[str] = HEADERS, sep: str = ";", en
     return buf.getvalue().encode(encoding)
 
 
-def xlsx_bomb(inflated_bytes: int) -> bytes:
-    """A valid-looking XLSX whose one worksheet inflates to `inflated_bytes` of XML: a few hundred kB packed."""
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def _with_sheet(write) -> bytes:
+    """A small real register XLSX with its worksheet written again by `write(zip, head, tail)` (the sheet's
+    XML split at </sheetData>); every other member as it was."""
     good = zipfile.ZipFile(io.BytesIO(xlsx_bytes(register_rows("swk-n001"))))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for info in good.infolist():
-            if info.filename != "xl/worksheets/sheet1.xml":
+            if info.filename != SHEET:
                 z.writestr(info, good.read(info))
-        sheet = good.read("xl/worksheets/sheet1.xml")
-        head, tail = sheet.split(b"</sheetData>")
-        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
+        head, tail = good.read(SHEET).split(b"</sheetData>")
+        write(z, head, tail)
+    return out.getvalue()
+
+
+def xlsx_bomb(inflated_bytes: int) -> bytes:
+    """A valid-looking XLSX whose one worksheet inflates to `inflated_bytes` of XML: a few hundred kB packed."""
+    def write(z, head, tail):
+        with z.open(SHEET, "w", force_zip64=True) as fh:
             fh.write(head)
             pad = b"<!--" + b" " * (1 << 20) + b"-->"
             for _ in range(inflated_bytes // len(pad) + 1):
                 fh.write(pad)
             fh.write(b"</sheetData>" + tail)
-    return out.getvalue()
+    return _with_sheet(write)
 
 
 def csrf_token(html: str) -> str:
@@ -92,12 +102,5 @@ def lying_sizes(data: bytes, member: str, size: int) -> bytes:
 
 def xlsx_with_big_sheet(inflated_bytes: int) -> bytes:
     """An XLSX whose sheet holds `inflated_bytes` of XML padding (written whole, without ZIP64)."""
-    good = zipfile.ZipFile(io.BytesIO(xlsx_bytes(register_rows("swk-n001"))))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for info in good.infolist():
-            if info.filename != "xl/worksheets/sheet1.xml":
-                z.writestr(info, good.read(info))
-        head, tail = good.read("xl/worksheets/sheet1.xml").split(b"</sheetData>")
-        z.writestr("xl/worksheets/sheet1.xml", head + b"<!--" + b" " * inflated_bytes + b"-->" + b"</sheetData>" + tail)
-    return out.getvalue()
+    return _with_sheet(lambda z, head, tail: z.writestr(
+        SHEET, head + b"<!--" + b" " * inflated_bytes + b"-->" + b"</sheetData>" + tail))

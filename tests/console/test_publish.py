@@ -1,16 +1,15 @@
 """Publishing and restoring from the console: atomic, never mixed, restorable, audited."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
+from conftest import kill_while_building
 from geoes.config import REPO_DIR
 from geoes.console import audit, changes, publish, queue
 from geoes.console.db import connect, now_iso, transaction
@@ -146,20 +145,7 @@ def test_publish_killed_midway_leaves_the_last_good_version(conn, cs_settings, b
             "publish.publish(db.connect(s), s, int(sys.argv[2]), 'anna')")
     proc = subprocess.Popen([sys.executable, "-c", code, str(cs_settings.data_dir), str(cs_id)], cwd=REPO_DIR,
                             env={**os.environ, "PYTHONPATH": str(REPO_DIR)}, stderr=subprocess.PIPE)
-    killed_while_writing = False
-    deadline = time.monotonic() + 180
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            tmp = list(cs_settings.build_dir.glob(".tmp-*"))
-            if tmp and any(tmp[0].iterdir()):
-                killed_while_writing = proc.poll() is None
-                proc.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.01)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate(timeout=60)
+    killed_while_writing = kill_while_building(proc, cs_settings.build_dir, deadline_s=180)
     assert killed_while_writing, "the publish finished before it could be killed while building"
     assert proc.returncode == -signal.SIGKILL
     assert _served(cs_settings) == served

@@ -15,7 +15,7 @@ import pytest
 from geoes.config import REPO_DIR
 
 from .admin_helpers import PASSWORD, make_admin_app
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, READY, TILES, Server
+from .test_browser import READY, TILES, Server
 
 pytestmark = pytest.mark.browser
 
@@ -35,18 +35,6 @@ def _register_xlsx(path, built_settings):
                      fact["zrodla"]])
     path.write_bytes(xlsx_bytes(rows, HEADERS))
     return supplement("swk-n025")[0]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"no Chromium at {CHROMIUM}: run scripts/setup.sh (installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture()
