@@ -67,6 +67,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_page_size", 10_000, "górna granica `limit`", int),
     Setting("warm_up", None, "po starcie procesu i po każdej przebudowie danych przygotuj z góry odpowiedzi, "
             "o które mapa prosi najpierw (domyślnie tak, poza testami)", parse_optional_bool),
+    Setting("filter_time_limit", 1.5, "najdłuższy czas obliczania jednego filtra CQL2 (`filter=`, s); dłuższe "
+            "kończy się odpowiedzią 503 z opisem, zamiast zajmować proces serwisu", float),
     Setting("max_content_length", 1024 * 1024, "największe przyjmowane ciało żądania (B)", int),
     Setting("json_sort_keys", False, "kolejność kluczy JSON jak w danych (`False`) albo alfabetyczna", parse_bool),
     Setting("workers", lambda: max(2, multiprocessing.cpu_count()), "liczba procesów gunicorn", int),
@@ -139,6 +141,7 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: REPO_DIR / "data")
     page_size: int = 100
     max_page_size: int = 10_000
+    filter_time_limit: float = 1.5
     warm_up: bool | None = None
     max_content_length: int = 1024 * 1024
     json_sort_keys: bool = False

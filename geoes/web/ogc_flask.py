@@ -28,6 +28,7 @@ def _request() -> ogc.OGCRequest:
         accept=request.headers.get("Accept", ""),
         page_size=settings.page_size,
         max_page_size=settings.max_page_size,
+        filter_time_limit=settings.filter_time_limit,
         site_root=root,
     )
 

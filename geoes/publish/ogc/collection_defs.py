@@ -290,7 +290,7 @@ def _queryable_filter(cdef: CollectionDef, props: tuple[Queryable, ...], args) -
     return Filter(types=types, q=q, properties=tuple(chosen)), rest
 
 
-def _cql_filter(props: tuple[Queryable, ...], args, rest: list):
+def _cql_filter(props: tuple[Queryable, ...], args, rest: list, time_limit: float):
     text = single(args, "filter")
     lang = single(args, "filter-lang")
     if lang is not None and lang.lower() not in cql.LANGS:
@@ -301,7 +301,7 @@ def _cql_filter(props: tuple[Queryable, ...], args, rest: list):
     rest += [("filter", text), ("filter-lang", "cql2-text")]
     if filter_crs.uri != CRS84:
         rest.append(("filter-crs", filter_crs.uri))
-    return cql.parse(text, {q.name: q.json_type for q in props}, filter_crs)
+    return cql.parse(text, {q.name: q.json_type for q in props}, filter_crs, time_limit)
 
 
 def _bbox(args, rest: list) -> tuple[tuple | None, str | None]:
@@ -319,7 +319,7 @@ def _bbox(args, rest: list) -> tuple[tuple | None, str | None]:
 
 
 def parse_items(cdef: CollectionDef, props: tuple[Queryable, ...], args, page_size: int = 100,
-                max_page_size: int = 10_000) -> ItemsQuery:
+                max_page_size: int = 10_000, filter_time_limit: float = cql.DEFAULT_TIME_LIMIT) -> ItemsQuery:
     """Validate every parameter of /collections/{id}/items (ParamError, i.e. 400, if wrong); `props` are
     the collection's property queryables (property_queryables)."""
     reject_unknown(args, [*COMMON_PARAMS, *(q.name for q in cdef.params), *(q.name for q in props)])
@@ -329,7 +329,7 @@ def parse_items(cdef: CollectionDef, props: tuple[Queryable, ...], args, page_si
     crs = parse_crs(single(args, "crs"))
     flt, rest = _queryable_filter(cdef, props, args)
     bbox, area = _bbox(args, rest)
-    expression = _cql_filter(props, args, rest)
+    expression = _cql_filter(props, args, rest, filter_time_limit)
     when = single(args, "datetime")
     if when is not None:
         rest.append(("datetime", when))

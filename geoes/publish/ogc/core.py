@@ -23,6 +23,7 @@ from geoes.publish.ogc.html import render as render_html
 from geoes.publish.ogc.openapi import document as openapi_document, resolved_parameters
 from geoes.publish.ogc.collection_defs import (COLLECTIONS, CollectionDef, get_def, parse_f, parse_items,
                                                property_queryables)
+from geoes.publish.ogc import cql
 from geoes.publish.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED, parse_crs
 from geoes.publish.ogc.formats import FORMATS, OPENAPI_MIME, negotiate
 
@@ -61,6 +62,7 @@ class OGCRequest:
     accept: str = ""
     page_size: int = 100
     max_page_size: int = 10_000
+    filter_time_limit: float = cql.DEFAULT_TIME_LIMIT
     site_root: str = ""  # the web site root for the HTML footer links, e.g. http://host
 
     def f(self) -> str | None:
@@ -275,7 +277,8 @@ def _now() -> str:
 @_guard
 def items(served, req: OGCRequest, cid: str) -> Response:
     cdef = get_def(cid)
-    query = parse_items(cdef, props_of(served, cdef), req.args, req.page_size, req.max_page_size)
+    query = parse_items(cdef, props_of(served, cdef), req.args, req.page_size, req.max_page_size,
+                        req.filter_time_limit)
     fmt = negotiate(query.f, req.accept, ("json", "html"))
     layer = layer_data(served, cdef.layer)
     base = req.base_url

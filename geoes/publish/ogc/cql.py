@@ -21,6 +21,7 @@ Every mistake is an `InvalidInput` (HTTP 400) with a Polish description.
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 
@@ -31,10 +32,11 @@ from lark.exceptions import LarkError, UnexpectedInput
 from pygeofilter import ast, values
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
-from geoes.errors import InvalidInput
+from geoes.errors import GeoesError, InvalidInput
 
 LANGS = ("cql2-text",)
 MAX_LENGTH = 4000
+DEFAULT_TIME_LIMIT = 1.5  # the default of GEOES_FILTER_TIME_LIMIT
 GEOMETRY_NAMES = ("geometry", "geom")
 
 _COMPARE = {ast.Equal: "eq", ast.NotEqual: "ne", ast.LessThan: "lt", ast.LessEqual: "le",
@@ -56,18 +58,20 @@ class CqlFilter:
     node: object
     types: tuple[tuple[str, str], ...]  # queryable name → JSON Schema type ("string", "integer", …)
     crs: object  # geoes.publish.ogc.crs.CrsDef of the literal geometries
+    time_limit: float = DEFAULT_TIME_LIMIT  # seconds one evaluation may take (GEOES_FILTER_TIME_LIMIT)
 
     def key(self) -> tuple:
         return ("cql2-text", self.text, self.crs.uri)
 
     def mask(self, frame) -> np.ndarray:
         """True for the rows of `frame` the filter selects (unknown counts as not selected)."""
-        ev = _Evaluator(frame.reset_index(drop=True), dict(self.types), self.crs)
+        ev = _Evaluator(frame.reset_index(drop=True), dict(self.types), self.crs, Budget(self.time_limit))
         return ev.condition(self.node).fillna(False).to_numpy(dtype=bool)
 
 
-def parse(text: str, types: dict[str, str], crs) -> CqlFilter:
-    """Parse CQL2 text; every property must be a queryable (`types`: name → JSON Schema type)."""
+def parse(text: str, types: dict[str, str], crs, time_limit: float = DEFAULT_TIME_LIMIT) -> CqlFilter:
+    """Parse CQL2 text; every property must be a queryable (`types`: name → JSON Schema type).
+    `time_limit`: the seconds one evaluation may take before it ends with `FilterTooCostly`."""
     if len(text) > MAX_LENGTH:
         raise CqlError(f"wyrażenie jest za długie (najwyżej {MAX_LENGTH} znaków)")
     try:
@@ -80,7 +84,7 @@ def parse(text: str, types: dict[str, str], crs) -> CqlFilter:
     if not isinstance(node, ast.Node) or isinstance(node, (ast.Attribute, ast.Expression)):
         raise CqlError("wyrażenie nie jest warunkiem (np. status = 'active')")
     _check(node, types)
-    return CqlFilter(text.strip(), node, tuple(sorted(types.items())), crs)
+    return CqlFilter(text.strip(), node, tuple(sorted(types.items())), crs, time_limit)
 
 
 QUOTE_MARK = "\ue000"  # stands for a doubled quote inside a literal while pygeofilter parses it
@@ -139,36 +143,103 @@ def _fold(series: pd.Series) -> pd.Series:
     return series.map(one) if isinstance(series, pd.Series) else one(series)
 
 
-def like_regex(pattern: str) -> str:
-    """A CQL2 LIKE pattern as a regular expression: `%` any text, `_` one character, `\\` escapes."""
-    out, escaped = [], False
+class LikePattern:
+    """A CQL2 LIKE pattern (`%` any text, `_` one character, `\\` escapes) matched in linear time.
+
+    A backtracking regular expression (`.*` for every `%`) takes exponential time on patterns such as
+    `'%_%_%_%_%QQ'`; one anonymous request could pin a worker. Here the pattern is split at `%` into
+    segments of fixed length (literal characters and `_`): the first must match at the start, the last at
+    the end, and each one between at its leftmost place after the previous. Leftmost placement is always
+    right for `%`-separated segments, so there is no backtracking: a text of n characters costs at most
+    n × (length of the pattern) character comparisons. Each segment is a quantifier-free regular expression
+    run by `re` in C; we chose this over google-re2 because it needs no compiled dependency and the
+    guarantee comes from the algorithm, not the engine."""
+
+    def __init__(self, pattern: str, nocase: bool = False):
+        flags = re.DOTALL | (re.IGNORECASE if nocase else 0)
+        self.segments = [(re.compile(rx, flags), n) for rx, n in _like_segments(pattern)]
+        self.exact = len(self.segments) == 1  # no % at all: the whole text is one segment
+
+        self.length = sum(n for _, n in self.segments)
+
+    def match(self, text: str) -> bool:
+        if self.exact:
+            rx, n = self.segments[0]
+            return len(text) == n and rx.match(text) is not None
+        (first, n_first), *middle, (last, n_last) = self.segments
+        end = len(text) - n_last
+        if end < n_first or first.match(text, 0, n_first) is None or last.match(text, end) is None:
+            return False
+        pos = n_first
+        for rx, n in middle:
+            found = rx.search(text, pos, end)
+            if found is None:
+                return False
+            pos = found.end()
+        return True
+
+
+def _like_segments(pattern: str) -> list[tuple[str, int]]:
+    """The `%`-separated segments of a LIKE pattern: (regular expression without quantifiers, length)."""
+    segments, parts, escaped = [], [], False
     for ch in pattern:
         if escaped:
-            out.append(re.escape(ch))
+            parts.append(re.escape(ch))
             escaped = False
         elif ch == "\\":
             escaped = True
         elif ch == "%":
-            out.append(".*")
+            segments.append(parts)
+            parts = []
         elif ch == "_":
-            out.append(".")
+            parts.append(".")
         else:
-            out.append(re.escape(ch))
-    return "".join(out)
+            parts.append(re.escape(ch))
+    if escaped:
+        parts.append(re.escape("\\"))
+    segments.append(parts)
+    return [("".join(p), len(p)) for p in segments]
+
+
+class Budget:
+    """The time an evaluation may take (`GEOES_FILTER_TIME_LIMIT`): checked between steps and every few
+    hundred rows of a LIKE, so no filter holds a worker past it; past it, `FilterTooCostly` (503)."""
+
+    CHECK_EVERY = 4096  # pattern characters × rows between two checks of the clock
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise FilterTooCostly(self.seconds)
+
+
+class FilterTooCostly(GeoesError):
+    """A CQL2 filter that did not finish within its time budget."""
+    http_status = 503
+    code = "ServiceUnavailable"
+
+    def __init__(self, seconds: float):
+        super().__init__(f"filter: obliczenie filtra przekroczyło limit czasu ({seconds:g} s); uprość wyrażenie "
+                         "(np. mniej znaków % i _ we wzorcu LIKE) albo zawęź zapytanie (bbox, typ, powiat)")
 
 
 class _Evaluator:
     """Evaluates a parsed expression over one frame; conditions are pandas nullable booleans (Kleene)."""
 
-    def __init__(self, frame, types: dict[str, str], crs):
+    def __init__(self, frame, types: dict[str, str], crs, budget: Budget):
         self.frame = frame
         self.types = types
         self.crs = crs
+        self.budget = budget
         self.n = len(frame)
 
     # ---------------------------------------------------------------- conditions
 
     def condition(self, node) -> pd.Series:
+        self.budget.check()
         if isinstance(node, ast.And):
             return self.condition(node.lhs) & self.condition(node.rhs)
         if isinstance(node, ast.Or):
@@ -312,11 +383,19 @@ class _Evaluator:
             raise CqlError("LIKE potrzebuje wzorca w apostrofach, np. name LIKE 'Spółdzielnia%'")
         series = self._series(subject).astype(object)
         missing = series.isna().to_numpy()
-        text = series.where(~series.isna(), "").astype(str)
-        flags = re.IGNORECASE if node.nocase else 0
-        matched = text.str.fullmatch(like_regex(pattern), flags=flags).to_numpy(dtype=bool)
+        text = series.where(~series.isna(), "").astype(str).tolist()
+        matched = self._like_rows(LikePattern(pattern, bool(node.nocase)), text)
         result = self._bool(matched, missing)
         return ~result if node.not_ else result
+
+    def _like_rows(self, like: LikePattern, texts: list[str]) -> np.ndarray:
+        """Row by row (each in linear time), with the budget checked often enough for the pattern's length."""
+        out = np.zeros(len(texts), dtype=bool)
+        step = max(1, Budget.CHECK_EVERY // max(1, like.length))  # a long pattern costs more per row
+        for start in range(0, len(texts), step):
+            self.budget.check()
+            out[start:start + step] = [like.match(t) for t in texts[start:start + step]]
+        return out
 
     def isin(self, node: ast.In) -> pd.Series:
         kind = self._attr_type(node.lhs)
