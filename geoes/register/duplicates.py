@@ -7,22 +7,31 @@ socjalna", "warsztat terapii zajęciowej") and the place ("w Kielcach"): "Spół
 and "Spółdzielnia Socjalna „Arka”" in one town are two entities although their whole names are 92 %
 alike, while "SS Ares" and "Spółdzielnia Socjalna „ARES” w Kielcach" may well be one.
 
-`DuplicateIndex` is built once per register so that checking many candidates costs a lookup each, not a
-scan of the register (the names are compared only within one gmina).
+`DuplicateIndex` is built once per register. Names are compared only within a block — one place (gmina
+or locality) and the same numbers in the name — and a block is compared with many candidates at once:
+rapidfuzz's `process.cdist` scores every pair of distinctive parts in C, with a score cut-off, and the
+token-subset test runs on arrays of token numbers. No pair is compared in Python, so a file of 10,000
+entities in one town (each compared with all the others) costs seconds, where difflib row by row took
+minutes; a row reports at most `MAX_PER_ROW` candidates of a kind and how many more there are.
 """
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from difflib import SequenceMatcher
+from dataclasses import dataclass, field
+from functools import lru_cache
 
+import numpy as np
 import pandas as pd
+from rapidfuzz import fuzz, process
 
 from geoes.register.identifiers import digits_only, krs_normalise
 from geoes.common.text import ascii_key, text_key
 
-NAME_SIMILARITY = 0.85        # of the distinctive parts of two names
+NAME_SIMILARITY = 0.85        # of the distinctive parts of two names (rapidfuzz's normalised Indel ratio)
 FULL_NAME_SIMILARITY = 0.95   # of whole names, when one of them has no distinctive part
+MAX_PER_ROW = 5               # similar names (and same numbers) named per row; the rest are counted
+CHUNK = 512                   # candidates compared with a block at once (memory: CHUNK × block size bytes)
 # Words that say what kind of entity it is, not which one: two names are compared without them.
 GENERIC_WORDS = frozenset("""
 spoldzielnia spoldzielni socjalna socjalnej pracy inwalidow stowarzyszenie stowarzyszenia fundacja fundacji
@@ -41,48 +50,68 @@ KINDS = (("zaklad aktywnosci zawodowej", "zaz"), ("centrum integracji spolecznej
 _KIND_WORDS = {"zaz", "cis", "kis", "wtz", "kgw", "owes"}
 
 
-def _place_keys(gmina_teryt: str, locality: str) -> list[str]:
-    """The gmina code and the locality, each a key: a record may have one, the other or both."""
+_WORD_RE = re.compile(r"[0-9a-z]+")
+_KIND_RE = re.compile(r"\b(" + "|".join(phrase for phrase, _ in KINDS) + r")\b")
+_KIND_RANK = {phrase: (i, code) for i, (phrase, code) in enumerate(KINDS)}
+
+
+def _place_keys(gmina_teryt: str, locality: str, of_entry: bool = False) -> list[str]:
+    """The blocks of a record: its gmina (`g:`) and its locality. A candidate with a gmina code is compared
+    with the entries of its gmina and with those of its locality that state no gmina (`l0:`), one
+    without a code with every entry of its locality (`l:`). An entry is in all the blocks that apply."""
     gmina_teryt = str(gmina_teryt or "").strip()
-    locality = ascii_key(locality or "")
-    return [k for k in ("g:" + gmina_teryt if gmina_teryt else "", "l:" + locality if locality else "") if k]
+    locality = _ascii(locality or "")
+    keys = ["g:" + gmina_teryt] if gmina_teryt else []
+    if locality:
+        if of_entry:
+            keys += ["l:" + locality] + ([] if gmina_teryt else ["l0:" + locality])
+        else:
+            keys += ["l0:" + locality] if gmina_teryt else ["l:" + locality]
+    return keys
 
 
-def _is_place_word(word: str, place_words: list[str]) -> bool:
+@lru_cache(maxsize=4096)
+def _ascii(value: str) -> str:
+    return ascii_key(value)
+
+
+@lru_cache(maxsize=4096)
+def _place_words(locality: str) -> tuple[str, ...]:
+    return tuple(w for w in re.split(r"[\s-]+", _ascii(locality)) if len(w) >= 4)
+
+
+def _is_place_word(word: str, place_words: tuple[str, ...]) -> bool:
     """'kielcach' is Kielce, 'jedrzejowie' Jędrzejów: the same stem, a Polish case ending."""
     return any(len(word) >= 4 and word[:max(4, len(p) - 2)] == p[:max(4, len(p) - 2)] for p in place_words)
 
 
+def _distinctive(words: list[str], locality: str) -> tuple[str, ...]:
+    place_words = _place_words(str(locality or ""))
+    return tuple(w for w in words if w not in GENERIC_WORDS and not _is_place_word(w, place_words))
+
+
+def _kind(words: list[str]) -> str:
+    found = [_KIND_RANK[m] for m in _KIND_RE.findall(" ".join(words))]
+    if found:
+        return min(found)[1]         # the first of KINDS that the name states, wherever it stands
+    return next((w for w in words if w in _KIND_WORDS), "")
+
+
 def distinctive(name: str, locality: str = "") -> tuple[str, ...]:
     """The words of a name that tell one entity from another of its kind in the same place."""
-    place_words = [w for w in re.split(r"[\s-]+", ascii_key(locality)) if len(w) >= 4]
-    words = re.findall(r"[0-9a-z]+", ascii_key(name))
-    return tuple(w for w in words if w not in GENERIC_WORDS and not _is_place_word(w, place_words))
+    return _distinctive(_WORD_RE.findall(ascii_key(name)), locality)
 
 
 def kind(name: str) -> str:
     """The kind a name states ('zaz', 'ss', 'fundacja' …), '' when it states none."""
-    words = " ".join(re.findall(r"[0-9a-z]+", ascii_key(name)))
-    for phrase, code in KINDS:
-        if re.search(rf"\b{phrase}\b", words):
-            return code
-    return next((w for w in words.split() if w in _KIND_WORDS), "")
+    return _kind(_WORD_RE.findall(ascii_key(name)))
 
 
+@lru_cache(maxsize=1 << 17)
 def name_key(name: str, locality: str = "") -> tuple:
-    return kind(name), distinctive(name, locality), text_key(name)
-
-
-def similar(a: str, b: str) -> float:
-    return SequenceMatcher(None, text_key(a), text_key(b)).ratio()
-
-
-def _ratio(a: str, b: str, threshold: float) -> float:
-    """difflib's ratio, 0 as soon as its cheap upper bounds rule the threshold out."""
-    m = SequenceMatcher(None, a, b)
-    if m.real_quick_ratio() < threshold or m.quick_ratio() < threshold:
-        return 0.0
-    return m.ratio()
+    """(kind, distinctive words, whole-name key); kept for the names of a large register and its file."""
+    words = _WORD_RE.findall(ascii_key(name))
+    return _kind(words), _distinctive(words, locality), text_key(name)
 
 
 def _numbers(key: tuple) -> tuple[str, ...]:
@@ -90,71 +119,175 @@ def _numbers(key: tuple) -> tuple[str, ...]:
     return tuple(w for w in key[1] if w.isdigit())
 
 
+_KIND_CODES = {"": 0}            # a kind as a small number, for comparisons over arrays
+NO_KIND = 0
+
+
+@dataclass
+class _Names:
+    """Names of one block (or a batch of candidates) as arrays: what `_alike` compares."""
+    kinds: list[str] = field(default_factory=list)
+    distinct: list[str] = field(default_factory=list)     # the distinctive words, joined by spaces
+    full: list[str] = field(default_factory=list)         # the whole name's key
+    words: list[tuple[str, ...]] = field(default_factory=list)
+
+    def add(self, key: tuple) -> None:
+        self.kinds.append(key[0])
+        self.distinct.append(" ".join(key[1]))
+        self.full.append(key[2])
+        self.words.append(tuple(dict.fromkeys(key[1])))
+
+    def arrays(self, vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(kinds, a 64-bit mask of the distinctive words, whether there are any); a block's made once.
+
+        Word number w sets bit w % 64: the mask of a subset is inside the mask of its superset, so the
+        masks rule most pairs out at once and only the rest are checked word by word."""
+        cached = getattr(self, "_arrays", None)
+        if cached is not None and cached[0] == len(self.words):
+            return cached[1]
+        masks = np.zeros(len(self.words), dtype=np.uint64)
+        for i, words in enumerate(self.words):
+            bits = 0
+            for w in words:
+                bits |= 1 << (vocabulary.setdefault(w, len(vocabulary)) % 64)
+            masks[i] = bits
+        kinds = np.array([_KIND_CODES.setdefault(k, len(_KIND_CODES)) for k in self.kinds], dtype=np.int16)
+        made = kinds, masks, np.array([bool(w) for w in self.words])
+        self._arrays = (len(self.words), made)
+        return made
+
+
+def _subsets(q: _Names, e: _Names, pairs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Which of the pairs (indices into q, e) have the words of one name among the other's."""
+    return np.array([set(q.words[i]) <= set(e.words[j]) or set(e.words[j]) <= set(q.words[i])
+                     for i, j in zip(*pairs)], dtype=bool)
+
+
+def _alike(q: _Names, e: _Names, vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(alike, score) for every pair of names of `q` × `e`, by the rules of `names_alike`; numbers are
+    equal within a block, so they are not compared here."""
+    q_kind, q_mask, q_has = q.arrays(vocabulary)
+    e_kind, e_mask, e_has = e.arrays(vocabulary)
+    both = q_has[:, None] & e_has[None, :]
+    score = process.cdist(q.distinct, e.distinct, scorer=fuzz.ratio, processor=None,
+                          score_cutoff=NAME_SIMILARITY * 100, dtype=np.uint8, workers=1)
+    score[~both] = 0
+    qm, em = q_mask[:, None], e_mask[None, :]
+    maybe = both & (score == 0) & (((qm & ~em) == 0) | ((em & ~qm) == 0))
+    pairs = np.nonzero(maybe)
+    if len(pairs[0]):
+        subset = _subsets(q, e, pairs)
+        score[pairs[0][subset], pairs[1][subset]] = 100
+    none_both = ~q_has[:, None] & ~e_has[None, :]
+    score[none_both & (q_kind[:, None] == e_kind[None, :]) & (q_kind != NO_KIND)[:, None]] = 100
+    one = q_has[:, None] ^ e_has[None, :]
+    if one.any():
+        whole = process.cdist(q.full, e.full, scorer=fuzz.ratio, processor=None,
+                              score_cutoff=FULL_NAME_SIMILARITY * 100, dtype=np.uint8, workers=1)
+        score[one] = whole[one]
+    kinds_fit = (q_kind == NO_KIND)[:, None] | (e_kind == NO_KIND)[None, :] | (q_kind[:, None] == e_kind[None, :])
+    return kinds_fit & (score > 0), score
+
+
 def names_alike(a: tuple, b: tuple) -> bool:
     """Two names (`name_key`: kind, distinctive words, whole-name key) that may be one entity: not of two
     different stated kinds, not with different numbers, and the distinctive words of one contain the
-    other's or read alike; without distinctive words, the whole names are nearly equal."""
-    (da, wa, ka), (db, wb, kb) = a, b
-    if da and db and da != db:
-        return False
+    other's or read alike (rapidfuzz ratio ≥ NAME_SIMILARITY); without distinctive words on either side,
+    the same stated kind; without them on one side, whole names nearly equal (≥ FULL_NAME_SIMILARITY)."""
     if _numbers(a) != _numbers(b):
         return False         # "Klub Integracji Społecznej nr 1" and "… nr 2" are two clubs
-    if not wa and not wb and da and da == db:
-        return True          # "WTZ w Jędrzejowie" and "Warsztat Terapii Zajęciowej w Jędrzejowie"
-    if wa and wb:
-        if set(wa) <= set(wb) or set(wb) <= set(wa):
-            return True
-        return _ratio(" ".join(wa), " ".join(wb), NAME_SIMILARITY) >= NAME_SIMILARITY
-    return _ratio(ka, kb, FULL_NAME_SIMILARITY) >= FULL_NAME_SIMILARITY
+    q, e = _Names(), _Names()
+    q.add(a)
+    e.add(b)
+    return bool(_alike(q, e, {})[0][0, 0])
+
+
+@dataclass
+class _Block:
+    ids: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    keys: _Names = field(default_factory=_Names)
+
+
+def _more(n: int, where: str) -> str:
+    return f"i jeszcze {n} podobnych nazw w tej samej {where} (pokazano {MAX_PER_ROW} najbardziej podobnych)"
 
 
 class DuplicateIndex:
     def __init__(self, frame: pd.DataFrame):
         self.by_krs: dict[str, list[tuple[str, str]]] = defaultdict(list)
         self.by_nip: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        # place → numbers in the name → [(id, name, name_key)]: names with other numbers are never alike,
-        # so a candidate is compared only with its own bucket (a 100,000-row register stays fast).
-        self.by_place: dict[tuple[str, tuple], list[tuple]] = defaultdict(list)
+        # (place, numbers in the name) → the block's names: names with other numbers are never alike, so
+        # a candidate is compared only with its own block.
+        self.blocks: dict[tuple[str, tuple], _Block] = defaultdict(_Block)
+        self.vocabulary: dict[str, int] = {}
         for row in frame.fillna("").astype(str).to_dict("records"):
             entry = (row.get("id", ""), row.get("name", ""))
             if row.get("krs"):
                 self.by_krs[krs_normalise(row["krs"])].append(entry)
             if row.get("nip"):
                 self.by_nip[digits_only(row["nip"])].append(entry)
-            named = (*entry, name_key(entry[1], row.get("locality", "")))
-            for place in _place_keys(row.get("gmina_teryt", ""), row.get("locality", "")):
-                self.by_place[place, _numbers(named[2])].append(named)
+            key = name_key(entry[1], row.get("locality", ""))
+            for place in _place_keys(row.get("gmina_teryt", ""), row.get("locality", ""), of_entry=True):
+                block = self.blocks[place, _numbers(key)]
+                block.ids.append(entry[0])
+                block.names.append(entry[1])
+                block.keys.add(key)
 
     def warnings(self, candidate: dict, exclude_id: str = "") -> list[dict]:
         """[{code, text, other_id}] for `candidate` (a record dict); `exclude_id` is the entity itself."""
+        return self.warnings_many([candidate], [exclude_id])[0]
+
+    def warnings_many(self, candidates: list[dict], exclude_ids: list[str]) -> list[list[dict]]:
+        """`warnings` of many candidates at once: each block is compared with all its candidates in one go."""
+        out: list[list[dict]] = [self._same_numbers(c, x) for c, x in zip(candidates, exclude_ids)]
+        asked: dict[tuple, list[tuple[int, tuple]]] = defaultdict(list)
+        for i, c in enumerate(candidates):
+            name = str(c.get("name") or "")
+            if not name:
+                continue
+            key = name_key(name, c.get("locality", ""))
+            for place in _place_keys(c.get("gmina_teryt", ""), c.get("locality", "")):
+                asked[place, _numbers(key)].append((i, key))
+        found: dict[int, dict[str, tuple[int, str, str, str]]] = defaultdict(dict)   # i → other id → hit
+        for block_key, queries in asked.items():
+            block = self.blocks.get(block_key)
+            if block is None:
+                continue
+            where = "gminie" if block_key[0].startswith("g:") else "miejscowości"  # l: and l0: alike
+            for start in range(0, len(queries), CHUNK):
+                chunk = queries[start:start + CHUNK]
+                names = _Names()
+                for _i, key in chunk:
+                    names.add(key)
+                alike, score = _alike(names, block.keys, self.vocabulary)
+                for (i, _key), row_alike, row_score in zip(chunk, alike, score):
+                    hits = found[i]
+                    for j in np.flatnonzero(row_alike):
+                        other = block.ids[j]
+                        if other != exclude_ids[i] and other not in hits:
+                            hits[other] = (int(row_score[j]), -j, block.names[j], where)
+        for i, hits in found.items():
+            ranked = sorted(hits.items(), key=lambda h: (h[1][0], h[1][1]), reverse=True)
+            for other, (_score, _j, name, where) in ranked[:MAX_PER_ROW]:
+                out[i].append({"code": "similar_name", "other_id": other,
+                               "text": f"bardzo podobna nazwa w tej samej {where}: {other} ({name})"})
+            if len(ranked) > MAX_PER_ROW:
+                out[i].append({"code": "similar_name", "other_id": "",
+                               "text": _more(len(ranked) - MAX_PER_ROW, ranked[0][1][3])})
+        return out
+
+    def _same_numbers(self, candidate: dict, exclude_id: str) -> list[dict]:
         out: list[dict] = []
-        seen: set[tuple[str, str]] = set()
-
-        def add(code: str, other: tuple[str, str], text: str) -> None:
-            if other[0] == exclude_id or (code, other[0]) in seen:
-                return
-            seen.add((code, other[0]))
-            out.append({"code": code, "other_id": other[0], "text": text})
-
-        krs = krs_normalise(str(candidate.get("krs") or ""))
-        for other in self.by_krs.get(krs, []) if krs else []:
-            add("duplicate_krs", other, f"ten sam numer KRS {krs} ma już {other[0]} ({other[1]})")
-        nip = digits_only(str(candidate.get("nip") or ""))
-        for other in self.by_nip.get(nip, []) if nip else []:
-            add("duplicate_nip", other, f"ten sam NIP {nip} ma już {other[0]} ({other[1]})")
-        name = str(candidate.get("name") or "")
-        places = _place_keys(candidate.get("gmina_teryt", ""), candidate.get("locality", "")) if name else []
-        key = name_key(name, candidate.get("locality", ""))
-        compared: set[str] = set()
-        for place in places:
-            where = "gminie" if place.startswith("g:") else "miejscowości"
-            for other_id, other_name, other_key in self.by_place.get((place, _numbers(key)), []):
-                if other_id in compared or other_id == exclude_id:
-                    continue
-                compared.add(other_id)
-                if names_alike(key, other_key):
-                    add("similar_name", (other_id, other_name),
-                        f"bardzo podobna nazwa w tej samej {where}: {other_id} ({other_name})")
+        for code, number, others, label in (
+                ("duplicate_krs", krs_normalise(str(candidate.get("krs") or "")), self.by_krs, "numer KRS"),
+                ("duplicate_nip", digits_only(str(candidate.get("nip") or "")), self.by_nip, "NIP")):
+            hits = list(dict.fromkeys(o for o in others.get(number, []) if o[0] != exclude_id)) if number else []
+            out += [{"code": code, "other_id": o[0], "text": f"ten sam {label} {number} ma już {o[0]} ({o[1]})"}
+                    for o in hits[:MAX_PER_ROW]]
+            if len(hits) > MAX_PER_ROW:
+                out.append({"code": code, "other_id": "",
+                            "text": f"ten sam {label} {number} ma jeszcze {len(hits) - MAX_PER_ROW} podmiotów"})
         return out
 
 
@@ -166,9 +299,10 @@ def find_duplicates(rows: pd.DataFrame, record: pd.DataFrame) -> list[dict]:
         return []
     index = DuplicateIndex(record)
     column = {"duplicate_krs": "krs", "duplicate_nip": "nip", "similar_name": "name"}
+    records = rows.to_dict("records")
     out = []
-    for row in rows.to_dict("records"):
-        for w in index.warnings(row, exclude_id=row["id"]):
+    for row, warnings in zip(records, index.warnings_many(records, [r["id"] for r in records])):
+        for w in warnings:
             out.append({"row": row["row"], "column": column[w["code"]], "value": row[column[w["code"]]],
                         "reason": w["text"] + " — możliwy duplikat"})
     return out
