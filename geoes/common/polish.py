@@ -50,6 +50,9 @@ NOUNS: dict[str, tuple[str, str, str, str]] = {
     "obiekt": ("obiekt", "obiekty", "obiektów", "obiektu"),
     "znak": ("znak", "znaki", "znaków", "znaku"),
     "jednostka": ("jednostka", "jednostki", "jednostek", "jednostki"),
+    "godzina": ("godzina", "godziny", "godzin", "godziny"),
+    "dzień": ("dzień", "dni", "dni", "dnia"),
+    "podobna nazwa": ("podobna nazwa", "podobne nazwy", "podobnych nazw", "podobnej nazwy"),
 }
 
 

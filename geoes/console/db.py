@@ -105,6 +105,13 @@ CREATE TABLE IF NOT EXISTS jobs (
     message TEXT NOT NULL DEFAULT '',
     result TEXT NOT NULL DEFAULT '{}'
 );
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,                  -- SHA-256 of the random token in the operator's cookie
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at REAL NOT NULL,             -- signing in: the absolute lifetime counts from here
+    seen_at REAL NOT NULL                 -- the last request: the idle expiry counts from here
+);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
 CREATE TABLE IF NOT EXISTS versions (
     version TEXT PRIMARY KEY,
     action TEXT NOT NULL,                 -- publish | restore
@@ -137,19 +144,32 @@ def now_iso() -> str:
 def connect(settings: Settings) -> sqlite3.Connection:
     """A new connection (one per request or thread), the schema created on first use."""
     path = db_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    key = str(path)
+    if key not in _ready or not path.exists():
+        private_store(path)
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                            check_same_thread=True)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
-    key = str(path)
     if key not in _ready or not path.exists():
         with _ready_lock:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.executescript(SCHEMA)
             _ready.add(key)
     return conn
+
+
+def private_store(path: Path) -> None:
+    """The store's directory 0700 and its file 0600 (password hashes, reporters' e-mails): created so
+    before SQLite opens it, and made so if an older version left them readable. SQLite gives its -wal
+    and -shm files the mode of the database file."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if part.exists():
+            os.chmod(part, 0o600)
 
 
 class transaction:

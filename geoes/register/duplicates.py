@@ -26,6 +26,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from geoes.register.identifiers import digits_only, krs_normalise
+from geoes.common.polish import count
 from geoes.common.text import ascii_key, text_key
 
 NAME_SIMILARITY = 0.85        # of the distinctive parts of two names (rapidfuzz's normalised Indel ratio)
@@ -210,7 +211,7 @@ class _Block:
 
 
 def _more(n: int, where: str) -> str:
-    return f"i jeszcze {n} podobnych nazw w tej samej {where} (pokazano {MAX_PER_ROW} najbardziej podobnych)"
+    return f"i jeszcze {count(n, 'podobna nazwa')} w tej samej {where} (pokazano {MAX_PER_ROW} najbardziej podobnych)"
 
 
 class DuplicateIndex:
@@ -287,7 +288,7 @@ class DuplicateIndex:
                     for o in hits[:MAX_PER_ROW]]
             if len(hits) > MAX_PER_ROW:
                 out.append({"code": code, "other_id": "",
-                            "text": f"ten sam {label} {number} ma jeszcze {len(hits) - MAX_PER_ROW} podmiotów"})
+                            "text": f"ten sam {label} {number} ma jeszcze {count(len(hits) - MAX_PER_ROW, 'podmiot')}"})
         return out
 
 

@@ -156,8 +156,9 @@ def test_idle_sessions_expire_and_removed_operators_are_signed_out(env):
     client = app.test_client()
     sign_in(client)
     assert client.get("/admin/").status_code == 200
-    with client.session_transaction() as s:
-        s["seen"] = int(time.time()) - settings.session_idle_minutes * 60 - 5
+    conn = connect(settings)
+    conn.execute("UPDATE sessions SET seen_at = ?", (time.time() - settings.session_idle_minutes * 60 - 5,))
+    conn.close()
     r = client.get("/admin/")
     assert r.status_code == 302 and "/admin/login" in r.headers["Location"]
     assert "Sesja wygasła" in client.get(r.headers["Location"]).get_data(as_text=True)
