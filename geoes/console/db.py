@@ -112,6 +112,24 @@ CREATE TABLE IF NOT EXISTS sessions (
     seen_at REAL NOT NULL                 -- the last request: the idle expiry counts from here
 );
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
+CREATE TABLE IF NOT EXISTS upload_jobs (
+    id INTEGER PRIMARY KEY,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,                 -- upload | mapping | fix | refresh (geoes.console.uploads)
+    changeset_id INTEGER,                 -- the change set it made or works on
+    filename TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL,                  -- queued | running | done | failed
+    stage TEXT NOT NULL DEFAULT '',       -- what it is doing now, in Polish
+    message TEXT NOT NULL DEFAULT '',
+    status INTEGER NOT NULL DEFAULT 200,  -- the HTTP status its outcome is shown with
+    args TEXT NOT NULL DEFAULT '{}',
+    next_url TEXT NOT NULL DEFAULT '',
+    data BLOB,                            -- the uploaded file, until the job has read it
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS upload_jobs_actor ON upload_jobs (actor, state);
 CREATE TABLE IF NOT EXISTS versions (
     version TEXT PRIMARY KEY,
     action TEXT NOT NULL,                 -- publish | restore

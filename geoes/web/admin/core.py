@@ -6,11 +6,12 @@ view, so a view cannot forget it.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
+                   session, url_for)
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -112,13 +113,19 @@ def _no_store(response: Response) -> Response:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path inside the console (no other host, no scheme-relative //host)."""
+    """Only a path inside the console (no other host, no scheme-relative //host). A value with a control
+    character (a line break that would split the Location header) is a bad request: 400, not a 500."""
     if not target:
         return url_for("admin.dashboard")
+    if _CONTROL.search(target):
+        abort(400)
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/admin") or target.startswith("//"):
+    if parts.scheme or parts.netloc or not parts.path.startswith("/admin") or target.startswith(("//", "/\\")):
         return url_for("admin.dashboard")
     return target
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def render(template: str, status: int = 200, **context):
