@@ -83,6 +83,7 @@ FILTERS = {
     "num": number, "percent": percent, "ratio": ratio, "count": count, "plural": plural,
     "data_num": data_num, "show": show, "cap": cap,
     "text": escape.text, "json_script": escape.json_script, "safe_url": escape.safe_url, "link": escape.link,
+    "link_with_host": escape.link_with_host, "mailto": escape.mailto,
     "split_sources": escape.split_sources, "field_label": field_label,
 }
 GLOBALS = {"attribution": attribution, "attribution_text": attribution_text, "field_value": field_value}
