@@ -77,6 +77,8 @@ def test_one_job_per_operator_at_a_time(env):
     conn.close()
     from console.helpers import register_rows, xlsx_bytes
 
+    dashboard = client.get("/admin/").get_data(as_text=True)
+    assert "Trwa przygotowanie podglądu pliku „duzy.csv”" in dashboard and "zobacz postęp" in dashboard
     r = _post(client, xlsx_bytes(register_rows("swk-n005")), "r.xlsx")
     body = r.get_data(as_text=True)
     assert r.status_code == 409 and "Trwa już Twoje zadanie" in body and "duzy.csv" in body

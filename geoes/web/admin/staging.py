@@ -27,7 +27,8 @@ def dashboard():
     open_sets = changes.listing(db())
     return render("dashboard.html", open_sets=open_sets, version=current_version(s),
                   stale={cs.id for cs in open_sets if changes.is_stale(cs, s)}, limits=imports.Limits.from_settings(s),
-                  pending=queue.counts(db())["pending"], draft=changes.open_draft(db(), actor()))
+                  pending=queue.counts(db())["pending"], draft=changes.open_draft(db(), actor()),
+                  job=uploads.open_job(db(), s, actor()))
 
 
 @bp.post("/upload")
@@ -49,7 +50,7 @@ def _dashboard(status: int, upload_error: str):
     return render("dashboard.html", status, open_sets=changes.listing(db()), version=current_version(settings()),
                   stale=set(), limits=imports.Limits.from_settings(settings()),
                   pending=queue.counts(db())["pending"], draft=changes.open_draft(db(), actor()),
-                  upload_error=upload_error)
+                  upload_error=upload_error, job=uploads.open_job(db(), settings(), actor()))
 
 
 def _preview_job(cs_id: int, **args):
