@@ -143,7 +143,11 @@ def start(conn: sqlite3.Connection, settings: Settings, actor: str, action: str,
             "updated_at) VALUES (?, ?, ?, ?, 'queued', 'czeka na rozpoczęcie', ?, ?, ?, ?)",
             (actor, action, changeset_id, changes.upload_name(filename) if filename else "",
              json.dumps(args or {}, ensure_ascii=False), data, now, now)).lastrowid
-    _spawn(settings, job_id)
+    try:
+        _spawn(settings, job_id)
+    except OSError as exc:          # no process could be started (out of processes, memory…)
+        _finish(conn, job_id, "failed", f"Nie udało się uruchomić zadania w tle ({exc.strerror}). "
+                "Spróbuj ponownie za chwilę.", status=503)
     return get(conn, settings, job_id)
 
 

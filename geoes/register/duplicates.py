@@ -139,18 +139,18 @@ class _Names:
         self.words.append(tuple(dict.fromkeys(key[1])))
 
     def arrays(self, vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(kinds, a 64-bit mask of the distinctive words, whether there are any); a block's made once.
+        """(kinds, a 32-bit mask of the distinctive words, whether there are any); a block's made once.
 
-        Word number w sets bit w % 64: the mask of a subset is inside the mask of its superset, so the
+        Word number w sets bit w % 32: the mask of a subset is inside the mask of its superset, so the
         masks rule most pairs out at once and only the rest are checked word by word."""
         cached = getattr(self, "_arrays", None)
         if cached is not None and cached[0] == len(self.words):
             return cached[1]
-        masks = np.zeros(len(self.words), dtype=np.uint64)
+        masks = np.zeros(len(self.words), dtype=np.uint32)
         for i, words in enumerate(self.words):
             bits = 0
             for w in words:
-                bits |= 1 << (vocabulary.setdefault(w, len(vocabulary)) % 64)
+                bits |= 1 << (vocabulary.setdefault(w, len(vocabulary)) % 32)
             masks[i] = bits
         kinds = np.array([_KIND_CODES.setdefault(k, len(_KIND_CODES)) for k in self.kinds], dtype=np.int16)
         made = kinds, masks, np.array([bool(w) for w in self.words])
@@ -174,7 +174,10 @@ def _alike(q: _Names, e: _Names, vocabulary: dict[str, int]) -> tuple[np.ndarray
                           score_cutoff=NAME_SIMILARITY * 100, dtype=np.uint8, workers=1)
     score[~both] = 0
     qm, em = q_mask[:, None], e_mask[None, :]
-    maybe = both & (score == 0) & (((qm & ~em) == 0) | ((em & ~qm) == 0))
+    common = qm & em
+    maybe = (common == qm) | (common == em)
+    maybe &= both
+    maybe &= score == 0
     pairs = np.nonzero(maybe)
     if len(pairs[0]):
         subset = _subsets(q, e, pairs)
@@ -214,6 +217,16 @@ def _more(n: int, where: str) -> str:
     return f"i jeszcze {count(n, 'podobna nazwa')} w tej samej {where} (pokazano {MAX_PER_ROW} najbardziej podobnych)"
 
 
+INDEXED = ("id", "name", "krs", "nip", "gmina_teryt", "locality")
+
+
+def _column(frame: pd.DataFrame, name: str) -> list[str]:
+    """A column as a list of strings ('' for a missing value or column): no per-row pandas access."""
+    if name not in frame:
+        return [""] * len(frame)
+    return ["" if v is None or v != v else str(v) for v in frame[name].tolist()]
+
+
 class DuplicateIndex:
     def __init__(self, frame: pd.DataFrame):
         self.by_krs: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -222,14 +235,14 @@ class DuplicateIndex:
         # a candidate is compared only with its own block.
         self.blocks: dict[tuple[str, tuple], _Block] = defaultdict(_Block)
         self.vocabulary: dict[str, int] = {}
-        for row in frame.fillna("").astype(str).to_dict("records"):
-            entry = (row.get("id", ""), row.get("name", ""))
-            if row.get("krs"):
-                self.by_krs[krs_normalise(row["krs"])].append(entry)
-            if row.get("nip"):
-                self.by_nip[digits_only(row["nip"])].append(entry)
-            key = name_key(entry[1], row.get("locality", ""))
-            for place in _place_keys(row.get("gmina_teryt", ""), row.get("locality", ""), of_entry=True):
+        for ident, name, krs, nip, gmina, locality in zip(*(_column(frame, c) for c in INDEXED)):
+            entry = (ident, name)
+            if krs:
+                self.by_krs[krs_normalise(krs)].append(entry)
+            if nip:
+                self.by_nip[digits_only(nip)].append(entry)
+            key = name_key(name, locality)
+            for place in _place_keys(gmina, locality, of_entry=True):
                 block = self.blocks[place, _numbers(key)]
                 block.ids.append(entry[0])
                 block.names.append(entry[1])
@@ -300,7 +313,8 @@ def find_duplicates(rows: pd.DataFrame, record: pd.DataFrame) -> list[dict]:
         return []
     index = DuplicateIndex(record)
     column = {"duplicate_krs": "krs", "duplicate_nip": "nip", "similar_name": "name"}
-    records = rows.to_dict("records")
+    records = [dict(zip(("row", *INDEXED), values))
+               for values in zip(rows["row"].tolist(), *(_column(rows, c) for c in INDEXED))]
     out = []
     for row, warnings in zip(records, index.warnings_many(records, [r["id"] for r in records])):
         for w in warnings:
