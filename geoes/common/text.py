@@ -32,7 +32,17 @@ def text_key(value: str) -> str:
 
 def ascii_key(value: str) -> str:
     """`text_key` without Polish diacritics, for registers typed without them ("Jedrzejow")."""
-    key = text_key(value).replace("ł", "l")
+    return without_diacritics(text_key(value))
+
+
+_POLISH = str.maketrans("ąćęłńóśźż", "acelnoszz")
+
+
+def without_diacritics(key: str) -> str:
+    """A `text_key` without diacritics (ł → l too): Polish letters by a table, anything else through NFKD."""
+    key = key.translate(_POLISH)
+    if key.isascii():
+        return key
     return "".join(c for c in unicodedata.normalize("NFKD", key) if not unicodedata.combining(c))
 
 

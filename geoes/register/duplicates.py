@@ -27,12 +27,13 @@ from rapidfuzz import fuzz, process
 
 from geoes.register.identifiers import digits_only, krs_normalise
 from geoes.common.polish import count
-from geoes.common.text import ascii_key, text_key
+from geoes.common.text import ascii_key, text_key, without_diacritics
 
 NAME_SIMILARITY = 0.85        # of the distinctive parts of two names (rapidfuzz's normalised Indel ratio)
 FULL_NAME_SIMILARITY = 0.95   # of whole names, when one of them has no distinctive part
 MAX_PER_ROW = 5               # similar names (and same numbers) named per row; the rest are counted
 CHUNK = 512                   # candidates compared with a block at once (memory: CHUNK × block size bytes)
+MAX_WORDS = 8                 # distinctive words of a name taken into the subset rule
 # Words that say what kind of entity it is, not which one: two names are compared without them.
 GENERIC_WORDS = frozenset("""
 spoldzielnia spoldzielni socjalna socjalnej pracy inwalidow stowarzyszenie stowarzyszenia fundacja fundacji
@@ -111,8 +112,9 @@ def kind(name: str) -> str:
 @lru_cache(maxsize=1 << 17)
 def name_key(name: str, locality: str = "") -> tuple:
     """(kind, distinctive words, whole-name key); kept for the names of a large register and its file."""
-    words = _WORD_RE.findall(ascii_key(name))
-    return _kind(words), _distinctive(words, locality), text_key(name)
+    full = text_key(name)
+    words = _WORD_RE.findall(without_diacritics(full))
+    return _kind(words), _distinctive(words, locality), full
 
 
 def _numbers(key: tuple) -> tuple[str, ...]:
@@ -138,37 +140,48 @@ class _Names:
         self.full.append(key[2])
         self.words.append(tuple(dict.fromkeys(key[1])))
 
-    def arrays(self, vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(kinds, a 32-bit mask of the distinctive words, whether there are any); a block's made once.
+    def arrays(self, vocabulary: dict[str, int]) -> tuple[np.ndarray, ...]:
+        """(kinds, a 64-bit mask of the distinctive words, whether there are any, the words' numbers padded
+        with -1 to MAX_WORDS); a block's are made once.
 
-        Word number w sets bit w % 32: the mask of a subset is inside the mask of its superset, so the
-        masks rule most pairs out at once and only the rest are checked word by word."""
+        Word number w sets bit w % 64: the mask of a subset is inside the mask of its superset, so the
+        masks rule most pairs out at once and only the rest are compared word by word (`_subsets`)."""
         cached = getattr(self, "_arrays", None)
         if cached is not None and cached[0] == len(self.words):
             return cached[1]
-        masks = np.zeros(len(self.words), dtype=np.uint32)
+        masks = np.zeros(len(self.words), dtype=np.uint64)
+        tokens = np.full((len(self.words), MAX_WORDS), -1, dtype=np.int32)
         for i, words in enumerate(self.words):
+            numbers = [vocabulary.setdefault(w, len(vocabulary)) for w in words[:MAX_WORDS]]
+            tokens[i, :len(numbers)] = numbers
             bits = 0
-            for w in words:
-                bits |= 1 << (vocabulary.setdefault(w, len(vocabulary)) % 32)
+            for n in numbers:
+                bits |= 1 << (n % 64)
             masks[i] = bits
         kinds = np.array([_KIND_CODES.setdefault(k, len(_KIND_CODES)) for k in self.kinds], dtype=np.int16)
-        made = kinds, masks, np.array([bool(w) for w in self.words])
+        made = kinds, masks, np.array([bool(w) for w in self.words]), tokens
         self._arrays = (len(self.words), made)
         return made
 
 
-def _subsets(q: _Names, e: _Names, pairs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Which of the pairs (indices into q, e) have the words of one name among the other's."""
-    return np.array([set(q.words[i]) <= set(e.words[j]) or set(e.words[j]) <= set(q.words[i])
-                     for i, j in zip(*pairs)], dtype=bool)
+def _subsets(q_tokens: np.ndarray, e_tokens: np.ndarray, pairs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Which of the pairs (indices into q, e) have the words of one name among the other's (a name's
+    first MAX_WORDS distinctive words), compared over arrays a batch of pairs at a time."""
+    out = np.zeros(len(pairs[0]), dtype=bool)
+    for start in range(0, len(out), 200_000):
+        qt, et = q_tokens[pairs[0][start:start + 200_000]], e_tokens[pairs[1][start:start + 200_000]]
+        same = qt[:, :, None] == et[:, None, :]
+        q_in_e = (same.any(2) | (qt < 0)).all(1)
+        e_in_q = (same.any(1) | (et < 0)).all(1)
+        out[start:start + 200_000] = q_in_e | e_in_q
+    return out
 
 
 def _alike(q: _Names, e: _Names, vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     """(alike, score) for every pair of names of `q` × `e`, by the rules of `names_alike`; numbers are
     equal within a block, so they are not compared here."""
-    q_kind, q_mask, q_has = q.arrays(vocabulary)
-    e_kind, e_mask, e_has = e.arrays(vocabulary)
+    q_kind, q_mask, q_has, q_tokens = q.arrays(vocabulary)
+    e_kind, e_mask, e_has, e_tokens = e.arrays(vocabulary)
     both = q_has[:, None] & e_has[None, :]
     score = process.cdist(q.distinct, e.distinct, scorer=fuzz.ratio, processor=None,
                           score_cutoff=NAME_SIMILARITY * 100, dtype=np.uint8, workers=1)
@@ -180,7 +193,7 @@ def _alike(q: _Names, e: _Names, vocabulary: dict[str, int]) -> tuple[np.ndarray
     maybe &= score == 0
     pairs = np.nonzero(maybe)
     if len(pairs[0]):
-        subset = _subsets(q, e, pairs)
+        subset = _subsets(q_tokens, e_tokens, pairs)
         score[pairs[0][subset], pairs[1][subset]] = 100
     none_both = ~q_has[:, None] & ~e_has[None, :]
     score[none_both & (q_kind[:, None] == e_kind[None, :]) & (q_kind != NO_KIND)[:, None]] = 100
@@ -211,6 +224,12 @@ class _Block:
     ids: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     keys: _Names = field(default_factory=_Names)
+
+    def id_array(self) -> np.ndarray:
+        cached = getattr(self, "_ids", None)
+        if cached is None or len(cached) != len(self.ids):
+            cached = self._ids = np.array(self.ids, dtype=object)
+        return cached
 
 
 def _more(n: int, where: str) -> str:
@@ -263,32 +282,44 @@ class DuplicateIndex:
             key = name_key(name, c.get("locality", ""))
             for place in _place_keys(c.get("gmina_teryt", ""), c.get("locality", "")):
                 asked[place, _numbers(key)].append((i, key))
-        found: dict[int, dict[str, tuple[int, str, str, str]]] = defaultdict(dict)   # i → other id → hit
+        # i → [(score, -position, other id, other name, where)] of the best hits, and how many there are.
+        # A candidate's blocks hold different entries (its gmina's, and its locality's without a gmina).
+        found: dict[int, list[tuple]] = defaultdict(list)
+        totals: dict[int, int] = defaultdict(int)
         for block_key, queries in asked.items():
             block = self.blocks.get(block_key)
             if block is None:
                 continue
             where = "gminie" if block_key[0].startswith("g:") else "miejscowości"  # l: and l0: alike
+            ids = block.id_array()
             for start in range(0, len(queries), CHUNK):
                 chunk = queries[start:start + CHUNK]
                 names = _Names()
                 for _i, key in chunk:
                     names.add(key)
                 alike, score = _alike(names, block.keys, self.vocabulary)
-                for (i, _key), row_alike, row_score in zip(chunk, alike, score):
-                    hits = found[i]
-                    for j in np.flatnonzero(row_alike):
-                        other = block.ids[j]
-                        if other != exclude_ids[i] and other not in hits:
-                            hits[other] = (int(row_score[j]), -j, block.names[j], where)
+                r, c = np.nonzero(alike)
+                excluded = np.array([exclude_ids[i] for i, _key in chunk], dtype=object)
+                keep = ids[c] != excluded[r]
+                r, c = r[keep], c[keep]
+                if not len(r):
+                    continue
+                sc = score[r, c].astype(np.int16)
+                order = np.lexsort((c, -sc, r))                 # by row, the best first
+                r, c, sc = r[order], c[order], sc[order]
+                rank = np.arange(len(r)) - np.searchsorted(r, r)
+                for row, n in zip(*np.unique(r, return_counts=True)):
+                    totals[chunk[row][0]] += int(n)
+                top = rank < MAX_PER_ROW
+                for row, j, value in zip(r[top].tolist(), c[top].tolist(), sc[top].tolist()):
+                    found[chunk[row][0]].append((value, -j, block.ids[j], block.names[j], where))
         for i, hits in found.items():
-            ranked = sorted(hits.items(), key=lambda h: (h[1][0], h[1][1]), reverse=True)
-            for other, (_score, _j, name, where) in ranked[:MAX_PER_ROW]:
+            ranked = sorted(hits, reverse=True)[:MAX_PER_ROW]
+            for _score, _j, other, name, where in ranked:
                 out[i].append({"code": "similar_name", "other_id": other,
                                "text": f"bardzo podobna nazwa w tej samej {where}: {other} ({name})"})
-            if len(ranked) > MAX_PER_ROW:
-                out[i].append({"code": "similar_name", "other_id": "",
-                               "text": _more(len(ranked) - MAX_PER_ROW, ranked[0][1][3])})
+            if totals[i] > len(ranked):
+                out[i].append({"code": "similar_name", "other_id": "", "text": _more(totals[i] - len(ranked), ranked[0][4])})
         return out
 
     def _same_numbers(self, candidate: dict, exclude_id: str) -> list[dict]:
