@@ -141,22 +141,22 @@ class _Names:
         self.words.append(tuple(dict.fromkeys(key[1])))
 
     def arrays(self, vocabulary: dict[str, int]) -> tuple[np.ndarray, ...]:
-        """(kinds, a 64-bit mask of the distinctive words, whether there are any, the words' numbers padded
+        """(kinds, a 32-bit mask of the distinctive words, whether there are any, the words' numbers padded
         with -1 to MAX_WORDS); a block's are made once.
 
-        Word number w sets bit w % 64: the mask of a subset is inside the mask of its superset, so the
+        Word number w sets bit w % 32: the mask of a subset is inside the mask of its superset, so the
         masks rule most pairs out at once and only the rest are compared word by word (`_subsets`)."""
         cached = getattr(self, "_arrays", None)
         if cached is not None and cached[0] == len(self.words):
             return cached[1]
-        masks = np.zeros(len(self.words), dtype=np.uint64)
+        masks = np.zeros(len(self.words), dtype=np.uint32)
         tokens = np.full((len(self.words), MAX_WORDS), -1, dtype=np.int32)
         for i, words in enumerate(self.words):
             numbers = [vocabulary.setdefault(w, len(vocabulary)) for w in words[:MAX_WORDS]]
             tokens[i, :len(numbers)] = numbers
             bits = 0
             for n in numbers:
-                bits |= 1 << (n % 64)
+                bits |= 1 << (n % 32)
             masks[i] = bits
         kinds = np.array([_KIND_CODES.setdefault(k, len(_KIND_CODES)) for k in self.kinds], dtype=np.int16)
         made = kinds, masks, np.array([bool(w) for w in self.words]), tokens
@@ -177,33 +177,50 @@ def _subsets(q_tokens: np.ndarray, e_tokens: np.ndarray, pairs: tuple[np.ndarray
     return out
 
 
+def _pairs(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of the true cells of a 2-D boolean matrix (faster than np.nonzero on it)."""
+    return np.divmod(np.flatnonzero(matrix), matrix.shape[1])
+
+
 def _alike(q: _Names, e: _Names, vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     """(alike, score) for every pair of names of `q` × `e`, by the rules of `names_alike`; numbers are
-    equal within a block, so they are not compared here."""
+    equal within a block, so they are not compared here. The usual case — every name with distinctive
+    words — takes the fast path: no masks of the other cases are made."""
     q_kind, q_mask, q_has, q_tokens = q.arrays(vocabulary)
     e_kind, e_mask, e_has, e_tokens = e.arrays(vocabulary)
-    both = q_has[:, None] & e_has[None, :]
+    everyone = bool(q_has.all() and e_has.all())
+    # Both cores for a large matrix: in the console it runs in a job of low priority, which the web
+    # workers take the CPU from whenever they need it.
+    workers = -1 if len(q.distinct) * len(e.distinct) > 1_000_000 else 1
     score = process.cdist(q.distinct, e.distinct, scorer=fuzz.ratio, processor=None,
-                          score_cutoff=NAME_SIMILARITY * 100, dtype=np.uint8, workers=1)
-    score[~both] = 0
+                          score_cutoff=NAME_SIMILARITY * 100, dtype=np.uint8, workers=workers)
+    if not everyone:
+        score[~(q_has[:, None] & e_has[None, :])] = 0
     qm, em = q_mask[:, None], e_mask[None, :]
     common = qm & em
-    maybe = (common == qm) | (common == em)
-    maybe &= both
+    maybe = common == qm
+    maybe |= common == em
+    del common
     maybe &= score == 0
-    pairs = np.nonzero(maybe)
+    if not everyone:
+        maybe &= q_has[:, None] & e_has[None, :]
+    pairs = _pairs(maybe)
+    del maybe
     if len(pairs[0]):
         subset = _subsets(q_tokens, e_tokens, pairs)
         score[pairs[0][subset], pairs[1][subset]] = 100
-    none_both = ~q_has[:, None] & ~e_has[None, :]
-    score[none_both & (q_kind[:, None] == e_kind[None, :]) & (q_kind != NO_KIND)[:, None]] = 100
-    one = q_has[:, None] ^ e_has[None, :]
-    if one.any():
-        whole = process.cdist(q.full, e.full, scorer=fuzz.ratio, processor=None,
-                              score_cutoff=FULL_NAME_SIMILARITY * 100, dtype=np.uint8, workers=1)
-        score[one] = whole[one]
-    kinds_fit = (q_kind == NO_KIND)[:, None] | (e_kind == NO_KIND)[None, :] | (q_kind[:, None] == e_kind[None, :])
-    return kinds_fit & (score > 0), score
+    if not everyone:
+        none_both = ~q_has[:, None] & ~e_has[None, :]
+        score[none_both & (q_kind[:, None] == e_kind[None, :]) & (q_kind != NO_KIND)[:, None]] = 100
+        one = q_has[:, None] ^ e_has[None, :]
+        if one.any():
+            whole = process.cdist(q.full, e.full, scorer=fuzz.ratio, processor=None,
+                                  score_cutoff=FULL_NAME_SIMILARITY * 100, dtype=np.uint8, workers=1)
+            score[one] = whole[one]
+    alike = score > 0
+    if (q_kind != NO_KIND).any() and (e_kind != NO_KIND).any():    # two stated kinds must be one
+        alike &= (q_kind == NO_KIND)[:, None] | (e_kind == NO_KIND)[None, :] | (q_kind[:, None] == e_kind[None, :])
+    return alike, score
 
 
 def names_alike(a: tuple, b: tuple) -> bool:
@@ -298,7 +315,7 @@ class DuplicateIndex:
                 for _i, key in chunk:
                     names.add(key)
                 alike, score = _alike(names, block.keys, self.vocabulary)
-                r, c = np.nonzero(alike)
+                r, c = _pairs(alike)
                 excluded = np.array([exclude_ids[i] for i, _key in chunk], dtype=object)
                 keep = ids[c] != excluded[r]
                 r, c = r[keep], c[keep]
