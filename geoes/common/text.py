@@ -19,7 +19,7 @@ import unicodedata
 QUOTES = "\"'„”“‟«»‚‘’`"
 DASHES = "‐‑‒–—―−"
 _SPACE_RE = re.compile(r"\s+")
-_DASH_RE = re.compile(r"\s*-\s*")
+_DASH_RE = re.compile(r" ?- ?")
 _NON_WORD_RE = re.compile(r"[^a-z0-9]+")
 _TABLE = str.maketrans({**{c: None for c in QUOTES}, **{c: "-" for c in DASHES}})
 
@@ -27,7 +27,9 @@ _TABLE = str.maketrans({**{c: None for c in QUOTES}, **{c: "-" for c in DASHES}}
 def text_key(value: str) -> str:
     """A comparison key for names: case-folded, quotes removed, dashes and spaces unified."""
     value = unicodedata.normalize("NFC", str(value)).translate(_TABLE)
-    return _SPACE_RE.sub(" ", _DASH_RE.sub("-", value)).strip().casefold()
+    # White space first, then dashes: `\s*-\s*` over a long run of spaces without a dash would try every
+    # start of the run (quadratic); after the runs are single spaces it is linear.
+    return _DASH_RE.sub("-", _SPACE_RE.sub(" ", value)).strip().casefold()
 
 
 def ascii_key(value: str) -> str:
