@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,8 +51,11 @@ def free_port() -> int:
 
 
 class TempPostgres:
-    def __init__(self, root: Path, port: int | None = None):
-        self.root = Path(root)
+    """`root`: the server's directory; as root it must be reachable by `nobody` (e.g. under /tmp, not under
+    a 0700 directory), so by default it is a new one under the system's temporary directory."""
+
+    def __init__(self, root: Path | None = None, port: int | None = None):
+        self.root = Path(root) if root else Path(tempfile.mkdtemp(prefix="geoes-pg-"))
         self.data = self.root / "data"
         self.port_file = self.root / "port"
         self.port = port or (int(self.port_file.read_text()) if self.port_file.exists() else free_port())
@@ -67,8 +71,12 @@ class TempPostgres:
         return {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(list(args), capture_output=True, text=True, check=check, cwd=self.root,
+        done = subprocess.run(list(args), capture_output=True, text=True, cwd=self.root,
                               env={**os.environ, "LC_ALL": "C.UTF-8"}, **self._as_owner())
+        if check and done.returncode:
+            raise RuntimeError(f"{Path(args[0]).name} zakończył się kodem {done.returncode}: "
+                               f"{(done.stderr or done.stdout).strip()[-2000:]}")
+        return done
 
     def start(self) -> str:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -100,10 +108,10 @@ class TempPostgres:
         if (self.data / "postmaster.pid").exists():
             self._run(str(pg_bin() / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop", check=False)
 
-    def wait_stopped(self, timeout: float = 30) -> None:
-        end = time.monotonic() + timeout
-        while (self.data / "postmaster.pid").exists() and time.monotonic() < end:
-            time.sleep(0.1)
+    def remove(self) -> None:
+        """Stop the server and delete its directory."""
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def main(argv: list[str]) -> int:

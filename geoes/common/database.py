@@ -66,7 +66,7 @@ def raw_connect(url: str, **kwargs) -> psycopg.Connection:
         return psycopg.connect(check_url(url), autocommit=True, connect_timeout=CONNECT_TIMEOUT,
                                application_name="geoes", **kwargs)
     except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataMissing(f"brak połączenia z bazą danych (GEOES_DATABASE_URL): {reason}") from None
 
 

@@ -251,16 +251,20 @@ class VersionWatcher:
         return self._version
 
     def _run(self) -> None:
+        failing = False
         while True:
             try:
                 with database.raw_connect(self.settings.database_url) as conn:
                     conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
                     while True:
-                        self._version = _current(conn)
+                        self._version, failing = _current(conn), False
                         for _ in conn.notifies(timeout=self.POLL, stop_after=1):
                             pass
-            except Exception:  # noqa: BLE001 — the database restarting or unreachable: try again shortly
-                log.warning("brak połączenia z bazą danych; serwowana jest ostatnia znana wersja", exc_info=True)
+            except Exception as exc:  # noqa: BLE001 — the database restarting or unreachable: try again shortly
+                if not failing:   # once per outage, not once a second
+                    log.warning("brak połączenia z bazą danych (%s); serwowana jest ostatnia znana wersja",
+                                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+                failing = True
                 time.sleep(1.0)
 
 

@@ -71,3 +71,15 @@ def ensure_local(settings: Settings) -> int:
             atomic_write_bytes(path, bytes(data))
             written += 1
     return written
+
+
+_checked: set[tuple[str, str]] = set()
+
+
+def ensure_local_once(settings: Settings) -> None:
+    """`ensure_local` once per process and data directory (the console's importer context; a build checks
+    every time)."""
+    key = (settings.database_url, str(settings.data_dir))
+    if key not in _checked:
+        ensure_local(settings)
+        _checked.add(key)
