@@ -8,7 +8,8 @@ region's files, the other two with EMPTY data directories) and nginx in front (t
 deploy/nginx/geoes.conf: passive health checks, `proxy_next_upstream`; its response cache is off here so
 that every request reaches an instance). Then a bounded load through nginx; meanwhile an operator signs in
 and publishes a real register file through nginx (the console's session goes wherever nginx sends each
-request), and once the new version is served one instance is killed (SIGKILL, master and workers).
+request), and once the new version is served on every instance one instance is killed (SIGKILL to its master; with
+--hard-kill to its workers too).
 
 Every response must be 200, and every response that names a version must be complete for it: the entities
 layer with exactly that version's number of entities. Prints one line — requests, errors, the versions seen
@@ -25,6 +26,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -113,6 +115,7 @@ http {{
     upstream geoes {{
 {servers}
         keepalive 16;
+        keepalive_timeout 4s;
     }}
     server {{
         listen 127.0.0.1:{port};
@@ -247,6 +250,32 @@ def publish(base: str) -> str:
     return r.headers["Location"].rstrip("/").rsplit("/", 1)[1]
 
 
+def refuses(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return False
+    except OSError:
+        return True
+
+
+def kill(proc: subprocess.Popen, port: int, hard: bool) -> float:
+    """Kill an instance without warning: SIGKILL to its gunicorn master (its workers, orphaned, answer what
+    they were answering and exit), or with `hard` to the master and every worker at once (a response
+    already being sent then breaks off: no proxy can move half a response to another instance). Returns when
+    the port refuses connections (the instance is gone)."""
+    if hard:
+        os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 60
+    while not refuses(port):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"instance :{port} still answers a minute after its master was killed")
+        time.sleep(0.1)
+    return time.monotonic()
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
@@ -265,6 +294,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--max-requests", type=int, default=40_000)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
+    parser.add_argument("--hard-kill", action="store_true",
+                        help="SIGKILL the instance's workers too (a response being sent at that moment breaks off)")
     args = parser.parse_args()
     seconds = min(args.seconds, 300.0)
 
@@ -304,9 +335,9 @@ def main() -> int:
                     if time.monotonic() > deadline:
                         raise RuntimeError(f"instance :{port} did not serve {new} within 10 s")
                     time.sleep(0.2)
-            os.killpg(procs[1].pid, signal.SIGKILL)
-            procs[1].wait(timeout=10)
-            while time.monotonic() - started < seconds and not load.stop.is_set():
+            gone_at = kill(procs[1], ports[1], hard=args.hard_kill)
+            while (time.monotonic() - started < seconds or time.monotonic() - gone_at < 5) \
+                    and not load.stop.is_set():
                 with load.lock:
                     if len(load.latencies) + len(load.errors) >= args.max_requests:
                         break
@@ -324,7 +355,8 @@ def main() -> int:
         total = len(load.latencies) + len(load.errors)
         print(f"zapytania: {total}, błędy: {len(load.errors)}, wersje: {'; '.join(versions)}, "
               f"p50: {percentile(load.latencies, 0.5) * 1000:.1f} ms, p99: {percentile(load.latencies, 0.99) * 1000:.1f} ms"
-              f" (3 instancje za nginx, jedna zabita po publikacji; {first} → {new})")
+              f" (3 instancje za nginx, jedna zabita po publikacji{' razem z procesami roboczymi' if args.hard_kill else ''};"
+              f" {first} → {new})")
         for e in load.errors[:10]:
             print(f"  błąd: {e}", file=sys.stderr)
         ok = not load.errors and complete and new in load.seen and first in load.seen
