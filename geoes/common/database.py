@@ -121,9 +121,10 @@ def placeholders(statement: str) -> str:
 
 
 class _Table:
-    def __init__(self, primary_key: list[str], has_id: bool):
+    def __init__(self, columns: list[str], primary_key: list[str]):
+        self.columns = columns
         self.primary_key = primary_key
-        self.has_id = has_id
+        self.has_id = "id" in columns
 
 
 class PgCursor:
@@ -196,7 +197,7 @@ class PgConnection:
             if mode.upper() == "IGNORE" or not info.primary_key:
                 body += " ON CONFLICT DO NOTHING"
             else:
-                names = [c.strip().strip('"') for c in (columns or "").split(",") if c.strip()]
+                names = [c.strip().strip('"') for c in columns.split(",") if c.strip()] if columns else info.columns
                 updates = [n for n in names if n not in info.primary_key]
                 target = ", ".join(info.primary_key)
                 body += (f" ON CONFLICT ({target}) DO UPDATE SET "
@@ -216,7 +217,7 @@ class PgConnection:
             "LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
             "WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
             (name,)).fetchall()
-        info = _Table([r[0] for r in rows if r[1]], any(r[0] == "id" for r in rows))
+        info = _Table([r[0] for r in rows], [r[0] for r in rows if r[1]])
         if rows:
             with _tables_lock:
                 _tables[name] = info
