@@ -169,7 +169,7 @@ class PgConnection:
             self.raw.execute("BEGIN")
             cur = self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
             return PgCursor(cur)
-        text, adds_id = self._translate(statement)
+        text, adds_id = self._translate(statement, bind=bool(params))
         cur = self.raw.cursor()
         cur.execute(text, tuple(params) if params else None)
         if adds_id:
@@ -185,10 +185,13 @@ class PgConnection:
     def executescript(self, script: str) -> None:
         self.raw.execute(script)
 
-    def _translate(self, statement: str, want_id: bool = True) -> tuple[str, bool]:
+    def _translate(self, statement: str, want_id: bool = True, bind: bool = True) -> tuple[str, bool]:
+        """The statement in PostgreSQL's dialect, and whether it returns the new row's id. Without parameters
+        psycopg sends the text as it is, so `?` and `%` are translated only when there are some (`bind`)."""
+        params = _placeholders_cached if bind else (lambda text: text)
         insert = _INSERT_RE.match(statement)
         if not insert:
-            return _placeholders_cached(statement), False
+            return params(statement), False
         mode, table, columns = insert.group(1), insert.group(2).lower(), insert.group(3)
         info = self._table(table)
         body = statement.rstrip().rstrip(";")
@@ -206,7 +209,7 @@ class PgConnection:
         adds_id = want_id and info.has_id and not re.search(r"\bRETURNING\b", body, re.IGNORECASE)
         if adds_id:
             body += " RETURNING id"
-        return _placeholders_cached(body), adds_id
+        return params(body), adds_id
 
     def _table(self, name: str) -> _Table:
         with _tables_lock:

@@ -51,6 +51,8 @@ def test_sqlite_idioms_run_on_postgresql(conn):
     conn.execute(job, ("verify", "running", "anna", "t1"))
     conn.execute(job, ("verify", "done", "ewa", "t2"))
     assert [tuple(r) for r in conn.execute("SELECT name, state, started_by FROM jobs")] == [("verify", "done", "ewa")]
+    assert conn.execute("SELECT COUNT(*) FROM users WHERE login LIKE 'a%'").fetchone()[0] == 1   # no parameters
+    assert conn.execute("SELECT COUNT(*) FROM users WHERE login LIKE ? || '%'", ("a",)).fetchone()[0] == 1
     conn.execute("BEGIN IMMEDIATE")
     conn.execute("INSERT INTO audit (at, actor, action) VALUES (?, ?, ?)", ("t", "anna", "x"))
     conn.execute("ROLLBACK")
