@@ -275,7 +275,7 @@ def build(settings: Settings, entities_path: Path | str | None = None) -> BuildR
     with GEOES_DATABASE_URL) and serve it."""
     if settings.uses_database:
         region_store.ensure_local(settings)   # the region's files, from the database if this instance lacks them
-    source = stored.as_file(settings) if entities_path is None else nullcontext(Path(entities_path))
+    source = stored.as_file(settings) if not entities_path else nullcontext(Path(entities_path))
     with build_lock(settings), source as path:
         joined, indicators, rejects, extra = compute_all(settings, path)
         if len(joined) == 0 and len(rejects):
