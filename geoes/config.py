@@ -118,6 +118,11 @@ SETTINGS: tuple[Setting, ...] = (
             parse_bool, scope="setup"),
     Setting("network_tests", False, "testy wymagające internetu (oznaczone `network`) też są uruchamiane",
             parse_bool, scope="setup"),
+    # Several instances behind a load balancer: every piece of state in one PostgreSQL + PostGIS database.
+    Setting("database_url", "", "adres bazy PostgreSQL z PostGIS (np. `postgresql://geoes:HASŁO@10.0.0.5:5432/geoes`), "
+            "w której jest cały stan serwisu: konta, sesje, dziennik, zestawy zmian, kolejka, rejestr i opublikowane "
+            "wersje danych — kilka instancji z tym samym adresem serwuje to samo; puste — SQLite i pliki w "
+            "`GEOES_DATA_DIR`"),
 )
 APP_SETTINGS = {s.key: s for s in SETTINGS if s.scope == "app"}
 
@@ -169,6 +174,12 @@ class Settings:
     report_max_per_window: int = 5
     report_window_minutes: int = 10
     report_max_pending: int = 1000
+    database_url: str = ""
+
+    @property
+    def uses_database(self) -> bool:
+        """All state in PostgreSQL (GEOES_DATABASE_URL) rather than SQLite and files under the data directory."""
+        return bool(self.database_url)
 
     @classmethod
     def from_env(cls, overrides: Mapping | None = None, *, environ: Mapping | None = None,

@@ -8,10 +8,12 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from geoes.dataset import pgstore
 from geoes.dataset.build import GPKG_NAME, INDICATORS_NAME, current_version
 from geoes.config import Settings
 from geoes.common.values import plain
 from geoes.dataset.figures import RANKED, RELATED, reasons_text
+from geoes.dataset.gpkg import read_layers
 from geoes.errors import DataMissing
 
 
@@ -19,8 +21,6 @@ class NoDataset(DataMissing):
     """Nothing has been built yet."""
 
 
-# Identifiers and codes GeoPackage readers may guess as numbers: read back as text, leading zeros kept.
-TEXT_CODES = ("id", "krs", "nip", "regon", "operator_krs", "operator_nip", "postal_code")
 # Columns of `stats` records and of the indicator tables (geoes.dataset.indicators), in display order.
 INDICATOR_COLUMNS = [
     "teryt", "name", "level", "population", "area_km2", "area_km2_computed", "entities",
@@ -96,25 +96,26 @@ class Dataset:
 
 def load_dataset(path: Path) -> Dataset:
     path = Path(path)
-    gpkg = path / GPKG_NAME
-    entities = gpd.read_file(gpkg, layer="entities", engine="pyogrio")
-    gminy = gpd.read_file(gpkg, layer="gminy", engine="pyogrio")
-    powiaty = gpd.read_file(gpkg, layer="powiaty", engine="pyogrio")
-    for frame in (entities, gminy, powiaty):
-        for col in frame.columns:
-            if col.endswith("teryt") or col.endswith("teryt_computed") or col in TEXT_CODES:
-                frame[col] = frame[col].astype(object).where(frame[col].notna(), "").astype(str)
-    entities["employees"] = entities["employees"].astype("Int64")
-    for frame in (gminy, powiaty):
-        # A layer stores a rank with gaps (a left-out place) as a float: places are whole numbers.
-        for col in [c for c in frame.columns if c.startswith("rank_")]:
-            frame[col] = frame[col].round().astype("Int64")
+    layers = read_layers(path / GPKG_NAME)
     summary = json.loads((path / INDICATORS_NAME).read_text(encoding="utf-8"))
-    return Dataset(summary["version"], path, entities, gminy, powiaty, summary)
+    return Dataset(summary["version"], path, layers["entities"], layers["gminy"], layers["powiaty"], summary)
+
+
+def load_version(settings: Settings, version: str) -> Dataset:
+    """A built version from where the settings keep versions: data/build/<version>, or the database
+    (FileNotFoundError when it is not there, e.g. pruned meanwhile)."""
+    if not settings.uses_database:
+        return load_dataset(settings.build_dir / version)
+    try:
+        layers, summary = pgstore.load(settings, version)
+    except LookupError:
+        raise FileNotFoundError(f"wersja {version} nie jest zapisana w bazie danych") from None
+    return Dataset(version, settings.build_dir / version, layers["entities"], layers["gminy"], layers["powiaty"],
+                   json.loads(summary))
 
 
 def load_current(settings: Settings) -> Dataset:
     version = current_version(settings)
     if version is None:
         raise NoDataset("brak zbudowanych danych: uruchom `python -m geoes build`")
-    return load_dataset(settings.build_dir / version)
+    return load_version(settings, version)
