@@ -28,6 +28,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from geoes.common.dictionary import is_whole
 from geoes.common.labels import INDICATOR_LABELS
 from geoes.common.reference import entity_types
 from geoes.config import ACCESS_RADIUS_M, ACTIVE_STATUSES, CRS_METRIC
@@ -396,7 +397,7 @@ def _add_needs(g: pd.DataFrame, p: pd.DataFrame, v: dict, ratio_base: dict, need
     for c in vf.columns.drop(["teryt", "population", "entities"]):
         value = vf.at[0, c]
         ratio_base[c] = None if pd.isna(value) else float(value)
-        v[c] = None if pd.isna(value) else round(float(value), 3)
+        v[c] = None if pd.isna(value) else int(round(value)) if is_whole(c) else round(float(value), 3)
     return {"year": NEEDS_YEAR, "base_year": NEEDS_BASE_YEAR, "unemployed_source": NEEDS_SOURCE["persons"],
             "rate_source": NEEDS_SOURCE["rate"],
             "rate_levels": "powiaty" + (" i województwo" if v.get("unemployment_rate") is not None else "")}
