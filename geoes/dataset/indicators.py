@@ -415,13 +415,20 @@ def _local_gaps(g: pd.DataFrame, p: pd.DataFrame, v: dict) -> None:
     """Need figures fetched from a local copy: what it lacks is "brak w danych lokalnych" (e.g. the
     voivodeship's unemployment rate, which BDL has and the copy does not), not "brak danych źródłowych"."""
     figures.local_gaps(v["suppressed"], v, NEED_COLUMNS)
+    # A relation to a voivodeship figure the copy lacks is missing for the same reason.
+    bases = [f"ratio_{c}" for c in NEED_COLUMNS if v["suppressed"].get(c) == "not_in_local_data"]
     for frame in (g, p):
         fields = [c for c in NEED_COLUMNS if c in frame.columns]
-        frame["suppressed"] = [
-            json.dumps(figures.local_gaps(figures.suppressed_map({"suppressed": s}), row, fields), sort_keys=True)
-            if any(pd.isna(x) for x in row.values()) else s
-            for s, row in zip(frame["suppressed"], frame[fields].to_dict("records"))]
-        frame["suppressed"] = frame["suppressed"].replace("{}", "")
+        frame["suppressed"] = [_local_row(s, row, fields, bases)
+                               for s, row in zip(frame["suppressed"], frame[fields].to_dict("records"))]
+
+
+def _local_row(suppressed: str, values: dict, fields: list[str], bases: list[str]) -> str:
+    found = figures.local_gaps(figures.suppressed_map({"suppressed": suppressed}), values, fields)
+    for ratio in bases:
+        if found.get(ratio) == "unknown_base":
+            found[ratio] = "not_in_local_data"
+    return json.dumps(found, sort_keys=True) if found else ""
 
 
 def _white_spots(g: gpd.GeoDataFrame) -> pd.DataFrame:
