@@ -183,11 +183,17 @@ def test_register_history_csv(client):
     assert {"wersja_danych", "powiat_teryt", "typ", "podmioty_aktywne"} <= set(rows[0])
     zaz_2602 = [r for r in rows if r["powiat_teryt"] == "2602" and r["typ"] == "zaz"]
     assert zaz_2602 and zaz_2602[-1]["podmioty_aktywne"] == "1"
+    excel = client.get("/trendy/rejestr.csv?dialect=excel-pl").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.DictReader(excel.splitlines(), delimiter=";"))
+    zaz = [r for r in rows if r["Powiat – kod TERYT"] == '="2602"' and r["Typ – kod"] == "zaz"]
+    assert zaz and zaz[-1]["Podmioty w rejestrze"] == "1"
+    assert client.get("/trendy/rejestr.csv?dialect=xls").status_code == 400
 
 
 def test_report_completeness_and_needs(client):
     report = visible_text(client.get("/powiaty/2602/raport.html").get_data(as_text=True))
-    assert report.index("w rejestrze 22 z 26 znanych") < report.index("Wskaźniki na tle województwa")
+    # The table of contents lists the chapters first; the statement comes before the indicators' chapter.
+    assert report.index("w rejestrze 22 z 26 znanych") < report.index("4. Wskaźniki na tle województwa")
     assert "Potrzeby obok podaży" in report and "1 548" in report.replace(NBSP, " ")
     assert "Oficjalne liczby w kolejnych latach" in report
     assert "Zakład Aktywności Zawodowej w Mieronicach" in report
@@ -233,7 +239,8 @@ def _links(page: str) -> list[tuple[str, str]]:
             for h, t in re.findall(r'<a\b[^>]*\bhref="([^"]*)"[^>]*>(.*?)</a>', page, re.S)]
 
 
-@pytest.mark.parametrize("url", ["/powiaty/2602", "/gminy/2602023", "/compare?teryt=2602&teryt=2601"])
+@pytest.mark.parametrize("url", ["/powiaty/2602", "/gminy/2602023", "/compare?teryt=2602&teryt=2601", "/entities",
+                                 "/"])
 def test_planner_pages_offer_the_excel_files_first(client, url):
     """Beside the tables: XLSX and "CSV dla Excela" first; any other CSV link says it is for GIS."""
     page = client.get(url).get_data(as_text=True)
@@ -255,6 +262,14 @@ def test_planner_pages_offer_the_excel_files_first(client, url):
         names = [visible_text(t).strip() for t in re.findall(r"<a\b[^>]*>(.*?)</a>", line, re.S)]
         if "CSV dla GIS" in names or "CSV dla Excela" in names:
             assert names[:2] == ["XLSX", "CSV dla Excela"], (url, names)
+
+
+@pytest.mark.parametrize("url", ["/powiaty", "/about", "/trendy"])
+def test_every_csv_link_says_who_it_is_for(client, url):
+    for href, text in _links(client.get(url).get_data(as_text=True)):
+        if ".csv" in href or "format=csv" in href:
+            assert text in ("CSV dla Excela", "CSV dla GIS"), (url, href, text)
+            assert client.get(href).status_code == 200, href
 
 
 def test_county_page_links_the_xlsx_and_excel_csv_of_its_tables(client):
