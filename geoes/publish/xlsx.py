@@ -24,7 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import textwrap
+import math
+from copy import copy
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -91,28 +92,54 @@ def _date(value):
         return None
 
 
-def _cell(ws, value, col: Column, fmt: str | None, wrap: bool, top: bool = False):
-    value = plain(value)
-    if value is None:
-        return None
-    if col.kind in ("int", "year"):
-        cell = WriteOnlyCell(ws, value=int(value))
-    elif col.kind == "percent":
-        cell = WriteOnlyCell(ws, value=float(value) / 100)
-    elif col.kind in ("decimal", "points", "ratio"):
-        cell = WriteOnlyCell(ws, value=float(value))
-    elif col.kind == "date" and _date(value) is not None:
-        cell = WriteOnlyCell(ws, value=_date(value))
-    else:
-        cell = WriteOnlyCell(ws, value=str(value)[:MAX_CELL])
-        cell.data_type = "s"  # a string, even if it starts with '=': shown, never evaluated
-        if wrap:
-            cell.alignment = _WRAP
-    if fmt and not (col.kind == "date" and cell.data_type == "s"):
+NUMBER_KINDS = ("int", "year", "decimal", "ratio", "points", "percent")
+
+
+def _style(ws, fmt: str | None, alignment: Alignment | None):
+    """The style of a prototype cell, copied onto each cell of a column: setting a format or an alignment
+    cell by cell costs more than writing the cell (a million entity cells)."""
+    cell = WriteOnlyCell(ws)
+    if fmt:
         cell.number_format = fmt
-    if top and not wrap:
-        cell.alignment = _TOP  # beside a tall wrapped cell, a number reads at the top of its row
-    return cell
+    if alignment is not None:
+        cell.alignment = alignment
+    return cell._style
+
+
+class _Writer:
+    """How one column's values become cells: the value's type, its number format and alignment."""
+
+    def __init__(self, ws, col: Column, wrap: bool, top: bool):
+        self.ws, self.kind = ws, col.kind
+        fmt = number_format(col)
+        if col.kind in NUMBER_KINDS:
+            self.style = _style(ws, fmt, _TOP if top else None)  # beside a tall wrapped cell: at the top
+        elif col.kind == "date":
+            self.style = _style(ws, fmt, _TOP if top else None)
+        else:
+            self.style = _style(ws, fmt, _WRAP if wrap else _TOP if top else None)
+        self.text_style = _style(ws, None, _WRAP if wrap else _TOP if top else None)
+
+    def __call__(self, value):
+        value = plain(value)
+        if value is None:
+            return None
+        kind = self.kind
+        if kind in ("int", "year"):
+            cell = WriteOnlyCell(self.ws, value=int(value))
+        elif kind == "percent":
+            cell = WriteOnlyCell(self.ws, value=float(value) / 100)
+        elif kind in ("decimal", "points", "ratio"):
+            cell = WriteOnlyCell(self.ws, value=float(value))
+        elif kind == "date" and _date(value) is not None:
+            cell = WriteOnlyCell(self.ws, value=_date(value))
+        else:
+            cell = WriteOnlyCell(self.ws, value=str(value)[:MAX_CELL])
+            cell.data_type = "s"  # a string, even if it starts with '=': shown, never evaluated
+            cell._style = copy(self.style if kind != "date" else self.text_style)
+            return cell
+        cell._style = copy(self.style)
+        return cell
 
 
 def _shown_length(value, col: Column) -> int:
@@ -142,7 +169,10 @@ def _lines(text, width: float) -> int:
     if text is None:
         return 1
     per_line = max(1, int(width * CHARS_PER_WIDTH) - 1)
-    return max(1, sum(len(textwrap.wrap(part, per_line)) or 1 for part in str(text).split("\n")))
+    if len(text := str(text)) <= per_line and "\n" not in text:
+        return 1
+    # Wrapping breaks at spaces, so a line holds a little less than `per_line`: a tenth more lines.
+    return max(1, sum(max(1, math.ceil(len(part) * 1.1 / per_line)) for part in text.split("\n")))
 
 
 def _print_setup(ws, title: str) -> None:
@@ -187,19 +217,17 @@ def _data_sheet(wb: Workbook, sheet: Sheet, title: str) -> None:
     ws.auto_filter.ref = f"A1:{get_column_letter(max(1, len(headers)))}{len(frame) + 1}"
     _print_setup(ws, title)
     ws.append(_header_row(ws, headers))
-    formats = [number_format(c) for c in sheet.columns]
-    wraps = [c.kind == "reasons" or (c.kind not in ("int", "year", "decimal", "ratio", "points", "percent")
-                                      and w >= WIDE_TEXT) for c, w in zip(sheet.columns, widths)]
-    specs = list(zip(sheet.columns, formats, wraps))
+    wraps = [c.kind == "reasons" or (c.kind not in NUMBER_KINDS and w >= WIDE_TEXT)
+             for c, w in zip(sheet.columns, widths)]
     wrapped = [(i, widths[i]) for i, w in enumerate(wraps) if w]
-    top = bool(wrapped)
+    writers = [_Writer(ws, c, w, bool(wrapped)) for c, w in zip(sheet.columns, wraps)]
     for number, row in enumerate(frame.itertuples(index=False, name=None), start=2):
         if wrapped:
             # Rows are not re-measured when a file is opened or printed: a wrapped cell needs its height.
             lines = max(_lines(row[i], width) for i, width in wrapped)
             if lines > 1:
                 ws.row_dimensions[number].height = LINE_HEIGHT * min(MAX_ROW_LINES, lines)
-        ws.append([_cell(ws, v, c, f, w, top) for v, (c, f, w) in zip(row, specs)])
+        ws.append([write(v) for write, v in zip(writers, row)])
 
 
 def _text_sheet(wb: Workbook, name: str, title: str, headers: list[str], rows: list[list], widths: list[float]) -> None:
