@@ -21,7 +21,6 @@ figures) apart, for the XLSX's "Metoda i źródła" sheet. An entity table is on
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -59,7 +58,6 @@ UNIT_SHEETS = (
     ("Relacje do województwa", ("ratio",), ("ratio",)),
 )
 PART_WORDS = {"value": "wartość", "rank": "miejsce", "ratio": "relacja do województwa"}
-NOTES = "suppressed"
 
 
 @dataclass
@@ -92,14 +90,14 @@ def _ordered(cols: list[Column]) -> list[Column]:
 
 
 def _whole(series: pd.Series) -> pd.Series:
-    values = pd.to_numeric(series, errors="coerce")
-    return pd.array(np.round(values.to_numpy(dtype="float64", na_value=np.nan)), dtype="Int64") \
-        if len(values) else values.astype("Int64")
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return pd.Series(pd.array(np.round(values), dtype="Int64"), index=series.index)
 
 
 def _values(series: pd.Series, col: Column) -> pd.Series:
+    """A column's values as people get them: numbers as numbers, codes as text, coded values in words."""
     if col.kind in dictionary.WHOLE_KINDS:
-        return pd.Series(_whole(series), index=series.index)
+        return _whole(series)
     if col.kind in dictionary.NUMBER_KINDS:
         return pd.to_numeric(series, errors="coerce").astype("float64")
     if col.kind == "bool":
@@ -115,14 +113,8 @@ def _values(series: pd.Series, col: Column) -> pd.Series:
 
 
 def _reasons(raw) -> dict[str, str]:
-    """{field: reason in words} from a row's `suppressed` (a map, its JSON, or empty)."""
-    if isinstance(raw, dict):
-        found = raw
-    elif isinstance(raw, str) and raw.startswith("{"):
-        found = json.loads(raw)
-    else:
-        return {}
-    return {k: figures.REASONS.get(v, v) for k, v in found.items()}
+    """{field: reason in words} from a row's `suppressed` (a map of codes or words, or its JSON)."""
+    return figures.reasons_text({"suppressed": raw})
 
 
 def notes_text(raw, scope: str, level: str | None, parts=("value", "rank", "ratio"),

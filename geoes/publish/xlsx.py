@@ -35,7 +35,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from geoes.common.dictionary import Column
+from geoes.common.dictionary import NUMBER_KINDS, Column
 from geoes.common.values import plain
 
 if TYPE_CHECKING:  # geoes.publish.office builds the sheets and calls this writer
@@ -92,9 +92,6 @@ def _date(value):
         return None
 
 
-NUMBER_KINDS = ("int", "year", "decimal", "ratio", "points", "percent")
-
-
 def _style(ws, fmt: str | None, alignment: Alignment | None):
     """The style of a prototype cell, copied onto each cell of a column: setting a format or an alignment
     cell by cell costs more than writing the cell (a million entity cells)."""
@@ -148,7 +145,7 @@ def _shown_length(value, col: Column) -> int:
         return 0
     if col.kind in ("int", "year"):
         return len(f"{int(value):,}") if col.kind == "int" else len(str(int(value)))
-    if col.kind in ("decimal", "ratio", "points", "percent"):
+    if col.kind in NUMBER_KINDS:
         decimals = col.decimals if col.decimals is not None else 2
         return len(f"{float(value):,.{decimals}f}") + (1 if col.kind in ("percent", "points") else 0)
     return len(str(value))
@@ -158,7 +155,7 @@ def _width(header: str, series: pd.Series, col: Column) -> float:
     sample = series.head(WIDTH_SAMPLE)
     longest = max((_shown_length(v, col) for v in sample), default=0)
     word = max((len(w) for w in header.split()), default=0) + 2  # bold letters are wider
-    numeric = col.kind in ("int", "year", "decimal", "ratio", "points", "percent")
+    numeric = col.kind in NUMBER_KINDS
     cap = MAX_NUMBER_WIDTH if numeric else NOTES_WIDTH if col.kind == "reasons" else MAX_WIDTH
     return float(min(cap, max(MIN_WIDTH, longest + 2, word + 1)))
 
