@@ -113,7 +113,10 @@ def _values(series: pd.Series, col: Column) -> pd.Series:
 
 
 def _reasons(raw) -> dict[str, str]:
-    """{field: reason in words} from a row's `suppressed` (a map of codes or words, or its JSON)."""
+    """{field: reason in words} from a row's `suppressed`: a map of codes or words, its JSON, or the text
+    "field: reason; …" of an indicator table with text reasons."""
+    if isinstance(raw, str) and raw and not raw.startswith("{"):
+        return dict(item.partition(": ")[::2] for item in raw.split("; ") if ": " in item)
     return figures.reasons_text({"suppressed": raw})
 
 
