@@ -302,3 +302,18 @@ def test_export_command_xlsx_and_excel_pl(runner, tmp_path):
     bad = runner.invoke("export", "--layer", "gminy", "--format", "gpkg", "--dialect", "excel-pl",
                         "-o", str(tmp_path / "g.gpkg"))
     assert bad.exit_code == 2 and "dialect" in bad.output
+
+
+@pytest.mark.parametrize("level", ["powiat", "gmina"])
+def test_the_csv_for_excel_has_the_xlsx_headers(client, level):
+    """One vocabulary for people: the CSV for Excel has the XLSX's Polish headers (the XLSX spreads them
+    over its sheets and keeps the file-wide ones on "Metoda i źródła"); the GIS CSV keeps machine names."""
+    text = client.get(f"/api/indicators?level={level}&format=csv&dialect=excel-pl").data.decode("utf-8-sig")
+    csv_headers = next(csv.reader(io.StringIO(text), delimiter=";"))
+    wb = load_workbook(io.BytesIO(client.get(f"/api/indicators?level={level}&format=xlsx").data))
+    sheets = {c.value for ws in wb.worksheets[:-2] for c in ws[1]}
+    method = {r[0] for r in wb[xlsx.METHOD_SHEET].iter_rows(values_only=True)}
+    assert set(csv_headers) - sheets <= method and {"Kompletność rejestru", "Rok danych o bezrobociu"} <= method
+    assert sheets <= set(csv_headers)
+    gis = client.get(f"/api/indicators?level={level}&format=csv").data.decode("utf-8-sig").split("\r\n")[0]
+    assert gis.startswith("teryt,name,") and "entities_per_10k" in gis and "Kod TERYT" not in gis
