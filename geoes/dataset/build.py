@@ -30,6 +30,7 @@ from typing import Callable
 
 import pandas as pd
 
+from geoes.common.dictionary import whole_numbers
 from geoes.common.excel import write_rejects
 from geoes.common.reference import attribution
 from geoes.config import Settings
@@ -178,8 +179,9 @@ def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.
     entities["employees"] = entities["employees"].astype("float64")
     gpkg = target / GPKG_NAME
     entities.to_file(gpkg, layer="entities", driver="GPKG", engine="pyogrio")
-    indicators.gminy.to_file(gpkg, layer="gminy", driver="GPKG", engine="pyogrio")
-    indicators.powiaty.to_file(gpkg, layer="powiaty", driver="GPKG", engine="pyogrio")
+    # Counts of people (registered unemployed) are whole numbers: Integer in the GeoPackage, not Real.
+    whole_numbers(indicators.gminy, "units").to_file(gpkg, layer="gminy", driver="GPKG", engine="pyogrio")
+    whole_numbers(indicators.powiaty, "units").to_file(gpkg, layer="powiaty", driver="GPKG", engine="pyogrio")
     # Rejected rows hold raw input and are opened in Excel: the one rejects writer (BOM, neutralised).
     write_rejects(rejects, target / REJECTS_NAME)
     summary = {

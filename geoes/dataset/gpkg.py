@@ -7,6 +7,8 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from geoes.common.dictionary import whole_numbers
+
 LAYERS = ("entities", "gminy", "powiaty")
 # Identifiers and codes GeoPackage readers may guess as numbers: read back as text, leading zeros kept.
 TEXT_CODES = ("id", "krs", "nip", "regon", "operator_krs", "operator_nip", "postal_code")
@@ -20,8 +22,6 @@ def read_layers(gpkg: Path) -> dict[str, gpd.GeoDataFrame]:
                 frame[col] = frame[col].astype(object).where(frame[col].notna(), "").astype(str)
     layers["entities"]["employees"] = layers["entities"]["employees"].astype("Int64")
     for name in ("gminy", "powiaty"):
-        frame = layers[name]
-        # A layer stores a rank with gaps (a left-out place) as a float: places are whole numbers.
-        for col in [c for c in frame.columns if c.startswith("rank_")]:
-            frame[col] = frame[col].round().astype("Int64")
+        # A layer stores a count or a rank with gaps (a left-out place) as a float: they are whole numbers.
+        whole_numbers(layers[name], "units")
     return layers

@@ -11,6 +11,7 @@ import pandas as pd
 from geoes.dataset import pgstore
 from geoes.dataset.build import GPKG_NAME, INDICATORS_NAME, current_version
 from geoes.config import Settings
+from geoes.common.dictionary import is_whole
 from geoes.common.values import plain
 from geoes.dataset.figures import RANKED, RELATED, reasons_text
 from geoes.dataset.gpkg import read_layers
@@ -49,10 +50,12 @@ class Dataset:
         return [c for c in self.powiaty.columns if c.startswith("entities_") and not c.startswith("entities_per")
                 and c != "entities_without_gmina"]
 
-    def indicator_table(self, level: str, reasons: str = "text") -> pd.DataFrame:
+    def indicator_table(self, level: str, reasons: str = "text", meta: bool | None = None) -> pd.DataFrame:
         """The indicators of a level in display order. A left-out figure is empty and the `suppressed`
-        column says why: as text "field: reason; …" (`reasons="text"`, for CSV and XLSX) or as a dict
-        {field: reason} (`reasons="map"`, for JSON: see `indicator_records`)."""
+        column says why: as text "field: reason; …" (`reasons="text"`, for the CSV for GIS) or as a dict
+        {field: reason} (`reasons="map"`, for JSON: see `indicator_records`, and for the files for people,
+        geoes.publish.office). `meta` (default: with text reasons) adds the columns saying what the figures
+        are figures of (completeness of the register, year and source of the need figures)."""
         frame = self.powiaty if level == "powiat" else self.gminy
         table = pd.DataFrame(frame.drop(columns="geometry"))
         table["level"] = level
@@ -66,13 +69,13 @@ class Dataset:
             maps = [reasons_text({"suppressed": s}) for s in table["suppressed"]]
             table["suppressed"] = maps if reasons == "map" else ["; ".join(f"{k}: {v}" for k, v in m.items())
                                                                   for m in maps]
-        if reasons == "text":
+        if meta if meta is not None else reasons == "text":
             # A spreadsheet has no place for metadata: every row says what its figures are figures of.
             table["kompletnosc_rejestru"] = self.completeness_statement()
             needs = (self.summary.get("method") or {}).get("needs")
             if needs and "unemployed" in table:
                 # The year and source of the need figures travel with them.
-                table["bezrobocie_rok"] = str(needs["year"])
+                table["bezrobocie_rok"] = int(needs["year"])
                 table["bezrobocie_zrodlo"] = f"{needs['unemployed_source']}; {needs['rate_source']}"
         return table
 
@@ -87,7 +90,8 @@ class Dataset:
         return [{k: (v if k == "suppressed" else plain(v)) for k, v in rec.items()} for rec in table.to_dict("records")]
 
     def voivodeship_record(self, reasons: str = "text") -> dict:
-        v = dict(self.voivodeship)
+        v = {k: int(x) if isinstance(x, float) and x.is_integer() and is_whole(k) else x
+             for k, x in self.voivodeship.items()}
         v["level"] = "wojewodztwo"
         why = reasons_text(v)
         v["suppressed"] = why if reasons == "map" else "; ".join(f"{k}: {t}" for k, t in why.items())
