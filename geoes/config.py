@@ -109,14 +109,6 @@ SETTINGS: tuple[Setting, ...] = (
     # Many addresses together must not fill the console's store either: past this the form answers 503.
     Setting("report_max_pending", 1000, "tyle zgłoszeń z formularza publicznego może naraz czekać na decyzję "
             "operatora; kolejne dostają 503, dopóki operator nie rozpatrzy części z nich", int),
-    Setting("session_max_hours", 12, "sesja konsoli kończy się po tylu godzinach od zalogowania, nawet gdy operator "
-            "cały czas z niej korzysta", int),
-    Setting("reporter_email_days", 90, "e-mail zgłaszającego jest usuwany ze zgłoszenia tyle dni po decyzji "
-            "operatora (przyjęciu lub odrzuceniu)", int),
-    Setting("upload_job_seconds", 300, "najdłuższy czas odczytu, mapowania i podglądu jednego wczytanego pliku w tle "
-            "(s); dłużej trwające zadanie jest przerywane z komunikatem", int),
-    Setting("upload_job_memory_mb", 3072, "najwięcej pamięci (przestrzeni adresowej, MB) procesu, który w tle "
-            "odczytuje i porównuje wczytany plik; więcej — zadanie kończy się komunikatem", int),
     Setting("mirror", "", "katalog z kopią danych dla `scripts/setup.sh` (domyślnie ../shared/data, jeśli istnieje)",
             scope="setup"),
     Setting("online", False, "`scripts/setup.sh` pobiera dane z usług urzędowych mimo kopii lokalnej",
@@ -126,6 +118,19 @@ SETTINGS: tuple[Setting, ...] = (
             parse_bool, scope="setup"),
     Setting("network_tests", False, "testy wymagające internetu (oznaczone `network`) też są uruchamiane",
             parse_bool, scope="setup"),
+    # Several instances behind a load balancer: every piece of state in one PostgreSQL + PostGIS database.
+    Setting("database_url", "", "adres bazy PostgreSQL z PostGIS (np. `postgresql://geoes:HASŁO@10.0.0.5:5432/geoes`), "
+            "w której jest cały stan serwisu: konta, sesje, dziennik, zestawy zmian, kolejka, rejestr i opublikowane "
+            "wersje danych — kilka instancji z tym samym adresem serwuje to samo; puste — SQLite i pliki w "
+            "`GEOES_DATA_DIR`"),
+    Setting("session_max_hours", 12, "sesja konsoli kończy się po tylu godzinach od zalogowania, nawet gdy operator "
+            "cały czas z niej korzysta", int),
+    Setting("reporter_email_days", 90, "e-mail zgłaszającego jest usuwany ze zgłoszenia tyle dni po decyzji "
+            "operatora (przyjęciu lub odrzuceniu)", int),
+    Setting("upload_job_seconds", 300, "najdłuższy czas odczytu, mapowania i podglądu jednego wczytanego pliku w tle "
+            "(s); dłużej trwające zadanie jest przerywane z komunikatem", int),
+    Setting("upload_job_memory_mb", 3072, "najwięcej pamięci (przestrzeni adresowej, MB) procesu, który w tle "
+            "odczytuje i porównuje wczytany plik; więcej — zadanie kończy się komunikatem", int),
 )
 APP_SETTINGS = {s.key: s for s in SETTINGS if s.scope == "app"}
 
@@ -177,10 +182,16 @@ class Settings:
     report_max_per_window: int = 5
     report_window_minutes: int = 10
     report_max_pending: int = 1000
+    database_url: str = ""
     session_max_hours: int = 12
     reporter_email_days: int = 90
     upload_job_seconds: int = 300
     upload_job_memory_mb: int = 3072
+
+    @property
+    def uses_database(self) -> bool:
+        """All state in PostgreSQL (GEOES_DATABASE_URL) rather than SQLite and files under the data directory."""
+        return bool(self.database_url)
 
     @classmethod
     def from_env(cls, overrides: Mapping | None = None, *, environ: Mapping | None = None,

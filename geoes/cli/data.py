@@ -14,12 +14,15 @@ import click
 from geoes.common.polish import count, number, percent, ratio
 from geoes.config import REPO_DIR, Settings
 from geoes.dataset import figures
-from geoes.dataset.build import REJECTS_NAME, build as build_dataset
+from geoes.console.registers import file_bytes
+from geoes.dataset.build import build as build_dataset
 from geoes.dataset.indicators import LABELS_PL, completeness_text
 from geoes.dataset.reader import Dataset, load_current
 from geoes.errors import InvalidInput, NotFound
 from geoes.publish.serialise import csvt_path, export_layer, readme_path
 from geoes.publish.tables import DIALECTS
+from geoes.register import stored
+from geoes.sources import region_store
 from geoes.sources.fetch import fetch as fetch_region
 
 # The indicators `stats --format table` shows, in this order (a key a level lacks is left out).
@@ -42,6 +45,8 @@ def fetch(settings: Settings, mirror, timeout):
     written = fetch_region(settings, mirror=mirror, **options)
     source = f"kopia lokalna {mirror}" if mirror else "usługi GUGiK ULDK i GUS BDL"
     click.echo(f"Pobrano dane regionu {settings.region} ({source}): {count(len(written), 'plik')} w {settings.data_dir}")
+    if settings.uses_database:
+        click.echo(f"Zapisano w bazie danych: {count(region_store.store(settings), 'plik')}")
 
 
 @click.command()
@@ -51,8 +56,11 @@ def fetch(settings: Settings, mirror, timeout):
 def build(settings: Settings, entities_path):
     """Sprawdź, połącz z gminami i policz wskaźniki; zapisz nową wersję danych."""
     result = build_dataset(settings, entities_path)
+    if settings.uses_database and entities_path is not None:
+        # The served version and the register agree, as after a publish in the console.
+        stored.write_bytes(settings, file_bytes(entities_path))
     v = result.summary["voivodeship"]
-    click.echo(f"Wersja danych {result.version} ({result.path})")
+    click.echo(f"Wersja danych {result.version} ({'baza danych' if settings.uses_database else result.path})")
     powiat_only = int(result.summary["voivodeship"].get("entities_without_gmina", 0))
     click.echo(f"Podmioty: {result.entities} (umieszczone na mapie {result.placed}, przypisane tylko do powiatu "
                f"{powiat_only}, bez lokalizacji {result.entities - result.placed - powiat_only}, "
@@ -67,7 +75,7 @@ def build(settings: Settings, entities_path):
             click.echo(f"  {m['id']} {m['name']}: podana {m['gmina_teryt']}, "
                        f"wg współrzędnych {m['gmina_teryt_computed']} ({m['gmina_name']})")
     if result.rejected_rows:
-        click.echo(f"Odrzucone wiersze: {result.path / REJECTS_NAME}")
+        click.echo(f"Odrzucone wiersze: {result.rejects_path}")
 
 
 @click.command()

@@ -58,3 +58,25 @@ def voivodeships() -> dict[str, str]:
     """TERYT code of a voivodeship → its name (lower case, as TERYT writes it)."""
     with open(REFERENCE_DIR / "voivodeships.csv", encoding="utf-8", newline="") as fh:
         return {row["teryt"]: row["name"] for row in csv.DictReader(fh)}
+
+
+@dataclass(frozen=True)
+class ColumnEntry:
+    """One row of the data dictionary (geoes/reference/columns.csv); see geoes.common.dictionary."""
+    column: str        # machine name, or a pattern with {type} / {indicator}
+    scope: str         # "units" (gminy, powiaty, indicator tables), "entities", or "" (any)
+    group: str         # id, value, need, type, rank, note, meta, geometry: where a file for people puts it
+    kind: str          # code, text, int, year, decimal, percent, points, ratio, bool, date, reasons
+    decimals: int | None
+    values: str        # the vocabulary its values are shown in to people (geoes.common.labels), or ""
+    label: str         # the Polish column name with its unit
+    definition: str
+    source: str
+
+
+@lru_cache(maxsize=None)
+def data_dictionary() -> tuple[ColumnEntry, ...]:
+    """Every published column: its Polish name with unit, definition and source (in file order)."""
+    with open(REFERENCE_DIR / "columns.csv", encoding="utf-8", newline="") as fh:
+        return tuple(ColumnEntry(**{**row, "decimals": int(row["decimals"]) if row["decimals"] else None})
+                     for row in csv.DictReader(fh))

@@ -19,6 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from geoes.common.polish import count
+from geoes.common.database import IntegrityError
 from geoes.config import Settings
 from geoes.console import audit, sessions
 from geoes.console.db import now_iso, transaction
@@ -109,7 +110,7 @@ def add_user(conn: sqlite3.Connection, login: str, password: str, actor: str = "
             conn.execute("INSERT INTO users (login, password_hash, session_key, created_at) VALUES (?, ?, ?, ?)",
                          (login, digest, secrets.token_urlsafe(16), now_iso()))
             audit.record(conn, actor, "user_add", login)
-    except sqlite3.IntegrityError:
+    except IntegrityError:
         raise Conflict(f"użytkownik „{login}” już istnieje") from None
     return get_user(conn, login)
 

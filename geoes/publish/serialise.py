@@ -32,9 +32,10 @@ from geoes.common import polish
 from geoes.common.atomic import atomic_path, atomic_write_bytes
 from geoes.common.values import plain
 from geoes.config import CRS_PUBLISH
+from geoes.common.dictionary import whole_numbers
 from geoes.common.excel import csv_bytes
 from geoes.common.reference import attribution, attribution_text
-from geoes.publish import tables, xlsx
+from geoes.publish import office, tables, xlsx
 
 FORMATS = {
     "geojson": "application/geo+json",
@@ -75,6 +76,7 @@ def published(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                 out[col] = series.astype(object).where(~blank, None)
         elif pd.api.types.is_float_dtype(series.dtype) and col in ("lat", "lon"):
             out[col] = series.round(COORDINATE_DECIMALS)
+    whole_numbers(out, "entities" if "id" in out.columns else "units")
     geoms = round_geometries(frame.geometry.to_numpy())
     geoms[shapely.is_empty(geoms)] = None
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, index=frame.index, crs=CRS_PUBLISH),
@@ -165,15 +167,34 @@ def to_geojson(frame: gpd.GeoDataFrame, extra: dict | None = None) -> bytes:
     return feature_collection(features_json(published(frame)), meta)
 
 
-def to_csv(frame: gpd.GeoDataFrame, dialect: str = "gis") -> bytes:
-    """A layer as CSV (UTF-8 with BOM, CRLF): lon/lat columns for points; WKT for polygons in the `gis`
-    dialect, no geometry in `excel-pl` (geoes.publish.tables)."""
-    return tables.to_csv(tables.flat_table(published(frame), office=dialect != "gis"), dialect)
+def layer_of(frame: pd.DataFrame) -> str:
+    """Which layer a frame is (entities have ids, gminy their powiat)."""
+    if "id" in frame.columns:
+        return "entities"
+    return "gminy" if "powiat_teryt" in frame.columns else "powiaty"
+
+
+def to_csv(frame: gpd.GeoDataFrame, dialect: str = "gis", layer: str | None = None) -> bytes:
+    """A layer as CSV (UTF-8 with BOM, CRLF). `gis`: machine names, lon/lat columns for points, WKT for
+    polygons (geoes.publish.tables); `excel-pl`: the table for people, Polish headers, no polygons
+    (geoes.publish.office)."""
+    if dialect == "gis":
+        return tables.to_csv(tables.flat_table(published(frame)), dialect)
+    if dialect not in tables.DIALECTS:
+        raise ValueError(f"unknown CSV dialect {dialect!r}; dialects: {', '.join(tables.DIALECTS)}")
+    scope, level = office.LAYER_SCOPES[layer or layer_of(frame)]
+    return office.csv_for_excel(tables.flat_table(published(frame), office=True), scope, level)
+
+
+LAYER_TITLES = {"entities": "Podmioty", "gminy": "Gminy", "powiaty": "Powiaty"}
 
 
 def to_xlsx(frame: gpd.GeoDataFrame, layer: str, about: list[tuple[str, object]]) -> bytes:
-    """A layer as an XLSX workbook: lon/lat for points, no polygon geometry (geoes.publish.xlsx)."""
-    return xlsx.to_xlsx(tables.flat_table(published(frame), office=True), layer, about)
+    """A layer as an XLSX workbook for people: lon/lat for points, no polygon geometry (geoes.publish.office,
+    geoes.publish.xlsx)."""
+    scope, level = office.LAYER_SCOPES[layer]
+    return office.workbook(tables.flat_table(published(frame), office=True), scope, level, about,
+                           f"geoes – {LAYER_TITLES[layer].lower()}")
 
 
 def table_to_csv(table: pd.DataFrame, dialect: str = "gis") -> bytes:
@@ -183,9 +204,15 @@ def table_to_csv(table: pd.DataFrame, dialect: str = "gis") -> bytes:
     return tables.to_csv(table, dialect)
 
 
+def filters_text(filters: dict | None) -> str:
+    """Filters of a download as people read them: "type: cis, wtz; powiat: 2602"."""
+    return "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
+                     for k, v in (filters or {}).items())
+
+
 def about_rows(summary: dict | None, name: str, count: int, filters: dict | None = None,
                method: dict | None = None) -> list[tuple[str, object]]:
-    """The `Informacje` sheet of an XLSX download: what, which version, attribution, method, filters."""
+    """The "Metoda i źródła" sheet of an XLSX download: what, which version, filters, attribution, method."""
     a = attribution()
     summary = summary or {}
     rows: list[tuple[str, object]] = [
@@ -193,17 +220,19 @@ def about_rows(summary: dict | None, name: str, count: int, filters: dict | None
         ("Wersja danych", summary.get("version", "")),
         ("Zbudowano", summary.get("built_at", "")),
         ("Pobrano", date.today().isoformat()),
-        ("Filtry", filters if filters else "brak (pełna tabela)"),
+        ("Filtry", filters_text(filters) or "brak (pełna tabela)"),
         ("Źródła danych", a["data"]),
         ("Attribution", a["data_en"]),
         ("Podmioty", a["entities"]),
         ("Podkład mapy", a["tiles"]["text"]),
-        ("Współrzędne", "WGS84 (EPSG:4326): kolumny lon (długość) i lat (szerokość), 6 miejsc po przecinku; "
+        ("Współrzędne", "WGS84 (EPSG:4326): długość i szerokość geograficzna, 6 miejsc po przecinku; "
                         "granice gmin i powiatów są w GeoPackage i GeoJSON."),
         ("Identyfikatory", "TERYT, KRS, NIP, REGON, kody pocztowe i telefony zapisano jako tekst."),
+        ("Pliki dla GIS", "Te same dane z nazwami kolumn dla programów (np. entities_per_10k): CSV dla GIS, "
+                          "GeoJSON, GeoPackage, OGC API – Features; arkusz „Opis kolumn” podaje nazwę każdej "
+                          "kolumny w tych plikach."),
     ]
-    rows += [(f"Metoda: {k}", v) for k, v in (method or summary.get("method") or {}).items()]
-    return rows
+    return rows + office.method_rows(method or summary.get("method") or {})
 
 
 def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str, method: dict | None = None,
@@ -311,7 +340,7 @@ def export_layer(frame: gpd.GeoDataFrame, layer: str, fmt: str, path: Path | str
             extra["method"] = method
         atomic_write_bytes(path, to_geojson(frame, extra))
     elif fmt == "csv":
-        atomic_write_bytes(path, to_csv(frame, dialect))
+        atomic_write_bytes(path, to_csv(frame, dialect, layer))
         if dialect == "gis":
             table = tables.flat_table(published(frame))
             atomic_write_bytes(csvt_path(path), tables.csvt_line(table).encode("ascii"))

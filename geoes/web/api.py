@@ -32,10 +32,10 @@ from werkzeug.datastructures import MultiDict
 from geoes.common.reference import attribution
 from geoes.errors import NotFound
 from geoes.publish import serialise as export
-from geoes.publish.filters import Filter, ParamError, choice, choices, parse_filter, reject_unknown
+from geoes.publish.filters import Filter, ParamError, choice, choices, parse_filter, parse_teryts, reject_unknown
 from geoes.publish.layers import LAYERS, layer_data, map_features, matching_positions
 from geoes.publish.tables import DIALECTS, csvt_line, flat_table, to_csv as table_csv, with_voivodeship
-from geoes.publish.xlsx import to_xlsx as table_xlsx
+from geoes.publish.office import csv_for_excel, workbook
 from geoes.web.http import install_cors, json_error, respond
 from geoes.web.served import served_data
 
@@ -46,6 +46,7 @@ GET = ["GET", "HEAD", "OPTIONS"]
 FILTER_PARAMS = ("type", "powiat", "gmina", "q", "bbox")
 DOWNLOAD_FORMATS = ("geojson", "csv", "gpkg", "xlsx")
 LEVELS = ("powiat", "gmina")
+COMPARE_MAX_UNITS = 20  # `teryt` of /api/indicators: a comparison shows 2–4; a few more are harmless
 
 def _check_names(allowed) -> None:
     reject_unknown(request.args, allowed)
@@ -128,9 +129,9 @@ def _dialect(fmt: str | None) -> str:
     return dialect or "gis"
 
 
-def _about(ds, name: str, count: int, flt: Filter | None = None) -> list:
-    return export.about_rows({**ds.summary, "version": ds.version}, name, count,
-                             _filters_dict(flt) if flt is not None else None)
+def _about(ds, name: str, count: int, flt: Filter | None = None, more: dict | None = None) -> list:
+    filters = {**(_filters_dict(flt) if flt is not None else {}), **(more or {})}
+    return export.about_rows({**ds.summary, "version": ds.version}, name, count, filters or None)
 
 
 def _make_layer_body(layer: str, flt: Filter, fmt: str, view: str = "full", dialect: str = "gis"):
@@ -145,7 +146,7 @@ def _make_layer_body(layer: str, flt: Filter, fmt: str, view: str = "full", dial
         return export.feature_collection_bytes([features[i] for i in positions], meta)
     frame = data.frame.iloc[positions]
     if fmt == "csv":
-        return export.to_csv(frame, dialect)
+        return export.to_csv(frame, dialect, layer)
     if fmt == "xlsx":
         return export.to_xlsx(frame, layer, _about(ds, layer, len(frame), flt))
     return export.to_gpkg({layer: frame}, ds.summary.get("method"),
@@ -195,6 +196,19 @@ def powiaty():
     return _layer("powiaty")
 
 
+def _units(ds, level: str) -> tuple[str, ...]:
+    """`teryt` of /api/indicators: the units of `level` to keep (repeatable or comma-separated), e.g. the
+    units a comparison shows; () keeps all."""
+    if not request.args.getlist("teryt"):
+        return ()
+    teryts = parse_teryts(request.args, "teryt", 1, COMPARE_MAX_UNITS)
+    known = set((ds.powiaty if level == "powiat" else ds.gminy)["teryt"])
+    for t in teryts:
+        if t not in known:
+            raise ParamError("teryt", f"nieznany kod TERYT {'powiatu' if level == 'powiat' else 'gminy'} {t}")
+    return tuple(teryts)
+
+
 def _records(table) -> list[dict]:
     return json.loads(table.to_json(orient="records", force_ascii=False))
 
@@ -203,37 +217,44 @@ def _records(table) -> list[dict]:
 def indicators():
     """Indicator table per powiat or gmina (`level`), JSON (default), CSV (`dialect`) or XLSX; `powiat`
     narrows it. The tables end with the voivodeship's row."""
-    _check_names(("level", "format", "powiat", "dialect"))
+    _check_names(("level", "format", "powiat", "dialect", "teryt"))
     ds = served_data().current()
     level = _choice("level", LEVELS, "powiat")
+    teryts = _units(ds, level)
     fmt = _choice("format", ("json", "csv", "xlsx"), "json")
     dialect = _dialect(fmt)
     powiat = parse_filter(MultiDict([("powiat", v) for v in request.args.getlist("powiat")]), ds).powiat
 
     def make() -> bytes:
-        # Left-out figures are null; `suppressed` says why: {field: reason} in JSON, text in CSV.
-        table = ds.indicator_table(level, reasons="map" if fmt == "json" else "text")
+        # Left-out figures are null; `suppressed` says why: {field: reason} in JSON and in the files for
+        # people (which turn it into "Uwagi"), text in the CSV for GIS.
+        gis = fmt == "csv" and dialect == "gis"
+        table = ds.indicator_table(level, reasons="text" if gis else "map", meta=fmt != "json")
         if powiat:
             col = "teryt" if level == "powiat" else "powiat_teryt"
             table = table[table[col] == powiat]
+        if teryts:
+            table = table[table["teryt"].isin(teryts)]
         if fmt in ("csv", "xlsx"):
-            full = with_voivodeship(table, ds.voivodeship_record())
+            full = with_voivodeship(table, ds.voivodeship_record(reasons="text" if gis else "map"))
             if fmt == "xlsx":
-                return table_xlsx(full, f"wskazniki_{level}", _about(ds, f"wskaźniki ({level})", len(full),
-                                                                       Filter(powiat=powiat)))
-            return table_csv(full, dialect)
+                name = f"wskaźniki – {'powiaty' if level == 'powiat' else 'gminy'}"
+                return workbook(full, "units", level, _about(ds, name, len(full), Filter(powiat=powiat),
+                                                             {"teryt": list(teryts)} if teryts else None),
+                                f"geoes – {name}")
+            return table_csv(full) if gis else csv_for_excel(full, "units", level)
         doc = {"level": level, "version": ds.version, "built_at": ds.summary.get("built_at"),
                "attribution": export.attribution_text(), "method": ds.summary.get("method"),
                "completeness": ds.summary.get("completeness"), "columns": list(table.columns),
                "items": _records(table), "voivodeship": ds.voivodeship_record(reasons="map")}
         return json.dumps(doc, ensure_ascii=False, default=export._json_default).encode("utf-8")
 
-    body = served_data().api_bodies.get_or_make((ds.version, "indicators", level, fmt, powiat, dialect), make)
+    body = served_data().api_bodies.get_or_make((ds.version, "indicators", level, fmt, powiat, dialect, teryts), make)
     if fmt in ("csv", "xlsx"):
         headers = _download_headers(ds, _download_name(ds, f"wskazniki_{level}", fmt, dialect), fmt)
     else:
         headers = {"Content-Type": "application/json", "X-Dataset-Version": ds.version}
-    headers["ETag"] = _etag(ds, f"indicators-{fmt}-{dialect}")
+    headers["ETag"] = _etag(ds, f"indicators-{fmt}-{dialect}")  # the URL's query tells filtered files apart
     return respond(body, 200, headers)
 
 
@@ -328,8 +349,10 @@ def index():
             },
             "downloads": {
                 "format": "geojson|csv|gpkg|xlsx: pobranie dokładnie wybranego zbioru",
-                "dialect": "przy format=csv: gis (domyślny: przecinek, kropka dziesiętna, dla GDAL/QGIS) albo "
-                           "excel-pl (średnik, przecinek dziesiętny, identyfikatory jako tekst: dla Excela)",
+                "dialect": "przy format=csv: gis (domyślny: przecinek, kropka dziesiętna, nazwy kolumn dla programów, "
+                           "dla GDAL/QGIS) albo excel-pl (średnik, przecinek dziesiętny, polskie nazwy kolumn z "
+                           "jednostkami, identyfikatory jako tekst: dla Excela)",
+                "teryt": "przy /api/indicators: kody TERYT jednostek do pokazania (powtarzalny lub po przecinku)",
             },
             "links": [
                 {"href": f"{root}/api/entities.geojson", "rel": "item", "type": "application/geo+json",
@@ -339,7 +362,7 @@ def index():
                 {"href": f"{root}/api/powiaty.geojson", "rel": "item", "type": "application/geo+json",
                  "title": "Powiaty ze wskaźnikami (filtry; format=geojson|csv|gpkg|xlsx)"},
                 {"href": f"{root}/api/indicators?level=powiat", "rel": "item", "type": "application/json",
-                 "title": "Wskaźniki (level=powiat|gmina, format=json|csv|xlsx, dialect, powiat)"},
+                 "title": "Wskaźniki (level=powiat|gmina, format=json|csv|xlsx, dialect, powiat, teryt)"},
                 {"href": f"{root}/api/download.gpkg", "rel": "enclosure", "type": export.FORMATS["gpkg"],
                  "title": "Trzy warstwy w jednym GeoPackage (filtry)"},
                 {"href": f"{root}/api/download.zip", "rel": "enclosure", "type": "application/zip",

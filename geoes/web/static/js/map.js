@@ -391,6 +391,12 @@
     if (list) { list.href = cfg.pages.list + qs; }
     var csv = document.getElementById('link-csv');
     if (csv) { csv.href = cfg.api.entities + query(Object.assign(filterParams(), { format: 'csv' })); }
+    var xlsx = document.getElementById('link-xlsx');
+    if (xlsx) { xlsx.href = cfg.api.entities + query(Object.assign(filterParams(), { format: 'xlsx' })); }
+    var excel = document.getElementById('link-excel');
+    if (excel) {
+      excel.href = cfg.api.entities + query(Object.assign(filterParams(), { format: 'csv', dialect: 'excel-pl' }));
+    }
     var gj = document.getElementById('link-geojson');
     if (gj) { gj.href = cfg.api.entities + qs; }
   }
