@@ -211,8 +211,10 @@ def test_two_operators_on_two_instances_get_the_same_409(two):
     _add_operator(a, "ewa")
     cb = _app(b).test_client()
     assert sign_in(cb, login="ewa").status_code == 302
-    r = cb.post("/admin/upload", data={"csrf_token": page_token(cb), "file": (io.BytesIO(
-        xlsx_bytes(register_rows("swk-n005"))), "rejestr.xlsx")}, content_type="multipart/form-data")
+    from web.admin_helpers import follow_job
+
+    r = follow_job(cb, cb.post("/admin/upload", data={"csrf_token": page_token(cb), "file": (io.BytesIO(
+        xlsx_bytes(register_rows("swk-n005"))), "rejestr.xlsx")}, content_type="multipart/form-data"))
     cs_url = r.headers["Location"]
     version = cb.get("/healthz").get_json()["version"]
     with publish.publish_lock(a, "anna"):   # instance A is publishing
