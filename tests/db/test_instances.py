@@ -165,6 +165,20 @@ def test_a_console_session_signed_in_on_A_is_valid_on_B(two):
     assert r.status_code == 200 and "anna" in r.get_data(as_text=True)
 
 
+def test_signing_out_on_B_ends_the_session_on_A(two):
+    """The server-side session is a row of the shared database: one sign-out ends it on every instance."""
+    *_, page_token, sign_in, _token = _helpers()
+    a, b = two
+    _add_operator(a)
+    ca, cb = _app(a).test_client(), _app(b).test_client()
+    assert sign_in(ca).status_code == 302
+    cookie = ca.get_cookie("geoes_session")
+    cb.set_cookie(cookie.key, cookie.value, domain=cookie.domain or "localhost")
+    assert cb.post("/admin/logout", data={"csrf_token": page_token(cb)}).status_code == 302
+    r = ca.get("/admin/")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/admin/login")
+
+
 def test_wrong_passwords_alternating_between_A_and_B_are_throttled(two):
     *_, sign_in, _token = _helpers()
     a, b = two
