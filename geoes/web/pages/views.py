@@ -150,7 +150,9 @@ def public_map_parts(embed: bool) -> MapParts:
     key = ("map", "embed" if embed else "public", request.script_root)  # icons link the sprite by URL
 
     def make(d):
-        m, layers = base_map(bounds_of(d.powiaty), types=type_codes_present(d), gestures=embed)
+        # On the public map `W pobliżu` finds the reader's place (and the nearest entities); the embed keeps
+        # the plain locate button.
+        m, layers = base_map(bounds_of(d.powiaty), types=type_codes_present(d), gestures=embed, locate=embed)
         return finish(m, layers, collapsed=True)
     return served_data().cached(key, make)
 
