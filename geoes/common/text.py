@@ -67,6 +67,11 @@ def _primary(ch: str) -> str:
     return ch
 
 
+def sort_by_name(frame, column: str = "name"):
+    """A frame's rows in Polish alphabetical order of `column` (stable: equal names keep their order)."""
+    return frame.sort_values(column, key=lambda s: s.map(polish_key), kind="stable")
+
+
 def polish_key(value) -> str:
     """A sort key putting names in Polish alphabetical order (case and accents of other languages only
     break ties); None and NaN sort as the empty name."""

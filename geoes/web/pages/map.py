@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 from geoes.common.reference import entity_types
 from geoes.publish.classes import NEED_COLORS, class_legend
 from geoes.publish.filters import parse_filter
-from geoes.publish.labels import powiat_label
+from geoes.publish.labels import ordered_types, powiat_label
 from geoes.publish.nearest import METHOD as NEARBY_METHOD
 from geoes.web import assets
 from geoes.web.pagecache import cached_page
@@ -33,6 +33,7 @@ def index():
     breaks = level_classes()
     return render("index.html", ds=ds, parts=public_map_parts(embed=False), mapcfg=cfg, types=entity_types(),
                   present=type_codes_present(ds), filter=f, powiaty=powiat_choices(ds),
+                  legend_types=ordered_types(type_codes_present(ds), "label_pl"),
                   legend_p=class_legend(breaks["powiat"]), legend_g=class_legend(breaks["gmina"]),
                   legend_need=class_legend(breaks["need"], NEED_COLORS, zero_label="brak danych"),
                   needs=(ds.summary.get("method") or {}).get("needs") or {},
