@@ -77,4 +77,5 @@ def polish_key(value) -> str:
     break ties); None and NaN sort as the empty name."""
     text = "" if value is None or value != value else unicodedata.normalize("NFC", str(value))
     folded = text.casefold()
-    return "".join(_primary(c) for c in folded) + "\x00" + folded + "\x00" + text
+    # Ties: accents, then case with lower case first (as ICU has it): swapcase puts it first.
+    return "".join(_primary(c) for c in folded) + "\x00" + folded + "\x00" + text.swapcase()
