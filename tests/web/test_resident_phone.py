@@ -11,16 +11,16 @@
 """
 from __future__ import annotations
 
+import json
 import re
 import urllib.request
-import json
 
 import pytest
 
 from geoes.common.text import polish_key
 from geoes.publish.labels import powiat_label
 from geoes.web.served import served_data
-from tests.web.conftest import READY, Page
+from tests.web.conftest import Page
 from tests.web.test_nearby_api import JEDRZEJOW, haversine_km
 
 pytestmark = pytest.mark.browser
