@@ -123,6 +123,10 @@ SETTINGS: tuple[Setting, ...] = (
             "w której jest cały stan serwisu: konta, sesje, dziennik, zestawy zmian, kolejka, rejestr i opublikowane "
             "wersje danych — kilka instancji z tym samym adresem serwuje to samo; puste — SQLite i pliki w "
             "`GEOES_DATA_DIR`"),
+    # `W pobliżu` on the map: a typed address asks an address geocoder only where one is configured.
+    Setting("places_geocoder", "", "adres geokodera adresowego GUGiK (UUG, np. `https://services.gugik.gov.pl/uug/`) "
+            "dla pola „Miejscowość lub adres” w `W pobliżu`; puste — tylko gazeter miejscowości (offline), a odległości "
+            "od adresu liczone są od jego miejscowości"),
 )
 APP_SETTINGS = {s.key: s for s in SETTINGS if s.scope == "app"}
 
@@ -175,6 +179,7 @@ class Settings:
     report_window_minutes: int = 10
     report_max_pending: int = 1000
     database_url: str = ""
+    places_geocoder: str = ""
 
     @property
     def uses_database(self) -> bool:
