@@ -253,13 +253,20 @@ def test_property_filters(geo_client, geo_dataset):
     assert doc["numberMatched"] == int((ents["status"] == "inactive").sum()) > 0
     assert all(f["properties"]["status"] == "inactive" for f in doc["features"])
     powiat = "2602"
-    # powiat_teryt is the register's field of that name; powiat_teryt_computed where the point lies
+    # powiat_teryt is the powiat the site counts an entity in: the same entities as /api's powiat=
+    # (the dataset's powiat_teryt_computed); powiat_teryt_stated is what the register says
+    counted = set(ents.loc[ents["powiat_teryt_computed"] == powiat, "id"])
+    _, doc = get_json(geo_client, f"/ogc/collections/entities/items?powiat_teryt={powiat}&limit=10000")
+    assert {f["id"] for f in doc["features"]} == counted and doc["numberMatched"] == len(counted) > 0
+    assert all(f["properties"]["powiat_teryt"] == powiat for f in doc["features"])
+    api = json.loads(geo_client.get(f"/api/entities.geojson?powiat={powiat}").data)
+    assert {f["id"] for f in api["features"]} == counted
     _, doc = get_json(geo_client, f"/ogc/collections/entities/items?powiat_teryt_computed={powiat}&limit=10000")
-    assert doc["numberMatched"] == int((ents["powiat_teryt_computed"] == powiat).sum()) > 0
+    assert {f["id"] for f in doc["features"]} == counted  # the deprecated alias: the same values
     assert all(f["properties"]["powiat_teryt_computed"] == powiat for f in doc["features"])
-    _, doc = get_json(geo_client, "/ogc/collections/entities/items?powiat_teryt=2604&limit=10000")
+    _, doc = get_json(geo_client, "/ogc/collections/entities/items?powiat_teryt_stated=2604&limit=10000")
     assert {f["id"] for f in doc["features"]} == set(ents.loc[ents["powiat_teryt"] == "2604", "id"])
-    assert all(f["properties"]["powiat_teryt"] == "2604" for f in doc["features"]) and doc["numberMatched"] > 0
+    assert all(f["properties"]["powiat_teryt_stated"] == "2604" for f in doc["features"]) and doc["numberMatched"] > 0
     _, doc = get_json(geo_client, "/ogc/collections/gminy/items?powiat_teryt=2602")
     assert doc["numberMatched"] == 9  # powiat jędrzejowski: 9 gminy
     assert all(f["properties"]["powiat_teryt"] == "2602" for f in doc["features"])

@@ -188,7 +188,7 @@
         title: name, alt: name, keyboard: true, riseOnHover: true
       });
       m.geoes = {
-        props: p, types: codes, powiat: p.powiat_teryt_computed || '', gmina: p.gmina_teryt_computed || '',
+        props: p, types: codes, powiat: p.powiat_teryt || '', gmina: p.gmina_teryt || '',
         hay: fold([p.name, p.locality, p.operator].filter(Boolean).join(' '))
       };
       allMarkers.push(m);
