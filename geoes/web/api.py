@@ -2,8 +2,9 @@
 /api/powiaty.geojson, /api/indicators, /api/download.gpkg, /api/download.zip.
 
 Filters: `type` (repeatable or comma-separated), `powiat`, `gmina`, `q`, `bbox`; on the unit layers
-`type` is validated but does not narrow the units. `powiat` and `gmina` select by the place an entity's
-point lies in (`powiat_teryt_computed`/`gmina_teryt_computed`), not by the codes the register states.
+`type` is validated but does not narrow the units. `powiat` and `gmina` select the units the site counts an
+entity in — the published `powiat_teryt`/`gmina_teryt` of its features (its point's unit, or the stated
+powiat of an entity known only to the powiat) — not the codes the register states (`*_teryt_stated`).
 `format=geojson|csv|gpkg|xlsx` turns a layer response into a download of exactly the filtered set;
 `format=csv&dialect=excel-pl` is the CSV Polish Excel opens by double-click (geoes.publish.tables), the
 default `dialect=gis` the comma CSV for GIS tools. Every parameter is read by geoes.publish.filters, and any other

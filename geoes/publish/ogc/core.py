@@ -26,6 +26,7 @@ from geoes.publish.ogc.collection_defs import (COLLECTIONS, CollectionDef, get_d
 from geoes.publish.ogc import cql
 from geoes.publish.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED, parse_crs
 from geoes.publish.ogc.formats import FORMATS, OPENAPI_MIME, negotiate
+from geoes.publish.serialise import DEPRECATED_ALIASES
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -360,7 +361,8 @@ def item(served, req: OGCRequest, cid: str, fid: str) -> Response:
             return _page("item.html", req, str(name), f"{url}?f=json",
                          crumbs=[("Kolekcje", f"{base}/collections"), (cdef.title, f"{base}/collections/{cid}"),
                                  ("Obiekty", f"{base}/collections/{cid}/items?f=html"), (str(fid), None)],
-                         json_type=FORMATS["geojson"], properties=list(feature["properties"].items()),
+                         json_type=FORMATS["geojson"],
+                         properties=[(k, v) for k, v in feature["properties"].items() if k not in DEPRECATED_ALIASES],
                          link_keys=("website", "sources"), geometry_text=geometry_text)
         crs_query = "" if crs.uri == CRS84 else "&" + urlencode([("crs", crs.uri)])
         links = [
