@@ -232,6 +232,20 @@ def test_ogr2ogr_where_powiat_gives_the_sites_powiat_for_every_powiat(server_url
         assert all(f["properties"]["powiat_teryt"] == teryt for f in written)
 
 
+@needs_gdal_cli
+def test_ogrinfo_on_the_plain_url_says_to_use_oapif(server_url):
+    """`ogrinfo http://…/ogc` without the OAPIF: prefix: GDAL's GeoJSON driver opens it and the one layer's
+    name is the command to use — not GeoJSONSeq's one-feature layer of the landing document."""
+    out = subprocess.run(["ogrinfo", "-ro", f"{server_url}/ogc"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "using driver `GeoJSON'" in out.stdout and "GeoJSONSeq" not in out.stdout
+    assert f"1: OGC API – Features: użyj OAPIF:{server_url}/ogc" in out.stdout
+    full = subprocess.run(["ogrinfo", "-ro", "-al", "-q", f"{server_url}/ogc"], capture_output=True, text=True,
+                          timeout=120)
+    for cid in COLLECTIONS:
+        assert f"gdal (String) = ogr2ogr -f GPKG {cid}.gpkg OAPIF:{server_url}/ogc {cid}" in full.stdout
+
+
 def test_pyogrio_where_matches_ogrinfo(server_url, geo_dataset):
     import pyogrio
 

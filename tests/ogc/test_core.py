@@ -43,6 +43,30 @@ def layer_len(ds, cid):
 
 # ------------------------------------------------------------------------------------ landing, conformance
 
+@pytest.mark.parametrize("url,cids", [("/ogc", COLLECTIONS), ("/ogc/collections", COLLECTIONS),
+                                      ("/ogc/collections/gminy", ("gminy",))])
+def test_a_geojson_reader_on_a_page_without_features_is_told_how_to_open_the_api(geo_client, geo_dataset, url, cids):
+    """GDAL's GeoJSON driver (Accept: text/plain, application/json) opening the landing page or the
+    collections gets a FeatureCollection named after the OAPIF command, one feature per collection."""
+    r, doc = get_json(geo_client, url, headers={"Accept": "text/plain, application/json"})
+    assert r.content_type == GEOJSON and "Accept" in r.headers["Vary"]
+    base = "http://localhost/ogc"
+    assert doc["type"] == "FeatureCollection" and doc["name"] == f"OGC API – Features: użyj OAPIF:{base}"
+    assert f"ogrinfo OAPIF:{base}" in doc["description"]
+    assert [f["id"] for f in doc["features"]] == list(cids)
+    for f in doc["features"]:
+        assert f["geometry"] is None
+        assert f["properties"]["gdal"] == f"ogr2ogr -f GPKG {f['id']}.gpkg OAPIF:{base} {f['id']}"
+        assert f["properties"]["features"] == layer_len(geo_dataset, f["id"])
+        assert geo_client.get(local(f["properties"]["items"])).status_code == 200
+    assert {"service", "data", "service-desc", "items"} <= set(rels(doc))
+    # every other client gets what it got before: the document as JSON, or HTML for a browser
+    r2, plain = get_json(geo_client, url, headers={"Accept": "application/json"})
+    assert r2.content_type == "application/json" and "features" not in plain and r.headers["ETag"] != r2.headers["ETag"]
+    r3, _ = get_json(geo_client, url + "?f=json", headers={"Accept": "text/plain, application/json"})
+    assert r3.content_type == "application/json"
+
+
 def test_landing_page_links(geo_client):
     r, doc = get_json(geo_client, "/ogc")
     assert r.content_type == "application/json"
