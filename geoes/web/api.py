@@ -32,7 +32,7 @@ from werkzeug.datastructures import MultiDict
 
 from geoes.common.reference import attribution
 from geoes.errors import NotFound
-from geoes.publish import serialise as export
+from geoes.publish import essglobal, serialise as export
 from geoes.publish.filters import Filter, ParamError, choice, choices, parse_filter, reject_unknown
 from geoes.publish.layers import LAYERS, layer_data, map_features, matching_positions
 from geoes.publish.tables import DIALECTS, csvt_line, flat_table, to_csv as table_csv, with_voivodeship
@@ -308,6 +308,24 @@ def download_zip():
     return respond(body, 200, headers)
 
 
+@bp.route("/essglobal.csv", methods=GET)
+def essglobal_csv():
+    """The entities as the ESSGlobal standard CSV (geoes.publish.essglobal), filtered like every download."""
+    _check_names(FILTER_PARAMS)
+    ds = served_data().current()
+    flt = parse_filter(request.args, ds)
+
+    def make() -> bytes:
+        data, positions = _subset("entities", flt)
+        table = essglobal.essglobal_table(data.frame.iloc[positions], ds.voivodeship.get("name") or "")
+        return essglobal.to_csv(table)
+
+    body = served_data().api_bodies.get_or_make((ds.version, "essglobal", flt.key()), make)
+    headers = _download_headers(ds, export.filename("essglobal", "csv", _dataset_date(ds)), "csv")
+    headers["ETag"] = _etag(ds, "essglobal")
+    return respond(body, 200, headers)
+
+
 @bp.route("", methods=GET, strict_slashes=False)
 def index():
     """What the API offers, with its parameters (machine-readable; the OGC API has an OpenAPI document)."""
@@ -345,6 +363,8 @@ def index():
                  "title": "Trzy warstwy w jednym GeoPackage (filtry)"},
                 {"href": f"{root}/api/download.zip", "rel": "enclosure", "type": "application/zip",
                  "title": "Warstwy (layer, format=csv|geojson|gpkg|xlsx, dialect, filtry) + README.txt"},
+                {"href": f"{root}/api/essglobal.csv", "rel": "alternate", "type": "text/csv",
+                 "title": "Podmioty jako standardowy CSV ESSGlobal (SEA / Digital Commons, Mykomap; filtry)"},
                 {"href": f"{root}/ogc", "rel": "service", "type": "application/json",
                  "title": "OGC API – Features"},
             ],
