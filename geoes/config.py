@@ -118,6 +118,10 @@ SETTINGS: tuple[Setting, ...] = (
             parse_bool, scope="setup"),
     Setting("network_tests", False, "testy wymagające internetu (oznaczone `network`) też są uruchamiane",
             parse_bool, scope="setup"),
+    # Murmurations (`python -m geoes murmurations register`): opt-in, empty means no index is ever asked.
+    Setting("murmurations_index", "", "adres API indeksu Murmurations, do którego `murmurations register` "
+            "zgłasza profile podmiotów (np. `https://index.murmurations.network/v2`, testowy: "
+            "`https://test-index.murmurations.network/v2`); pusty — nic nie jest zgłaszane"),
 )
 APP_SETTINGS = {s.key: s for s in SETTINGS if s.scope == "app"}
 
@@ -169,6 +173,7 @@ class Settings:
     report_max_per_window: int = 5
     report_window_minutes: int = 10
     report_max_pending: int = 1000
+    murmurations_index: str = ""
 
     @classmethod
     def from_env(cls, overrides: Mapping | None = None, *, environ: Mapping | None = None,

@@ -32,7 +32,7 @@ from werkzeug.datastructures import MultiDict
 
 from geoes.common.reference import attribution
 from geoes.errors import NotFound
-from geoes.publish import essglobal, serialise as export
+from geoes.publish import essglobal, murmurations, serialise as export
 from geoes.publish.filters import Filter, ParamError, choice, choices, parse_filter, reject_unknown
 from geoes.publish.layers import LAYERS, layer_data, map_features, matching_positions
 from geoes.publish.tables import DIALECTS, csvt_line, flat_table, to_csv as table_csv, with_voivodeship
@@ -326,6 +326,45 @@ def essglobal_csv():
     return respond(body, 200, headers)
 
 
+def _json_body(doc) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@bp.route("/murmurations/<entity_id>.json", methods=GET)
+def murmurations_profile(entity_id: str):
+    """One entity as a Murmurations profile (organizations_schema-v1.0.0, geoes.publish.murmurations)."""
+    _check_names(())
+    ds = served_data().current()
+    data = layer_data(served_data(), "entities")
+    position = data.index.get(entity_id)
+    if position is None:
+        raise NotFound(f"brak podmiotu {entity_id[:80]!r}")
+    root = request.url_root
+    body = served_data().api_bodies.get_or_make(
+        (ds.version, "murmurations", entity_id, root),
+        lambda: _json_body(murmurations.layer_profile(data.frame, position, root, ds.voivodeship.get("name") or "")))
+    return respond(body, 200, {"Content-Type": "application/json", "X-Dataset-Version": ds.version,
+                               "ETag": _etag(ds, "murmurations")})
+
+
+@bp.route("/murmurations.json", methods=GET)
+def murmurations_index():
+    """The site's Murmurations profiles (id, name, status, profile_url, primary_url), filtered like the layers."""
+    _check_names(FILTER_PARAMS)
+    ds = served_data().current()
+    flt = parse_filter(request.args, ds)
+    root = request.url_root
+
+    def make() -> bytes:
+        data, positions = _subset("entities", flt)
+        entries = murmurations.index_entries(data.frame, positions, root)
+        return _json_body(murmurations.index_document(entries, ds.version, export.attribution_text()))
+
+    body = served_data().api_bodies.get_or_make((ds.version, "murmurations-index", flt.key(), root), make)
+    return respond(body, 200, {"Content-Type": "application/json", "X-Dataset-Version": ds.version,
+                               "ETag": _etag(ds, "murmurations-index")})
+
+
 @bp.route("", methods=GET, strict_slashes=False)
 def index():
     """What the API offers, with its parameters (machine-readable; the OGC API has an OpenAPI document)."""
@@ -365,6 +404,8 @@ def index():
                  "title": "Warstwy (layer, format=csv|geojson|gpkg|xlsx, dialect, filtry) + README.txt"},
                 {"href": f"{root}/api/essglobal.csv", "rel": "alternate", "type": "text/csv",
                  "title": "Podmioty jako standardowy CSV ESSGlobal (SEA / Digital Commons, Mykomap; filtry)"},
+                {"href": f"{root}/api/murmurations.json", "rel": "alternate", "type": "application/json",
+                 "title": "Profile Murmurations podmiotów (organizations_schema-v1.0.0; filtry)"},
                 {"href": f"{root}/ogc", "rel": "service", "type": "application/json",
                  "title": "OGC API – Features"},
             ],

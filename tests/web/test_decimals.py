@@ -33,7 +33,7 @@ def text_urls() -> list[str]:
              f"/ogc/collections/powiaty/items/2602?crs={CRS_2180}",
              "/api/indicators?level=powiat", "/api/indicators?level=gmina", "/api/indicators?level=powiat&format=csv",
              "/api/indicators?level=gmina&format=csv", "/powiaty/2602/gminy.csv", "/powiaty/2602/indicators.csv",
-             "/trendy/rejestr.csv", "/api/essglobal.csv"]
+             "/trendy/rejestr.csv", "/api/essglobal.csv", "/api/murmurations.json", "/api/murmurations/swk-001.json"]
     return urls
 
 
