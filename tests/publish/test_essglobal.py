@@ -152,3 +152,20 @@ def test_export_command_writes_the_same_file(runner, client, tmp_path):
     assert wrong.exit_code == 2 and "tylko podmioty" in wrong.output
     missing = runner.invoke("export", "--format", "csv", "-o", str(out))
     assert missing.exit_code == 2 and "--layer" in missing.output
+
+
+def test_the_readme_table_is_the_reference_data():
+    """The README's mapping table says what geoes/reference/essglobal_types.csv says, row for row."""
+    import re
+
+    from geoes.config import REPO_DIR
+
+    readme = (REPO_DIR / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([a-z_]+)` \| (.*?) \| (.*?) \| (.*?) \|$", readme, flags=re.M)
+    table = {code: (os_, q, a) for code, os_, q, a in rows if code in essglobal_types()}
+    assert set(table) == set(essglobal_types())
+    for code, row in essglobal_types().items():
+        os_, q, a = table[code]
+        assert re.findall(r"`([^`]+)`", os_) == ([row.organisational_structure] if row.organisational_structure else [])
+        assert re.findall(r"`([^`]+)`", q) == list(row.qualifiers)
+        assert re.findall(r"`([^`]+)`", a) == ([row.primary_activity] if row.primary_activity else [])
