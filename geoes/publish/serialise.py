@@ -62,6 +62,10 @@ PUBLISHED_NAMES = {"gmina_teryt": "gmina_teryt_stated", "powiat_teryt": "powiat_
                    "gmina_teryt_computed": "gmina_teryt", "powiat_teryt_computed": "powiat_teryt"}
 # Deprecated names kept with the same values as the published name (files for GIS and scripts only).
 DEPRECATED_ALIASES = {"gmina_teryt_computed": "gmina_teryt", "powiat_teryt_computed": "powiat_teryt"}
+UNIT_CODES_PL = ("gmina_teryt i powiat_teryt to jednostki, w których serwis liczy podmiot (gmina i powiat jego "
+                 "punktu, a dla podmiotu znanego tylko z dokładnością do powiatu — ten powiat); gmina_teryt_stated "
+                 "i powiat_teryt_stated — kody podane w rejestrze.")
+DEPRECATED_PL = "gmina_teryt_computed i powiat_teryt_computed to przestarzałe nazwy gmina_teryt i powiat_teryt."
 GPKG_VERSION = "1.2"
 
 
@@ -275,6 +279,7 @@ def about_rows(summary: dict | None, name: str, count: int, filters: dict | None
         ("Współrzędne", "WGS84 (EPSG:4326): kolumny lon (długość) i lat (szerokość), 6 miejsc po przecinku; "
                         "granice gmin i powiatów są w GeoPackage i GeoJSON."),
         ("Identyfikatory", "TERYT, KRS, NIP, REGON, kody pocztowe i telefony zapisano jako tekst."),
+        ("Kody jednostek", UNIT_CODES_PL),
     ]
     rows += [(f"Metoda: {k}", v) for k, v in (method or summary.get("method") or {}).items()]
     return rows
@@ -342,8 +347,12 @@ def readme_text(summary: dict, contents: dict[str, int], filters: dict | None = 
         "(GDAL, QGIS: identyfikatory jako tekst). Dla Excela z polskimi ustawieniami: "
         "?format=csv&dialect=excel-pl (średnik, przecinek dziesiętny) albo ?format=xlsx.",
         "Komórki zaczynające się od = + - @ poprzedzone apostrofem.",
+        "Podmioty: " + UNIT_CODES_PL + " " + DEPRECATED_PL,
         "Coordinates: WGS84 lon/lat, 6 decimals; CSV: lon/lat columns for points, WKT for polygons; UTF-8 with "
         "BOM; the .csvt gives column types; cells starting with = + - @ are prefixed with an apostrophe.",
+        "Entities: gmina_teryt/powiat_teryt are the units the site counts an entity in (where its point lies, or "
+        "the stated powiat of an entity known only to the powiat); gmina_teryt_stated/powiat_teryt_stated are what "
+        "the register states; gmina_teryt_computed/powiat_teryt_computed are deprecated aliases (same values).",
         "",
     ]
     return "\r\n".join(lines)

@@ -379,8 +379,9 @@ def index():
             "attribution": export.attribution_text(),
             "filters": {
                 "type": "typ podmiotu; powtarzalny lub kody po przecinku (na warstwach gmin/powiatów bez wpływu)",
-                "powiat": "kod TERYT powiatu (4 cyfry)",
-                "gmina": "kod TERYT gminy (7 cyfr)",
+                "powiat": "kod TERYT powiatu (4 cyfry): podmioty, które serwis liczy w tym powiecie "
+                          "(właściwość powiat_teryt; kod z rejestru: powiat_teryt_stated)",
+                "gmina": "kod TERYT gminy (7 cyfr): podmioty, które serwis liczy w tej gminie (właściwość gmina_teryt)",
                 "q": "szukany tekst (nazwa, miejscowość, prowadzący)",
                 "bbox": "minLon,minLat,maxLon,maxLat (WGS84)",
             },
