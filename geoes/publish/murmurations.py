@@ -179,10 +179,13 @@ def site_profiles(dataset, site: str, include_inactive: bool = False) -> list[Si
     schemas: every entity of the dataset not known to be inactive (or every one, `include_inactive`)."""
     frame = published(dataset.entities.reset_index(drop=True))
     region = dataset.voivodeship.get("name") or ""
+    base = site.rstrip("/")
+    records = [plain_record(r, drop=()) for r in frame.drop(columns=frame.geometry.name).to_dict("records")]
     out = []
-    for position, (eid, status) in enumerate(zip(frame["id"].tolist(), frame["status"].tolist())):
-        if status == "inactive" and not include_inactive:
+    for rec, geom in zip(records, frame.geometry.to_numpy()):
+        if rec.get("status") == "inactive" and not include_inactive:
             continue
-        prof = layer_profile(frame, position, site, region)
-        out.append(SiteProfile(eid, site.rstrip("/") + profile_path(eid), prof, problems(prof)))
+        point = (geom.x, geom.y) if geom is not None and not geom.is_empty else None
+        prof = profile(rec, base + page_path(rec["id"]), region, point)
+        out.append(SiteProfile(rec["id"], base + profile_path(rec["id"]), prof, problems(prof)))
     return out
