@@ -169,3 +169,10 @@ def test_the_readme_table_is_the_reference_data():
         assert re.findall(r"`([^`]+)`", os_) == ([row.organisational_structure] if row.organisational_structure else [])
         assert re.findall(r"`([^`]+)`", q) == list(row.qualifiers)
         assert re.findall(r"`([^`]+)`", a) == ([row.primary_activity] if row.primary_activity else [])
+
+
+def test_the_about_page_links_the_aggregator_formats(client):
+    html = client.get("/about").get_data(as_text=True)
+    for path in ("/api/essglobal.csv", "/api/murmurations.json"):
+        assert f'href="{path}"' in html
+        assert client.get(path).status_code == 200
