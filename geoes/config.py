@@ -127,6 +127,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("places_geocoder", "", "adres geokodera adresowego GUGiK (UUG, np. `https://services.gugik.gov.pl/uug/`) "
             "dla pola „Miejscowość lub adres” w `W pobliżu`; puste — tylko gazeter miejscowości (offline), a odległości "
             "od adresu liczone są od jego miejscowości"),
+    # Murmurations (`python -m geoes murmurations register`): opt-in, empty means no index is ever asked.
+    Setting("murmurations_index", "", "adres API indeksu Murmurations, do którego `murmurations register` "
+            "zgłasza profile podmiotów (np. `https://index.murmurations.network/v2`, testowy: "
+            "`https://test-index.murmurations.network/v2`); pusty — nic nie jest zgłaszane"),
 )
 APP_SETTINGS = {s.key: s for s in SETTINGS if s.scope == "app"}
 
@@ -180,6 +184,7 @@ class Settings:
     report_max_pending: int = 1000
     database_url: str = ""
     places_geocoder: str = ""
+    murmurations_index: str = ""
 
     @property
     def uses_database(self) -> bool:

@@ -2,8 +2,9 @@
 /api/powiaty.geojson, /api/indicators, /api/download.gpkg, /api/download.zip.
 
 Filters: `type` (repeatable or comma-separated), `powiat`, `gmina`, `q`, `bbox`; on the unit layers
-`type` is validated but does not narrow the units. `powiat` and `gmina` select by the place an entity's
-point lies in (`powiat_teryt_computed`/`gmina_teryt_computed`), not by the codes the register states.
+`type` is validated but does not narrow the units. `powiat` and `gmina` select the units the site counts an
+entity in — the published `powiat_teryt`/`gmina_teryt` of its features (its point's unit, or the stated
+powiat of an entity known only to the powiat) — not the codes the register states (`*_teryt_stated`).
 `format=geojson|csv|gpkg|xlsx` turns a layer response into a download of exactly the filtered set;
 `format=csv&dialect=excel-pl` is the CSV Polish Excel opens by double-click (geoes.publish.tables), the
 default `dialect=gis` the comma CSV for GIS tools. Every parameter is read by geoes.publish.filters, and any other
@@ -35,7 +36,7 @@ from werkzeug.datastructures import MultiDict
 
 from geoes.common.reference import attribution
 from geoes.errors import NotFound
-from geoes.publish import serialise as export
+from geoes.publish import essglobal, murmurations, serialise as export
 from geoes.publish.filters import (Filter, ParamError, choice, choices, parse_filter, parse_float, parse_int,
                                    parse_teryts, reject_unknown, single)
 from geoes.publish.layers import LAYERS, layer_data, map_features, matching_positions
@@ -336,6 +337,63 @@ def download_zip():
     return respond(body, 200, headers)
 
 
+@bp.route("/essglobal.csv", methods=GET)
+def essglobal_csv():
+    """The entities as the ESSGlobal standard CSV (geoes.publish.essglobal), filtered like every download."""
+    _check_names(FILTER_PARAMS)
+    ds = served_data().current()
+    flt = parse_filter(request.args, ds)
+
+    def make() -> bytes:
+        data, positions = _subset("entities", flt)
+        table = essglobal.essglobal_table(data.frame.iloc[positions], ds.voivodeship.get("name") or "")
+        return essglobal.to_csv(table)
+
+    body = served_data().api_bodies.get_or_make((ds.version, "essglobal", flt.key()), make)
+    headers = _download_headers(ds, export.filename("essglobal", "csv", _dataset_date(ds)), "csv")
+    headers["ETag"] = _etag(ds, "essglobal")
+    return respond(body, 200, headers)
+
+
+def _json_body(doc) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@bp.route("/murmurations/<entity_id>.json", methods=GET)
+def murmurations_profile(entity_id: str):
+    """One entity as a Murmurations profile (organizations_schema-v1.0.0, geoes.publish.murmurations)."""
+    _check_names(())
+    ds = served_data().current()
+    data = layer_data(served_data(), "entities")
+    position = data.index.get(entity_id)
+    if position is None:
+        raise NotFound(f"brak podmiotu {entity_id[:80]!r}")
+    root = request.url_root
+    body = served_data().api_bodies.get_or_make(
+        (ds.version, "murmurations", entity_id, root),
+        lambda: _json_body(murmurations.layer_profile(data.frame, position, root, ds.voivodeship.get("name") or "")))
+    return respond(body, 200, {"Content-Type": "application/json", "X-Dataset-Version": ds.version,
+                               "ETag": _etag(ds, "murmurations")})
+
+
+@bp.route("/murmurations.json", methods=GET)
+def murmurations_index():
+    """The site's Murmurations profiles (id, name, status, profile_url, primary_url), filtered like the layers."""
+    _check_names(FILTER_PARAMS)
+    ds = served_data().current()
+    flt = parse_filter(request.args, ds)
+    root = request.url_root
+
+    def make() -> bytes:
+        data, positions = _subset("entities", flt)
+        entries = murmurations.index_entries(data.frame, positions, root)
+        return _json_body(murmurations.index_document(entries, ds.version, export.attribution_text()))
+
+    body = served_data().api_bodies.get_or_make((ds.version, "murmurations-index", flt.key(), root), make)
+    return respond(body, 200, {"Content-Type": "application/json", "X-Dataset-Version": ds.version,
+                               "ETag": _etag(ds, "murmurations-index")})
+
+
 @bp.route("", methods=GET, strict_slashes=False)
 def index():
     """What the API offers, with its parameters (machine-readable; the OGC API has an OpenAPI document)."""
@@ -350,8 +408,9 @@ def index():
             "attribution": export.attribution_text(),
             "filters": {
                 "type": "typ podmiotu; powtarzalny lub kody po przecinku (na warstwach gmin/powiatów bez wpływu)",
-                "powiat": "kod TERYT powiatu (4 cyfry)",
-                "gmina": "kod TERYT gminy (7 cyfr)",
+                "powiat": "kod TERYT powiatu (4 cyfry): podmioty, które serwis liczy w tym powiecie "
+                          "(właściwość powiat_teryt; kod z rejestru: powiat_teryt_stated)",
+                "gmina": "kod TERYT gminy (7 cyfr): podmioty, które serwis liczy w tej gminie (właściwość gmina_teryt)",
                 "q": "szukany tekst (nazwa, miejscowość, prowadzący)",
                 "bbox": "minLon,minLat,maxLon,maxLat (WGS84)",
             },
@@ -379,6 +438,10 @@ def index():
                  "title": "Najbliższe podmioty (lat, lon, limit, filtry): odległość po kole wielkim i kierunek"},
                 {"href": f"{root}/api/places?q=J%C4%99drzej%C3%B3w", "rel": "item", "type": "application/json",
                  "title": "Miejscowość lub adres (q) → punkt, od którego liczyć odległości"},
+                {"href": f"{root}/api/essglobal.csv", "rel": "alternate", "type": "text/csv",
+                 "title": "Podmioty jako standardowy CSV ESSGlobal (SEA / Digital Commons, Mykomap; filtry)"},
+                {"href": f"{root}/api/murmurations.json", "rel": "alternate", "type": "application/json",
+                 "title": "Profile Murmurations podmiotów (organizations_schema-v1.0.0; filtry)"},
                 {"href": f"{root}/ogc", "rel": "service", "type": "application/json",
                  "title": "OGC API – Features"},
             ],

@@ -183,7 +183,7 @@
   function entityData(p) {
     var codes = typeCodes(p);
     return {
-      props: p, types: codes, powiat: p.powiat_teryt_computed || '', gmina: p.gmina_teryt_computed || '',
+      props: p, types: codes, powiat: p.powiat_teryt || '', gmina: p.gmina_teryt || '',
       hay: fold([p.name, p.locality, p.operator].filter(Boolean).join(' '))
     };
   }
