@@ -123,6 +123,14 @@ SETTINGS: tuple[Setting, ...] = (
             "w której jest cały stan serwisu: konta, sesje, dziennik, zestawy zmian, kolejka, rejestr i opublikowane "
             "wersje danych — kilka instancji z tym samym adresem serwuje to samo; puste — SQLite i pliki w "
             "`GEOES_DATA_DIR`"),
+    # `W pobliżu` on the map: a typed address asks an address geocoder only where one is configured.
+    Setting("places_geocoder", "", "adres geokodera adresowego GUGiK (UUG, np. `https://services.gugik.gov.pl/uug/`) "
+            "dla pola „Miejscowość lub adres” w `W pobliżu`; puste — tylko gazeter miejscowości (offline), a odległości "
+            "od adresu liczone są od jego miejscowości"),
+    # Murmurations (`python -m geoes murmurations register`): opt-in, empty means no index is ever asked.
+    Setting("murmurations_index", "", "adres API indeksu Murmurations, do którego `murmurations register` "
+            "zgłasza profile podmiotów (np. `https://index.murmurations.network/v2`, testowy: "
+            "`https://test-index.murmurations.network/v2`); pusty — nic nie jest zgłaszane"),
     Setting("session_max_hours", 12, "sesja konsoli kończy się po tylu godzinach od zalogowania, nawet gdy operator "
             "cały czas z niej korzysta", int),
     Setting("reporter_email_days", 90, "e-mail zgłaszającego jest usuwany ze zgłoszenia tyle dni po decyzji "
@@ -183,6 +191,8 @@ class Settings:
     report_window_minutes: int = 10
     report_max_pending: int = 1000
     database_url: str = ""
+    places_geocoder: str = ""
+    murmurations_index: str = ""
     session_max_hours: int = 12
     reporter_email_days: int = 90
     upload_job_seconds: int = 300

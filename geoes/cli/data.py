@@ -19,6 +19,8 @@ from geoes.dataset.build import build as build_dataset
 from geoes.dataset.indicators import LABELS_PL, completeness_text
 from geoes.dataset.reader import Dataset, load_current
 from geoes.errors import InvalidInput, NotFound
+from geoes.common.atomic import atomic_write_bytes
+from geoes.publish import essglobal
 from geoes.publish.serialise import csvt_path, export_layer, readme_path
 from geoes.publish.tables import DIALECTS
 from geoes.register import stored
@@ -128,18 +130,29 @@ def _echo_unit(rec: dict, voivodeship: dict, ranked_of: dict) -> None:
 
 
 @click.command()
-@click.option("--layer", type=click.Choice(["entities", "gminy", "powiaty"]), required=True)
-@click.option("--format", "fmt", type=click.Choice(["geojson", "csv", "gpkg", "xlsx"]), required=True)
+@click.option("--layer", type=click.Choice(["entities", "gminy", "powiaty"]), default=None,
+              help="Warstwa (wymagana, poza --format essglobal, który zawsze zapisuje podmioty).")
+@click.option("--format", "fmt", type=click.Choice(["geojson", "csv", "gpkg", "xlsx", "essglobal"]), required=True,
+              help="essglobal: podmioty jako standardowy CSV ESSGlobal (agregatory ekonomii solidarnej).")
 @click.option("--dialect", type=click.Choice(list(DIALECTS)), default="gis", show_default=True,
               help="CSV: gis (przecinek, kropka dziesiętna; GDAL, QGIS) albo excel-pl (średnik, przecinek "
                    "dziesiętny, identyfikatory jako tekst; Excel z polskimi ustawieniami).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
 @click.pass_obj
 def export(settings: Settings, layer, fmt, dialect, output):
-    """Zapisz warstwę (podmioty, gminy, powiaty) do GeoJSON, CSV, GeoPackage lub XLSX."""
+    """Zapisz warstwę (podmioty, gminy, powiaty) do GeoJSON, CSV, GeoPackage, XLSX lub CSV ESSGlobal."""
     if dialect != "gis" and fmt != "csv":
         raise InvalidInput("--dialect dotyczy tylko --format csv")
+    if fmt == "essglobal" and layer not in (None, "entities"):
+        raise InvalidInput("--format essglobal zapisuje tylko podmioty (--layer entities)")
+    if layer is None and fmt != "essglobal":
+        raise InvalidInput("podaj --layer entities|gminy|powiaty")
     ds: Dataset = load_current(settings)
+    if fmt == "essglobal":
+        table = essglobal.essglobal_table(ds.entities, ds.voivodeship.get("name") or "")
+        atomic_write_bytes(output, essglobal.to_csv(table))
+        click.echo(f"Zapisano {count(len(table), 'podmiot')} w standardzie ESSGlobal do {output}")
+        return
     frame = getattr(ds, layer)
     export_layer(frame, layer, fmt, output, ds.summary.get("method"), {**ds.summary, "version": ds.version},
                  dialect)

@@ -48,6 +48,7 @@ MAX_NUMBER_WIDTH = 16
 MIN_WIDTH = 7
 WIDE_TEXT = 45          # a text column this wide or more wraps its cells
 WIDTH_SAMPLE = 2000     # rows measured for the column widths
+PERCENT_DIGITS = 8  # a published percentage has at most 6 decimals: as a fraction, at most 8
 MAX_CELL = 32_767       # Excel's limit on the characters of one cell
 LINE_HEIGHT = 15.0      # points per line of 11-pt text
 MAX_HEADER_LINES = 8
@@ -125,7 +126,8 @@ class _Writer:
         if kind in ("int", "year"):
             cell = WriteOnlyCell(self.ws, value=int(value))
         elif kind == "percent":
-            cell = WriteOnlyCell(self.ws, value=float(value) / 100)
+            # a percentage is stored as a fraction; rounded back so 10.884 % is 0.10884, not 0.10884000000000001
+            cell = WriteOnlyCell(self.ws, value=round(float(value) / 100, PERCENT_DIGITS))
         elif kind in ("decimal", "points", "ratio"):
             cell = WriteOnlyCell(self.ws, value=float(value))
         elif kind == "date" and _date(value) is not None:

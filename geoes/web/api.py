@@ -2,14 +2,19 @@
 /api/powiaty.geojson, /api/indicators, /api/download.gpkg, /api/download.zip.
 
 Filters: `type` (repeatable or comma-separated), `powiat`, `gmina`, `q`, `bbox`; on the unit layers
-`type` is validated but does not narrow the units. `powiat` and `gmina` select by the place an entity's
-point lies in (`powiat_teryt_computed`/`gmina_teryt_computed`), not by the codes the register states.
+`type` is validated but does not narrow the units. `powiat` and `gmina` select the units the site counts an
+entity in — the published `powiat_teryt`/`gmina_teryt` of its features (its point's unit, or the stated
+powiat of an entity known only to the powiat) — not the codes the register states (`*_teryt_stated`).
 `format=geojson|csv|gpkg|xlsx` turns a layer response into a download of exactly the filtered set;
 `format=csv&dialect=excel-pl` is the CSV Polish Excel opens by double-click (geoes.publish.tables), the
 default `dialect=gis` the comma CSV for GIS tools. Every parameter is read by geoes.publish.filters, and any other
 parameter is a 400 (so a typo such as `powait=2602` does not silently return everything).
 `view=map` (GeoJSON only) is a layer as the public map draws it: entities with what popups show; powiaty
 and gminy with their boundaries, choropleth colours and the tooltips' figures (geoes.publish.unitmap).
+
+For `W pobliżu` on the map: /api/nearest (`lat`, `lon`, `limit` and the same filters) lists the nearest
+entities with great-circle distance and direction; /api/places (`q`) finds the place a person typed. Both
+answer about one person's whereabouts, so they are computed per request and never kept by shared caches.
 
 Attribution and method travel with every download: GeoJSON as foreign members (`attribution`,
 `method`, `version`, `filters`), GeoPackage in the layer metadata, CSV — which has no place for them —
@@ -26,16 +31,20 @@ import json
 from datetime import date
 from urllib.parse import urlencode
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from geoes.common.reference import attribution
 from geoes.errors import NotFound
-from geoes.publish import serialise as export
-from geoes.publish.filters import Filter, ParamError, choice, choices, parse_filter, parse_teryts, reject_unknown
+from geoes.publish import essglobal, murmurations, serialise as export
+from geoes.publish.filters import (Filter, ParamError, choice, choices, parse_filter, parse_float, parse_int,
+                                   parse_teryts, reject_unknown, single)
 from geoes.publish.layers import LAYERS, layer_data, map_features, matching_positions
+from geoes.publish.nearest import nearest as nearest_entities
+from geoes.publish.places import AddressLookup, find_place, region_shape
 from geoes.publish.tables import DIALECTS, csvt_line, flat_table, to_csv as table_csv, with_voivodeship
 from geoes.publish.office import csv_for_excel, workbook
+from geoes.sources.gazetteer import Gazetteer
 from geoes.web.http import install_cors, json_error, respond
 from geoes.web.served import served_data
 
@@ -328,6 +337,63 @@ def download_zip():
     return respond(body, 200, headers)
 
 
+@bp.route("/essglobal.csv", methods=GET)
+def essglobal_csv():
+    """The entities as the ESSGlobal standard CSV (geoes.publish.essglobal), filtered like every download."""
+    _check_names(FILTER_PARAMS)
+    ds = served_data().current()
+    flt = parse_filter(request.args, ds)
+
+    def make() -> bytes:
+        data, positions = _subset("entities", flt)
+        table = essglobal.essglobal_table(data.frame.iloc[positions], ds.voivodeship.get("name") or "")
+        return essglobal.to_csv(table)
+
+    body = served_data().api_bodies.get_or_make((ds.version, "essglobal", flt.key()), make)
+    headers = _download_headers(ds, export.filename("essglobal", "csv", _dataset_date(ds)), "csv")
+    headers["ETag"] = _etag(ds, "essglobal")
+    return respond(body, 200, headers)
+
+
+def _json_body(doc) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@bp.route("/murmurations/<entity_id>.json", methods=GET)
+def murmurations_profile(entity_id: str):
+    """One entity as a Murmurations profile (organizations_schema-v1.0.0, geoes.publish.murmurations)."""
+    _check_names(())
+    ds = served_data().current()
+    data = layer_data(served_data(), "entities")
+    position = data.index.get(entity_id)
+    if position is None:
+        raise NotFound(f"brak podmiotu {entity_id[:80]!r}")
+    root = request.url_root
+    body = served_data().api_bodies.get_or_make(
+        (ds.version, "murmurations", entity_id, root),
+        lambda: _json_body(murmurations.layer_profile(data.frame, position, root, ds.voivodeship.get("name") or "")))
+    return respond(body, 200, {"Content-Type": "application/json", "X-Dataset-Version": ds.version,
+                               "ETag": _etag(ds, "murmurations")})
+
+
+@bp.route("/murmurations.json", methods=GET)
+def murmurations_index():
+    """The site's Murmurations profiles (id, name, status, profile_url, primary_url), filtered like the layers."""
+    _check_names(FILTER_PARAMS)
+    ds = served_data().current()
+    flt = parse_filter(request.args, ds)
+    root = request.url_root
+
+    def make() -> bytes:
+        data, positions = _subset("entities", flt)
+        entries = murmurations.index_entries(data.frame, positions, root)
+        return _json_body(murmurations.index_document(entries, ds.version, export.attribution_text()))
+
+    body = served_data().api_bodies.get_or_make((ds.version, "murmurations-index", flt.key(), root), make)
+    return respond(body, 200, {"Content-Type": "application/json", "X-Dataset-Version": ds.version,
+                               "ETag": _etag(ds, "murmurations-index")})
+
+
 @bp.route("", methods=GET, strict_slashes=False)
 def index():
     """What the API offers, with its parameters (machine-readable; the OGC API has an OpenAPI document)."""
@@ -342,8 +408,9 @@ def index():
             "attribution": export.attribution_text(),
             "filters": {
                 "type": "typ podmiotu; powtarzalny lub kody po przecinku (na warstwach gmin/powiatów bez wpływu)",
-                "powiat": "kod TERYT powiatu (4 cyfry)",
-                "gmina": "kod TERYT gminy (7 cyfr)",
+                "powiat": "kod TERYT powiatu (4 cyfry): podmioty, które serwis liczy w tym powiecie "
+                          "(właściwość powiat_teryt; kod z rejestru: powiat_teryt_stated)",
+                "gmina": "kod TERYT gminy (7 cyfr): podmioty, które serwis liczy w tej gminie (właściwość gmina_teryt)",
                 "q": "szukany tekst (nazwa, miejscowość, prowadzący)",
                 "bbox": "minLon,minLat,maxLon,maxLat (WGS84)",
             },
@@ -367,6 +434,14 @@ def index():
                  "title": "Trzy warstwy w jednym GeoPackage (filtry)"},
                 {"href": f"{root}/api/download.zip", "rel": "enclosure", "type": "application/zip",
                  "title": "Warstwy (layer, format=csv|geojson|gpkg|xlsx, dialect, filtry) + README.txt"},
+                {"href": f"{root}/api/nearest?lat=50.6403&lon=20.3036", "rel": "item", "type": "application/json",
+                 "title": "Najbliższe podmioty (lat, lon, limit, filtry): odległość po kole wielkim i kierunek"},
+                {"href": f"{root}/api/places?q=J%C4%99drzej%C3%B3w", "rel": "item", "type": "application/json",
+                 "title": "Miejscowość lub adres (q) → punkt, od którego liczyć odległości"},
+                {"href": f"{root}/api/essglobal.csv", "rel": "alternate", "type": "text/csv",
+                 "title": "Podmioty jako standardowy CSV ESSGlobal (SEA / Digital Commons, Mykomap; filtry)"},
+                {"href": f"{root}/api/murmurations.json", "rel": "alternate", "type": "application/json",
+                 "title": "Profile Murmurations podmiotów (organizations_schema-v1.0.0; filtry)"},
                 {"href": f"{root}/ogc", "rel": "service", "type": "application/json",
                  "title": "OGC API – Features"},
             ],
@@ -375,6 +450,63 @@ def index():
 
     body = served_data().api_bodies.get_or_make((ds.version, "index", root), make)
     return respond(body, 200, {"Content-Type": "application/json", "ETag": _etag(ds, "index")})
+
+
+# `W pobliżu`: the nearest entities to a point under the map's filters, and the places a person types.
+NEAREST_DEFAULT, NEAREST_MAX = 10, 50
+
+
+def _private_json(doc: dict):
+    """A JSON answer about one person's whereabouts: never kept by shared caches."""
+    resp = respond(json.dumps(doc, ensure_ascii=False).encode("utf-8"), 200, {"Content-Type": "application/json"})
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+@bp.route("/nearest", methods=GET)
+def nearest():
+    """The entities nearest to `lat`,`lon` (WGS84) among those the filters select (`type`, `powiat`, `gmina`,
+    `q`, `bbox`: the map's), nearest first, with great-circle distance and direction (geoes.publish.nearest)."""
+    _check_names((*FILTER_PARAMS, "lat", "lon", "limit"))
+    ds = served_data().current()
+    lat = parse_float(request.args, "lat", -90, 90)
+    lon = parse_float(request.args, "lon", -180, 180)
+    limit = parse_int(request.args, "limit", NEAREST_DEFAULT, 1, NEAREST_MAX)
+    flt = parse_filter(request.args, ds)
+    doc = nearest_entities(ds.entities, flt, lat, lon, limit, url_for("entities.entity", entity_id="__ID__"))
+    doc["version"] = ds.version
+    filters = _filters_dict(flt)
+    if filters:
+        doc["filters"] = filters
+    return _private_json(doc)
+
+
+def _gazetteer() -> Gazetteer:
+    return served_data().cached(("gazetteer",), lambda _ds: Gazetteer.load(current_app.extensions["geoes_settings"]))
+
+
+def _address_lookup():
+    """The configured address geocoder (GEOES_PLACES_GEOCODER) for typed places, or None."""
+    settings = current_app.extensions["geoes_settings"]
+    if not settings.places_geocoder:
+        return None
+    lookup = current_app.extensions.get("geoes_address_lookup")
+    if lookup is None:
+        lookup = current_app.extensions["geoes_address_lookup"] = AddressLookup(settings.places_geocoder,
+                                                                                 settings.geocode_cache_path)
+    region = served_data().cached(("region-shape",), lambda ds: region_shape(ds.powiaty))
+    return lambda text: lookup(text, region)
+
+
+@bp.route("/places", methods=GET)
+def places():
+    """The places a typed `q` names (localities of the region; addresses where a geocoder is configured) and
+    which one the nearest entities are counted from (geoes.publish.places)."""
+    _check_names(("q",))
+    text = single(request.args, "q")
+    if not text:
+        raise ParamError("q", "podaj nazwę miejscowości lub adres")
+    return _private_json(find_place(_gazetteer(), text, _address_lookup()))
 
 
 @bp.route("/<path:rest>", methods=GET)

@@ -267,7 +267,9 @@ def test_planner_pages_offer_the_excel_files_first(client, url):
 @pytest.mark.parametrize("url", ["/powiaty", "/about", "/trendy"])
 def test_every_csv_link_says_who_it_is_for(client, url):
     for href, text in _links(client.get(url).get_data(as_text=True)):
-        if ".csv" in href or "format=csv" in href:
+        if "/api/essglobal.csv" in href:  # the one CSV for aggregators of social-economy data says so
+            assert text == "CSV w standardzie ESSGlobal", (url, href, text)
+        elif ".csv" in href or "format=csv" in href:
             assert text in ("CSV dla Excela", "CSV dla GIS"), (url, href, text)
             assert client.get(href).status_code == 200, href
 
