@@ -105,3 +105,12 @@ def test_a_reporters_email_is_deleted_a_set_time_after_the_decision(env):
     conn = connect(settings)
     assert reports.forget_contacts(conn, settings) == 0          # once
     conn.close()
+
+
+def test_the_public_contact_block_encodes_the_address_in_mailto(app):
+    """An entity's e-mail from the register (or an accepted report) passes the e-mail check with `?` and `&` in
+    its local part: on the public page it cannot add a cc or a body either."""
+    with app.test_request_context():
+        macro = app.jinja_env.get_template("_contact.html").module.contact_block
+        html = str(macro({"email": "biuro?cc=szef&body=Przelej@example.org"}))
+    assert re.findall(r'href="([^"]+)"', html) == ["mailto:biuro%3Fcc%3Dszef%26body%3DPrzelej@example.org"]
