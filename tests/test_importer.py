@@ -385,9 +385,10 @@ def test_corrections_fill_add_and_send_contradictions_to_review(tmp_path, contex
         "e9,Nie ma,fakty,x,2020,https://z.example.org/5,\n"
         "e3,Ktoś Inny,fakty,y,2020,https://z.example.org/6,\n", encoding="utf-8")
     register = read_register(path, context)
-    with pytest.raises(MappingNeedsConfirmation):                    # 'uwagi' read as a remark: to confirm
-        preview(propose(register, context), existing_frame(), context)
-    result = preview(propose(register, context), existing_frame(), context, accept=True)
+    proposal = propose(register, context)
+    # 'uwagi' is plainly a remark: the note of its row, no question to confirm.
+    assert {c.header: c.target for c in proposal.used}["uwagi"] == "note" and not proposal.needs_confirmation
+    result = preview(proposal, existing_frame(), context)
     assert result.mode == "corrections"
     out = result.merged.set_index("id")
     assert out.loc["e2", "street"] == "ul. Stara 1"                  # contradicts the register: not applied
