@@ -37,6 +37,7 @@ def scenario(tmp_path_factory, fetched_settings, mirror_dir):
     ]
     settings = clone_settings(fetched_settings, tmp_path_factory.mktemp("ind"))
     body = "".join(f"{i},Podmiot {i},{t},{lat},{lon},{e},{s},gmina\n" for i, t, (lat, lon), e, s in rows)
+    body += "u1,Podmiot u1,ngo,,,3,unknown,none\n"      # in the register, no location: the voivodeship only
     path = settings.data_dir / "scenario.csv"
     path.write_text(CSV_HEADER + body, encoding="utf-8")
     joined, ind, rejects, extra = compute_all(settings, path)
@@ -67,10 +68,18 @@ def test_powiat_jedrzejowski_by_hand(scenario, mirror_dir):
     assert p["gmina_coverage_pct"] == pytest.approx(round(2 / 9 * 100, 1))
     assert p["population_coverage_pct"] == pytest.approx(round(covered / pop_gminy_2602 * 100, 1))
 
+    # The status split of the same entities: confirmed active, unknown, and the closed one left out of `entities`.
+    assert (p["entities_status_active"], p["entities_status_unknown"], p["entities_status_inactive"]) == (3, 1, 1)
+    assert p["entities_with_point"] == 4
+
     v = ind.voivodeship
-    assert v["entities"] == 5 and v["population"] == voiv_pop
-    assert v["entities_inactive"] == 1
-    assert p["ratio_entities_per_10k"] == pytest.approx((4 / pop) / (5 / voiv_pop), abs=2e-3)
+    # The voivodeship counts every entity of its register, also the one with no location (in no powiat).
+    assert v["entities"] == 6 and v["population"] == voiv_pop
+    assert (v["entities_with_point"], v["entities_without_location"], v["entities_without_gmina"]) == (5, 1, 0)
+    assert v["entities"] == sum(ind.powiaty["entities"]) + v["entities_without_location"]
+    assert v["entities_ngo"] == 2 and v["employees"] == 30 + 4 + 3
+    assert (v["entities_status_active"], v["entities_status_unknown"], v["entities_status_inactive"]) == (4, 2, 1)
+    assert p["ratio_entities_per_10k"] == pytest.approx((4 / pop) / (6 / voiv_pop), abs=2e-3)
     # Only two powiaty have an entity: a rank among fewer than three units says nothing, so none is given,
     # and the twelve empty powiaty are not ranked on a zero (no "3 z 14" for an empty county).
     frame = ind.powiaty.set_index("teryt")

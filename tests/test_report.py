@@ -139,7 +139,8 @@ def test_report_key_figures_equal_stats(report_2602, stats_2602, built_settings)
         if stats_2602[key] is None:
             assert rows[label][3] == "–" and rows[label][4] == "–", key
             continue
-        assert rows[label][3] == figures.rank_text(stats_2602, key, figures.ranked_count(ds.powiaty, key)), key
+        assert rows[label][3] == figures.rank_text(stats_2602, key, figures.ranked_count(ds.powiaty, key), "powiat"), key
+        assert rows[label][3].endswith("powiatów z wartością"), key   # a rank states its base
         if stats_2602.get("ratio_" + key) is not None:
             assert rows[label][4] == ratio(stats_2602["ratio_" + key]), key
         elif key in figures.RELATED:

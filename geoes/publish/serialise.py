@@ -34,7 +34,9 @@ from geoes.common.values import plain
 from geoes.config import CRS_PUBLISH
 from geoes.common.excel import csv_bytes
 from geoes.common.reference import attribution, attribution_text
+from geoes.dataset.join import DERIVED_COLUMNS
 from geoes.publish import tables, xlsx
+from geoes.register.record import PUBLISHED_COLUMNS
 
 FORMATS = {
     "geojson": "application/geo+json",
@@ -45,12 +47,26 @@ FORMATS = {
 }
 EXTENSIONS = {"geojson": "geojson", "csv": "csv", "gpkg": "gpkg", "xlsx": "xlsx", "zip": "zip"}
 INTERNAL_COLUMNS = ("row",)
+# The one allow-list of an entity's properties that leave the service (every download, the GeoJSON and OGC
+# APIs, the queryables): the record's published fields and what the join adds. A column not named here —
+# the operator's internal notes, a field added to the record tomorrow — is never written out.
+ENTITY_PROPERTIES = (*PUBLISHED_COLUMNS, *DERIVED_COLUMNS)
 COORDINATE_DECIMALS = tables.COORDINATE_DECIMALS
 GPKG_VERSION = "1.2"
 
 
+def is_entity_layer(frame: pd.DataFrame) -> bool:
+    return "id" in frame.columns and "types" in frame.columns
+
+
 def public_columns(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns if c not in INTERNAL_COLUMNS and c != frame.geometry.name]
+    """The columns of a layer that are published: for entities, those of ENTITY_PROPERTIES (in the frame's
+    order); for units (computed figures), all but the internal ones."""
+    geometry = frame.geometry.name
+    if is_entity_layer(frame):
+        allowed = set(ENTITY_PROPERTIES)
+        return [c for c in frame.columns if c in allowed and c != geometry]
+    return [c for c in frame.columns if c not in INTERNAL_COLUMNS and c != geometry]
 
 
 def feature_id(frame: gpd.GeoDataFrame) -> pd.Series:

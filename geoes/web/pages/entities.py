@@ -6,7 +6,8 @@ import math
 
 from flask import Blueprint, current_app, request
 
-from geoes.common.labels import PRECISION_PL, SOCIAL_ENTERPRISE_PL, geocoder_label, verification_label
+from geoes.common.labels import (PRECISION_PL, SOCIAL_ENTERPRISE_PL, change_label, geocoder_label,
+                                 verification_label)
 from geoes.common.reference import entity_types
 from geoes.errors import NotFound
 from geoes.publish.escape import safe_url
@@ -25,15 +26,16 @@ SORTS = {
     "employees": "employees", "status": "status",
 }
 MAX_PAGE = 999_999
+# The page's fields; the address and the contacts (the unit's and its operator's) are the contact block
+# (templates/_contact.html).
 ENTITY_FIELDS = [
     ("name", "Nazwa"), ("types", "Typ"), ("social_enterprise", "Przedsiębiorstwo społeczne (wykaz ministra)"),
-    ("legal_form", "Forma prawna"), ("operator", "Podmiot prowadzący"), ("street", "Ulica"),
-    ("postal_code", "Kod pocztowy"), ("locality", "Miejscowość"), ("gmina_name", "Gmina"),
+    ("legal_form", "Forma prawna"), ("operator", "Podmiot prowadzący"), ("locality", "Miejscowość"),
+    ("gmina_name", "Gmina"),
     ("powiat_name", "Powiat"), ("gmina_teryt", "Gmina wg źródła (TERYT)"), ("location_precision", "Dokładność położenia"),
     ("geocoder", "Źródło współrzędnych"), ("coordinates", "Współrzędne (WGS84)"), ("krs", "KRS"), ("nip", "NIP"),
     ("regon", "REGON"), ("operator_krs", "KRS podmiotu prowadzącego"), ("operator_nip", "NIP podmiotu prowadzącego"), ("employees", "Zatrudnieni"), ("status", "Status"), ("as_of", "Stan na"),
-    ("website", "Strona internetowa"), ("email", "E-mail"), ("phone", "Telefon"), ("description", "Opis"),
-    ("sources", "Źródła"), ("id", "Identyfikator"),
+    ("description", "Opis"), ("sources", "Źródła"), ("id", "Identyfikator"),
 ]
 
 
@@ -91,10 +93,20 @@ def _identifiers(rec: dict) -> list[dict]:
             for key in ("krs", "nip", "regon") if rec.get(key)]
 
 
+def _operator_jsonld(rec: dict) -> dict | None:
+    """The operator as the schema.org parent organisation, with the contacts that are the operator's."""
+    data = {"@type": "Organization", "name": rec.get("operator"), "telephone": rec.get("operator_phone"),
+            "email": rec.get("operator_email"), "url": safe_url(rec.get("operator_website")),
+            "address": rec.get("operator_address")}
+    data = {k: v for k, v in data.items() if v not in (None, "")}
+    return data if len(data) > 1 else None
+
+
 def entity_jsonld(rec: dict, geom, has_point: bool, region: str) -> dict:
     """schema.org data of an entity page: an Organization that is also a Place (so it may carry `geo`),
     with its address, coordinates, identifiers and contact as the register has them; nothing invented.
-    The sources' free-text description stays on the page (the meta description summarises it)."""
+    The operator's contacts are the parent organisation's, never the unit's. The sources' free-text
+    description stays on the page (the meta description summarises it)."""
     address = {"@type": "PostalAddress", "streetAddress": rec.get("street"), "postalCode": rec.get("postal_code"),
                "addressLocality": rec.get("locality"),
                "addressRegion": f"województwo {region}" if region else None, "addressCountry": "PL"}
@@ -104,6 +116,7 @@ def entity_jsonld(rec: dict, geom, has_point: bool, region: str) -> dict:
         "telephone": rec.get("phone"), "taxID": rec.get("nip"),
         "address": {k: v for k, v in address.items() if v},
         "identifier": _identifiers(rec) or None,
+        "parentOrganization": _operator_jsonld(rec),
     }
     if has_point:
         data["geo"] = {"@type": "GeoCoordinates", "latitude": round(geom.y, 5), "longitude": round(geom.x, 5)}
@@ -143,4 +156,5 @@ def entity(entity_id):
                   status=STATUS_PL, precision=PRECISION_PL, se=SOCIAL_ENTERPRISE_PL, geocoder_label=geocoder_label,
                   description=entity_description(rec),
                   jsonld=entity_jsonld(rec, geom, has_point, ds.voivodeship.get("name") or ""),
-                  verified=verification_label(rec.get("verified_at"), rec.get("verified_source")))
+                  verified=verification_label(rec.get("verified_at"), rec.get("verified_source")),
+                  changed=change_label(rec.get("changed_at"), rec.get("change_source"), rec.get("verified_at")))

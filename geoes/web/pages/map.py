@@ -10,7 +10,7 @@ from geoes.publish.labels import powiat_label
 from geoes.web import assets
 from geoes.web.pagecache import cached_page
 from geoes.web.pages.mapconfig import level_classes, map_config
-from geoes.web.pages.views import (dataset, filter_state, placed, powiat_choices, public_map_parts, render,
+from geoes.web.pages.views import (dataset, filter_state, powiat_choices, public_map_parts, render,
                                    type_codes_present)
 
 bp = Blueprint("map", __name__)
@@ -35,8 +35,7 @@ def index():
                   legend_p=class_legend(breaks["powiat"]), legend_g=class_legend(breaks["gmina"]),
                   legend_need=class_legend(breaks["need"], NEED_COLORS, zero_label="brak danych"),
                   needs=(ds.summary.get("method") or {}).get("needs") or {},
-                  counts={"total": int(len(ds.entities)), "placed": int(len(placed(ds.entities))),
-                          "powiat_only": int(ds.voivodeship.get("entities_without_gmina") or 0)},
+                  region=ds.voivodeship,
                   powiat_label=powiat_label)
 
 

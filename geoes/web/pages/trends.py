@@ -64,5 +64,5 @@ def register_csv():
     hist = served_data().cached(("trends", "history"), _history)
     table = hist.rename(columns={"version": "wersja_danych", "built_at": "zbudowano", "powiat_teryt": "powiat_teryt",
                                  "powiat_name": "powiat", "type": "typ", "type_label": "typ_nazwa",
-                                 "entities": "podmioty_aktywne"})
+                                 "entities": "podmioty_w_rejestrze"})
     return csv_response(table, "geoes_historia_rejestru.csv")

@@ -67,7 +67,7 @@ def powiat(teryt):
     white = sorted((r for r in gmina_recs if not r["entities"]),
                    key=lambda r: (-(r.get("unemployed") or 0), -(r.get("population") or 0), r["name"]))
     drawn, not_drawn = charts.chartable(ds.powiaty)
-    card_ranks = {k: figures.rank_text(rec, k, figures.ranked_count(ds.powiaty, k))
+    card_ranks = {k: figures.rank_text(rec, k, figures.ranked_count(ds.powiaty, k), "powiat")
                   for k in ("entities", "entities_per_10k")}
     # "Porównaj z": the other powiaty by code.
     others = [{"teryt": r["teryt"], "label": powiat_label(r)}
@@ -191,7 +191,8 @@ def compare_rows(units: list[dict], voivodeship: dict, frame) -> list[dict]:
             continue
         of = figures.ranked_count(frame, name)
         cells = [{"value": u.get(name), "note": figures.short_reason(u, name) if u.get(name) is None else None,
-                  "rank": figures.rank_text(u, name, of) if name in figures.RANKED and u.get(name) is not None else None}
+                  "rank": (figures.rank_text(u, name, of, figures.level_of(frame))
+                           if name in figures.RANKED and u.get(name) is not None else None)}
                  for u in units]
         rows.append({"name": name, "label": LABELS_PL.get(name, name), "decimals": indicator_decimals(name),
                      "cells": cells, "reference": voivodeship.get(name),

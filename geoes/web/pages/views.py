@@ -95,7 +95,7 @@ def indicator_rows(rec: dict, reference: dict, frame, compare_to: dict | None = 
             "ratio": rec.get(f"ratio_{name}") if related else None,
             "ratio_note": (figures.short_reason(rec, f"ratio_{name}") if related and rec.get(f"ratio_{name}") is None
                            else None),
-            "rank_text": (figures.rank_text(rec, name, figures.ranked_count(frame, name))
+            "rank_text": (figures.rank_text(rec, name, figures.ranked_count(frame, name), figures.level_of(frame))
                           if name in figures.RANKED and value is not None else None),
             "decimals": indicator_decimals(name), "ranked": name in figures.RANKED, "related": related,
         })

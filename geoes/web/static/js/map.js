@@ -168,18 +168,22 @@
   }
 
   var allMarkers = [];
-  var unplaced = 0;
+  var unplaced = 0;     // in the register (not closed) without a point
+  var inRegister = 0;   // every feature but the closed ones: the "w rejestrze" of the pages
 
   function buildMarkers(fc) {
     allMarkers = [];
     unplaced = 0;
+    inRegister = 0;
     (fc.features || []).forEach(function (f) {
       var p = f.properties || {};
       var g = f.geometry;
-      if (!g || g.type !== 'Point' || !Array.isArray(g.coordinates)) { unplaced += 1; return; }
+      var open = p.status !== 'inactive';
+      if (open) { inRegister += 1; }
+      if (!g || g.type !== 'Point' || !Array.isArray(g.coordinates)) { if (open) { unplaced += 1; } return; }
       var lon = Number(g.coordinates[0]);
       var lat = Number(g.coordinates[1]);
-      if (!isFinite(lat) || !isFinite(lon)) { unplaced += 1; return; }
+      if (!isFinite(lat) || !isFinite(lon)) { if (open) { unplaced += 1; } return; }
       if (p.id === undefined || p.id === null) { p.id = f.id; }
       var codes = typeCodes(p);
       var name = String(p.name || '');
@@ -372,11 +376,13 @@
     shown = list.length;
     cluster.clearLayers();
     cluster.addLayers(list);
-    var total = allMarkers.length + unplaced;
-    // Worded so that no count needs a plural form (the figures are not formatted on the server here).
-    var text = 'Podmioty na mapie: ' + shown + ' (z punktem: ' + allMarkers.length + ')';
+    var closed = list.filter(function (m) { return m.geoes.props.status === 'inactive'; }).length;
+    // Worded so that no count needs a plural form (the figures are not formatted on the server here). The
+    // subset the map shows is named as such: "na mapie: 68 z 82 w rejestrze; 14 bez punktu".
+    var text = 'Na mapie: ' + (shown - closed) + ' z ' + inRegister + ' w rejestrze';
     if (interactiveFilters && (state.types.length || state.powiat || state.q || state.gmina)) { text += ' (filtr włączony)'; }
-    if (unplaced) { text += '; bez punktu na mapie: ' + unplaced + ' z ' + total + ' – są na liście'; }
+    if (unplaced) { text += '; ' + unplaced + ' bez punktu – są na liście'; }
+    if (closed) { text += '; zamknięte (szare znaczniki, poza liczbą w rejestrze): ' + closed; }
     setStatus(text + '.');
     updateLinks();
   }
