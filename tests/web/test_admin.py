@@ -215,7 +215,7 @@ def test_the_larger_body_limit_is_for_signed_in_uploads_only(env):
     r = _upload(client, big, "r.csv")
     assert r.status_code == 302  # over 2 MB from a signed-in operator is read
     page = client.get(r.headers["Location"]).get_data(as_text=True)
-    assert "Dodane: <strong>20\u00a0podmiotów</strong>" in page and "„Notatka robocza”" in page
+    assert "Dodane: <strong>20\u00a0podmiotów</strong>" in page and "„Wypełniacz XYZ”" in page
 
 
 def test_upload_mapping_fix_publish_restore_over_http(env):
