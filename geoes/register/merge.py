@@ -13,7 +13,8 @@ gmina, powiat; or the street of a street- or address-level point) and the row gi
 old point is removed so that `geocode` places it again.
 
 Corrections (`correct_rows`): facts from a third party about existing entities, one field at a time.
-They never overwrite: an empty field is filled; `description`, `as_of`, `sources` and `internal_notes` are
+They never overwrite: an empty field is filled (a street, also when it only gains its house number:
+"ul. Pietraszki" → "ul. Pietraszki 15"); `description`, `as_of`, `sources` and `internal_notes` are
 added to; a value that differs from the register's, and any change to who or what the entity is (name,
 types, legal form, operator, identifiers, status) or to its point, is not applied but proposed for review.
 So is a value a person must check first: a phone number (numbers go stale, and a wrong one rings a
@@ -31,6 +32,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
 
+from geoes.common.labels import FIELD_LABELS
 from geoes.common.text import fold, text_key
 from geoes.register.normalise import is_specific_type, name_type
 from geoes.register.record import COLUMNS, OPERATOR_CONTACTS, SOURCES_SEPARATOR
@@ -203,18 +205,24 @@ def _correct_one(p: dict, record: dict) -> tuple[str, str]:
     if col in OPERATOR_FIELDS and not record.get("operator"):
         return "review", "dane podmiotu prowadzącego, a rejestr nie podaje prowadzącego — najpierw ustal " \
                          "prowadzącego (np. w KRS) — nie zastosowano"
-    check = _to_check(p, col)
-    if check:
-        return "review", ("sprzeczne z rejestrem; " if current else "") + check
     if col in IDENTITY_FIELDS:
         why = "sprzeczne z rejestrem: " if current else ""
         return "review", why + "zmiana tożsamości podmiotu (nazwa, typ, forma prawna, prowadzący, numery, status) " \
                                "wymaga sprawdzenia, np. w KRS — nie zastosowano"
     if col in COORDINATE_COLUMNS:
         return "review", "współrzędne z poprawki nie zastępują punktu z geokodera — nie zastosowano"
-    if current:
+    check = _to_check(p, col)
+    if check:
+        return "review", ("sprzeczne z rejestrem; " if current else "") + check
+    if current and not (col == "street" and adds_house_number(current, value)):
         return "review", "sprzeczne z rejestrem — nie zastosowano"
     return "apply", value
+
+
+def adds_house_number(current: str, value: str) -> bool:
+    """"ul. Pietraszki" → "ul. Pietraszki 15": the same street with its number — a fact added, not contradicted."""
+    old, new = text_key(current), text_key(value)
+    return new.startswith(old + " ") and bool(re.fullmatch(r"\d+[a-z]?(?:/\d+[a-z]?)?", new[len(old) + 1:]))
 
 
 def correct_rows(proposals: list[dict], existing: pd.DataFrame):
@@ -265,7 +273,8 @@ def _credit(record: dict, p: dict) -> None:
         record["as_of"] = _union(record["as_of"], p["as_of"], "; ")
     note = str(p.get("note") or "").strip()
     if note and p["column"] != "internal_notes":
-        record["internal_notes"] = _union(record.get("internal_notes", ""), f"{p['column']}: {note}", "; ")
+        label = FIELD_LABELS.get(p["column"], p["column"])
+        record["internal_notes"] = _union(record.get("internal_notes", ""), f"{label}: {note}", "; ")
 
 
 def field_changes(valid: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
