@@ -134,7 +134,7 @@ def test_completeness_against_official_counts(built_settings):
 
     summary = load_current(built_settings).summary
     by_type = {r["type"]: r for r in summary["completeness"]}
-    assert by_type["wtz"]["in_file"] == 22 and by_type["wtz"]["official"] == 26
+    assert by_type["wtz"]["in_file"] == 23 and by_type["wtz"]["official"] == 26
     assert by_type["zaz"]["official"] == 11 and by_type["zaz"]["official_as_of"] == "2026"
     assert by_type["kgw"]["official"] is None
 
