@@ -152,6 +152,10 @@ def test_every_count_on_the_county_page_agrees(county, truth):
     entities = _table(page, "Podmioty z siedzibą w powiecie")[1:]
     assert len(entities) == truth["listed"]
     assert sum(1 for r in entities if r[6] != "zamknięty") == n
+    # The method text on the page says which statuses are counted.
+    method = re.sub(r"\s+", " ", text)
+    assert "Co jest liczone: Podmioty w rejestrze: o statusie potwierdzonym" in method
+    assert "zamknięte nie są liczone" in method
     words = re.sub(r"aktywności zawodowej", "", text.lower())
     assert "aktywn" not in words and "działając" not in words
 
