@@ -162,15 +162,17 @@ def test_entities_verified_in_the_last_24_months(fetched_settings, mirror_dir, t
     head = "id,name,types,lat,lon,status,location_precision,verified_at,verified_source\n"
     body = "".join(f"{i},Podmiot {i},ngo,{points[g][0]},{points[g][1]},{s},gmina,{v.isoformat() if v else ''},"
                    f"{'KRS' if v else ''}\n" for i, g, s, v in rows)
+    # A public report is no verification: a record a report once "verified" counts as not verified.
+    body += f"a9,Podmiot a9,ngo,{points['2602093'][0]},{points['2602093'][1]},unknown,gmina,{today.isoformat()},zgłoszenie\n"
     path = settings.data_dir / "verified.csv"
     path.write_text(head + body, encoding="utf-8")
     _joined, ind, rejects, _extra = compute_all(settings, path)
     assert rejects.empty
     p = ind.powiaty.set_index("teryt").loc["2602"]
-    assert (p["entities"], p["verified_24m"], p["verified_24m_pct"]) == (7, 5, 71.4)
+    assert (p["entities"], p["verified_24m"], p["verified_24m_pct"]) == (8, 5, 62.5)
     g = ind.gminy.set_index("teryt")
     assert [g.at[t, "verified_24m"] for t in ("2602023", "2602063", "2602093")] == [3, 2, 0]
     assert g["verified_24m_pct"].isna().all()                    # no gmina has 5 verified entities
     assert json.loads(g.at["2602023", "suppressed"])["verified_24m_pct"] == "few_verified"
-    assert (ind.voivodeship["verified_24m"], ind.voivodeship["verified_24m_pct"]) == (5, 71.4)
+    assert (ind.voivodeship["verified_24m"], ind.voivodeship["verified_24m_pct"]) == (5, 62.5)
     assert ind.method["verified"]["since"] == since.isoformat()
