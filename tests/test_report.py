@@ -276,7 +276,9 @@ def test_report_pdf(built_settings, tmp_path):
     text = " ".join(pages)
     assert "Spis treści" in pages[0] and "Powiaty województwa" in pages[0]
     # The completeness statement once, in the text (the charts no longer repeat it in small print).
-    assert text.count("WTZ: w rejestrze 22 z 26 znanych") == 1
+    wtz = next(c for c in json.loads((built_settings.build_dir / "current" / "indicators.json").read_text())["completeness"]
+               if c["type"] == "wtz")
+    assert text.count(f"WTZ: w rejestrze {wtz['in_file']} z {wtz['official']} znanych") == 1
     assert "Znany rejestr, nie wszystkie podmioty. W rejestrze wobec" not in text
 
 
