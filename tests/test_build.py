@@ -23,8 +23,8 @@ def test_build_outputs_and_switch(settings):
     first = build(settings)
     assert current_version(settings) == first.version
     ds = load_current(settings)
-    assert len(ds.entities) == 82 and len(ds.gminy) == 102 and len(ds.powiaty) == 14
-    assert ds.summary["entities_total"] == 82
+    assert len(ds.entities) == 97 and len(ds.gminy) == 102 and len(ds.powiaty) == 14
+    assert ds.summary["entities_total"] == 97
     second = build(settings)
     assert second.version != first.version
     assert current_version(settings) == second.version

@@ -70,7 +70,7 @@ def test_validate_exit_codes_on_real_files(tmp_path, built_settings, mirror_dir)
 
 
 def test_export_layers(runner, tmp_path):
-    for layer, count in (("entities", 82), ("gminy", 102), ("powiaty", 14)):
+    for layer, count in (("entities", 97), ("gminy", 102), ("powiaty", 14)):
         for fmt in ("geojson", "gpkg", "csv"):
             out = tmp_path / f"{layer}.{fmt}"
             result = runner.invoke("export", "--layer", layer, "--format", fmt, "-o", str(out))
@@ -90,8 +90,8 @@ def test_build_prints_a_summary(runner, tmp_path, fetched_settings):
     shutil.copy(REPO_DIR / "data" / "entities.csv", s.entities_path)
     result = runner.invoke("build", settings=s)
     assert result.exit_code == 0, result.output
-    assert "Podmioty: 82" in result.output and "Kompletność" in result.output
-    assert "WTZ: w rejestrze 22 z 26 znanych" in result.output
+    assert "Podmioty: 97" in result.output and "Kompletność" in result.output
+    assert "WTZ: w rejestrze 23 z 26 znanych" in result.output
 
 
 def test_build_without_fetch_says_what_to_do(runner, tmp_path):

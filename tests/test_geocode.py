@@ -27,7 +27,7 @@ from geoes.register.geocode import (GeocodeCache, GugikProvider, NominatimProvid
                            ProviderUnavailable, check_stated_units, geocode_frame, user_agent)
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ENTITIES = REPO_DIR / "data" / "entities.csv"     # the committed record of the 82 real entities
+ENTITIES = REPO_DIR / "data" / "entities.csv"     # the committed record of the 97 real entities
 SETTINGS: Settings                                # the mirror fetched into a temp dir (conftest)
 
 
@@ -461,7 +461,7 @@ def test_cli_geocodes_the_real_entities_offline(tmp_path):
     assert "Według precyzji:" in result.output and "Nieumieszczone" in result.output
     out = read_table(path)
     committed = read_table(ENTITIES)
-    assert len(out) == len(committed) == 82
+    assert len(out) == len(committed) == 97
     # what is committed for the gazetteer rows is exactly what the offline geocoder produces
     from_gaz = committed["geocoder"].str.startswith("gazetteer:")
     assert from_gaz.any()
@@ -517,7 +517,7 @@ def test_cli_dry_run_writes_nothing(tmp_path):
                                               "--no-cache"])
     assert result.exit_code == 0, result.output
     assert path.read_bytes() == before
-    assert "locality: 63" in result.output
+    assert "locality: 73" in result.output
 
 
 def test_report_file_lists_unplaced_with_reasons(tmp_path):

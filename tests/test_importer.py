@@ -385,9 +385,10 @@ def test_corrections_fill_add_and_send_contradictions_to_review(tmp_path, contex
         "e9,Nie ma,fakty,x,2020,https://z.example.org/5,\n"
         "e3,Ktoś Inny,fakty,y,2020,https://z.example.org/6,\n", encoding="utf-8")
     register = read_register(path, context)
-    with pytest.raises(MappingNeedsConfirmation):                    # 'uwagi' read as a remark: to confirm
-        preview(propose(register, context), existing_frame(), context)
-    result = preview(propose(register, context), existing_frame(), context, accept=True)
+    proposal = propose(register, context)
+    # 'uwagi' is plainly a remark: the note of its row, no question to confirm.
+    assert {c.header: c.target for c in proposal.used}["uwagi"] == "note" and not proposal.needs_confirmation
+    result = preview(proposal, existing_frame(), context)
     assert result.mode == "corrections"
     out = result.merged.set_index("id")
     assert out.loc["e2", "street"] == "ul. Stara 1"                  # contradicts the register: not applied
@@ -421,6 +422,45 @@ def test_operator_numbers_fill_only_where_the_register_names_the_operator(tmp_pa
     assert out.loc["e1", "operator_krs"] == ""                       # e1 names no operator: to review
     (reason,) = result.review["reason"]
     assert "rejestr nie podaje prowadzącego" in reason
+
+
+def test_corrections_wait_for_a_person_where_a_value_must_be_checked(tmp_path, context):
+    """Contacts from a third party (the layout of pes_swietokrzyskie_kontakty.csv): a website is filled, a
+    phone never without a check; a remark asking for a check, or speaking of the operator beside the unit's
+    own contact, sends the value to review; the operator's contact fills the operator's field, only where the
+    register names an operator; a street that gains its number is filled; every applied remark is kept in
+    the internal notes."""
+    frame = existing_frame()
+    frame.loc[frame["id"] == "e2", "operator"] = "Caritas"
+    frame.loc[frame["id"] == "e1", "street"] = "ul. Nowa"
+    path = tmp_path / "kontakty.csv"
+    path.write_text(
+        "existing_id,pole,wartosc,stan_wg_zrodla,source_url,uwagi\n"
+        "e2,strona_www,www.b.example.org,bez daty,https://z.example.org/1,własna strona\n"
+        "e3,telefon,41 344 55 66,bez daty,https://z.example.org/2,\n"
+        "e3,strona_www,www.c.example.org,bez daty,https://z.example.org/3,sprawdzić, który adres działa\n"
+        "e1,strona_www,www.a.example.org,bez daty,https://z.example.org/4,podstrona w serwisie prowadzącego\n"
+        "e2,strona www prowadzącego,www.caritas.example.org,bez daty,https://z.example.org/5,strona prowadzącego\n"
+        "e1,e-mail prowadzącego,biuro@a.example.org,bez daty,https://z.example.org/6,\n"
+        "e2,ulica_nr,ul. Stara 1A,2025,https://z.example.org/7,\n"
+        "e1,ulica_nr,ul. Nowa 9,2025,https://z.example.org/8,\n", encoding="utf-8")
+    result = preview(propose(read_register(path, context), context), frame, context)
+    out = result.merged.set_index("id")
+    assert out.loc["e2", "website"] == "https://www.b.example.org"
+    assert out.loc["e2", "operator_website"] == "https://www.caritas.example.org" and out.loc["e2", "website"] != \
+        out.loc["e2", "operator_website"]
+    assert "https://z.example.org/1" in out.loc["e2", "sources"] and "https://z.example.org/5" in out.loc["e2", "sources"]
+    assert out.loc["e1", "street"] == "ul. Nowa 9"                   # the street gains its number: a fact added
+    assert out.loc["e2", "street"] == "ul. Stara 1"                  # another number: a contradiction, reviewed
+    assert "Strona internetowa: własna strona" in out.loc["e2", "internal_notes"]
+    assert out.loc["e3", "phone"] == "" and out.loc["e3", "website"] == ""
+    assert out.loc["e1", "website"] == "" and out.loc["e1", "operator_email"] == ""
+    reasons = {(r.id, r.column): r.reason for r in result.review.itertuples()}
+    assert "telefon" in reasons["e3", "phone"] and "po sprawdzeniu" in reasons["e3", "phone"]
+    assert "źródło prosi o sprawdzenie" in reasons["e3", "website"]
+    assert "podmiocie prowadzącym" in reasons["e1", "website"]
+    assert "rejestr nie podaje prowadzącego" in reasons["e1", "operator_email"]
+    assert reasons["e2", "street"].startswith("sprzeczne z rejestrem")
 
 
 def test_geocode_is_suggested_only_where_a_place_came_or_changed(tmp_path, context):

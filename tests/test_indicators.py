@@ -37,6 +37,7 @@ def scenario(tmp_path_factory, fetched_settings, mirror_dir):
     ]
     settings = clone_settings(fetched_settings, tmp_path_factory.mktemp("ind"))
     body = "".join(f"{i},Podmiot {i},{t},{lat},{lon},{e},{s},gmina\n" for i, t, (lat, lon), e, s in rows)
+    body += "u1,Podmiot u1,ngo,,,3,unknown,none\n"      # in the register, no location: the voivodeship only
     path = settings.data_dir / "scenario.csv"
     path.write_text(CSV_HEADER + body, encoding="utf-8")
     joined, ind, rejects, extra = compute_all(settings, path)
@@ -67,10 +68,18 @@ def test_powiat_jedrzejowski_by_hand(scenario, mirror_dir):
     assert p["gmina_coverage_pct"] == pytest.approx(round(2 / 9 * 100, 1))
     assert p["population_coverage_pct"] == pytest.approx(round(covered / pop_gminy_2602 * 100, 1))
 
+    # The status split of the same entities: confirmed active, unknown, and the closed one left out of `entities`.
+    assert (p["entities_status_active"], p["entities_status_unknown"], p["entities_status_inactive"]) == (3, 1, 1)
+    assert p["entities_with_point"] == 4
+
     v = ind.voivodeship
-    assert v["entities"] == 5 and v["population"] == voiv_pop
-    assert v["entities_inactive"] == 1
-    assert p["ratio_entities_per_10k"] == pytest.approx((4 / pop) / (5 / voiv_pop), abs=2e-3)
+    # The voivodeship counts every entity of its register, also the one with no location (in no powiat).
+    assert v["entities"] == 6 and v["population"] == voiv_pop
+    assert (v["entities_with_point"], v["entities_without_location"], v["entities_without_gmina"]) == (5, 1, 0)
+    assert v["entities"] == sum(ind.powiaty["entities"]) + v["entities_without_location"]
+    assert v["entities_ngo"] == 2 and v["employees"] == 30 + 4 + 3
+    assert (v["entities_status_active"], v["entities_status_unknown"], v["entities_status_inactive"]) == (4, 2, 1)
+    assert p["ratio_entities_per_10k"] == pytest.approx((4 / pop) / (6 / voiv_pop), abs=2e-3)
     # Only two powiaty have an entity: a rank among fewer than three units says nothing, so none is given,
     # and the twelve empty powiaty are not ranked on a zero (no "3 z 14" for an empty county).
     frame = ind.powiaty.set_index("teryt")
@@ -125,7 +134,7 @@ def test_completeness_against_official_counts(built_settings):
 
     summary = load_current(built_settings).summary
     by_type = {r["type"]: r for r in summary["completeness"]}
-    assert by_type["wtz"]["in_file"] == 22 and by_type["wtz"]["official"] == 26
+    assert by_type["wtz"]["in_file"] == 23 and by_type["wtz"]["official"] == 26
     assert by_type["zaz"]["official"] == 11 and by_type["zaz"]["official_as_of"] == "2026"
     assert by_type["kgw"]["official"] is None
 
@@ -153,15 +162,17 @@ def test_entities_verified_in_the_last_24_months(fetched_settings, mirror_dir, t
     head = "id,name,types,lat,lon,status,location_precision,verified_at,verified_source\n"
     body = "".join(f"{i},Podmiot {i},ngo,{points[g][0]},{points[g][1]},{s},gmina,{v.isoformat() if v else ''},"
                    f"{'KRS' if v else ''}\n" for i, g, s, v in rows)
+    # A public report is no verification: a record a report once "verified" counts as not verified.
+    body += f"a9,Podmiot a9,ngo,{points['2602093'][0]},{points['2602093'][1]},unknown,gmina,{today.isoformat()},zgłoszenie\n"
     path = settings.data_dir / "verified.csv"
     path.write_text(head + body, encoding="utf-8")
     _joined, ind, rejects, _extra = compute_all(settings, path)
     assert rejects.empty
     p = ind.powiaty.set_index("teryt").loc["2602"]
-    assert (p["entities"], p["verified_24m"], p["verified_24m_pct"]) == (7, 5, 71.4)
+    assert (p["entities"], p["verified_24m"], p["verified_24m_pct"]) == (8, 5, 62.5)
     g = ind.gminy.set_index("teryt")
     assert [g.at[t, "verified_24m"] for t in ("2602023", "2602063", "2602093")] == [3, 2, 0]
     assert g["verified_24m_pct"].isna().all()                    # no gmina has 5 verified entities
     assert json.loads(g.at["2602023", "suppressed"])["verified_24m_pct"] == "few_verified"
-    assert (ind.voivodeship["verified_24m"], ind.voivodeship["verified_24m_pct"]) == (5, 71.4)
+    assert (ind.voivodeship["verified_24m"], ind.voivodeship["verified_24m_pct"]) == (5, 62.5)
     assert ind.method["verified"]["since"] == since.isoformat()

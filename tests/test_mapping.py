@@ -70,8 +70,8 @@ def test_conflicts_and_guesses_must_be_confirmed():
     p = propose_mapping(office)
     assert [(k.field, k.chosen) for k in p.conflicts] == [("name", "Nazwa")]
     assert [c.header for c in p.uncertain] == ["Nazwa podmiotu", "Miejscowsc"]
-    # Opis + Uwagi, and the two source columns, are joined — not a conflict.
-    assert {c.target for c in p.used} == {"name", "locality", "description", "sources"}
+    # Opis is the public description, Uwagi the internal notes; the two source columns are joined — not a conflict.
+    assert {c.target for c in p.used} == {"name", "locality", "description", "internal_notes", "sources"}
     with pytest.raises(MappingNeedsConfirmation) as info:
         confirm(p)
     message = info.value.description

@@ -108,10 +108,10 @@ def test_notebook_executes_on_mirror_data(built_settings, monkeypatch, tmp_path)
     white = _outputs_text(_tagged(nb, "white-spots"))
     for row in report.white_spots_frame(ds, "2602").itertuples():
         assert row.name in white
-    assert "8\u00a0gmin bez podmiotu" in white  # geoes.common.polish.count
+    assert "7\u00a0gmin bez podmiotu" in white  # geoes.common.polish.count
 
     assert "z 26 znanych" in _outputs_text(_tagged(nb, "completeness"))  # WTZ: 15 z 26 znanych
-    assert "WTZ: w rejestrze 22 z 26 znanych" in _outputs_text(_tagged(nb, "register"))
+    assert "WTZ: w rejestrze 23 z 26 znanych" in _outputs_text(_tagged(nb, "register"))
     needs = _outputs_text(_tagged(nb, "needs"))
     assert report.figure(stats["unemployed"], "unemployed") in needs and "za mało danych" not in needs.split("\n")[0]
 

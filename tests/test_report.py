@@ -143,7 +143,8 @@ def test_report_key_figures_equal_stats(report_2602, stats_2602, built_settings)
         if stats_2602[key] is None:
             assert rows[label][3] == "–" and rows[label][4] == "–", key
             continue
-        assert rows[label][3] == figures.rank_text(stats_2602, key, figures.ranked_count(ds.powiaty, key)), key
+        assert rows[label][3] == figures.rank_text(stats_2602, key, figures.ranked_count(ds.powiaty, key), "powiat"), key
+        assert rows[label][3].endswith("powiatów z wartością"), key   # a rank states its base
         if stats_2602.get("ratio_" + key) is not None:
             assert rows[label][4] == ratio(stats_2602["ratio_" + key]), key
         elif key in figures.RELATED:
@@ -157,7 +158,8 @@ def test_report_known_figures_for_jedrzejowski(report_2602):
     assert "80\u00a0370" in report_2602
     white = _parse(report_2602).tables["white-spots"]
     names = [r[0] for r in white[1:]]
-    assert "Jędrzejów" not in names and "Sędziszów" in names
+    # Sędziszów has had an entity since the second supplement (SS „Przysmak”, swk-m007).
+    assert "Jędrzejów" not in names and "Sędziszów" not in names and "Małogoszcz" in names and len(names) == 7
     assert len(_parse(report_2602).tables["gminy"]) - 1 == 9
 
 
@@ -274,7 +276,9 @@ def test_report_pdf(built_settings, tmp_path):
     text = " ".join(pages)
     assert "Spis treści" in pages[0] and "Powiaty województwa" in pages[0]
     # The completeness statement once, in the text (the charts no longer repeat it in small print).
-    assert text.count("WTZ: w rejestrze 22 z 26 znanych") == 1
+    wtz = next(c for c in json.loads((built_settings.build_dir / "current" / "indicators.json").read_text())["completeness"]
+               if c["type"] == "wtz")
+    assert text.count(f"WTZ: w rejestrze {wtz['in_file']} z {wtz['official']} znanych") == 1
     assert "Znany rejestr, nie wszystkie podmioty. W rejestrze wobec" not in text
 
 

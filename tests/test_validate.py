@@ -125,7 +125,7 @@ def test_committed_entities_are_all_valid(units):
     valid, rejects = checked = validate_frame(read_table(path), units=units, source_name=str(path))
     assert rejects.empty, rejects[["row", "column", "reason"]].to_dict("records")
     assert checked.warnings.empty, checked.warnings.to_dict("records")
-    assert len(valid) == 82
+    assert len(valid) == 97
     assert valid["sources"].str.startswith("http").all()
 
 

@@ -263,9 +263,13 @@ def test_an_agreeing_extract_is_a_confirmation_and_exit_0(data_dir, fake):
     (p,) = proposals(data_dir)
     assert (p.kind, p.entity_id, p.field) == ("confirm", CARITAS, "")
     applied = store.accept(settings_for(data_dir, fake), p.id, "anna", today="2026-11-25")
-    assert applied.changed == {"verified_at": ("", "2026-11-25"), "verified_source": ("", "KRS")}
+    evidence = f"odpis aktualny z KRS według stanu na 2026-11-20: {fake.base}/OdpisAktualny/{CARITAS_KRS}?rejestr=S&format=json"
+    assert applied.changed == {"verified_at": ("", "2026-11-25"), "verified_source": ("", "KRS"),
+                               "verified_evidence": ("", evidence)}
     row = read_table(data_dir / "entities.csv").set_index("id").loc[CARITAS]
     assert (row["verified_at"], row["verified_source"], row["street"]) == ("2026-11-25", "KRS", "Pl. Jana Pawła II 3")
+    # What the verification rests on is recorded with it: the extract, its date and its address.
+    assert row["verified_evidence"] == evidence
 
 
 def test_duplicate_krs_is_warned_on_the_proposals(data_dir, fake):
@@ -489,16 +493,26 @@ def test_validation_of_the_verification_columns():
         {"id": "c", "name": "x", "types": "ngo", "verified_at": "", "verified_source": "KRS"},
         {"id": "d", "name": "x", "types": "ngo", "verified_at": "2025-01-02", "verified_source": "wróżka"},
         {"id": "e", "name": "x", "types": "ngo", "verified_at": "2025-01-02", "verified_source": "zgloszenie"},
-        {"id": "f", "name": "x", "types": "ngo", "verified_at": "2999-01-02", "verified_source": "operator"},
+        {"id": "f", "name": "x", "types": "ngo", "verified_at": "2999-01-02", "verified_source": "operator",
+         "verified_evidence": "telefonicznie"},
+        # An operator's check that does not say how it was made is no verification.
+        {"id": "g", "name": "x", "types": "ngo", "verified_at": "2025-01-02", "verified_source": "operator"},
+        {"id": "h", "name": "x", "types": "ngo", "verified_at": "2025-01-02", "verified_source": "operator",
+         "verified_evidence": "rozmowa telefoniczna 2025-01-02, kierownik warsztatu"},
     ])
     # A bad verification is an optional value: dropped with a warning, the entity kept.
     valid, rejects = checked = validate_frame(frame)
     assert rejects.empty
     assert valid[["id", "verified_at", "verified_source"]].values.tolist() == [
-        ["a", "2025-01-02", "KRS"], ["b", "", ""], ["c", "", ""], ["d", "", ""], ["e", "2025-01-02", "zgłoszenie"],
-        ["f", "", ""]]
+        ["a", "2025-01-02", "KRS"], ["b", "", ""], ["c", "", ""], ["d", "", ""], ["e", "", ""],
+        ["f", "", ""], ["g", "", ""], ["h", "2025-01-02", "operator"]]
+    # A public report is a claim, not a verification: an old record that a report "verified" keeps the date
+    # as the date of a change from a report.
+    assert valid[["id", "changed_at", "change_source"]].values.tolist()[4] == ["e", "2025-01-02", "zgłoszenie"]
+    assert valid["verified_evidence"].tolist()[-1] == "rozmowa telefoniczna 2025-01-02, kierownik warsztatu"
     assert checked.warnings[["row", "column"]].values.tolist() == [[3, "verified_at"], [4, "verified_at"],
-                                                                   [5, "verified_source"], [7, "verified_at"]]
+                                                                   [5, "verified_source"], [7, "verified_at"],
+                                                                   [8, "verified_evidence"]]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -103,7 +103,7 @@ def stats(settings: Settings, powiat, level, fmt):
         full = ds.powiaty if level == "powiat" else ds.gminy
         ranked_of = {k: figures.ranked_count(full, k) for k in figures.RANKED}
         for rec in records:
-            _echo_unit(rec, ds.voivodeship, ranked_of)
+            _echo_unit(rec, ds.voivodeship, ranked_of, level)
         click.echo(f"Dane: wersja {ds.version}. Kompletność: " + completeness_text(ds.summary["completeness"]))
 
 
@@ -112,7 +112,7 @@ def _cell(value) -> str:
     return number(value, 2 if isinstance(value, float) else None)
 
 
-def _echo_unit(rec: dict, voivodeship: dict, ranked_of: dict) -> None:
+def _echo_unit(rec: dict, voivodeship: dict, ranked_of: dict, level: str) -> None:
     """One unit as lines "label  value  rank, relation"; a left-out figure shows why (geoes.dataset.figures)."""
     click.echo(f"{rec['name']} ({rec['teryt']})")
     for key in TABLE_INDICATORS:
@@ -121,7 +121,7 @@ def _echo_unit(rec: dict, voivodeship: dict, ranked_of: dict) -> None:
         value = _cell(rec[key]) if rec[key] is not None else figures.short_reason(rec, key)
         extra = ""
         if key in figures.RANKED and rec[key] is not None:
-            extra = f"  miejsce {figures.rank_text(rec, key, ranked_of[key])}"
+            extra = f"  miejsce {figures.rank_text(rec, key, ranked_of[key], level)}"
         if key in figures.RELATED and rec[key] is not None:
             times = rec.get(f"ratio_{key}")
             extra += (f", {ratio(times)} województwo ({_cell(voivodeship.get(key))})" if times is not None

@@ -11,15 +11,23 @@ PRECISION_PL = {
     "address": "adres", "street": "ulica", "locality": "miejscowość", "gmina": "gmina (punkt w gminie)",
     "powiat": "tylko powiat (bez punktu)", "none": "brak położenia",
 }
-STATUS_PL = {"active": "działa", "inactive": "nie działa", "unknown": "nieznany"}
+# `active` is a status confirmed by a dated source; nothing of unknown status is called active.
+STATUS_PL = {"active": "działa (potwierdzone)", "inactive": "zamknięty", "unknown": "nieznany"}
 SOCIAL_ENTERPRISE_PL = {"true": "tak", "false": "nie", "unknown": "brak informacji"}
-# Who last confirmed an entity's facts (the record's `verified_source`).
-VERIFIED_SOURCE_PL = {"KRS": "KRS", "RJPS": "wykaz RJPS", "operator": "operator", "zgłoszenie": "zgłoszenie"}
+# Who last confirmed an entity's facts (the record's `verified_source`) and where its last unverified change
+# came from (`change_source`).
+VERIFIED_SOURCE_PL = {"KRS": "KRS", "RJPS": "wykaz RJPS", "operator": "sprawdzenie operatora"}
+CHANGE_SOURCE_PL = {"zgłoszenie": "zgłoszenia"}
 ACCESS_METHOD_PL = {"exact": "dokładne pole bufora"}
 
 # While the register is incomplete every count is a count of the known register, and the labels say so.
 INDICATOR_LABELS = {
-    "entities": "Podmioty w rejestrze (aktywne)",
+    "entities": "Podmioty w rejestrze",
+    "entities_with_point": "Podmioty w rejestrze z punktem na mapie",
+    "entities_status_active": "Podmioty w rejestrze: status potwierdzony",
+    "entities_status_unknown": "Podmioty w rejestrze: status nieznany",
+    "entities_status_inactive": "Podmioty zamknięte (poza liczbą w rejestrze)",
+    "entities_without_location": "Podmioty w rejestrze bez lokalizacji (w żadnym powiecie)",
     "entities_per_10k": "Podmioty w rejestrze na 10 tys. mieszkańców",
     "entities_per_100km2": "Podmioty w rejestrze na 100 km²",
     "employees": "Zatrudnieni (znani z rejestru)",
@@ -56,7 +64,11 @@ FIELD_LABELS = {
     "geocoder": "Źródło współrzędnych", "krs": "KRS", "nip": "NIP", "regon": "REGON", "operator_krs": "KRS prowadzącego",
     "operator_nip": "NIP prowadzącego", "employees": "Zatrudnieni",
     "status": "Status", "as_of": "Stan na", "website": "Strona internetowa", "email": "E-mail", "phone": "Telefon",
-    "description": "Opis", "sources": "Źródła", "gmina_name": "Gmina", "powiat_name": "Powiat",
+    "description": "Opis", "sources": "Źródła", "verified_at": "Zweryfikowano (data)",
+    "verified_source": "Źródło weryfikacji", "verified_evidence": "Jak zweryfikowano", "changed_at": "Zmieniono (data)",
+    "change_source": "Źródło zmiany", "operator_phone": "Telefon prowadzącego", "operator_email": "E-mail prowadzącego",
+    "operator_website": "Strona prowadzącego", "operator_address": "Adres prowadzącego",
+    "gmina_name": "Gmina", "powiat_name": "Powiat",
     "gmina_teryt_computed": "Gmina (TERYT; nazwa przestarzała)", "powiat_teryt_computed": "Powiat (TERYT; nazwa przestarzała)", "gmina_mismatch": "Inna gmina niż w źródle",
     "outside_region": "Poza województwem", "row": "Wiersz", "teryt": "TERYT", "type": "Rodzaj",
     "type_name": "Rodzaj gminy", "city_county": "Miasto na prawach powiatu", "area_km2_official": "Powierzchnia urzędowa (km²)",
@@ -86,16 +98,38 @@ def field_label(name: str) -> str:
     return name
 
 
+def _iso(value) -> str:
+    text = str(value or "").strip()
+    return "" if text.lower() in ("nan", "none") else text[:10]
+
+
+def date_pl(value) -> str:
+    """An ISO date as Poles write it: "2026-11-25" → "25.11.2026"."""
+    text = _iso(value)
+    parts = text.split("-")
+    return ".".join(reversed(parts)) if len(parts) == 3 else text
+
+
 def verification_label(verified_at, verified_source) -> str:
-    """"Zweryfikowano: 25.11.2026, KRS" or "Nie weryfikowano" (the record's verified_at is an ISO date)."""
-    when = str(verified_at or "").strip()
-    if not when or when.lower() == "nan":
+    """"Zweryfikowano: 25.11.2026 (KRS)" or "Nie weryfikowano" (the record's verified_at is an ISO date).
+    How it was checked (`verified_evidence`) is shown beside it by the page."""
+    if not _iso(verified_at):
         return "Nie weryfikowano"
-    parts = when[:10].split("-")
-    shown = ".".join(reversed(parts)) if len(parts) == 3 else when
     source = str(verified_source or "").strip()
     source = VERIFIED_SOURCE_PL.get(source, source)
-    return f"Zweryfikowano: {shown}" + (f", {source}" if source else "")
+    return f"Zweryfikowano: {date_pl(verified_at)}" + (f" ({source})" if source else "")
+
+
+def change_label(changed_at, change_source, verified_at=None) -> str:
+    """"Zmieniono na podstawie zgłoszenia, 06.12.2026 — niezweryfikowane" ('' without a change); a change
+    checked afterwards says so instead."""
+    when = _iso(changed_at)
+    if not when:
+        return ""
+    source = str(change_source or "").strip()
+    text = f"Zmieniono na podstawie {CHANGE_SOURCE_PL.get(source, source)}, {date_pl(when)}"
+    checked = _iso(verified_at)
+    return text + (" — zweryfikowano później" if checked and checked >= when else " — niezweryfikowane")
 
 
 def geocoder_label(value) -> str:

@@ -28,7 +28,6 @@ MISSING = "–"
 # noun: (1, 2–4, 5+, fraction)
 NOUNS: dict[str, tuple[str, str, str, str]] = {
     "podmiot": ("podmiot", "podmioty", "podmiotów", "podmiotu"),
-    "aktywny podmiot": ("aktywny podmiot", "aktywne podmioty", "aktywnych podmiotów", "aktywnego podmiotu"),
     "gmina": ("gmina", "gminy", "gmin", "gminy"),
     "powiat": ("powiat", "powiaty", "powiatów", "powiatu"),
     "mieszkaniec": ("mieszkaniec", "mieszkańców", "mieszkańców", "mieszkańca"),

@@ -25,7 +25,7 @@ ACTIONS = {
     "discard": "porzucenie zmian",
     "entity_add": "dodanie podmiotu",
     "entity_edit": "edycja podmiotu",
-    "entity_inactive": "oznaczenie jako nieaktywny",
+    "entity_inactive": "oznaczenie jako zamknięty",
     "publish": "publikacja",
     "publish_failed": "nieudana publikacja",
     "restore": "przywrócenie wersji",

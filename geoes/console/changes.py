@@ -34,6 +34,11 @@ from geoes.errors import Conflict, InvalidInput, NotFound
 from geoes.register.record import COLUMNS, STATUSES
 from geoes.register.validate import validate_frame
 
+# How an operator checked an entity (the form's choice) → the words `verified_evidence` records.
+CHECK_KINDS = {"source": "źródło (adres strony lub dokument)", "phone": "rozmowa telefoniczna"}
+ACTIVE_NEEDS_CHECK = ("status: „działa” wymaga potwierdzenia ze źródłem i datą — zapisz, jak to sprawdzono "
+                      "(adres źródła lub dokument albo rozmowa telefoniczna z datą i funkcją rozmówcy)")
+
 ADDRESS_FIELDS = ("street", "postal_code", "locality", "gmina_teryt", "powiat_teryt")
 POINT_FIELDS = ("lat", "lon", "location_precision", "geocoder")
 OPEN_STATES = ("mapping", "preview")
@@ -405,6 +410,40 @@ def _apply_edits(base: pd.DataFrame, edits: list[dict], settings: Settings) -> t
     return merged, shown
 
 
+def operator_check(how: str, source: str = "", date: str = "", role: str = "") -> dict[str, str]:
+    """An operator's check as the record keeps it: `verified_at` (the date of the check), `verified_source`
+    "operator" and `verified_evidence` — the source's address or document, or a phone call with its date
+    and the role of the person reached (never a name: the evidence is published). {} when `how` is empty;
+    EntityInvalid when what the check rests on is missing."""
+    how, source, date, role = (str(v or "").strip() for v in (how, source, date, role))
+    if not how:
+        return {}
+    problems = []
+    if how not in CHECK_KINDS:
+        problems.append(("verified_evidence", "wybierz, jak sprawdzono: źródło albo rozmowa telefoniczna"))
+    if not date:
+        problems.append(("verified_at", "podaj datę sprawdzenia"))
+    if how == "source" and not source:
+        problems.append(("verified_evidence", "podaj adres źródła (strony) albo nazwę dokumentu, w którym to sprawdzono"))
+    if how == "phone" and not role:
+        problems.append(("verified_evidence", "podaj funkcję osoby, z którą rozmawiano (np. kierownik warsztatu) — "
+                                              "bez imienia i nazwiska"))
+    if problems:
+        raise EntityInvalid(problems)
+    evidence = f"źródło: {source}" if how == "source" else f"rozmowa telefoniczna {date}, rozmówca: {role}"
+    return {"verified_at": date, "verified_source": "operator", "verified_evidence": evidence[:500]}
+
+
+def _check_status(values: dict[str, str], current: pd.DataFrame, entity_id: str | None) -> None:
+    """A status becomes "active" only from evidence: a check recorded in the same edit."""
+    if values.get("status") != "active" or values.get("verified_evidence"):
+        return
+    hit = current[current["id"] == entity_id] if entity_id else current.iloc[0:0]
+    if len(hit) and hit.iloc[0]["status"] == "active":
+        return
+    raise EntityInvalid([("status", ACTIVE_NEEDS_CHECK)])
+
+
 def new_entity_id(name: str, locality: str, register: pd.DataFrame) -> str:
     entity_id = imports.new_entity_id(name, locality)
     if (register["id"] == entity_id).any():
@@ -431,6 +470,7 @@ def edit_entity(conn: sqlite3.Connection, settings: Settings, actor: str, entity
             raise EntityInvalid([("id", f"podmiot {entity_id} już jest w rejestrze")])
     elif not (current["id"] == entity_id).any():
         raise NotFound(f"w rejestrze nie ma podmiotu {entity_id}")
+    _check_status(values, current, entity_id if action != "entity_add" else None)
     _apply_one(current, entity_id, values, settings)  # refuses an invalid edit before anything is stored
     edits = list(draft.fixes.get("edits", [])) if draft else []
     edits.append({"id": entity_id, "values": values})

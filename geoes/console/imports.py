@@ -50,11 +50,15 @@ FIELD_LABELS = {
     "operator_nip": "NIP podmiotu prowadzącego", "employees": "Liczba zatrudnionych", "status": "Status",
     "as_of": "Stan na", "website": "Strona internetowa", "email": "E-mail", "phone": "Telefon",
     "description": "Opis", "sources": "Źródła", "verified_at": "Zweryfikowano (data)",
-    "verified_source": "Źródło weryfikacji", "gmina": "Gmina (nazwa)", "powiat": "Powiat (nazwa)",
+    "verified_source": "Źródło weryfikacji", "verified_evidence": "Jak zweryfikowano",
+    "changed_at": "Zmieniono na podstawie zgłoszenia (data)", "change_source": "Źródło zmiany",
+    "operator_phone": "Telefon prowadzącego", "operator_email": "E-mail prowadzącego",
+    "operator_website": "Strona www prowadzącego", "operator_address": "Adres prowadzącego",
+    "internal_notes": "Uwagi wewnętrzne (nie są publikowane)", "gmina": "Gmina (nazwa)", "powiat": "Powiat (nazwa)",
     "house_number": "Numer domu", "premises": "Numer lokalu", "legal_form/types": "Forma prawna lub typ",
     "identifiers": "KRS / NIP / REGON", "address": "Adres (ulica, kod, miejscowość)",
     "contacts": "Kontakt (telefon, e-mail, www)", "field": "Pole (układ poprawek)",
-    "value": "Wartość (układ poprawek)", "note": "Uwaga do wiersza",
+    "value": "Wartość (układ poprawek)", "note": "Uwaga do wiersza (zapisywana w uwagach wewnętrznych)",
 }
 # The importer's ways of matching a header → the console's words for them.
 STATUS = {"exact": "ok", "combined": "combined", "fuzzy": "guess", "conflict": "conflict", "unknown": "unknown",

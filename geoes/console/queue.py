@@ -19,8 +19,11 @@ The importer's corrections for review (`data/import/*.do_przegladu.csv`, geoes.r
 changed name, operator, identifier… that an import does not apply by itself) are taken in once each by
 `import_review_tables`. Accepting a public report or a review item may carry the operator's own values (the
 form of the item's page, prefilled with the proposal): a report's proposal is a resident's words, which the
-operator checks and corrects before they go into the draft. An accepted report records the verification
-(`verified_at` today, `verified_source` "zgłoszenie"), as an accepted verification proposal does.
+operator checks and corrects before they go into the draft. A report is a claim, not a verification: an
+accepted report that changes a fact records the change (`changed_at` today, `change_source` "zgłoszenie"),
+never `verified_at`. The operator may record a check of their own with the decision (`check`: a source, or
+a phone call with its date and the role of the person reached) — that, and only that, is a verification;
+a report that says an entity works ("działa") sets the status only with such a check.
 """
 from __future__ import annotations
 
@@ -52,7 +55,7 @@ CATEGORIES = {
     "rjps": ("wykaz przedsiębiorstw społecznych (RJPS)", "source = 'RJPS'"),
     "import": ("poprawki z importu do przeglądu", "kind = 'review'"),
 }
-REPORT_SOURCE = "zgłoszenie"      # verified_source of an accepted public report
+REPORT_SOURCE = "zgłoszenie"      # change_source of an accepted public report
 IMPORT_SOURCE = "import"
 # Kinds whose values an operator may correct before accepting (the others follow their source's rules).
 EDITABLE_KINDS = ("report", "review")
@@ -285,32 +288,43 @@ def _accept_from_file(conn, settings: Settings, item: Item, actor: str, note: st
     return {column: str(new) for column, (_old, new) in applied.changed.items() if column != "id"}
 
 
+# What a report may change that counts as a change of the facts (a link added to the sources is not one).
+_NOT_A_FACT = ("sources",)
+
+
 def _values_to_set(conn, settings: Settings, item: Item, actor: str, edited: dict[str, str] | None) -> dict | None:
     """The record values accepting `item` sets: the operator's (an editable item's form) or the proposed
-    ones; an accepted report records the verification too."""
+    ones; a report that changes a fact records the change and its source (never a verification)."""
     if item.editable and edited is not None:
         values = {k: str(v).strip() for k, v in edited.items() if k in COLUMNS and k != "id"}
     elif item.editable:
         values = suggested_values(conn, settings, item, actor)
     else:
         values = item.proposed_values() or {}
-    if item.kind == "report":
-        values.update(verified_at=dt.date.today().isoformat(), verified_source=REPORT_SOURCE)
+    for col in ("verified_at", "verified_source", "verified_evidence", "changed_at", "change_source"):
+        values.pop(col, None)   # set by the decision's own rules, never by a proposal's values
+    if item.kind == "report" and any(k not in _NOT_A_FACT for k in values):
+        values.update(changed_at=dt.date.today().isoformat(), change_source=REPORT_SOURCE)
     return values or None
 
 
 def decide(conn: sqlite3.Connection, settings: Settings, item_id: int, actor: str, accept: bool,
-           note: str = "", values: dict[str, str] | None = None) -> Item:
+           note: str = "", values: dict[str, str] | None = None, check: dict[str, str] | None = None) -> Item:
     """Accept (its change goes into the operator's draft of edits) or reject one pending item. `values`: the
-    operator's own values for a report or a review item (the proposed ones when None)."""
+    operator's own values for a report or a review item (the proposed ones when None); `check`: the
+    operator's own check of the entity made with the decision (changes.operator_check: how, source, date,
+    role), recorded as a verification."""
     item = get(conn, item_id)
     if item.status != "pending":
         raise Conflict(f"zgłoszenie nr {item_id} jest już {item.status_label}")
+    verification = changes.operator_check(**check) if accept and check and item.editable else {}
     from_file = _review_file(settings, item) if item.payload.get("state", "pending") == "pending" else None
     if from_file and accept:
         values = _accept_from_file(conn, settings, item, actor, note)
     else:
         values = _values_to_set(conn, settings, item, actor, values) if accept else None
+        if values is not None or verification:
+            values = {**(values or {}), **verification} or None
         if from_file:
             proposals.reject(settings, from_file[1], actor, note=note, path=from_file[0])
     draft = None

@@ -40,12 +40,13 @@ from geoes.errors import GeoesError, InvalidInput
 from geoes.register.duplicates import DuplicateIndex
 from geoes.register.identifiers import digits_only, krs_normalise, krs_valid, nip_valid
 from geoes.register.normalise import email as normalise_email
+from geoes.register.normalise import phone as normalise_phone
 from geoes.register.normalise import postal_code as normalise_postal_code
 from geoes.register.normalise import website as normalise_website
-from geoes.register.validate import EMAIL_RE, URL_RE
+from geoes.register.validate import EMAIL_RE, PHONE_RE, URL_RE
 
 ACTOR = "formularz publiczny"          # who a report is from, in the queue and the audit log
-SOURCE = "zgłoszenie"                  # the verified_source an accepted report records
+SOURCE = "zgłoszenie"                  # the queue source of a report; accepted, the change_source it records
 TEXT_LIMIT = 4000
 LINK_LIMIT = 500
 EMAIL_LIMIT = 200
@@ -157,6 +158,10 @@ def _fact_value(fact: Fact, value: str, gminy: Collection[str], types: Collectio
     if name == "email":
         value = normalise_email(value)
         return value, "" if EMAIL_RE.match(value) else "to nie jest adres e-mail"
+    if name == "phone":   # as the register writes it (+48 …), so the operator sees what will be published
+        value = normalise_phone(value)
+        ok = all(PHONE_RE.match(p.strip()) for p in value.split(","))
+        return value, "" if ok else "oczekiwano polskiego numeru telefonu, np. 41 344 55 66 albo 600 123 456"
     if name == "website":
         value = normalise_website(value)
         return value, "" if URL_RE.match(value) else "oczekiwano adresu strony, np. https://example.pl"

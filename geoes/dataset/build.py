@@ -38,10 +38,10 @@ from geoes.dataset import indicators as ind
 from geoes.dataset import pgstore
 from geoes.dataset.gpkg import read_layers
 from geoes.dataset.official import completeness, completeness_text, incomplete, type_series
-from geoes.dataset.join import entities_to_points, join_gminy, mismatches
+from geoes.dataset.join import DERIVED_COLUMNS, entities_to_points, join_gminy, mismatches
 from geoes.errors import Conflict
 from geoes.register import stored
-from geoes.register.record import COLUMNS, UnreadableFile, read_table
+from geoes.register.record import COLUMNS, PUBLISHED_COLUMNS, UnreadableFile, read_table
 from geoes.register.validate import validate_frame
 from geoes.sources import region_store
 from geoes.sources.needs import load_needs
@@ -132,7 +132,7 @@ def compute_frame(frame: pd.DataFrame, settings: Settings, territory: Territory,
     official = None
     if settings.official_counts_path.exists():
         official = pd.read_csv(settings.official_counts_path, dtype=str)
-    rows = completeness(valid, official)
+    rows = completeness(indicators.voivodeship, official)   # the same counts as every table by type
     # The statement travels with every table written from this version (method: API, CSV README, GPKG).
     indicators.method["completeness"] = "W rejestrze wobec oficjalnych liczb: " + completeness_text(rows)
     indicators.method["register"] = ("wskaźniki liczone z rejestru znanych podmiotów, który nie jest pełny"
@@ -174,8 +174,9 @@ def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.
                   version: str) -> dict:
     target.mkdir(parents=True)
     entities = joined.drop(columns=["placed"]).copy()
-    entities = entities[[*COLUMNS, "gmina_teryt_computed", "gmina_name", "powiat_teryt_computed",
-                         "powiat_name", "gmina_mismatch", "outside_region", "row", "geometry"]]
+    # Only the record's published fields go into a version: everything served is read from it, so an
+    # internal field (the operator's notes) cannot reach a page, a download or the OGC API.
+    entities = entities[[*PUBLISHED_COLUMNS, *DERIVED_COLUMNS, "row", "geometry"]]
     entities["employees"] = entities["employees"].astype("float64")
     gpkg = target / GPKG_NAME
     entities.to_file(gpkg, layer="entities", driver="GPKG", engine="pyogrio")

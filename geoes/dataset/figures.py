@@ -235,13 +235,23 @@ def rank_data(rec: dict, name: str) -> str | None:
     return str(r[0]) if r[0] == r[1] else f"{r[0]}-{r[1]}"
 
 
-def rank_text(rec: dict, name: str, of: int) -> str:
-    """"3 z 14", a tie "3–5 z 14", or the reason there is none."""
+# The units a rank is among, after "z N" (N ≥ MIN_RANKED_UNITS: the genitive plural).
+RANK_BASE = {"powiat": "powiatów z wartością", "gmina": "gmin z wartością"}
+
+
+def rank_text(rec: dict, name: str, of: int, level: str | None = None) -> str:
+    """"3 z 14", a tie "3–5 z 14", or the reason there is none; with the `level` the base is stated:
+    "8 z 13 powiatów z wartością" (a rank is among the units that have a value, not all of them)."""
     r = rank_range(rec, name)
     if r is None:
         return reason(rec, f"rank_{name}") or TOO_FEW
     place = str(r[0]) if r[0] == r[1] else f"{r[0]}–{r[1]}"
-    return f"{place} z {of}"
+    return f"{place} z {of}" + (f" {RANK_BASE[level]}" if level in RANK_BASE else "")
+
+
+def level_of(frame: pd.DataFrame) -> str:
+    """"gmina" for a table of gminy (they carry their powiat's code), else "powiat"."""
+    return "gmina" if "powiat_teryt" in frame.columns else "powiat"
 
 
 def ranked_count(frame: pd.DataFrame, name: str) -> int:

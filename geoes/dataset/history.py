@@ -30,23 +30,32 @@ def versions(settings: Settings) -> list[Path]:
                   and (p / GPKG_NAME).exists() and (p / INDICATORS_NAME).exists())
 
 
+# The row of the entities in the region's register that are in no powiat (no location at all).
+UNLOCATED = "bez lokalizacji"
+
+
 def version_counts(path: Path) -> pd.DataFrame:
-    """One version's active entities by powiat and type (long table, COLUMNS)."""
+    """One version's entities in the register by powiat and type (long table, COLUMNS); the register's
+    entities with no location are a row of their own, so a type's rows add up to the voivodeship's count."""
     summary = json.loads((path / INDICATORS_NAME).read_text(encoding="utf-8"))
     table = pyogrio.read_dataframe(path / GPKG_NAME, layer="powiaty", read_geometry=False)
     return _counts(summary, table, path.name)
 
 
 def _counts(summary: dict, table: pd.DataFrame, name: str) -> pd.DataFrame:
+    region = summary.get("voivodeship") or {}
     rows = []
     for code, t in entity_types().items():
         col = f"entities_{code}"
         if col not in table:
             continue
-        for teryt, name, n in zip(table["teryt"].astype(str), table["name"], table[col]):
-            rows.append({"version": summary.get("version", name), "built_at": summary.get("built_at"),
-                         "powiat_teryt": teryt, "powiat_name": name, "type": code, "type_label": t.short_pl,
-                         "entities": int(n)})
+        meta = {"version": summary.get("version", name), "built_at": summary.get("built_at"), "type": code,
+                "type_label": t.short_pl}
+        for teryt, powiat, n in zip(table["teryt"].astype(str), table["name"], table[col]):
+            rows.append({**meta, "powiat_teryt": teryt, "powiat_name": powiat, "entities": int(n)})
+        rest = int(region.get(col) or 0) - int(table[col].sum())
+        if rest > 0:
+            rows.append({**meta, "powiat_teryt": "", "powiat_name": UNLOCATED, "entities": rest})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -65,7 +74,7 @@ def register_history(settings: Settings) -> pd.DataFrame:
 
 
 def totals_by_type(history: pd.DataFrame) -> pd.DataFrame:
-    """Versions × types: the region's active entities of each type in each version."""
+    """Versions × types: the region's entities in the register of each type in each version."""
     if history.empty:
         return pd.DataFrame()
     table = history.pivot_table(index=["version", "built_at"], columns="type_label", values="entities",

@@ -1,6 +1,20 @@
 """Indicators per gmina, per powiat and for the voivodeship: what planners compare units by.
 
-Counts of active placed entities (in total, per type and of employees), densities per 10 thousand
+One count, one definition: `entities` is the number of entities **in the register** — every entity whose
+status is not known to be closed (ACTIVE_STATUSES: `active`, confirmed by a dated source, and `unknown`)
+— placed in the unit. Every other count of entities (by type, of employees, verified, with a point, the
+status split "status potwierdzony / nieznany / zamknięte") is made by the same function (`_base_counts`)
+from the same place rules, so no page or file shows two figures for one thing:
+
+* a gmina counts the entities whose point lies in it;
+* a powiat, the sum of its gminy plus the entities known only to the powiat (`entities_without_gmina`);
+* the voivodeship, the sum of its powiaty plus the entities of the register with no location at all
+  (`entities_without_location`): they are in the region's register but in no unit;
+* `entities_with_point` is the subset on the map; `entities_status_active`/`_unknown` split `entities`,
+  `entities_status_inactive` counts the closed ones, which `entities` leaves out;
+* an entity whose point lies outside the region counts nowhere.
+
+Counts (in total, per type and of employees), densities per 10 thousand
 inhabitants and per 100 km², the share of gminy with an entity and of their population ("białe plamy":
 gminy without one), the share of the area within ACCESS_RADIUS_M of an entity, and for each of RANKED a
 rank among the units of the level and a ratio to the voivodeship value.
@@ -35,7 +49,7 @@ from geoes.common.reference import entity_types
 from geoes.config import ACCESS_RADIUS_M, ACTIVE_STATUSES, CRS_METRIC
 from geoes.dataset import figures
 from geoes.dataset.official import completeness, completeness_text  # noqa: F401 - read from here too
-from geoes.register.record import TYPES_SEPARATOR
+from geoes.register.record import STATUSES, TYPES_SEPARATOR
 from geoes.sources.needs import SOURCE as NEEDS_SOURCE, from_local_copy
 from geoes.sources.region import POPULATION_YEAR
 
@@ -64,17 +78,28 @@ class Indicators:
     method: dict = field(default_factory=dict)
 
 
-def active_mask(entities: pd.DataFrame) -> pd.Series:
-    return entities["status"].isin(ACTIVE_STATUSES) & entities["placed"]
+def in_register_mask(entities: pd.DataFrame) -> pd.Series:
+    """Entities the register counts: status not known to be closed (active or unknown)."""
+    return entities["status"].isin(ACTIVE_STATUSES)
+
+
+def in_gmina_mask(entities: pd.DataFrame) -> pd.Series:
+    """Entities (of any status) whose point lies in a gmina of the region."""
+    return entities["placed"] & entities["gmina_teryt_computed"].ne("")
 
 
 def powiat_only_mask(entities: pd.DataFrame) -> pd.Series:
-    """Active entities placed only to their powiat (precision `powiat`, no point): they count in the
-    powiat's and the voivodeship's totals and by type, in no gmina and not in the area within reach."""
+    """Entities (of any status) placed only to their powiat (precision `powiat`, no point): they count in
+    the powiat's and the voivodeship's totals and by type, in no gmina and not in the area within reach."""
     if "powiat_teryt_computed" not in entities:
         return pd.Series(False, index=entities.index)
-    return (entities["status"].isin(ACTIVE_STATUSES) & ~entities["placed"]
-            & entities["location_precision"].eq("powiat") & entities["powiat_teryt_computed"].ne(""))
+    return (~entities["placed"] & entities["location_precision"].eq("powiat")
+            & entities["powiat_teryt_computed"].ne(""))
+
+
+def without_location_mask(entities: pd.DataFrame) -> pd.Series:
+    """Entities of the register with no place in any unit: no point and not known to a powiat."""
+    return ~entities["placed"] & ~powiat_only_mask(entities)
 
 
 def _type_counts(entities: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -102,16 +127,36 @@ def _type_counts(entities: pd.DataFrame, key: str) -> pd.DataFrame:
     return table
 
 
+STATUS_COUNTS = [f"entities_status_{s}" for s in STATUSES]
+
+
 def _base_counts(entities: pd.DataFrame, key: str) -> pd.DataFrame:
-    grouped = entities.groupby(key)
+    """THE count of entities per unit (`key`): from entities of any status placed by one rule, the number in
+    the register (`entities`: not known to be closed) and, of those, by type, with a point, of employees,
+    verified; and the status split (closed ones included). The key is factorized once and every count is
+    a bincount over it (a national register has a million rows)."""
+    codes, units = pd.factorize(entities[key], sort=True)
+    ok = codes >= 0
+    size = len(units)
+    counted = in_register_mask(entities).to_numpy() & ok
+
+    def tally(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(codes[mask], weights=None if weights is None else weights[mask], minlength=size)
+
     employees = entities["employees"].astype("Float64")
-    base = pd.DataFrame({
-        "entities": grouped.size(),
-        "employees": employees.groupby(entities[key]).sum(min_count=0),
-        "employees_known": employees.notna().groupby(entities[key]).sum(),
-        "verified_24m": entities["verified_24m"].groupby(entities[key]).sum(),
-    })
-    return base.join(_type_counts(entities, key))
+    known = employees.notna().to_numpy()
+    columns = {
+        "entities": tally(counted),
+        "entities_with_point": tally(counted & entities["placed"].to_numpy(dtype=bool)),
+        "employees": tally(counted, employees.fillna(0).to_numpy(dtype=float)),
+        "employees_known": tally(counted & known),
+        "verified_24m": tally(counted & entities["verified_24m"].to_numpy(dtype=bool)),
+    }
+    status = entities["status"].to_numpy()
+    for code, column in zip(STATUSES, STATUS_COUNTS):
+        columns[column] = tally(ok & (status == code))
+    base = pd.DataFrame(columns, index=pd.Index(units, name=key), dtype=float)
+    return base.join(_type_counts(entities[counted], key)).fillna(0)
 
 
 def verified_since(today: dt.date, months: int = VERIFIED_MONTHS) -> str:
@@ -230,6 +275,16 @@ def _is_count(column: str) -> bool:
     return column.startswith(("entities", "employees")) or column == "verified_24m"
 
 
+def _counted_columns(joined: gpd.GeoDataFrame, mask: pd.Series, key: str, verified: pd.Series) -> pd.DataFrame:
+    """The columns the counts read, of the entities `mask` selects (copying every record column of 1M rows
+    is the slow part)."""
+    cols = ["types", "employees", "status", "placed"] + ([key] if key in joined.columns else [])
+    out = pd.DataFrame(joined.loc[mask, cols])
+    if key not in out.columns:   # one group: the whole region
+        out[key] = ""
+    return out.assign(verified_24m=verified[mask].to_numpy())
+
+
 def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoDataFrame,
             region_code: str = "26", region_name: str = "", needs: pd.DataFrame | None = None,
             today: dt.date | None = None) -> Indicators:
@@ -238,24 +293,22 @@ def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoD
     build date by default) is what "verified in the last 24 months" counts back from."""
     since = verified_since(today or dt.date.today())
     verified = verified_mask(joined, since)
-    # Only the columns the indicators read: copying every record column of 1M rows is the slow part.
-    in_gmina = active_mask(joined) & joined["gmina_teryt_computed"].ne("")
-    active = joined.loc[in_gmina, ["types", "employees", "gmina_teryt_computed", joined.geometry.name]]
-    active = active.assign(verified_24m=verified[in_gmina].to_numpy())
-    only_powiat = powiat_only_mask(joined)
-    powiat_only = joined.loc[only_powiat, ["types", "employees", "powiat_teryt_computed"]]
-    powiat_only = powiat_only.assign(verified_24m=verified[only_powiat].to_numpy())
-    g = _gmina_counts(gminy, active)
+    in_gmina = in_gmina_mask(joined)
+    g = _gmina_counts(gminy, _counted_columns(joined, in_gmina, "gmina_teryt_computed", verified))
     count_cols = [c for c in g.columns if _is_count(c)]
-    p = _powiat_counts(powiaty, g, count_cols, powiat_only)
-    v_frac, access_method = _add_access(g, p, active)
+    p = _powiat_counts(powiaty, g, count_cols,
+                       _counted_columns(joined, powiat_only_mask(joined), "powiat_teryt_computed", verified))
+    # The 10 km reach is measured from the points of the entities in the register.
+    reach = joined.loc[in_gmina & in_register_mask(joined)]
+    v_frac, access_method = _add_access(g, p, reach)
     g = _rates(g)
     p = _rates(p)
-    v, ratio_base = _voivodeship(g, p, count_cols, v_frac, region_code, region_name)
+    unlocated = _counted_columns(joined, without_location_mask(joined) & ~joined["outside_region"], "_region",
+                                 verified)
+    v, ratio_base = _voivodeship(g, p, count_cols, v_frac, region_code, region_name,
+                                 _base_counts(unlocated, "_region").reindex(columns=count_cols).sum())
     needs_method = _add_needs(g, p, v, ratio_base, needs, region_code)
-    v["entities_unplaced"] = int((~joined["placed"]).sum()) - int(len(powiat_only))
     v["entities_outside_region"] = int(joined["outside_region"].sum())
-    v["entities_inactive"] = int((joined["placed"] & ~joined["status"].isin(ACTIVE_STATUSES)).sum())
     figures.reference_rules(v)
     for name in v["suppressed"]:
         ratio_base[name] = None
@@ -273,11 +326,12 @@ def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoD
     return Indicators(g, p, v, white, method)
 
 
-def _gmina_counts(gminy: gpd.GeoDataFrame, active: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Per gmina: official area, entity and employee counts (by type too) and whether it has an entity."""
+def _gmina_counts(gminy: gpd.GeoDataFrame, placed: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Per gmina: official area, entity and employee counts (by type and status too) and whether it has an
+    entity in the register."""
     g = gminy.copy()
     g["area_km2"] = g["area_km2_official"].astype(float)
-    g = g.join(_base_counts(active, "gmina_teryt_computed"), on="teryt")
+    g = g.join(_base_counts(placed, "gmina_teryt_computed"), on="teryt")
     count_cols = [c for c in g.columns if _is_count(c)]
     g[count_cols] = g[count_cols].fillna(0)
     g["gminy_total"] = 1
@@ -307,9 +361,9 @@ def _powiat_counts(powiaty: gpd.GeoDataFrame, g: gpd.GeoDataFrame, count_cols: l
     return p
 
 
-def _add_access(g: gpd.GeoDataFrame, p: gpd.GeoDataFrame, active: pd.DataFrame) -> tuple[np.ndarray, str]:
+def _add_access(g: gpd.GeoDataFrame, p: gpd.GeoDataFrame, reach: gpd.GeoDataFrame) -> tuple[np.ndarray, str]:
     """Add `access_10km_pct` to gminy and powiaty; returns the region's fraction and the method used."""
-    pts = _metric_xy(active.geometry)
+    pts = _metric_xy(reach.geometry)
     index = _AccessIndex(pts) if len(pts) else None
     g_metric = g.geometry.to_crs(CRS_METRIC)
     g_frac, access_method = access_fraction(pts, g_metric, index)
@@ -322,10 +376,13 @@ def _add_access(g: gpd.GeoDataFrame, p: gpd.GeoDataFrame, active: pd.DataFrame) 
 
 
 def _voivodeship(g: gpd.GeoDataFrame, p: gpd.GeoDataFrame, count_cols: list[str], v_frac: np.ndarray,
-                 region_code: str, region_name: str) -> tuple[dict, dict]:
+                 region_code: str, region_name: str, unlocated: pd.Series) -> tuple[dict, dict]:
     """The voivodeship's values (rounded for display) and the exact ones the ratios are taken from.
-    Counts are the powiaty's sums: they hold the entities known only to a powiat as well."""
-    v = {c: float(p[c].sum()) for c in count_cols + ["entities_without_gmina"]}
+    Counts are the powiaty's sums (they hold the entities known only to a powiat as well) plus the
+    entities of the register with no location (`unlocated`: their counts)."""
+    v = {c: float(p[c].sum()) + float(unlocated.get(c, 0)) for c in count_cols}
+    v["entities_without_gmina"] = float(p["entities_without_gmina"].sum())
+    v["entities_without_location"] = float(unlocated.get("entities", 0))
     v.update({
         "teryt": region_code, "name": region_name,
         # The gminy sum equals GUS's voivodeship figure; powiat rows are rounded separately.
@@ -344,7 +401,7 @@ def _voivodeship(g: gpd.GeoDataFrame, p: gpd.GeoDataFrame, count_cols: list[str]
     ratio_base = dict(v)
     for c in ("entities_per_10k", "entities_per_100km2", "employees_per_10k"):
         v[c] = None if v[c] is None else round(v[c], 3)
-    for c in count_cols + ["entities_without_gmina"]:
+    for c in count_cols + ["entities_without_gmina", "entities_without_location"]:
         v[c] = int(v[c])
     return v, ratio_base
 
@@ -432,7 +489,7 @@ def _local_row(suppressed: str, values: dict, fields: list[str], bases: list[str
 
 
 def _white_spots(g: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Gminy with no active entity in the register ("białe plamy"), ranked by need: the most registered
+    """Gminy with no entity in the register ("białe plamy"), ranked by need: the most registered
     unemployed first where the need figures are there, else the most populous."""
     cols = ["teryt", "name", "powiat_teryt", "powiat_name", "population", "area_km2", "access_10km_pct"]
     need = [c for c in ("unemployed", "unemployed_per_10k") if c in g.columns]
@@ -441,9 +498,18 @@ def _white_spots(g: gpd.GeoDataFrame) -> pd.DataFrame:
     return white.sort_values(order, ascending=False, na_position="last").reset_index(drop=True)
 
 
+# What a count of entities counts, in the words every page, table and file states it.
+COUNTED_TEXT = (
+    "Podmioty w rejestrze: o statusie potwierdzonym (działalność potwierdzona źródłem z datą) lub nieznanym "
+    "(podmiot jest w rejestrze, działalność niepotwierdzona); zamknięte nie są liczone. Gmina liczy podmioty "
+    "z punktem w gminie; powiat — sumę swoich gmin i podmioty znane tylko z dokładnością do powiatu; "
+    "województwo — sumę powiatów i podmioty rejestru bez lokalizacji. Zasięg 10 km liczony od podmiotów z punktem.")
+
+
 def _method(access_method: str) -> dict:
     return {
         "active_statuses": list(ACTIVE_STATUSES),
+        "counted": COUNTED_TEXT,
         "access_radius_m": ACCESS_RADIUS_M,
         "access_method": access_method,
         "crs_metric": CRS_METRIC,

@@ -19,6 +19,8 @@ def entities_to_points(valid: pd.DataFrame) -> gpd.GeoDataFrame:
 
 
 JOINED_COLUMNS = ("gmina_teryt_computed", "gmina_name", "powiat_teryt_computed", "powiat_name")
+# Everything the join adds to an entity (and a built version keeps beside the record's published fields).
+DERIVED_COLUMNS = (*JOINED_COLUMNS, "gmina_mismatch", "outside_region")
 
 
 def _gmina_columns(gminy: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

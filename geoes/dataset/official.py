@@ -56,9 +56,17 @@ def type_series(official: pd.DataFrame | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def completeness(entities: pd.DataFrame, official: pd.DataFrame | None) -> list[dict]:
-    """Entities in the register per type against the latest official count of that type (any wording)."""
-    in_file = entities["types"].str.split(TYPES_SEPARATOR).explode().value_counts()
+def completeness(counts, official: pd.DataFrame | None) -> list[dict]:
+    """Entities in the register per type against the latest official count of that type (any wording).
+
+    `counts` holds the region's `entities_<type>` — the voivodeship's figures of geoes.dataset.indicators,
+    so "w rejestrze N" here is the very N of every table by type (not known to be closed, with or without
+    a point). A frame of entities is counted as it is (every row), for callers without indicators."""
+    if isinstance(counts, pd.DataFrame):
+        exploded = counts["types"].str.split(TYPES_SEPARATOR).explode().value_counts()
+        in_file = {code: int(exploded.get(code, 0)) for code in entity_types()}
+    else:
+        in_file = {code: int(counts.get(f"entities_{code}") or 0) for code in entity_types()}
     series = type_series(official)
     rows = []
     for code, t in entity_types().items():

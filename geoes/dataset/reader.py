@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from geoes.common.reference import entity_types
 from geoes.dataset import pgstore
 from geoes.dataset.build import GPKG_NAME, INDICATORS_NAME, current_version
 from geoes.config import Settings
@@ -24,7 +25,8 @@ class NoDataset(DataMissing):
 
 # Columns of `stats` records and of the indicator tables (geoes.dataset.indicators), in display order.
 INDICATOR_COLUMNS = [
-    "teryt", "name", "level", "population", "area_km2", "area_km2_computed", "entities",
+    "teryt", "name", "level", "population", "area_km2", "area_km2_computed", "entities", "entities_with_point",
+    "entities_status_active", "entities_status_unknown", "entities_status_inactive",
     "entities_per_10k", "entities_per_100km2", "employees", "employees_per_10k", "employees_known_pct",
     "gminy_with_entity", "gminy_total", "gmina_coverage_pct", "population_coverage_pct", "access_10km_pct",
     "entities_without_gmina", "verified_24m", "verified_24m_pct", "unemployed", "unemployed_2022",
@@ -47,8 +49,7 @@ class Dataset:
         return self.summary["voivodeship"]
 
     def type_columns(self) -> list[str]:
-        return [c for c in self.powiaty.columns if c.startswith("entities_") and not c.startswith("entities_per")
-                and c != "entities_without_gmina"]
+        return [f"entities_{code}" for code in entity_types() if f"entities_{code}" in self.powiaty.columns]
 
     def indicator_table(self, level: str, reasons: str = "text", meta: bool | None = None) -> pd.DataFrame:
         """The indicators of a level in display order. A left-out figure is empty and the `suppressed`

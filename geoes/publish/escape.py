@@ -14,6 +14,10 @@ handlers, `javascript:` links, quotes, backslashes and backticks. Everything sho
 * `link(url, label)` — an ``<a>`` for a safe URL (rel="noopener noreferrer nofollow"), else the text.
 * `link_with_host(url)` — a link someone else supplied, shown to the operator: the same check, and the
   host it really leads to beside it (`real_host`). `mailto(address)` — a percent-encoded mailto: href.
+* `tel_links(phones)` — each Polish number of a phone field ("+48 41 344 55 66, +48 600 123 456") as an
+  ``<a href="tel:+48413445566">``; `mailto_link(email)` — an ``<a href="mailto:…">`` (the address
+  URL-encoded) for an address that reads as one; anything else stays escaped text.
+* `linkify(text)` — text with its http(s) URLs as links (a verification's evidence).
 
 geoes.publish.templating installs them as Jinja filters in every template (``|e`` stays Jinja's
 autoescape for plain text).
@@ -128,6 +132,51 @@ def mailto(address) -> str:
     """The href of a mailto: link with the address percent-encoded (RFC 6068), so that `?`, `&`, `%`, `,`
     and the like in someone's address cannot add cc:, bcc:, a subject or a body."""
     return "mailto:" + quote(_as_str(address).strip(), safe="@")
+# The record's phone form (geoes.register.validate): +48 and 9 digits in groups, an optional extension.
+_PHONE_RE = re.compile(r"^\+48((?: \d{2,3}){3,4})(?: wew\. (\d{1,5}))?$")
+_EMAIL_RE = re.compile(r"^[^@\s<>\"'(),;:]+@[^@\s<>\"'(),;:]+\.[a-z]{2,}$", re.IGNORECASE)
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'`]+")
+
+
+def tel_href(phone) -> str | None:
+    """'+48 41 344 55 66 wew. 12' → 'tel:+48413445566;ext=12' (RFC 3966); None for anything else."""
+    m = _PHONE_RE.match(_as_str(phone).strip())
+    if not m:
+        return None
+    digits = m.group(1).replace(" ", "")
+    if len(digits) != 9:
+        return None
+    return f"tel:+48{digits}" + (f";ext={m.group(2)}" if m.group(2) else "")
+
+
+def tel_links(value) -> Markup:
+    """Every number of a phone field as a tel: link (the number as shown), separated by commas."""
+    parts = [p.strip() for p in _as_str(value).split(",") if p.strip()]
+    out = []
+    for part in parts:
+        href = tel_href(part)
+        out.append(Markup('<a href="%s">%s</a>') % (href, text(part)) if href else text(part))
+    return Markup(", ").join(out)
+
+
+def mailto_link(value) -> Markup:
+    """A mailto: link for an e-mail address (URL-encoded in the href), else the escaped text."""
+    address = _as_str(value).strip()
+    if not _EMAIL_RE.match(address):
+        return text(address)
+    return Markup('<a href="%s">%s</a>') % (text(mailto(address)), text(address))
+
+
+def linkify(value) -> Markup:
+    """Escaped text with its http(s) URLs as links (rel="noopener noreferrer nofollow")."""
+    s = _as_str(value)
+    out, last = [], 0
+    for m in _URL_IN_TEXT.finditer(s):
+        url = m.group(0).rstrip(".,;:)")
+        out += [text(s[last:m.start()]), link(url)]
+        last = m.start() + len(url)
+    out.append(text(s[last:]))
+    return Markup("").join(out)
 
 
 def split_sources(value, sep: str = "|") -> list[str]:

@@ -160,7 +160,7 @@ def indicator_rows(ds: Dataset, teryt: str, keys: list[str] | None = None) -> li
             "value_text": figure(value, key, unit=True) if value is not None else figures.short_reason(rec, key),
             "voivodeship_text": (figure(v.get(key), key, unit=True) if v.get(key) is not None
                                  else figures.short_reason(v, key)),
-            "rank_text": figures.rank_text(rec, key, of) if ranked else MISSING,
+            "rank_text": figures.rank_text(rec, key, of, "powiat") if ranked else MISSING,
             "ratio_text": (ratio(rec.get(f"ratio_{key}")) if related and rec.get(f"ratio_{key}") is not None
                            else figures.short_reason(rec, f"ratio_{key}") if related else MISSING),
         })
@@ -211,7 +211,7 @@ def gminy_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
 
 
 def white_spots_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
-    """Gminy of the county with no active entity, most populous first (from the build's white spots)."""
+    """Gminy of the county with no entity in the register, most populous first (from the build's white spots)."""
     powiat_record(ds, teryt)
     white = pd.DataFrame(ds.summary.get("white_spots") or [])
     white = white.reindex(columns=["teryt", "name", "powiat_teryt", "powiat_name", "population", "area_km2",
@@ -241,7 +241,8 @@ def entities_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
 
 
 def unplaced_in_powiat(ds: Dataset, teryt: str) -> pd.DataFrame:
-    """Entities the source assigns to the county that have no coordinates (not counted in indicators)."""
+    """Entities the source assigns to the county that have no location (counted in the voivodeship's register,
+    in no powiat)."""
     e = ds.entities[~placed_mask(ds.entities) & ds.entities["location_precision"].ne("powiat")]
     col = e["powiat_teryt"].astype(str) if "powiat_teryt" in e.columns else pd.Series("", index=e.index)
     gmina = e["gmina_teryt"].astype(str) if "gmina_teryt" in e.columns else pd.Series("", index=e.index)
@@ -249,7 +250,7 @@ def unplaced_in_powiat(ds: Dataset, teryt: str) -> pd.DataFrame:
 
 
 def types_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
-    """Active entities by type: the county and the voivodeship (types present in either)."""
+    """Entities in the register by type: the county and the voivodeship (types present in either)."""
     rec, v = powiat_record(ds, teryt), ds.voivodeship
     rows = []
     for code, t in entity_types().items():
@@ -259,13 +260,20 @@ def types_frame(ds: Dataset, teryt: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["code", "type", "powiat", "voivodeship"])
 
 
+def status_split_text(rec: dict) -> str:
+    """"status potwierdzony: 0, nieznany: 3, zamknięte: 0" — what the register knows of the unit's count."""
+    return (f"status potwierdzony: {figure(int(rec.get('entities_status_active') or 0))}, nieznany: "
+            f"{figure(int(rec.get('entities_status_unknown') or 0))}, zamknięte: "
+            f"{figure(int(rec.get('entities_status_inactive') or 0))}")
+
+
 def _pct(rec: dict, key: str) -> str:
     return figure(rec.get(key), key, unit=True)
 
 
 def _place(rec: dict, key: str, of: int) -> str:
-    """"miejsce 3–5 z 14" or why there is none (geoes.dataset.figures)."""
-    return f"miejsce {figures.rank_text(rec, key, of)}" if rec.get(f"rank_{key}") is not None \
+    """"miejsce 3–5 z 14 powiatów z wartością" or why there is none (geoes.dataset.figures)."""
+    return f"miejsce {figures.rank_text(rec, key, of, 'powiat')}" if rec.get(f"rank_{key}") is not None \
         else f"bez miejsca: {figures.rank_text(rec, key, of)}"
 
 
@@ -280,8 +288,8 @@ def _density_finding(rec: dict, v: dict, ranked: dict) -> list[str]:
     n = int(rec["entities"])
     without = int(rec.get("entities_without_gmina") or 0)
     extra = f", w tym {count(without, 'podmiot')} bez znanej gminy" if without else ""
-    return [f"{capitalised(label)}: {count(n, 'aktywny podmiot')} ekonomii społecznej w znanym "
-            f"rejestrze{extra}; {figure(per10k, 'entities_per_10k')} na 10 tys. mieszkańców — {rel} wartości dla "
+    return [f"{capitalised(label)}: {count(n, 'podmiot')} ekonomii społecznej w znanym "
+            f"rejestrze ({status_split_text(rec)}){extra}; {figure(per10k, 'entities_per_10k')} na 10 tys. mieszkańców — {rel} wartości dla "
             f"województwa ({figure(v_per10k, 'entities_per_10k')}; {relation}); "
             f"{_place(rec, 'entities_per_10k', ranked['entities_per_10k'])}."]
 
@@ -322,7 +330,7 @@ def _need_finding(rec: dict, v: dict, ranked: dict, needs: dict) -> list[str]:
 
 def _access_findings(rec: dict, v: dict, ranked: dict, gminy: pd.DataFrame) -> list[str]:
     km = ACCESS_RADIUS_M // 1000
-    out = [f"W odległości do {km} km (w linii prostej) od aktywnego podmiotu z rejestru leży "
+    out = [f"W odległości do {km} km (w linii prostej) od podmiotu z rejestru z punktem na mapie leży "
            f"{_pct(rec, 'access_10km_pct')} powierzchni powiatu (województwo {_pct(v, 'access_10km_pct')}; "
            f"{_place(rec, 'access_10km_pct', ranked['access_10km_pct'])})."]
     if len(gminy):
@@ -336,8 +344,7 @@ def _completeness_finding(summary: dict) -> list[str]:
     known = sorted((r for r in summary.get("completeness", []) if r.get("pct") is not None), key=lambda r: r["pct"])
     if not known:
         return []
-    unplaced = int(summary.get("entities_total", 0)) - int(summary.get("entities_placed", 0)) \
-        - int(summary.get("voivodeship", {}).get("entities_without_gmina") or 0)
+    unplaced = int(summary.get("voivodeship", {}).get("entities_without_location") or 0)
     lo, hi = known[0], known[-1]
     return [f"Kompletność: rejestr obejmuje od {figure(lo['pct'], 'gmina_coverage_pct', unit=True)} ({lo['short']}: "
             f"{lo['in_file']} z {lo['official']}, {lo['official_as_of']}) do "
@@ -429,6 +436,7 @@ def environment() -> jinja2.Environment:
     env = templating.environment(TEMPLATE_DIR, strict=True)
     env.globals["figure"] = figure
     env.filters["breakable"] = breakable
+    env.globals["status_split_text"] = status_split_text
     return env
 
 

@@ -45,7 +45,9 @@ from geoes.config import CRS_PUBLISH
 from geoes.common.dictionary import whole_numbers
 from geoes.common.excel import csv_bytes
 from geoes.common.reference import attribution, attribution_text
+from geoes.dataset.join import DERIVED_COLUMNS
 from geoes.publish import office, tables, xlsx
+from geoes.register.record import PUBLISHED_COLUMNS
 
 FORMATS = {
     "geojson": "application/geo+json",
@@ -63,6 +65,11 @@ PUBLISHED_NAMES = {"gmina_teryt": "gmina_teryt_stated", "powiat_teryt": "powiat_
                    "gmina_teryt_computed": "gmina_teryt", "powiat_teryt_computed": "powiat_teryt"}
 # Deprecated names kept with the same values as the published name (files for GIS and scripts only).
 DEPRECATED_ALIASES = {"gmina_teryt_computed": "gmina_teryt", "powiat_teryt_computed": "powiat_teryt"}
+# The one allow-list of an entity's properties that leave the service (every download, the GeoJSON and OGC
+# APIs, the queryables): the record's published fields and what the join adds, under their published names.
+# A column not named here — the operator's internal notes, a field added to the record tomorrow — is never
+# written out.
+ENTITY_PROPERTIES = tuple(dict.fromkeys([*PUBLISHED_COLUMNS, *DERIVED_COLUMNS, *PUBLISHED_NAMES.values()]))
 UNIT_CODES_PL = ("gmina_teryt i powiat_teryt to jednostki, w których serwis liczy podmiot (gmina i powiat jego "
                  "punktu, a dla podmiotu znanego tylko z dokładnością do powiatu — ten powiat); gmina_teryt_stated "
                  "i powiat_teryt_stated — kody podane w rejestrze.")
@@ -70,8 +77,18 @@ DEPRECATED_PL = "gmina_teryt_computed i powiat_teryt_computed to przestarzałe n
 GPKG_VERSION = "1.2"
 
 
+def is_entity_layer(frame: pd.DataFrame) -> bool:
+    return "id" in frame.columns and "types" in frame.columns
+
+
 def public_columns(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns if c not in INTERNAL_COLUMNS and c != frame.geometry.name]
+    """The columns of a layer that are published: for entities, those of ENTITY_PROPERTIES (in the frame's
+    order); for units (computed figures), all but the internal ones."""
+    geometry = frame.geometry.name
+    if is_entity_layer(frame):
+        allowed = set(ENTITY_PROPERTIES)
+        return [c for c in frame.columns if c in allowed and c != geometry]
+    return [c for c in frame.columns if c not in INTERNAL_COLUMNS and c != geometry]
 
 
 def feature_id(frame: gpd.GeoDataFrame) -> pd.Series:

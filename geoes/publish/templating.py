@@ -11,7 +11,8 @@ Filters:
   `data_num` — `<data value="80370">80 370</data>`, the shown figure with its machine-readable value;
   `show` — a property value of unknown type (yes/no, a fraction the Polish way, anything else as text);
   `cap` — the first letter in upper case;
-* escaping (geoes.publish.escape): `text`, `json_script`, `safe_url`, `link`, `split_sources`.
+* escaping (geoes.publish.escape): `text`, `json_script`, `safe_url`, `link`, `split_sources`, and the
+  contact links `tel_links`, `mailto_link`, `linkify`.
 
 Globals: `attribution()` (the data sources and licences as a dict) and `attribution_text()`.
 """
@@ -87,7 +88,8 @@ FILTERS = {
     "data_num": data_num, "show": show, "cap": cap,
     "text": escape.text, "json_script": escape.json_script, "safe_url": escape.safe_url, "link": escape.link,
     "link_with_host": escape.link_with_host, "mailto": escape.mailto,
-    "split_sources": escape.split_sources, "field_label": field_label,
+    "split_sources": escape.split_sources, "field_label": field_label, "tel_links": escape.tel_links,
+    "mailto_link": escape.mailto_link, "linkify": escape.linkify,
 }
 GLOBALS = {"attribution": attribution, "attribution_text": attribution_text, "field_value": field_value}
 

@@ -1,7 +1,9 @@
 """Duplicate warnings: is this entity (new, or as a proposal would make it) already in the register?
 
-Three signs, each a warning for a person to judge, never a refusal: the same KRS number, the same NIP,
-or a very similar name in the same gmina or the same locality (a record may state either). Names are
+Four signs, each a warning for a person to judge, never a refusal: the same KRS number, the same NIP,
+a very similar name in the same gmina or the same locality (a record may state either), or a remark of
+the row itself that says it may be the same as an entity of the register ("nie wiadomo, czy to ta sama
+placówka co swk-029" — a compiler's caveat the names alone would not show). Names are
 compared by their distinctive words — without the words that say the kind of entity ("spółdzielnia
 socjalna", "warsztat terapii zajęciowej") and the place ("w Kielcach"): "Spółdzielnia Socjalna „Ares”"
 and "Spółdzielnia Socjalna „Arka”" in one town are two entities although their whole names are 92 %
@@ -353,6 +355,30 @@ class DuplicateIndex:
         return out
 
 
+# A remark that says two records may be one: "ta sama placówka", "ten sam", "to samo", "duplikat".
+_SAME_RE = re.compile(r"\b(?:t[aeo] sam[aeo]?|tym samym|duplikat\w*)\b", re.IGNORECASE)
+_ID_RE = re.compile(r"\b[a-z]{2,6}-[a-z]?\d{3,}\b", re.IGNORECASE)
+
+
+def noted_duplicates(rows: pd.DataFrame, record: pd.DataFrame, column: str = "internal_notes") -> list[dict]:
+    """Warnings for rows whose remark (`column`) says they may be the same as an entity of `record` it names
+    by id; a remark that names an id without saying so ("inna placówka niż swk-012") warns of nothing."""
+    if rows.empty or column not in rows:
+        return []
+    names = dict(zip(record["id"], record["name"]))
+    out = []
+    for row in rows.to_dict("records"):
+        note = str(row.get(column) or "")
+        if not _SAME_RE.search(note):
+            continue
+        for other in dict.fromkeys(_ID_RE.findall(note)):
+            if other in names and other != row["id"]:
+                out.append({"row": row["row"], "column": column, "value": note[:200],
+                            "reason": f"uwaga wiersza mówi, że to może być ten sam podmiot co {other} "
+                                      f"({names[other]}) — możliwy duplikat, sprawdź"})
+    return out
+
+
 def find_duplicates(rows: pd.DataFrame, record: pd.DataFrame) -> list[dict]:
     """Import warnings (row, column, reason, value) for `rows` (imported: row, id, name, krs, nip,
     gmina_teryt, locality) against `record` — the record after the import, the rows included, so that
@@ -368,4 +394,4 @@ def find_duplicates(rows: pd.DataFrame, record: pd.DataFrame) -> list[dict]:
         for w in warnings:
             out.append({"row": row["row"], "column": column[w["code"]], "value": row[column[w["code"]]],
                         "reason": w["text"] + " — możliwy duplikat"})
-    return out
+    return out + noted_duplicates(rows, record)

@@ -55,7 +55,7 @@ from geoes.errors import Conflict, DataMissing
 from geoes.register import normalise as norm
 from geoes.register.duplicates import find_duplicates
 from geoes.register.mapping import (COMBINED, MULTI, Mapping, MappingProposal, confirm, field_for, load_mapping,
-                                    propose_mapping, save_mapping)
+                                    match_header, propose_mapping, save_mapping)
 from geoes.register.merge import correct_rows, field_changes, match_rows, merge_rows, stable_id  # noqa: F401
 from geoes.register.record import COLUMNS, SOURCES_SEPARATOR, read_table, write_entities
 from geoes.register.validate import validate_frame
@@ -181,6 +181,7 @@ _NORMALISERS = {
     "operator_krs": norm.krs, "operator_nip": norm.digits_id, "lat": norm.decimal, "lon": norm.decimal,
     "employees": norm.integer, "social_enterprise": norm.boolean, "status": norm.status,
     "location_precision": norm.precision, "website": norm.website, "email": norm.email,
+    "operator_phone": norm.phone, "operator_website": norm.website, "operator_email": norm.email,
 }
 
 
@@ -326,7 +327,7 @@ def _infer_one(name: str, form_codes: str, legal_form: str) -> tuple[str, str, s
 def _existing(existing: pd.DataFrame | None) -> pd.DataFrame:
     if existing is None:
         return pd.DataFrame(columns=COLUMNS)
-    return existing.reindex(columns=COLUMNS).fillna("").astype(str).reset_index(drop=True)
+    return existing.reindex(columns=COLUMNS, fill_value="").fillna("").astype(str).reset_index(drop=True)
 
 
 def record_digest(existing: pd.DataFrame) -> str:
@@ -419,16 +420,32 @@ def _run_wide_corrections(rows, base, context, source, notes, warnings, problems
                                problems)
 
 
+def _named_unit(field: str, value: str, gazetteer: Gazetteer | None) -> tuple[str, str, str]:
+    """A correction that names a gmina or powiat ("powiat: opatowski") → (record column, TERYT code, problem)."""
+    kind = match_header(field).target
+    if kind not in ("gmina", "powiat"):
+        return "", value, ""
+    column = kind + "_teryt"
+    if gazetteer is None:
+        return column, "", "dane regionu nie są pobrane — nie można zamienić nazwy na kod TERYT (`python -m geoes fetch`)"
+    code, why = gazetteer.resolve_gmina(value) if kind == "gmina" else gazetteer.resolve_powiat(value)
+    return column, code, (why + " — nie zastosowano") if why else ""
+
+
 def _run_long_corrections(f: pd.DataFrame, base, context, source, notes: _Notes) -> _Run:
     """A field/value layout: each row proposes one value for one field of an existing entity."""
     proposals = []
     for _, r in f.iterrows():
         column, value = field_for(r["field"]), r["value"].strip()
+        reason = "" if column else f"nieznane pole „{r['field']}” — nie zastosowano"
+        if not column:
+            column, value, reason = _named_unit(r["field"], value, context.gazetteer) or (column, value, reason)
+            reason = reason if column else f"nieznane pole „{r['field']}” — nie zastosowano"
         if column in _NORMALISERS and column != "types":
             value = _NORMALISERS[column](value)
-        proposals.append({"row": r["row"], "id": r["id"], "name": r["name"], "column": column, "proposed": value,
-                          "as_of": r["as_of"], "sources": r["sources"], "note": r.get("note", ""),
-                          "reason": "" if column else f"nieznane pole „{r['field']}” — nie zastosowano"})
+        proposals.append({"row": r["row"], "id": r["id"], "name": r["name"], "column": column if not reason else "",
+                          "proposed": value, "as_of": r["as_of"], "sources": r["sources"], "note": r.get("note", ""),
+                          "reason": reason})
     return _finish_corrections(proposals, base, context, source, notes.items, [])
 
 

@@ -15,7 +15,11 @@ A header is matched, in order:
 4. `ordinal` — "Lp.", or a "Nr" column holding 1, 2, 3…: left out;
 5. otherwise not recognised: left out and listed.
 
-Two columns giving one field (`sources` and `description` excepted: they are joined) are a conflict: the better
+Remark-like headers ("Uwagi", "Notatki", "Komentarz", "Do sprawdzenia"…) are the record's `internal_notes`
+(never published); only a header that plainly says so ("Opis", "Opis działalności") is the public
+`description`.
+
+Two columns giving one field (`sources`, `description` and `internal_notes` excepted: they are joined) are a conflict: the better
 match (then the leftmost) is proposed, the other left out, and the proposal must be confirmed, like any
 fuzzy guess or a combination the importer cannot split. A missing required column (the name; for
 corrections the id, the field and the value) is not a question but a stop: `MissingColumn`, one message
@@ -57,10 +61,10 @@ COMBINED = {
     "contacts": "telefon, e-mail i strona www rozdzielone",
 }
 LONG = {"field": "nazwa pola (układ poprawek)", "value": "wartość pola (układ poprawek)",
-        "note": "uwaga do wiersza (pokazywana, nie zapisywana)"}
+        "note": "uwaga do wiersza poprawki (pokazywana; przy zastosowanej zmianie zapisana w uwagach wewnętrznych)"}
 TARGETS = (*COLUMNS, *HELPERS, *COMBINED, *LONG)
 # Several columns giving one of these are joined (with this separator), never in conflict.
-MULTI = {"sources": " | ", "description": "; "}
+MULTI = {"sources": " | ", "description": "; ", "internal_notes": "; "}
 # What a target fills: (fields it states, fields it fills only where no other column states them).
 PROVIDES = {
     "legal_form/types": ({"legal_form"}, {"types"}),
@@ -318,9 +322,12 @@ def _mark_ordinals(matches: list[ColumnMatch], data: list[tuple[int, list[str]]]
 
 
 def _corrections_only(matches: list[ColumnMatch]) -> None:
-    """In a field/value layout other columns can only say which entity, when, from where — or remark."""
+    """In a field/value layout other columns can only say which entity, when, from where — or remark: a
+    remark column ("Uwagi") is the note of its row (kept with an applied fact in the internal notes)."""
     for m in matches:
-        if m.used and m.target not in ("id", "name", "as_of", "sources", *LONG) and m.how not in ("saved", "confirmed"):
+        if m.used and m.target == "internal_notes" and m.how not in ("saved", "confirmed"):
+            m.target, m.note = "note", "uwaga do poprawki: pokazana przy zmianie, zapisana w uwagach wewnętrznych"
+        elif m.used and m.target not in ("id", "name", "as_of", "sources", *LONG) and m.how not in ("saved", "confirmed"):
             m.note = f"w układzie poprawek (pole/wartość) potraktowana jako uwaga, nie jako {m.target}"
             m.target, m.how, m.score = "note", "fuzzy", 50
 

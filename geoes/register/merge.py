@@ -13,21 +13,29 @@ gmina, powiat; or the street of a street- or address-level point) and the row gi
 old point is removed so that `geocode` places it again.
 
 Corrections (`correct_rows`): facts from a third party about existing entities, one field at a time.
-They never overwrite: an empty field is filled; `description`, `as_of` and `sources` are added to;
-a value that differs from the register's, and any change to who or what the entity is (name, types,
-legal form, operator, identifiers, status) or to its point, is not applied but proposed for review.
+They never overwrite: an empty field is filled (a street, also when it only gains its house number:
+"ul. Pietraszki" → "ul. Pietraszki 15"); `description`, `as_of`, `sources` and `internal_notes` are
+added to; a value that differs from the register's, and any change to who or what the entity is (name,
+types, legal form, operator, identifiers, status) or to its point, is not applied but proposed for review.
+So is a value a person must check first: a phone number (numbers go stale, and a wrong one rings a
+stranger), a value whose note asks for a check ("sprawdzić", "potwierdzić", "nie potwierdzone"…), and a
+contact or address of the unit whose note speaks of its operator ("strona prowadzącego…"): an operator's
+contact goes to the operator's fields (`operator_phone`…), never silently to the unit's own. The note of
+an applied correction is kept in the entity's internal notes (never published).
 """
 from __future__ import annotations
 
 import hashlib
+import re
 
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
 
-from geoes.common.text import text_key
+from geoes.common.labels import FIELD_LABELS
+from geoes.common.text import fold, text_key
 from geoes.register.normalise import is_specific_type, name_type
-from geoes.register.record import COLUMNS, SOURCES_SEPARATOR
+from geoes.register.record import COLUMNS, OPERATOR_CONTACTS, SOURCES_SEPARATOR
 
 PRECISION_RANK = {"none": 0, "gmina": 1, "locality": 2, "street": 3, "address": 4}
 PLACE_COLUMNS = ("locality", "gmina_teryt", "powiat_teryt")
@@ -37,7 +45,16 @@ IDENTITY_FIELDS = ("id", "name", "types", "legal_form", "operator", "krs", "nip"
 # Numbers of the organisation that runs a unit: facts about the operator the register names, so they are
 # filled in only where it names one (otherwise they would say who runs the unit: identity, for review).
 OPERATOR_NUMBERS = ("operator_krs", "operator_nip")
-ADDITIVE_FIELDS = {"description": "; ", "as_of": "; ", "sources": SOURCES_SEPARATOR}
+# The same for the operator's contacts: Caritas's phone is a fact about the Caritas the register names.
+OPERATOR_FIELDS = (*OPERATOR_NUMBERS, *OPERATOR_CONTACTS)
+ADDITIVE_FIELDS = {"description": "; ", "as_of": "; ", "sources": SOURCES_SEPARATOR, "internal_notes": "; "}
+PHONE_FIELDS = ("phone", "operator_phone")
+# The unit's own contacts and address: a note that speaks of the operator makes such a value a question.
+OWN_CONTACT_FIELDS = ("phone", "email", "website", "street", "postal_code", "locality")
+# A note that asks for a check (folded: no diacritics, lower case).
+CHECK_NOTE_RE = re.compile(r"\b(?:sprawdzic|potwierdzic|rozstrzygnac|zweryfikowac|do sprawdzenia|do weryfikacji|"
+                           r"nie potwierdzon\w*|niepotwierdzon\w*)\b")
+OPERATOR_NOTE_RE = re.compile(r"\bprowadzac\w*")
 REVIEW_COLUMNS = ["row", "id", "name", "column", "current", "proposed", "as_of", "sources", "note", "reason"]
 ID_PREFIX = "pes-"
 SAME_NAME = 80          # token-set similarity (0–100) above which a shared KRS/NIP means the same entity
@@ -162,6 +179,20 @@ def _review(p: dict, current: str, reason: str) -> dict:
     return {**{k: p.get(k, "") for k in REVIEW_COLUMNS}, "current": current, "reason": reason}
 
 
+def _to_check(p: dict, col: str) -> str:
+    """Why a correction waits for a person's check before it is applied ('' when it need not)."""
+    note = fold(p.get("note") or "")
+    if col in PHONE_FIELDS:
+        return "numer telefonu z pliku poprawek trafia na stronę dopiero po sprawdzeniu (numery się " \
+               "dezaktualizują, a błędny numer to telefon do obcej osoby) — nie zastosowano"
+    if CHECK_NOTE_RE.search(note):
+        return f"źródło prosi o sprawdzenie („{p['note']}”) — nie zastosowano"
+    if col in OWN_CONTACT_FIELDS and OPERATOR_NOTE_RE.search(note):
+        return "uwaga źródła mówi o podmiocie prowadzącym: wartość może być kontaktem prowadzącego, nie jednostki " \
+               "(pola prowadzącego: operator_phone, operator_email, operator_website, operator_address) — nie zastosowano"
+    return ""
+
+
 def _correct_one(p: dict, record: dict) -> tuple[str, str]:
     """('apply', new value) | ('same', '') | ('review', reason) for one proposed field value."""
     col, value, current = p["column"], p["proposed"], record.get(p["column"], "")
@@ -171,8 +202,8 @@ def _correct_one(p: dict, record: dict) -> tuple[str, str]:
         return "apply", _union(current, value, ADDITIVE_FIELDS[col]) if current else value
     if current == value:
         return "same", ""
-    if col in OPERATOR_NUMBERS and not record.get("operator"):
-        return "review", "numer podmiotu prowadzącego, a rejestr nie podaje prowadzącego — najpierw ustal " \
+    if col in OPERATOR_FIELDS and not record.get("operator"):
+        return "review", "dane podmiotu prowadzącego, a rejestr nie podaje prowadzącego — najpierw ustal " \
                          "prowadzącego (np. w KRS) — nie zastosowano"
     if col in IDENTITY_FIELDS:
         why = "sprzeczne z rejestrem: " if current else ""
@@ -180,9 +211,18 @@ def _correct_one(p: dict, record: dict) -> tuple[str, str]:
                                "wymaga sprawdzenia, np. w KRS — nie zastosowano"
     if col in COORDINATE_COLUMNS:
         return "review", "współrzędne z poprawki nie zastępują punktu z geokodera — nie zastosowano"
-    if current:
+    check = _to_check(p, col)
+    if check:
+        return "review", ("sprzeczne z rejestrem; " if current else "") + check
+    if current and not (col == "street" and adds_house_number(current, value)):
         return "review", "sprzeczne z rejestrem — nie zastosowano"
     return "apply", value
+
+
+def adds_house_number(current: str, value: str) -> bool:
+    """"ul. Pietraszki" → "ul. Pietraszki 15": the same street with its number — a fact added, not contradicted."""
+    old, new = text_key(current), text_key(value)
+    return new.startswith(old + " ") and bool(re.fullmatch(r"\d+[a-z]?(?:/\d+[a-z]?)?", new[len(old) + 1:]))
 
 
 def correct_rows(proposals: list[dict], existing: pd.DataFrame):
@@ -225,11 +265,16 @@ def correct_rows(proposals: list[dict], existing: pd.DataFrame):
 
 
 def _credit(record: dict, p: dict) -> None:
-    """A fact applied from a source: its URLs join the entity's sources, its date (if it has one) as_of."""
+    """A fact applied from a source: its URLs join the entity's sources, its date (if it has one) as_of, and
+    the source's note about it (why it is so, what to watch) the internal notes — never published."""
     if p.get("sources"):
         record["sources"] = _union(record["sources"], p["sources"])
     if any(ch.isdigit() for ch in p.get("as_of", "")) and p["column"] != "as_of":
         record["as_of"] = _union(record["as_of"], p["as_of"], "; ")
+    note = str(p.get("note") or "").strip()
+    if note and p["column"] != "internal_notes":
+        label = FIELD_LABELS.get(p["column"], p["column"])
+        record["internal_notes"] = _union(record.get("internal_notes", ""), f"{label}: {note}", "; ")
 
 
 def field_changes(valid: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:

@@ -18,8 +18,9 @@ record). States: `pending`, `accepted`, `rejected`. A proposal's id is a hash of
 rerun that finds the same difference gives the same id: a rejected proposal stays rejected and is not
 asked again, and a pending one the register no longer needs disappears.
 
-Accepting sets the field and, except for `unknown`, `verified_at` (the date) and `verified_source`
-(KRS, RJPS …). The register and the review file are each written atomically, under one lock file so that
+Accepting sets the field and, except for `unknown`, `verified_at` (the date), `verified_source`
+(KRS, RJPS …) and `verified_evidence` (what was compared: the official source's address and the date it
+states its content for). The register and the review file are each written atomically, under one lock file so that
 two operators (or the console and the CLI) cannot interleave; the register row is validated before it is
 written, and a proposal whose register value has changed since it was made is refused (409).
 """
@@ -239,6 +240,14 @@ def _check_row(frame: pd.DataFrame, index, settings: Settings) -> None:
         raise InvalidInput(f"po tej zmianie rekord {frame.at[index, 'id']} byłby niepoprawny ({reasons})")
 
 
+def evidence(p: Proposal) -> str:
+    """What a verification by an official source rests on, as the record keeps it (`verified_evidence`):
+    the source's address and the date it states its content for."""
+    what = {"KRS": "odpis aktualny z KRS", "RJPS": "wykaz przedsiębiorstw społecznych (RJPS)"}.get(p.source, p.source)
+    when = f" według stanu na {p.source_date}" if p.source_date else ""
+    return f"{what}{when}" + (f": {p.source_url}" if p.source_url else "")
+
+
 def _apply_change(frame: pd.DataFrame, p: Proposal, today: str) -> tuple[object, dict, bool]:
     hits = frame.index[frame["id"] == p.entity_id]
     if not len(hits):
@@ -264,7 +273,7 @@ def _apply_change(frame: pd.DataFrame, p: Proposal, today: str) -> tuple[object,
             relocated = True
     # An unknown number confirms nothing; an operator's extract confirms the operator, not the unit.
     if p.kind != "unknown" and p.field not in OPERATOR_FIELDS:
-        for col, value in (("verified_at", today), ("verified_source", p.source)):
+        for col, value in (("verified_at", today), ("verified_source", p.source), ("verified_evidence", evidence(p))):
             if frame.at[i, col] != value:
                 changed[col] = (frame.at[i, col], value)
                 frame.at[i, col] = value
@@ -277,7 +286,7 @@ def _apply_new(frame: pd.DataFrame, p: Proposal, today: str) -> tuple[pd.DataFra
         raise InvalidInput(f"propozycja {p.id}: nowy podmiot bez identyfikatora lub nazwy")
     if (frame["id"] == entity["id"]).any():
         raise Conflict(f"podmiot {entity['id']} już jest w rejestrze")
-    entity["verified_at"], entity["verified_source"] = today, p.source
+    entity["verified_at"], entity["verified_source"], entity["verified_evidence"] = today, p.source, evidence(p)
     frame = pd.concat([frame, pd.DataFrame([entity], dtype=object)], ignore_index=True)
     return frame, frame.index[-1], {c: ("", v) for c, v in entity.items() if v}
 

@@ -22,16 +22,29 @@ COLUMNS = [
     "id", "name", "types", "social_enterprise", "legal_form", "operator", "street", "postal_code",
     "locality", "gmina_teryt", "powiat_teryt", "lat", "lon", "location_precision", "geocoder", "krs", "nip", "regon",
     "operator_krs", "operator_nip", "employees", "status", "as_of", "website", "email", "phone", "description", "sources",
-    "verified_at", "verified_source",
+    "verified_at", "verified_source", "verified_evidence", "changed_at", "change_source",
+    "operator_phone", "operator_email", "operator_website", "operator_address", "internal_notes",
 ]
 REQUIRED = ("id", "name", "types")
 # How precisely `lat`/`lon` place the entity; `powiat`: its place is known only to the powiat
 # (`powiat_teryt`), it has no point and counts in the powiat's totals but in no gmina.
 PRECISIONS = ("address", "street", "locality", "gmina", "powiat", "none")
 STATUSES = ("active", "inactive", "unknown")
-# Who last confirmed the entity's facts: the KRS extract, the ministry's list of social enterprises (RJPS),
-# an operator, or a public report (zgłoszenie) an operator accepted. `verified_at` is that ISO date.
-VERIFIED_SOURCES = ("KRS", "RJPS", "operator", "zgłoszenie")
+# Who last confirmed the entity's facts — evidence, never a claim: a match with the KRS extract or the ministry's
+# list of social enterprises (RJPS), or an operator's check that records how it was made (`verified_evidence`:
+# a source URL or document, or a phone call with its date and the role of the person reached). `verified_at` is
+# that ISO date. A public report is a claim: accepting one records a change (`changed_at`, `change_source`).
+VERIFIED_SOURCES = ("KRS", "RJPS", "operator")
+# Where the last change of the facts that nobody verified came from: a public report an operator accepted.
+CHANGE_SOURCES = ("zgłoszenie",)
+# The contacts of the organisation that runs the unit (Caritas for its workshops): shown as the operator's,
+# never as the unit's own.
+OPERATOR_CONTACTS = ("operator_phone", "operator_email", "operator_website", "operator_address")
+# The record's fields that leave the service (pages, downloads, OGC API, the report, JSON-LD) — an allow-list,
+# so that a field added to COLUMNS stays internal until it is named here. `internal_notes` (an office
+# register's "Uwagi": research notes, "do sprawdzenia") is for the operator: in the register and the console only.
+PUBLISHED_COLUMNS = tuple(c for c in COLUMNS if c != "internal_notes")
+INTERNAL_COLUMNS = tuple(c for c in COLUMNS if c not in PUBLISHED_COLUMNS)
 SOURCES_SEPARATOR = " | "
 TYPES_SEPARATOR = ";"
 
@@ -77,5 +90,5 @@ def read_table(path: Path | str, limits: ReadLimits | None = None) -> pd.DataFra
 
 def write_entities(frame: pd.DataFrame, path: Path | str) -> None:
     """Write the record file: UTF-8, comma, header, the columns in their canonical order, atomically."""
-    out = frame.reindex(columns=COLUMNS).fillna("")
+    out = frame.reindex(columns=COLUMNS, fill_value="").fillna("")
     atomic_write_text(path, out.to_csv(index=False, lineterminator="\n"))

@@ -12,7 +12,12 @@ value, never the entity):
   website, e-mail or phone that cannot be read, an impossible headcount, a bad postal code, a
   NIP/REGON/KRS with a bad checksum, an unknown type beside known ones, an unknown status or
   precision, a TERYT code not in the region's data, half a coordinate pair or swapped coordinates, a
-  verification date in the future or without its source (`verified_at`/`verified_source`).
+  verification date in the future or without its source (`verified_at`/`verified_source`), an operator's
+  verification that does not say how it was checked (`verified_evidence`), a change date without its
+  source or in the future (`changed_at`/`change_source`); the operator's contacts as the unit's own.
+
+A legacy record that a public report "verified" (`verified_source` = zgłoszenie, before reports stopped
+counting as verification) is repaired silently: its date becomes the date of a change from a report.
 
 `validate_frame(frame, units=None, source_name="")` returns a `Validation`: it unpacks as the pair
 (valid rows typed and normalised, rejects) and carries `.warnings` (file, row, column, reason, value).
@@ -37,7 +42,8 @@ from geoes.register.identifiers import digits_only, krs_normalise, krs_valid, ni
 from geoes.common.polish import count
 from geoes.register.normalise import boolean, email as normalise_email, phone as normalise_phone, postal_code, website
 from geoes.register.normalise import status as normalise_status
-from geoes.register.record import COLUMNS, PRECISIONS, SOURCES_SEPARATOR, STATUSES, TYPES_SEPARATOR, VERIFIED_SOURCES
+from geoes.register.record import (CHANGE_SOURCES, COLUMNS, PRECISIONS, SOURCES_SEPARATOR, STATUSES, TYPES_SEPARATOR,
+                                   VERIFIED_SOURCES)
 
 # Poland's extent with a small margin (WGS84).
 POLAND_LAT = (48.9, 54.9)
@@ -355,15 +361,20 @@ def _check_contacts(f: pd.DataFrame, p: _Problems) -> None:
     f["postal_code"] = _per_distinct(f["postal_code"], postal_code, skip_empty="")
     p.drop(f["postal_code"].ne("") & ~f["postal_code"].str.fullmatch(r"\d{2}-\d{3}"), "postal_code",
            "kod pocztowy w formacie 00-000 — pominięto")
-    f["website"] = _per_distinct(f["website"], website, skip_empty="")
-    p.drop(_per_distinct(f["website"], lambda v: not URL_RE.match(v), skip_empty=False).astype(bool),
-           "website", "nieprawidłowy adres strony (oczekiwano http(s)://…) — pominięto")
-    f["email"] = _per_distinct(f["email"], normalise_email, skip_empty="")
-    p.drop(_per_distinct(f["email"], lambda v: not EMAIL_RE.match(v), skip_empty=False).astype(bool),
-           "email", "nieprawidłowy adres e-mail — pominięto")
-    phones = _per_distinct(f["phone"], _phones, skip_empty="")
-    p.drop(f["phone"].ne("") & phones.eq(""), "phone", "nieprawidłowy numer telefonu — pominięto")
-    f["phone"] = phones
+    # The unit's own contacts, then its operator's (the same rules: Caritas's phone is a phone).
+    for prefix, whose in (("", ""), ("operator_", " podmiotu prowadzącego")):
+        col = prefix + "website"
+        f[col] = _per_distinct(f[col], website, skip_empty="")
+        p.drop(_per_distinct(f[col], lambda v: not URL_RE.match(v), skip_empty=False).astype(bool),
+               col, f"nieprawidłowy adres strony{whose} (oczekiwano http(s)://…) — pominięto")
+        col = prefix + "email"
+        f[col] = _per_distinct(f[col], normalise_email, skip_empty="")
+        p.drop(_per_distinct(f[col], lambda v: not EMAIL_RE.match(v), skip_empty=False).astype(bool),
+               col, f"nieprawidłowy adres e-mail{whose} — pominięto")
+        col = prefix + "phone"
+        phones = _per_distinct(f[col], _phones, skip_empty="")
+        p.drop(f[col].ne("") & phones.eq(""), col, f"nieprawidłowy numer telefonu{whose} — pominięto")
+        f[col] = phones
     _check_sources(f, p)
 
 
@@ -393,26 +404,59 @@ def _check_employees(f: pd.DataFrame, p: _Problems) -> None:
     p.drop(bad, "employees", "liczba zatrudnionych musi być nieujemną liczbą całkowitą — pominięto")
 
 
+def _iso_date_ok(value: str) -> bool:
+    """An ISO date (RRRR-MM-DD) not in the future."""
+    try:
+        return dt.date.fromisoformat(value) <= dt.date.today() and len(value) == 10
+    except ValueError:
+        return False
+
+
+# A public report's words for itself, as old records and files may spell the legacy verification source.
+_REPORT_WORDS = {"zgłoszenie", "zgloszenie", "zgłoszenie mieszkańca", "report"}
+
+
 def _check_verification(f: pd.DataFrame, p: _Problems) -> None:
-    """`verified_at`: an ISO date not in the future; `verified_source`: one of VERIFIED_SOURCES (any case).
-
-    A date needs its source and a source its date: half a verification says nothing, and is dropped.
+    """`verified_at`: an ISO date not in the future; `verified_source`: one of VERIFIED_SOURCES (any case);
+    an operator's verification says how it was checked (`verified_evidence`). A date needs its source and
+    a source its date: half a verification says nothing, and is dropped. The same for a change
+    (`changed_at`, `change_source`). A legacy "verification" by a public report becomes what it was: a change.
     """
-    def date_ok(value: str) -> bool:
-        try:
-            return dt.date.fromisoformat(value) <= dt.date.today() and len(value) == 10
-        except ValueError:
-            return False
-
-    canonical = {s.casefold(): s for s in VERIFIED_SOURCES} | {"zgloszenie": "zgłoszenie"}
+    legacy = f["verified_source"].str.casefold().isin(_REPORT_WORDS)
+    if legacy.any():
+        take = legacy & (f["changed_at"].eq("") | f["changed_at"].lt(f["verified_at"]))
+        f.loc[take, "changed_at"] = f.loc[take, "verified_at"]
+        f.loc[take, "change_source"] = CHANGE_SOURCES[0]
+        f.loc[legacy, ["verified_at", "verified_source", "verified_evidence"]] = ""
+    canonical = {s.casefold(): s for s in VERIFIED_SOURCES}
     known = _per_distinct(f["verified_source"], lambda v: canonical.get(v.casefold(), ""), skip_empty="")
-    p.drop(_per_distinct(f["verified_at"], lambda v: not date_ok(v), skip_empty=False).astype(bool), "verified_at",
-           "data weryfikacji w formacie RRRR-MM-DD, nie z przyszłości — pominięto", ("verified_at", "verified_source"))
+    check = ("verified_at", "verified_source", "verified_evidence")
+    p.drop(_per_distinct(f["verified_at"], lambda v: not _iso_date_ok(v), skip_empty=False).astype(bool), "verified_at",
+           "data weryfikacji w formacie RRRR-MM-DD, nie z przyszłości — pominięto", check)
     p.drop(f["verified_source"].ne("") & known.eq(""), "verified_source",
-           "źródło weryfikacji: " + ", ".join(VERIFIED_SOURCES) + " — pominięto", ("verified_at", "verified_source"))
+           "źródło weryfikacji: " + ", ".join(VERIFIED_SOURCES) + " — pominięto", check)
     f["verified_source"] = known.where(f["verified_source"].ne(""), "").astype(f["verified_source"].dtype)
     p.drop(f["verified_at"].ne("") ^ f["verified_source"].ne(""), "verified_at",
-           "podaj razem datę i źródło weryfikacji — pominięto", ("verified_at", "verified_source"))
+           "podaj razem datę i źródło weryfikacji — pominięto", check)
+    p.drop(f["verified_source"].eq("operator") & f["verified_evidence"].eq(""), "verified_evidence",
+           "potwierdzenie operatora bez opisu, jak sprawdzono (adres źródła lub dokument albo rozmowa telefoniczna: "
+           "data i funkcja osoby) — pominięto", check)
+    p.drop(f["verified_evidence"].ne("") & f["verified_at"].eq(""), "verified_evidence",
+           "opis sprawdzenia bez daty i źródła weryfikacji — pominięto")
+    _check_change(f, p)
+
+
+def _check_change(f: pd.DataFrame, p: _Problems) -> None:
+    change = ("changed_at", "change_source")
+    canonical = {s.casefold(): s for s in CHANGE_SOURCES} | {w: CHANGE_SOURCES[0] for w in _REPORT_WORDS}
+    known = _per_distinct(f["change_source"], lambda v: canonical.get(v.casefold(), ""), skip_empty="")
+    p.drop(_per_distinct(f["changed_at"], lambda v: not _iso_date_ok(v), skip_empty=False).astype(bool), "changed_at",
+           "data zmiany w formacie RRRR-MM-DD, nie z przyszłości — pominięto", change)
+    p.drop(f["change_source"].ne("") & known.eq(""), "change_source",
+           "źródło zmiany: " + ", ".join(CHANGE_SOURCES) + " — pominięto", change)
+    f["change_source"] = known.where(f["change_source"].ne(""), "").astype(f["change_source"].dtype)
+    p.drop(f["changed_at"].ne("") ^ f["change_source"].ne(""), "changed_at",
+           "podaj razem datę i źródło zmiany — pominięto", change)
 
 
 def _typed(valid: pd.DataFrame) -> pd.DataFrame:

@@ -245,7 +245,7 @@ def test_review_files_fill_the_queue_once_and_decisions_go_through_publish(conn,
     [changed] = changes.preview_of(conn, draft.id).changed
     today = dt.date.today().isoformat()
     assert changed["diffs"] == [["postal_code", "", "26-300"], ["verified_at", "", today],
-                                ["verified_source", "", "KRS"]]
+                                ["verified_source", "", "KRS"], ["verified_evidence", "", "odpis aktualny z KRS"]]
     with pytest.raises(Exception, match="już przyjęte"):
         queue.decide(conn, cs_settings, first.id, "anna", accept=False)
     assert audit.entries(conn, action="queue_accept")[0].detail["values"]["postal_code"] == "26-300"

@@ -213,12 +213,12 @@ def test_the_larger_body_limit_is_for_signed_in_uploads_only(env):
 
     ids = [f"swk-n{i:03d}" for i in (1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 18, 19, 23, 24, 26, 27, 28, 29)]
     padding = "." * 110_000  # an unrecognised column that the import leaves out
-    big = csv_bytes([row + [padding] for row in register_rows(*ids)], HEADERS + ["Notatka robocza"])
+    big = csv_bytes([row + [padding] for row in register_rows(*ids)], HEADERS + ["Wypełniacz XYZ"])
     assert len(big) > 2 * 1024 * 1024
     r = _upload(client, big, "r.csv")
     assert r.status_code == 302  # over 2 MB from a signed-in operator is read
     page = client.get(r.headers["Location"]).get_data(as_text=True)
-    assert "Dodane: <strong>20\u00a0podmiotów</strong>" in page and "„Notatka robocza”" in page
+    assert "Dodane: <strong>20\u00a0podmiotów</strong>" in page and "„Wypełniacz XYZ”" in page
 
 
 def test_upload_mapping_fix_publish_restore_over_http(env):

@@ -90,7 +90,8 @@ def test_the_button_runs_verify_in_the_background_and_fills_the_queue(tmp_path, 
     t = token(client.get(f"/admin/changes/{draft.id}").get_data(as_text=True))
     assert client.post(f"/admin/changes/{draft.id}/publish", data={"csrf_token": t}).status_code == 302
     entity = client.get(f"/entities/{CARITAS}").get_data(as_text=True)
-    assert "pl. Jana Pawła II 3" in entity and f"Zweryfikowano: {dt.date.today():%d.%m.%Y}, KRS" in entity
+    assert "pl. Jana Pawła II 3" in entity and f"Zweryfikowano: {dt.date.today():%d.%m.%Y} (KRS)" in entity
+    assert "jak sprawdzono: odpis aktualny z KRS według stanu na" in entity   # what the verification rests on
 
 
 def test_one_run_at_a_time(tmp_path, register_before_supplement, fake):

@@ -46,7 +46,10 @@ def cluster_count(pg) -> int:
     return pg.evaluate("GEOES_MAP.layers.entities.getLayers().length")
 
 
-def test_public_map_loads_without_errors(server, page):
+def test_public_map_loads_without_errors(server, page, built_settings):
+    from geoes.dataset.reader import load_current
+
+    v = load_current(built_settings).voivodeship
     took = page.goto(server.url + "/")
     pg = page.page
     assert pg.evaluate("document.documentElement.lang") == "pl"
@@ -57,8 +60,12 @@ def test_public_map_loads_without_errors(server, page):
     assert pg.locator(".marker-cluster, .geoes-marker").count() > 0
     # Boundaries were fetched and drawn (vector paths), the status says how many entities are shown.
     assert pg.locator("path.leaflet-interactive, .leaflet-overlay-pane path").count() >= 14
+    # The map's count is the subset of the register it shows, named as such, and agrees with the pages' figures.
     status = pg.inner_text("#map-status")
-    assert status.startswith(f"Podmioty na mapie: {n}") and "filtr" not in status
+    assert n == v["entities_with_point"] + v["entities_status_inactive"], (n, v)
+    assert f"Na mapie: {v['entities_with_point']} z {v['entities']} w rejestrze" in status, status
+    assert f"; {v['entities'] - v['entities_with_point']} bez punktu" in status, status
+    assert "filtr" not in status
     # Markers have accessible titles; controls are there.
     assert pg.locator(".geoes-marker[title]").count() == pg.locator(".geoes-marker").count()
     assert pg.locator(".leaflet-control-fullscreen, .leaflet-control-zoom-fullscreen").count() >= 1

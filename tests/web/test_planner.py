@@ -56,14 +56,14 @@ def test_scale_bar_in_kilometres_only(client):
 
 def test_completeness_stated_above_the_indicators(client):
     text = county(client)
-    statement = text.index("w rejestrze 22 z 26 znanych (studylibpl.com, 2015)")
+    statement = text.index("w rejestrze 23 z 26 znanych (studylibpl.com, 2015)")
     assert statement < text.index("Wskaźniki na tle województwa")
     assert "ZAZ: w rejestrze" in text and "z 11 znanych (ckinfo.pl, 2026)" in text
-    assert "KGW: w rejestrze 18" + NBSP + "podmiotów (brak oficjalnej liczby)" in text
-    assert "Inne: w rejestrze 1" + NBSP + "podmiot (brak oficjalnej liczby)" in text
+    assert "KGW: w rejestrze 22" + NBSP + "podmioty (brak oficjalnej liczby)" in text
+    assert "Inne: w rejestrze 3" + NBSP + "podmioty (brak oficjalnej liczby)" in text
     assert "Wskaźniki opisują znany rejestr" in text
     for url in ("/gminy/2602023", "/compare?teryt=2602&teryt=2601", "/trendy"):
-        assert "w rejestrze 22 z 26 znanych" in visible_text(client.get(url).get_data(as_text=True)), url
+        assert "w rejestrze 23 z 26 znanych" in visible_text(client.get(url).get_data(as_text=True)), url
 
 
 def test_county_page_has_no_rank_or_relation_on_nothing(client):
@@ -72,20 +72,20 @@ def test_county_page_has_no_rank_or_relation_on_nothing(client):
     assert row and "za mało danych" in row.group(1) and "%" not in row.group(1)
     assert not re.search(r"Zatrudnieni[^\n]*\d+ z 1[34]", text)
     # the entity count ties with other powiaty: a shared place, among the powiaty with an entity
-    assert re.search(r"Podmioty w rejestrze \(aktywne\)\s+3\s+\d+\s+\d+\s%\s+\d+–\d+ z 13", text)
+    assert re.search(r"Podmioty w rejestrze\s+4\s+\d+\s+\d+\s%\s+\d+(–\d+)? z 13 powiatów z wartością", text)
 
 
 def test_correct_plural_forms_on_the_county_page_and_report(client):
     text = re.sub(r"[ \t\r\n]+", " ", county(client))
-    assert "3 aktywne podmioty w rejestrze" in text
-    assert f"8{NBSP}gmin bez podmiotu w rejestrze" in text
+    assert "4 podmioty w rejestrze" in text
+    assert f"7{NBSP}gmin bez podmiotu w rejestrze" in text
     assert f"1{NBSP}podmiot bez znanej gminy" in text
     assert "1 podmioty" not in text and "3 podmiotów" not in text
     report = visible_text(client.get("/powiaty/2602/raport.html").get_data(as_text=True))
-    assert f"3{NBSP}aktywne podmioty ekonomii społecznej" in report
+    assert f"4{NBSP}podmioty ekonomii społecznej" in report
     assert f"1{NBSP}548{NBSP}osób" in report
     about = visible_text(client.get("/about").get_data(as_text=True))
-    assert f"82{NBSP}podmioty" in about  # 82: the 2–4 form, as 22–24
+    assert f"97{NBSP}podmiotów" in about  # 97: the many form
 
 
 def test_mieronice_zaz_counts_in_powiat_2602(built_settings, client):
@@ -96,8 +96,10 @@ def test_mieronice_zaz_counts_in_powiat_2602(built_settings, client):
     p = ds.powiaty.set_index("teryt").loc["2602"]
     assert p["entities_zaz"] == 1 and p["entities_without_gmina"] == 1
     assert p["entities"] == ds.gminy.loc[ds.gminy["powiat_teryt"] == "2602", "entities"].sum() + 1
-    assert ds.voivodeship["entities"] == int(ds.powiaty["entities"].sum())
-    assert ds.voivodeship["entities_zaz"] == int(ds.powiaty["entities_zaz"].sum())
+    # The voivodeship: the powiaty's sums and the register's entities with no location (in no powiat).
+    v = ds.voivodeship
+    assert v["entities"] == int(ds.powiaty["entities"].sum()) + v["entities_without_location"]
+    assert v["entities_zaz"] >= int(ds.powiaty["entities_zaz"].sum())
     text = county(client)
     assert "Zakład Aktywności Zawodowej w Mieronicach" in text
     row = re.search(r"Zakład Aktywności Zawodowej w Mieronicach(.{0,200})", text, re.S).group(1)
@@ -142,7 +144,7 @@ def test_white_spots_ranked_by_registered_unemployed(client):
     section = text[text.index("Gminy bez podmiotu w rejestrze (białe plamy) według liczby bezrobotnych"):]
     listed = re.findall(r"(\w+)\s+–\s+[\d\s\u00a0]+mieszkańców, ([\d\s\u00a0]+)bezrobotnych", section)[:3]
     numbers = [int(re.sub(r"\D", "", n)) for _, n in listed]
-    assert numbers == sorted(numbers, reverse=True) and listed[0][0] == "Sędziszów"
+    assert numbers == sorted(numbers, reverse=True) and listed[0][0] == "Małogoszcz"
 
 
 def test_unemployment_on_gmina_and_compare_pages(client):
@@ -180,9 +182,9 @@ def test_register_history_csv(client):
     resp = client.get("/trendy/rejestr.csv")
     assert resp.status_code == 200
     rows = list(csv.DictReader(resp.get_data(as_text=True).lstrip("\ufeff").splitlines()))
-    assert {"wersja_danych", "powiat_teryt", "typ", "podmioty_aktywne"} <= set(rows[0])
+    assert {"wersja_danych", "powiat_teryt", "typ", "podmioty_w_rejestrze"} <= set(rows[0])
     zaz_2602 = [r for r in rows if r["powiat_teryt"] == "2602" and r["typ"] == "zaz"]
-    assert zaz_2602 and zaz_2602[-1]["podmioty_aktywne"] == "1"
+    assert zaz_2602 and zaz_2602[-1]["podmioty_w_rejestrze"] == "1"
     excel = client.get("/trendy/rejestr.csv?dialect=excel-pl").get_data(as_text=True).lstrip("\ufeff")
     rows = list(csv.DictReader(excel.splitlines(), delimiter=";"))
     zaz = [r for r in rows if r["Powiat – kod TERYT"] == '="2602"' and r["Typ – kod"] == "zaz"]
@@ -193,7 +195,7 @@ def test_register_history_csv(client):
 def test_report_completeness_and_needs(client):
     report = visible_text(client.get("/powiaty/2602/raport.html").get_data(as_text=True))
     # The table of contents lists the chapters first; the statement comes before the indicators' chapter.
-    assert report.index("w rejestrze 22 z 26 znanych") < report.index("4. Wskaźniki na tle województwa")
+    assert report.index("w rejestrze 23 z 26 znanych") < report.index("4. Wskaźniki na tle województwa")
     assert "Potrzeby obok podaży" in report and "1 548" in report.replace(NBSP, " ")
     assert "Oficjalne liczby w kolejnych latach" in report
     assert "Zakład Aktywności Zawodowej w Mieronicach" in report
@@ -209,10 +211,10 @@ def test_indicator_downloads_carry_completeness_year_and_source(client):
     for url in ("/api/indicators?level=powiat&format=csv", "/powiaty/2602/gminy.csv"):
         text = client.get(url).get_data(as_text=True).lstrip("\ufeff")
         row = next(csv.DictReader(text.splitlines()))
-        assert "WTZ: w rejestrze 22 z 26 znanych" in row["kompletnosc_rejestru"], url
+        assert "WTZ: w rejestrze 23 z 26 znanych" in row["kompletnosc_rejestru"], url
         assert row["bezrobocie_rok"] == "2024" and "RYNE/1944" in row["bezrobocie_zrodlo"], url
     body = client.get("/api/indicators?level=powiat").get_json()
-    assert "w rejestrze 22 z 26 znanych" in body["method"]["completeness"]
+    assert "w rejestrze 23 z 26 znanych" in body["method"]["completeness"]
     assert body["method"]["needs"]["year"] == 2024
 
 
@@ -306,7 +308,7 @@ def test_compare_puts_labels_and_reasons_in_separate_cells(client):
         "Wskaźnik", "powiat jędrzejowski", "Miejsce: jędrzejowski", "powiat pińczowski", "Miejsce: pińczowski"]
     row = re.search(r"Podmioty w rejestrze na 10 tys\. mieszkańców</th>(.*?)</tr>", table, re.S).group(1)
     cells = [visible_text(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-    assert re.fullmatch(r"\d+ z 13", cells[1]) and cells[2] == "0,00"
+    assert re.fullmatch(r"\d+(–\d+)? z 13 powiatów z wartością", cells[1]) and cells[2] == "0,00"
     assert cells[3] == "brak podmiotu w rejestrze"  # the reason alone in the place's cell
 
 

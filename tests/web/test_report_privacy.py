@@ -113,4 +113,4 @@ def test_the_public_contact_block_encodes_the_address_in_mailto(app):
     with app.test_request_context():
         macro = app.jinja_env.get_template("_contact.html").module.contact_block
         html = str(macro({"email": "biuro?cc=szef&body=Przelej@example.org"}))
-    assert re.findall(r'href="([^"]+)"', html) == ["mailto:biuro%3Fcc%3Dszef%26body%3DPrzelej@example.org"]
+    assert re.findall(r'href="(mailto:[^"]+)"', html) == ["mailto:biuro%3Fcc%3Dszef%26body%3DPrzelej@example.org"]

@@ -285,7 +285,9 @@ def test_accepting_a_report_and_publishing_changes_the_public_entity(env):
     [changed] = changes.preview_of(conn, draft.id).changed
     diffs = {c: new for c, _old, new in changed["diffs"]}
     assert diffs["street"] == NEW_STREET and diffs["postal_code"] == NEW_POSTAL
-    assert (diffs["verified_at"], diffs["verified_source"]) == (TODAY.isoformat(), "zgłoszenie")
+    # A report is a claim: accepting it records a change from a report, never a verification.
+    assert (diffs["changed_at"], diffs["change_source"]) == (TODAY.isoformat(), "zgłoszenie")
+    assert "verified_at" not in diffs and "verified_source" not in diffs
     [accepted] = audit.entries(conn, action="queue_accept")
     conn.close()
     assert accepted.actor == "anna" and accepted.detail["values"]["street"] == NEW_STREET
@@ -296,7 +298,11 @@ def test_accepting_a_report_and_publishing_changes_the_public_entity(env):
     assert r.status_code == 302 and "/admin/versions/" in r.headers["Location"]
     page = public.get(f"/entities/{CARITAS}").get_data(as_text=True)
     assert NEW_STREET in page and NEW_POSTAL in page
-    assert f"Zweryfikowano: {TODAY:%d.%m.%Y}, zgłoszenie" in page
+    assert f"Zmieniono na podstawie zgłoszenia, {TODAY:%d.%m.%Y} — niezweryfikowane" in page
+    assert "Nie weryfikowano" in page and "Zweryfikowano" not in page
+    feature = public.get(f"/api/entities.geojson").get_json()
+    [props] = [f["properties"] for f in feature["features"] if f["properties"]["id"] == CARITAS]
+    assert props["verified_at"] is None and props["changed_at"] == TODAY.isoformat()
     bodies = _public_bodies(public, CARITAS)
     assert NEW_STREET in bodies["/api/entities.geojson"]
     for url, body in bodies.items():
@@ -373,14 +379,24 @@ def test_a_new_entity_report_without_a_type_asks_the_operator_for_one(env):
     assert queue.get(conn, item.id).status == "pending"
     conn.close()
     fields = {"name": fact["nazwa"], "locality": fact["miejscowosc"], "types": "kgw", "status": "active"}
+    # "Koło działa od lat" is the reporter's claim: the status "działa" needs the operator's own check.
     r = operator.post(f"/admin/queue/{item.id}", data={"csrf_token": token(html), "decision": "accept", "edited": "1",
                                                        **fields})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "wymaga potwierdzenia ze źródłem i datą" in html
+    check = {"check_how": "phone", "check_date": TODAY.isoformat(), "check_role": "przewodnicząca koła"}
+    r = operator.post(f"/admin/queue/{item.id}", data={"csrf_token": token(html), "decision": "accept", "edited": "1",
+                                                       **fields, **check})
     assert r.status_code == 302
     conn = connect(settings)
     draft = changes.open_draft(conn, "anna")
     [added] = changes.preview_of(conn, draft.id).added
+    record = changes.merged_of(conn, draft.id).set_index("id").loc[added["id"]]
     conn.close()
     assert added["name"] == fact["nazwa"] and added["types"] == "kgw"
+    assert (record["status"], record["verified_at"], record["verified_source"]) == ("active", TODAY.isoformat(), "operator")
+    assert record["verified_evidence"] == f"rozmowa telefoniczna {TODAY.isoformat()}, rozmówca: przewodnicząca koła"
+    assert (record["changed_at"], record["change_source"]) == (TODAY.isoformat(), "zgłoszenie")
 
 
 def test_an_unknown_entity_has_no_report_form(env):

@@ -102,3 +102,56 @@ def test_the_report_pages_have_no_serious_accessibility_problems(browser, site, 
         assert not bad, bad
     finally:
         context.close()
+
+
+def test_an_accepted_report_changes_the_data_and_is_no_verification(browser, site):
+    """Done when (issue 20): a report with a new phone, accepted and published in the console, makes the phone
+    public as a tel: link; the entity page says it changed on the basis of a report, not that it was verified;
+    the API keeps `verified_at` empty."""
+    import datetime as dt
+    import json
+
+    server, _settings = site
+    url = server.url
+    today = dt.date.today()
+    context = _context(browser)
+    pg = context.new_page()
+    errors = _errors(pg)
+    try:
+        pg.goto(f"{url}/zglos/{CARITAS}")
+        pg.get_by_label("Opis zmiany").fill("Nowy numer telefonu biura, podany na drzwiach.")
+        pg.get_by_label("Telefon").fill("(41) 344-52-82")
+        pg.get_by_role("button", name="Wyślij", exact=True).click()
+        pg.wait_for_selector("h1:has-text('Dziękujemy za zgłoszenie')")
+
+        pg.goto(url + "/admin/")
+        pg.get_by_label("Użytkownik").fill("anna")
+        pg.get_by_label("Hasło").fill(PASSWORD)
+        pg.get_by_role("button", name="Zaloguj").click()
+        pg.wait_for_url(url + "/admin/")
+        pg.goto(url + "/admin/queue")
+        pg.get_by_role("link", name="Szczegóły i poprawki zgłoszenia nr 1").click()
+        pg.wait_for_selector("h1:has-text('Zgłoszenie nr 1')")
+        assert pg.get_by_label("Telefon", exact=True).input_value() == "+48 41 344 52 82"
+        assert "nie weryfikacja" in pg.inner_text("main")
+        pg.get_by_role("button", name="Przyjmij").click()
+        pg.wait_for_selector("text=Przyjęto zgłoszenie nr 1")
+        pg.get_by_role("navigation", name="Menu konsoli").get_by_role("link", name="Pulpit").click()
+        pg.get_by_role("link", name="zestaw", exact=False).first.click()
+        pg.get_by_role("button", name="Opublikuj").click()
+        pg.wait_for_selector("h1:has-text('Opublikowano wersję')")
+
+        pg.goto(f"{url}/entities/{CARITAS}")
+        main = pg.inner_text("main")
+        assert f"Zmieniono na podstawie zgłoszenia, {today:%d.%m.%Y} — niezweryfikowane" in main
+        assert "Nie weryfikowano" in main
+        phone = pg.locator("section.contact a[href^='tel:']")
+        assert phone.get_attribute("href") == "tel:+48413445282" and phone.inner_text() == "+48 41 344 52 82"
+        api = json.loads(pg.goto(f"{url}/ogc/collections/entities/items/{CARITAS}?f=json").text())
+        props = api["properties"]
+        assert props["phone"] == "+48 41 344 52 82"
+        assert props["verified_at"] is None and props["verified_source"] is None
+        assert (props["changed_at"], props["change_source"]) == (today.isoformat(), "zgłoszenie")
+        assert errors == [], errors
+    finally:
+        context.close()

@@ -158,6 +158,18 @@ def small_targets(pg) -> list[dict]:
     return [t for t in pg.evaluate(TARGETS) if t["w"] < 44 or t["h"] < 44]
 
 
+# Zoomed in on an entity whose point no other entity shares (entities placed at their locality's point share
+# it and stay clustered at any zoom), so that a single marker shows whatever the register holds.
+ZOOM_TO_A_LONE_MARKER = """() => {
+  const layers = GEOES_MAP.layers.entities.getLayers();
+  const key = l => l.getLatLng().lat.toFixed(5) + ',' + l.getLatLng().lng.toFixed(5);
+  const seen = {};
+  layers.forEach(l => { seen[key(l)] = (seen[key(l)] || 0) + 1; });
+  const lone = layers.find(l => seen[key(l)] === 1);
+  GEOES_MAP.map.setView(lone.getLatLng(), 17, {animate: false});
+}"""
+
+
 def test_every_target_on_the_first_screen_is_44_px(server, browser):
     p = phone(browser, located=True)
     try:
@@ -169,7 +181,7 @@ def test_every_target_on_the_first_screen_is_44_px(server, browser):
                                                                          for t in kinds)
         assert small_targets(pg) == []
         # Zoomed in, single markers show; they too.
-        pg.evaluate("GEOES_MAP.map.setView([50.8717, 20.6314], 13, {animate: false})")
+        pg.evaluate(ZOOM_TO_A_LONE_MARKER)
         pg.wait_for_selector(".geoes-marker")
         assert small_targets(pg) == []
         # The filters' sheet: rows, select, buttons.
@@ -238,9 +250,10 @@ def test_status_line_counts_what_the_filters_select_and_names_them(server, brows
         assert shown == placed
         status = pg.inner_text("#map-status")
         label = powiat_label(ds.powiaty[ds.powiaty["teryt"] == "2602"].iloc[0])
-        expected = f"Podmioty na mapie: {placed} (filtr: WTZ; {label})"
+        # "Na mapie: 2 z 3 w rejestrze (filtr: …); 1 bez punktu – są na liście": what the filters select
+        expected = f"Na mapie: {placed} z {len(sel)} w rejestrze (filtr: WTZ; {label})"
         if len(sel) - placed:
-            expected += f". Bez punktu na mapie, tylko na liście: {len(sel) - placed}"
+            expected += f"; {len(sel) - placed} bez punktu – są na liście"
         assert status == expected + "."
         assert "z punktem" not in status and str(len(ds.entities)) not in status.replace(str(placed), "")
         assert p.errors == [], p.errors

@@ -53,14 +53,14 @@ def test_page_is_rendered_once_per_version_and_only_the_nonce_changes(versioned,
     assert f'<script nonce="{n1}">' in body1 and f'<script nonce="{n2}">' in body2
     assert body1.replace(n1, "N") == body2.replace(n2, "N")  # nothing else differs
     total = len(served_data(app).current().entities)
-    assert re.search(rf"z {total}\s+podmiot\w* w rejestrze", body1)
+    assert re.search(rf"W rejestrze: {total}\s+podmiot\w*", body1)
     # A new version is a new page: rendered once again, with its own figures.
     with open(settings.entities_path, "a", encoding="utf-8") as fh:
         fh.write("test-cache-1,TEST pamięć stron,kis,unknown,,,,,Kielce,,,50.87,20.63,locality,,,,,,active,,,,,,\n")
     build(settings)
     third = c.get("/").get_data(as_text=True)
     assert renders == ["index.html", "index.html"]
-    assert re.search(rf"z {total + 1}\s+podmiot\w* w rejestrze", third)
+    assert re.search(rf"W rejestrze: {total + 1}\s+podmiot\w*", third)
 
 
 def test_pages_vary_by_query_and_errors_are_not_kept(client, app):

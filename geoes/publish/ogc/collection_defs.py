@@ -127,13 +127,27 @@ PROPERTY_DOCS: dict[str, tuple[str, dict]] = {
                      "prawnej (WTZ, ZAZ, CIS…).", {}),
     "operator_nip": ("NIP podmiotu prowadzącego (10 cyfr, tekst).", {}),
     "employees": ("Liczba zatrudnionych (null, gdy nieznana).", {}),
-    "status": ("Status podmiotu.", {"enum": list(STATUSES)}),
+    "status": ("Status podmiotu: active (działanie potwierdzone źródłem z datą), inactive (zamknięty), unknown "
+               "(w rejestrze, działanie niepotwierdzone).", {"enum": list(STATUSES)}),
     "as_of": ("Stan na (opis daty źródła).", {}),
     "website": ("Strona WWW.", {}),
     "email": ("Adres e-mail.", {}),
     "phone": ("Telefon (tekst).", {}),
     "description": ("Opis.", {}),
     "sources": ("Źródła (adresy rozdzielone „ | ”).", {}),
+    "verified_at": ("Data ostatniej weryfikacji (RRRR-MM-DD): zgodność z rejestrem urzędowym (KRS, RJPS) albo "
+                    "sprawdzenie operatora z opisem, jak sprawdzono; null — nie weryfikowano.", {}),
+    "verified_source": ("Źródło weryfikacji: KRS, RJPS albo operator.", {"enum": ["KRS", "RJPS", "operator"]}),
+    "verified_evidence": ("Jak zweryfikowano: adres źródła lub dokument albo rozmowa telefoniczna (data, funkcja "
+                          "osoby).", {}),
+    "changed_at": ("Data ostatniej zmiany danych na podstawie zgłoszenia (RRRR-MM-DD) — zmiana niezweryfikowana, "
+                   "chyba że `verified_at` jest późniejsza.", {}),
+    "change_source": ("Źródło ostatniej zmiany: zgłoszenie (publiczne zgłoszenie przyjęte przez operatora).",
+                      {"enum": ["zgłoszenie"]}),
+    "operator_phone": ("Telefon podmiotu prowadzącego (kontakt przez prowadzącego, nie telefon jednostki).", {}),
+    "operator_email": ("E-mail podmiotu prowadzącego.", {}),
+    "operator_website": ("Strona WWW podmiotu prowadzącego.", {}),
+    "operator_address": ("Adres podmiotu prowadzącego (nie miejsce jednostki).", {}),
     "gmina_mismatch": ("Czy gmina podana w rejestrze różni się od wyznaczonej ze współrzędnych.", {}),
     "outside_region": ("Czy punkt leży poza województwem.", {}),
     "type": ("Rodzaj gminy: 1 miejska, 2 wiejska, 3 miejsko-wiejska.", {"enum": [1, 2, 3]}),
@@ -163,7 +177,7 @@ def _describe(name: str, layer: str) -> tuple[str, dict]:
     if name.startswith("ratio_"):
         return f"Relacja do wartości wojewódzkiej: {LABELS_PL.get(name[6:], name[6:])} (1 = jak województwo).", {}
     if name.startswith("entities_"):
-        return f"Podmioty (aktywne) typu {name[9:]}.", {}
+        return f"Podmioty w rejestrze (status nieznany lub potwierdzony, bez zamkniętych) typu {name[9:]}.", {}
     return name, {}
 
 

@@ -3,6 +3,8 @@ review and public reports, filtered by kind, with accept and reject; one item's 
 with the values the operator accepts; and the button `Weryfikuj w KRS` (geoes.console.jobs)."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import abort, redirect, request, url_for
 
 from geoes.common.reference import entity_types
@@ -15,7 +17,9 @@ REPORT_FIELDS = ("name", "street", "postal_code", "locality", "gmina_teryt", "ph
                  "sources")
 NEW_FIELDS = ("name", "types", "legal_form", "street", "postal_code", "locality", "gmina_teryt", "phone", "email",
               "website", "status", "krs", "nip", "description", "sources")
-STATUS_LABELS = {"active": "działa", "inactive": "nie działa", "unknown": "nieznany"}
+STATUS_LABELS = {"active": "działa (potwierdzone — wymaga zapisu sprawdzenia)", "inactive": "zamknięty",
+                 "unknown": "nieznany"}
+CHECK_FIELDS = ("check_how", "check_source", "check_date", "check_role")
 
 
 def _category() -> str | None:
@@ -50,7 +54,7 @@ def _initial(item: queue.Item, current: dict | None) -> dict[str, str]:
     return {**base, **{k: v for k, v in proposed.items() if k in base}}
 
 
-def _item_page(item: queue.Item, status: int = 200, problems=None, values=None):
+def _item_page(item: queue.Item, status: int = 200, problems=None, values=None, check=None):
     if reports.forget_contacts(db(), settings()):
         item = queue.get(db(), item.id)
     current = queue.working_record(db(), settings(), actor(), item.entity_id)
@@ -59,7 +63,8 @@ def _item_page(item: queue.Item, status: int = 200, problems=None, values=None):
     return render("queue_item.html", status, item=item, current=current or {}, fields=_fields(item),
                   values=values if values is not None else (_initial(item, current) if item.editable else {}),
                   labels=imports.FIELD_LABELS, types=imports.type_choices(), type_names=entity_types(),
-                  statuses=STATUS_LABELS, problems=problems or [], retention=settings().reporter_email_days)
+                  statuses=STATUS_LABELS, problems=problems or [], check=check or {},
+                  today=dt.date.today().isoformat(), retention=settings().reporter_email_days)
 
 
 @bp.get("/queue/<int:item_id>")
@@ -87,11 +92,13 @@ def queue_decide(item_id: int):
         abort(400)
     item = queue.get(db(), item_id)
     values, submitted = _edited(item) if decision == "accept" else (None, {})
+    check = {c: form_text(c, 400) for c in CHECK_FIELDS}
     try:
         item = queue.decide(db(), settings(), item_id, actor(), decision == "accept", form_text("note", 2000),
-                            values=values)
+                            values=values,
+                            check={k.removeprefix("check_"): v for k, v in check.items()} if check["check_how"] else None)
     except changes.EntityInvalid as exc:
-        return _item_page(item, 422, problems=exc.problems, values=submitted or None)
+        return _item_page(item, 422, problems=exc.problems, values=submitted or None, check=check)
     if item.status == "accepted" and (item.proposed_values() or item.kind == "report" or values):
         flash_ok(f"Przyjęto zgłoszenie nr {item_id}; zmiana czeka na publikację wśród Twoich zmian.")
     else:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-import re
 
 from flask import Blueprint, current_app, request
 
-from geoes.common.labels import PRECISION_PL, SOCIAL_ENTERPRISE_PL, geocoder_label, verification_label
+from geoes.common.labels import (PRECISION_PL, SOCIAL_ENTERPRISE_PL, change_label, geocoder_label,
+                                 verification_label)
 from geoes.common.reference import entity_types
 from geoes.common.text import polish_key
 from geoes.errors import NotFound
@@ -27,15 +27,16 @@ SORTS = {
     "employees": "employees", "status": "status",
 }
 MAX_PAGE = 999_999
+# The page's fields; the address and the contacts (the unit's and its operator's) are the contact block
+# (templates/_contact.html).
 ENTITY_FIELDS = [
     ("name", "Nazwa"), ("types", "Typ"), ("social_enterprise", "Przedsiębiorstwo społeczne (wykaz ministra)"),
-    ("legal_form", "Forma prawna"), ("operator", "Podmiot prowadzący"), ("street", "Ulica"),
-    ("postal_code", "Kod pocztowy"), ("locality", "Miejscowość"), ("gmina_name", "Gmina"),
+    ("legal_form", "Forma prawna"), ("operator", "Podmiot prowadzący"), ("locality", "Miejscowość"),
+    ("gmina_name", "Gmina"),
     ("powiat_name", "Powiat"), ("gmina_teryt", "Gmina wg źródła (TERYT)"), ("location_precision", "Dokładność położenia"),
     ("geocoder", "Źródło współrzędnych"), ("coordinates", "Współrzędne (WGS84)"), ("krs", "KRS"), ("nip", "NIP"),
     ("regon", "REGON"), ("operator_krs", "KRS podmiotu prowadzącego"), ("operator_nip", "NIP podmiotu prowadzącego"), ("employees", "Zatrudnieni"), ("status", "Status"), ("as_of", "Stan na"),
-    ("website", "Strona internetowa"), ("email", "E-mail"), ("phone", "Telefon"), ("description", "Opis"),
-    ("sources", "Źródła"), ("id", "Identyfikator"),
+    ("description", "Opis"), ("sources", "Źródła"), ("id", "Identyfikator"),
 ]
 
 
@@ -99,23 +100,10 @@ def entity_fields(rec: dict, geom, has_point: bool) -> tuple[list[dict], list[st
     return fields, empty
 
 
-def address_line(rec: dict) -> str:
-    """"ul. Wesoła 52A, 25-001 Kielce" from the parts the register has."""
-    place = " ".join(p for p in (rec.get("postal_code"), rec.get("locality")) if p)
-    return ", ".join(p for p in (rec.get("street"), place) if p)
-
-
 def directions_url(lat: float, lon: float) -> str:
     """Directions to the point in OpenStreetMap (the reader enters where from)."""
     return (f"https://www.openstreetmap.org/directions?route=%3B{lat:.5f}%2C{lon:.5f}"
             f"#map=15/{lat:.5f}/{lon:.5f}")
-
-
-def tel_href(phone: str | None) -> str | None:
-    """A tel: link for a phone field holding one number (digits, spaces, +, -, parentheses), else None."""
-    if not phone or not re.fullmatch(r"\+?[\d\s()-]{9,20}", phone):
-        return None
-    return "tel:" + re.sub(r"[\s()-]", "", phone)
 
 
 def _identifiers(rec: dict) -> list[dict]:
@@ -123,10 +111,20 @@ def _identifiers(rec: dict) -> list[dict]:
             for key in ("krs", "nip", "regon") if rec.get(key)]
 
 
+def _operator_jsonld(rec: dict) -> dict | None:
+    """The operator as the schema.org parent organisation, with the contacts that are the operator's."""
+    data = {"@type": "Organization", "name": rec.get("operator"), "telephone": rec.get("operator_phone"),
+            "email": rec.get("operator_email"), "url": safe_url(rec.get("operator_website")),
+            "address": rec.get("operator_address")}
+    data = {k: v for k, v in data.items() if v not in (None, "")}
+    return data if len(data) > 1 else None
+
+
 def entity_jsonld(rec: dict, geom, has_point: bool, region: str) -> dict:
     """schema.org data of an entity page: an Organization that is also a Place (so it may carry `geo`),
     with its address, coordinates, identifiers and contact as the register has them; nothing invented.
-    The sources' free-text description stays on the page (the meta description summarises it)."""
+    The operator's contacts are the parent organisation's, never the unit's. The sources' free-text
+    description stays on the page (the meta description summarises it)."""
     address = {"@type": "PostalAddress", "streetAddress": rec.get("street"), "postalCode": rec.get("postal_code"),
                "addressLocality": rec.get("locality"),
                "addressRegion": f"województwo {region}" if region else None, "addressCountry": "PL"}
@@ -136,6 +134,7 @@ def entity_jsonld(rec: dict, geom, has_point: bool, region: str) -> dict:
         "telephone": rec.get("phone"), "taxID": rec.get("nip"),
         "address": {k: v for k, v in address.items() if v},
         "identifier": _identifiers(rec) or None,
+        "parentOrganization": _operator_jsonld(rec),
     }
     if has_point:
         data["geo"] = {"@type": "GeoCoordinates", "latitude": round(geom.y, 5), "longitude": round(geom.x, 5)}
@@ -172,11 +171,11 @@ def entity(entity_id):
                                      lambda d: entity_map(geom.y, geom.x, rec["name"], first))
     fields, empty = entity_fields(rec, geom, has_point)
     return render("entity.html", ds=ds, rec=rec, fields=fields, left_out=", ".join(e.lower() for e in empty),
-                  address=address_line(rec), tel_href=tel_href(rec.get("phone")),
                   directions=directions_url(geom.y, geom.x) if has_point else None, parts=parts,
                   mapcfg=map_config(ds, "entity", entity={"name": rec["name"]}), types_label=types_label,
                   status=STATUS_PL, precision=PRECISION_PL, se=SOCIAL_ENTERPRISE_PL, geocoder_label=geocoder_label,
                   description=entity_description(rec),
                   completeness="",  # a page without figures: the register's completeness is on the figures' pages
                   jsonld=entity_jsonld(rec, geom, has_point, ds.voivodeship.get("name") or ""),
-                  verified=verification_label(rec.get("verified_at"), rec.get("verified_source")))
+                  verified=verification_label(rec.get("verified_at"), rec.get("verified_source")),
+                  changed=change_label(rec.get("changed_at"), rec.get("change_source"), rec.get("verified_at")))

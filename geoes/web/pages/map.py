@@ -11,7 +11,7 @@ from geoes.publish.nearest import METHOD as NEARBY_METHOD
 from geoes.web import assets
 from geoes.web.pagecache import cached_page
 from geoes.web.pages.mapconfig import level_classes, map_config
-from geoes.web.pages.views import (dataset, filter_state, placed, powiat_choices, public_map_parts, render,
+from geoes.web.pages.views import (dataset, filter_state, powiat_choices, public_map_parts, render,
                                    type_codes_present)
 
 bp = Blueprint("map", __name__)
@@ -33,8 +33,7 @@ def index():
     return render("index.html", ds=ds, parts=public_map_parts(embed=False), mapcfg=cfg, types=entity_types(),
                   present=type_codes_present(ds), filter=f, powiaty=powiat_choices(ds),
                   legend_types=ordered_types(type_codes_present(ds), "label_pl"), **legends(ds),
-                  counts={"total": int(len(ds.entities)), "placed": int(len(placed(ds.entities))),
-                          "powiat_only": int(ds.voivodeship.get("entities_without_gmina") or 0)},
+                  region=ds.voivodeship,
                   powiat_label=powiat_label, nearby_method=NEARBY_METHOD, gmina_label=gmina_name(ds, f.gmina))
 
 

@@ -72,7 +72,7 @@ def register_csv():
     hist = served_data().cached(("trends", "history"), _history)
     table = hist.rename(columns={"version": "wersja_danych", "built_at": "zbudowano", "powiat_teryt": "powiat_teryt",
                                  "powiat_name": "powiat", "type": "typ", "type_label": "typ_nazwa",
-                                 "entities": "podmioty_aktywne"})
+                                 "entities": "podmioty_w_rejestrze"})
     if dialect == "excel-pl":  # for people: Polish headers, as the other files for Excel
         people = hist.rename(columns=HISTORY_HEADERS_PL)[list(HISTORY_HEADERS_PL.values())]
         body = to_csv(people, "excel-pl", codes={HISTORY_HEADERS_PL["powiat_teryt"]})

@@ -68,7 +68,7 @@ def powiat(teryt):
     white = sorted((r for r in gmina_recs if not r["entities"]),
                    key=lambda r: (-(r.get("unemployed") or 0), -(r.get("population") or 0), polish_key(r["name"])))
     drawn, not_drawn = charts.chartable(ds.powiaty)
-    card_ranks = {k: figures.rank_text(rec, k, figures.ranked_count(ds.powiaty, k))
+    card_ranks = {k: figures.rank_text(rec, k, figures.ranked_count(ds.powiaty, k), "powiat")
                   for k in ("entities", "entities_per_10k")}
     # "Porównaj z": the other powiaty as the powiat lists have them (by name, the cities last).
     others = [{"teryt": r["teryt"], "label": powiat_label(r)} for r in powiat_choices(ds) if r["teryt"] != teryt]
@@ -180,13 +180,13 @@ def parse_compare(ds, args) -> list[dict]:
     return out
 
 
-def _compare_cell(unit: dict, name: str, of: int) -> dict:
+def _compare_cell(unit: dict, name: str, of: int, level: str) -> dict:
     """A unit's value and its place, each with the reason it is left out, for separate cells."""
     value = unit.get(name)
     ranked = name in figures.RANKED and value is not None
     has_rank = ranked and figures.rank_range(unit, name) is not None
     return {"value": value, "note": figures.short_reason(unit, name) if value is None else None,
-            "rank": figures.rank_text(unit, name, of) if has_rank else None,
+            "rank": figures.rank_text(unit, name, of, level) if has_rank else None,
             "rank_note": figures.short_reason(unit, f"rank_{name}") if ranked and not has_rank else None}
 
 
@@ -199,7 +199,7 @@ def compare_rows(units: list[dict], voivodeship: dict, frame) -> list[dict]:
         if name not in first:
             continue
         of = figures.ranked_count(frame, name)
-        cells = [_compare_cell(u, name, of) for u in units]
+        cells = [_compare_cell(u, name, of, figures.level_of(frame)) for u in units]
         rows.append({"name": name, "label": LABELS_PL.get(name, name), "decimals": indicator_decimals(name),
                      "cells": cells, "reference": voivodeship.get(name),
                      "reference_note": figures.short_reason(voivodeship, name) if voivodeship.get(name) is None else None,

@@ -101,7 +101,7 @@ def indicator_rows(rec: dict, reference: dict, frame, compare_to: dict | None = 
             "ratio": rec.get(f"ratio_{name}") if related else None,
             "ratio_note": (figures.short_reason(rec, f"ratio_{name}") if related and rec.get(f"ratio_{name}") is None
                            else None),
-            "rank_text": (figures.rank_text(rec, name, figures.ranked_count(frame, name))
+            "rank_text": (figures.rank_text(rec, name, figures.ranked_count(frame, name), figures.level_of(frame))
                           if name in figures.RANKED and value is not None else None),
             "decimals": indicator_decimals(name), "ranked": name in figures.RANKED, "related": related,
         })
@@ -109,10 +109,12 @@ def indicator_rows(rec: dict, reference: dict, frame, compare_to: dict | None = 
 
 
 def completeness_context(ds) -> dict:
-    """What every planner page states above its figures: per type "w rejestrze N z M znanych (źródło, rok)"."""
+    """What every planner page states above its figures: per type "w rejestrze N z M znanych (źródło, rok)",
+    and what a count of entities counts (the method's words: which statuses, which places)."""
     rows = ds.summary.get("completeness") or []
     return {"completeness_rows": rows, "completeness_items": [official.statement(r) for r in rows],
-            "register_incomplete": official.incomplete(rows), "completeness": official.completeness_text(rows)}
+            "register_incomplete": official.incomplete(rows), "completeness": official.completeness_text(rows),
+            "counted": (ds.summary.get("method") or {}).get("counted") or ""}
 
 
 def need_source(ds) -> dict:

@@ -117,6 +117,8 @@
     return iconCache[key];
   }
 
+  function isClosed(m) { return m.geoes.props.status === 'inactive'; }
+
   function markerIcon(m, hit) {
     return iconFor(m.geoes.types[0] || 'inne', m.geoes.props.status === 'inactive', hit);
   }
@@ -406,13 +408,19 @@
   function rebuild() {
     if (!cluster) { return; }
     var list = interactiveFilters ? allMarkers.filter(matches) : allMarkers;
-    var noPoint = interactiveFilters ? unplacedItems.filter(matches).length : unplacedItems.length;
+    var noPointItems = interactiveFilters ? unplacedItems.filter(matches) : unplacedItems;
     shown = list.length;
     cluster.clearLayers();
     cluster.addLayers(list);
-    var text = 'Podmioty na mapie: ' + shown;
+    // The subset the map shows is named as such ("na mapie: 68 z 82 w rejestrze; 14 bez punktu"), counted
+    // under the filters; closed entities (grey markers) are outside "w rejestrze".
+    var closed = list.filter(isClosed).length;
+    var noPoint = noPointItems.filter(function (m) { return !isClosed(m); }).length;
+    var onMap = shown - closed;
+    var text = 'Na mapie: ' + onMap + ' z ' + (onMap + noPoint) + ' w rejestrze';
     if (filtered()) { text += ' (filtr: ' + filterWords() + ')'; }
-    if (noPoint) { text += '. Bez punktu na mapie, tylko na liście: ' + noPoint; }
+    if (noPoint) { text += '; ' + noPoint + ' bez punktu – są na liście'; }
+    if (closed) { text += '; zamknięte (szare znaczniki, poza liczbą w rejestrze): ' + closed; }
     setStatus(text + '.');
     var badge = document.getElementById('filters-badge');
     if (badge) {
