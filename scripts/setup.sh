@@ -66,6 +66,6 @@ if [ ! -f data/boundaries/gminy.geojson ] || [ -n "${GEOES_REFETCH:-}" ]; then
     .venv/bin/python -m geoes fetch
   fi
 fi
-if [ ! -L data/build/current ] || [ data/entities.csv -nt data/build/current ]; then
-  .venv/bin/python -m geoes build
-fi
+# Build only when the register's content differs from what the served version was built from (content hashes
+# recorded with the version, not file times): a version restored in the console stays the served one.
+.venv/bin/python -m geoes build --if-changed

@@ -1,7 +1,10 @@
 """Shared fixtures: a data directory fetched from the mirror and built, the Flask app and clients.
 
 Tests never touch the developer's ./data: each session fetches the mirror (../shared/data, or
-GEOES_MIRROR) into a temporary directory and builds from the committed data/entities.csv.
+GEOES_MIRROR) into a temporary directory and builds from the committed data/entities.csv. A check at the
+end of the session holds every test to that: the checkout's `git status`, the version `data/build/current`
+names, the versions under data/build and the files under data/review and data/mappings must be as they
+were when the session started (a test run in a checkout whose server is running changes nothing it serves).
 """
 from __future__ import annotations
 
@@ -130,6 +133,49 @@ def runner(built_settings):
                                       catch_exceptions=False)
 
     return Runner()
+
+
+CHECKOUT_DATA = REPO_DIR / "data"
+WATCHED_DIRS = ("review", "mappings")     # git-ignored state the commands write: proposals, saved mappings
+
+
+def checkout_state() -> dict:
+    """What a test must not change in the checkout: git status, the served version, the kept versions and the
+    ignored files the commands write."""
+    try:
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=REPO_DIR,
+                                capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        status = "(git unavailable)"
+    build = CHECKOUT_DATA / "build"
+    current = build / "current"
+    state = {"git status": status, "data/build/current": os.readlink(current) if current.is_symlink() else None,
+             "data/build": sorted(p.name for p in build.iterdir()) if build.is_dir() else []}
+    for name in WATCHED_DIRS:
+        folder = CHECKOUT_DATA / name
+        state[f"data/{name}"] = sorted((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
+                                       for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+    return state
+
+
+def pytest_sessionstart(session):
+    session.config._checkout_before = checkout_state()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before = getattr(session.config, "_checkout_before", None)
+    if before is None:
+        return
+    after = checkout_state()
+    changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+    if changed:
+        lines = [f"{k}:\n  before: {b!r}\n  after:  {a!r}" for k, (b, a) in changed.items()]
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        reporter.ensure_newline()
+        reporter.write_line(
+            "FAILED: the test run changed the checkout (tests must work in temporary data directories):\n"
+            + "\n".join(lines), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(config, items):

@@ -15,7 +15,7 @@ from geoes.common.polish import count, number, percent, ratio
 from geoes.config import REPO_DIR, Settings
 from geoes.dataset import figures
 from geoes.console.registers import file_bytes
-from geoes.dataset.build import build as build_dataset
+from geoes.dataset.build import build as build_dataset, up_to_date
 from geoes.dataset.indicators import LABELS_PL, completeness_text
 from geoes.dataset.reader import Dataset, load_current
 from geoes.errors import InvalidInput, NotFound
@@ -54,9 +54,15 @@ def fetch(settings: Settings, mirror, timeout):
 @click.command()
 @click.option("--entities", "entities_path", type=click.Path(path_type=Path), default=None,
               help="Plik podmiotów (domyślnie data/entities.csv).")
+@click.option("--if-changed", is_flag=True,
+              help="Buduj tylko wtedy, gdy treść rejestru (albo plików regionu) różni się od tej, z której zbudowano "
+                   "serwowaną wersję (porównanie skrótów SHA-256, nie dat plików) — tak robi scripts/setup.sh.")
 @click.pass_obj
-def build(settings: Settings, entities_path):
+def build(settings: Settings, entities_path, if_changed):
     """Sprawdź, połącz z gminami i policz wskaźniki; zapisz nową wersję danych."""
+    if if_changed and entities_path is None and (served := up_to_date(settings)):
+        click.echo(f"Wersja danych {served} jest zbudowana z obecnej treści rejestru — bez przebudowy.")
+        return
     result = build_dataset(settings, entities_path)
     if settings.uses_database and entities_path is not None:
         # The served version and the register agree, as after a publish in the console.

@@ -154,12 +154,60 @@ def compute_all(settings: Settings, entities_path: Path | str | None = None):
     return computed.joined, computed.indicators, computed.rejects, computed.extra
 
 
+def _region_inputs(settings: Settings) -> tuple[Path, ...]:
+    return settings.gminy_path, settings.gminy_population_path, settings.powiaty_population_path
+
+
 def _version(entities_path: Path, settings: Settings) -> str:
     digest = hashlib.sha256()
-    for p in (entities_path, settings.gminy_path, settings.gminy_population_path, settings.powiaty_population_path):
+    for p in (entities_path, *_region_inputs(settings)):
         digest.update(p.read_bytes())
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     return f"{stamp}-{digest.hexdigest()[:8]}"
+
+
+def input_digests(settings: Settings, register: bytes) -> dict[str, str]:
+    """What a version is built from, as content hashes (recorded with the version): the register's bytes and
+    the region's files its id covers. A set-up compares these, not file times — a restore in the console
+    puts an older register back, newer on disk than the version it restores, yet the same content."""
+    region = hashlib.sha256()
+    for p in _region_inputs(settings):
+        region.update(p.read_bytes() if p.exists() else b"")
+    return {"register_sha256": hashlib.sha256(register).hexdigest(), "region_sha256": region.hexdigest()}
+
+
+def _recorded_inputs(settings: Settings, version: str) -> dict[str, str]:
+    """The input hashes recorded with `version`; for a version built before they were recorded, the hash of the
+    register it kept (its region files unknown)."""
+    if settings.uses_database:
+        summary, kept = pgstore.summary_of(settings, version), pgstore.input_of(settings, version)
+    else:
+        folder = settings.build_dir / version
+        try:
+            summary = json.loads((folder / INDICATORS_NAME).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            summary = None
+        kept = (folder / INPUT_NAME).read_bytes() if (folder / INPUT_NAME).exists() else None
+    recorded = dict((summary or {}).get("inputs") or {})
+    if "register_sha256" not in recorded and kept is not None:
+        recorded["register_sha256"] = hashlib.sha256(kept).hexdigest()
+    return recorded
+
+
+def up_to_date(settings: Settings) -> str | None:
+    """The served version when it was built from the register as it is now (and the same region files); None
+    when a build is due: no version yet, or the register's content (or the region's) differs."""
+    version = current_version(settings)
+    if version is None:
+        return None
+    recorded = _recorded_inputs(settings, version)
+    now = input_digests(settings, stored.read_bytes(settings))
+    if recorded.get("register_sha256") != now["register_sha256"]:
+        return None
+    if "region_sha256" in recorded and all(p.exists() for p in _region_inputs(settings)) \
+            and recorded["region_sha256"] != now["region_sha256"]:
+        return None
+    return version
 
 
 def _json_default(value):
@@ -198,6 +246,7 @@ def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.
         "entities_placed": int(joined["placed"].sum()),
         "rejected_rows": int(rejects["row"].nunique()) if len(rejects) else 0,
         "source": extra["source"],
+        "inputs": extra.get("inputs", {}),
         "attribution": attribution(),
     }
     (target / INDICATORS_NAME).write_text(
@@ -288,6 +337,7 @@ def build(settings: Settings, entities_path: Path | str | None = None) -> BuildR
                 f"pierwszy: wiersz {first['row']}, kolumna {first['column']}: {first['reason']}); "
                 f"dane nie zostały przebudowane — szczegóły: python -m geoes validate {path}")
         version = _version(path, settings)
+        extra["inputs"] = input_digests(settings, path.read_bytes())
         final = settings.build_dir / version
 
         def write(target: Path) -> dict:

@@ -173,6 +173,13 @@ def kept(settings: Settings) -> dict[str, dict]:
     return {v: {"built_at": built, "entities": n, "input": True} for v, built, n in rows}
 
 
+def summary_of(settings: Settings, version: str) -> dict | None:
+    """A stored version's indicators.json (None when there is no such version)."""
+    with connect(settings) as conn:
+        row = conn.execute("SELECT summary FROM dataset_versions WHERE version = %s", (version,)).fetchone()
+    return json.loads(row[0]) if row else None
+
+
 def input_of(settings: Settings, version: str) -> bytes | None:
     with connect(settings) as conn:
         row = conn.execute("SELECT input FROM dataset_versions WHERE version = %s", (version,)).fetchone()
