@@ -19,6 +19,9 @@ import csv
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from geoes.register.identifiers import checks_in_words  # noqa: E402
+
 # The identifiers file's column → the field (as the importer's header aliases name it), per role.
 FIELDS = {
     "entity": {"krs": "krs", "nip": "nip", "regon": "regon"},
@@ -44,7 +47,8 @@ def corrections(rows: list[dict]) -> list[dict]:
                 continue
             out.append({"existing_id": target, "nazwa_w_istniejacym_pliku": "", "pole": field, "wartosc": value,
                         "stan_wg_zrodla": "", "source_url": row["source_url"], "source_quote": row["source_quote"],
-                        "uwagi": f"{row['organisation_as_in_source']}; {row['checksum_ok']}"})
+                        # The source's checksum notes ("krs:ok(10 digits)") in the words an operator reads.
+                        "uwagi": f"{row['organisation_as_in_source']}; {checks_in_words(row['checksum_ok'])}"})
     return out
 
 

@@ -14,6 +14,8 @@ import click
 from geoes.common.excel import write_rejects
 from geoes.common.polish import count
 from geoes.config import Settings
+from geoes.console import queue
+from geoes.console.db import connect
 from geoes.errors import InvalidInput
 from geoes.register.geocode import PROVIDERS, build_providers, format_report, geocode_file, user_agent
 from geoes.register.importer import (ImportContext, apply, format_preview, import_file, propose, read_register,
@@ -99,8 +101,21 @@ def import_command(settings: Settings, file: Path, output, mapping, accept_mappi
         # The reports first: a folder that cannot be written to stops the import before the record changes.
         written = write_reports(result, rejects_path or paths["rejects"], paths["warnings"], paths["review"])
         apply(result, output)
+        if len(result.review) and Path(output).resolve() == settings.entities_path.resolve():
+            _queue_review(settings, result, paths["review"].name)
     click.echo(format_preview(result, output, written, dry_run=dry_run))
     sys.exit(1 if result.counts["rejected"] else 0)
+
+
+def _queue_review(settings: Settings, result, table: str) -> None:
+    """An import into the register sets corrections aside for review: they go to the console's queue now."""
+    conn = connect(settings)
+    try:
+        added = queue.add_review_rows(conn, result.review.astype(str).to_dict("records"), table)
+    finally:
+        conn.close()
+    if added:
+        click.echo(f"Do kolejki Zgłoszenia w konsoli trafiły poprawki do przeglądu: {added}.")
 
 
 def _providers(values: tuple[str, ...]) -> list[str]:

@@ -13,6 +13,8 @@ import click
 
 from geoes.common.polish import count
 from geoes.config import Settings
+from geoes.console import queue
+from geoes.console.db import connect
 from geoes.publish.proposals_report import write_report
 from geoes.register import rjps, verify
 from geoes.register.proposals import FIELD_LABELS, Proposal
@@ -30,6 +32,20 @@ def _describe(p: Proposal) -> str:
         return f"  nowy podmiot: {e.get('name')} ({e.get('locality')}; KRS {e.get('krs') or '—'}, NIP {e.get('nip') or '—'})"
     return (f"  {p.entity_id} {p.entity_name}: {FIELD_LABELS.get(p.field, p.field)} "
             f"„{p.register_value}” → „{p.official_value}”")
+
+
+def queue_proposals(settings: Settings) -> None:
+    """The proposals (of the default review file) into the console's queue now, so that its dashboard counts
+    them at once."""
+    conn = connect(settings)
+    try:
+        added, problems = queue.take_in(conn, settings)
+    finally:
+        conn.close()
+    if added:
+        click.echo(f"Do kolejki Zgłoszenia w konsoli trafiły nowe pozycje: {added}.")
+    for problem in problems:
+        click.echo(f"  {problem}", err=True)
 
 
 def echo_proposals(changes: list[Proposal], path: Path) -> None:
@@ -84,6 +100,7 @@ def verify_command(settings: Settings, report_path, only_older_than, proposals_p
     for entity_id, notes in result.notes.items():
         click.echo(f"  {entity_id}: " + "; ".join(notes))
     echo_proposals(result.changes, proposals_path)
+    queue_proposals(settings)
     confirmed = len(result.proposals) - len(result.changes)
     if confirmed:
         click.echo(f"Zgodne z KRS: {count(confirmed, 'podmiot')} — do potwierdzenia przez operatora "
@@ -121,6 +138,7 @@ def rjps_command(settings: Settings, file, mapping, source_url, report_path, pro
     for line in result.problems[:LIST_LIMIT]:
         click.echo(f"  {line}", err=True)
     echo_proposals(result.changes, proposals_path)
+    queue_proposals(settings)
     if report_path is not None:
         write_report(result.proposals, report_path, "Wykaz przedsiębiorstw społecznych (RJPS) — propozycje")
         click.echo(f"Raport zapisano w {report_path}")

@@ -7,7 +7,10 @@ console all format through here, so 80 370 and 0,12 read the same everywhere.
   "–" for a missing value (None, NaN, pd.NA). `decimals=None`: integers whole, others with 2 decimals
   below 100 and 1 above. `trim=True` drops trailing zeros (0,50 → 0,5).
 * `plural(n, noun)` — the form of `noun` after the count n: 1 podmiot, 2–4 podmioty, 5–21 podmiotów,
-  22–24 podmioty; a fraction takes the genitive singular (0,5 podmiotu).
+  22–24 podmioty; a fraction takes the genitive singular (0,5 podmiotu). `noun` is a key of NOUNS or the
+  four forms themselves (the entity types' nouns are data: geoes/reference/entity_types.csv).
+* `agree(n, verb)` — the verb after a count as its subject: "1 zgłoszenie czeka", "3 zgłoszenia czekają",
+  "5 zgłoszeń czeka" (VERBS); `count_verb(n, noun, verb)` — the count, the noun and the verb together.
 * `count(n, noun)` — "5 podmiotów", the number formatted by `number`.
 * `count_genitive(n, noun)` — the count after "z" (out of): "68 z 82 podmiotów", "z 1 podmiotu".
 * `date_text(day)` — a date as a reader says it: "6 grudnia 2026".
@@ -58,6 +61,20 @@ NOUNS: dict[str, tuple[str, str, str, str]] = {
     "godzina": ("godzina", "godziny", "godzin", "godziny"),
     "dzień": ("dzień", "dni", "dni", "dnia"),
     "podobna nazwa": ("podobna nazwa", "podobne nazwy", "podobnych nazw", "podobnej nazwy"),
+    "sesja": ("sesja", "sesje", "sesji", "sesji"),
+    "kolumna": ("kolumna", "kolumny", "kolumn", "kolumny"),
+    "pole": ("pole", "pola", "pól", "pola"),
+    "wpis": ("wpis", "wpisy", "wpisów", "wpisu"),
+    "poprawka": ("poprawka", "poprawki", "poprawek", "poprawki"),
+}
+
+
+# verb: (after 1, after 2–4, after 0 or 5+ — the genitive plural takes a singular neuter verb)
+VERBS: dict[str, tuple[str, str, str]] = {
+    "czekać": ("czeka", "czekają", "czeka"),
+    "czekał": ("czekał", "czekały", "czekało"),
+    "być": ("jest", "są", "jest"),
+    "trafić": ("trafi", "trafią", "trafi"),
 }
 
 
@@ -104,28 +121,48 @@ def ratio(value, decimals: int = 2) -> str:
     return MISSING if is_missing(value) else f"{number(value, decimals)}{NBSP}×"
 
 
-def plural(n, noun: str) -> str:
-    one, few, many, fraction = NOUNS[noun]
+def _forms(noun: str | tuple[str, str, str, str]) -> tuple[str, str, str, str]:
+    return NOUNS[noun] if isinstance(noun, str) else tuple(noun)
+
+
+def _category(n, what: str) -> str:
+    """one | few | many (after a whole number) | fraction."""
     x = _as_number(n)
     if x is None:
-        raise TypeError(f"plural needs a number, got {n!r}")
+        raise TypeError(f"{what} needs a number, got {n!r}")
     if not float(x).is_integer():
-        return fraction
+        return "fraction"
     k = abs(int(x))
     if k == 1:
-        return one
+        return "one"
     if 2 <= k % 10 <= 4 and not 12 <= k % 100 <= 14:
-        return few
-    return many
+        return "few"
+    return "many"
 
 
-def count(n, noun: str, decimals: int | None = None) -> str:
+def agree(n, verb: str) -> str:
+    """The form of `verb` whose subject is "n things": czeka / czekają / czeka (VERBS)."""
+    one, few, many = VERBS[verb]
+    return {"one": one, "few": few}.get(_category(n, "agree"), many)
+
+
+def count_verb(n, noun, verb: str) -> str:
+    """"3 zgłoszenia czekają", "5 zgłoszeń czeka", "1 zgłoszenie czeka"."""
+    return f"{count(n, noun)} {agree(n, verb)}"
+
+
+def plural(n, noun: str | tuple[str, str, str, str]) -> str:
+    one, few, many, fraction = _forms(noun)
+    return {"one": one, "few": few, "many": many, "fraction": fraction}[_category(n, "plural")]
+
+
+def count(n, noun: str | tuple[str, str, str, str], decimals: int | None = None) -> str:
     return f"{number(n, decimals)}{NBSP}{plural(n, noun)}"
 
 
 def genitive(n, noun: str) -> str:
     """The form of `noun` after "z N" (out of N): genitive, singular for one and fractions, plural otherwise."""
-    one, _few, many, fraction = NOUNS[noun]
+    one, _few, many, fraction = _forms(noun)
     x = _as_number(n)
     if x is None:
         raise TypeError(f"genitive needs a number, got {n!r}")

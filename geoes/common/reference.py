@@ -20,6 +20,15 @@ class EntityType:
     color: str
     icon: str
     official_indicator: str
+    forms_pl: str = ""          # the noun after a count: 1|2–4|5+|a fraction ("spółdzielnia socjalna|…")
+
+    @property
+    def forms(self) -> tuple[str, str, str, str]:
+        """The four forms geoes.common.polish.count takes: "3 spółdzielnie socjalne", "5 spółdzielni socjalnych"."""
+        forms = tuple(self.forms_pl.split("|"))
+        if len(forms) != 4:
+            raise ValueError(f"entity_types.csv: {self.code}: forms_pl needs four forms separated by |")
+        return forms
 
 
 @lru_cache(maxsize=None)

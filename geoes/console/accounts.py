@@ -136,6 +136,7 @@ def remove_user(conn: sqlite3.Connection, login: str, actor: str = "cli") -> Non
             raise NotFound(f"nie ma użytkownika „{login}”")
         ended = sessions.end_all(conn, user.id)
         conn.execute("DELETE FROM users WHERE id = ?", (user.id,))
+        conn.execute("DELETE FROM operator_genders WHERE login = ?", (user.login,))
         audit.record(conn, actor, "user_remove", login, sessions_ended=ended)
 
 
@@ -151,6 +152,30 @@ def user_by_id(conn: sqlite3.Connection, user_id) -> User | None:
 
 def list_users(conn: sqlite3.Connection) -> list[User]:
     return [_user(r) for r in conn.execute("SELECT * FROM users ORDER BY login")]
+
+
+# The forms of the past tense the audit log uses for a person ("ola opublikowała", "jan opublikował"): only
+# what the account says; without it the log says "ola: opublikowano", which is right for anyone.
+GENDERS = {"feminine": "żeńskie", "masculine": "męskie"}
+
+
+def set_gender(conn: sqlite3.Connection, login: str, gender: str | None, actor: str = "cli") -> None:
+    """The grammatical gender of an operator's verbs in the log (feminine, masculine; None: impersonal)."""
+    if gender is not None and gender not in GENDERS:
+        raise InvalidInput(f"formy czasowników: {', '.join(GENDERS)} albo none (bezosobowe)")
+    with transaction(conn):
+        user = get_user(conn, login)
+        if user is None:
+            raise NotFound(f"nie ma użytkownika „{login}”")
+        conn.execute("DELETE FROM operator_genders WHERE login = ?", (user.login,))
+        if gender:
+            conn.execute("INSERT INTO operator_genders (login, gender) VALUES (?, ?)", (user.login, gender))
+        audit.record(conn, actor, "user_gender", user.login, gender=gender or "")
+
+
+def genders(conn: sqlite3.Connection) -> dict[str, str]:
+    """login (lower case) → feminine | masculine, for the operators whose accounts say so."""
+    return {str(r[0]).lower(): r[1] for r in conn.execute("SELECT login, gender FROM operator_genders")}
 
 
 # --- signing in -----------------------------------------------------------------------------------

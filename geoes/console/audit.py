@@ -17,6 +17,7 @@ ACTIONS = {
     "user_add": "dodanie użytkownika",
     "user_remove": "usunięcie użytkownika",
     "user_password": "zmiana hasła",
+    "user_gender": "formy czasowników w dzienniku",
     "upload": "wczytanie pliku",
     "mapping": "zatwierdzenie mapowania",
     "mapping_saved": "zapisanie mapowania",
@@ -60,22 +61,65 @@ def record(conn: sqlite3.Connection, actor: str, action: str, target: str = "", 
                   json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True)))
 
 
-def entries(conn: sqlite3.Connection, limit: int = 100, offset: int = 0, action: str | None = None,
-            actor: str | None = None, before: int | None = None) -> list[Entry]:
+@dataclass(frozen=True)
+class Filters:
+    """Which entries to show: an action, a person, an entity (by id), a time range [since, until) in ISO (UTC)."""
+    action: str | None = None
+    actor: str | None = None
+    entity: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+
+# The entries that name an entity: its own edits (the target), queue decisions and reports (`"entity": id` in
+# the detail, written with json.dumps' separators), and publishes and restores of versions that changed it.
+_ENTITY_SQL = ("(target = ? OR detail LIKE ? ESCAPE '\\' OR (action IN ('publish', 'restore') AND target IN "
+               "(SELECT version FROM versions WHERE summary LIKE ? ESCAPE '\\')))")
+
+
+def _where(filters: Filters, before: int | None = None) -> tuple[str, list]:
     where, args = [], []
     if before is not None:
         where.append("id < ?")
         args.append(before)
-    if action:
+    if filters.action:
         where.append("action = ?")
-        args.append(action)
-    if actor:
+        args.append(filters.action)
+    if filters.actor:
         where.append("actor = ?")
-        args.append(actor)
-    sql = "SELECT * FROM audit" + (" WHERE " + " AND ".join(where) if where else "")
-    rows = conn.execute(sql + " ORDER BY id DESC LIMIT ? OFFSET ?", (*args, limit, offset))
+        args.append(filters.actor)
+    if filters.since:
+        where.append("at >= ?")
+        args.append(filters.since)
+    if filters.until:
+        where.append("at < ?")
+        args.append(filters.until)
+    if filters.entity:
+        quoted = json.dumps(filters.entity, ensure_ascii=False)
+        where.append(_ENTITY_SQL)
+        args += [filters.entity, f'%"entity": {_like(quoted)}%', f"%{_like(quoted)}%"]
+    return (" WHERE " + " AND ".join(where) if where else ""), args
+
+
+def _like(text: str) -> str:
+    """`text` matched literally by LIKE (SQLite and PostgreSQL both take a backslash escape with ESCAPE)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def entries(conn: sqlite3.Connection, limit: int = 100, offset: int = 0, action: str | None = None,
+            actor: str | None = None, before: int | None = None, filters: Filters | None = None) -> list[Entry]:
+    """The newest entries first; `filters` (or the older `action`/`actor` arguments) choose which."""
+    filters = filters or Filters(action=action, actor=actor)
+    where, args = _where(filters, before)
+    rows = conn.execute("SELECT * FROM audit" + where + " ORDER BY id DESC LIMIT ? OFFSET ?", (*args, limit, offset))
     return [Entry(r["id"], r["at"], r["actor"], r["action"], r["target"], json.loads(r["detail"])) for r in rows]
 
 
-def total(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0])
+def total(conn: sqlite3.Connection, filters: Filters | None = None) -> int:
+    where, args = _where(filters or Filters())
+    return int(conn.execute("SELECT COUNT(*) FROM audit" + where, args).fetchone()[0])
+
+
+def actors(conn: sqlite3.Connection) -> list[str]:
+    """Everyone (and everything) with an entry, for the log's filter."""
+    return [r[0] for r in conn.execute("SELECT DISTINCT actor FROM audit ORDER BY actor")]

@@ -444,6 +444,11 @@ def _check_status(values: dict[str, str], current: pd.DataFrame, entity_id: str 
     raise EntityInvalid([("status", ACTIVE_NEEDS_CHECK)])
 
 
+def name_of(register: pd.DataFrame, entity_id: str) -> str:
+    hit = register.loc[register["id"] == entity_id, "name"]
+    return str(hit.iloc[0]) if len(hit) else ""
+
+
 def new_entity_id(name: str, locality: str, register: pd.DataFrame) -> str:
     entity_id = imports.new_entity_id(name, locality)
     if (register["id"] == entity_id).any():
@@ -452,9 +457,12 @@ def new_entity_id(name: str, locality: str, register: pd.DataFrame) -> str:
 
 
 def edit_entity(conn: sqlite3.Connection, settings: Settings, actor: str, entity_id: str | None,
-                values: dict[str, str], action: str = "entity_edit", new_id: str | None = None) -> Changeset:
+                values: dict[str, str], action: str = "entity_edit", new_id: str | None = None,
+                queue_item: int | None = None) -> Changeset:
     """Add (entity_id None; the id is `new_id` or made from the name and locality) or edit one entity in
-    the operator's open draft, with the register's validation; the draft is published like an upload."""
+    the operator's open draft, with the register's validation; the draft is published like an upload.
+    `queue_item`: the queue item (a report, a proposal) whose acceptance this edit is — the version list
+    says so."""
     values = {k: str(v).strip() for k, v in values.items() if k in COLUMNS and k != "id"}
     if "status" in values and values["status"] not in STATUSES:
         raise EntityInvalid([("status", "status: active, inactive lub unknown")])
@@ -473,7 +481,7 @@ def edit_entity(conn: sqlite3.Connection, settings: Settings, actor: str, entity
     _check_status(values, current, entity_id if action != "entity_add" else None)
     _apply_one(current, entity_id, values, settings)  # refuses an invalid edit before anything is stored
     edits = list(draft.fixes.get("edits", [])) if draft else []
-    edits.append({"id": entity_id, "values": values})
+    edits.append({"id": entity_id, "values": values, **({"queue_item": int(queue_item)} if queue_item else {})})
     with transaction(conn):
         if draft is None:
             now = now_iso()
@@ -483,5 +491,7 @@ def edit_entity(conn: sqlite3.Connection, settings: Settings, actor: str, entity
         else:
             cs_id = draft.id
         _update(conn, cs_id, fixes={"edits": edits})
-        audit.record(conn, actor, action, entity_id, values=values, changeset=cs_id)
+        # The entity's name with the entry: the log names what was edited even after the entity is gone.
+        audit.record(conn, actor, action, entity_id, values=values, changeset=cs_id,
+                     name=values.get("name") or name_of(current, entity_id))
     return compute(conn, settings, get(conn, cs_id))

@@ -137,6 +137,10 @@ CREATE TABLE IF NOT EXISTS upload_jobs (
     finished_at REAL
 );
 CREATE INDEX IF NOT EXISTS upload_jobs_actor ON upload_jobs (actor, state);
+CREATE TABLE IF NOT EXISTS operator_genders (
+    login TEXT PRIMARY KEY COLLATE NOCASE,   -- as the audit log names the operator
+    gender TEXT NOT NULL                  -- feminine | masculine: the past tense the log uses for this person
+);
 CREATE TABLE IF NOT EXISTS versions (
     version TEXT PRIMARY KEY,
     action TEXT NOT NULL,                 -- publish | restore

@@ -317,6 +317,7 @@ class Preview:
     rejected: list[dict] = field(default_factory=list)   # row, name, reasons, candidates
     ignored_columns: list[str] = field(default_factory=list)
     source: str = ""
+    review: list[dict] = field(default_factory=list)     # the importer's corrections for review (its table's rows)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -346,7 +347,7 @@ def preview(rows: StagedRows, mapping: dict[str, str], base: pd.DataFrame, setti
                .itertuples()}
     merged, placing = place_rows(result.merged, set(rows_of), settings)
     out = Preview(rows_read=result.rows_read, source=rows.source, ignored_columns=list(result.ignored_columns),
-                  unchanged=len(result.unchanged))
+                  unchanged=len(result.unchanged), review=result.review.astype(str).to_dict("records"))
     diff = diff_registers(base, merged)
     by_id = merged.drop_duplicates("id").set_index("id")
     records = by_id[["name", "types", "locality", "location_precision"]].to_dict("index")

@@ -75,6 +75,8 @@ class Item:
     decided_at: str | None
     decided_by: str | None
     decision_note: str
+    name: str = ""          # the entity's name (from the register when the proposal does not say it): `annotate`
+    powiat: str = ""        # the TERYT of the entity's powiat, or of the place a new entity is reported in
 
     @property
     def kind_label(self) -> str:
@@ -106,6 +108,37 @@ class Item:
         if field in COLUMNS and field != "id" and self.entity_id and "official_value" in p:
             return {field: str(p["official_value"])}
         return None
+
+
+def _named(item: Item) -> str:
+    p = item.payload
+    entity = p.get("entity") if isinstance(p.get("entity"), dict) else {}
+    return str(p.get("entity_name") or entity.get("name") or (p.get("values") or {}).get("name") or "")
+
+
+def _place(values: dict) -> str:
+    """The powiat a record's values place it in: its powiat, or the first four digits of its gmina."""
+    values = values or {}
+    return str(values.get("powiat_teryt") or "")[:4] or str(values.get("gmina_teryt") or "")[:4]
+
+
+def annotate(items: list[Item], register) -> list[Item]:
+    """Each item's entity name and powiat, from the register as it is (the proposal's own words for a new
+    entity); the items themselves, for chaining."""
+    known = register.drop_duplicates("id").set_index("id")[["name", "powiat_teryt", "gmina_teryt"]] \
+        if len(register) else None
+    for item in items:
+        record = known.loc[item.entity_id].to_dict() if known is not None and item.entity_id in known.index else {}
+        item.name = str(record.get("name") or "") or _named(item)
+        proposed = item.payload.get("entity") if isinstance(item.payload.get("entity"), dict) \
+            else item.payload.get("values") or {}
+        item.powiat = _place(record) or _place(proposed)
+    return items
+
+
+def entity_name(settings: Settings, item: Item) -> str:
+    """The name of the entity an item is about (for the audit log)."""
+    return annotate([item], changes.read_register(settings))[0].name
 
 
 def _item(row: sqlite3.Row) -> Item:
@@ -211,6 +244,24 @@ def _review_row(row: dict, table: str) -> tuple[dict, str] | None:
     return payload, f"{table}:{digest}"
 
 
+def add_review_rows(conn: sqlite3.Connection, rows: list[dict], table: str) -> int:
+    """Queue the importer's corrections for review (rows of its review table `table`: file, row, id, name,
+    column, current, proposed, …), each once; how many were new. Called where an import happens — the
+    console's publish of an upload, `python -m geoes import` into the register — so the dashboard counts
+    them at once (and by `take_in` for tables written before)."""
+    fresh = 0
+    with transaction(conn):
+        for row in rows:
+            row = {k: "" if v is None else str(v) for k, v in row.items()}
+            taken = _review_row(row, table)
+            if taken and add(conn, "review", taken[0], created_by=IMPORT_SOURCE, entity_id=row["id"].strip(),
+                             source=IMPORT_SOURCE, source_key=taken[1]) is not None:
+                fresh += 1
+        if fresh:
+            audit.record(conn, "system", "queue_import", table, proposals=fresh)
+    return fresh
+
+
 def import_review_tables(conn: sqlite3.Connection, settings: Settings) -> tuple[int, list[str]]:
     """Take in the importer's corrections for review (data/import/*.do_przegladu.csv) once each; (how many
     were new, problems with files)."""
@@ -225,21 +276,15 @@ def import_review_tables(conn: sqlite3.Connection, settings: Settings) -> tuple[
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             problems.append(f"{path.name}: nieczytelny plik ({exc})")
             continue
-        fresh = 0
-        with transaction(conn):
-            for row in rows:
-                taken = _review_row(row, path.name)
-                if taken and add(conn, "review", taken[0], created_by=IMPORT_SOURCE, entity_id=row["id"].strip(),
-                                 source=IMPORT_SOURCE, source_key=taken[1]) is not None:
-                    fresh += 1
-            if fresh:
-                audit.record(conn, "system", "queue_import", path.name, proposals=fresh)
-        added += fresh
+        added += add_review_rows(conn, rows, path.name)
     return added, problems
 
 
 def take_in(conn: sqlite3.Connection, settings: Settings) -> tuple[int, list[str]]:
-    """Everything waiting in files: verification proposals and the importer's review tables."""
+    """Everything waiting in files: verification proposals and the importer's review tables. Run where files
+    are written (the verification job, `verify`, `rjps`, `import`) and when the application starts (files
+    put there otherwise, e.g. with the checkout) — never on a page view: the dashboard's count is the
+    queue's from the moment an item exists."""
     added, problems = import_files(conn, settings)
     more, other = import_review_tables(conn, settings)
     return added + more, problems + other
@@ -331,11 +376,12 @@ def decide(conn: sqlite3.Connection, settings: Settings, item_id: int, actor: st
     if values:
         new_id = str((item.payload.get("entity") or {}).get("id") or "") or None
         draft = changes.edit_entity(conn, settings, actor, None if item.is_new_entity else item.entity_id,
-                                    values, action="entity_edit", new_id=new_id)
+                                    values, action="entity_edit", new_id=new_id, queue_item=item_id)
     with transaction(conn):
         conn.execute("UPDATE queue SET status = ?, decided_at = ?, decided_by = ?, decision_note = ? WHERE id = ?",
                      ("accepted" if accept else "rejected", now_iso(), actor, note[:2000], item_id))
         audit.record(conn, actor, "queue_accept" if accept else "queue_reject", f"zgłoszenie {item_id}",
-                     kind=item.kind, entity=item.entity_id, values=values or {},
+                     kind=item.kind, entity=item.entity_id, name=entity_name(settings, item),
+                     values=values or {},
                      changeset=draft.id if draft else None, note=note[:2000])
     return get(conn, item_id)

@@ -64,3 +64,31 @@ def krs_normalise(value: str) -> str:
     """A KRS number as stored: its digits zero-padded to ten; more than ten digits stay as typed."""
     d = digits_only(value)
     return d.zfill(KRS_DIGITS) if d.isdigit() else d
+
+
+# The notation of checksum notes in compiled source files (`checksum_ok` of identyfikatory_prowadzacych.csv,
+# copied into the notes of its corrections): "krs:ok(10 digits); nip:ok; regon9:ok",
+# "regon14:FAIL (14-digit check digit); 9-digit prefix 040092844:ok", "n/a (no identifier found)".
+_CHECK_NOTE = re.compile(
+    r"(?P<what>krs|nip|regon9|regon14|9-digit prefix (?P<prefix>\d{9})):(?P<ok>ok|fail)\s*(?:\((?P<why>[^)]*)\))?",
+    re.IGNORECASE)
+_CHECKED = {"krs": "KRS", "nip": "NIP", "regon9": "REGON (9 cyfr)", "regon14": "REGON (14 cyfr)"}
+_NOTHING_FOUND = re.compile(r"n/a \(no identifier found\)", re.IGNORECASE)
+
+
+def _check_words(m: re.Match) -> str:
+    what = m["what"].lower()
+    ok = m["ok"].lower() == "ok"
+    if m["prefix"]:
+        return f"pierwsze 9 cyfr ({m['prefix']}) jako REGON: " + ("poprawna suma kontrolna" if ok else
+                                                                   "błędna suma kontrolna")
+    if what == "krs":
+        return "KRS: poprawny numer (10 cyfr)" if ok else "KRS: niepoprawny numer"
+    return f"{_CHECKED[what]}: " + ("poprawna suma kontrolna" if ok else "błędna cyfra kontrolna")
+
+
+def checks_in_words(text: str) -> str:
+    """A note's checksum results in Polish: "krs:ok(10 digits); nip:ok" → "KRS: poprawny numer (10 cyfr);
+    NIP: poprawna suma kontrolna". The rest of the note is left as it is."""
+    text = _NOTHING_FOUND.sub("nie znaleziono numeru", str(text or ""))
+    return _CHECK_NOTE.sub(_check_words, text)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geoes.common.polish import NBSP, count, number, percent, plural, ratio
+from geoes.common.polish import NBSP, agree, count, count_verb, number, percent, plural, ratio
 
 
 @pytest.mark.parametrize("n, form", [
@@ -27,6 +27,27 @@ def test_plural_of_other_nouns_and_fractions():
     assert plural(np.int64(3), "podmiot") == "podmioty"
     with pytest.raises(KeyError):
         plural(2, "koń")
+
+
+@pytest.mark.parametrize("n, text", [
+    (0, "0 zgłoszeń czeka"), (1, "1 zgłoszenie czeka"), (3, "3 zgłoszenia czekają"), (5, "5 zgłoszeń czeka"),
+    (12, "12 zgłoszeń czeka"), (22, "22 zgłoszenia czekają"), (101, "101 zgłoszeń czeka"),
+])
+def test_the_verb_agrees_with_the_count(n, text):
+    assert count_verb(n, "zgłoszenie", "czekać").replace(NBSP, " ") == text
+
+
+def test_agree_and_the_entity_types_nouns():
+    from geoes.common.reference import entity_types
+
+    assert [agree(n, "być") for n in (1, 2, 5)] == ["jest", "są", "jest"]
+    types = entity_types()
+    assert count(3, types["spoldzielnia_socjalna"].forms) == f"3{NBSP}spółdzielnie socjalne"
+    assert count(5, types["spoldzielnia_socjalna"].forms) == f"5{NBSP}spółdzielni socjalnych"
+    assert count(1, types["wtz"].forms) == f"1{NBSP}warsztat terapii zajęciowej"
+    assert count(2, types["kgw"].forms) == f"2{NBSP}koła gospodyń wiejskich"
+    # Every type of the one dictionary has its four forms (the console counts every type it shows).
+    assert all(len(t.forms) == 4 and all(t.forms) for t in types.values())
 
 
 def test_count_joins_number_and_form():

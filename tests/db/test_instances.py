@@ -127,13 +127,13 @@ def test_a_publish_through_A_is_served_by_B_within_10_seconds(two):
     before = cb.get("/healthz").get_json()["version"]
     ca = app_a.test_client()
     assert sign_in(ca).status_code == 302
-    from web.admin_helpers import follow_job
+    from web.admin_helpers import follow_job, publish as publish_confirmed
 
     r = follow_job(ca, ca.post("/admin/upload", data={"csrf_token": page_token(ca), "file": (io.BytesIO(
         xlsx_bytes(register_rows("swk-n005"))), "rejestr.xlsx")}, content_type="multipart/form-data"))
     assert r.status_code == 302, r.get_data(as_text=True)[:500]
     cs_url = r.headers["Location"]
-    r = ca.post(cs_url + "/publish", data={"csrf_token": token(ca.get(cs_url).get_data(as_text=True))})
+    r = publish_confirmed(ca, cs_url)
     assert r.status_code == 302, r.get_data(as_text=True)[:800]
     published_at = time.monotonic()
     new = r.headers["Location"].rsplit("/", 1)[1]
@@ -227,17 +227,18 @@ def test_two_operators_on_two_instances_get_the_same_409(two):
     _add_operator(a, "ewa")
     cb = _app(b).test_client()
     assert sign_in(cb, login="ewa").status_code == 302
-    from web.admin_helpers import follow_job
+    from web.admin_helpers import confirm_form, follow_job, publish as publish_confirmed
 
     r = follow_job(cb, cb.post("/admin/upload", data={"csrf_token": page_token(cb), "file": (io.BytesIO(
         xlsx_bytes(register_rows("swk-n005"))), "rejestr.xlsx")}, content_type="multipart/form-data"))
     cs_url = r.headers["Location"]
     version = cb.get("/healthz").get_json()["version"]
+    form = confirm_form(cb, cs_url + "/publish")
     with publish.publish_lock(a, "anna"):   # instance A is publishing
-        r = cb.post(cs_url + "/publish", data={"csrf_token": token(cb.get(cs_url).get_data(as_text=True))})
+        r = cb.post(cs_url + "/publish", data=form)
         assert r.status_code == 409 and "Trwa publikacja (anna, od" in r.get_data(as_text=True)
     assert cb.get("/healthz").get_json()["version"] == version
-    r = cb.post(cs_url + "/publish", data={"csrf_token": token(cb.get(cs_url).get_data(as_text=True))})
+    r = publish_confirmed(cb, cs_url)
     assert r.status_code == 302   # the lock is free again
 
 

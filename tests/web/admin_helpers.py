@@ -64,3 +64,26 @@ def follow_job(client, response, timeout: float = 120):
             assert time.time() < deadline, f"job {url} still running after {timeout} s"
             time.sleep(0.2)
     return response
+
+
+def confirm_form(client, path: str) -> dict:
+    """The fields of a confirmation page's form (`Opublikuj`, `Przywróć`): its CSRF token, `confirm` and the
+    version it replaces, as a person sends them by clicking the confirmation button."""
+    r = client.get(path)
+    assert r.status_code == 200, (path, r.status_code)
+    page = r.get_data(as_text=True)
+    m = re.search(r'name="replaces" value="([^"]*)"', page)
+    assert m and 'name="confirm" value="1"' in page, "no confirmation form on " + path
+    return {"csrf_token": token(page), "confirm": "1", "replaces": m.group(1)}
+
+
+def publish(client, cs_url: str):
+    """`Opublikuj` on a change set's page, then the confirmation: the response of the confirmed publish."""
+    path = cs_url.rstrip("/") + "/publish"
+    return client.post(path, data=confirm_form(client, path))
+
+
+def restore(client, version: str):
+    """`Przywróć` on the version list, then the confirmation."""
+    path = f"/admin/versions/{version}/restore"
+    return client.post(path, data=confirm_form(client, path))

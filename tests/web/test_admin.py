@@ -15,7 +15,8 @@ import pytest
 from geoes.console import changes, publish
 from geoes.console.db import connect
 
-from .admin_helpers import PASSWORD, follow_job, make_admin_app, page_token, sign_in, token
+from .admin_helpers import PASSWORD, confirm_form, follow_job, make_admin_app, page_token, sign_in, token
+from .admin_helpers import publish as publish_confirmed, restore as restore_confirmed
 
 HOSTILE = "<script>window.__pwned=1</script><img src=x onerror=alert(1)>"
 
@@ -115,7 +116,11 @@ def test_a_post_without_a_valid_csrf_token_is_refused_even_when_signed_in(env):
         assert r.status_code == 400
     assert _state(settings) == before
     # The page's own token works.
+    # The page's own token without the confirmation only shows the summary first.
     r = client.post(f"/admin/changes/{cs_id}/publish", data={"csrf_token": token(client.get(cs_url).get_data(as_text=True))})
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/admin/changes/{cs_id}/publish")
+    assert _state(settings) == before
+    r = publish_confirmed(client, cs_url)
     assert r.status_code == 302 and _state(settings)["served"] != before["served"]
 
 
@@ -248,7 +253,7 @@ def test_upload_mapping_fix_publish_restore_over_http(env):
     assert r.status_code == 302 and r.headers["Location"].startswith(cs_url)
     page = client.get(cs_url).get_data(as_text=True)
     assert "Odrzucone wiersze" not in page and "Dodane: <strong>2\u00a0podmioty</strong>" in page
-    r = client.post(cs_url + "/publish", data={"csrf_token": token(page)})
+    r = publish_confirmed(client, cs_url)
     assert r.status_code == 302 and r.headers["Location"].startswith("/admin/versions/")
     after = client.get(r.headers["Location"]).get_data(as_text=True)
     assert "Opublikowano wersję" in after and "Dodano 2\u00a0podmioty, zmieniono 0\u00a0podmiotów, usunięto 0\u00a0podmiotów" in after
@@ -263,7 +268,7 @@ def test_upload_mapping_fix_publish_restore_over_http(env):
     # Restore the version served before.
     versions = client.get("/admin/versions").get_data(as_text=True)
     assert served in versions and "na stronie publicznej" in versions
-    r = client.post(f"/admin/versions/{served}/restore", data={"csrf_token": token(versions)})
+    r = restore_confirmed(client, served)
     assert r.status_code == 302
     restored = client.get(r.headers["Location"]).get_data(as_text=True)
     assert "Przywrócono wersję" in restored and "usunięto 2\u00a0podmioty" in restored
@@ -280,10 +285,10 @@ def test_a_second_publish_at_the_same_time_is_told_to_wait(env):
     client = app.test_client()
     sign_in(client)
     cs_url = _upload(client, xlsx_bytes(register_rows("swk-n005")), "r.xlsx").headers["Location"]
-    t = token(client.get(cs_url).get_data(as_text=True))
     served = os.readlink(settings.build_dir / "current")
+    form = confirm_form(client, cs_url + "/publish")
     with publish.publish_lock(settings, "ewa"):
-        r = client.post(cs_url + "/publish", data={"csrf_token": t})
+        r = client.post(cs_url + "/publish", data=form)
     body = r.get_data(as_text=True)
     assert r.status_code == 409 and "Trwa publikacja (ewa" in body and "nie zostały opublikowane" in body
     assert os.readlink(settings.build_dir / "current") == served
@@ -310,7 +315,7 @@ def test_hostile_text_shows_as_text_in_the_console_and_on_the_public_site(env):
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in table for cell in row)
     mapping = client.get(cs_url + "/mapping").get_data(as_text=True)
     assert HOSTILE not in mapping
-    r = client.post(cs_url + "/publish", data={"csrf_token": token(page)})
+    r = publish_confirmed(client, cs_url)
     entity_id = json.loads(json.dumps(changes.read_register(settings).set_index("name").at[name, "id"]))
     for url in (f"/entities/{entity_id}", "/entities?q=Modrzewianki", "/admin/entities?q=Modrzewianki",
                 f"/admin/entities/{entity_id}", "/admin/audit", r.headers["Location"]):
@@ -342,6 +347,7 @@ def test_sign_in_redirects_only_inside_the_console_and_versions_are_names_not_pa
         t = page_token(client)
     before = _state(settings)
     for name in ("..", ".tmp-x", "current"):
-        r = client.post(f"/admin/versions/{name}/restore", data={"csrf_token": t})
+        r = client.post(f"/admin/versions/{name}/restore", data={"csrf_token": t, "confirm": "1"})
         assert r.status_code == 404, name
+        assert client.get(f"/admin/versions/{name}/restore").status_code == 404, name
     assert _state(settings)["register"] == before["register"] and _state(settings)["served"] == before["served"]

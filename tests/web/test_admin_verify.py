@@ -13,6 +13,7 @@ from geoes.console.db import connect
 from geoes.sources import http
 
 from .admin_helpers import make_admin_app, sign_in, token
+from .admin_helpers import publish as publish_confirmed
 
 CARITAS = "swk-044"
 
@@ -87,8 +88,7 @@ def test_the_button_runs_verify_in_the_background_and_fills_the_queue(tmp_path, 
 
     draft = changes.open_draft(conn, "anna")
     conn.close()
-    t = token(client.get(f"/admin/changes/{draft.id}").get_data(as_text=True))
-    assert client.post(f"/admin/changes/{draft.id}/publish", data={"csrf_token": t}).status_code == 302
+    assert publish_confirmed(client, f"/admin/changes/{draft.id}").status_code == 302
     entity = client.get(f"/entities/{CARITAS}").get_data(as_text=True)
     assert "pl. Jana Pawła II 3" in entity and f"Zweryfikowano: {dt.date.today():%d.%m.%Y} (KRS)" in entity
     assert "jak sprawdzono: odpis aktualny z KRS według stanu na" in entity   # what the verification rests on

@@ -17,6 +17,7 @@ from geoes.register.record import INTERNAL_COLUMNS, PUBLISHED_COLUMNS
 from geoes.publish.serialise import ENTITY_PROPERTIES
 
 from .admin_helpers import make_admin_app, page_token, sign_in, token
+from .admin_helpers import publish as publish_confirmed
 
 NOTE = "Do sprawdzenia: KRS nie znaleziony, typ do potwierdzenia [notatka-operatora-7f3a20]"
 MARK = "notatka-operatora-7f3a20"
@@ -40,7 +41,7 @@ def published(tmp_path_factory, register_before_supplement):
     cs_url = r.headers["Location"]
     page = client.get(cs_url).get_data(as_text=True)
     assert "Dodane: <strong>1\u00a0podmiot</strong>" in page, page     # mapped without a question
-    r = client.post(cs_url.rstrip("/") + "/publish", data={"csrf_token": token(page)})
+    r = publish_confirmed(client, cs_url)
     assert r.status_code == 302 and "/admin/versions/" in r.headers["Location"]
     register = pd.read_csv(settings.entities_path, dtype=str, keep_default_na=False)
     [entity_id] = register.loc[register["internal_notes"] == NOTE, "id"]

@@ -18,6 +18,7 @@ from geoes.console import audit, changes, queue
 from geoes.console.db import connect
 
 from .admin_helpers import make_admin_app, sign_in, token
+from .admin_helpers import publish as publish_confirmed
 
 HOSTILE = "<script>window.__pwned=1</script><img src=x onerror=alert(1)>"
 CARITAS = "swk-044"
@@ -293,8 +294,7 @@ def test_accepting_a_report_and_publishing_changes_the_public_entity(env):
     assert accepted.actor == "anna" and accepted.detail["values"]["street"] == NEW_STREET
     assert accepted.detail["note"] == "zgodne ze stroną Caritas"
 
-    t = token(operator.get(f"/admin/changes/{draft.id}").get_data(as_text=True))
-    r = operator.post(f"/admin/changes/{draft.id}/publish", data={"csrf_token": t})
+    r = publish_confirmed(operator, f"/admin/changes/{draft.id}")
     assert r.status_code == 302 and "/admin/versions/" in r.headers["Location"]
     page = public.get(f"/entities/{CARITAS}").get_data(as_text=True)
     assert NEW_STREET in page and NEW_POSTAL in page

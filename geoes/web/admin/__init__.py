@@ -12,22 +12,29 @@
   (/api, /ogc) have no forms and answer a POST with 405, so they are exempt;
 * X-Forwarded-For/-Proto honoured only behind GEOES_PROXY_COUNT trusted proxies (werkzeug's ProxyFix);
 * a larger body limit (GEOES_MAX_UPLOAD_BYTES) for the upload view alone, and only for a signed-in
-  session — everyone else keeps the app's MAX_CONTENT_LENGTH.
+  session — everyone else keeps the app's MAX_CONTENT_LENGTH;
+* the review files already in the data directory (the importer's tables in data/import, proposals in
+  data/review) taken into the queue once at start, so the dashboard counts every item from the first page
+  — a page view never loads anything into the queue.
 """
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from flask import Flask, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
-from geoes.console.db import secret_key
+from geoes.console import queue
+from geoes.console.db import connect, secret_key
+from geoes.errors import GeoesError
 from geoes.web.admin.core import SESSION_ID, bp
 
 # The views register themselves on `bp`.
 from geoes.web.admin import auth, entities, history, review, staging  # noqa: E402,F401
 
+log = logging.getLogger(__name__)
 UPLOAD_ENDPOINT = "admin.upload"
 READ_ONLY_PREFIXES = ("/api", "/ogc")   # the machine interfaces: GET only, no forms
 
@@ -65,8 +72,26 @@ def init_admin(app: Flask) -> None:
         if request.endpoint == UPLOAD_ENDPOINT and session.get(SESSION_ID) is not None:
             request.max_content_length = settings.max_upload_bytes + 64 * 1024  # the form around the file
 
+    _take_in_files(settings)
     csrf = CSRFProtect(app)
     for blueprint in list(app.blueprints.values()):
         if (blueprint.url_prefix or "").startswith(READ_ONLY_PREFIXES):
             csrf.exempt(blueprint)
     app.register_blueprint(bp)
+
+
+def _take_in_files(settings) -> None:
+    """Queue the review files already there (each item once, whichever instance or worker comes first)."""
+    try:
+        conn = connect(settings)
+        try:
+            added, problems = queue.take_in(conn, settings)
+        finally:
+            conn.close()
+    except GeoesError as exc:   # a database not reachable yet: the files are taken in at the next start
+        log.warning("review files not taken into the queue: %s", exc.description)
+        return
+    for problem in problems:
+        log.warning("review file: %s", problem)
+    if added:
+        log.info("queued %d review items from files", added)

@@ -15,12 +15,14 @@ from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, 
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from geoes.common.polish import count
+from geoes.common.polish import count, count_verb
 from geoes.config import Settings
-from geoes.console import accounts, sessions
+from geoes.console import accounts, history, sessions
 from geoes.console.db import connect
-from geoes.console.publish import PublishBusy
+from geoes.console.publish import PublishBusy, SiteChanged
 from geoes.errors import GeoesError
+from geoes.publish.labels import capitalised
+from geoes.register.identifiers import checks_in_words
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -104,6 +106,12 @@ def _gate():
     return error_page(403, "Brak dostępu", "Zaloguj się, aby wykonać tę czynność. Nic nie zostało zmienione.")
 
 
+@bp.context_processor
+def _wording():
+    """The console's Polish for versions, changes and the log (geoes.console.history), in every console page."""
+    return {"history": history}
+
+
 @bp.after_request
 def _no_store(response: Response) -> Response:
     # Console pages hold the register's unpublished state and the operator's session: never cached.
@@ -139,13 +147,18 @@ def error_page(status: int, title: str, message: str, **headers) -> Response:
     return resp
 
 
-def publish_step(step: Callable[[], dict], failed_title: str) -> Response:
+def publish_step(step: Callable[[], dict], failed_title: str, confirm_url: str) -> Response:
     """Run a publish or a restore (`step` returns its summary) and show the version it made; another publish
-    under way is 409 with a hint to retry, any refusal a page that says why (the public site is untouched)."""
+    under way is 409 with a hint to retry; a summary that stopped being true (someone else switched the site
+    meanwhile) back to the confirmation page with the new one; any other refusal a page that says why (the
+    public site is untouched)."""
     try:
         summary = step()
     except PublishBusy as exc:
         return error_page(409, "Trwa inna publikacja", exc.description, **{"Retry-After": "10"})
+    except SiteChanged as exc:
+        flash_error(exc.description)
+        return redirect(confirm_url, 303)
     except GeoesError as exc:
         return error_page(exc.http_status if exc.http_status < 500 else 409, failed_title, exc.description)
     return redirect(url_for("admin.version", version=summary["version"]))
@@ -203,6 +216,24 @@ def flash_error(message: str) -> None:
 def _pl_count(n, noun: str) -> str:
     """"3 podmioty", "5 wierszy": geoes.common.polish, the one plural helper."""
     return count(n, noun)
+
+
+@bp.app_template_filter("pl_count_verb")
+def _pl_count_verb(n, noun: str, verb: str) -> str:
+    """"3 zgłoszenia czekają", "5 zgłoszeń czeka": the count, its noun and the verb agreeing with them."""
+    return count_verb(n, noun, verb)
+
+
+@bp.app_template_filter("capitalised")
+def _capitalised(text) -> str:
+    """The first letter upper case, the rest as it is (Jinja's `capitalize` lowercases the rest: a file name)."""
+    return capitalised(str(text or ""))
+
+
+@bp.app_template_filter("checks_in_words")
+def _checks_in_words(text) -> str:
+    """A source's checksum notes in Polish: "krs:ok(10 digits)" → "KRS: poprawny numer (10 cyfr)"."""
+    return checks_in_words(str(text or ""))
 
 
 @bp.app_template_filter("when")

@@ -4,11 +4,13 @@ with the values the operator accepts; and the button `Weryfikuj w KRS` (geoes.co
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 from flask import abort, redirect, request, url_for
 
 from geoes.common.reference import entity_types
 from geoes.console import changes, imports, jobs, queue, reports
+from geoes.publish.labels import powiat_label
 from geoes.register.record import COLUMNS, STATUSES
 from geoes.web.admin.core import actor, bp, db, error_page, flash_error, flash_ok, form_text, render, settings
 
@@ -27,17 +29,32 @@ def _category() -> str | None:
     return value if value in queue.CATEGORIES else None
 
 
+def powiat_choices() -> list[tuple[str, str]]:
+    """(TERYT, "powiat jędrzejowski" / "Kielce (miasto na prawach powiatu)") of the region, in TERYT order."""
+    gaz = imports.gazetteer(settings())
+    return [(t, powiat_label({"name": n, "city_county": t[2:3] == "6"}))
+            for t, n in sorted(zip(gaz.powiaty["teryt"], gaz.powiaty["name"]))]
+
+
 @bp.get("/queue")
 def queue_page():
     reports.forget_contacts(db(), settings())
-    added, problems = queue.take_in(db(), settings())
-    for p in problems:
-        flash_error(p)
     category = _category()
-    return render("queue.html", pending=queue.items(db(), "pending", category=category),
-                  decided=queue.items(db(), None, limit=50, category=category), counts=queue.counts(db()),
+    powiaty = powiat_choices()
+    powiat = request.args.get("powiat") or ""
+    powiat = powiat if powiat in dict(powiaty) else ""
+    register = changes.read_register(settings())
+    pending = queue.annotate(queue.items(db(), "pending", category=category), register)
+    in_powiat = Counter(i.powiat for i in pending)
+    if powiat:
+        pending = [i for i in pending if i.powiat == powiat]
+    decided = queue.annotate(queue.items(db(), None, limit=50, category=category), register)
+    if powiat:
+        decided = [i for i in decided if i.powiat == powiat]
+    return render("queue.html", pending=pending, decided=decided, counts=queue.counts(db()),
                   by_category=queue.pending_by_category(db()), categories=queue.CATEGORIES, category=category,
-                  added=added, job=jobs.status(db(), settings()), labels=imports.FIELD_LABELS)
+                  powiaty=powiaty, powiat=powiat, in_powiat=in_powiat, job=jobs.status(db(), settings()),
+                  labels=imports.FIELD_LABELS)
 
 
 def _fields(item: queue.Item) -> tuple[str, ...]:
@@ -103,8 +120,9 @@ def queue_decide(item_id: int):
         flash_ok(f"Przyjęto zgłoszenie nr {item_id}; zmiana czeka na publikację wśród Twoich zmian.")
     else:
         flash_ok(f"Zgłoszenie nr {item_id}: {item.status_label}.")
-    back = form_text("back", 20)
-    return redirect(url_for("admin.queue_page", rodzaj=back if back in queue.CATEGORIES else None))
+    back, back_powiat = form_text("back", 20), form_text("back_powiat", 4)
+    return redirect(url_for("admin.queue_page", rodzaj=back if back in queue.CATEGORIES else None,
+                            powiat=back_powiat if back_powiat.isdigit() else None))
 
 
 @bp.post("/verify")

@@ -5,7 +5,7 @@ from flask import Response, abort, jsonify, redirect, request, url_for
 
 from geoes.common.polish import count
 from geoes.common.reference import entity_types
-from geoes.console import changes, imports, publish, queue, uploads
+from geoes.console import changes, history, imports, publish, queue, uploads
 from geoes.dataset.build import current_version
 from geoes.errors import InvalidInput
 from geoes.register.record import PRECISIONS
@@ -206,6 +206,27 @@ def discard(cs_id: int):
     return redirect(url_for("admin.dashboard"))
 
 
+@bp.get("/changes/<int:cs_id>/publish")
+def publish_confirm(cs_id: int):
+    """The safety catch of `Opublikuj`: what publishing would change and which version it replaces; the
+    public site changes only on the explicit confirmation below it (a form: it works without JavaScript)."""
+    cs = _changeset(cs_id)
+    if cs.state != "preview":
+        return redirect(url_for("admin.changeset", cs_id=cs_id))
+    plan = publish.plan_publish(db(), settings(), cs_id)
+    return render("confirm.html", kind="publish", cs=cs, plan=plan, lines=history.change_lines(plan),
+                  replaced=publish.version_info(db(), settings(), plan["replaces"]),
+                  before=len(changes.read_register(settings())), source=history.source_text(plan["source"]),
+                  back_url=url_for("admin.changeset", cs_id=cs_id))
+
+
 @bp.post("/changes/<int:cs_id>/publish")
 def publish_changeset(cs_id: int):
-    return publish_step(lambda: publish.publish(db(), settings(), cs_id, actor()), "Nie opublikowano")
+    """Publishes only with the confirmation page's `confirm`; anything else (an old form, a script) is shown
+    the summary first and changes nothing."""
+    confirm_url = url_for("admin.publish_confirm", cs_id=cs_id)
+    if request.form.get("confirm") != "1":
+        return redirect(confirm_url, 303)
+    expected = form_text("replaces", 200)
+    return publish_step(lambda: publish.publish(db(), settings(), cs_id, actor(), expected=expected),
+                        "Nie opublikowano", confirm_url)
