@@ -185,6 +185,39 @@ def mapping_targets() -> list[tuple[str, str]]:
     return [(t, FIELD_LABELS.get(t, t)) for t in targets]
 
 
+# The mapping step's choices by theme, in the order an office register usually has its columns.
+TARGET_GROUPS = (
+    ("Podmiot", ("name", "types", "legal_form", "legal_form/types", "operator", "status", "as_of",
+                 "social_enterprise", "employees", "description", "id")),
+    ("Adres i położenie", ("street", "house_number", "premises", "postal_code", "locality", "gmina", "powiat",
+                           "address", "gmina_teryt", "powiat_teryt", "lat", "lon", "location_precision", "geocoder")),
+    ("Numery KRS, NIP, REGON", ("krs", "nip", "regon", "identifiers", "operator_krs", "operator_nip")),
+    ("Kontakt", ("phone", "email", "website", "contacts", "operator_phone", "operator_email", "operator_website",
+                 "operator_address")),
+    ("Źródła, uwagi, weryfikacja", ("sources", "internal_notes", "verified_at", "verified_source",
+                                    "verified_evidence", "changed_at", "change_source")),
+    ("Układ poprawek (pole i wartość)", ("field", "value", "note")),
+)
+LIKELY_GROUP = "Najbardziej prawdopodobne dla tej kolumny"
+
+
+def mapping_choices(column: "Column") -> list[tuple[str, list[tuple[str, str]]]]:
+    """The choices for one column as (group, [(target, Polish label)]): first the targets its header most
+    resembles (with the importer's proposal among them), then every other target by theme — each once."""
+    labels = dict(mapping_targets())
+    likely = [t for t in dict.fromkeys([column.target, *mapping_rules.likely_targets(column.header)])
+              if t in labels]
+    groups = [(LIKELY_GROUP, [(t, labels[t]) for t in likely])] if likely else []
+    placed = set(likely)
+    for title, targets in TARGET_GROUPS:
+        rest = [(t, labels[t]) for t in targets if t in labels and t not in placed]
+        placed.update(t for t, _ in rest)
+        if rest:
+            groups.append((title, rest))
+    left = [(t, label) for t, label in labels.items() if t not in placed]
+    return groups + ([("Pozostałe", left)] if left else [])
+
+
 def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 

@@ -252,6 +252,24 @@ def _fuzzy(header: str) -> ColumnMatch | None:
     return None
 
 
+LIKELY_MIN = 65
+
+
+def likely_targets(header: str, limit: int = 3) -> list[str]:
+    """The targets a header most resembles (its aliases compared as the fuzzy rule compares them), best first —
+    the choices a person confirming the mapping is offered first."""
+    key = fold(re.sub(r"\(.*?\)|\[.*?\]", " ", header))
+    if not key:
+        return []
+    aliases = _aliases()
+    found: list[str] = []
+    for alias, _score, _i in process.extract(key, [a for a in aliases if aliases[a] != SKIP], scorer=fuzz.ratio,
+                                             limit=limit * 6, score_cutoff=LIKELY_MIN):
+        if aliases[alias] not in found:
+            found.append(aliases[alias])
+    return found[:limit]
+
+
 def match_header(header: str, index: int = -1, mapping: Mapping | None = None) -> ColumnMatch:
     """The target of one header (see the module docstring for the order of the rules)."""
     text = str(header).replace("\ufeff", "").replace("\u00a0", " ").strip()

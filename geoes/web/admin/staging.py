@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Response, abort, jsonify, redirect, request, url_for
 
+from geoes.common.labels import PRECISION_PL
 from geoes.common.polish import count
 from geoes.common.reference import entity_types
 from geoes.console import changes, history, imports, publish, queue, uploads
@@ -13,8 +14,8 @@ from geoes.web.admin.core import (actor, bp, db, error_page, flash_error, flash_
                                    render, settings)
 
 SHOWN_ROWS = 200        # rows of each preview table shown on the page; all of them are in the downloads
-PRECISION_LABELS = {"address": "adres", "street": "ulica", "locality": "miejscowość", "gmina": "gmina (środek)",
-                    "powiat": "powiat (środek)", "none": "brak"}
+# What the preview says of a new entity's place: the one wording of the pages (a powiat-only entity has no point).
+PRECISION_LABELS = PRECISION_PL
 
 
 def _changeset(cs_id: int) -> changes.Changeset:
@@ -103,7 +104,7 @@ def changeset(cs_id: int):
 
 def _mapping_page(cs: changes.Changeset, status: int = 200, error: str = ""):
     proposal = changes.proposal_of(db(), cs.id)
-    return render("mapping.html", status, cs=cs, proposal=proposal, targets=imports.mapping_targets(),
+    return render("mapping.html", status, cs=cs, proposal=proposal, choices=imports.mapping_choices,
                   labels=imports.FIELD_LABELS, error=error)
 
 
@@ -151,7 +152,9 @@ def fix_row_form(cs_id: int, row: int, status: int = 200, error: str = ""):
     values, mapping = _row_values(cs, row)
     return render("fix_row.html", status, cs=cs, item=item, values=values,
                   fields=imports.editable_fields(item, mapping), labels=imports.FIELD_LABELS,
-                  types=imports.type_choices(), precisions=[(p, PRECISION_LABELS.get(p, p)) for p in PRECISIONS if p != "none"],
+                  types=imports.type_choices(),
+                  # A point set on the map is at least somewhere in a gmina: "only the powiat, no point" is no choice.
+                  precisions=[(p, PRECISION_LABELS.get(p, p)) for p in PRECISIONS if p not in ("none", "powiat")],
                   error=error)
 
 
