@@ -88,9 +88,9 @@ def check_password(password: str, login: str = "") -> str:
     which knows common passwords, words, names, keyboard patterns, repeats and sequences, and the login
     itself) must rate it at least MIN_STRENGTH of 4 (about 10^8 guesses and more)."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"hasło jest za krótkie: co najmniej {MIN_PASSWORD} znaków")
+        raise InvalidInput(f"hasło jest za krótkie: co najmniej {count(MIN_PASSWORD, 'znak')}")
     if len(password) > MAX_PASSWORD:
-        raise InvalidInput(f"hasło jest za długie: najwyżej {MAX_PASSWORD} znaków")
+        raise InvalidInput(f"hasło jest za długie: najwyżej {count(MAX_PASSWORD, 'znak')}")
     if not password.strip():
         raise InvalidInput("hasło nie może składać się z samych odstępów")
     # zxcvbn's time grows with the length; its first 100 characters judge the password well enough.

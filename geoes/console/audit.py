@@ -72,9 +72,10 @@ class Filters:
 
 
 # The entries that name an entity: its own edits (the target), queue decisions and reports (`"entity": id` in
-# the detail, written with json.dumps' separators), and publishes and restores of versions that changed it.
-_ENTITY_SQL = ("(target = ? OR detail LIKE ? ESCAPE '\\' OR (action IN ('publish', 'restore') AND target IN "
-               "(SELECT version FROM versions WHERE summary LIKE ? ESCAPE '\\')))")
+# the detail, written with json.dumps' separators), and publishes and restores that added, changed or removed it
+# (their ids in the detail).
+_ENTITY_SQL = ("(target = ? OR detail LIKE ? ESCAPE '\\' OR (action IN ('publish', 'restore') AND detail LIKE ? "
+               "ESCAPE '\\'))")
 
 
 def _where(filters: Filters, before: int | None = None) -> tuple[str, list]:

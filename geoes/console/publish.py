@@ -251,6 +251,7 @@ class Version:
     at: str = ""
     summary: dict | None = None
     source: dict = field(default_factory=dict)   # where it came from (publish.source_of; restore; the CLI)
+    restored: tuple[str, str] | None = None      # (when, who) it was last put back on the site by a restore
 
 
 def _dir_versions(settings: Settings) -> dict[str, dict]:
@@ -313,6 +314,9 @@ def versions(conn: sqlite3.Connection, settings: Settings) -> list[Version]:
     current = current_version(settings)
     rows = {r["version"]: r for r in conn.execute(
         "SELECT version, action, at, actor, summary, changeset_id, restored_from FROM versions")}
+    # A kept version restored is switched back to, not built again: the restore is an event of the version.
+    restored = {r["target"]: (r["at"], r["actor"]) for r in conn.execute(
+        "SELECT target, at, actor FROM audit WHERE action = 'restore' ORDER BY id")}
     numbers = sorted({r["changeset_id"] for r in rows.values() if r["changeset_id"]})
     sets = {n: changes.get(conn, n) for n in numbers
             if conn.execute("SELECT 1 FROM changesets WHERE id = ?", (n,)).fetchone()}
@@ -324,7 +328,7 @@ def versions(conn: sqlite3.Connection, settings: Settings) -> list[Version]:
             name, d["built_at"] if d else _stamp(name), d["entities"] if d else (summary or {}).get("entities"),
             name == current, d is not None, bool(r) or bool(d and d["input"]),
             r["action"] if r else "", r["actor"] if r else "", r["at"] if r else "", summary,
-            _source(r, sets) if r else {}))
+            _source(r, sets) if r else {}, restored.get(name)))
     return out
 
 
@@ -442,7 +446,7 @@ def restore(conn: sqlite3.Connection, settings: Settings, version: str, actor: s
 
 def _outcome(summary: dict) -> dict:
     keys = ("version", "previous", "restored_from", "added", "changed", "removed", "by_type", "entities",
-            "placed", "rejected_rows", "source")
+            "placed", "rejected_rows", "source", "added_ids", "changed_ids", "removed_ids")
     return {k: summary[k] for k in keys if k in summary}
 
 

@@ -122,17 +122,19 @@ def _place(values: dict) -> str:
     return str(values.get("powiat_teryt") or "")[:4] or str(values.get("gmina_teryt") or "")[:4]
 
 
-def annotate(items: list[Item], register) -> list[Item]:
-    """Each item's entity name and powiat, from the register as it is (the proposal's own words for a new
-    entity); the items themselves, for chaining."""
+def annotate(items: list[Item], register, places: dict[str, str] | None = None) -> list[Item]:
+    """Each item's entity name and powiat: the name from the register as it is, the powiat where the served
+    data place the entity (`places`: id → powiat TERYT, counted from its point), else as the register states
+    it; a new entity's from the proposal's own words. The items themselves, for chaining."""
     known = register.drop_duplicates("id").set_index("id")[["name", "powiat_teryt", "gmina_teryt"]] \
         if len(register) else None
+    places = places or {}
     for item in items:
         record = known.loc[item.entity_id].to_dict() if known is not None and item.entity_id in known.index else {}
         item.name = str(record.get("name") or "") or _named(item)
         proposed = item.payload.get("entity") if isinstance(item.payload.get("entity"), dict) \
             else item.payload.get("values") or {}
-        item.powiat = _place(record) or _place(proposed)
+        item.powiat = str(places.get(item.entity_id) or "") or _place(record) or _place(proposed)
     return items
 
 

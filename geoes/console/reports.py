@@ -32,7 +32,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from geoes.common.polish import count
+from geoes.common.polish import count, count_genitive
 from geoes.config import Settings
 from geoes.console import audit, queue
 from geoes.console.db import secret_key, transaction
@@ -316,6 +316,6 @@ def forget_contacts(conn: sqlite3.Connection, settings: Settings, now: datetime 
     if forgotten:
         with transaction(conn):
             conn.executemany("UPDATE queue SET payload = ? WHERE id = ?", forgotten)
-            audit.record(conn, "system", "report_emails_deleted", f"{len(forgotten)} zgłoszeń",
+            audit.record(conn, "system", "report_emails_deleted", f"e-maile z {count_genitive(len(forgotten), 'zgłoszenie')}",
                          days=settings.reporter_email_days, items=[i for _p, i in forgotten])
     return len(forgotten)

@@ -11,6 +11,8 @@ from flask import abort, redirect, request, url_for
 from geoes.common.reference import entity_types
 from geoes.console import changes, imports, jobs, queue, reports
 from geoes.publish.labels import powiat_label
+from geoes.web.served import served_data
+from geoes.errors import GeoesError
 from geoes.register.record import COLUMNS, STATUSES
 from geoes.web.admin.core import actor, bp, db, error_page, flash_error, flash_ok, form_text, render, settings
 
@@ -36,6 +38,15 @@ def powiat_choices() -> list[tuple[str, str]]:
             for t, n in sorted(zip(gaz.powiaty["teryt"], gaz.powiaty["name"]))]
 
 
+def _served_powiaty() -> dict[str, str]:
+    """id → the powiat the served data count the entity in ({} before the first build)."""
+    try:
+        served = served_data().current().entities
+    except GeoesError:
+        return {}
+    return dict(zip(served["id"], served["powiat_teryt_computed"].fillna(""))) if len(served) else {}
+
+
 @bp.get("/queue")
 def queue_page():
     reports.forget_contacts(db(), settings())
@@ -44,11 +55,12 @@ def queue_page():
     powiat = request.args.get("powiat") or ""
     powiat = powiat if powiat in dict(powiaty) else ""
     register = changes.read_register(settings())
-    pending = queue.annotate(queue.items(db(), "pending", category=category), register)
+    places = _served_powiaty()
+    pending = queue.annotate(queue.items(db(), "pending", category=category), register, places)
     in_powiat = Counter(i.powiat for i in pending)
     if powiat:
         pending = [i for i in pending if i.powiat == powiat]
-    decided = queue.annotate(queue.items(db(), None, limit=50, category=category), register)
+    decided = queue.annotate(queue.items(db(), None, limit=50, category=category), register, places)
     if powiat:
         decided = [i for i in decided if i.powiat == powiat]
     return render("queue.html", pending=pending, decided=decided, counts=queue.counts(db()),
