@@ -266,7 +266,7 @@ def _discard(e: Entry, c: Context) -> Said:
                 _verb("porzucono", "porzucił", "porzuciła"))
 
 
-def _entity_change(verb: tuple[str, str, str], what: str) -> Callable[[Entry, Context], Said]:
+def _entity_change(verb: tuple[str, str, str], what: str, how: str = "") -> Callable[[Entry, Context], Said]:
     def render(e: Entry, c: Context) -> Said:
         d = e.detail
         values = d.get("values") or {}
@@ -274,7 +274,7 @@ def _entity_change(verb: tuple[str, str, str], what: str) -> Callable[[Entry, Co
         fields = _values_text(shown)
         waits = f" — czeka na publikację (zestaw zmian nr {d['changeset']})" if d.get("changeset") else ""
         return Said(f"{what} {c.entity(e.target, str(d.get('name') or values.get('name') or ''))}"
-                    + (f": {fields}" if fields else "") + waits, verb)
+                    + (f" {how}" if how else "") + (f": {fields}" if fields else "") + waits, verb)
     return render
 
 
@@ -313,13 +313,17 @@ def _restore(e: Entry, c: Context) -> Said:
                 _verb("przywrócono", "przywrócił", "przywróciła"))
 
 
+# A queue item's kind inside a sentence (the queue's own labels, without a parenthesis inside the parenthesis).
+KIND_WORDS = {"review": "poprawka z importu do przeglądu"}
+
+
 def _queue_decision(accepted: bool) -> Callable[[Entry, Context], Said]:
     from geoes.console.queue import KIND_LABELS
 
     def render(e: Entry, c: Context) -> Said:
         d = e.detail
-        kind = KIND_LABELS.get(d.get("kind"), "")
-        about = f" dotyczące podmiotu {c.entity(d['entity'])}" if d.get("entity") else ""
+        kind = KIND_WORDS.get(d.get("kind"), KIND_LABELS.get(d.get("kind"), ""))
+        about = f" dotyczące podmiotu {c.entity(str(d['entity']), str(d.get('name') or ''))}" if d.get("entity") else ""
         values = _values_text(d.get("values")) if accepted else ""
         text = f"zgłoszenie nr {_number(_ITEM_RE, e.target)}" + (f" ({kind})" if kind else "") + about
         if values:
@@ -343,7 +347,7 @@ def _report_received(e: Entry, c: Context) -> Said:
         else "podmiotu " + c.entity(str(d.get("entity")), str(d.get("name") or ""))
     fields = ", ".join(FIELD_LABELS.get(f, f) for f in d.get("values") or [])
     return Said(f"nowe zgłoszenie nr {_number(_ITEM_RE, e.target)} dotyczące {about}"
-                + (f" (zmiana pól: {fields})" if fields else ""))
+                + (f" — zmiana pól: {fields}" if fields else ""))
 
 
 def _verify_start(e: Entry, c: Context) -> Said:
@@ -393,8 +397,7 @@ RENDERERS: dict[str, Callable[[Entry, Context], Said]] = {
     "discard": _discard,
     "entity_add": _entity_change(_verb("dodano", "dodał", "dodała"), "podmiot"),
     "entity_edit": _entity_change(_verb("zmieniono", "zmienił", "zmieniła"), "podmiot"),
-    "entity_inactive": _entity_change(_verb("oznaczono jako zamknięty", "oznaczył jako zamknięty",
-                                            "oznaczyła jako zamknięty"), "podmiot"),
+    "entity_inactive": _entity_change(_verb("oznaczono", "oznaczył", "oznaczyła"), "podmiot", "jako zamknięty"),
     "publish": _publish,
     "publish_failed": _publish_failed,
     "restore": _restore,
