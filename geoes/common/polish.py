@@ -66,6 +66,7 @@ NOUNS: dict[str, tuple[str, str, str, str]] = {
     "pole": ("pole", "pola", "pól", "pola"),
     "wpis": ("wpis", "wpisy", "wpisów", "wpisu"),
     "poprawka": ("poprawka", "poprawki", "poprawek", "poprawki"),
+    "pozycja": ("pozycja", "pozycje", "pozycji", "pozycji"),
 }
 
 
@@ -75,6 +76,7 @@ VERBS: dict[str, tuple[str, str, str]] = {
     "czekał": ("czekał", "czekały", "czekało"),
     "być": ("jest", "są", "jest"),
     "trafić": ("trafi", "trafią", "trafi"),
+    "trafiła": ("trafiła", "trafiły", "trafiło"),      # a feminine noun's past tense: 1 pozycja trafiła
 }
 
 

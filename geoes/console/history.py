@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
-from geoes.common.polish import count, count_genitive, date_text
+from geoes.common.polish import count, count_genitive, count_verb, date_text
 from geoes.common.reference import entity_types
 from geoes.console.audit import ACTIONS, Entry
 from geoes.console.imports import FIELD_LABELS
@@ -194,7 +194,7 @@ def _number(pattern: re.Pattern, text: str) -> str:
 
 def _sessions(d: dict) -> str:
     n = int(d.get("sessions_ended") or 0)
-    return f" (zakończono {count(n, 'sesja')})" if n else ""
+    return f" (zakończone sesje: {n})" if n else ""
 
 
 def _sign_in(e: Entry, c: Context) -> Said:
@@ -337,8 +337,7 @@ def _queue_decision(accepted: bool) -> Callable[[Entry, Context], Said]:
 
 def _queue_import(e: Entry, c: Context) -> Said:
     n = int(e.detail.get("proposals") or 0)
-    return Said(f"{count(n, 'propozycja')} z pliku {e.target} do kolejki Zgłoszenia", _verb("wczytano", "wczytał",
-                                                                                             "wczytała"))
+    return Said(f"{count_verb(n, 'pozycja', 'trafiła')} do kolejki Zgłoszenia z pliku {e.target}")
 
 
 def _report_received(e: Entry, c: Context) -> Said:

@@ -139,7 +139,9 @@ def test_sentences_say_what_happened_in_a_persons_form_only_when_known():
     assert history.sentence(publish, history.Context(forms={"ola": "masculine"})).startswith("ola opublikował wersję")
     # Not a person: never a gendered verb.
     assert history.sentence(EXAMPLES["queue_import"], history.Context(forms={"system": "feminine"})) == \
-        f"system: wczytano 3{NBSP}propozycje z pliku proposals.json do kolejki Zgłoszenia"
+        f"system: 3{NBSP}pozycje trafiły do kolejki Zgłoszenia z pliku proposals.json"
+    one = _entry("queue_import", actor="system", target="x.csv", proposals=1)
+    assert history.sentence(one, history.Context()) == f"system: 1{NBSP}pozycja trafiła do kolejki Zgłoszenia z pliku x.csv"
     assert history.sentence(EXAMPLES["restore"], history.Context()).startswith(
         "ola: przywrócono wersję z 1 grudnia 2026, ".replace(" grudnia", f"{NBSP}grudnia"))
     assert "usunięto 15" in history.sentence(EXAMPLES["restore"], history.Context())

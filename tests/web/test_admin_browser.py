@@ -116,14 +116,35 @@ def test_sign_in_upload_fix_publish_see_it_restore_gone(browser, console, tmp_pa
         summary = pg.inner_text("#podsumowanie")
         assert "Dodane: 2\u00a0podmioty" in summary and "Odrzucone: 0\u00a0wierszy" in summary
 
+        # One click on `Opublikuj` shows what will change; dismissed, nothing changes.
         pg.get_by_role("button", name="Opublikuj").click()
-        pg.wait_for_selector("h1:has-text('Opublikowano wersję')")
+        pg.wait_for_selector("h1:has-text('Opublikować zmiany z pliku rejestr_pes_2026.xlsx?')")
+        summary = pg.inner_text(".confirm-summary")
+        assert "Dodane\t2\u00a0podmioty" in summary and "Strona publiczna pokazuje teraz: wersja z " in summary
+        pg.get_by_role("link", name="Anuluj — wróć do podglądu").click()
+        pg.wait_for_selector("h1:has-text('Podgląd pliku')")
+        assert os.readlink(settings.build_dir / "current") == served_before and not _in_api(pg, url, name)
+        # Confirmed, it publishes.
+        pg.get_by_role("button", name="Opublikuj").click()
+        pg.get_by_role("button", name="Potwierdź publikację").click()
+        pg.wait_for_selector("h1:has-text('Opublikowano wersję z pliku rejestr_pes_2026.xlsx')")
         assert "Dodano 2\u00a0podmioty, zmieniono 0\u00a0podmiotów, usunięto 0\u00a0podmiotów" in pg.inner_text("main")
         assert _in_api(pg, url, name)
         assert _on_map(pg, url, name)
 
+        # The version list says what the new version added, who published it and from which file.
         pg.goto(url + "/admin/versions")
-        pg.get_by_role("button", name=f"Przywróć wersję {served_before}").click()
+        current = pg.inner_text("tr.current")
+        assert "anna" in current and "plik rejestr_pes_2026.xlsx" in current and "dodano 2\u00a0podmioty" in current
+        restore = pg.get_by_role("button", name=f"({served_before})")
+        restore.click()
+        pg.wait_for_selector("h1:has-text('Przywrócić wersję z')")
+        assert "Usunięte\t2\u00a0podmioty" in pg.inner_text(".confirm-summary")
+        pg.get_by_role("link", name="Anuluj — wróć do listy wersji").click()
+        pg.wait_for_selector("h1:has-text('Wersje danych')")
+        assert os.readlink(settings.build_dir / "current") != served_before and _in_api(pg, url, name)
+        restore.click()
+        pg.get_by_role("button", name="Potwierdź przywrócenie").click()
         pg.wait_for_selector("h1:has-text('Przywrócono')")
         assert "usunięto 2\u00a0podmioty" in pg.inner_text("main")
         assert not _in_api(pg, url, name)
@@ -174,11 +195,20 @@ def test_console_pages_have_no_serious_accessibility_problems(browser, console, 
         pg.get_by_label("Plik rejestru").set_input_files(str(tmp_path / "rejestr.xlsx"))
         pg.get_by_role("button", name="Wczytaj").click()
         pg.wait_for_selector("h1:has-text('Podgląd pliku')")
+        preview_url = pg.url
         pages["podgląd"] = _axe(pg)
         pg.get_by_role("link", name="Popraw wiersz 4").click()
         pg.wait_for_selector("#point-map[data-ready=true]", state="attached")
         pages["poprawa wiersza"] = _axe(pg)
-        for path in ("/admin/versions", "/admin/audit", "/admin/queue", "/admin/entities", "/admin/entities/swk-001"):
+        pg.goto(preview_url)
+        pg.get_by_role("button", name="Opublikuj").click()
+        pg.wait_for_selector("h1:has-text('Opublikować')")
+        pages["potwierdzenie publikacji"] = _axe(pg)
+        pg.get_by_role("button", name="Potwierdź publikację").click()
+        pg.wait_for_selector("h1:has-text('Opublikowano')")
+        pages["wersja i jej zmiany"] = _axe(pg)
+        for path in ("/admin/versions", "/admin/audit", "/admin/audit?kto=anna&od=2000-01-01", "/admin/queue",
+                     "/admin/entities", "/admin/entities/swk-001"):
             pg.goto(server.url + path)
             pages[path] = _axe(pg)
         # The progress page of a job under way (a job row as the console stores it; no process behind it).
@@ -193,12 +223,17 @@ def test_console_pages_have_no_serious_accessibility_problems(browser, console, 
         pg.goto(server.url + f"/admin/jobs/{job}")
         assert "Trwa: odczyt pliku" in pg.inner_text("#job-status")
         pages["postęp zadania"] = _axe(pg)
+        pg.goto(server.url + "/admin/versions")
+        pg.locator("form[action$='/restore'] button").first.click()
+        pg.wait_for_selector("h1:has-text('Przywrócić')")
+        pages["potwierdzenie przywrócenia"] = _axe(pg)
         bad = {k: v for k, v in pages.items() if v}
         assert not bad, bad
         # No page wider than a phone.
         pg.set_viewport_size({"width": 390, "height": 844})
-        pg.goto(server.url + "/admin/")
-        assert pg.evaluate("document.documentElement.scrollWidth") <= 392
+        for path in ("/admin/", "/admin/audit", "/admin/versions"):
+            pg.goto(server.url + path)
+            assert pg.evaluate("document.documentElement.scrollWidth") <= 392, path
     finally:
         context.close()
 
