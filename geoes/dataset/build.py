@@ -5,6 +5,8 @@ Layout under data/build/:
     <version>/indicators.json   voivodeship values, white spots, completeness, method, checks
     <version>/rejects.csv       rejected rows with row, column and reason (for Excel: geoes.common.excel)
     <version>/entities.csv      the entities file the version was built from (restoring puts it back)
+    <version>/mismatches.csv    every entity whose point lies in another gmina than its source states
+                                (indicators.json lists the first MAX_LISTED_MISMATCHES and the total)
     current -> <version>        symlink, replaced in one rename; readers follow it
 A build writes into a hidden temporary directory first, so an interrupted build leaves nothing
 half-written that a reader could pick up, and a lock keeps two builds from interleaving.
@@ -42,6 +44,11 @@ GPKG_NAME = "geoes.gpkg"
 INDICATORS_NAME = "indicators.json"
 REJECTS_NAME = "rejects.csv"
 INPUT_NAME = "entities.csv"
+MISMATCHES_NAME = "mismatches.csv"
+# indicators.json is read whole by every server process: a national register's mismatches (possibly
+# thousands) are counted there and listed in full only in mismatches.csv.
+MAX_LISTED_MISMATCHES = 100
+HASH_CHUNK = 1 << 20
 
 
 class BuildLocked(Conflict):
@@ -122,7 +129,7 @@ def compute_frame(frame: pd.DataFrame, settings: Settings, territory: Territory,
     extra = {
         "official_series": type_series(official).to_dict("records"),
         "completeness": rows,
-        "mismatches": mismatches(joined).to_dict("records"),
+        "mismatches": mismatches(joined),
         "source": source,
     }
     done("indicators")
@@ -139,7 +146,9 @@ def compute_all(settings: Settings, entities_path: Path | str | None = None):
 def _version(entities_path: Path, settings: Settings) -> str:
     digest = hashlib.sha256()
     for p in (entities_path, settings.gminy_path, settings.gminy_population_path, settings.powiaty_population_path):
-        digest.update(p.read_bytes())
+        with open(p, "rb") as fh:  # a chunk at a time: a national register is hundreds of MB
+            for chunk in iter(lambda: fh.read(HASH_CHUNK), b""):
+                digest.update(chunk)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     return f"{stamp}-{digest.hexdigest()[:8]}"
 
@@ -155,16 +164,21 @@ def _json_default(value):
 def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.DataFrame, extra: dict,
                   version: str) -> dict:
     target.mkdir(parents=True)
-    entities = joined.drop(columns=["placed"]).copy()
-    entities = entities[[*COLUMNS, "gmina_teryt_computed", "gmina_name", "powiat_teryt_computed",
-                         "powiat_name", "gmina_mismatch", "outside_region", "row", "geometry"]]
+    # A selection of columns is a new frame already: no copy of the whole table on top of it.
+    entities = joined[[*COLUMNS, "gmina_teryt_computed", "gmina_name", "powiat_teryt_computed",
+                       "powiat_name", "gmina_mismatch", "outside_region", "row", "geometry"]]
     entities["employees"] = entities["employees"].astype("float64")
     gpkg = target / GPKG_NAME
     entities.to_file(gpkg, layer="entities", driver="GPKG", engine="pyogrio")
+    del entities
     indicators.gminy.to_file(gpkg, layer="gminy", driver="GPKG", engine="pyogrio")
     indicators.powiaty.to_file(gpkg, layer="powiaty", driver="GPKG", engine="pyogrio")
     # Rejected rows hold raw input and are opened in Excel: the one rejects writer (BOM, neutralised).
     write_rejects(rejects, target / REJECTS_NAME)
+    mismatched = extra["mismatches"]
+    if not isinstance(mismatched, pd.DataFrame):
+        mismatched = pd.DataFrame(mismatched)
+    write_rejects(mismatched, target / MISMATCHES_NAME)
     summary = {
         "version": version,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -173,7 +187,8 @@ def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.
         "method": indicators.method,
         "completeness": extra["completeness"],
         "official_series": extra.get("official_series", []),
-        "mismatches": extra["mismatches"],
+        "mismatches": mismatched.head(MAX_LISTED_MISMATCHES).to_dict("records"),
+        "mismatches_total": int(len(mismatched)),
         "entities_total": int(len(joined)),
         "entities_placed": int(joined["placed"].sum()),
         "rejected_rows": int(rejects["row"].nunique()) if len(rejects) else 0,
