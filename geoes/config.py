@@ -109,6 +109,9 @@ SETTINGS: tuple[Setting, ...] = (
     # Many addresses together must not fill the console's store either: past this the form answers 503.
     Setting("report_max_pending", 1000, "tyle zgłoszeń z formularza publicznego może naraz czekać na decyzję "
             "operatora; kolejne dostają 503, dopóki operator nie rozpatrzy części z nich", int),
+    # The public map above this many placed entities asks the server for each view's clusters.
+    Setting("map_server_clusters", 200_000, "powyżej tylu podmiotów z punktem mapa nie pobiera wszystkich punktów, "
+            "tylko skupiska bieżącego widoku liczone na serwerze (`/api/clusters`)", int),
     Setting("mirror", "", "katalog z kopią danych dla `scripts/setup.sh` (domyślnie ../shared/data, jeśli istnieje)",
             scope="setup"),
     Setting("online", False, "`scripts/setup.sh` pobiera dane z usług urzędowych mimo kopii lokalnej",
@@ -169,6 +172,7 @@ class Settings:
     report_max_per_window: int = 5
     report_window_minutes: int = 10
     report_max_pending: int = 1000
+    map_server_clusters: int = 200_000
 
     @classmethod
     def from_env(cls, overrides: Mapping | None = None, *, environ: Mapping | None = None,

@@ -5,6 +5,8 @@ Layout under data/build/:
     <version>/indicators.json   voivodeship values, white spots, completeness, method, checks
     <version>/rejects.csv       rejected rows with row, column and reason (for Excel: geoes.common.excel)
     <version>/entities.csv      the entities file the version was built from (restoring puts it back)
+    <version>/map_points.json   the public map's light payload: every placed entity's id, point, type and
+                                precision (geoes.dataset.mappoints), made once per version
     <version>/mismatches.csv    every entity whose point lies in another gmina than its source states
                                 (indicators.json lists the first MAX_LISTED_MISMATCHES and the total)
     current -> <version>        symlink, replaced in one rename; readers follow it
@@ -33,6 +35,7 @@ from geoes.config import Settings
 from geoes.dataset import indicators as ind
 from geoes.dataset.official import completeness, completeness_text, incomplete, type_series
 from geoes.dataset.join import entities_to_points, join_gminy, mismatches
+from geoes.dataset.mappoints import POINTS_NAME, encode as encode_points, points_table
 from geoes.errors import Conflict
 from geoes.register.record import COLUMNS, UnreadableFile, read_table
 from geoes.register.validate import validate_frame
@@ -171,6 +174,7 @@ def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.
     gpkg = target / GPKG_NAME
     entities.to_file(gpkg, layer="entities", driver="GPKG", engine="pyogrio")
     del entities
+    (target / POINTS_NAME).write_bytes(encode_points(points_table(joined), version))
     indicators.gminy.to_file(gpkg, layer="gminy", driver="GPKG", engine="pyogrio")
     indicators.powiaty.to_file(gpkg, layer="powiaty", driver="GPKG", engine="pyogrio")
     # Rejected rows hold raw input and are opened in Excel: the one rejects writer (BOM, neutralised).
