@@ -109,9 +109,6 @@ SETTINGS: tuple[Setting, ...] = (
     # Many addresses together must not fill the console's store either: past this the form answers 503.
     Setting("report_max_pending", 1000, "tyle zgłoszeń z formularza publicznego może naraz czekać na decyzję "
             "operatora; kolejne dostają 503, dopóki operator nie rozpatrzy części z nich", int),
-    # The public map above this many placed entities asks the server for each view's clusters.
-    Setting("map_server_clusters", 200_000, "powyżej tylu podmiotów z punktem mapa nie pobiera wszystkich punktów, "
-            "tylko skupiska bieżącego widoku liczone na serwerze (`/api/clusters`)", int),
     Setting("mirror", "", "katalog z kopią danych dla `scripts/setup.sh` (domyślnie ../shared/data, jeśli istnieje)",
             scope="setup"),
     Setting("online", False, "`scripts/setup.sh` pobiera dane z usług urzędowych mimo kopii lokalnej",
@@ -121,6 +118,13 @@ SETTINGS: tuple[Setting, ...] = (
             parse_bool, scope="setup"),
     Setting("network_tests", False, "testy wymagające internetu (oznaczone `network`) też są uruchamiane",
             parse_bool, scope="setup"),
+    # `W pobliżu` on the map: a typed address asks an address geocoder only where one is configured.
+    Setting("places_geocoder", "", "adres geokodera adresowego GUGiK (UUG, np. `https://services.gugik.gov.pl/uug/`) "
+            "dla pola „Miejscowość lub adres” w `W pobliżu`; puste — tylko gazeter miejscowości (offline), a odległości "
+            "od adresu liczone są od jego miejscowości"),
+    # The public map above this many placed entities asks the server for each view's clusters.
+    Setting("map_server_clusters", 200_000, "powyżej tylu podmiotów z punktem mapa nie pobiera wszystkich punktów, "
+            "tylko skupiska bieżącego widoku liczone na serwerze (`/api/clusters`)", int),
 )
 APP_SETTINGS = {s.key: s for s in SETTINGS if s.scope == "app"}
 
@@ -172,6 +176,7 @@ class Settings:
     report_max_per_window: int = 5
     report_window_minutes: int = 10
     report_max_pending: int = 1000
+    places_geocoder: str = ""
     map_server_clusters: int = 200_000
 
     @classmethod

@@ -16,8 +16,8 @@ PACKAGES=(
   "leaflet.locatecontrol@0.90.1|locatecontrol|dist/L.Control.Locate.min.js dist/L.Control.Locate.min.css LICENSE.md"
   "leaflet-gesture-handling@1.2.2|gesture-handling|dist/leaflet-gesture-handling.min.js dist/leaflet-gesture-handling.min.css LICENSE"
   # Only the SVGs of the icons the pages use (entity types in geoes/reference/entity_types.csv and the
-  # share button): geoes.web.assets builds the inline sprite from them; the icon font is not served.
-  "@fortawesome/fontawesome-free@6.7.2|fontawesome|svgs/solid/users.svg svgs/solid/graduation-cap.svg svgs/solid/comments.svg svgs/solid/paintbrush.svg svgs/solid/industry.svg svgs/solid/handshake-angle.svg svgs/solid/briefcase.svg svgs/solid/wheelchair.svg svgs/solid/building.svg svgs/solid/leaf.svg svgs/solid/life-ring.svg svgs/solid/circle.svg svgs/solid/share-nodes.svg LICENSE.txt"
+  # share, nearby, filter and close buttons): geoes.web.assets builds the inline sprite from them; the icon font is not served.
+  "@fortawesome/fontawesome-free@6.7.2|fontawesome|svgs/solid/users.svg svgs/solid/graduation-cap.svg svgs/solid/comments.svg svgs/solid/paintbrush.svg svgs/solid/industry.svg svgs/solid/handshake-angle.svg svgs/solid/briefcase.svg svgs/solid/wheelchair.svg svgs/solid/building.svg svgs/solid/leaf.svg svgs/solid/life-ring.svg svgs/solid/circle.svg svgs/solid/share-nodes.svg svgs/solid/location-crosshairs.svg svgs/solid/sliders.svg svgs/solid/xmark.svg LICENSE.txt"
 )
 
 for spec in "${PACKAGES[@]}"; do

@@ -9,12 +9,17 @@ console all format through here, so 80 370 and 0,12 read the same everywhere.
 * `plural(n, noun)` — the form of `noun` after the count n: 1 podmiot, 2–4 podmioty, 5–21 podmiotów,
   22–24 podmioty; a fraction takes the genitive singular (0,5 podmiotu).
 * `count(n, noun)` — "5 podmiotów", the number formatted by `number`.
+* `count_genitive(n, noun)` — the count after "z" (out of): "68 z 82 podmiotów", "z 1 podmiotu".
+* `date_text(day)` — a date as a reader says it: "6 grudnia 2026".
+* `distance_text(km)` — a distance: "0,4 km", "2,4 km", "12 km"; `direction(bearing)` — the way to go,
+  one of eight: "na północny zachód".
 
 The nouns and their forms are data (NOUNS); a noun not listed there is an error, not a guess.
 """
 from __future__ import annotations
 
 import math
+from datetime import date
 from numbers import Number
 
 NBSP = "\u00a0"
@@ -113,3 +118,43 @@ def plural(n, noun: str) -> str:
 
 def count(n, noun: str, decimals: int | None = None) -> str:
     return f"{number(n, decimals)}{NBSP}{plural(n, noun)}"
+
+
+def genitive(n, noun: str) -> str:
+    """The form of `noun` after "z N" (out of N): genitive, singular for one and fractions, plural otherwise."""
+    one, _few, many, fraction = NOUNS[noun]
+    x = _as_number(n)
+    if x is None:
+        raise TypeError(f"genitive needs a number, got {n!r}")
+    return fraction if not float(x).is_integer() or abs(int(x)) == 1 else many
+
+
+def count_genitive(n, noun: str, decimals: int | None = None) -> str:
+    return f"{number(n, decimals)}{NBSP}{genitive(n, noun)}"
+
+
+MONTHS_GENITIVE = ("stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia", "września",
+                   "października", "listopada", "grudnia")
+
+
+def date_text(day: date) -> str:
+    """6 grudnia 2026 (day, month in the genitive, year)."""
+    return f"{day.day}{NBSP}{MONTHS_GENITIVE[day.month - 1]} {day.year}"
+
+
+def distance_text(km: float) -> str:
+    """A distance as a reader takes it: one decimal below 10 km ("2,4 km"), whole kilometres above; under
+    50 m "mniej niż 0,1 km" (never "0,0 km")."""
+    if km < 0.05:
+        return f"mniej niż 0,1{NBSP}km"
+    return f"{number(km, 1 if km < 9.95 else 0)}{NBSP}km"
+
+
+# Eight directions, clockwise from the north; each covers 45° around its bearing.
+DIRECTIONS = ("na północ", "na północny wschód", "na wschód", "na południowy wschód", "na południe",
+              "na południowy zachód", "na zachód", "na północny zachód")
+
+
+def direction(bearing: float) -> str:
+    """The direction of a bearing in degrees (0 = north, clockwise): "na północny zachód"."""
+    return DIRECTIONS[int(((bearing % 360) + 22.5) // 45) % 8]

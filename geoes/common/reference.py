@@ -58,3 +58,15 @@ def voivodeships() -> dict[str, str]:
     """TERYT code of a voivodeship → its name (lower case, as TERYT writes it)."""
     with open(REFERENCE_DIR / "voivodeships.csv", encoding="utf-8", newline="") as fh:
         return {row["teryt"]: row["name"] for row in csv.DictReader(fh)}
+
+
+@lru_cache(maxsize=None)
+def voivodeship_locatives() -> dict[str, str]:
+    """A voivodeship's name → its locative, as in "w województwie świętokrzyskim"."""
+    with open(REFERENCE_DIR / "voivodeships.csv", encoding="utf-8", newline="") as fh:
+        return {row["name"]: row["name_locative"] for row in csv.DictReader(fh)}
+
+
+def in_voivodeship(name: str) -> str:
+    """"w województwie świętokrzyskim" (a name not in the table stays as it is: "w województwie X")."""
+    return f"w województwie {voivodeship_locatives().get(name, name)}"

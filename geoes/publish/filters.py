@@ -9,7 +9,7 @@ naming the parameter; the web layer turns it into a 400 in one place. `args` is 
   `single(args, name)` its one value (the same value repeated is allowed, different ones are not);
 * `reject_unknown(args, allowed)` refuses any parameter not in `allowed` (so a typo such as
   `powait=2602` does not silently return everything);
-* `choice` (one of a list), `choices` (several), `parse_int`, `parse_bbox`, `parse_types`, `parse_teryt`,
+* `choice` (one of a list), `choices` (several), `parse_int`, `parse_float`, `parse_bbox`, `parse_types`, `parse_teryt`,
   `parse_teryts` (2–4 codes of one level), `parse_datetime`, and `parse_filter` for the shared filter
   parameters `type`, `powiat`, `gmina`, `q`, `bbox`.
 
@@ -131,6 +131,20 @@ def parse_int(args, name: str, default: int, minimum: int, maximum: int, clamp: 
             return maximum
         raise ParamError(name, f"największa wartość to {maximum}")
     return n
+
+
+def parse_float(args, name: str, minimum: float, maximum: float) -> float:
+    """A required finite number from `minimum` to `maximum` (a point's latitude or longitude)."""
+    value = single(args, name)
+    if value is None:
+        raise ParamError(name, "parametr jest wymagany")
+    try:
+        x = float(value)
+    except ValueError:
+        raise ParamError(name, f"oczekiwano liczby (z kropką dziesiętną) od {minimum:g} do {maximum:g}") from None
+    if not math.isfinite(x) or not minimum <= x <= maximum:
+        raise ParamError(name, f"oczekiwano liczby od {minimum:g} do {maximum:g}")
+    return x
 
 
 _INSTANT = r"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2}))?"

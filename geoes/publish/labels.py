@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from geoes.common.reference import entity_types
+from geoes.common.text import polish_key
 from geoes.register.record import TYPES_SEPARATOR
 
 
@@ -16,6 +17,12 @@ def gmina_label(rec: dict) -> str:
 
 def capitalised(label: str) -> str:
     return label[:1].upper() + label[1:]
+
+
+def ordered_types(codes, label: str = "short_pl") -> list[str]:
+    """Type codes in Polish alphabetical order of the label a list shows, the catch-all "inne" last."""
+    types = entity_types()
+    return sorted(codes, key=lambda c: (c == "inne", polish_key(getattr(types[c], label) if c in types else c)))
 
 
 def types_label(codes) -> str:

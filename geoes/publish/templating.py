@@ -5,7 +5,9 @@ the OGC API's HTML views (geoes.publish.ogc.html); `install(env)` puts the share
 any environment — the web factory calls it on Flask's, so the pages have exactly the same.
 
 Filters:
-* Polish numbers and words (geoes.common.polish): `num` (number), `percent`, `ratio`, `count`, `plural`;
+* Polish numbers and words (geoes.common.polish): `num` (number), `percent`, `ratio`, `count`, `plural`,
+  `count_genitive` ("z 82 podmiotów"), `date_text` ("6 grudnia 2026"); `in_voivodeship` ("w województwie
+  świętokrzyskim", geoes.common.reference);
   `data_num` — `<data value="80370">80 370</data>`, the shown figure with its machine-readable value;
   `show` — a property value of unknown type (yes/no, a fraction the Polish way, anything else as text);
   `cap` — the first letter in upper case;
@@ -23,9 +25,9 @@ from markupsafe import Markup
 
 from geoes.common.labels import (PRECISION_PL, SOCIAL_ENTERPRISE_PL, STATUS_PL, field_label,
                                  geocoder_label)
-from geoes.common.polish import MISSING, count, is_missing, number, percent, plural, ratio
+from geoes.common.polish import MISSING, count, count_genitive, date_text, is_missing, number, percent, plural, ratio
 from geoes.dataset.figures import reasons_text
-from geoes.common.reference import attribution, attribution_text
+from geoes.common.reference import attribution, attribution_text, in_voivodeship
 from geoes.common.values import plain
 from geoes.publish import escape
 from geoes.publish.labels import capitalised
@@ -81,6 +83,7 @@ def field_value(name: str, value):
 
 FILTERS = {
     "num": number, "percent": percent, "ratio": ratio, "count": count, "plural": plural,
+    "count_genitive": count_genitive, "date_text": date_text, "in_voivodeship": in_voivodeship,
     "data_num": data_num, "show": show, "cap": cap,
     "text": escape.text, "json_script": escape.json_script, "safe_url": escape.safe_url, "link": escape.link,
     "split_sources": escape.split_sources, "field_label": field_label,

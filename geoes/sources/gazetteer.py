@@ -20,6 +20,11 @@ Rules, in order, for a row with a locality:
 A row with no locality but a gmina goes to the gmina's inside point (not a centroid that may fall
 outside); with only a powiat it is placed to the powiat (precision `powiat`, no point); with nothing,
 it is not placed.
+
+`Gazetteer.find_places(text)` answers a person typing a place (`W pobliżu` on the map): the localities of
+that name (typed with or without Polish letters, with or without "m."/"wieś"), towns first; if none has
+that name, those whose name starts with it. Which one is meant is the reader's choice, except where the
+rule of the register holds: exactly one town among several of one name is the town.
 """
 from __future__ import annotations
 
@@ -29,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geoes.common.text import ascii_key, text_key
+from geoes.common.text import ascii_key, polish_key, text_key
 from geoes.config import Settings
 from geoes.sources.territory import MissingData
 
@@ -128,6 +133,30 @@ class Gazetteer:
         if len(hits) == 1:
             return hits["teryt"].iloc[0], ""
         return "", f"nieznany powiat „{value}” w regionie"
+
+    # --- places a person types ---------------------------------------------------------------------
+
+    def find_places(self, text: str, limit: int = 10) -> tuple[pd.DataFrame, bool]:
+        """(localities named `text`, towns first, with their gmina and powiat names; whether they are
+        exact matches). Only the part before a comma is the locality ("Jędrzejów, ul. Dworcowa 1")."""
+        key = locality_key(pd.Series([str(text).split(",")[0]])).iloc[0]
+        if not key:
+            return self.localities.iloc[:0], False
+        loc = self.localities
+        exact = True
+        hits = loc[loc["key"].eq(key)]
+        if hits.empty:
+            hits = loc[loc["akey"].eq(ascii_key(key))]
+        if hits.empty:
+            exact = False
+            hits = loc[loc["key"].str.startswith(key) | loc["akey"].str.startswith(ascii_key(key))]
+        gminy = dict(zip(self.gminy["teryt"], self.gminy["name"]))
+        powiaty = dict(zip(self.powiaty["teryt"], self.powiaty["name"]))
+        hits = hits.assign(gmina_name=hits["gmina_teryt"].map(gminy), powiat_name=hits["powiat_teryt"].map(powiaty),
+                           town=hits["kind"].eq("miasto"))
+        order = sorted(hits.index, key=lambda i: (not hits.at[i, "town"], polish_key(hits.at[i, "name"]),
+                                                 polish_key(hits.at[i, "gmina_name"])))
+        return hits.loc[order[:limit]], exact
 
     # --- placing rows -------------------------------------------------------------------------------
 

@@ -14,6 +14,10 @@ and gminy with their boundaries, choropleth colours and the tooltips' figures (g
 geoes.dataset.mappoints) and `/api/clusters` the clusters of one view for a register too large for the
 browser (geoes.publish.mappoints); both take the map's filters.
 
+For `W pobliżu` on the map: /api/nearest (`lat`, `lon`, `limit` and the same filters) lists the nearest
+entities with great-circle distance and direction; /api/places (`q`) finds the place a person typed. Both
+answer about one person's whereabouts, so they are computed per request and never kept by shared caches.
+
 Attribution and method travel with every download: GeoJSON as foreign members (`attribution`,
 `method`, `version`, `filters`), GeoPackage in the layer metadata, CSV — which has no place for them —
 in the `X-Attribution` response header and a `Link` to `/api/download.zip`, which packs the same
@@ -29,18 +33,21 @@ import json
 from datetime import date
 from urllib.parse import urlencode
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from geoes.common.reference import attribution
 from geoes.errors import NotFound
 from geoes.publish import serialise as export
-from geoes.publish.filters import (Filter, ParamError, choice, choices, parse_bbox, parse_filter, parse_int,
-                                   reject_unknown, single)
+from geoes.publish.filters import (Filter, ParamError, choice, choices, parse_bbox, parse_filter, parse_float,
+                                   parse_int, reject_unknown, single)
 from geoes.publish.layers import LAYERS, layer_data, map_features, matching_positions
 from geoes.publish.mappoints import MAX_ZOOM, clusters as view_clusters, points_body, view_too_large
+from geoes.publish.nearest import nearest as nearest_entities
+from geoes.publish.places import AddressLookup, find_place, region_shape
 from geoes.publish.tables import DIALECTS, csvt_line, flat_table, to_csv as table_csv, with_voivodeship
 from geoes.publish.xlsx import to_xlsx as table_xlsx
+from geoes.sources.gazetteer import Gazetteer
 from geoes.web.http import install_cors, json_error, respond
 from geoes.web.served import served_data
 
@@ -349,6 +356,10 @@ def index():
                  "title": "Trzy warstwy w jednym GeoPackage (filtry)"},
                 {"href": f"{root}/api/download.zip", "rel": "enclosure", "type": "application/zip",
                  "title": "Warstwy (layer, format=csv|geojson|gpkg|xlsx, dialect, filtry) + README.txt"},
+                {"href": f"{root}/api/nearest?lat=50.6403&lon=20.3036", "rel": "item", "type": "application/json",
+                 "title": "Najbliższe podmioty (lat, lon, limit, filtry): odległość po kole wielkim i kierunek"},
+                {"href": f"{root}/api/places?q=J%C4%99drzej%C3%B3w", "rel": "item", "type": "application/json",
+                 "title": "Miejscowość lub adres (q) → punkt, od którego liczyć odległości"},
                 {"href": f"{root}/ogc", "rel": "service", "type": "application/json",
                  "title": "OGC API – Features"},
             ],
@@ -357,6 +368,63 @@ def index():
 
     body = served_data().api_bodies.get_or_make((ds.version, "index", root), make)
     return respond(body, 200, {"Content-Type": "application/json", "ETag": _etag(ds, "index")})
+
+
+# `W pobliżu`: the nearest entities to a point under the map's filters, and the places a person types.
+NEAREST_DEFAULT, NEAREST_MAX = 10, 50
+
+
+def _private_json(doc: dict):
+    """A JSON answer about one person's whereabouts: never kept by shared caches."""
+    resp = respond(json.dumps(doc, ensure_ascii=False).encode("utf-8"), 200, {"Content-Type": "application/json"})
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+@bp.route("/nearest", methods=GET)
+def nearest():
+    """The entities nearest to `lat`,`lon` (WGS84) among those the filters select (`type`, `powiat`, `gmina`,
+    `q`, `bbox`: the map's), nearest first, with great-circle distance and direction (geoes.publish.nearest)."""
+    _check_names((*FILTER_PARAMS, "lat", "lon", "limit"))
+    ds = served_data().current()
+    lat = parse_float(request.args, "lat", -90, 90)
+    lon = parse_float(request.args, "lon", -180, 180)
+    limit = parse_int(request.args, "limit", NEAREST_DEFAULT, 1, NEAREST_MAX)
+    flt = parse_filter(request.args, ds)
+    doc = nearest_entities(ds.entities, flt, lat, lon, limit, url_for("entities.entity", entity_id="__ID__"))
+    doc["version"] = ds.version
+    filters = _filters_dict(flt)
+    if filters:
+        doc["filters"] = filters
+    return _private_json(doc)
+
+
+def _gazetteer() -> Gazetteer:
+    return served_data().cached(("gazetteer",), lambda _ds: Gazetteer.load(current_app.extensions["geoes_settings"]))
+
+
+def _address_lookup():
+    """The configured address geocoder (GEOES_PLACES_GEOCODER) for typed places, or None."""
+    settings = current_app.extensions["geoes_settings"]
+    if not settings.places_geocoder:
+        return None
+    lookup = current_app.extensions.get("geoes_address_lookup")
+    if lookup is None:
+        lookup = current_app.extensions["geoes_address_lookup"] = AddressLookup(settings.places_geocoder,
+                                                                                 settings.geocode_cache_path)
+    region = served_data().cached(("region-shape",), lambda ds: region_shape(ds.powiaty))
+    return lambda text: lookup(text, region)
+
+
+@bp.route("/places", methods=GET)
+def places():
+    """The places a typed `q` names (localities of the region; addresses where a geocoder is configured) and
+    which one the nearest entities are counted from (geoes.publish.places)."""
+    _check_names(("q",))
+    text = single(request.args, "q")
+    if not text:
+        raise ParamError("q", "podaj nazwę miejscowości lub adres")
+    return _private_json(find_place(_gazetteer(), text, _address_lookup()))
 
 
 MAP_FILTER_PARAMS = ("type", "powiat", "gmina", "q")

@@ -56,7 +56,7 @@ MAP_CSS = ("vendor/leaflet/leaflet.css", "vendor/markercluster/MarkerCluster.css
            "vendor/locatecontrol/L.Control.Locate.min.css",
            "vendor/gesture-handling/leaflet-gesture-handling.min.css")
 ICONS_DIR = "vendor/fontawesome/svgs/solid"
-UI_ICONS = ("share-nodes",)
+UI_ICONS = ("share-nodes", "location-crosshairs", "sliders", "xmark")
 
 _URL_REF = re.compile(r"""url\(\s*(['"]?)([^'")\s]+)\1\s*\)""")
 _SOURCE_MAP = re.compile(rb"^\s*(//|/\*)# sourceMappingURL=.*$", re.M)

@@ -124,7 +124,7 @@ def swatch(code: str) -> str:
 def base_map(bounds, *, types: list[str] | None = None, gestures: bool = False,
              overlays: tuple[str, ...] = ("powiaty", "gminy", "ch_powiat", "ch_gmina", "ch_need", "white"),
              show: tuple[str, ...] = ("entities", "powiaty"), zoom_control: bool = True,
-             with_cluster: bool = True) -> tuple[folium.Map, dict]:
+             with_cluster: bool = True, locate: bool = True) -> tuple[folium.Map, dict]:
     """A map fitted to `bounds` ([[south, west], [north, east]]) with the standard empty layers.
 
     Returns the map and the dict of named layers (registered later by `finish`).
@@ -178,11 +178,12 @@ def base_map(bounds, *, types: list[str] | None = None, gestures: bool = False,
         g.add_to(m)
         layers["type:" + code] = g
     _self_host(plugins.Fullscreen(position="topleft", title="Pełny ekran", title_cancel="Zamknij pełny ekran")).add_to(m)
-    _self_host(plugins.LocateControl(
-        position="topleft", flyTo=True, showPopup=False, keepCurrentZoomLevel=False,
-        strings={"title": "Pokaż moje położenie", "metersUnit": "m",
-                 "popup": "Jesteś w promieniu {distance} {unit} od tego punktu",
-                 "outsideMapBoundsMsg": "Twoje położenie jest poza obszarem mapy"})).add_to(m)
+    if locate:
+        _self_host(plugins.LocateControl(
+            position="topleft", flyTo=True, showPopup=False, keepCurrentZoomLevel=False,
+            strings={"title": "Pokaż moje położenie", "metersUnit": "m",
+                     "popup": "Jesteś w promieniu {distance} {unit} od tego punktu",
+                     "outsideMapBoundsMsg": "Twoje położenie jest poza obszarem mapy"})).add_to(m)
     MetricScale().add_to(m)
     m.fit_bounds(bounds)
     return m, layers
@@ -204,7 +205,7 @@ def entity_map(lat: float, lon: float, name: str, type_code: str | None) -> MapP
                          overlays=("gminy",), show=("gminy",), with_cluster=False)
     icon_code = type_code if type_code in entity_types() else "inne"
     t = entity_types()[icon_code]
-    icon = folium.DivIcon(html=str(sprite_icon(t.icon)), icon_size=(28, 28), icon_anchor=(14, 14),
+    icon = folium.DivIcon(html=str(sprite_icon(t.icon)), icon_size=(44, 44), icon_anchor=(22, 22),
                           class_name=f"geoes-marker geoes-type-{icon_code}")
     marker = folium.Marker([lat, lon], icon=icon, tooltip=folium.Tooltip(escape.text(name), sticky=False))
     marker._id = "entity"

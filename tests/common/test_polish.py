@@ -61,3 +61,27 @@ def test_plain_values():
     assert [plain(v) for v in (None, math.nan, pd.NA, pd.NaT, np.float64("nan"))] == [None] * 5
     assert plain("") == "" and plain("x") == "x"
     assert plain_record(pd.Series({"a": np.int64(1), "b": math.nan, "geometry": "P"})) == {"a": 1, "b": None}
+
+
+def test_count_after_z_takes_the_genitive():
+    from geoes.common.polish import count_genitive, genitive
+
+    assert count_genitive(82, "podmiot") == f"82{NBSP}podmiotów"  # "68 z 82 podmiotów", not "z 82 podmioty"
+    assert [genitive(n, "podmiot") for n in (1, 2, 4, 5, 22, 0.5)] == [
+        "podmiotu", "podmiotów", "podmiotów", "podmiotów", "podmiotów", "podmiotu"]
+    assert [genitive(n, "gmina") for n in (1, 3, 102)] == ["gminy", "gmin", "gmin"]
+
+
+def test_dates_distances_and_directions_in_words():
+    import datetime
+
+    from geoes.common.polish import date_text, direction, distance_text
+
+    assert date_text(datetime.date(2026, 12, 6)) == f"6{NBSP}grudnia 2026"
+    assert date_text(datetime.date(2027, 1, 31)) == f"31{NBSP}stycznia 2027"
+    assert distance_text(2.43) == f"2,4{NBSP}km" and distance_text(0.06) == f"0,1{NBSP}km"
+    assert distance_text(9.96) == f"10{NBSP}km" and distance_text(12.6) == f"13{NBSP}km"
+    assert distance_text(0.0) == f"mniej niż 0,1{NBSP}km"
+    assert [direction(b) for b in (0, 22.4, 22.6, 90, 135, 180, 225, 270, 315, 337.6, 359.9, -45)] == [
+        "na północ", "na północ", "na północny wschód", "na wschód", "na południowy wschód", "na południe",
+        "na południowy zachód", "na zachód", "na północny zachód", "na północ", "na północ", "na północny zachód"]

@@ -57,11 +57,13 @@ def test_public_map_loads_without_errors(server, page):
     assert pg.locator(".marker-cluster, .geoes-marker").count() > 0
     # Boundaries were fetched and drawn (vector paths), the status says how many entities are shown.
     assert pg.locator("path.leaflet-interactive, .leaflet-overlay-pane path").count() >= 14
-    assert f"Podmioty na mapie: {n} (z punktem: {n})" in pg.inner_text("#map-status")
+    status = pg.inner_text("#map-status")
+    assert status.startswith(f"Podmioty na mapie: {n}") and "filtr" not in status
     # Markers have accessible titles; controls are there.
     assert pg.locator(".geoes-marker[title]").count() == pg.locator(".geoes-marker").count()
     assert pg.locator(".leaflet-control-fullscreen, .leaflet-control-zoom-fullscreen").count() >= 1
-    assert pg.locator(".leaflet-control-locate").count() == 1
+    assert pg.locator(".leaflet-control-locate").count() == 0  # `W pobliżu` finds the reader's place here
+    assert pg.get_by_role("button", name="W pobliżu", exact=True).is_visible()
     assert pg.locator(".leaflet-control-layers").count() == 1
     assert "autorzy OpenStreetMap" in pg.inner_text(".leaflet-control-attribution")
     # Keyboard: a marker is focusable and Enter opens its popup.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -99,7 +100,11 @@ def test_map_page_is_small_and_self_hosted(client):
                  "Podmioty na 10 tys. mieszk. – gminy"):
         assert name in text or json.dumps(name)[1:-1] in text  # folium writes layer names with tojson
     assert 'name="type"' in text and 'name="powiat"' in text and 'name="q"' in text
-    assert "L.control.fullscreen" in text and "L.control.locate" in text and "L.markerClusterGroup" in text
+    assert "L.control.fullscreen" in text and "L.markerClusterGroup" in text
+    # The public map finds the reader's place with `W pobliżu` (and lists what is near); the plain
+    # locate button stays on the other maps.
+    assert "L.control.locate" not in text and ">" + " W pobliżu</button>" in text.replace("</svg>", ">")
+    assert "L.control.locate" in client.get("/embed").get_data(as_text=True)
 
 
 def test_inline_script_carries_the_csp_nonce(client):
@@ -224,9 +229,10 @@ def test_entities_table_is_accessible_and_sortable(client):
     assert 'scope="col"' in text and 'scope="row"' in text
     names = re.findall(r'<th scope="row"><a href="/entities/[^"]+">([^<]+)</a>', text)
     assert len(names) > 10
-    from geoes.publish.filters import fold_text
+    from geoes.common.text import polish_key
 
-    assert [fold_text(n) for n in names] == sorted((fold_text(n) for n in names), reverse=True)
+    names = [html.unescape(n) for n in names]
+    assert names == sorted(names, key=polish_key, reverse=True)  # Polish alphabetical order
     # The same filters as the map; rows link to the details.
     filtered = assert_polish_page(client.get("/entities?type=wtz"))
     assert "Warsztat Terapii Zajęciowej" in filtered
@@ -237,7 +243,8 @@ def test_entity_detail_all_fields_and_http_links_only(client):
     text = assert_polish_page(client.get("/entities/swk-001"))
     assert "Zakład Aktywności Zawodowej Caritas Diecezji Kieleckiej" in text
     assert "https://kielce.caritas.pl/" in text and 'rel="noopener noreferrer nofollow"' in text
-    for label in ("Typ", "Podmiot prowadzący", "Miejscowość", "Gmina", "Powiat", "Status", "Źródła", "Stan na"):
+    assert '<p class="lead"><span class="tag">' in text and "Zakład Aktywności Zawodowej</span>" in text  # the type
+    for label in ("Podmiot prowadzący", "Miejscowość", "Gmina", "Powiat", "Status", "Źródła", "Stan na"):
         assert f"<dt>{label}</dt>" in text
     assert "map_geoes" in text  # the small map
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
+import re
 
 from flask import Blueprint, current_app, request
 
 from geoes.common.labels import PRECISION_PL, SOCIAL_ENTERPRISE_PL, geocoder_label, verification_label
 from geoes.common.reference import entity_types
+from geoes.common.text import polish_key
 from geoes.errors import NotFound
 from geoes.publish.escape import safe_url
-from geoes.publish.filters import ParamError, apply_entities, choice, fold, parse_filter, parse_int
+from geoes.publish.filters import ParamError, apply_entities, choice, parse_filter, parse_int
 from geoes.publish.labels import powiat_label, types_label
 from geoes.web.maps import entity_map
 from geoes.web.pagecache import cached_page
@@ -49,7 +51,7 @@ def sorted_entities(selected, sort: str, desc: bool):
         key = selected["employees"].astype("Float64")
         order_index = key.sort_values(ascending=not desc, na_position="last").index
     else:
-        key = fold(selected[col].astype(str))
+        key = selected[col].map(polish_key)  # Polish alphabetical order (Łagów after Lipnik)
         order_index = key.sort_values(ascending=not desc, kind="stable").index
     return selected.loc[order_index]
 
@@ -75,15 +77,45 @@ def index():
                   powiaty=powiat_choices(ds), powiat_label=powiat_label, sorts=SORTS)
 
 
-def entity_fields(rec: dict, geom, has_point: bool) -> list[dict]:
-    fields = []
+# Shown at the top of the page (name, types, the address line and the contact block), not again below.
+TOP_FIELDS = ("name", "types", "street", "postal_code", "website", "email", "phone")
+
+
+def entity_fields(rec: dict, geom, has_point: bool) -> tuple[list[dict], list[str]]:
+    """The rows of the details list (fields the register fills, the top ones left out) and the labels of
+    those it leaves empty: a reader sees what is known, then one line on what is not."""
+    fields, empty = [], []
     for key, label in ENTITY_FIELDS:
+        if key in TOP_FIELDS:
+            continue
         if key == "coordinates":
             value = f"{geom.y:.5f}, {geom.x:.5f}" if has_point else None
         else:
             value = rec.get(key)
-        fields.append({"key": key, "label": label, "value": value})
-    return fields
+        if value is None or value == "":
+            empty.append(label)
+        else:
+            fields.append({"key": key, "label": label, "value": value})
+    return fields, empty
+
+
+def address_line(rec: dict) -> str:
+    """"ul. Wesoła 52A, 25-001 Kielce" from the parts the register has."""
+    place = " ".join(p for p in (rec.get("postal_code"), rec.get("locality")) if p)
+    return ", ".join(p for p in (rec.get("street"), place) if p)
+
+
+def directions_url(lat: float, lon: float) -> str:
+    """Directions to the point in OpenStreetMap (the reader enters where from)."""
+    return (f"https://www.openstreetmap.org/directions?route=%3B{lat:.5f}%2C{lon:.5f}"
+            f"#map=15/{lat:.5f}/{lon:.5f}")
+
+
+def tel_href(phone: str | None) -> str | None:
+    """A tel: link for a phone field holding one number (digits, spaces, +, -, parentheses), else None."""
+    if not phone or not re.fullmatch(r"\+?[\d\s()-]{9,20}", phone):
+        return None
+    return "tel:" + re.sub(r"[\s()-]", "", phone)
 
 
 def _identifiers(rec: dict) -> list[dict]:
@@ -138,9 +170,13 @@ def entity(entity_id):
         first = (rec.get("types") or "").split(";")[0]
         parts = served_data().cached(("entitymap", entity_id, request.script_root),
                                      lambda d: entity_map(geom.y, geom.x, rec["name"], first))
-    return render("entity.html", ds=ds, rec=rec, fields=entity_fields(rec, geom, has_point), parts=parts,
+    fields, empty = entity_fields(rec, geom, has_point)
+    return render("entity.html", ds=ds, rec=rec, fields=fields, left_out=", ".join(e.lower() for e in empty),
+                  address=address_line(rec), tel_href=tel_href(rec.get("phone")),
+                  directions=directions_url(geom.y, geom.x) if has_point else None, parts=parts,
                   mapcfg=map_config(ds, "entity", entity={"name": rec["name"]}), types_label=types_label,
                   status=STATUS_PL, precision=PRECISION_PL, se=SOCIAL_ENTERPRISE_PL, geocoder_label=geocoder_label,
                   description=entity_description(rec),
+                  completeness="",  # a page without figures: the register's completeness is on the figures' pages
                   jsonld=entity_jsonld(rec, geom, has_point, ds.voivodeship.get("name") or ""),
                   verified=verification_label(rec.get("verified_at"), rec.get("verified_source")))

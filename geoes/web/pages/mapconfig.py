@@ -7,7 +7,8 @@ modes that must carry it; tests/web/test_mapconfig.py holds map.js and the emitt
     {
       "mode":        "public" | "embed" | "unit" | "compare" | "entity",
       "region_name": "świętokrzyskie",
-      "api":         {"entities": URL, "powiaty": URL, "gminy": URL},        the GeoJSON API's layers
+      "api":         {"entities": URL, "powiaty": URL, "gminy": URL,         the GeoJSON API's layers
+                      "nearest": URL, "places": URL},          `W pobliżu`: nearest entities, typed places
       "pages":       {"entity": URL with __ID__, "powiat": URL with __TERYT__,
                       "gmina": URL with __TERYT__, "list": URL, "embed": URL},
                                                      embed: the map for other sites' iframes (share)
@@ -57,6 +58,7 @@ ALL_MODES = ("public", "embed", "unit", "compare", "entity")
 CONTRACT: dict[str, tuple[str, ...]] = {
     "mode": ALL_MODES, "region_name": ALL_MODES,
     "api.entities": ALL_MODES, "api.powiaty": ALL_MODES, "api.gminy": ALL_MODES,
+    "api.nearest": ALL_MODES, "api.places": ALL_MODES,
     "pages.entity": ALL_MODES, "pages.powiat": ALL_MODES, "pages.gmina": ALL_MODES, "pages.list": ALL_MODES,
     "pages.embed": ALL_MODES, "icons": ALL_MODES,
     "types": ALL_MODES, "status": ALL_MODES,
@@ -93,6 +95,8 @@ def map_config(ds, mode: str, **extra) -> dict:
             "entities": request.script_root + "/api/entities.geojson",
             "powiaty": request.script_root + "/api/powiaty.geojson",
             "gminy": request.script_root + "/api/gminy.geojson",
+            "nearest": request.script_root + "/api/nearest",
+            "places": request.script_root + "/api/places",
         },
         "pages": {"entity": url_for("entities.entity", entity_id="__ID__"),
                   "powiat": url_for("units.powiat", teryt="__TERYT__"),

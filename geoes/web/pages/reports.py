@@ -17,10 +17,12 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_wtf.csrf import CSRFError
 
 from geoes.common.reference import entity_types
+from geoes.common.text import sort_by_name
 from geoes.common.values import plain_record
 from geoes.console import reports
 from geoes.console.db import connect
 from geoes.errors import NotFound
+from geoes.publish.labels import ordered_types
 from geoes.register.duplicates import DuplicateIndex
 from geoes.web.pages.views import dataset
 from geoes.web.served import served_data
@@ -64,7 +66,7 @@ def _entity(entity_id: str) -> dict:
 
 
 def _gminy() -> list[tuple[str, str]]:
-    g = dataset().gminy.sort_values(["name", "teryt"])
+    g = sort_by_name(dataset().gminy.sort_values("teryt"))  # homonymous gminy by code
     return [(r.teryt, f"{r.name} (pow. {r.powiat_name})" if "powiat_name" in g else r.name)
             for r in g.itertuples()]
 
@@ -94,7 +96,7 @@ def _shown(entity: dict | None) -> dict[str, str]:
 
 def _form(entity: dict | None):
     gminy = _gminy()
-    types = [(code, t.label_pl) for code, t in entity_types().items()]
+    types = [(code, entity_types()[code].label_pl) for code in ordered_types(entity_types(), "label_pl")]
     context = dict(entity=entity, facts=reports.facts_for(entity is None), gminy=gminy, types=types,
                    shown=_shown(entity),
                    statuses=reports.STATUS_CHOICES, limits=reports.TEXT_FIELDS, honeypot=reports.HONEYPOT,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from flask import Blueprint, request
 
+from geoes.common.text import polish_key, sort_by_name
 from geoes.common.values import plain_record
 from geoes.dataset import figures
 from geoes.dataset.indicators import LABELS_PL
@@ -35,7 +36,7 @@ COMPARE_MIN, COMPARE_MAX = 2, 4
 def powiaty():
     ds = dataset()
     rows = sorted(ds.powiaty.drop(columns="geometry").to_dict("records"),
-                  key=lambda r: (bool(r["city_county"]), r["name"]))
+                  key=lambda r: (bool(r["city_county"]), polish_key(r["name"])))
     return render("powiaty.html", ds=ds, rows=[plain_record(r) for r in rows],
                   voivodeship=ds.voivodeship, powiat_label=powiat_label)
 
@@ -58,21 +59,19 @@ def powiat_report(teryt):
 def powiat(teryt):
     ds = dataset()
     rec = find_unit(ds, teryt, "powiat")
-    gminy = ds.gminy[ds.gminy["powiat_teryt"] == teryt].sort_values("name")
+    gminy = sort_by_name(ds.gminy[ds.gminy["powiat_teryt"] == teryt])
     gmina_recs = [record(r) for _, r in gminy.iterrows()]
-    ents = ds.entities[ds.entities["powiat_teryt_computed"] == teryt].sort_values("name")
+    ents = sort_by_name(ds.entities[ds.entities["powiat_teryt_computed"] == teryt])
     bounds = bounds_of(ds.powiaty[ds.powiaty["teryt"] == teryt])
     cfg = map_config(ds, "unit", unit={"level": "powiat", "teryt": teryt, "label": powiat_label(rec)},
                      entityFilter={"powiat": teryt}, highlight=[teryt])
     white = sorted((r for r in gmina_recs if not r["entities"]),
-                   key=lambda r: (-(r.get("unemployed") or 0), -(r.get("population") or 0), r["name"]))
+                   key=lambda r: (-(r.get("unemployed") or 0), -(r.get("population") or 0), polish_key(r["name"])))
     drawn, not_drawn = charts.chartable(ds.powiaty)
     card_ranks = {k: figures.rank_text(rec, k, figures.ranked_count(ds.powiaty, k))
                   for k in ("entities", "entities_per_10k")}
-    # "Porównaj z": the other powiaty by code.
-    others = [{"teryt": r["teryt"], "label": powiat_label(r)}
-              for r in ds.powiaty[["teryt", "name", "city_county"]].sort_values("teryt").to_dict("records")
-              if r["teryt"] != teryt]
+    # "Porównaj z": the other powiaty as the powiat lists have them (by name, the cities last).
+    others = [{"teryt": r["teryt"], "label": powiat_label(r)} for r in powiat_choices(ds) if r["teryt"] != teryt]
     return render("powiat.html", ds=ds, rec=rec, label=powiat_label(rec), mapcfg=cfg, others=others,
                   parts=unit_map_parts(bounds, ("powiat", teryt)),
                   rows=indicator_rows(rec, ds.voivodeship, ds.powiaty),
@@ -134,7 +133,7 @@ def gmina(teryt):
     rec = find_unit(ds, teryt, "gmina")
     parent_rows = ds.powiaty[ds.powiaty["teryt"] == rec["powiat_teryt"]]
     parent = record(parent_rows.iloc[0]) if len(parent_rows) else None
-    ents = ds.entities[ds.entities["gmina_teryt_computed"] == teryt].sort_values("name")
+    ents = sort_by_name(ds.entities[ds.entities["gmina_teryt_computed"] == teryt])
     bounds = bounds_of(ds.gminy[ds.gminy["teryt"] == teryt])
     cfg = map_config(ds, "unit", unit={"level": "gmina", "teryt": teryt, "label": gmina_label(rec)},
                      entityFilter={"gmina": teryt}, highlight=[teryt])

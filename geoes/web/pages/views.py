@@ -8,10 +8,14 @@ Map data are not put into the HTML: static/js/map.js fetches them from the GeoJS
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from flask import Response, render_template, request
 
+from geoes.common.polish import date_text
+from geoes.common.text import polish_key
 from geoes.common.reference import entity_types
 from geoes.common.values import plain_record
 from geoes.common.labels import PRECISION_PL, STATUS_PL
@@ -20,7 +24,7 @@ from geoes.dataset.indicators import LABELS_PL
 from geoes.errors import NotFound
 from geoes.publish import charts
 from geoes.publish.filters import Filter, choice
-from geoes.publish.labels import types_label
+from geoes.publish.labels import ordered_types, types_label
 from geoes.publish.layers import placed_mask
 from geoes.publish.serialise import table_to_csv
 from geoes.web.maps import MapParts, base_map, bounds_of, finish
@@ -37,6 +41,7 @@ NEED_INDICATORS = [
     "unemployed", "unemployed_per_10k", "unemployment_rate", "unemployed_change_pct",
     "unemployment_rate_change_pp", "entities_per_1k_unemployed",
 ]
+POLISH_TIME = ZoneInfo("Europe/Warsaw")
 DECIMALS = {"population": 0, "entities": 0, "employees": 0, "gminy_total": 0, "gminy_with_entity": 0,
             "area_km2": 2, "unemployed": 0, "unemployment_rate": 1, "unemployed_change_pct": 1,
             "unemployment_rate_change_pp": 1}
@@ -55,15 +60,16 @@ def record(row) -> dict:
 
 
 def type_codes_present(ds) -> list[str]:
+    """The types the register has (all if none), in Polish alphabetical order of their short names."""
     present = set(";".join(ds.entities["types"].fillna("").tolist()).split(";"))
     codes = [c for c in entity_types() if c in present]
-    return codes or list(entity_types())
+    return ordered_types(codes or list(entity_types()))
 
 
 def powiat_choices(ds) -> list[dict]:
     """The powiaty for a select list: counties by name, then the cities with county rights."""
     return sorted(ds.powiaty[["teryt", "name", "city_county"]].to_dict("records"),
-                  key=lambda r: (bool(r["city_county"]), r["name"]))
+                  key=lambda r: (bool(r["city_county"]), polish_key(r["name"])))
 
 
 def find_unit(ds, teryt: str, level: str) -> dict:
@@ -150,7 +156,9 @@ def public_map_parts(embed: bool) -> MapParts:
     key = ("map", "embed" if embed else "public", request.script_root)  # icons link the sprite by URL
 
     def make(d):
-        m, layers = base_map(bounds_of(d.powiaty), types=type_codes_present(d), gestures=embed)
+        # On the public map `W pobliżu` finds the reader's place (and the nearest entities); the embed keeps
+        # the plain locate button.
+        m, layers = base_map(bounds_of(d.powiaty), types=type_codes_present(d), gestures=embed, locate=embed)
         return finish(m, layers, collapsed=True)
     return served_data().cached(key, make)
 
@@ -184,10 +192,22 @@ def png_response(data: bytes, filename: str | None = None) -> Response:
     return Response(data, mimetype="image/png", headers=headers)
 
 
+def version_date(ds) -> str | None:
+    """The day a version was built, as a reader says it ("dane z 6 grudnia 2026"), in Polish time."""
+    try:
+        built = datetime.fromisoformat(str(ds.summary.get("built_at") or ""))
+    except ValueError:
+        return None
+    if built.tzinfo is not None:
+        built = built.astimezone(POLISH_TIME)
+    return "dane z " + date_text(built.date())
+
+
 def render(template: str, http_status: int = 200, **context):
     ds = context.pop("ds", None)
     if ds is not None:
         context.setdefault("version", ds.version)
+        context.setdefault("version_date", version_date(ds))
         for key, value in completeness_context(ds).items():
             context.setdefault(key, value)
     return render_template(template, **context), http_status

@@ -9,6 +9,10 @@
  * live on the server only. Entity text is only ever inserted with textContent or as DOM text nodes,
  * never as HTML; links are http(s) only.
  * Modes: public (/), embed (/embed), unit (county/gmina profile), compare, entity (detail page).
+ * On the public map, `W pobliżu` asks the device for its place (or takes a typed one, found by the API's
+ * /api/places) and lists the nearest entities under the active filters as /api/nearest gives them
+ * (distances and directions are the server's words); on a phone the filters and that list are sheets
+ * over the lower part of the map.
  */
 (function () {
   'use strict';
@@ -96,20 +100,25 @@
 
   // ------------------------------------------------------------------ markers
 
+  // A marker's icon is 44×44 px, what a finger hits; the disc drawn inside it is 28 px (geoes.css).
   var iconCache = {};
-  function iconFor(code, inactive) {
-    var key = code + (inactive ? ':x' : '');
+  function iconFor(code, inactive, hit) {
+    var key = code + (inactive ? ':x' : '') + (hit ? ':hit' : '');
     if (!iconCache[key]) {
       var t = cfg.types[code] || cfg.types.inne || { icon: 'circle' };
       var glyph = /^[a-z0-9-]+$/.test(t.icon) ? t.icon : 'circle';
       var safeCode = /^[a-z_]+$/.test(code) ? code : 'inne';
       iconCache[key] = L.divIcon({
-        className: 'geoes-marker geoes-type-' + safeCode + (inactive ? ' inactive' : ''),
+        className: 'geoes-marker geoes-type-' + safeCode + (inactive ? ' inactive' : '') + (hit ? ' nearby-hit' : ''),
         html: iconHtml(glyph),
-        iconSize: [28, 28], iconAnchor: [14, 14], popupAnchor: [0, -12], tooltipAnchor: [14, 0]
+        iconSize: [44, 44], iconAnchor: [22, 22], popupAnchor: [0, -14], tooltipAnchor: [16, 0]
       });
     }
     return iconCache[key];
+  }
+
+  function markerIcon(m, hit) {
+    return iconFor(m.geoes.types[0] || 'inne', m.geoes.props.status === 'inactive', hit);
   }
 
   function typeCodes(p) {
@@ -168,30 +177,34 @@
   }
 
   var allMarkers = [];
-  var unplaced = 0;
+  var markerById = {};
+  var unplacedItems = [];  // entities without a point: counted under the filters, listed on /entities
+
+  function entityData(p) {
+    var codes = typeCodes(p);
+    return {
+      props: p, types: codes, powiat: p.powiat_teryt_computed || '', gmina: p.gmina_teryt_computed || '',
+      hay: fold([p.name, p.locality, p.operator].filter(Boolean).join(' '))
+    };
+  }
 
   function buildMarkers(fc) {
     allMarkers = [];
-    unplaced = 0;
+    markerById = {};
+    unplacedItems = [];
     (fc.features || []).forEach(function (f) {
       var p = f.properties || {};
       var g = f.geometry;
-      if (!g || g.type !== 'Point' || !Array.isArray(g.coordinates)) { unplaced += 1; return; }
-      var lon = Number(g.coordinates[0]);
-      var lat = Number(g.coordinates[1]);
-      if (!isFinite(lat) || !isFinite(lon)) { unplaced += 1; return; }
       if (p.id === undefined || p.id === null) { p.id = f.id; }
-      var codes = typeCodes(p);
+      var lon = g && g.type === 'Point' && Array.isArray(g.coordinates) ? Number(g.coordinates[0]) : NaN;
+      var lat = g && g.type === 'Point' && Array.isArray(g.coordinates) ? Number(g.coordinates[1]) : NaN;
+      if (!isFinite(lat) || !isFinite(lon)) { unplacedItems.push({ geoes: entityData(p) }); return; }
       var name = String(p.name || '');
-      var m = L.marker([lat, lon], {
-        icon: iconFor(codes[0] || 'inne', p.status === 'inactive'),
-        title: name, alt: name, keyboard: true, riseOnHover: true
-      });
-      m.geoes = {
-        props: p, types: codes, powiat: p.powiat_teryt_computed || '', gmina: p.gmina_teryt_computed || '',
-        hay: fold([p.name, p.locality, p.operator].filter(Boolean).join(' '))
-      };
+      var m = L.marker([lat, lon], { title: name, alt: name, keyboard: true, riseOnHover: true });
+      m.geoes = entityData(p);
+      m.setIcon(markerIcon(m, false));
       allMarkers.push(m);
+      markerById[String(p.id)] = m;
     });
   }
 
@@ -336,7 +349,7 @@
       return L.divIcon({
         html: '<div><span>' + n + '<span class="sr-only"> – grupa podmiotów, rozwiń</span></span></div>',
         className: 'marker-cluster marker-cluster-' + (n < 10 ? 'small' : n < 100 ? 'medium' : 'large'),
-        iconSize: L.point(40, 40)
+        iconSize: L.point(44, 44)
       });
     };
     cluster.on('click keypress', function (ev) {
@@ -366,18 +379,47 @@
     });
   }
 
+  function filtered() {
+    return interactiveFilters && !!(state.types.length || state.powiat || state.q.trim() || state.gmina);
+  }
+
+  // What the filters select, in words: "WTZ, ZAZ; powiat jędrzejowski; nazwa: „dom”".
+  function filterWords() {
+    var parts = [];
+    var types = state.types.filter(function (t) { return cfg.types[t]; });
+    if (types.length) { parts.push(types.map(function (t) { return cfg.types[t].short; }).join(', ')); }
+    var option = state.powiat && document.querySelector('#f-powiat option[value="' + state.powiat + '"]');
+    if (state.powiat) { parts.push(option ? option.textContent.trim() : 'powiat ' + state.powiat); }
+    var g = state.gmina && document.querySelector('#filters input[name=gmina]');
+    if (state.gmina) { parts.push(g && g.getAttribute('data-label') || 'gmina ' + state.gmina); }
+    if (state.q.trim()) { parts.push('nazwa lub miejscowość: „' + state.q.trim() + '”'); }
+    return parts.join('; ');
+  }
+
+  function activeFilterCount() {
+    return (state.types.length ? 1 : 0) + (state.powiat ? 1 : 0) + (state.gmina ? 1 : 0) + (state.q.trim() ? 1 : 0);
+  }
+
+  // The status line counts only what the filters select: the markers shown and, apart, those of them
+  // that have no point (they are on the list). Worded so that no count needs a plural form (the figures
+  // are not formatted on the server here).
   function rebuild() {
     if (!cluster) { return; }
     var list = interactiveFilters ? allMarkers.filter(matches) : allMarkers;
+    var noPoint = interactiveFilters ? unplacedItems.filter(matches).length : unplacedItems.length;
     shown = list.length;
     cluster.clearLayers();
     cluster.addLayers(list);
-    var total = allMarkers.length + unplaced;
-    // Worded so that no count needs a plural form (the figures are not formatted on the server here).
-    var text = 'Podmioty na mapie: ' + shown + ' (z punktem: ' + allMarkers.length + ')';
-    if (interactiveFilters && (state.types.length || state.powiat || state.q || state.gmina)) { text += ' (filtr włączony)'; }
-    if (unplaced) { text += '; bez punktu na mapie: ' + unplaced + ' z ' + total + ' – są na liście'; }
+    var text = 'Podmioty na mapie: ' + shown;
+    if (filtered()) { text += ' (filtr: ' + filterWords() + ')'; }
+    if (noPoint) { text += '. Bez punktu na mapie, tylko na liście: ' + noPoint; }
     setStatus(text + '.');
+    var badge = document.getElementById('filters-badge');
+    if (badge) {
+      var n = interactiveFilters ? activeFilterCount() : 0;
+      badge.textContent = String(n);
+      badge.hidden = !n;
+    }
     updateLinks();
   }
 
@@ -409,6 +451,7 @@
     if (state.q.trim()) { h.set('q', state.q.trim()); }
     var on = OVERLAY_KEYS.filter(function (k) { return layers[k] && map.hasLayer(layers[k]); });
     h.set('l', on.join(','));
+    updateLegend();
     if (layers['base:none'] && map.hasLayer(layers['base:none'])) { h.set('b', 'none'); }
     var hash = '#' + h.toString();
     if (window.location.hash !== hash) { history.replaceState(null, '', hash); }
@@ -481,6 +524,7 @@
   function applyState(opts) {
     syncTypeLayers();
     rebuild();
+    refreshNearby();
     if (opts && opts.zoom) {
       if (state.powiat) {
         showPowiat(state.powiat, true, opts.resetView).catch(function () {});  // a failed layer says so itself
@@ -737,6 +781,8 @@
     });
     var close = dialog.querySelector('[data-close]');
     if (close) { close.addEventListener('click', function () { dialog.close(); }); }
+    var pageButton = document.getElementById('share-page-button');
+    if (pageButton) { pageButton.addEventListener('click', openShare); }
     var Share = L.Control.extend({
       options: { position: 'topright' },
       onAdd: function () {
@@ -752,6 +798,303 @@
       }
     });
     new Share().addTo(map);
+  }
+
+  // ------------------------------------------------------------------ sheets (phone) and panels
+
+  var PHONE = window.matchMedia ? window.matchMedia('(max-width: 48rem)') : { matches: false };
+  var openers = {};  // panel id → the button that opens it (focus returns there)
+
+  // A panel opens in place beside the map on a wide screen and as a sheet over the lower part of the map
+  // on a phone (one sheet at a time). The map stays visible and usable: nothing is modal.
+  function setPanel(id, open) {
+    var panel = document.getElementById(id);
+    if (!panel) { return; }
+    if (open) {
+      Object.keys(openers).forEach(function (other) { if (other !== id) { setPanel(other, false); } });
+      panel.hidden = false;
+      panel.classList.add('open');
+      if (PHONE.matches) {
+        // The toolbar at the top of the screen: the sheet covers less of the map.
+        var bar = document.querySelector('.map-toolbar');
+        if (bar) { window.scrollTo(0, bar.getBoundingClientRect().top + window.pageYOffset); }
+      }
+      var title = panel.querySelector('h2');
+      if (title) { title.focus(); }
+    } else {
+      var hadFocus = panel.contains(document.activeElement);
+      panel.classList.remove('open');
+      if (id === 'nearby') { panel.hidden = true; }
+      if (hadFocus && openers[id]) { openers[id].focus(); }
+    }
+    if (openers[id]) { openers[id].setAttribute('aria-expanded', String(open)); }
+  }
+
+  function panelOpen(id) {
+    var panel = document.getElementById(id);
+    return !!panel && !panel.hidden && (panel.classList.contains('open') || !PHONE.matches);
+  }
+
+  // The part of the map a sheet covers (px from the map's bottom): fitted views leave it out.
+  function coveredBottom() {
+    var sheet = document.querySelector('.sheet.open');
+    if (!sheet || !PHONE.matches) { return 0; }
+    var m = map.getContainer().getBoundingClientRect();
+    var s = sheet.getBoundingClientRect();
+    return Math.max(0, Math.min(m.bottom, window.innerHeight) - s.top);
+  }
+
+  function wireSheets() {
+    if (mode !== 'public') { return; }
+    var filtersButton = document.getElementById('filters-button');
+    if (filtersButton) {
+      openers['panel-filters'] = filtersButton;
+      filtersButton.addEventListener('click', function () {
+        setPanel('panel-filters', !document.getElementById('panel-filters').classList.contains('open'));
+      });
+    }
+    Array.prototype.forEach.call(document.querySelectorAll('[data-close-sheet]'), function (btn) {
+      btn.addEventListener('click', function () { setPanel(btn.getAttribute('data-close-sheet'), false); });
+    });
+    document.addEventListener('keydown', function (ev) {
+      if (ev.key !== 'Escape' || (popup && map.hasLayer(popup))) { return; }
+      var open = document.querySelector('.sheet.open');
+      if (open && (PHONE.matches || open.id === 'nearby') && open.contains(document.activeElement)) {
+        setPanel(open.id, false);
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ W pobliżu (public map)
+
+  var near = { origin: null, label: '', items: [], here: null, hits: [], seq: 0 };
+
+  function nearbySay(text) {
+    var s = document.getElementById('nearby-status');
+    if (s) { s.textContent = text; }
+  }
+
+  function clearHits() {
+    near.hits.forEach(function (m) { m.setIcon(markerIcon(m, false)); });
+    near.hits = [];
+  }
+
+  function markHits(items) {
+    clearHits();
+    items.forEach(function (it) {
+      var m = markerById[String(it.id)];
+      if (m) { m.setIcon(markerIcon(m, true)); near.hits.push(m); }
+    });
+  }
+
+  function showHere(lat, lon, label) {
+    if (near.here) { map.removeLayer(near.here); }
+    near.here = L.marker([lat, lon], {
+      icon: L.divIcon({ className: 'geoes-here', iconSize: [18, 18], iconAnchor: [9, 9] }),
+      interactive: false, keyboard: false, title: label, alt: label, zIndexOffset: 1000
+    }).addTo(map);
+  }
+
+  // The map fits the place and the first few entities, clear of the sheet over its lower part.
+  function fitNearby(items) {
+    var pts = [[near.origin.lat, near.origin.lon]];
+    items.slice(0, 3).forEach(function (it) { pts.push([it.lat, it.lon]); });
+    map.fitBounds(L.latLngBounds(pts), {
+      paddingTopLeft: L.point(30, 30), paddingBottomRight: L.point(30, 30 + coveredBottom()), maxZoom: 14
+    });
+  }
+
+  function showOnMap(it) {
+    var m = markerById[String(it.id)];
+    if (!m || !cluster) { return; }
+    if (PHONE.matches) { setPanel('nearby', false); }
+    cluster.zoomToShowLayer(m, function () { openPopup(m.getLatLng(), popupContent(m), m, true); });
+  }
+
+  function nearbyItem(it) {
+    var li = el('li');
+    li.setAttribute('data-id', String(it.id));
+    var text = el('div');
+    var a = el('a', null, it.name);
+    a.href = it.url;
+    text.appendChild(a);
+    var meta = el('span', 'meta');
+    meta.appendChild(el('span', 'dist', it.distance + (it.direction ? ' ' + it.direction : '')));
+    var rest = [it.type_label, it.locality].filter(Boolean).join(' · ');
+    meta.appendChild(document.createTextNode(' · ' + rest + (it.approximate ? ' (' + it.approximate + ')' : '')));
+    text.appendChild(meta);
+    li.appendChild(text);
+    if (markerById[String(it.id)]) {
+      var b = el('button', 'icon-button');
+      b.type = 'button';
+      b.setAttribute('aria-label', 'Pokaż na mapie: ' + it.name);
+      b.title = 'Pokaż na mapie';
+      b.innerHTML = iconHtml('location-crosshairs');
+      b.addEventListener('click', function () { showOnMap(it); });
+      li.appendChild(b);
+    }
+    return li;
+  }
+
+  function renderNearby(doc) {
+    var list = document.getElementById('nearby-list');
+    var method = document.getElementById('nearby-method');
+    list.textContent = '';
+    near.items = doc.items || [];
+    near.items.forEach(function (it) { list.appendChild(nearbyItem(it)); });
+    list.hidden = !near.items.length;
+    if (method) { method.hidden = !near.items.length; }
+    markHits(near.items);
+    var f = filtered() ? ' (filtr: ' + filterWords() + ')' : '';
+    if (!near.items.length) {
+      nearbySay('Żaden podmiot z punktem na mapie nie spełnia filtrów' + f + '.');
+      return;
+    }
+    var first = near.items[0];
+    nearbySay(doc.count_text + ' najbliżej ' + near.label + f + '. Najbliżej jest ' + first.name + ' – ' +
+      first.distance + (first.direction ? ' ' + first.direction : '') + '.');
+  }
+
+  // The nearest entities to the place under the active filters, from the server (/api/nearest).
+  function loadNearby(fit) {
+    if (!near.origin) { return Promise.resolve(); }
+    var seq = ++near.seq;
+    var params = Object.assign({ lat: near.origin.lat.toFixed(6), lon: near.origin.lon.toFixed(6), limit: '10' },
+      filterParams());
+    return getJSON(cfg.api.nearest + query(params)).then(function (doc) {
+      if (seq !== near.seq) { return; }  // a newer question was asked meanwhile
+      renderNearby(doc);
+      if (fit) { fitNearby(near.items); }
+      map.getContainer().setAttribute('data-nearby', String(near.items.length));
+    }, function (err) {
+      if (seq === near.seq) { nearbySay('Nie udało się pobrać listy (' + err.message + '). Spróbuj ponownie.'); }
+    });
+  }
+
+  function refreshNearby() {
+    if (near.origin && mode === 'public') { loadNearby(false); }
+  }
+
+  // `label`: the place as the marker names it; `phrase`: as the status says it ("najbliżej <phrase>").
+  function nearbyFrom(lat, lon, label, phrase) {
+    near.origin = { lat: lat, lon: lon };
+    near.label = phrase;
+    showHere(lat, lon, label);
+    nearbySay('Szukanie podmiotów najbliżej ' + phrase + '…');
+    return loadNearby(true);
+  }
+
+  function askForPlace(why) {
+    nearbySay(why + ' Wpisz miejscowość lub adres.');
+    var field = document.getElementById('nearby-place');
+    if (field) { field.focus(); }
+  }
+
+  function locate() {
+    if (!navigator.geolocation || !window.isSecureContext) {
+      askForPlace('Ta przeglądarka nie podaje położenia.');
+      return;
+    }
+    nearbySay('Ustalanie Twojego położenia…');
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      nearbyFrom(pos.coords.latitude, pos.coords.longitude, 'Twoje położenie', 'Twojego położenia');
+    }, function (err) {
+      askForPlace(err.code === 1 ? 'Brak zgody na użycie położenia.' : err.code === 3
+        ? 'Nie udało się ustalić położenia na czas.' : 'Położenie jest niedostępne.');
+    }, { enableHighAccuracy: false, timeout: 15000, maximumAge: 300000 });
+  }
+
+  function placeChoices(doc) {
+    var box = document.getElementById('nearby-places');
+    box.textContent = '';
+    var others = (doc.places || []).filter(function (p, i) { return i !== doc.chosen; });
+    others.forEach(function (p) {
+      var li = el('li');
+      var b = el('button', 'secondary', p.label);
+      b.type = 'button';
+      b.addEventListener('click', function () {
+        box.hidden = true;
+        nearbyFrom(p.lat, p.lon, p.label, 'miejsca: ' + p.label);
+      });
+      li.appendChild(b);
+      box.appendChild(li);
+    });
+    box.hidden = !others.length;
+  }
+
+  function findPlace(text) {
+    nearbySay('Szukanie miejsca „' + text + '”…');
+    return getJSON(cfg.api.places + query({ q: text })).then(function (doc) {
+      placeChoices(doc);
+      var chosen = doc.chosen === null || doc.chosen === undefined ? null : doc.places[doc.chosen];
+      if (!chosen) {
+        clearHits();
+        document.getElementById('nearby-list').hidden = true;
+        nearbySay(doc.note || 'Nie znaleziono tego miejsca.');
+        return;
+      }
+      return nearbyFrom(chosen.lat, chosen.lon, chosen.label, 'miejsca: ' + chosen.label).then(function () {
+        if (doc.note) { nearbySay(document.getElementById('nearby-status').textContent + ' ' + doc.note); }
+      });
+    }, function (err) {
+      nearbySay('Nie udało się wyszukać miejsca (' + err.message + ').');
+    });
+  }
+
+  function wireNearby() {
+    var button = document.getElementById('nearby-button');
+    var panel = document.getElementById('nearby');
+    if (mode !== 'public' || !button || !panel) { return; }
+    openers.nearby = button;
+    var asked = false;
+    button.addEventListener('click', function () {
+      if (panelOpen('nearby') && PHONE.matches) { setPanel('nearby', false); return; }
+      setPanel('nearby', true);
+      if (!asked) { asked = true; locate(); }  // later: the list found before, and the field to ask again
+    });
+    var again = document.getElementById('nearby-locate');
+    if (again) { again.addEventListener('click', locate); }
+    var form = document.getElementById('nearby-form');
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var text = document.getElementById('nearby-place').value.trim();
+      if (text) { findPlace(text); }
+    });
+  }
+
+  // ------------------------------------------------------------------ legend of the choropleths (public map)
+
+  var CHOROPLETHS = ['ch_powiat', 'ch_gmina', 'ch_need', 'white'];
+  var legendBox = null;
+
+  // The server renders each legend into the page (#map-legends); the map shows those of the layers on.
+  function addLegend() {
+    var source = document.getElementById('map-legends');
+    if (!source || !interactiveFilters) { return; }
+    var Legend = L.Control.extend({
+      options: { position: 'bottomright' },
+      onAdd: function () {
+        legendBox = L.DomUtil.create('div', 'leaflet-control map-legend-box');
+        legendBox.setAttribute('role', 'group');
+        legendBox.setAttribute('aria-label', 'Legenda mapy');
+        L.DomEvent.disableClickPropagation(legendBox);
+        L.DomEvent.disableScrollPropagation(legendBox);
+        return legendBox;
+      }
+    });
+    new Legend().addTo(map);
+    updateLegend();
+  }
+
+  function updateLegend() {
+    var source = document.getElementById('map-legends');
+    if (!legendBox || !source) { return; }
+    legendBox.textContent = '';
+    CHOROPLETHS.forEach(function (key) {
+      var part = source.querySelector('.map-legend[data-layer="' + key + '"]');
+      if (part && layers[key] && map.hasLayer(layers[key])) { legendBox.appendChild(part.cloneNode(true)); }
+    });
+    legendBox.hidden = !legendBox.childNodes.length;
   }
 
   // In an embed the link to the full map is a control on the map: the map keeps the whole frame.
@@ -869,6 +1212,9 @@
   polishControls();
   nameEntityMarker();
   wireShare();
+  wireSheets();
+  wireNearby();
+  addLegend();
   embedBar();
   // Each visible layer in turn, one task each (a chain, not all at once when the data arrive).
   var chain = Promise.resolve();
