@@ -152,3 +152,21 @@ def test_grid_clusters_a_large_set_and_keeps_cells_fixed_while_panning(built_set
 def test_precision_index_is_the_records(ds):
     doc = json.loads((ds.path / POINTS_NAME).read_bytes())
     assert doc["precisions"] == list(PRECISIONS) and doc["types"] == type_codes()
+
+
+@pytest.mark.parametrize("threshold, entity_view", [(200_000, True), (10, False)])
+def test_warm_up_prepares_the_payload_and_first_clusters(built_settings, threshold, entity_view):
+    """Each server process prepares the light payload and the region's clusters; the entity layer's map
+    view only while the register is small enough for the map to take it (GEOES_MAP_SERVER_CLUSTERS)."""
+    from geoes.web import create_app, warm_up
+    from geoes.web.served import served_data
+
+    app = create_app({"TESTING": True, "WARM_UP": False, "GEOES_DATA_DIR": str(built_settings.data_dir),
+                      "GEOES_MAP_SERVER_CLUSTERS": threshold})
+    served = served_data(app)
+    warm_up(app)
+    version = served.current().version
+    assert (version, "map-points-body") in served.values and (version, "map-points-index") in served.values
+    assert any(k[1] == "clusters" and k[4] == 8 for k in served.api_bodies._data)
+    warmed = {key[2] for key in served.values if key[0] == version and key[1] == "map-view"}
+    assert ("entities" in warmed) is entity_view and {"gminy", "powiaty"} <= warmed
