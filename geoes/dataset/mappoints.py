@@ -15,7 +15,8 @@ fetches an entity's details (popup, tooltip) from the API when they are needed. 
              close and the differences short — the browser adds them up (a running sum)
      "type": [3, 0, …],          the entity's first type (its icon)
      "also": [0, 16, …],         bit mask of its other types (bit i = types[i]); the type filter uses both
-     "precision": [0, 2, …]}
+     "precision": [0, 2, …],
+     "status": [0, 2, …]}        index into "statuses" (an inactive entity's marker is drawn faded)
 
 `points_table(entities)` gives the same points as numpy arrays (`MapPoints`, in the same Z-order, with
 each point's row in the entities frame) for the server's clusters and filtered payloads
@@ -32,7 +33,7 @@ import pandas as pd
 import shapely
 
 from geoes.common.reference import entity_types
-from geoes.register.record import PRECISIONS, TYPES_SEPARATOR
+from geoes.register.record import PRECISIONS, STATUSES, TYPES_SEPARATOR
 
 FORMAT = 1
 SCALE = 100_000
@@ -48,6 +49,7 @@ class MapPoints:
     type: np.ndarray         # int16: index into `type_codes`
     also: np.ndarray         # int64: bit mask of the other types
     precision: np.ndarray    # int16: index into PRECISIONS
+    status: np.ndarray       # int16: index into STATUSES
     row: np.ndarray          # int64: the row in the entities frame
     total: int               # entities in the frame, placed or not
 
@@ -61,7 +63,7 @@ class MapPoints:
     def take(self, index: np.ndarray) -> "MapPoints":
         """The points at `index` (positions into these arrays), in their order."""
         return MapPoints(self.ids[index], self.lon[index], self.lat[index], self.type[index], self.also[index],
-                         self.precision[index], self.row[index], self.total)
+                         self.precision[index], self.status[index], self.row[index], self.total)
 
 
 def type_codes() -> list[str]:
@@ -114,8 +116,11 @@ def points_table(entities) -> MapPoints:
     precision_index = {p: i for i, p in enumerate(PRECISIONS)}
     precision = (entities["location_precision"].iloc[rows].fillna("").astype(str)
                  .map(precision_index).fillna(precision_index["none"]).to_numpy(dtype=np.int16))
+    status_index = {st: i for i, st in enumerate(STATUSES)}
+    status = (entities["status"].iloc[rows].fillna("").astype(str)
+              .map(status_index).fillna(status_index["unknown"]).to_numpy(dtype=np.int16))
     ids = entities["id"].iloc[rows].astype(str).to_numpy(dtype=object)
-    return MapPoints(ids, lon, lat, first, also, precision, rows.astype(np.int64), int(len(entities)))
+    return MapPoints(ids, lon, lat, first, also, precision, status, rows.astype(np.int64), int(len(entities)))
 
 
 def _deltas(values: np.ndarray) -> list[int]:
@@ -128,7 +133,8 @@ def encode(points: MapPoints, version: str) -> bytes:
     doc = {"format": FORMAT, "version": version, "scale": SCALE, "count": len(points),
            "unplaced": points.unplaced, "types": type_codes(), "precisions": list(PRECISIONS),
            "id": points.ids.tolist(), "lon": _deltas(points.lon), "lat": _deltas(points.lat),
-           "type": points.type.tolist(), "also": points.also.tolist(), "precision": points.precision.tolist()}
+           "type": points.type.tolist(), "also": points.also.tolist(), "precision": points.precision.tolist(),
+           "statuses": list(STATUSES), "status": points.status.tolist()}
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 

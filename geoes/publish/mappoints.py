@@ -13,8 +13,11 @@
   region) the clusters of the whole filtered set are computed once per version, filter and zoom and the
   view takes those whose position lies in it; for the higher zooms the points in view are found in an
   index (points sorted by longitude: a binary search gives the view's slice) and clustered on the spot.
+  A cluster is `[lon, lat, count, west, south, east, north]`, a point `[id, lon, lat, type, other types,
+  precision, status]` (indexes into the answer's `types`, `precisions`, `statuses`).
   Where few points are in view (FEW_POINTS) they come as they are; points at one place stay one cluster
-  (its extent is a point: the map lists them).
+  (its extent is a point: the map lists them). The answer also counts the entities the filter selects in
+  the whole region: `count` with a point, `unplaced` without (the map's status line).
 
 A vectorised grid, not supercluster's greedy radius clustering (the browser's, below the threshold):
 a filter is a mask over one set of arrays, with no per-filter index to build, and a million points
@@ -29,7 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geoes.dataset.mappoints import POINTS_NAME, MapPoints, encode, points_table
+from geoes.dataset.mappoints import POINTS_NAME, MapPoints, encode, points_table, type_codes
+from geoes.register.record import PRECISIONS, STATUSES
 from geoes.publish.filters import Filter, apply_entities
 
 CELL_PX = 80                  # grid cell of the clustering, in map pixels (a cluster's icon is 44–56 px)
@@ -135,9 +139,10 @@ def _cluster_rows(g: Grid, keep: np.ndarray) -> list[list]:
 
 
 def _point_rows(points: MapPoints, index: np.ndarray) -> list[list]:
-    return [[str(i), round(float(x), 6), round(float(y), 6), int(t), int(a), int(p)]
-            for i, x, y, t, a, p in zip(points.ids[index], points.lon[index], points.lat[index], points.type[index],
-                                        points.also[index], points.precision[index])]
+    return [[str(i), round(float(x), 6), round(float(y), 6), int(t), int(a), int(p), int(st)]
+            for i, x, y, t, a, p, st in zip(points.ids[index], points.lon[index], points.lat[index],
+                                            points.type[index], points.also[index], points.precision[index],
+                                            points.status[index])]
 
 
 def _few(points: MapPoints, index: np.ndarray) -> tuple[list, list]:
@@ -222,4 +227,9 @@ def clusters(served, flt: Filter, bbox, zoom: int) -> dict:
             return served.cached(("map-grid", z), lambda _ds: make())
         return served.positions.get_or_make((ds.version, "map-grid", flt.key(), z), make)
 
-    return {"version": ds.version, **view_clusters(index, bbox, zoom, mask, low_grid)}
+    positions = filter_positions(served, flt)
+    placed = len(index.points) if mask is None else int(mask.sum())
+    matched = len(ds.entities) if positions is None else len(positions)
+    return {"version": ds.version, "count": placed, "unplaced": matched - placed, "types": type_codes(),
+            "precisions": list(PRECISIONS), "statuses": list(STATUSES),
+            **view_clusters(index, bbox, zoom, mask, low_grid)}
