@@ -381,15 +381,20 @@
   }
 
   // Few entities in view: the markers get their entities' names (one request for the view).
+  var naming = {};  // the areas whose names are on their way (one request each)
   function nameView(total) {
     var unnamed = drawnPoints().filter(function (m) { return !details[m.geoes.id]; });
     if (!unnamed.length || total > NAME_MAX) { return Promise.resolve(); }
-    var seq = ent.seq;
     var b = map.getBounds();
-    return fetchArea([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]).then(function () {
-      if (seq !== ent.seq) { return; }
-      drawnPoints().forEach(nameMarker);
-    }, function () { /* the markers keep their type's name; a click fetches the entity */ });
+    var box = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+    var key = boxParam(box) + query(entityParams());
+    if (!naming[key]) {
+      naming[key] = fetchArea(box).then(function () {
+        delete naming[key];
+        drawnPoints().forEach(nameMarker);
+      }, function () { delete naming[key]; /* the markers keep their type's name; a click fetches the entity */ });
+    }
+    return naming[key];
   }
 
   // The view's clusters and markers: from the index in hand, or asked from the server.
@@ -567,9 +572,8 @@
     return box;
   }
 
-  function byKey(ev) {
-    var o = ev.originalEvent;
-    return !!(o && (o.type === 'keypress' || o.type === 'keydown' || o.keyCode === 13 || o.key === 'Enter'));
+  function isEnter(ev) {
+    return !!(ev.originalEvent && (ev.originalEvent.keyCode === 13 || ev.originalEvent.key === 'Enter'));
   }
 
   // A marker's popup, once its entity's details are known.
@@ -623,10 +627,12 @@
   // One listener on the layer for every marker and cluster (not two objects per marker); popups and
   // tooltips are made on first use. Enter on a focused marker or cluster is a click too (Leaflet's).
   if (cluster) {
-    cluster.on('click', function (ev) {
+    cluster.on('click keypress', function (ev) {
       var m = ev.propagatedFrom || ev.layer;
       if (!m || !m.geoes) { return; }
-      if (m.geoes.cluster) { openCluster(m, byKey(ev)); } else { openEntity(m, byKey(ev)); }
+      if (ev.type === 'keypress' && !isEnter(ev)) { return; }
+      var keyboard = ev.type === 'keypress';
+      if (m.geoes.cluster) { openCluster(m, keyboard); } else { openEntity(m, keyboard); }
     });
     cluster.on('mouseover', function (ev) {
       var m = ev.propagatedFrom || ev.layer;
@@ -1438,6 +1444,15 @@
     }
     return levelJobs[level];
   }
+  // A gmina filter from the address that the gmina layer does not have is dropped.
+  function checkGmina() {
+    if (!interactiveFilters || !state.gmina) { return Promise.resolve(); }
+    return ensureLevel('gmina').then(function (fc) {
+      var known = (fc.features || []).some(function (f) { return String((f.properties || {}).teryt || f.id) === state.gmina; });
+      if (!known) { state.gmina = ''; syncForm(); }
+    });
+  }
+
   // A powiat's feature in the powiat layer's map view (the page carries no list of units), or null.
   function powiatFeature(teryt) {
     return ensureLevel('powiat').then(function (fc) {
@@ -1526,8 +1541,11 @@
     G.timing = {};
     // The first view from the server's clusters (a few kB, drawn at once), then — below the threshold —
     // the payload and the browser's own clustering; a moved map is clustered again.
-    var firstView = refresh().then(function () { G.timing.first_view_ms = performance.now() - t0; });
-    var whole = cfg.points.server ? firstView : loadPoints().then(function () {
+    // A powiat or gmina from the address is checked against its layer first (showPowiat, checkGmina):
+    // an unknown code is dropped rather than sent.
+    var checked = Promise.all([interactiveFilters && state.powiat ? fitting : null, checkGmina()]);
+    var firstView = checked.then(refresh).then(function () { G.timing.first_view_ms = performance.now() - t0; });
+    var whole = cfg.points.server ? firstView : checked.then(loadPoints).then(function () {
       G.timing.points_ms = performance.now() - t0;
       return refresh();
     });
@@ -1548,6 +1566,8 @@
       return Object.keys(ent.drawn).map(function (k) { return ent.drawn[k]; }).filter(function (m) { return m.geoes.cluster; });
     },
     details: details,
+    ids: function () { return ent.pts ? Array.prototype.slice.call(ent.pts.id) : []; },
+    hits: function () { return Object.keys(ent.hits); },
     show: function (id) {
       return whereIs(String(id)).then(function (at) { return at ? showEntity(String(id), at[0], at[1]) : null; });
     },
