@@ -60,10 +60,12 @@ class MapPoints:
     def unplaced(self) -> int:
         return self.total - len(self.ids)
 
-    def take(self, index: np.ndarray) -> "MapPoints":
-        """The points at `index` (positions into these arrays), in their order."""
+    def take(self, index: np.ndarray, total: int | None = None) -> "MapPoints":
+        """The points at `index` (positions into these arrays), in their order; `total`: the entities of
+        the selection they come from, placed or not (default: this set's)."""
         return MapPoints(self.ids[index], self.lon[index], self.lat[index], self.type[index], self.also[index],
-                         self.precision[index], self.status[index], self.row[index], self.total)
+                         self.precision[index], self.status[index], self.row[index],
+                         self.total if total is None else total)
 
 
 def type_codes() -> list[str]:

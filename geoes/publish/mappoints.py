@@ -209,9 +209,11 @@ def points_body(served, flt: Filter) -> bytes:
             return encode(cluster_index(served).points, dataset.version)  # a version built before the file
         return served.cached(("map-points-body",), whole)
     index = cluster_index(served)
-    mask = index.mask(filter_positions(served, flt))
-    return served.api_bodies.get_or_make((ds.version, "map-points", flt.key()),
-                                         lambda: encode(index.points.take(np.flatnonzero(mask)), ds.version))
+    positions = filter_positions(served, flt)
+    mask = index.mask(positions)
+    return served.api_bodies.get_or_make(
+        (ds.version, "map-points", flt.key()),
+        lambda: encode(index.points.take(np.flatnonzero(mask), total=len(positions)), ds.version))
 
 
 def clusters(served, flt: Filter, bbox, zoom: int) -> dict:

@@ -74,10 +74,14 @@ def test_points_api_serves_the_payload_pinned_to_a_version(client, ds):
 
 
 def test_points_api_filters_as_the_layer_does(client):
-    for query in ("powiat=2602", "type=wtz", "q=caritas", "type=cis,kis&powiat=2661", "gmina=2602023"):
-        ids = client.get(f"/api/points.json?{query}").json["id"]
+    """The same entities, with and without a point, as the layer gives for the same filters."""
+    for query in ("powiat=2602", "type=wtz", "q=caritas", "type=cis,kis&powiat=2661", "gmina=2602023", "type=zaz"):
+        doc = client.get(f"/api/points.json?{query}").json
         layer = client.get(f"/api/entities.geojson?{query}").json["features"]
-        assert sorted(ids) == sorted(f["id"] for f in layer if f["geometry"]), query
+        assert sorted(doc["id"]) == sorted(f["id"] for f in layer if f["geometry"]), query
+        assert doc["unplaced"] == sum(1 for f in layer if not f["geometry"]), query
+        clusters = client.get(f"/api/clusters?bbox={REGION}&zoom=8&{query}").json
+        assert (clusters["count"], clusters["unplaced"]) == (doc["count"], doc["unplaced"]), query
 
 
 @pytest.mark.parametrize("url, param", [
