@@ -41,7 +41,7 @@ from geoes.errors import NotFound
 from geoes.publish import serialise as export
 from geoes.publish.filters import (Filter, ParamError, choice, choices, parse_bbox, parse_filter, parse_float,
                                    parse_int, reject_unknown, single)
-from geoes.publish.layers import LAYERS, layer_data, map_features, matching_positions
+from geoes.publish.layers import LAYERS, layer_data, map_features, matching_positions, take
 from geoes.publish.mappoints import MAX_ZOOM, clusters as view_clusters, points_body, view_too_large
 from geoes.publish.nearest import nearest as nearest_entities
 from geoes.publish.places import AddressLookup, find_place, region_shape
@@ -154,7 +154,7 @@ def _make_layer_body(layer: str, flt: Filter, fmt: str, view: str = "full", dial
         if view == "map":
             meta.pop("method", None)
             meta["view"] = "map"
-        return export.feature_collection_bytes([features[i] for i in positions], meta)
+        return export.feature_collection_bytes(take(features, positions), meta)
     frame = data.frame.iloc[positions]
     if fmt == "csv":
         return export.to_csv(frame, dialect)
