@@ -327,13 +327,13 @@ class Server:
     """A server process started by us, stopped by its pid (never by name)."""
 
     def __init__(self, cmd: list[str], env: dict, log: Path, port: int, cwd: Path = REPO_DIR,
-                 ready_path: str = "/healthz"):
+                 ready_path: str = "/healthz", timeout: float = 90):
         self.port = port
         self.log = open(log, "wb")
         self.proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT,
                                      cwd=cwd, start_new_session=True)
         try:
-            _wait_http(port, ready_path, proc=self.proc)
+            _wait_http(port, ready_path, timeout=timeout, proc=self.proc)
         except Exception:
             self.stop()
             raise
@@ -532,7 +532,7 @@ def _render(url: str, selector: str, runs: int = 3, timeout_s: float = 60) -> di
             return r.fulfill(status=200, body=local.read_bytes(), headers={"Content-Type": ctype})
         return r.fulfill(status=200, body=b"")
 
-    times, counts, timings = [], [], []
+    times, counts, timings, sent = [], [], [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
@@ -545,6 +545,7 @@ def _render(url: str, selector: str, runs: int = 3, timeout_s: float = 60) -> di
                     page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
                     page.wait_for_selector(selector, state="visible", timeout=timeout_s * 1000)
                     times.append(time.perf_counter() - t)
+                    sent.append(page.evaluate(BYTES_BEFORE_NOW))
                     counts.append(page.locator(selector).count())
                     timings.append(page.evaluate("() => (window.GEOES_MAP && GEOES_MAP.timing) || null"))
                 except Exception as exc:  # noqa: BLE001 - a timeout is a result
@@ -556,7 +557,17 @@ def _render(url: str, selector: str, runs: int = 3, timeout_s: float = 60) -> di
             browser.close()
     ok = [t for t in times if t is not None]
     return {"first_render_s": _median(ok) if ok else None, "runs_s": times, "drawn": counts,
-            "timed_out": len(ok) < len(times), "page_timing": timings[-1] if timings else None}
+            "timed_out": len(ok) < len(times), "page_timing": timings[-1] if timings else None,
+            "bytes_before_render": _median([b for b in sent if b is not None]) if sent else None,
+            "bytes_runs": sent}
+
+
+# Bytes the page received (headers and bodies as sent, compressed) from navigation until now: the
+# document and every resource whose response ended already (Resource Timing; all same-origin here).
+BYTES_BEFORE_NOW = """() => { const now = performance.now();
+    const nav = performance.getEntriesByType('navigation')[0];
+    return (nav ? nav.transferSize : 0) + performance.getEntriesByType('resource')
+        .filter(e => e.responseEnd > 0 && e.responseEnd <= now).reduce((a, e) => a + e.transferSize, 0); }"""
 
 
 def m_map_render(ctx: ServeContext) -> dict:
@@ -827,6 +838,20 @@ def m_scale_api(ctx: ServeContext) -> dict:
         c.close()
 
 
+def _worker_rss_mb(master: int) -> list[float]:
+    """Resident memory of each gunicorn worker (the children of the master process)."""
+    out = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(master) and "VmRSS" in fields:
+            out.append(round(int(fields["VmRSS"].split()[0]) / 1024, 1))
+    return sorted(out)
+
+
 def part_scale(sizes: list[int], render_max: int) -> list[dict]:
     rows = []
     gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -854,12 +879,14 @@ def part_scale(sizes: list[int], render_max: int) -> list[dict]:
                 server = Server([str(gunicorn), "-c", str(REPO_DIR / "gunicorn.conf.py"), "app:app"],
                                 {"GEOES_DATA_DIR": str(data_dir), "GEOES_REGION": "26",
                                  "GEOES_BIND": f"127.0.0.1:{port}", "GEOES_WORKERS": "2", "GEOES_THREADS": "4",
-                                 "GEOES_LOG_LEVEL": "warning"}, tmp / "gunicorn.log", port)
+                                 "GEOES_LOG_LEVEL": "warning"}, tmp / "gunicorn.log", port,
+                                timeout=120 + n / 1000)  # each worker loads the version: ~minutes at 1M
             except Exception as exc:  # noqa: BLE001
                 row["status"] = "not available"
                 row["reason"] = f"gunicorn app:app did not start: {exc}"
                 continue
             row["serve_ready_s"] = time.perf_counter() - t
+            row["worker_rss_mb"] = _worker_rss_mb(server.proc.pid)
             try:
                 ctx = ServeContext(n, data_dir, port, tmp, row["build"],
                                    tuple(float(v) for v in territory.region.total_bounds))
@@ -867,7 +894,7 @@ def part_scale(sizes: list[int], render_max: int) -> list[dict]:
                 if n <= render_max:
                     row["map_render"] = m_map_render(ctx)
                 else:
-                    row["map_render"] = _not_available(f"the current map downloads every entity (> {render_max:,})")
+                    row["map_render"] = _not_available(f"not asked for above {render_max:,}")
             finally:
                 server.stop()
         print(f"        {json.dumps(row, default=str)[:600]}", file=sys.stderr, flush=True)
@@ -878,8 +905,9 @@ def _scale_table(scale: list[dict]) -> list[str]:
     lines = ["### Scale: `geoes build` of a register file, the map's payload and clusters under gunicorn", "",
              "| entities | CSV MB | build s | build peak RSS MB | server ready s | /api/points.json KB gzip (raw) "
              "| clusters z8 first / cached p50 ms | clusters z8 type filter first ms | clusters z14 pan (cold) p50/p99 ms "
-             "| first render s (current map) |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| first render s (runs) | × 1k | KB before render | browser clustering ready s |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    base = next((r.get("map_render", {}).get("first_render_s") for r in scale if r["n"] == 1000), None)
     for r in scale:
         if "api" not in r:
             lines.append(f"| {r['n']:,} | {r.get('status')}: {str(r.get('reason', ''))[:80]} |" + " |" * 8)
@@ -887,13 +915,24 @@ def _scale_table(scale: list[dict]) -> list[str]:
         a = r["api"]
         pts = a["points"]
         rend = r.get("map_render") or {}
-        rend_s = _f(rend.get("first_render_s")) if rend.get("first_render_s") is not None else rend.get("status", "–")
+        first = rend.get("first_render_s")
+        rend_s = (f"{first:.2f} ({', '.join(f'{t:.2f}' for t in rend['runs_s'] if t is not None)})" if first
+                  else rend.get("status", "–"))
+        ratio = f"{first / base:.2f}×" if first and base else "–"
+        sent = f"{rend['bytes_before_render'] / 1024:,.0f}" if rend.get("bytes_before_render") else "–"
+        timing = rend.get("page_timing") or {}
+        ready = f"{timing['points_ms'] / 1000:.2f}" if timing.get("points_ms") else "server clusters"
         lines.append(
             f"| {r['n']:,} | {r['csv']['csv_mb']:.1f} | {r['build']['build_s']:.1f} | {r['build']['peak_rss_mb']:,.0f} | "
             f"{r['serve_ready_s']:.1f} | {pts['gzip_bytes'] / 1024:,.0f} ({a['points_raw_bytes'] / 1024:,.0f}) | "
             f"{a['clusters_region_z8']['first_ms']} / {_f(a['clusters_region_z8']['cached']['p50_ms'])} | "
-            f"{a['clusters_region_z8_type']['first_ms']} | {_pp(a['clusters_pan_z14_cold'])} | {rend_s} |")
-    return lines + [""]
+            f"{a['clusters_region_z8_type']['first_ms']} | {_pp(a['clusters_pan_z14_cold'])} | {rend_s} | "
+            f"{ratio} | {sent} | {ready} |")
+    return lines + ["", "First render: navigation to the first cluster or marker visible, headless Chromium, map tiles "
+                    "answered empty, median of 3; × 1k: that median over the 1k one of the same run; KB before "
+                    "render: bytes received (compressed, with headers) until then (Resource Timing). Browser "
+                    "clustering ready: until the payload was fetched and indexed by supercluster (below "
+                    "GEOES_MAP_SERVER_CLUSTERS), measured from map.js's start.", ""]
 
 
 def part_serve(sizes: list[int], only: set[str] | None) -> list[dict]:
@@ -1101,8 +1140,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(BENCH_DIR / "results"))
     ap.add_argument("--scale-sizes", default="1000,100000,1000000",
                     help="entity counts for the scale part (build from a CSV, payload, clusters)")
-    ap.add_argument("--render-max", type=int, default=100_000,
-                    help="scale part: measure the current map's first render up to this count")
+    ap.add_argument("--render-max", type=int, default=10_000_000,
+                    help="scale part: measure the map's first render up to this count")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--path", help=argparse.SUPPRESS)
     ap.add_argument("--size", type=int, help=argparse.SUPPRESS)

@@ -1545,7 +1545,9 @@
     // an unknown code is dropped rather than sent.
     var checked = Promise.all([interactiveFilters && state.powiat ? fitting : null, checkGmina()]);
     var firstView = checked.then(refresh).then(function () { G.timing.first_view_ms = performance.now() - t0; });
-    var whole = cfg.points.server ? firstView : checked.then(loadPoints).then(function () {
+    // The payload is asked for once the first view is drawn: parsing and indexing it would hold the first
+    // view up.
+    var whole = cfg.points.server ? firstView : firstView.then(loadPoints).then(function () {
       G.timing.points_ms = performance.now() - t0;
       return refresh();
     });
