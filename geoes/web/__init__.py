@@ -15,6 +15,7 @@ from geoes.config import Settings
 from geoes.dataset.indicators import LABELS_PL
 from geoes.errors import DataMissing, GeoesError
 from geoes.publish import templating
+from geoes.publish.layers import layer_data
 from geoes.web import admin, api, assets, compression, errors, ogc_flask, security
 from geoes.web.pagecache import render_nonce
 from geoes.web.pages import BLUEPRINTS
@@ -107,6 +108,13 @@ def warm_up(app: Flask) -> None:
                 client.get(url, headers={"Accept-Encoding": "gzip"})
             except Exception:  # a warm-up must never take the worker down
                 app.logger.exception("rozgrzewanie pamięci podręcznej nie powiodło się: %s", url)
+    try:
+        # The entity layer's published frame and id index (not its features: those are made as asked):
+        # an entity's details for a popup then cost that entity (at 1M the frame takes ~30 s to make).
+        with app.app_context():
+            layer_data(served_data(app), "entities")
+    except Exception:
+        app.logger.exception("rozgrzewanie warstwy podmiotów nie powiodło się")
     try:
         app.extensions["geoes_warm_version"] = served_data(app).current().version
     except Exception:
