@@ -1545,9 +1545,14 @@
     // an unknown code is dropped rather than sent.
     var checked = Promise.all([interactiveFilters && state.powiat ? fitting : null, checkGmina()]);
     var firstView = checked.then(refresh).then(function () { G.timing.first_view_ms = performance.now() - t0; });
-    // The payload is asked for once the first view is drawn: parsing and indexing it would hold the first
-    // view up.
-    var whole = cfg.points.server ? firstView : firstView.then(loadPoints).then(function () {
+    // The payload is asked for once the first view is on screen (a frame painted after it is drawn):
+    // parsing and indexing it is a long task that would hold the first view's paint up.
+    var painted = firstView.then(function () {
+      return new Promise(function (resolve) {
+        requestAnimationFrame(function () { setTimeout(resolve, 0); });
+      });
+    });
+    var whole = cfg.points.server ? firstView : painted.then(loadPoints).then(function () {
       G.timing.points_ms = performance.now() - t0;
       return refresh();
     });
