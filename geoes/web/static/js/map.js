@@ -1545,11 +1545,14 @@
     // an unknown code is dropped rather than sent.
     var checked = Promise.all([interactiveFilters && state.powiat ? fitting : null, checkGmina()]);
     var firstView = checked.then(refresh).then(function () { G.timing.first_view_ms = performance.now() - t0; });
-    // The payload is asked for once the first view is on screen (a frame painted after it is drawn):
-    // parsing and indexing it is a long task that would hold the first view's paint up.
+    // The payload is asked for once the first view is on screen and the page is idle: parsing and
+    // indexing it is a long task (~0.6 s at 100k) that must not hold the first view up; until it is
+    // indexed, a moved map asks the server.
     var painted = firstView.then(function () {
       return new Promise(function (resolve) {
-        requestAnimationFrame(function () { setTimeout(resolve, 0); });
+        requestAnimationFrame(function () {
+          if (window.requestIdleCallback) { window.requestIdleCallback(resolve, { timeout: 1500 }); } else { setTimeout(resolve, 200); }
+        });
       });
     });
     var whole = cfg.points.server ? firstView : painted.then(loadPoints).then(function () {
