@@ -7,8 +7,11 @@ geoes.register.synthetic) built by the real `geoes.dataset.build.build`; then, o
 layer (geoes.publish.layers), the median of 5 runs of
 * each CQL2 filter of FILTERS, parsed and evaluated over the whole frame (geoes.publish.ogc.cql);
 * the same selection by a property parameter (`status=active`, geoes.publish.filters.property_mask);
-* serialising every feature in EPSG:2180 (geoes.publish.layers.crs_features without the cache);
-and one run of the XLSX and the excel-pl CSV of the whole layer. Figures go to stdout (Markdown) and
+* serialising every feature in CRS84 (geoes.publish.serialise.features_json: coordinates written as the
+  shortest text of the rounded number) and in EPSG:2180 (geoes.publish.layers.crs_features without the
+  cache);
+and one run of the XLSX, the excel-pl CSV and the ESSGlobal CSV of the whole layer, and of every
+Murmurations profile built and validated against the vendored schemas. Figures go to stdout (Markdown) and
 benchmarks/results/gis.json. Nothing here runs in the tests.
 """
 from __future__ import annotations
@@ -28,7 +31,7 @@ sys.path.insert(0, str(REPO))  # run as a script from a checkout: the package is
 from geoes.config import Settings  # noqa: E402
 from geoes.dataset.build import build  # noqa: E402
 from geoes.dataset.reader import load_current  # noqa: E402
-from geoes.publish import serialise  # noqa: E402
+from geoes.publish import essglobal, murmurations, serialise  # noqa: E402
 from geoes.publish.filters import property_mask  # noqa: E402
 from geoes.publish.ogc import cql  # noqa: E402
 from geoes.publish.ogc.crs import CRS84, EPSG_2180, SUPPORTED  # noqa: E402
@@ -80,6 +83,7 @@ def measure(n: int) -> dict:
         f = cql.parse(text, types, SUPPORTED[CRS84])
         out["cql"][text] = {"seconds": timed(lambda: f.mask(frame)), "matched": int(f.mask(frame).sum())}
     out["property_param_s"] = timed(lambda: property_mask(frame, "status", "active"))
+    out["crs84_features_s"] = timed(lambda: serialise.features_json(frame), 3)
     crs = SUPPORTED[EPSG_2180]
     out["epsg2180_features_s"] = timed(
         lambda: serialise.features_json(frame.set_geometry(crs.project(frame.geometry.to_numpy()), crs=None)), 3)
@@ -89,6 +93,12 @@ def measure(n: int) -> dict:
     t = time.perf_counter()
     data = serialise.to_csv(frame, "excel-pl")
     out["csv_excel_pl_s"], out["csv_excel_pl_mb"] = time.perf_counter() - t, len(data) / 1e6
+    t = time.perf_counter()
+    data = essglobal.to_csv(essglobal.essglobal_table(frame, "świętokrzyskie"))
+    out["essglobal_s"], out["essglobal_mb"] = time.perf_counter() - t, len(data) / 1e6
+    t = time.perf_counter()
+    profiles = murmurations.site_profiles(ds, "https://mapa.example.pl")
+    out["murmurations_s"], out["murmurations_invalid"] = time.perf_counter() - t, sum(bool(p.problems) for p in profiles)
     return out
 
 
@@ -101,12 +111,19 @@ def markdown(results: list[dict]) -> str:
             f"{r['cql'][text]['seconds'] * 1000:.1f} ms ({r['cql'][text]['matched']})" for r in results) + " |")
     lines.append("| property parameter `status=active` | "
                  + " | ".join(f"{r['property_param_s'] * 1000:.1f} ms" for r in results) + " |")
+    lines.append("| all features in CRS84 | "
+                 + " | ".join(f"{r['crs84_features_s']:.2f} s" for r in results) + " |")
     lines.append("| all features in EPSG:2180 | "
                  + " | ".join(f"{r['epsg2180_features_s']:.2f} s" for r in results) + " |")
     lines.append("| XLSX of the layer | "
                  + " | ".join(f"{r['xlsx_s']:.1f} s, {r['xlsx_mb']:.1f} MB" for r in results) + " |")
     lines.append("| CSV excel-pl of the layer | "
                  + " | ".join(f"{r['csv_excel_pl_s']:.2f} s, {r['csv_excel_pl_mb']:.1f} MB" for r in results) + " |")
+    lines.append("| ESSGlobal CSV of the layer | "
+                 + " | ".join(f"{r['essglobal_s']:.2f} s, {r['essglobal_mb']:.1f} MB" for r in results) + " |")
+    lines.append("| every Murmurations profile, built and validated | "
+                 + " | ".join(f"{r['murmurations_s']:.1f} s ({r['murmurations_invalid']} invalid)" for r in results)
+                 + " |")
     return "\n".join(lines)
 
 

@@ -118,10 +118,19 @@ SETTINGS: tuple[Setting, ...] = (
             parse_bool, scope="setup"),
     Setting("network_tests", False, "testy wymagające internetu (oznaczone `network`) też są uruchamiane",
             parse_bool, scope="setup"),
+    # Several instances behind a load balancer: every piece of state in one PostgreSQL + PostGIS database.
+    Setting("database_url", "", "adres bazy PostgreSQL z PostGIS (np. `postgresql://geoes:HASŁO@10.0.0.5:5432/geoes`), "
+            "w której jest cały stan serwisu: konta, sesje, dziennik, zestawy zmian, kolejka, rejestr i opublikowane "
+            "wersje danych — kilka instancji z tym samym adresem serwuje to samo; puste — SQLite i pliki w "
+            "`GEOES_DATA_DIR`"),
     # `W pobliżu` on the map: a typed address asks an address geocoder only where one is configured.
     Setting("places_geocoder", "", "adres geokodera adresowego GUGiK (UUG, np. `https://services.gugik.gov.pl/uug/`) "
             "dla pola „Miejscowość lub adres” w `W pobliżu`; puste — tylko gazeter miejscowości (offline), a odległości "
             "od adresu liczone są od jego miejscowości"),
+    # Murmurations (`python -m geoes murmurations register`): opt-in, empty means no index is ever asked.
+    Setting("murmurations_index", "", "adres API indeksu Murmurations, do którego `murmurations register` "
+            "zgłasza profile podmiotów (np. `https://index.murmurations.network/v2`, testowy: "
+            "`https://test-index.murmurations.network/v2`); pusty — nic nie jest zgłaszane"),
     # The public map above this many placed entities asks the server for each view's clusters.
     Setting("map_server_clusters", 200_000, "powyżej tylu podmiotów z punktem mapa nie pobiera wszystkich punktów, "
             "tylko skupiska bieżącego widoku liczone na serwerze (`/api/clusters`)", int),
@@ -176,8 +185,15 @@ class Settings:
     report_max_per_window: int = 5
     report_window_minutes: int = 10
     report_max_pending: int = 1000
+    database_url: str = ""
     places_geocoder: str = ""
+    murmurations_index: str = ""
     map_server_clusters: int = 200_000
+
+    @property
+    def uses_database(self) -> bool:
+        """All state in PostgreSQL (GEOES_DATABASE_URL) rather than SQLite and files under the data directory."""
+        return bool(self.database_url)
 
     @classmethod
     def from_env(cls, overrides: Mapping | None = None, *, environ: Mapping | None = None,

@@ -2,7 +2,8 @@
 # Install everything geoes needs and prepare its data. Idempotent: quick when already done.
 #   GEOES_MIRROR=DIR   take boundaries/population from a local mirror (default: ../shared/data if present)
 #   GEOES_ONLINE=1     ignore any mirror and fetch from GUGiK ULDK / GUS BDL
-#   GEOES_NO_APT=1     do not install system packages (Chromium, GDAL tools, LibreOffice Calc)
+#   GEOES_NO_APT=1     do not install system packages (Chromium, GDAL tools, LibreOffice Calc, PostgreSQL+PostGIS,
+#                      nginx)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,9 +26,13 @@ if ! cmp -s requirements-ogctests.txt .venv/ogctests/.installed 2>/dev/null; the
 fi
 
 # System packages: headless Chromium for the browser tests, GDAL's ogrinfo/ogr2ogr and its GeoPackage
-# validator (python3-gdal) for the OGC API and download checks, LibreOffice Calc for the office files.
+# validator (python3-gdal) for the OGC API and download checks, LibreOffice Calc for the office files;
+# PostgreSQL 15 with PostGIS and nginx for the several-instances deployment (GEOES_DATABASE_URL): its tests
+# and scripts/scale_test.sh start them in temporary directories (Debian's packages start no service here).
+PG_BIN=/usr/lib/postgresql/15/bin
 if [ -z "${GEOES_NO_APT:-}" ] && { ! command -v chromium >/dev/null || ! command -v ogrinfo >/dev/null \
-     || ! command -v soffice >/dev/null; }; then
+     || ! command -v soffice >/dev/null || [ ! -x "$PG_BIN/initdb" ] || ! command -v nginx >/dev/null \
+     || [ ! -f /usr/share/postgresql/15/extension/postgis.control ]; }; then
   if [ "$(id -u)" = 0 ]; then
     # Wait for another apt or dpkg (unattended upgrades, a parallel set-up) instead of failing on its lock.
     APT_WAIT=(-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
@@ -37,9 +42,10 @@ if [ -z "${GEOES_NO_APT:-}" ] && { ! command -v chromium >/dev/null || ! command
       sleep 20
     done
     DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" install -y -qq chromium gdal-bin python3-gdal \
-      libreoffice-calc-nogui fonts-dejavu-core >/dev/null
+      libreoffice-calc-nogui fonts-dejavu-core postgresql-15 postgresql-15-postgis-3 nginx >/dev/null
   else
-    echo "Uwaga: brak chromium/ogrinfo/soffice; zainstaluj: sudo apt-get install chromium gdal-bin python3-gdal libreoffice-calc-nogui" >&2
+    echo "Uwaga: brak chromium/ogrinfo/soffice/PostgreSQL/nginx; zainstaluj: sudo apt-get install chromium gdal-bin" \
+         "python3-gdal libreoffice-calc-nogui postgresql-15 postgresql-15-postgis-3 nginx" >&2
   fi
 fi
 

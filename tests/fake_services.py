@@ -7,7 +7,7 @@ One `ThreadingHTTPServer` on 127.0.0.1 (port 0) in a background thread serves bo
   The three spellings seen in the wild are all served: `SRID=2180;` + WKB (gminy), EWKB with the SRID
   inside (powiaty) and bare WKB (voivodeship).
 * BDL at `/bdl/api/v1/`: `units` and `data/by-variable/72305` (population), `/10514` (registered
-  unemployed) and `/60270` (unemployment rate, powiaty and up), JSON shaped like the real API
+  unemployed) and `/60270` (unemployment rate, powiaty and the voivodeship), JSON shaped like the real API
   (`totalRecords`, `page`, `pageSize`, `links.first/prev/self/next/last`, `results`), pages of at most
   `page_cap` rows so paging is exercised.
 
@@ -96,6 +96,8 @@ class FakeServices:
         jobless = {y: sum(u.unemployed.get(y, 0) for u in gminy if u.kind in "123") for y in (2022, 2024)}
         self.powiaty = [FakeUnit(powiat_id, "Powiat jędrzejowski", 5, "0", total, jobless, {2022: 6.7, 2024: 6.0})]
         self.voivodeships[1].unemployed = {2022: 34029, 2024: 32289}
+        # The voivodeship's rate (BDL publishes it for powiaty and up): made up, round on purpose.
+        self.voivodeships[1].rate = {2022: 8.0, 2024: 7.5}
         self.gminy = gminy
 
         # EPSG:2180 (easting, northing), where powiat jędrzejowski really is (E 556-611 km, N 287-334 km).

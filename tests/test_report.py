@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 from html.parser import HTMLParser
 
 import pytest
+from pypdf import PdfReader
 
+from geoes.common import dictionary
 from geoes.publish import report
 from geoes.cli import main
 from geoes.cli.report import report_command
@@ -134,8 +137,9 @@ def test_report_key_figures_equal_stats(report_2602, stats_2602, built_settings)
 
     rows = {r[0]: r for r in parsed.tables["indicators"][1:]}
     ds = load_current(built_settings)
-    for key in (k for k in report.RANKED if report.LABELS_PL[k] in rows):
-        label = report.LABELS_PL[key]
+    labels = {k: dictionary.label(k, "units", "powiat") for k in report.RANKED}  # as the files for people
+    for key in (k for k in report.RANKED if labels[k] in rows):
+        label = labels[key]
         if stats_2602[key] is None:
             assert rows[label][3] == "–" and rows[label][4] == "–", key
             continue
@@ -259,3 +263,33 @@ def test_report_pdf(built_settings, tmp_path):
     assert result.exit_code == 0, result.output
     data = out.read_bytes()
     assert data[:5] == b"%PDF-" and len(data) > 50_000
+    pdf = PdfReader(io.BytesIO(data))
+    pages = [re.sub(r"\s+", " ", page.extract_text()) for page in pdf.pages]
+    # A county report a planner attaches as it is: A4, at most 12 pages, numbered.
+    assert len(pages) <= 12, len(pages)
+    for page in pdf.pages:
+        assert round(float(page.mediabox.width)) == 595 and round(float(page.mediabox.height)) == 842  # A4
+    for n, text in enumerate(pages, start=1):
+        assert f"Strona {n} z {len(pages)}" in text, n
+    text = " ".join(pages)
+    assert "Spis treści" in pages[0] and "Powiaty województwa" in pages[0]
+    # The completeness statement once, in the text (the charts no longer repeat it in small print).
+    assert text.count("WTZ: w rejestrze 22 z 26 znanych") == 1
+    assert "Znany rejestr, nie wszystkie podmioty. W rejestrze wobec" not in text
+
+
+def test_report_tables_cite_sources_and_urls_wrap_at_seams(report_2602):
+    """Long source addresses do not stretch the entity table: it cites [n], the list under it gives the
+    address, which may wrap only after / . - _ ? & = #."""
+    entities = _parse(report_2602).tables["entities"]
+    for row in entities[1:]:
+        assert re.fullmatch(r"(\[\d+\] ?)*", row[-1]), row[-1]
+    listed = re.findall(r'<a class="url" href="([^"]+)"[^>]*>(.*?)</a>', report_2602)
+    assert listed
+    for href, shown in listed:
+        assert shown.replace("<wbr>", "") == href.replace("&amp;", "&").replace("&", "&amp;")
+        for piece in shown.split("<wbr>")[:-1]:
+            assert piece[-1:] in "/.-_?&=#" or piece.endswith("&amp;"), piece
+    assert report.breakable("https://a.pl/x-y?b=1&c=<2>") == \
+        "https://<wbr>a.<wbr>pl/<wbr>x-<wbr>y?<wbr>b=<wbr>1&amp;<wbr>c=<wbr>&lt;2&gt;"
+    assert report.css_string('Powiat "x"; </style>') == "Powiat \\000022x\\000022\\00003b \\00003c\\00002fstyle\\00003e"

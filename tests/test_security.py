@@ -129,6 +129,10 @@ def own_markup(tag: str, attrs: list) -> bool:
     return False
 
 
+# The contact block's links: a phone number (digits only) and an e-mail address open no page and run nothing.
+INERT_CONTACT = re.compile(r"tel:\+?\d{6,15}|mailto:[^\s\"'<>:/()]+@[^\s\"'<>:/()]+")
+
+
 def assert_inert(html: str, where: str) -> _Collector:
     """No markup, handler, script or non-http(s) link made from the hostile text."""
     p = _Collector()
@@ -143,7 +147,7 @@ def assert_inert(html: str, where: str) -> _Collector:
             if name in URL_ATTRS and value:
                 v = value.strip().lower()
                 assert v.startswith(("/", "#", "?", "http://", "https://", "data:image/")) or (
-                    ":" not in v.split("/")[0]), (where, tag, name, value)
+                    ":" not in v.split("/")[0]) or INERT_CONTACT.fullmatch(v), (where, tag, name, value)
                 assert not v.startswith(("javascript:", "vbscript:", "data:text")), (where, tag, name, value)
             # (a page's meta description names the entity: as an attribute value, escaped)
             assert MARK not in (value or "") or name in ("title", "alt", "aria-label", "value", "data-name") or (

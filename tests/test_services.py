@@ -214,10 +214,13 @@ def test_registered_unemployment_from_bdl(fake):
     assert not any(t in ("2602024", "2602025") for t, _ in persons.index)
     assert persons.loc[("2602", 2024)] == 93 + 526 + 162 and persons.loc[("26", 2024)] == 32289
     rate = u[u["measure"] == "rate"].set_index(["teryt", "year"])["value"]
-    assert rate.to_dict() == {("2602", 2022): 6.7, ("2602", 2024): 6.0}
+    # The voivodeship's rate comes with the counties' (the benchmark a county's rate is read against).
+    assert rate.to_dict() == {("2602", 2022): 6.7, ("2602", 2024): 6.0, ("26", 2022): 8.0, ("26", 2024): 7.5}
+    assert set(u["origin"]) == {needs.ORIGIN_BDL}
     assert set(u["source"]) == {needs.SOURCE["persons"], needs.SOURCE["rate"]}
     asked = {(k, q.get("unit-level")) for s, k, q, _ in fake.requests if s == "bdl" and k.startswith("data/")}
     assert ("data/by-variable/10514", "6") in asked and ("data/by-variable/60270", "5") in asked
+    assert ("data/by-variable/60270", "2") in asked
 
 
 def test_missing_unemployment_is_a_fetch_error(fake):
@@ -251,3 +254,35 @@ def test_fetch_writes_files_and_a_failed_fetch_keeps_them(fake, tmp_path):
     assert {path: path.read_bytes() for path in expected} == before
     leftovers = [p.name for p in tmp_path.rglob(".*") if p.is_file()]
     assert leftovers == []
+
+
+# ---- the voivodeship's unemployment rate: the benchmark of a county's -----------------------------------
+
+
+def test_voivodeship_rate_from_bdl_is_the_counties_benchmark(fake, fetched_settings, tmp_path):
+    """Fetched online, BDL's voivodeship rate stands beside each county's, with the relation; the local
+    copy (the mirror) has only the counties' rates, and the voivodeship's is "brak w danych lokalnych"."""
+    from tests.conftest import clone_settings
+    from geoes.dataset.build import compute_all
+
+    settings = clone_settings(fetched_settings, tmp_path / "data")
+    local = needs.load_needs(settings.unemployment_path)
+    assert needs.from_local_copy(local) and not (local["teryt"].eq("26") & local["measure"].eq("rate")).any()
+    entities = tmp_path / "e.csv"
+    entities.write_text("id,name,types,lat,lon,status,location_precision\n"
+                        "j1,Podmiot j1,wtz,50.64,20.30,active,gmina\n", encoding="utf-8")
+    _, ind, _, _ = compute_all(settings, entities)
+    assert ind.voivodeship["unemployment_rate"] is None
+    assert ind.voivodeship["suppressed"]["unemployment_rate"] == "not_in_local_data"
+    county = ind.powiaty.set_index("teryt").loc["2602"]
+    assert county["unemployment_rate"] == 6.0 and pd.isna(county["ratio_unemployment_rate"])
+
+    # The same figures with BDL's answer for the voivodeship (the fake BDL, in the API's JSON shape).
+    region = online(fake).unemployment
+    from_bdl = region[region["teryt"].eq("26") & region["measure"].eq("rate")]
+    combined = pd.concat([local, from_bdl], ignore_index=True)
+    combined.to_csv(settings.unemployment_path, index=False)
+    _, ind, _, _ = compute_all(settings, entities)
+    assert ind.voivodeship["unemployment_rate"] == 7.5 and "unemployment_rate" not in ind.voivodeship["suppressed"]
+    county = ind.powiaty.set_index("teryt").loc["2602"]
+    assert county["ratio_unemployment_rate"] == pytest.approx(6.0 / 7.5, abs=0.001)

@@ -1,8 +1,9 @@
 """Command line: `python -m geoes <command>`. Messages for people are in Polish.
 
 The commands live beside what they drive — `data` (fetch, build, stats, export, serve), `register`
-(validate, import, geocode), `report`, `verify` (verify against KRS, rjps) and `users` (the console's
-operators) — and are registered on the `main` group here, in one place.
+(validate, import, geocode), `report`, `verify` (verify against KRS, rjps), `users` (the console's
+operators), `database` (db init|status: the PostgreSQL database of several instances) and `murmurations`
+(offer the profiles to a Murmurations index) — and are registered on the `main` group here, in one place.
 
 Exit codes: 0 all well, 1 some rows rejected (not an error: the file with reasons is written), 2 the
 command cannot go on. Every expected failure is a `geoes.errors.GeoesError`; `GeoesGroup` turns it, and
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from geoes.cli import data, register, report, users, verify
+from geoes.cli import data, database, murmurations, register, report, users, verify
 from geoes.config import Settings
 from geoes.errors import GeoesError
 
@@ -56,6 +57,8 @@ COMMANDS = (
     report.report_command,
     verify.verify_command, verify.rjps_command,
     users.users_command,
+    database.db_command,
+    murmurations.murmurations_command,
 )
 for _command in COMMANDS:
     main.add_command(_command)

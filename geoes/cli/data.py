@@ -14,12 +14,17 @@ import click
 from geoes.common.polish import count, number, percent, ratio
 from geoes.config import REPO_DIR, Settings
 from geoes.dataset import figures
-from geoes.dataset.build import MISMATCHES_NAME, REJECTS_NAME, build as build_dataset
+from geoes.console.registers import file_bytes
+from geoes.dataset.build import MISMATCHES_NAME, build as build_dataset
 from geoes.dataset.indicators import LABELS_PL, completeness_text
 from geoes.dataset.reader import Dataset, load_current
 from geoes.errors import InvalidInput, NotFound
+from geoes.common.atomic import atomic_write_bytes
+from geoes.publish import essglobal
 from geoes.publish.serialise import csvt_path, export_layer, readme_path
 from geoes.publish.tables import DIALECTS
+from geoes.register import stored
+from geoes.sources import region_store
 from geoes.sources.fetch import fetch as fetch_region
 
 # How many entities placed in another gmina than their source states `build` lists on the terminal.
@@ -44,6 +49,8 @@ def fetch(settings: Settings, mirror, timeout):
     written = fetch_region(settings, mirror=mirror, **options)
     source = f"kopia lokalna {mirror}" if mirror else "usługi GUGiK ULDK i GUS BDL"
     click.echo(f"Pobrano dane regionu {settings.region} ({source}): {count(len(written), 'plik')} w {settings.data_dir}")
+    if settings.uses_database:
+        click.echo(f"Zapisano w bazie danych: {count(region_store.store(settings), 'plik')}")
 
 
 @click.command()
@@ -53,8 +60,11 @@ def fetch(settings: Settings, mirror, timeout):
 def build(settings: Settings, entities_path):
     """Sprawdź, połącz z gminami i policz wskaźniki; zapisz nową wersję danych."""
     result = build_dataset(settings, entities_path)
+    if settings.uses_database and entities_path is not None:
+        # The served version and the register agree, as after a publish in the console.
+        stored.write_bytes(settings, file_bytes(entities_path))
     v = result.summary["voivodeship"]
-    click.echo(f"Wersja danych {result.version} ({result.path})")
+    click.echo(f"Wersja danych {result.version} ({'baza danych' if settings.uses_database else result.path})")
     powiat_only = int(result.summary["voivodeship"].get("entities_without_gmina", 0))
     click.echo(f"Podmioty: {result.entities} (umieszczone na mapie {result.placed}, przypisane tylko do powiatu "
                f"{powiat_only}, bez lokalizacji {result.entities - result.placed - powiat_only}, "
@@ -71,9 +81,10 @@ def build(settings: Settings, entities_path):
                        f"wg współrzędnych {m['gmina_teryt_computed']} ({m['gmina_name']})")
         rest = int(result.summary.get("mismatches_total", len(listed))) - len(listed)
         if rest > 0:
-            click.echo(f"  … i jeszcze {count(rest, 'podmiot')}; pełna lista: {result.path / MISMATCHES_NAME}")
+            full = result.path / MISMATCHES_NAME  # kept beside the version's files (not with GEOES_DATABASE_URL)
+            click.echo(f"  … i jeszcze {count(rest, 'podmiot')}" + (f"; pełna lista: {full}" if full.exists() else ""))
     if result.rejected_rows:
-        click.echo(f"Odrzucone wiersze: {result.path / REJECTS_NAME}")
+        click.echo(f"Odrzucone wiersze: {result.rejects_path}")
 
 
 @click.command()
@@ -126,18 +137,29 @@ def _echo_unit(rec: dict, voivodeship: dict, ranked_of: dict) -> None:
 
 
 @click.command()
-@click.option("--layer", type=click.Choice(["entities", "gminy", "powiaty"]), required=True)
-@click.option("--format", "fmt", type=click.Choice(["geojson", "csv", "gpkg", "xlsx"]), required=True)
+@click.option("--layer", type=click.Choice(["entities", "gminy", "powiaty"]), default=None,
+              help="Warstwa (wymagana, poza --format essglobal, który zawsze zapisuje podmioty).")
+@click.option("--format", "fmt", type=click.Choice(["geojson", "csv", "gpkg", "xlsx", "essglobal"]), required=True,
+              help="essglobal: podmioty jako standardowy CSV ESSGlobal (agregatory ekonomii solidarnej).")
 @click.option("--dialect", type=click.Choice(list(DIALECTS)), default="gis", show_default=True,
               help="CSV: gis (przecinek, kropka dziesiętna; GDAL, QGIS) albo excel-pl (średnik, przecinek "
                    "dziesiętny, identyfikatory jako tekst; Excel z polskimi ustawieniami).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
 @click.pass_obj
 def export(settings: Settings, layer, fmt, dialect, output):
-    """Zapisz warstwę (podmioty, gminy, powiaty) do GeoJSON, CSV, GeoPackage lub XLSX."""
+    """Zapisz warstwę (podmioty, gminy, powiaty) do GeoJSON, CSV, GeoPackage, XLSX lub CSV ESSGlobal."""
     if dialect != "gis" and fmt != "csv":
         raise InvalidInput("--dialect dotyczy tylko --format csv")
+    if fmt == "essglobal" and layer not in (None, "entities"):
+        raise InvalidInput("--format essglobal zapisuje tylko podmioty (--layer entities)")
+    if layer is None and fmt != "essglobal":
+        raise InvalidInput("podaj --layer entities|gminy|powiaty")
     ds: Dataset = load_current(settings)
+    if fmt == "essglobal":
+        table = essglobal.essglobal_table(ds.entities, ds.voivodeship.get("name") or "")
+        atomic_write_bytes(output, essglobal.to_csv(table))
+        click.echo(f"Zapisano {count(len(table), 'podmiot')} w standardzie ESSGlobal do {output}")
+        return
     frame = getattr(ds, layer)
     export_layer(frame, layer, fmt, output, ds.summary.get("method"), {**ds.summary, "version": ds.version},
                  dialect)

@@ -45,17 +45,19 @@ INDICATOR_LABELS = {
     "verified_24m_pct": "Podmioty zweryfikowane w ostatnich 24 miesiącach (%)",
 }
 
-# Column names of the layers and tables, as a person reads them.
+# Column names of the published layers and tables, as a person reads them (`gmina_teryt`/`powiat_teryt` of an
+# entity are the units the site counts it in, `*_stated` what the register says: geoes.publish.serialise).
 FIELD_LABELS = {
     "id": "Identyfikator", "name": "Nazwa", "types": "Typ", "social_enterprise": "Przedsiębiorstwo społeczne",
     "legal_form": "Forma prawna", "operator": "Podmiot prowadzący", "street": "Ulica", "postal_code": "Kod pocztowy",
-    "locality": "Miejscowość", "gmina_teryt": "Gmina wg źródła (TERYT)", "powiat_teryt": "Powiat (TERYT)",
+    "locality": "Miejscowość", "gmina_teryt": "Gmina (TERYT)", "powiat_teryt": "Powiat (TERYT)",
+    "gmina_teryt_stated": "Gmina wg źródła (TERYT)", "powiat_teryt_stated": "Powiat wg źródła (TERYT)",
     "lat": "Szerokość geogr.", "lon": "Długość geogr.", "location_precision": "Dokładność położenia",
     "geocoder": "Źródło współrzędnych", "krs": "KRS", "nip": "NIP", "regon": "REGON", "operator_krs": "KRS prowadzącego",
     "operator_nip": "NIP prowadzącego", "employees": "Zatrudnieni",
     "status": "Status", "as_of": "Stan na", "website": "Strona internetowa", "email": "E-mail", "phone": "Telefon",
-    "description": "Opis", "sources": "Źródła", "gmina_teryt_computed": "Gmina (TERYT)", "gmina_name": "Gmina",
-    "powiat_teryt_computed": "Powiat (TERYT)", "powiat_name": "Powiat", "gmina_mismatch": "Inna gmina niż w źródle",
+    "description": "Opis", "sources": "Źródła", "gmina_name": "Gmina", "powiat_name": "Powiat",
+    "gmina_teryt_computed": "Gmina (TERYT; nazwa przestarzała)", "powiat_teryt_computed": "Powiat (TERYT; nazwa przestarzała)", "gmina_mismatch": "Inna gmina niż w źródle",
     "outside_region": "Poza województwem", "row": "Wiersz", "teryt": "TERYT", "type": "Rodzaj",
     "type_name": "Rodzaj gminy", "city_county": "Miasto na prawach powiatu", "area_km2_official": "Powierzchnia urzędowa (km²)",
     "area_km2": "Powierzchnia (km²)", "area_km2_computed": "Powierzchnia z geometrii (km²)", "area_source": "Źródło powierzchni",

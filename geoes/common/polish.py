@@ -55,6 +55,7 @@ NOUNS: dict[str, tuple[str, str, str, str]] = {
     "obiekt": ("obiekt", "obiekty", "obiektów", "obiektu"),
     "znak": ("znak", "znaki", "znaków", "znaku"),
     "jednostka": ("jednostka", "jednostki", "jednostek", "jednostki"),
+    "profil": ("profil", "profile", "profili", "profilu"),
 }
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from geoes.common.polish import count
+from geoes.common.database import IntegrityError
 from geoes.config import Settings
 from geoes.console import audit
 from geoes.console.db import now_iso, transaction
@@ -78,7 +79,7 @@ def add_user(conn: sqlite3.Connection, login: str, password: str, actor: str = "
             conn.execute("INSERT INTO users (login, password_hash, session_key, created_at) VALUES (?, ?, ?, ?)",
                          (login, digest, secrets.token_urlsafe(16), now_iso()))
             audit.record(conn, actor, "user_add", login)
-    except sqlite3.IntegrityError:
+    except IntegrityError:
         raise Conflict(f"użytkownik „{login}” już istnieje") from None
     return get_user(conn, login)
 

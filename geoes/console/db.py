@@ -1,10 +1,16 @@
 """The console's own store: users, sign-in attempts, the audit log, staged changes, saved mappings,
 the review queue, the counts of public reports per address, background jobs and the published versions,
-in one SQLite file under the data directory.
+in one SQLite file under the data directory — or, with GEOES_DATABASE_URL, in PostgreSQL, shared by
+every instance.
 
 `data/console/console.sqlite` is created on first use (git-ignored). WAL lets readers go on while one
 writer commits; each request or thread opens its own connection (`connect`), as sqlite3 connections
 must not be shared between threads.
+
+`SCHEMA` is the one schema of both backends: in PostgreSQL it is translated (geoes.common.database:
+`sqlite_ddl`) and applied by the schema runner, and the statements of the console run there through the
+same adapter, so a table or a query added here works in both. The session-signing key is a row of
+`secrets` there, so every instance signs with the same one.
 """
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
+from geoes.common import database
 from geoes.config import Settings
 
 DB_NAME = "console.sqlite"
@@ -118,6 +125,19 @@ CREATE TABLE IF NOT EXISTS versions (
 );
 """
 
+# PostgreSQL only: what the embedded default keeps in files under data/console.
+PG_SCHEMA = """
+CREATE EXTENSION IF NOT EXISTS citext;
+CREATE TABLE IF NOT EXISTS secrets (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS publish_holder (   -- who holds the publish lock (an advisory lock), for the 409
+    id BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
+    holder TEXT NOT NULL
+);
+"""
+
 _ready: set[str] = set()
 _ready_lock = threading.Lock()
 
@@ -136,6 +156,8 @@ def now_iso() -> str:
 
 def connect(settings: Settings) -> sqlite3.Connection:
     """A new connection (one per request or thread), the schema created on first use."""
+    if settings.uses_database:
+        return _connect_database(settings)
     path = db_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
@@ -149,6 +171,16 @@ def connect(settings: Settings) -> sqlite3.Connection:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.executescript(SCHEMA)
             _ready.add(key)
+    return conn
+
+
+def _connect_database(settings: Settings) -> database.PgConnection:
+    conn = database.connect(settings.database_url)
+    try:
+        database.ensure_schema(conn, settings.database_url, "console", PG_SCHEMA + database.sqlite_ddl(SCHEMA))
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
@@ -179,6 +211,8 @@ def secret_key(settings: Settings) -> str:
     """
     if settings.secret_key:
         return settings.secret_key
+    if settings.uses_database:
+        return _database_secret(settings)
     path = console_dir(settings) / SECRET_NAME
     try:
         return path.read_text(encoding="ascii").strip()
@@ -199,3 +233,19 @@ def secret_key(settings: Settings) -> str:
     finally:
         os.unlink(tmp)
     return path.read_text(encoding="ascii").strip()
+
+
+_secrets: dict[str, str] = {}
+
+
+def _database_secret(settings: Settings) -> str:
+    """The key kept in the database: the first instance to ask creates it, every other one reads the same."""
+    url = settings.database_url
+    if url not in _secrets:
+        conn = connect(settings)
+        try:
+            conn.execute("INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)", (SECRET_NAME, secrets.token_hex(32)))
+            _secrets[url] = conn.execute("SELECT value FROM secrets WHERE name = ?", (SECRET_NAME,)).fetchone()[0]
+        finally:
+            conn.close()
+    return _secrets[url]

@@ -32,6 +32,7 @@ from geoes.register.merge import stable_id
 from geoes.console.registers import diff_registers
 from geoes.register.geocode import geocode_frame
 from geoes.register.record import COLUMNS
+from geoes.sources import region_store
 from geoes.sources.gazetteer import locality_key
 from geoes.sources.territory import MissingData
 
@@ -105,6 +106,8 @@ _CONTEXTS: dict[tuple, importer.ImportContext] = {}
 
 def _context(settings: Settings, limits: Limits | None = None) -> importer.ImportContext:
     """The importer's context (region data, gazetteer), loaded once per process and data files."""
+    if settings.uses_database:
+        region_store.ensure_local_once(settings)   # an instance started with an empty data directory
     paths = (settings.localities_path, settings.gmina_points_path, settings.terc_path, settings.gminy_path)
     key = tuple((str(p), p.stat().st_mtime_ns if p.exists() else 0) for p in paths)
     if key not in _CONTEXTS:

@@ -6,7 +6,9 @@ One run at a time for the whole server: a lock file held by the running thread (
 worker process, is told a run is under way). The state — running, done (with the figures) or failed
 (with the Polish reason) — is kept in the console's store (`jobs`), so every worker shows it, and every
 start and end is in the audit log. A run the process died in leaves the state "running" with its lock
-released: `status` reports it as interrupted.
+released: `status` reports it as interrupted. With GEOES_DATABASE_URL the lock is an advisory lock in
+PostgreSQL (one run across every instance; released with the connection of a process that died) and the
+run reads the stored register.
 """
 from __future__ import annotations
 
@@ -17,11 +19,12 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 
+from geoes.common import database
 from geoes.config import Settings
 from geoes.console import audit, queue
 from geoes.console.db import connect, console_dir, now_iso, transaction
 from geoes.errors import Conflict, GeoesError
-from geoes.register import verify
+from geoes.register import stored, verify
 
 VERIFY = "verify"
 STATE_LABELS = {"running": "trwa", "done": "zakończona", "failed": "nieudana", "interrupted": "przerwana"}
@@ -57,7 +60,13 @@ def _lock_path(settings: Settings):
 
 
 def _try_lock(settings: Settings):
-    """The open lock file, held; None when another run holds it."""
+    """The open lock file (or database connection), held; None when another run holds it."""
+    if settings.uses_database:
+        conn = database.raw_connect(settings.database_url)
+        if conn.execute("SELECT pg_try_advisory_lock(%s)", (database.lock_key(f"geoes:{VERIFY}"),)).fetchone()[0]:
+            return conn
+        conn.close()
+        return None
     path = _lock_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     fh = open(path, "a+")
@@ -124,7 +133,8 @@ def _run(settings: Settings, actor: str, lock) -> None:
     conn = connect(settings)
     try:
         try:
-            result = verify.run(settings, progress=False)
+            with stored.as_file(settings) as register:
+                result = verify.run(settings, progress=False, entities_path=register)
             added, problems = queue.take_in(conn, settings)
             summary = _summary(result, added)
             message = (f"podmioty z numerem KRS: {result.with_krs}, sprawdzone: {result.checked}; propozycje zmian: "

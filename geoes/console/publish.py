@@ -14,6 +14,10 @@ until its preview is made again.
 Every version published or restored here keeps the entities file it was built from — in the version's
 directory and, compressed, in the console's store — so it can be restored after the build has pruned
 its directory: restoring switches back to the kept directory, or builds the kept input again.
+
+With GEOES_DATABASE_URL the register, the versions and the console's store are in PostgreSQL, and the
+publish lock is an advisory lock there: two operators on two instances get the same 409 as on one (the
+holder's name is kept beside the lock), and a lock whose instance died is released with its connection.
 """
 from __future__ import annotations
 
@@ -28,13 +32,16 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
+from geoes.common import database
 from geoes.common.atomic import atomic_write_bytes
 from geoes.config import Settings
 from geoes.console import audit, changes
-from geoes.console.db import console_dir, now_iso, transaction
+from geoes.console.db import connect, console_dir, now_iso, transaction
+from geoes.dataset import pgstore
 from geoes.dataset.build import (INDICATORS_NAME, INPUT_NAME, BuildLocked, build, build_lock, current_version,
                                  switch_current)
 from geoes.errors import Conflict, GeoesError, NotFound
+from geoes.register import stored
 
 STAGING_NAME = "entities.csv"
 # A version is a directory name under data/build: no dots or slashes, so it cannot point elsewhere.
@@ -45,8 +52,38 @@ class PublishBusy(Conflict):
     """Another publish or build is running."""
 
 
+PUBLISH_LOCK = "geoes:publish"
+
+
+def _busy(holder: str) -> PublishBusy:
+    return PublishBusy(f"Trwa publikacja ({holder or 'inny operator'}). Poczekaj, aż się skończy, i spróbuj "
+                       "ponownie — zmiany nie zostały opublikowane.")
+
+
+def _holder(actor: str) -> str:
+    return f"{actor}, od {datetime.now().strftime('%H:%M:%S')}"
+
+
+@contextmanager
+def _database_publish_lock(settings: Settings, actor: str):
+    with database.advisory_lock(settings.database_url, PUBLISH_LOCK) as held:
+        conn = connect(settings)
+        try:
+            if held is None:
+                row = conn.execute("SELECT holder FROM publish_holder").fetchone()
+                raise _busy(row[0] if row else "")
+            conn.execute("INSERT OR REPLACE INTO publish_holder (id, holder) VALUES (TRUE, ?)", (_holder(actor),))
+        finally:
+            conn.close()
+        yield
+
+
 @contextmanager
 def publish_lock(settings: Settings, actor: str):
+    if settings.uses_database:
+        with _database_publish_lock(settings, actor):
+            yield
+        return
     path = console_dir(settings) / "publish.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as fh:
@@ -54,12 +91,10 @@ def publish_lock(settings: Settings, actor: str):
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             fh.seek(0)
-            holder = fh.read().strip() or "inny operator"
-            raise PublishBusy(f"Trwa publikacja ({holder}). Poczekaj, aż się skończy, i spróbuj ponownie — "
-                              "zmiany nie zostały opublikowane.") from None
+            raise _busy(fh.read().strip()) from None
         fh.seek(0)
         fh.truncate()
-        fh.write(f"{actor}, od {datetime.now().strftime('%H:%M:%S')}")
+        fh.write(_holder(actor))
         fh.flush()
         try:
             yield
@@ -126,7 +161,7 @@ def publish(conn: sqlite3.Connection, settings: Settings, cs_id: int, actor: str
             with transaction(conn):
                 audit.record(conn, actor, "publish_failed", f"zestaw {cs_id}", reason=exc.description)
             raise
-        atomic_write_bytes(settings.entities_path, data)
+        stored.write_bytes(settings, data)
         summary = summarise(changes.frame_from_csv(old_bytes), changes.frame_from_csv(data))
         summary.update(version=result.version, previous=previous, placed=result.placed,
                        rejected_rows=result.rejected_rows, changeset=cs_id)
@@ -154,6 +189,10 @@ class Version:
 
 
 def _dir_versions(settings: Settings) -> dict[str, dict]:
+    """The built versions still kept: {version: {"built_at", "entities", "input"}} (directories under
+    data/build, or the versions stored in the database)."""
+    if settings.uses_database:
+        return pgstore.kept(settings)
     out = {}
     if not settings.build_dir.is_dir():
         return out
@@ -174,7 +213,9 @@ def sync_archive(conn: sqlite3.Connection, settings: Settings) -> None:
     known = {r[0] for r in conn.execute("SELECT version FROM versions")}
     for name, meta in _dir_versions(settings).items():
         if name not in known and meta["input"]:
-            data = (settings.build_dir / name / INPUT_NAME).read_bytes()
+            data = _kept_input(settings, name)
+            if data is None:
+                continue  # pruned meanwhile
             with transaction(conn):
                 _archive(conn, name, "build", "wiersz poleceń", data, {"entities": meta["entities"]})
 
@@ -203,17 +244,33 @@ def _stamp(version: str) -> str:
     return when.isoformat(timespec="seconds")
 
 
-def _input_of(conn: sqlite3.Connection, settings: Settings, version: str) -> bytes | None:
-    row = conn.execute("SELECT entities FROM versions WHERE version = ?", (version,)).fetchone()
-    if row is not None:
-        return zlib.decompress(row[0])
+def _kept_input(settings: Settings, version: str) -> bytes | None:
+    """The entities file a kept version was built from (None when it is not kept)."""
+    if settings.uses_database:
+        return pgstore.input_of(settings, version)
     path = settings.build_dir / version / INPUT_NAME
     return path.read_bytes() if path.exists() else None
 
 
+def _input_of(conn: sqlite3.Connection, settings: Settings, version: str) -> bytes | None:
+    row = conn.execute("SELECT entities FROM versions WHERE version = ?", (version,)).fetchone()
+    if row is not None:
+        return zlib.decompress(row[0])
+    return _kept_input(settings, version)
+
+
+def _is_kept(settings: Settings, version: str) -> bool:
+    """The version's layers are still there: switching back to it needs no build."""
+    if settings.uses_database:
+        return version in pgstore.kept(settings)
+    kept = settings.build_dir / version
+    return (kept / INDICATORS_NAME).exists() and (kept / INPUT_NAME).exists()
+
+
 def restore(conn: sqlite3.Connection, settings: Settings, version: str, actor: str) -> dict:
-    """Serve `version` again and put its entities file back as data/entities.csv."""
-    if not VERSION_RE.fullmatch(version or "") or (settings.build_dir / version).is_symlink():
+    """Serve `version` again and put its entities file back as the register."""
+    if not VERSION_RE.fullmatch(version or "") or (
+            not settings.uses_database and (settings.build_dir / version).is_symlink()):
         raise NotFound(f"nie ma wersji „{version}”")  # `current` is the link, not a version
     with publish_lock(settings, actor):
         data = _input_of(conn, settings, version)
@@ -223,8 +280,7 @@ def restore(conn: sqlite3.Connection, settings: Settings, version: str, actor: s
         old_bytes = changes.register_bytes(settings)
         previous = current_version(settings)
         sync_archive(conn, settings)
-        kept = settings.build_dir / version
-        if (kept / INDICATORS_NAME).exists() and (kept / INPUT_NAME).exists():
+        if _is_kept(settings, version):
             try:
                 with build_lock(settings):
                     switch_current(settings, version)
@@ -233,7 +289,7 @@ def restore(conn: sqlite3.Connection, settings: Settings, version: str, actor: s
             served = version
         else:  # pruned: build the kept input again (a new version with the same register)
             served = _build_from(settings, data).version
-        atomic_write_bytes(settings.entities_path, data)
+        stored.write_bytes(settings, data)
         summary = summarise(changes.frame_from_csv(old_bytes), changes.frame_from_csv(data))
         summary.update(version=served, previous=previous, restored_from=version)
         with transaction(conn):

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from geoes.config import Settings
-from geoes.register.record import COLUMNS
+from geoes.register import stored
+from geoes.register.record import COLUMNS, read_table
 
 
 @dataclass
@@ -22,10 +23,8 @@ class Diff:
 
 
 def register_bytes(settings: Settings) -> bytes:
-    try:
-        return settings.entities_path.read_bytes()
-    except FileNotFoundError:
-        return b""
+    """The register's bytes: data/entities.csv, or the stored register with GEOES_DATABASE_URL."""
+    return stored.read_bytes(settings)
 
 
 def sha(data: bytes) -> str:
@@ -33,7 +32,7 @@ def sha(data: bytes) -> str:
 
 
 def register_sha(settings: Settings) -> str:
-    return sha(register_bytes(settings))
+    return stored.sha(settings)
 
 
 def frame_from_csv(data: bytes) -> pd.DataFrame:
@@ -46,6 +45,11 @@ def frame_from_csv(data: bytes) -> pd.DataFrame:
 def frame_to_csv(frame: pd.DataFrame) -> bytes:
     """The record file's bytes, exactly as geoes.register.record.write_entities writes them."""
     return frame.reindex(columns=COLUMNS).fillna("").to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def file_bytes(path) -> bytes:
+    """A record file (CSV or XLSX, any encoding Excel writes) as the register's bytes."""
+    return frame_to_csv(read_table(path).drop(columns=["row"]))
 
 
 def read_register(settings: Settings) -> pd.DataFrame:

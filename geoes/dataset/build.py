@@ -12,6 +12,10 @@ Layout under data/build/:
     current -> <version>        symlink, replaced in one rename; readers follow it
 A build writes into a hidden temporary directory first, so an interrupted build leaves nothing
 half-written that a reader could pick up, and a lock keeps two builds from interleaving.
+
+With GEOES_DATABASE_URL the versions live in PostgreSQL instead (geoes.dataset.pgstore): the build reads
+the stored register unless given a file, writes the version in one transaction, switches to it in
+another, and the lock is an advisory lock, held across instances.
 """
 from __future__ import annotations
 
@@ -20,8 +24,9 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,16 +34,21 @@ from typing import Callable
 
 import pandas as pd
 
+from geoes.common.dictionary import whole_numbers
 from geoes.common.excel import write_rejects
 from geoes.common.reference import attribution
 from geoes.config import Settings
 from geoes.dataset import indicators as ind
+from geoes.dataset import pgstore
+from geoes.dataset.gpkg import read_layers
 from geoes.dataset.official import completeness, completeness_text, incomplete, type_series
 from geoes.dataset.join import entities_to_points, join_gminy, mismatches
 from geoes.dataset.mappoints import POINTS_NAME, encode as encode_points, points_table
 from geoes.errors import Conflict
+from geoes.register import stored
 from geoes.register.record import COLUMNS, UnreadableFile, read_table
 from geoes.register.validate import validate_frame
+from geoes.sources import region_store
 from geoes.sources.needs import load_needs
 from geoes.sources.territory import Territory, load_territory
 
@@ -71,10 +81,18 @@ class BuildResult:
     rejected_rows: int
     indicators: ind.Indicators
     summary: dict
+    rejects_path: Path | None = None
 
 
 @contextmanager
 def build_lock(settings: Settings):
+    if settings.uses_database:
+        with pgstore.lock(settings) as held:
+            if not held:
+                raise BuildLocked("trwa inna przebudowa danych (w innej instancji lub z wiersza poleceń); "
+                                  "spróbuj później")
+            yield
+        return
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     with open(settings.build_dir / ".lock", "w") as fh:
         try:
@@ -175,8 +193,9 @@ def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.
     entities.to_file(gpkg, layer="entities", driver="GPKG", engine="pyogrio")
     del entities
     (target / POINTS_NAME).write_bytes(encode_points(points_table(joined), version))
-    indicators.gminy.to_file(gpkg, layer="gminy", driver="GPKG", engine="pyogrio")
-    indicators.powiaty.to_file(gpkg, layer="powiaty", driver="GPKG", engine="pyogrio")
+    # Counts of people (registered unemployed) are whole numbers: Integer in the GeoPackage, not Real.
+    whole_numbers(indicators.gminy, "units").to_file(gpkg, layer="gminy", driver="GPKG", engine="pyogrio")
+    whole_numbers(indicators.powiaty, "units").to_file(gpkg, layer="powiaty", driver="GPKG", engine="pyogrio")
     # Rejected rows hold raw input and are opened in Excel: the one rejects writer (BOM, neutralised).
     write_rejects(rejects, target / REJECTS_NAME)
     mismatched = extra["mismatches"]
@@ -208,6 +227,9 @@ def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.
 
 
 def switch_current(settings: Settings, version: str) -> None:
+    if settings.uses_database:
+        pgstore.switch(settings, version)
+        return
     link = settings.build_dir / "current"
     tmp = settings.build_dir / f".current-{os.getpid()}"
     if tmp.is_symlink() or tmp.exists():
@@ -217,7 +239,10 @@ def switch_current(settings: Settings, version: str) -> None:
 
 
 def current_version(settings: Settings) -> str | None:
-    """The version the `current` link names (None before the first build): the one reader of the link."""
+    """The version the `current` link names (None before the first build): the one reader of the link (or of
+    the database's `dataset_current`)."""
+    if settings.uses_database:
+        return pgstore.current(settings)
     link = settings.build_dir / "current"
     if not link.is_symlink():
         return None
@@ -233,6 +258,9 @@ def keep_input(target: Path, entities_path: Path) -> None:
 
 
 def prune(settings: Settings, keep: int = KEEP_VERSIONS) -> None:
+    if settings.uses_database:
+        pgstore.prune(settings, keep)
+        return
     current = current_version(settings)
     versions = sorted(p for p in settings.build_dir.iterdir()
                       if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
@@ -245,9 +273,31 @@ def prune(settings: Settings, keep: int = KEEP_VERSIONS) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _store_in_database(settings: Settings, version: str, write: Callable[[Path], dict], path: Path):
+    """Write the version's files aside, then store the layers as the reader reads them, indicators.json, the
+    rejected rows and the input in the database (one transaction). The rejected rows stay beside the data
+    directory for the person who ran the build. Returns (summary, rejects file or None)."""
+    with tempfile.TemporaryDirectory(prefix="geoes-build-") as scratch:
+        target = Path(scratch) / version
+        summary = write(target)
+        pgstore.save(settings, version, read_layers(target / GPKG_NAME),
+                     (target / INDICATORS_NAME).read_text(encoding="utf-8"), (target / REJECTS_NAME).read_bytes(),
+                     path.read_bytes())
+        rejects_path = None
+        if summary["rejected_rows"]:
+            rejects_path = settings.build_dir / f"{version}-{REJECTS_NAME}"
+            rejects_path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(target / REJECTS_NAME, rejects_path)
+    return summary, rejects_path
+
+
 def build(settings: Settings, entities_path: Path | str | None = None) -> BuildResult:
-    path = Path(entities_path or settings.entities_path)
-    with build_lock(settings):
+    """Build a version from `entities_path` (by default the register: data/entities.csv, or the stored one
+    with GEOES_DATABASE_URL) and serve it."""
+    if settings.uses_database:
+        region_store.ensure_local(settings)   # the region's files, from the database if this instance lacks them
+    source = stored.as_file(settings) if not entities_path else nullcontext(Path(entities_path))
+    with build_lock(settings), source as path:
         joined, indicators, rejects, extra = compute_all(settings, path)
         if len(joined) == 0 and len(rejects):
             first = rejects.iloc[0]
@@ -256,16 +306,26 @@ def build(settings: Settings, entities_path: Path | str | None = None) -> BuildR
                 f"pierwszy: wiersz {first['row']}, kolumna {first['column']}: {first['reason']}); "
                 f"dane nie zostały przebudowane — szczegóły: python -m geoes validate {path}")
         version = _version(path, settings)
-        tmp = settings.build_dir / f".tmp-{version}"
-        try:
-            summary = write_version(tmp, joined, indicators, rejects, extra, version)
-            keep_input(tmp, path)
-            final = settings.build_dir / version
-            os.rename(tmp, final)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        final = settings.build_dir / version
+
+        def write(target: Path) -> dict:
+            written = write_version(target, joined, indicators, rejects, extra, version)
+            keep_input(target, path)
+            return written
+
+        if settings.uses_database:
+            region_store.store(settings)
+            summary, rejects_path = _store_in_database(settings, version, write, path)
+        else:
+            tmp = settings.build_dir / f".tmp-{version}"
+            try:
+                summary = write(tmp)
+                os.rename(tmp, final)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            rejects_path = final / REJECTS_NAME
         switch_current(settings, version)
         prune(settings)
     return BuildResult(version, final, len(joined), int(joined["placed"].sum()),
-                       summary["rejected_rows"], indicators, summary)
+                       summary["rejected_rows"], indicators, summary, rejects_path)

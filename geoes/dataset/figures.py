@@ -45,6 +45,8 @@ REASONS = {
     "few_employees_known": (f"{TOO_FEW}: zatrudnienie znane dla mniej niż "
                             f"{MIN_EMPLOYEES_KNOWN_PCT:.0f}{NBSP}% podmiotów"),
     "unknown_value": "brak danych źródłowych",
+    # The figure exists in the source (GUS BDL) but not in the local copy the data were fetched from.
+    "not_in_local_data": "brak w danych lokalnych",
     "zero_base": "podstawa równa zero",
     "unknown_base": "brak wartości dla województwa",
     "few_units": f"{TOO_FEW}: mniej niż {MIN_RANKED_UNITS} jednostki z wartością",
@@ -185,6 +187,16 @@ def reference_rules(v: dict) -> dict:
     return v
 
 
+def local_gaps(suppressed: dict, values: dict, fields) -> dict:
+    """For figures fetched from a local copy (not the source's API): each of `fields` the copy lacks
+    (`values` has no value, or the rules recorded it as unknown) is "brak w danych lokalnych" — the
+    source may have it, the copy does not. Changes and returns `suppressed` ({field: reason code})."""
+    for name in fields:
+        if name in values and is_missing(values[name]) and suppressed.get(name, "unknown_value") == "unknown_value":
+            suppressed[name] = "not_in_local_data"
+    return suppressed
+
+
 # ---------------------------------------------------------------- reading the stored results
 
 def suppressed_map(rec: dict) -> dict[str, str]:
@@ -244,6 +256,6 @@ def short_reason(rec: dict, field: str) -> str:
     code = _CODES.get(code, code)  # a map of reasons already in words (JSON records) reads the same
     if code is None or code in ("unknown_value", "unknown_base"):
         return "brak danych"
-    if code == "no_entity":
-        return REASONS["no_entity"]
+    if code in ("no_entity", "not_in_local_data"):
+        return REASONS[code]
     return TOO_FEW

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -28,13 +29,14 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from geoes.common.dictionary import is_whole
 from geoes.common.labels import INDICATOR_LABELS
 from geoes.common.reference import entity_types
 from geoes.config import ACCESS_RADIUS_M, ACTIVE_STATUSES, CRS_METRIC
 from geoes.dataset import figures
 from geoes.dataset.official import completeness, completeness_text  # noqa: F401 - read from here too
 from geoes.register.record import TYPES_SEPARATOR
-from geoes.sources.needs import SOURCE as NEEDS_SOURCE
+from geoes.sources.needs import SOURCE as NEEDS_SOURCE, from_local_copy
 from geoes.sources.region import POPULATION_YEAR
 
 # Indicators that get a rank among units of the same level and a ratio to the voivodeship value, under
@@ -259,6 +261,8 @@ def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoD
         ratio_base[name] = None
     for frame in (g, p):
         _rank_and_round(frame, count_cols, ratio_base)
+    if from_local_copy(needs):
+        _local_gaps(g, p, v)
     white = _white_spots(g)
     v["white_spots"] = int(len(white))
     v["white_spots_population"] = int(white["population"].sum())
@@ -367,6 +371,11 @@ def _need_series(needs: pd.DataFrame, measure: str, year: int) -> pd.Series:
     return pd.Series(rows["value"].to_numpy(dtype=float), index=rows["teryt"].astype(str).to_numpy())
 
 
+NEED_COLUMNS = ("unemployed", "unemployed_2022", "unemployed_per_10k", "unemployed_change_pct",
+                "entities_per_1k_unemployed", "unemployment_rate", "unemployment_rate_2022",
+                "unemployment_rate_change_pp")
+
+
 def _need_columns(frame: pd.DataFrame, needs: pd.DataFrame, with_rate: bool) -> None:
     """Registered unemployment of the need year beside the supply; a year the source lacks stays empty."""
     persons = _need_series(needs, "persons", NEEDS_YEAR)
@@ -396,10 +405,30 @@ def _add_needs(g: pd.DataFrame, p: pd.DataFrame, v: dict, ratio_base: dict, need
     for c in vf.columns.drop(["teryt", "population", "entities"]):
         value = vf.at[0, c]
         ratio_base[c] = None if pd.isna(value) else float(value)
-        v[c] = None if pd.isna(value) else round(float(value), 3)
+        v[c] = None if pd.isna(value) else int(round(value)) if is_whole(c) else round(float(value), 3)
     return {"year": NEEDS_YEAR, "base_year": NEEDS_BASE_YEAR, "unemployed_source": NEEDS_SOURCE["persons"],
             "rate_source": NEEDS_SOURCE["rate"],
             "rate_levels": "powiaty" + (" i województwo" if v.get("unemployment_rate") is not None else "")}
+
+
+def _local_gaps(g: pd.DataFrame, p: pd.DataFrame, v: dict) -> None:
+    """Need figures fetched from a local copy: what it lacks is "brak w danych lokalnych" (e.g. the
+    voivodeship's unemployment rate, which BDL has and the copy does not), not "brak danych źródłowych"."""
+    figures.local_gaps(v["suppressed"], v, NEED_COLUMNS)
+    # A relation to a voivodeship figure the copy lacks is missing for the same reason.
+    bases = [f"ratio_{c}" for c in NEED_COLUMNS if v["suppressed"].get(c) == "not_in_local_data"]
+    for frame in (g, p):
+        fields = [c for c in NEED_COLUMNS if c in frame.columns]
+        frame["suppressed"] = [_local_row(s, row, fields, bases)
+                               for s, row in zip(frame["suppressed"], frame[fields].to_dict("records"))]
+
+
+def _local_row(suppressed: str, values: dict, fields: list[str], bases: list[str]) -> str:
+    found = figures.local_gaps(figures.suppressed_map({"suppressed": suppressed}), values, fields)
+    for ratio in bases:
+        if found.get(ratio) == "unknown_base":
+            found[ratio] = "not_in_local_data"
+    return json.dumps(found, sort_keys=True) if found else ""
 
 
 def _white_spots(g: gpd.GeoDataFrame) -> pd.DataFrame:

@@ -8,10 +8,13 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from geoes.dataset import pgstore
 from geoes.dataset.build import GPKG_NAME, INDICATORS_NAME, current_version
 from geoes.config import Settings
+from geoes.common.dictionary import is_whole
 from geoes.common.values import plain
 from geoes.dataset.figures import RANKED, RELATED, reasons_text
+from geoes.dataset.gpkg import read_layers
 from geoes.errors import DataMissing
 
 
@@ -19,8 +22,6 @@ class NoDataset(DataMissing):
     """Nothing has been built yet."""
 
 
-# Identifiers and codes GeoPackage readers may guess as numbers: read back as text, leading zeros kept.
-TEXT_CODES = ("id", "krs", "nip", "regon", "operator_krs", "operator_nip", "postal_code")
 # Columns of `stats` records and of the indicator tables (geoes.dataset.indicators), in display order.
 INDICATOR_COLUMNS = [
     "teryt", "name", "level", "population", "area_km2", "area_km2_computed", "entities",
@@ -49,10 +50,12 @@ class Dataset:
         return [c for c in self.powiaty.columns if c.startswith("entities_") and not c.startswith("entities_per")
                 and c != "entities_without_gmina"]
 
-    def indicator_table(self, level: str, reasons: str = "text") -> pd.DataFrame:
+    def indicator_table(self, level: str, reasons: str = "text", meta: bool | None = None) -> pd.DataFrame:
         """The indicators of a level in display order. A left-out figure is empty and the `suppressed`
-        column says why: as text "field: reason; …" (`reasons="text"`, for CSV and XLSX) or as a dict
-        {field: reason} (`reasons="map"`, for JSON: see `indicator_records`)."""
+        column says why: as text "field: reason; …" (`reasons="text"`, for the CSV for GIS) or as a dict
+        {field: reason} (`reasons="map"`, for JSON: see `indicator_records`, and for the files for people,
+        geoes.publish.office). `meta` (default: with text reasons) adds the columns saying what the figures
+        are figures of (completeness of the register, year and source of the need figures)."""
         frame = self.powiaty if level == "powiat" else self.gminy
         table = pd.DataFrame(frame.drop(columns="geometry"))
         table["level"] = level
@@ -66,13 +69,13 @@ class Dataset:
             maps = [reasons_text({"suppressed": s}) for s in table["suppressed"]]
             table["suppressed"] = maps if reasons == "map" else ["; ".join(f"{k}: {v}" for k, v in m.items())
                                                                   for m in maps]
-        if reasons == "text":
+        if meta if meta is not None else reasons == "text":
             # A spreadsheet has no place for metadata: every row says what its figures are figures of.
             table["kompletnosc_rejestru"] = self.completeness_statement()
             needs = (self.summary.get("method") or {}).get("needs")
             if needs and "unemployed" in table:
                 # The year and source of the need figures travel with them.
-                table["bezrobocie_rok"] = str(needs["year"])
+                table["bezrobocie_rok"] = int(needs["year"])
                 table["bezrobocie_zrodlo"] = f"{needs['unemployed_source']}; {needs['rate_source']}"
         return table
 
@@ -87,7 +90,8 @@ class Dataset:
         return [{k: (v if k == "suppressed" else plain(v)) for k, v in rec.items()} for rec in table.to_dict("records")]
 
     def voivodeship_record(self, reasons: str = "text") -> dict:
-        v = dict(self.voivodeship)
+        v = {k: int(x) if isinstance(x, float) and x.is_integer() and is_whole(k) else x
+             for k, x in self.voivodeship.items()}
         v["level"] = "wojewodztwo"
         why = reasons_text(v)
         v["suppressed"] = why if reasons == "map" else "; ".join(f"{k}: {t}" for k, t in why.items())
@@ -96,25 +100,26 @@ class Dataset:
 
 def load_dataset(path: Path) -> Dataset:
     path = Path(path)
-    gpkg = path / GPKG_NAME
-    entities = gpd.read_file(gpkg, layer="entities", engine="pyogrio")
-    gminy = gpd.read_file(gpkg, layer="gminy", engine="pyogrio")
-    powiaty = gpd.read_file(gpkg, layer="powiaty", engine="pyogrio")
-    for frame in (entities, gminy, powiaty):
-        for col in frame.columns:
-            if col.endswith("teryt") or col.endswith("teryt_computed") or col in TEXT_CODES:
-                frame[col] = frame[col].astype(object).where(frame[col].notna(), "").astype(str)
-    entities["employees"] = entities["employees"].astype("Int64")
-    for frame in (gminy, powiaty):
-        # A layer stores a rank with gaps (a left-out place) as a float: places are whole numbers.
-        for col in [c for c in frame.columns if c.startswith("rank_")]:
-            frame[col] = frame[col].round().astype("Int64")
+    layers = read_layers(path / GPKG_NAME)
     summary = json.loads((path / INDICATORS_NAME).read_text(encoding="utf-8"))
-    return Dataset(summary["version"], path, entities, gminy, powiaty, summary)
+    return Dataset(summary["version"], path, layers["entities"], layers["gminy"], layers["powiaty"], summary)
+
+
+def load_version(settings: Settings, version: str) -> Dataset:
+    """A built version from where the settings keep versions: data/build/<version>, or the database
+    (FileNotFoundError when it is not there, e.g. pruned meanwhile)."""
+    if not settings.uses_database:
+        return load_dataset(settings.build_dir / version)
+    try:
+        layers, summary = pgstore.load(settings, version)
+    except LookupError:
+        raise FileNotFoundError(f"wersja {version} nie jest zapisana w bazie danych") from None
+    return Dataset(version, settings.build_dir / version, layers["entities"], layers["gminy"], layers["powiaty"],
+                   json.loads(summary))
 
 
 def load_current(settings: Settings) -> Dataset:
     version = current_version(settings)
     if version is None:
         raise NoDataset("brak zbudowanych danych: uruchom `python -m geoes build`")
-    return load_dataset(settings.build_dir / version)
+    return load_version(settings, version)

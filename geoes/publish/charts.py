@@ -80,29 +80,30 @@ def _value(x) -> str:
 def _footnote(fig: Figure, y: float, text: str, note: str | None, width: float = 7.5, under=None) -> None:
     """The source line and, under it, what the figures are figures of (the register's completeness),
     wrapped to the figure's `width`; placed at `y` (figure fraction) or just `under` an artist (a legend)."""
-    chars = _chars(width, 6.5)
+    chars = _chars(width, 7)
     lines = textwrap.wrap(text, chars) + (
         textwrap.wrap(f"Znany rejestr, nie wszystkie podmioty. {note}", chars) if note else [])
     if under is None:
-        fig.text(0.01, y, "\n".join(lines), fontsize=6.5, color="#555555", va="top")
+        fig.text(0.01, y, "\n".join(lines), fontsize=7, color="#555555", va="top")
     else:
         fig.axes[0].annotate("\n".join(lines), xy=(0, 0), xycoords=under, xytext=(0, -4), textcoords="offset points",
-                             fontsize=6.5, color="#555555", va="top", ha="left", annotation_clip=False)
+                             fontsize=7, color="#555555", va="top", ha="left", annotation_clip=False)
 
 
 def ranking_chart(table: pd.DataFrame, indicator: str, highlight: str, reference: float | None,
                   title_unit: str = "powiaty", reference_label: str = "województwo", note: str | None = None,
-                  width: float = 7.5) -> bytes:
+                  width: float = 7.5, bar: float = 0.32, dpi: int | None = None) -> bytes:
     """Horizontal bars for the rows of `table` (columns teryt, name, indicator) that have the value; a row
     whose value is left out (geoes.dataset.figures) is listed by name with "za mało danych" or "brak danych"
-    instead of a bar — never drawn as a zero. `width` in inches (NARROW_WIDTH for a phone)."""
+    instead of a bar — never drawn as a zero. `width` in inches (NARROW_WIDTH for a phone), `bar` the
+    inches per bar (a printed report draws them closer), `dpi` the resolution (default by width)."""
     data = table[["teryt", "name", indicator]].copy()
     data[indicator] = pd.to_numeric(data[indicator], errors="coerce")
     missing = data[data[indicator].isna()].sort_values("name", ascending=False)
     data = pd.concat([missing, data[data[indicator].notna()].sort_values(indicator, ascending=True)])
     lengths = data[indicator].fillna(0.0)
     with _lock:
-        fig, ax = plt.subplots(figsize=(width, 0.32 * len(data) + 1.4))
+        fig, ax = plt.subplots(figsize=(width, bar * len(data) + 1.4))
         colors = [HIGHLIGHT_COLOR if t == highlight else BASE_COLOR for t in data["teryt"]]
         bars = ax.barh(data["name"], lengths, color=colors, edgecolor="#555555", linewidth=0.4)
         for bar, value, teryt in zip(bars, data[indicator], data["teryt"]):
@@ -126,11 +127,11 @@ def ranking_chart(table: pd.DataFrame, indicator: str, highlight: str, reference
         top = float(lengths.max()) if len(lengths) else 0.0
         ax.set_xlim(0, max(top, reference or 0, 1e-9) * 1.25)
         _footnote(fig, 0.0, f"Źródło: geoes (znany rejestr podmiotów); {attribution()['data']}", note, width)
-        return _png(fig, _dpi(width))
+        return _png(fig, dpi or _dpi(width))
 
 
 def compare_chart(records: list[dict], voivodeship: dict, indicators: list[str] = MAIN_INDICATORS,
-                  note: str | None = None, width: float = 8) -> bytes:
+                  note: str | None = None, width: float = 8, dpi: int | None = None) -> bytes:
     """Grouped bars: each unit's relation to the voivodeship (`ratio_<x>` from the build, × 100; 100 =
     województwo). A relation the rules leave out (geoes.dataset.figures) is written "za mało danych",
     never drawn; no relation is computed here. `width` in inches (NARROW_WIDTH for a phone)."""
@@ -164,7 +165,7 @@ def compare_chart(records: list[dict], voivodeship: dict, indicators: list[str] 
                      loc="left")
         # Under the legend, however many lines the legend takes.
         _footnote(fig, -0.1, f"Źródło: geoes; {attribution()['data']}", note, width, under=legend)
-        return _png(fig, _dpi(width))
+        return _png(fig, dpi or _dpi(width))
 
 
 def _relation(rec: dict, indicator: str) -> float | None:
@@ -206,14 +207,16 @@ def official_trend_chart(years: list[int], rows: list[dict], title: str, width: 
         return _png(fig, _dpi(width))
 
 
-def static_map(units, entities, title: str, *, breaks: list[float], outline=None, note: str | None = None) -> bytes:
+def static_map(units, entities, title: str, *, breaks: list[float], outline=None, note: str | None = None,
+               size: tuple[float, float] = (7.5, 7.5), dpi: int | None = None) -> bytes:
     """Units (gminy or powiaty) coloured by entities per 10k in the level's classes (`breaks`, from
     geoes.publish.classes.level_breaks over the whole region, as on the interactive map), class 0 hatched
-    (white spot), entities as points."""
+    (white spot), entities as points. `size` (inches): a figure wider than high puts the legend beside the
+    map (a printed page), a square one over its corner."""
     g = units.to_crs(CRS_METRIC)
     legend_rows = class_legend(breaks)
     with _lock:
-        fig, ax = plt.subplots(figsize=(7.5, 7.5))
+        fig, ax = plt.subplots(figsize=size)
         g.plot(ax=ax, color=unit_colors(g, breaks), edgecolor="#666666", linewidth=0.6)
         white = g[g["entities"] == 0]
         if len(white):
@@ -229,11 +232,13 @@ def static_map(units, entities, title: str, *, breaks: list[float], outline=None
             ax.annotate(row["name"], (p.x, p.y), fontsize=7, ha="center", va="center", color="#222222")
         handles = [Patch(facecolor=r["color"], edgecolor="#666666", label=r["label"]) for r in legend_rows]
         handles.append(Patch(facecolor="none", edgecolor="#b2182b", hatch="///", label="brak podmiotu w rejestrze"))
-        ax.legend(handles=handles, title="Podmioty w rejestrze na 10 tys. mieszk.", fontsize=7, title_fontsize=8,
-                  loc="lower left", framealpha=0.9)
+        beside = size[0] > size[1] * 1.2
+        ax.legend(handles=handles, title="Podmioty w rejestrze\nna 10 tys. mieszk." if beside else
+                  "Podmioty w rejestrze na 10 tys. mieszk.", fontsize=7, title_fontsize=8, loc="lower left",
+                  framealpha=0.9, **({"bbox_to_anchor": (1.02, 0.0)} if beside else {}))
         ax.set_title(title, fontsize=12, loc="left")
         ax.set_axis_off()
         ax.set_aspect("equal")
         _footnote(fig, 0.03, f"{attribution()['data']}; punkty: podmioty ekonomii społecznej (geoes). "
-                  "Układ PUWG 1992 (EPSG:2180).", note)
-        return _png(fig)
+                  "Układ PUWG 1992 (EPSG:2180).", note, size[0])
+        return _png(fig, dpi or DPI)

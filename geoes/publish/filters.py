@@ -14,8 +14,11 @@ naming the parameter; the web layer turns it into a 400 in one place. `args` is 
   parameters `type`, `powiat`, `gmina`, `q`, `bbox`.
 
 Filtering (`apply_entities`, `apply_units`) is vectorised over the frame. `powiat`/`gmina` select the
-place an entity's point lies in (the computed `*_teryt_computed`); property filters (`Filter.properties`,
-the OGC API's queryable parameters) match the property of the given name exactly, a missing value never.
+units the site counts an entity in (its point's, or the stated powiat of an entity known only to the
+powiat): `*_teryt_computed`, the one name with that meaning both in the dataset's frames and in the
+published ones (where `powiat_teryt` means it too, geoes.publish.serialise); property filters
+(`Filter.properties`, the OGC API's queryable parameters) match the property of the given name exactly,
+a missing value never.
 """
 from __future__ import annotations
 

@@ -14,8 +14,10 @@
   once per version and CRS; `crs` is a `geoes.publish.ogc.crs.CrsDef` (anything with `uri` and
   `project(geoms)`).
 
-The frame of a layer is `serialise.published(...)`: nulls for unknown values, no geometry for unlocated
-entities, 6 decimals — so the filters, the downloads and the features all see the same values.
+The frame of a layer is `serialise.published(...)`: the published names (`powiat_teryt` is the powiat the
+site counts an entity in, `powiat_teryt_stated` what the register says), nulls for unknown values, no
+geometry for unlocated entities, 6 decimals — so the filters, the downloads and the features all see the
+same values.
 
 `served` is the app's `geoes.publish.served.ServedData` (or anything with its `cached` and
 `positions`): the caches belong to it, not to this module.
@@ -42,8 +44,7 @@ ID_COLUMNS = {"entities": "id", "gminy": "teryt", "powiaty": "teryt"}
 # `view=map`: the properties the public map shows (empty ones left out), without descriptions and
 # source lists, so the page has far fewer bytes to download and parse at 100k entities.
 MAP_VIEW_COLUMNS = ("id", "name", "types", "status", "operator", "street", "postal_code", "locality",
-                    "employees", "website", "gmina_name", "powiat_name", "gmina_teryt_computed",
-                    "powiat_teryt_computed")
+                    "employees", "website", "gmina_name", "powiat_name", "gmina_teryt", "powiat_teryt")
 
 
 class Features(Sequence):
@@ -170,6 +171,6 @@ def crs_features(served, data: LayerData, crs) -> list[bytes]:
     def make(_dataset) -> list[bytes]:
         frame = data.frame
         projected = frame.set_geometry(crs.project(frame.geometry.to_numpy()), crs=None)
-        return [f.encode("utf-8") for f in serialise.features_json(projected)]
+        return [f.encode("utf-8") for f in serialise.features_json(projected, decimals=crs.decimals)]
 
     return served.cached(("crs-view", data.name, data.version, crs.uri), make)

@@ -28,13 +28,12 @@ from geoes.register.geocode import (BOUNDARY_TOLERANCE_M, PRECISION_RANK, SAME_P
                                     GugikProvider)
 from geoes.sources.gazetteer import Gazetteer
 
-KIND_PL = {"miasto": "miasto", "wieś": "wieś"}
 ADDRESS_RE = re.compile(r",\s*\S|\d")
 
 
 def place_label(row) -> str:
     """"Jędrzejów (miasto, gm. Jędrzejów, pow. jędrzejowski)"; a city with powiat rights is its own powiat."""
-    parts = [KIND_PL.get(row["kind"], row["kind"])]
+    parts = [row["kind"]]  # PRNG's own word: miasto, wieś
     if row.get("gmina_name"):
         parts.append(f"gm. {row['gmina_name']}")
     powiat = row.get("powiat_name")

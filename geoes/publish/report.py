@@ -19,6 +19,8 @@ All entity and unit text goes through Jinja's autoescape; links are only emitted
 from __future__ import annotations
 
 import base64
+import io
+import re
 import shutil
 import subprocess
 import tempfile
@@ -28,7 +30,10 @@ from pathlib import Path
 
 import jinja2
 import pandas as pd
+from markupsafe import Markup, escape
+from PIL import Image
 
+from geoes.common import dictionary
 from geoes.common.polish import MISSING, NBSP, count, is_missing, number, ratio
 from geoes.common.values import plain, plain_record
 from geoes.config import ACCESS_RADIUS_M, CRS_METRIC, Settings
@@ -71,6 +76,27 @@ DECIMALS = {
     "unemployment_rate": 1, "unemployment_rate_2022": 1, "unemployment_rate_change_pp": 1,
     "entities_per_1k_unemployed": 2,
 }
+# The report's chapters (heading id, title), numbered in this order; the trends chapter only when the
+# version has official counts by year.
+TOC = [
+    ("h-register", "Co opisują liczby: kompletność rejestru"), ("h-key", "Najważniejsze liczby"),
+    ("h-findings", "Wnioski z danych"), ("h-ind", "Wskaźniki na tle województwa"),
+    ("h-rank", "Powiaty województwa"), ("h-maps", "Mapy"), ("h-gminy", "Gminy powiatu"),
+    ("h-entities", "Podmioty w powiecie"), ("h-trends", "Oficjalne liczby w kolejnych latach"),
+    ("h-method", "Metoda"), ("h-sources", "Źródła i atrybucja"),
+]
+# Images for print: PNG resolution, a chart's width and inches per bar (two charts of 14 bars to an A4
+# page), a static map's size (two to a page, the legend beside the map).
+REPORT_DPI = 200
+CHART_WIDTH = 6.8
+CHART_BAR = 0.2
+MAP_SIZE = (6.8, 4.3)
+# The table of all powiaty, split so that each part fits a portrait A4 page: (caption, indicators).
+RANKING_PARTS = [
+    ("liczba i gęstość podmiotów w rejestrze", ["population", "entities", "entities_per_10k", "entities_per_100km2",
+                                                 "employees_per_10k"]),
+    ("pokrycie gmin i zasięg 10 km", ["gmina_coverage_pct", "population_coverage_pct", "access_10km_pct"]),
+]
 UNITS = {"area_km2": " km²", "employees_known_pct": " %", "gmina_coverage_pct": " %",
          "population_coverage_pct": " %", "access_10km_pct": " %", "unemployed_change_pct": " %",
          "unemployment_rate": " %", "unemployment_rate_2022": " %", "unemployment_rate_change_pp": " pkt proc."}
@@ -127,7 +153,7 @@ def indicator_rows(ds: Dataset, teryt: str, keys: list[str] | None = None) -> li
         rank = rec.get(f"rank_{key}") if ranked else None
         of = figures.ranked_count(ds.powiaty, key)
         rows.append({
-            "key": key, "label": LABELS_PL.get(key, key),
+            "key": key, "label": dictionary.label(key, "units", "powiat"),
             "value": value, "voivodeship": plain(v.get(key)),
             "rank": None if rank is None else int(rank), "rank_data": figures.rank_data(rec, key) if ranked else None,
             "of": of, "ratio": rec.get(f"ratio_{key}") if related else None,
@@ -337,8 +363,19 @@ def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
+def _image(png: bytes, alt: str, title: str, dpi: int = REPORT_DPI) -> dict:
+    """An image of the report at its natural size: CSS pixels (1/96 in) from the PNG's pixels and `dpi`,
+    so the chart's 8-pt labels print at 8 pt — never stretched to the page or shrunk to a stamp."""
+    with Image.open(io.BytesIO(png)) as im:
+        width, height = im.size
+    return {"src": _data_uri(png), "alt": alt, "title": title,
+            "width": round(width / dpi * 96), "height": round(height / dpi * 96)}
+
+
 def images(ds: Dataset, teryt: str) -> dict:
-    """PNG charts and maps for the report: {name: {"src": data URI, "alt": text}}."""
+    """PNG charts and maps for the report: {name: {"src": data URI, "alt", "title", "width", "height"}}.
+    Drawn for print: a chart a page wide and half a page high at most (two to a page), maps two to a
+    page; no completeness footnote in them — the report states it once, in its text."""
     rec = powiat_record(ds, teryt)
     label = powiat_label(rec)
     Label = capitalised(label)
@@ -346,47 +383,41 @@ def images(ds: Dataset, teryt: str) -> dict:
     gm = ds.gminy[ds.gminy["powiat_teryt"] == str(teryt)]
     placed = ds.entities[placed_mask(ds.entities)]
     outline = ds.powiaty[ds.powiaty["teryt"] == str(teryt)]
+    chart = {"width": CHART_WIDTH, "bar": CHART_BAR, "dpi": REPORT_DPI}
     out = {}
     for key in charts.chartable(powiaty_table)[0]:
-        out[f"ranking_{key}"] = {
-            "src": _data_uri(charts.ranking_chart(powiaty_table, key, str(teryt), ds.voivodeship.get(key),
-                                                  title_unit=f"powiaty ({label} wyróżniony)",
-                                                  note=ds.completeness_statement())),
-            "alt": f"Wykres: {LABELS_PL.get(key, key)} we wszystkich powiatach; {label}: "
-                   f"{figure(rec.get(key), key, unit=True)}, województwo {figure(ds.voivodeship.get(key), key, unit=True)}.",
-            "title": LABELS_PL.get(key, key),
-        }
-    out["compare"] = {
-        "src": _data_uri(charts.compare_chart([rec], ds.voivodeship, note=ds.completeness_statement())),
-        "alt": f"Wykres: główne wskaźniki – {label} jako procent wartości dla województwa.",
-        "title": "Względem województwa (100 = województwo)",
-    }
+        out[f"ranking_{key}"] = _image(
+            charts.ranking_chart(powiaty_table, key, str(teryt), ds.voivodeship.get(key),
+                                 title_unit=f"powiaty ({label} wyróżniony)", **chart),
+            f"Wykres: {LABELS_PL.get(key, key)} we wszystkich powiatach; {label}: "
+            f"{figure(rec.get(key), key, unit=True)}, województwo {figure(ds.voivodeship.get(key), key, unit=True)}.",
+            LABELS_PL.get(key, key))
+    out["compare"] = _image(
+        charts.compare_chart([rec], ds.voivodeship, width=CHART_WIDTH, dpi=REPORT_DPI),
+        f"Wykres: główne wskaźniki – {label} jako procent wartości dla województwa.",
+        "Względem województwa (100 = województwo)")
     gminy_table = pd.DataFrame(gm.drop(columns="geometry"))
     # ranking_chart needs a highlighted row present in the table: the gmina with the weakest access.
     weakest = gminy_table.sort_values(["access_10km_pct", "name"]).iloc[0]
-    out["gminy_access"] = {
-        "src": _data_uri(charts.ranking_chart(gminy_table, "access_10km_pct", weakest["teryt"],
-                                              rec.get("access_10km_pct"), title_unit=f"gminy ({label})",
-                                              reference_label="powiat", note=ds.completeness_statement())),
-        "alt": f"Wykres: powierzchnia w zasięgu {ACCESS_RADIUS_M // 1000} km od podmiotu w gminach – {label}.",
-        "title": f"Zasięg {ACCESS_RADIUS_M // 1000} km w gminach powiatu",
-    }
-    out["map_powiat"] = {
-        "src": _data_uri(charts.static_map(gm, placed[placed["powiat_teryt_computed"] == str(teryt)],
-                                           f"{Label}: podmioty ekonomii społecznej", outline=outline,
-                                           breaks=level_breaks(ds.gminy), note=ds.completeness_statement())),
-        "alt": f"Mapa gmin – {label}: podmioty na 10 tys. mieszkańców, białe plamy zakreskowane, "
-               f"podmioty jako punkty. Te same dane podaje tabela gmin.",
-        "title": "Mapa powiatu: podmioty na 10 tys. mieszkańców",
-    }
-    out["map_region"] = {
-        "src": _data_uri(charts.static_map(ds.powiaty, placed, f"Województwo {ds.voivodeship.get('name', '')}: "
-                                           f"podmioty na 10 tys. mieszkańców w powiatach", outline=outline,
-                                           breaks=level_breaks(ds.powiaty), note=ds.completeness_statement())),
-        "alt": f"Mapa powiatów województwa: podmioty na 10 tys. mieszkańców; {label} obwiedziony. "
-               f"Te same dane podaje tabela powiatów.",
-        "title": "Mapa województwa: powiaty",
-    }
+    out["gminy_access"] = _image(
+        charts.ranking_chart(gminy_table, "access_10km_pct", weakest["teryt"], rec.get("access_10km_pct"),
+                             title_unit=f"gminy ({label})", reference_label="powiat", **chart),
+        f"Wykres: powierzchnia w zasięgu {ACCESS_RADIUS_M // 1000} km od podmiotu w gminach – {label}.",
+        f"Zasięg {ACCESS_RADIUS_M // 1000} km w gminach powiatu")
+    out["map_powiat"] = _image(
+        charts.static_map(gm, placed[placed["powiat_teryt_computed"] == str(teryt)],
+                          f"{Label}: podmioty ekonomii społecznej", outline=outline,
+                          breaks=level_breaks(ds.gminy), size=MAP_SIZE, dpi=REPORT_DPI),
+        f"Mapa gmin – {label}: podmioty na 10 tys. mieszkańców, białe plamy zakreskowane, "
+        f"podmioty jako punkty. Te same dane podaje tabela gmin.",
+        "Mapa powiatu: podmioty na 10 tys. mieszkańców")
+    out["map_region"] = _image(
+        charts.static_map(ds.powiaty, placed, f"Województwo {ds.voivodeship.get('name', '')}: "
+                          f"podmioty na 10 tys. mieszkańców w powiatach", outline=outline,
+                          breaks=level_breaks(ds.powiaty), size=MAP_SIZE, dpi=REPORT_DPI),
+        f"Mapa powiatów województwa: podmioty na 10 tys. mieszkańców; {label} obwiedziony. "
+        f"Te same dane podaje tabela powiatów.",
+        "Mapa województwa: powiaty")
     return out
 
 
@@ -397,7 +428,50 @@ def environment() -> jinja2.Environment:
     """The package's Jinja set-up (geoes.publish.templating), strict, plus the report's figure rule."""
     env = templating.environment(TEMPLATE_DIR, strict=True)
     env.globals["figure"] = figure
+    env.filters["breakable"] = breakable
     return env
+
+
+def css_string(text: str) -> str:
+    """`text` for a CSS string in the report's <style> (the printed page footer): anything but letters,
+    digits, spaces and a little punctuation is a CSS escape, so no quote or tag can end the string."""
+    return "".join(c if c.isalnum() or c in " .,–-()" else f"\\{ord(c):06x}" for c in text)
+
+
+def breakable(url) -> Markup:
+    """A long address that wraps at its own seams (after / . - _ ? & = #), not in the middle of a word."""
+    return Markup("<wbr>").join(escape(part) for part in re.split(r"(?<=[/.\-_?&=#])(?!/)", str(url)) if part)
+
+
+def _ranking_parts(ranking: pd.DataFrame) -> list[dict]:
+    """The parts of the table of all powiaty (RANKING_PARTS) with the indicators any powiat has a value of."""
+    parts = []
+    for caption, keys in RANKING_PARTS:
+        shown = [k for k in keys if k in ranking.columns and ranking[k].notna().any()]
+        if shown:
+            parts.append({"caption": caption, "columns": shown})
+    return parts
+
+
+def _source_notes(entities: list[dict]) -> list[tuple[int, str]]:
+    """Number the entities' source addresses (each address once) and give each entity its numbers: the
+    table cites [n], the list under it gives the address, so long URLs do not stretch the table."""
+    numbers: dict[str, int] = {}
+    for e in entities:
+        e["refs"] = []
+        for url in e["source_urls"]:
+            numbers.setdefault(url, len(numbers) + 1)
+            e["refs"].append((numbers[url], url))
+    return [(n, url) for url, n in numbers.items()]
+
+
+def _official_sources(rows: list[dict]) -> list[dict]:
+    """The official counts' sources (each once), for the list of sources."""
+    seen: dict[str, dict] = {}
+    for r in rows:
+        if r.get("official_source") and r["official_source"] not in seen:
+            seen[r["official_source"]] = {"url": r["official_source"], "name": r.get("official_source_name") or ""}
+    return list(seen.values())
 
 
 def context(ds: Dataset, teryt: str, generated_at: datetime | None = None) -> dict:
@@ -413,12 +487,16 @@ def context(ds: Dataset, teryt: str, generated_at: datetime | None = None) -> di
         r = {k: plain(v) for k, v in r.items()}
         r["source_urls"] = [s.strip() for s in str(r["sources"] or "").split(" | ") if s.strip()]
         entity_rows.append(r)
+    source_notes = _source_notes(entity_rows)
     att = ds.summary.get("attribution") or attribution()
     method = ds.summary.get("method", {})
     needs = method.get("needs") or {}
     trend_years, trend_rows = official.trend_table(ds.summary.get("official_series") or [])
     completeness_rows = ds.summary.get("completeness", [])
+    toc = [(i, t) for i, t in TOC if i != "h-trends" or trend_rows]
     return {
+        "toc": toc, "toc_number": {i[2:]: n for n, (i, _) in enumerate(toc, start=1)},
+        "footer_title": css_string(f"{capitalised(label)} – podmioty ekonomii społecznej"),
         "need_rows": indicator_rows(ds, teryt, NEED_INDICATORS) if needs else [], "needs": needs,
         "completeness_items": [official.statement(r) for r in completeness_rows],
         "register_incomplete": official.incomplete(completeness_rows),
@@ -431,7 +509,14 @@ def context(ds: Dataset, teryt: str, generated_at: datetime | None = None) -> di
         "rows": rows, "key_figures": key_figures,
         "ranking": [{k: plain(v) for k, v in r.items()} for r in ranking.to_dict("records")],
         "ranking_keys": [c for c in ranking.columns if c not in ("teryt", "name") and not c.startswith("rank_")],
+        "ranking_parts": _ranking_parts(ranking),
         "labels": LABELS_PL,
+        # The report's tables name their columns as the files for people do (geoes.common.dictionary).
+        "column_labels": {k: dictionary.label(k, "units", "powiat")
+                          for k in [*ranking.columns, "area_km2", "unemployed", "unemployed_per_10k",
+                                    "entities_per_10k", "access_10km_pct", "population", "entities"]},
+        "source_notes": source_notes,
+        "official_sources": _official_sources(completeness_rows),
         "gminy": [{k: plain(v) for k, v in r.items()} for r in gminy_frame(ds, teryt).to_dict("records")],
         "white": [{k: plain(v) for k, v in r.items()} for r in white_spots_frame(ds, teryt).to_dict("records")],
         "types": types_frame(ds, teryt).to_dict("records"),

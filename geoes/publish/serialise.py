@@ -4,7 +4,16 @@ Shared by `python -m geoes export`, the API downloads and the OGC API, so a file
 way it is got. Every writer starts from `published(frame)`, the one form of a layer that leaves the
 service:
 
-* WGS84 longitude/latitude, coordinates rounded to 6 decimal places (about 0.1 m) — points and polygons;
+* WGS84 longitude/latitude, coordinates rounded to 6 decimal places (about 0.1 m) — points and polygons —
+  and written as the shortest text that reads back as the rounded number (`20.933033`, never GEOS's
+  17 digits `20.933032999999998`); every other real value has at most 6 decimals too;
+* one name, one meaning for the units of an entity: `gmina_teryt`/`powiat_teryt` are the units the site
+  counts the entity in (its point's gmina and powiat, or the stated powiat of an entity known only to the
+  powiat — what the `powiat`/`gmina` filters, the indicators and the county pages use); what the register
+  states is `gmina_teryt_stated`/`powiat_teryt_stated`. `gmina_teryt_computed`/`powiat_teryt_computed`,
+  the names these codes had before, stay in the files for GIS and scripts as deprecated aliases with the
+  same values (not in the files for people: XLSX and the CSV for Excel). Inside the package the frames keep
+  the record's names (`gmina_teryt` is what the source states) — only what leaves the service is renamed;
 * an unlocated entity has no geometry: `null` in GeoJSON, a NULL geometry in the GeoPackage, empty
   lon/lat in CSV and XLSX (never POINT EMPTY, so `geom IS NULL` finds the same features everywhere);
 * a value that is not known is null/NULL/an empty cell — never an empty string, so `IS NULL` finds it;
@@ -27,14 +36,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry import mapping
 
 from geoes.common import polish
 from geoes.common.atomic import atomic_path, atomic_write_bytes
 from geoes.common.values import plain
 from geoes.config import CRS_PUBLISH
+from geoes.common.dictionary import whole_numbers
 from geoes.common.excel import csv_bytes
 from geoes.common.reference import attribution, attribution_text
-from geoes.publish import tables, xlsx
+from geoes.publish import office, tables, xlsx
 
 FORMATS = {
     "geojson": "application/geo+json",
@@ -46,6 +57,16 @@ FORMATS = {
 EXTENSIONS = {"geojson": "geojson", "csv": "csv", "gpkg": "gpkg", "xlsx": "xlsx", "zip": "zip"}
 INTERNAL_COLUMNS = ("row",)
 COORDINATE_DECIMALS = tables.COORDINATE_DECIMALS
+VALUE_DECIMALS = 6  # any real value that leaves the service (indicators are rounded further at the build)
+# Record/dataset name → published name of the unit codes of an entity (see the module docstring).
+PUBLISHED_NAMES = {"gmina_teryt": "gmina_teryt_stated", "powiat_teryt": "powiat_teryt_stated",
+                   "gmina_teryt_computed": "gmina_teryt", "powiat_teryt_computed": "powiat_teryt"}
+# Deprecated names kept with the same values as the published name (files for GIS and scripts only).
+DEPRECATED_ALIASES = {"gmina_teryt_computed": "gmina_teryt", "powiat_teryt_computed": "powiat_teryt"}
+UNIT_CODES_PL = ("gmina_teryt i powiat_teryt to jednostki, w których serwis liczy podmiot (gmina i powiat jego "
+                 "punktu, a dla podmiotu znanego tylko z dokładnością do powiatu — ten powiat); gmina_teryt_stated "
+                 "i powiat_teryt_stated — kody podane w rejestrze.")
+DEPRECATED_PL = "gmina_teryt_computed i powiat_teryt_computed to przestarzałe nazwy gmina_teryt i powiat_teryt."
 GPKG_VERSION = "1.2"
 
 
@@ -57,14 +78,64 @@ def feature_id(frame: gpd.GeoDataFrame) -> pd.Series:
     return frame["id"] if "id" in frame.columns else frame["teryt"]
 
 
-def round_geometries(geoms: np.ndarray) -> np.ndarray:
-    return shapely.transform(geoms, lambda xy: np.round(xy, COORDINATE_DECIMALS))
+def round_geometries(geoms: np.ndarray, decimals: int = COORDINATE_DECIMALS) -> np.ndarray:
+    return shapely.transform(geoms, lambda xy: np.round(xy, decimals))
+
+
+def _coordinates_json(coords) -> str:
+    """Nested coordinate tuples as JSON; each number is Python's repr of the (rounded) float — the
+    shortest text that reads back as the same number."""
+    if isinstance(coords, float):
+        return float.__repr__(coords)
+    return "[" + ",".join(_coordinates_json(c) for c in coords) + "]"
+
+
+def _shape_json(geom) -> str:
+    shape = mapping(geom)
+    if shape["type"] == "GeometryCollection":
+        return ('{"type":"GeometryCollection","geometries":['
+                + ",".join(_shape_json(g) for g in geom.geoms) + "]}")
+    return '{"type":%s,"coordinates":%s}' % (json.dumps(shape["type"]), _coordinates_json(shape["coordinates"]))
+
+
+def geometry_json(geoms: np.ndarray, decimals: int = COORDINATE_DECIMALS) -> list[str]:
+    """The GeoJSON geometry text of each geometry, rounded to `decimals` and written with the shortest
+    repr of each number (shapely's to_geojson writes 17 significant digits: 20.933032999999998 for
+    20.933033); "null" for a missing or empty geometry. Points, the bulk of a layer, are formatted in
+    one pass."""
+    geoms = np.asarray(geoms, dtype=object)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    out = ["null"] * len(geoms)
+    points = ~missing & (shapely.get_type_id(geoms) == 0)
+    where = np.flatnonzero(points)
+    if len(where):
+        xy = np.round(shapely.get_coordinates(geoms[where]), decimals).tolist()
+        for i, (x, y) in zip(where.tolist(), xy):
+            out[i] = '{"type":"Point","coordinates":[%r,%r]}' % (x, y)
+    others = np.flatnonzero(~missing & ~points)
+    if len(others):
+        for i, geom in zip(others.tolist(), round_geometries(geoms[others], decimals)):
+            out[i] = _shape_json(geom)
+    return out
+
+
+def _published_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """The entity layer with the published names of its unit codes and the deprecated aliases (at the
+    end); a frame already published, or without those codes (the unit layers), is returned as it is."""
+    if "gmina_teryt_computed" not in frame.columns or "gmina_teryt_stated" in frame.columns:
+        return frame
+    renamed = frame.rename(columns={k: v for k, v in PUBLISHED_NAMES.items() if k in frame.columns})
+    for alias, name in DEPRECATED_ALIASES.items():
+        renamed[alias] = renamed[name]
+    return renamed
 
 
 def published(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The layer as it leaves the service (see the module docstring): public columns, WGS84 rounded to 6
-    decimals, no geometry (None) for unlocated features, null for every unknown value."""
+    """The layer as it leaves the service (see the module docstring): public columns under their
+    published names, WGS84 rounded to 6 decimals, no geometry (None) for unlocated features, null for every
+    unknown value, real values with at most 6 decimals. Applying it again changes nothing."""
     frame = frame.to_crs(CRS_PUBLISH) if frame.crs and frame.crs.to_epsg() != 4326 else frame
+    frame = _published_names(frame)
     cols = public_columns(frame)
     out = pd.DataFrame({c: frame[c] for c in cols}, index=frame.index)
     for col in cols:
@@ -73,8 +144,9 @@ def published(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             blank = series.isna() | (series.astype(object) == "")
             if blank.any():
                 out[col] = series.astype(object).where(~blank, None)
-        elif pd.api.types.is_float_dtype(series.dtype) and col in ("lat", "lon"):
-            out[col] = series.round(COORDINATE_DECIMALS)
+        elif pd.api.types.is_float_dtype(series.dtype):
+            out[col] = series.round(COORDINATE_DECIMALS if col in ("lat", "lon") else VALUE_DECIMALS)
+    whole_numbers(out, "entities" if "id" in out.columns else "units")
     geoms = round_geometries(frame.geometry.to_numpy())
     geoms[shapely.is_empty(geoms)] = None
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, index=frame.index, crs=CRS_PUBLISH),
@@ -110,16 +182,15 @@ def _column_json(series: pd.Series) -> list[str]:
     return out
 
 
-def features_json(frame: gpd.GeoDataFrame, drop_empty: bool = False) -> list[str]:
+def features_json(frame: gpd.GeoDataFrame, drop_empty: bool = False,
+                  decimals: int = COORDINATE_DECIMALS) -> list[str]:
     """Each row as a GeoJSON Feature string (lon/lat, 6 decimals, stable id, nulls for missing).
 
-    `drop_empty` leaves out properties that are null or "" (a lighter layer for the map page)."""
+    `drop_empty` leaves out properties that are null or "" (a lighter layer for the map page); `decimals`
+    of the coordinates (a projected CRS has its own, geoes.publish.ogc.crs)."""
     frame = frame.to_crs(CRS_PUBLISH) if frame.crs and frame.crs.to_epsg() != 4326 else frame
     cols = public_columns(frame)
-    geoms = round_geometries(frame.geometry.to_numpy())
-    geo_strings = shapely.to_geojson(geoms)
-    empty = shapely.is_empty(geoms) | shapely.is_missing(geoms)
-    geo_text = ["null" if e else g for g, e in zip(geo_strings.tolist(), empty.tolist())]
+    geo_text = geometry_json(frame.geometry.to_numpy(), decimals)
     columns = []
     for col in cols:
         prefix = json.dumps(col, ensure_ascii=False) + ":"
@@ -165,15 +236,41 @@ def to_geojson(frame: gpd.GeoDataFrame, extra: dict | None = None) -> bytes:
     return feature_collection(features_json(published(frame)), meta)
 
 
-def to_csv(frame: gpd.GeoDataFrame, dialect: str = "gis") -> bytes:
-    """A layer as CSV (UTF-8 with BOM, CRLF): lon/lat columns for points; WKT for polygons in the `gis`
-    dialect, no geometry in `excel-pl` (geoes.publish.tables)."""
-    return tables.to_csv(tables.flat_table(published(frame), office=dialect != "gis"), dialect)
+def layer_of(frame: pd.DataFrame) -> str:
+    """Which layer a frame is (entities have ids, gminy their powiat)."""
+    if "id" in frame.columns:
+        return "entities"
+    return "gminy" if "powiat_teryt" in frame.columns else "powiaty"
+
+
+def for_people(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A published layer for the files people open (XLSX, the CSV for Excel): without the deprecated
+    aliases, which only scripts written against the old names need."""
+    out = published(frame)
+    return out.drop(columns=[c for c in DEPRECATED_ALIASES if c in out.columns])
+
+
+def to_csv(frame: gpd.GeoDataFrame, dialect: str = "gis", layer: str | None = None) -> bytes:
+    """A layer as CSV (UTF-8 with BOM, CRLF). `gis`: machine names, lon/lat columns for points, WKT for
+    polygons (geoes.publish.tables); `excel-pl`: the table for people, Polish headers, no polygons and no
+    deprecated aliases (geoes.publish.office)."""
+    if dialect == "gis":
+        return tables.to_csv(tables.flat_table(published(frame)), dialect)
+    if dialect not in tables.DIALECTS:
+        raise ValueError(f"unknown CSV dialect {dialect!r}; dialects: {', '.join(tables.DIALECTS)}")
+    scope, level = office.LAYER_SCOPES[layer or layer_of(frame)]
+    return office.csv_for_excel(tables.flat_table(for_people(frame), office=True), scope, level)
+
+
+LAYER_TITLES = {"entities": "Podmioty", "gminy": "Gminy", "powiaty": "Powiaty"}
 
 
 def to_xlsx(frame: gpd.GeoDataFrame, layer: str, about: list[tuple[str, object]]) -> bytes:
-    """A layer as an XLSX workbook: lon/lat for points, no polygon geometry (geoes.publish.xlsx)."""
-    return xlsx.to_xlsx(tables.flat_table(published(frame), office=True), layer, about)
+    """A layer as an XLSX workbook for people: lon/lat for points, no polygon geometry (geoes.publish.office,
+    geoes.publish.xlsx)."""
+    scope, level = office.LAYER_SCOPES[layer]
+    return office.workbook(tables.flat_table(for_people(frame), office=True), scope, level, about,
+                           f"geoes – {LAYER_TITLES[layer].lower()}")
 
 
 def table_to_csv(table: pd.DataFrame, dialect: str = "gis") -> bytes:
@@ -183,9 +280,15 @@ def table_to_csv(table: pd.DataFrame, dialect: str = "gis") -> bytes:
     return tables.to_csv(table, dialect)
 
 
+def filters_text(filters: dict | None) -> str:
+    """Filters of a download as people read them: "type: cis, wtz; powiat: 2602"."""
+    return "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
+                     for k, v in (filters or {}).items())
+
+
 def about_rows(summary: dict | None, name: str, count: int, filters: dict | None = None,
                method: dict | None = None) -> list[tuple[str, object]]:
-    """The `Informacje` sheet of an XLSX download: what, which version, attribution, method, filters."""
+    """The "Metoda i źródła" sheet of an XLSX download: what, which version, filters, attribution, method."""
     a = attribution()
     summary = summary or {}
     rows: list[tuple[str, object]] = [
@@ -193,17 +296,20 @@ def about_rows(summary: dict | None, name: str, count: int, filters: dict | None
         ("Wersja danych", summary.get("version", "")),
         ("Zbudowano", summary.get("built_at", "")),
         ("Pobrano", date.today().isoformat()),
-        ("Filtry", filters if filters else "brak (pełna tabela)"),
+        ("Filtry", filters_text(filters) or "brak (pełna tabela)"),
         ("Źródła danych", a["data"]),
         ("Attribution", a["data_en"]),
         ("Podmioty", a["entities"]),
         ("Podkład mapy", a["tiles"]["text"]),
-        ("Współrzędne", "WGS84 (EPSG:4326): kolumny lon (długość) i lat (szerokość), 6 miejsc po przecinku; "
+        ("Współrzędne", "WGS84 (EPSG:4326): długość i szerokość geograficzna, 6 miejsc po przecinku; "
                         "granice gmin i powiatów są w GeoPackage i GeoJSON."),
         ("Identyfikatory", "TERYT, KRS, NIP, REGON, kody pocztowe i telefony zapisano jako tekst."),
+        ("Pliki dla GIS", "Te same dane z nazwami kolumn dla programów (np. entities_per_10k): CSV dla GIS, "
+                          "GeoJSON, GeoPackage, OGC API – Features; arkusz „Opis kolumn” podaje nazwę każdej "
+                          "kolumny w tych plikach."),
+        ("Kody jednostek", UNIT_CODES_PL),
     ]
-    rows += [(f"Metoda: {k}", v) for k, v in (method or summary.get("method") or {}).items()]
-    return rows
+    return rows + office.method_rows(method or summary.get("method") or {})
 
 
 def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str, method: dict | None = None,
@@ -268,8 +374,12 @@ def readme_text(summary: dict, contents: dict[str, int], filters: dict | None = 
         "(GDAL, QGIS: identyfikatory jako tekst). Dla Excela z polskimi ustawieniami: "
         "?format=csv&dialect=excel-pl (średnik, przecinek dziesiętny) albo ?format=xlsx.",
         "Komórki zaczynające się od = + - @ poprzedzone apostrofem.",
+        "Podmioty: " + UNIT_CODES_PL + " " + DEPRECATED_PL,
         "Coordinates: WGS84 lon/lat, 6 decimals; CSV: lon/lat columns for points, WKT for polygons; UTF-8 with "
         "BOM; the .csvt gives column types; cells starting with = + - @ are prefixed with an apostrophe.",
+        "Entities: gmina_teryt/powiat_teryt are the units the site counts an entity in (where its point lies, or "
+        "the stated powiat of an entity known only to the powiat); gmina_teryt_stated/powiat_teryt_stated are what "
+        "the register states; gmina_teryt_computed/powiat_teryt_computed are deprecated aliases (same values).",
         "",
     ]
     return "\r\n".join(lines)
@@ -311,7 +421,7 @@ def export_layer(frame: gpd.GeoDataFrame, layer: str, fmt: str, path: Path | str
             extra["method"] = method
         atomic_write_bytes(path, to_geojson(frame, extra))
     elif fmt == "csv":
-        atomic_write_bytes(path, to_csv(frame, dialect))
+        atomic_write_bytes(path, to_csv(frame, dialect, layer))
         if dialect == "gis":
             table = tables.flat_table(published(frame))
             atomic_write_bytes(csvt_path(path), tables.csvt_line(table).encode("ascii"))

@@ -6,8 +6,11 @@ apps in one process (tests, a console beside the public site) never share cached
 * `current()` — the dataset version served now. A build switches `data/build/current` in one rename
   (`geoes.dataset.build`); `current()` notices the new version (one read of the link, at most every
   `check_interval` seconds), loads it completely, and only then swaps it in: a reader gets either the
-  old version or the new one, never a mix. The first load is the start-up's; each later switch calls
-  the `on_new_version` hooks (the web app warms its caches there).
+  old version or the new one, never a mix, and while one thread loads the new version the others go on
+  serving the old one. The first load is the start-up's; each later switch calls the `on_new_version`
+  hooks (the web app warms its caches there). With GEOES_DATABASE_URL the version comes from the
+  database's `dataset_current`, heard through a LISTEN and a poll in the background
+  (geoes.dataset.pgstore.VersionWatcher): every instance serves a new version within seconds.
 * `cached(key, make)` — a value computed once per version from the dataset (`make(dataset)`): the
   serialised layers, map shells, charts, the report. Dropped when the version changes.
 * Bounded LRUs (`geoes.publish.cache`) of what varies without end: `api_bodies` (GeoJSON API and
@@ -25,8 +28,9 @@ import time
 from typing import Callable
 
 from geoes.config import Settings
+from geoes.dataset import pgstore
 from geoes.dataset.build import current_version
-from geoes.dataset.reader import Dataset, NoDataset, load_dataset
+from geoes.dataset.reader import Dataset, NoDataset, load_version
 from geoes.publish.cache import LRU
 
 CHECK_INTERVAL = 1.0
@@ -57,7 +61,7 @@ class ServedData:
         """Pick up a new version behind the `current` link, at most every `check_interval` seconds."""
         now = time.monotonic()
         if self._dataset is None or now - self._checked >= self.check_interval:
-            version = current_version(self.settings)
+            version = self._served_version()
             self._checked = now
             if version is None and self._dataset is None:
                 raise NoDataset("brak zbudowanych danych: uruchom `python -m geoes build`")
@@ -65,12 +69,21 @@ class ServedData:
                 self._switch(version)
         return self._dataset
 
+    def _served_version(self) -> str | None:
+        if self.settings.uses_database:
+            return pgstore.watcher(self.settings).version()
+        return current_version(self.settings)
+
     def _switch(self, version: str) -> None:
-        with self._lock:
+        # Only the start-up waits for a load; later, the thread that loads the new version is the only one
+        # that waits, the others keep serving the old one until it is swapped in.
+        if not self._lock.acquire(blocking=self._dataset is None):
+            return
+        try:
             if version == self._version:
                 return  # another thread loaded it meanwhile
             try:
-                dataset = load_dataset(self.settings.build_dir / version)
+                dataset = load_version(self.settings, version)
             except FileNotFoundError:
                 # Pruned between reading the link and loading: keep serving what we have.
                 if self._dataset is None:
@@ -79,6 +92,8 @@ class ServedData:
             self.values = {}
             switched = self._version is not None
             self._dataset, self._version = dataset, version
+        finally:
+            self._lock.release()
         if switched:  # the first load is the start-up's own business
             for hook in self.on_new_version:
                 hook(version)

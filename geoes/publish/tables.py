@@ -89,6 +89,9 @@ def with_voivodeship(table: pd.DataFrame, record: dict) -> pd.DataFrame:
     for col in table.columns:
         if is_integer_column(table[col]):
             full[col] = pd.array(full[col].tolist(), dtype="Int64")
+        elif pd.api.types.is_float_dtype(table[col].dtype):
+            # The voivodeship has no place or relation: its None must not turn a column of numbers to text.
+            full[col] = pd.to_numeric(full[col], errors="coerce").astype("float64")
     return full
 
 
@@ -104,11 +107,11 @@ def _excel_text(value):
     return neutralise_cell(value)
 
 
-def _excel_pl_table(table: pd.DataFrame) -> pd.DataFrame:
+def _excel_pl_table(table: pd.DataFrame, codes: set[str] | None = None) -> pd.DataFrame:
     out = table.copy()
     for col in out.columns:
         series = out[col]
-        if is_code_column(col):
+        if (col in codes) if codes is not None else is_code_column(col):
             out[col] = series.astype(object).where(series.notna(), None).map(_excel_code)
         elif pd.api.types.is_bool_dtype(series.dtype):
             out[col] = series.astype(object).map(lambda v: None if pd.isna(v) else ("tak" if v else "nie"))
@@ -128,13 +131,15 @@ def _gis_table(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def to_csv(table: pd.DataFrame, dialect: str = "gis") -> bytes:
-    """A table as CSV bytes in `dialect` (see the module docstring)."""
+def to_csv(table: pd.DataFrame, dialect: str = "gis", codes: set[str] | None = None) -> bytes:
+    """A table as CSV bytes in `dialect` (see the module docstring). `codes` names the identifier columns
+    of an `excel-pl` table (default: the machine names of CODE_COLUMNS; a table for people has Polish
+    headers, geoes.publish.office)."""
     buf = io.StringIO()
     if dialect == "gis":
         _gis_table(table).to_csv(buf, index=False, lineterminator="\r\n")
     elif dialect == "excel-pl":
-        _excel_pl_table(table).to_csv(buf, index=False, sep=";", decimal=",", lineterminator="\r\n",
+        _excel_pl_table(table, codes).to_csv(buf, index=False, sep=";", decimal=",", lineterminator="\r\n",
                                       quoting=csv.QUOTE_MINIMAL)
     else:
         raise ValueError(f"unknown CSV dialect {dialect!r}; dialects: {', '.join(DIALECTS)}")

@@ -24,7 +24,10 @@ from geoes.sources.region import FetchError
 UNEMPLOYED_VARIABLE = 10514
 RATE_VARIABLE = 60270
 YEARS = (2022, 2023, 2024)
-COLUMNS = ["teryt", "year", "measure", "value", "source"]
+COLUMNS = ["teryt", "year", "measure", "value", "source", "origin"]
+# Where a row was fetched from: the BDL API, or a local copy (a mirror directory). A figure missing from a
+# local copy may well be in BDL: pages then say "brak w danych lokalnych", not "brak danych".
+ORIGIN_BDL, ORIGIN_MIRROR = "bdl", "mirror"
 SOURCE = {
     "persons": "GUS, Bank Danych Lokalnych, bezrobotni zarejestrowani ogółem (RYNE/1944), stan na 31 XII",
     "rate": "GUS, Bank Danych Lokalnych, stopa bezrobocia rejestrowanego (P2392), stan na 31 XII",
@@ -49,7 +52,7 @@ def load_mirror_needs(mirror: Path | str, region: str) -> pd.DataFrame | None:
             raise FetchError(f"{path}: wiersz {i + 2}: nieczytelny kod, rok lub wartość "
                              f"({raw.at[i, 'teryt']!r}, {raw.at[i, 'reference_date']!r}, {raw.at[i, 'value']!r})")
         frames.append(pd.DataFrame({"teryt": raw["teryt"], "year": year.astype(int), "measure": measure,
-                                    "value": value, "source": SOURCE[measure]}))
+                                    "value": value, "source": SOURCE[measure], "origin": ORIGIN_MIRROR}))
     if not frames:
         return None
     return _checked(pd.concat(frames, ignore_index=True), str(folder))
@@ -76,7 +79,7 @@ def from_bdl_values(rows: dict[str, dict[int, float]], teryt_of: dict[str, str],
             continue
         for year, value in values.items():
             out.append({"teryt": teryt, "year": int(year), "measure": measure, "value": float(value),
-                        "source": SOURCE[measure]})
+                        "source": SOURCE[measure], "origin": ORIGIN_BDL})
     return pd.DataFrame(out, columns=COLUMNS)
 
 
@@ -84,8 +87,14 @@ def combine(frames: list[pd.DataFrame], where: str) -> pd.DataFrame:
     return _checked(pd.concat([f for f in frames if len(f)], ignore_index=True), where)
 
 
+def from_local_copy(table: pd.DataFrame | None) -> bool:
+    """Whether the need figures came from a local copy (mirror) rather than the BDL API."""
+    return table is not None and "origin" in table.columns and len(table) > 0 \
+        and table["origin"].eq(ORIGIN_MIRROR).all()
+
+
 def load_needs(path: Path) -> pd.DataFrame | None:
     """The fetched table (data/needs/bezrobocie.csv), or None before a fetch that brought it."""
     if not Path(path).exists():
         return None
-    return pd.read_csv(path, dtype={"teryt": str, "measure": str, "source": str})
+    return pd.read_csv(path, dtype={"teryt": str, "measure": str, "source": str, "origin": str})

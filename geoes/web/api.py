@@ -2,8 +2,9 @@
 /api/powiaty.geojson, /api/indicators, /api/download.gpkg, /api/download.zip.
 
 Filters: `type` (repeatable or comma-separated), `powiat`, `gmina`, `q`, `bbox`; on the unit layers
-`type` is validated but does not narrow the units. `powiat` and `gmina` select by the place an entity's
-point lies in (`powiat_teryt_computed`/`gmina_teryt_computed`), not by the codes the register states.
+`type` is validated but does not narrow the units. `powiat` and `gmina` select the units the site counts an
+entity in — the published `powiat_teryt`/`gmina_teryt` of its features (its point's unit, or the stated
+powiat of an entity known only to the powiat) — not the codes the register states (`*_teryt_stated`).
 `format=geojson|csv|gpkg|xlsx` turns a layer response into a download of exactly the filtered set;
 `format=csv&dialect=excel-pl` is the CSV Polish Excel opens by double-click (geoes.publish.tables), the
 default `dialect=gis` the comma CSV for GIS tools. Every parameter is read by geoes.publish.filters, and any other
@@ -38,15 +39,15 @@ from werkzeug.datastructures import MultiDict
 
 from geoes.common.reference import attribution
 from geoes.errors import NotFound
-from geoes.publish import serialise as export
+from geoes.publish import essglobal, murmurations, serialise as export
 from geoes.publish.filters import (Filter, ParamError, choice, choices, parse_bbox, parse_filter, parse_float,
-                                   parse_int, reject_unknown, single)
+                                   parse_int, parse_teryts, reject_unknown, single)
 from geoes.publish.layers import LAYERS, layer_data, map_features, matching_positions, take
 from geoes.publish.mappoints import MAX_ZOOM, clusters as view_clusters, points_body, view_too_large
 from geoes.publish.nearest import nearest as nearest_entities
 from geoes.publish.places import AddressLookup, find_place, region_shape
 from geoes.publish.tables import DIALECTS, csvt_line, flat_table, to_csv as table_csv, with_voivodeship
-from geoes.publish.xlsx import to_xlsx as table_xlsx
+from geoes.publish.office import csv_for_excel, workbook
 from geoes.sources.gazetteer import Gazetteer
 from geoes.web.http import install_cors, json_error, respond
 from geoes.web.served import served_data
@@ -58,6 +59,7 @@ GET = ["GET", "HEAD", "OPTIONS"]
 FILTER_PARAMS = ("type", "powiat", "gmina", "q", "bbox")
 DOWNLOAD_FORMATS = ("geojson", "csv", "gpkg", "xlsx")
 LEVELS = ("powiat", "gmina")
+COMPARE_MAX_UNITS = 20  # `teryt` of /api/indicators: a comparison shows 2–4; a few more are harmless
 
 def _check_names(allowed) -> None:
     reject_unknown(request.args, allowed)
@@ -140,9 +142,9 @@ def _dialect(fmt: str | None) -> str:
     return dialect or "gis"
 
 
-def _about(ds, name: str, count: int, flt: Filter | None = None) -> list:
-    return export.about_rows({**ds.summary, "version": ds.version}, name, count,
-                             _filters_dict(flt) if flt is not None else None)
+def _about(ds, name: str, count: int, flt: Filter | None = None, more: dict | None = None) -> list:
+    filters = {**(_filters_dict(flt) if flt is not None else {}), **(more or {})}
+    return export.about_rows({**ds.summary, "version": ds.version}, name, count, filters or None)
 
 
 def _make_layer_body(layer: str, flt: Filter, fmt: str, view: str = "full", dialect: str = "gis"):
@@ -157,7 +159,7 @@ def _make_layer_body(layer: str, flt: Filter, fmt: str, view: str = "full", dial
         return export.feature_collection_bytes(take(features, positions), meta)
     frame = data.frame.iloc[positions]
     if fmt == "csv":
-        return export.to_csv(frame, dialect)
+        return export.to_csv(frame, dialect, layer)
     if fmt == "xlsx":
         return export.to_xlsx(frame, layer, _about(ds, layer, len(frame), flt))
     return export.to_gpkg({layer: frame}, ds.summary.get("method"),
@@ -207,6 +209,19 @@ def powiaty():
     return _layer("powiaty")
 
 
+def _units(ds, level: str) -> tuple[str, ...]:
+    """`teryt` of /api/indicators: the units of `level` to keep (repeatable or comma-separated), e.g. the
+    units a comparison shows; () keeps all."""
+    if not request.args.getlist("teryt"):
+        return ()
+    teryts = parse_teryts(request.args, "teryt", 1, COMPARE_MAX_UNITS)
+    known = set((ds.powiaty if level == "powiat" else ds.gminy)["teryt"])
+    for t in teryts:
+        if t not in known:
+            raise ParamError("teryt", f"nieznany kod TERYT {'powiatu' if level == 'powiat' else 'gminy'} {t}")
+    return tuple(teryts)
+
+
 def _records(table) -> list[dict]:
     return json.loads(table.to_json(orient="records", force_ascii=False))
 
@@ -215,37 +230,44 @@ def _records(table) -> list[dict]:
 def indicators():
     """Indicator table per powiat or gmina (`level`), JSON (default), CSV (`dialect`) or XLSX; `powiat`
     narrows it. The tables end with the voivodeship's row."""
-    _check_names(("level", "format", "powiat", "dialect"))
+    _check_names(("level", "format", "powiat", "dialect", "teryt"))
     ds = served_data().current()
     level = _choice("level", LEVELS, "powiat")
+    teryts = _units(ds, level)
     fmt = _choice("format", ("json", "csv", "xlsx"), "json")
     dialect = _dialect(fmt)
     powiat = parse_filter(MultiDict([("powiat", v) for v in request.args.getlist("powiat")]), ds).powiat
 
     def make() -> bytes:
-        # Left-out figures are null; `suppressed` says why: {field: reason} in JSON, text in CSV.
-        table = ds.indicator_table(level, reasons="map" if fmt == "json" else "text")
+        # Left-out figures are null; `suppressed` says why: {field: reason} in JSON and in the files for
+        # people (which turn it into "Uwagi"), text in the CSV for GIS.
+        gis = fmt == "csv" and dialect == "gis"
+        table = ds.indicator_table(level, reasons="text" if gis else "map", meta=fmt != "json")
         if powiat:
             col = "teryt" if level == "powiat" else "powiat_teryt"
             table = table[table[col] == powiat]
+        if teryts:
+            table = table[table["teryt"].isin(teryts)]
         if fmt in ("csv", "xlsx"):
-            full = with_voivodeship(table, ds.voivodeship_record())
+            full = with_voivodeship(table, ds.voivodeship_record(reasons="text" if gis else "map"))
             if fmt == "xlsx":
-                return table_xlsx(full, f"wskazniki_{level}", _about(ds, f"wskaźniki ({level})", len(full),
-                                                                       Filter(powiat=powiat)))
-            return table_csv(full, dialect)
+                name = f"wskaźniki – {'powiaty' if level == 'powiat' else 'gminy'}"
+                return workbook(full, "units", level, _about(ds, name, len(full), Filter(powiat=powiat),
+                                                             {"teryt": list(teryts)} if teryts else None),
+                                f"geoes – {name}")
+            return table_csv(full) if gis else csv_for_excel(full, "units", level)
         doc = {"level": level, "version": ds.version, "built_at": ds.summary.get("built_at"),
                "attribution": export.attribution_text(), "method": ds.summary.get("method"),
                "completeness": ds.summary.get("completeness"), "columns": list(table.columns),
                "items": _records(table), "voivodeship": ds.voivodeship_record(reasons="map")}
         return json.dumps(doc, ensure_ascii=False, default=export._json_default).encode("utf-8")
 
-    body = served_data().api_bodies.get_or_make((ds.version, "indicators", level, fmt, powiat, dialect), make)
+    body = served_data().api_bodies.get_or_make((ds.version, "indicators", level, fmt, powiat, dialect, teryts), make)
     if fmt in ("csv", "xlsx"):
         headers = _download_headers(ds, _download_name(ds, f"wskazniki_{level}", fmt, dialect), fmt)
     else:
         headers = {"Content-Type": "application/json", "X-Dataset-Version": ds.version}
-    headers["ETag"] = _etag(ds, f"indicators-{fmt}-{dialect}")
+    headers["ETag"] = _etag(ds, f"indicators-{fmt}-{dialect}")  # the URL's query tells filtered files apart
     return respond(body, 200, headers)
 
 
@@ -319,6 +341,63 @@ def download_zip():
     return respond(body, 200, headers)
 
 
+@bp.route("/essglobal.csv", methods=GET)
+def essglobal_csv():
+    """The entities as the ESSGlobal standard CSV (geoes.publish.essglobal), filtered like every download."""
+    _check_names(FILTER_PARAMS)
+    ds = served_data().current()
+    flt = parse_filter(request.args, ds)
+
+    def make() -> bytes:
+        data, positions = _subset("entities", flt)
+        table = essglobal.essglobal_table(data.frame.iloc[positions], ds.voivodeship.get("name") or "")
+        return essglobal.to_csv(table)
+
+    body = served_data().api_bodies.get_or_make((ds.version, "essglobal", flt.key()), make)
+    headers = _download_headers(ds, export.filename("essglobal", "csv", _dataset_date(ds)), "csv")
+    headers["ETag"] = _etag(ds, "essglobal")
+    return respond(body, 200, headers)
+
+
+def _json_body(doc) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@bp.route("/murmurations/<entity_id>.json", methods=GET)
+def murmurations_profile(entity_id: str):
+    """One entity as a Murmurations profile (organizations_schema-v1.0.0, geoes.publish.murmurations)."""
+    _check_names(())
+    ds = served_data().current()
+    data = layer_data(served_data(), "entities")
+    position = data.index.get(entity_id)
+    if position is None:
+        raise NotFound(f"brak podmiotu {entity_id[:80]!r}")
+    root = request.url_root
+    body = served_data().api_bodies.get_or_make(
+        (ds.version, "murmurations", entity_id, root),
+        lambda: _json_body(murmurations.layer_profile(data.frame, position, root, ds.voivodeship.get("name") or "")))
+    return respond(body, 200, {"Content-Type": "application/json", "X-Dataset-Version": ds.version,
+                               "ETag": _etag(ds, "murmurations")})
+
+
+@bp.route("/murmurations.json", methods=GET)
+def murmurations_index():
+    """The site's Murmurations profiles (id, name, status, profile_url, primary_url), filtered like the layers."""
+    _check_names(FILTER_PARAMS)
+    ds = served_data().current()
+    flt = parse_filter(request.args, ds)
+    root = request.url_root
+
+    def make() -> bytes:
+        data, positions = _subset("entities", flt)
+        entries = murmurations.index_entries(data.frame, positions, root)
+        return _json_body(murmurations.index_document(entries, ds.version, export.attribution_text()))
+
+    body = served_data().api_bodies.get_or_make((ds.version, "murmurations-index", flt.key(), root), make)
+    return respond(body, 200, {"Content-Type": "application/json", "X-Dataset-Version": ds.version,
+                               "ETag": _etag(ds, "murmurations-index")})
+
+
 @bp.route("", methods=GET, strict_slashes=False)
 def index():
     """What the API offers, with its parameters (machine-readable; the OGC API has an OpenAPI document)."""
@@ -333,15 +412,18 @@ def index():
             "attribution": export.attribution_text(),
             "filters": {
                 "type": "typ podmiotu; powtarzalny lub kody po przecinku (na warstwach gmin/powiatów bez wpływu)",
-                "powiat": "kod TERYT powiatu (4 cyfry)",
-                "gmina": "kod TERYT gminy (7 cyfr)",
+                "powiat": "kod TERYT powiatu (4 cyfry): podmioty, które serwis liczy w tym powiecie "
+                          "(właściwość powiat_teryt; kod z rejestru: powiat_teryt_stated)",
+                "gmina": "kod TERYT gminy (7 cyfr): podmioty, które serwis liczy w tej gminie (właściwość gmina_teryt)",
                 "q": "szukany tekst (nazwa, miejscowość, prowadzący)",
                 "bbox": "minLon,minLat,maxLon,maxLat (WGS84)",
             },
             "downloads": {
                 "format": "geojson|csv|gpkg|xlsx: pobranie dokładnie wybranego zbioru",
-                "dialect": "przy format=csv: gis (domyślny: przecinek, kropka dziesiętna, dla GDAL/QGIS) albo "
-                           "excel-pl (średnik, przecinek dziesiętny, identyfikatory jako tekst: dla Excela)",
+                "dialect": "przy format=csv: gis (domyślny: przecinek, kropka dziesiętna, nazwy kolumn dla programów, "
+                           "dla GDAL/QGIS) albo excel-pl (średnik, przecinek dziesiętny, polskie nazwy kolumn z "
+                           "jednostkami, identyfikatory jako tekst: dla Excela)",
+                "teryt": "przy /api/indicators: kody TERYT jednostek do pokazania (powtarzalny lub po przecinku)",
             },
             "links": [
                 {"href": f"{root}/api/entities.geojson", "rel": "item", "type": "application/geo+json",
@@ -351,7 +433,7 @@ def index():
                 {"href": f"{root}/api/powiaty.geojson", "rel": "item", "type": "application/geo+json",
                  "title": "Powiaty ze wskaźnikami (filtry; format=geojson|csv|gpkg|xlsx)"},
                 {"href": f"{root}/api/indicators?level=powiat", "rel": "item", "type": "application/json",
-                 "title": "Wskaźniki (level=powiat|gmina, format=json|csv|xlsx, dialect, powiat)"},
+                 "title": "Wskaźniki (level=powiat|gmina, format=json|csv|xlsx, dialect, powiat, teryt)"},
                 {"href": f"{root}/api/download.gpkg", "rel": "enclosure", "type": export.FORMATS["gpkg"],
                  "title": "Trzy warstwy w jednym GeoPackage (filtry)"},
                 {"href": f"{root}/api/download.zip", "rel": "enclosure", "type": "application/zip",
@@ -360,6 +442,10 @@ def index():
                  "title": "Najbliższe podmioty (lat, lon, limit, filtry): odległość po kole wielkim i kierunek"},
                 {"href": f"{root}/api/places?q=J%C4%99drzej%C3%B3w", "rel": "item", "type": "application/json",
                  "title": "Miejscowość lub adres (q) → punkt, od którego liczyć odległości"},
+                {"href": f"{root}/api/essglobal.csv", "rel": "alternate", "type": "text/csv",
+                 "title": "Podmioty jako standardowy CSV ESSGlobal (SEA / Digital Commons, Mykomap; filtry)"},
+                {"href": f"{root}/api/murmurations.json", "rel": "alternate", "type": "application/json",
+                 "title": "Profile Murmurations podmiotów (organizations_schema-v1.0.0; filtry)"},
                 {"href": f"{root}/ogc", "rel": "service", "type": "application/json",
                  "title": "OGC API – Features"},
             ],

@@ -43,7 +43,8 @@ def test_gdal_reads_every_collection(server_url, geo_dataset, cid):
     # the collections declare CRS84 (lon/lat WGS84) as storage CRS: GDAL reads them as OGC:CRS84
     assert frame.crs is not None and frame.crs.equals("OGC:CRS84")
     if cid == "entities":
-        assert {"name", "types", "status", "locality", "gmina_teryt_computed", "powiat_teryt_computed"} <= set(frame.columns)
+        assert {"name", "types", "status", "locality", "gmina_teryt", "powiat_teryt", "gmina_teryt_stated",
+                "powiat_teryt_stated", "gmina_teryt_computed", "powiat_teryt_computed"} <= set(frame.columns)
         assert set(frame["id"]) == set(source["id"])
         placed = ~source.geometry.is_empty
         got = frame.set_index("id")
@@ -175,6 +176,8 @@ def downloads(server_url, tmp_path_factory):
 WHERES = [
     ("entities", "powiat_teryt='2604'"),
     ("entities", "gmina_teryt='2609022'"),
+    ("entities", "powiat_teryt_stated='2604'"),
+    ("entities", "gmina_teryt_stated='2609022'"),
     ("entities", "powiat_teryt_computed='2604'"),
     ("entities", "status='inactive'"),
     ("entities", "employees=5"),
@@ -195,21 +198,59 @@ def test_gdal_where_same_ids_over_oapif_and_downloads(server_url, downloads, geo
     assert over_oapif
 
 
+def api_ids(server_url: str, query: str) -> set[str]:
+    return {f["id"] for f in json.loads(fetch(f"{server_url}/api/entities.geojson?{query}")[0])["features"]}
+
+
 @needs_gdal_cli
-def test_gdal_where_register_code_is_not_the_computed_place(server_url, geo_dataset):
-    """The two codes differ for some entities, so the test above can tell them apart."""
-    ents = geo_dataset.entities
-    stated = ogr_ids(oapif(server_url), "entities", "powiat_teryt='2604'")
+def test_gdal_where_register_code_is_not_the_counted_place(server_url, geo_dataset):
+    """The stated and the counted powiat differ for some entities, so the tests here can tell them apart;
+    `powiat_teryt` is the one the site counts by."""
+    ents = geo_dataset.entities  # the dataset's own names: powiat_teryt is the register's
+    counted = ogr_ids(oapif(server_url), "entities", "powiat_teryt='2604'")
+    stated = ogr_ids(oapif(server_url), "entities", "powiat_teryt_stated='2604'")
+    assert counted == api_ids(server_url, "powiat=2604") == set(ents.loc[ents["powiat_teryt_computed"] == "2604", "id"])
     assert stated == set(ents.loc[ents["powiat_teryt"] == "2604", "id"])
-    assert stated != set(ents.loc[ents["powiat_teryt_computed"] == "2604", "id"])
+    assert stated != counted
+
+
+@needs_gdal_cli
+def test_ogr2ogr_where_powiat_gives_the_sites_powiat_for_every_powiat(server_url, geo_dataset, tmp_path):
+    """The README's example, for each of the 14 powiaty: `ogr2ogr … OAPIF:…/ogc entities -where
+    "powiat_teryt='XXXX'"` writes exactly the entities of /api/entities.geojson?powiat=XXXX — the entities
+    the county page counts, those known only to the powiat (no geometry) included."""
+    powiaty = sorted(geo_dataset.powiaty["teryt"])
+    assert len(powiaty) == 14
+    for teryt in powiaty:
+        out = tmp_path / f"{teryt}.geojson"
+        run = subprocess.run(["ogr2ogr", "-f", "GeoJSON", str(out), oapif(server_url), "entities",
+                              "-where", f"powiat_teryt='{teryt}'"], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0 and "Warning" not in run.stderr, run.stderr
+        written = json.loads(out.read_text())["features"]
+        expected = api_ids(server_url, f"powiat={teryt}")
+        assert {f["properties"]["id"] for f in written} == expected and len(written) == len(expected), teryt
+        assert all(f["properties"]["powiat_teryt"] == teryt for f in written)
+
+
+@needs_gdal_cli
+def test_ogrinfo_on_the_plain_url_says_to_use_oapif(server_url):
+    """`ogrinfo http://…/ogc` without the OAPIF: prefix: GDAL's GeoJSON driver opens it and the one layer's
+    name is the command to use — not GeoJSONSeq's one-feature layer of the landing document."""
+    out = subprocess.run(["ogrinfo", "-ro", f"{server_url}/ogc"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "using driver `GeoJSON'" in out.stdout and "GeoJSONSeq" not in out.stdout
+    assert f"1: OGC API – Features: użyj OAPIF:{server_url}/ogc" in out.stdout
+    full = subprocess.run(["ogrinfo", "-ro", "-al", "-q", f"{server_url}/ogc"], capture_output=True, text=True,
+                          timeout=120)
+    for cid in COLLECTIONS:
+        assert f"gdal (String) = ogr2ogr -f GPKG {cid}.gpkg OAPIF:{server_url}/ogc {cid}" in full.stdout
 
 
 def test_pyogrio_where_matches_ogrinfo(server_url, geo_dataset):
     import pyogrio
 
-    ents = geo_dataset.entities
     frame = pyogrio.read_dataframe(oapif(server_url), layer="entities", where="powiat_teryt='2604'")
-    assert set(frame["id"]) == set(ents.loc[ents["powiat_teryt"] == "2604", "id"])
+    assert set(frame["id"]) == api_ids(server_url, "powiat=2604")
     one = pyogrio.read_dataframe(oapif(server_url), layer="entities", where="id='swk-001'")
     assert list(one["id"]) == ["swk-001"]
     city = pyogrio.read_dataframe(oapif(server_url), layer="powiaty", where="city_county=1")
@@ -268,7 +309,8 @@ def test_owslib_queryables(server_url):
 
     api = Features(server_url + "/ogc")
     props = api.collection_queryables("entities")["properties"]
-    assert {"powiat_teryt", "powiat_teryt_computed", "gmina_teryt", "gmina_teryt_computed", "geometry"} <= set(props)
+    assert {"powiat_teryt", "powiat_teryt_stated", "powiat_teryt_computed", "gmina_teryt", "gmina_teryt_stated",
+            "gmina_teryt_computed", "geometry"} <= set(props)
     page = api.collection_items("entities", powiat_teryt_computed="2602", limit=500)
     assert page["numberMatched"] > 0
     assert all(f["properties"]["powiat_teryt_computed"] == "2602" for f in page["features"])

@@ -44,12 +44,12 @@ def test_parse_items_filters():
     cdef = get_def("entities")
     p = parse_items(cdef, MultiDict([("type", "cis"), ("type", "wtz,cis"), ("powiat_teryt", "2602"),
                                      ("status", "Active"), ("bbox", "20,50,21,51")]))
-    # powiat_teryt is the property of that name (the register's), not the computed place
+    # powiat_teryt is the property of that name (the powiat the site counts the entity in), not /api's powiat=
     assert p.filter.types == ("cis", "wtz") and p.filter.powiat is None
     assert dict(p.filter.properties) == {"powiat_teryt": "2602", "status": "active"}
     assert p.filter.bbox == (20, 50, 21, 51)
-    p = parse_items(cdef, q(powiat_teryt_computed="2602", employees="5", gmina_mismatch="0"))
-    assert dict(p.filter.properties) == {"powiat_teryt_computed": "2602", "employees": 5, "gmina_mismatch": False}
+    p = parse_items(cdef, q(powiat_teryt_stated="2602", employees="5", gmina_mismatch="0"))
+    assert dict(p.filter.properties) == {"powiat_teryt_stated": "2602", "employees": 5, "gmina_mismatch": False}
     g = parse_items(get_def("gminy"), q(type="3", powiat_teryt="2602"))
     assert dict(g.filter.properties) == {"powiat_teryt": "2602", "type": 3}
     for value, expected in (("true", True), ("1", True), ("FALSE", False), ("0", False)):
@@ -59,8 +59,8 @@ def test_parse_items_filters():
 
 def test_queryables_are_the_properties(geo_dataset):
     names = [qb.name for qb in PROPS["entities"]]
-    assert {"gmina_teryt", "powiat_teryt", "gmina_teryt_computed", "powiat_teryt_computed", "krs", "employees",
-            "status"} <= set(names)
+    assert {"gmina_teryt", "powiat_teryt", "gmina_teryt_stated", "powiat_teryt_stated", "gmina_teryt_computed",
+            "powiat_teryt_computed", "krs", "employees", "status"} <= set(names)
     types = {qb.name: qb.json_type for qb in PROPS["entities"]}
     assert types["employees"] == "integer" and types["krs"] == "string" and types["gmina_mismatch"] == "boolean"
     assert {qb.name: qb.json_type for qb in PROPS["powiaty"]}["city_county"] == "boolean"

@@ -43,6 +43,30 @@ def layer_len(ds, cid):
 
 # ------------------------------------------------------------------------------------ landing, conformance
 
+@pytest.mark.parametrize("url,cids", [("/ogc", COLLECTIONS), ("/ogc/collections", COLLECTIONS),
+                                      ("/ogc/collections/gminy", ("gminy",))])
+def test_a_geojson_reader_on_a_page_without_features_is_told_how_to_open_the_api(geo_client, geo_dataset, url, cids):
+    """GDAL's GeoJSON driver (Accept: text/plain, application/json) opening the landing page or the
+    collections gets a FeatureCollection named after the OAPIF command, one feature per collection."""
+    r, doc = get_json(geo_client, url, headers={"Accept": "text/plain, application/json"})
+    assert r.content_type == GEOJSON and "Accept" in r.headers["Vary"]
+    base = "http://localhost/ogc"
+    assert doc["type"] == "FeatureCollection" and doc["name"] == f"OGC API – Features: użyj OAPIF:{base}"
+    assert f"ogrinfo OAPIF:{base}" in doc["description"]
+    assert [f["id"] for f in doc["features"]] == list(cids)
+    for f in doc["features"]:
+        assert f["geometry"] is None
+        assert f["properties"]["gdal"] == f"ogr2ogr -f GPKG {f['id']}.gpkg OAPIF:{base} {f['id']}"
+        assert f["properties"]["features"] == layer_len(geo_dataset, f["id"])
+        assert geo_client.get(local(f["properties"]["items"])).status_code == 200
+    assert {"service", "data", "service-desc", "items"} <= set(rels(doc))
+    # every other client gets what it got before: the document as JSON, or HTML for a browser
+    r2, plain = get_json(geo_client, url, headers={"Accept": "application/json"})
+    assert r2.content_type == "application/json" and "features" not in plain and r.headers["ETag"] != r2.headers["ETag"]
+    r3, _ = get_json(geo_client, url + "?f=json", headers={"Accept": "text/plain, application/json"})
+    assert r3.content_type == "application/json"
+
+
 def test_landing_page_links(geo_client):
     r, doc = get_json(geo_client, "/ogc")
     assert r.content_type == "application/json"
@@ -253,13 +277,20 @@ def test_property_filters(geo_client, geo_dataset):
     assert doc["numberMatched"] == int((ents["status"] == "inactive").sum()) > 0
     assert all(f["properties"]["status"] == "inactive" for f in doc["features"])
     powiat = "2602"
-    # powiat_teryt is the register's field of that name; powiat_teryt_computed where the point lies
+    # powiat_teryt is the powiat the site counts an entity in: the same entities as /api's powiat=
+    # (the dataset's powiat_teryt_computed); powiat_teryt_stated is what the register says
+    counted = set(ents.loc[ents["powiat_teryt_computed"] == powiat, "id"])
+    _, doc = get_json(geo_client, f"/ogc/collections/entities/items?powiat_teryt={powiat}&limit=10000")
+    assert {f["id"] for f in doc["features"]} == counted and doc["numberMatched"] == len(counted) > 0
+    assert all(f["properties"]["powiat_teryt"] == powiat for f in doc["features"])
+    api = json.loads(geo_client.get(f"/api/entities.geojson?powiat={powiat}").data)
+    assert {f["id"] for f in api["features"]} == counted
     _, doc = get_json(geo_client, f"/ogc/collections/entities/items?powiat_teryt_computed={powiat}&limit=10000")
-    assert doc["numberMatched"] == int((ents["powiat_teryt_computed"] == powiat).sum()) > 0
+    assert {f["id"] for f in doc["features"]} == counted  # the deprecated alias: the same values
     assert all(f["properties"]["powiat_teryt_computed"] == powiat for f in doc["features"])
-    _, doc = get_json(geo_client, "/ogc/collections/entities/items?powiat_teryt=2604&limit=10000")
+    _, doc = get_json(geo_client, "/ogc/collections/entities/items?powiat_teryt_stated=2604&limit=10000")
     assert {f["id"] for f in doc["features"]} == set(ents.loc[ents["powiat_teryt"] == "2604", "id"])
-    assert all(f["properties"]["powiat_teryt"] == "2604" for f in doc["features"]) and doc["numberMatched"] > 0
+    assert all(f["properties"]["powiat_teryt_stated"] == "2604" for f in doc["features"]) and doc["numberMatched"] > 0
     _, doc = get_json(geo_client, "/ogc/collections/gminy/items?powiat_teryt=2602")
     assert doc["numberMatched"] == 9  # powiat jędrzejowski: 9 gminy
     assert all(f["properties"]["powiat_teryt"] == "2602" for f in doc["features"])

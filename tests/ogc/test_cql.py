@@ -10,6 +10,7 @@ import pytest
 import shapely
 
 from geoes.publish.ogc.crs import EPSG_2180
+from geoes.publish.serialise import public_columns, published
 
 
 def items(client, cid, cql, status=200, extra="", limit=10000):
@@ -36,7 +37,9 @@ def gpkg(geo_app, tmp_path_factory):
 # downloaded GeoPackage (NULL in SQL's three-valued logic, as in CQL2).
 SAME_IN_SQL = [
     ("entities", "powiat_teryt = '2604'"),
+    ("entities", "powiat_teryt_stated = '2604'"),
     ("entities", "powiat_teryt_computed = '2604'"),
+    ("entities", "gmina_teryt IS NULL AND powiat_teryt IS NOT NULL"),
     ("entities", "status = 'active' AND employees > 10"),
     ("entities", "status = 'inactive' OR employees BETWEEN 5 AND 7"),
     ("entities", "NOT (krs = '0000000000')"),
@@ -158,9 +161,10 @@ def test_queryables_resource(geo_client, geo_dataset):
     assert props["employees"]["type"] == "integer" and props["krs"]["type"] == "string"
     assert props["gmina_mismatch"]["type"] == "boolean" and props["lat"]["type"] == "number"
     assert props["status"]["enum"] == ["active", "inactive", "unknown"]
-    assert "współrzędnych" in props["powiat_teryt_computed"]["description"]
-    assert "rejestrze" in props["powiat_teryt"]["description"]
-    assert set(props) - {"geometry"} == {c for c in geo_dataset.entities.columns if c not in ("row", "geometry")}
+    assert "liczy podmiot" in props["powiat_teryt"]["description"]
+    assert "rejestrze" in props["powiat_teryt_stated"]["description"]
+    assert "Przestarzała" in props["powiat_teryt_computed"]["description"]
+    assert set(props) - {"geometry"} == set(public_columns(published(geo_dataset.entities)))
     units = json.loads(geo_client.get("/ogc/collections/powiaty/queryables").data)
     assert units["properties"]["city_county"]["type"] == "boolean"
     assert units["properties"]["geometry"]["format"] == "geometry-polygon-or-multipolygon"

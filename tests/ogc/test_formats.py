@@ -2,7 +2,7 @@
 import pytest
 
 from geoes.errors import InvalidInput
-from geoes.publish.ogc.formats import FORMATS, negotiate
+from geoes.publish.ogc.formats import FORMATS, negotiate, wants_features
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
 
@@ -31,6 +31,25 @@ def test_formats_map():
 ])
 def test_negotiate(f, accept, expected):
     assert negotiate(f, accept) == expected
+
+
+GDAL_GEOJSON_DRIVER = "text/plain, application/json"  # what GDAL 3.6 sends opening a plain http URL
+
+
+@pytest.mark.parametrize("f,accept,expected", [
+    (None, GDAL_GEOJSON_DRIVER, True),
+    (None, "application/geo+json", True),
+    (None, "application/geo+json, application/json;q=0.9", True),
+    (None, "application/json;q=0.9, text/plain", True),
+    (None, "application/json", False),     # GDAL's OAPIF driver, QGIS, OWSLib
+    (None, "*/*", False),                  # curl, requests
+    (None, "", False),
+    (None, BROWSER, False),
+    (None, "text/plain;q=0, application/json", False),
+    ("json", GDAL_GEOJSON_DRIVER, False),  # f= always wins
+])
+def test_wants_features(f, accept, expected):
+    assert wants_features(f, accept) is expected
 
 
 @pytest.mark.parametrize("f", ["xml", "", "jsonx", "<script>"])

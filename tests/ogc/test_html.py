@@ -31,4 +31,4 @@ def test_templates_escape_and_declare_polish():
     assert '<html lang="pl">' in page
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert 'href="javascript' not in page
-    assert '<a href="https://ok.example/"' in page
+    assert '<a class="url" href="https://ok.example/"' in page

@@ -353,9 +353,13 @@ def test_excel_pl_download(c):
     assert r.headers["Content-Disposition"].endswith('_excel-pl.csv"') or "excel-pl" in r.headers["Content-Disposition"]
     text = r.data.decode("utf-8-sig")
     frame = pd.read_csv(io.StringIO(text), sep=";", dtype=str, keep_default_na=False)
-    row = frame[frame["id"] == FORMULA_ID].iloc[0]
-    assert row["name"] == "'" + FORMULA_NAME and row["phone"] == "'" + FORMULA_PHONE
-    assert row["gmina_teryt_computed"].startswith('="') and "," in row["lat"]
+    row = frame[frame["Identyfikator"] == FORMULA_ID].iloc[0]  # the CSV for people: Polish headers
+    assert row["Nazwa"] == "'" + FORMULA_NAME and row["Telefon"] == "'" + FORMULA_PHONE
+    assert row["Gmina – kod TERYT"].startswith('="')
+    assert "," in row["Szerokość geograficzna (WGS84)"]
+    # A file for people has each code once: the deprecated aliases are for scripts (the gis CSV, GeoJSON…).
+    assert "Gmina według źródła – kod TERYT" in frame.columns
+    assert not [c for c in frame.columns if "przestarzała" in c]
     for query in ("format=gpkg&dialect=excel-pl", "dialect=excel-pl", "format=csv&dialect=excel"):
         r = c.get(f"/api/entities.geojson?{query}")
         assert r.status_code == 400 and json.loads(r.data)["description"].startswith("dialect:")

@@ -183,11 +183,17 @@ def test_register_history_csv(client):
     assert {"wersja_danych", "powiat_teryt", "typ", "podmioty_aktywne"} <= set(rows[0])
     zaz_2602 = [r for r in rows if r["powiat_teryt"] == "2602" and r["typ"] == "zaz"]
     assert zaz_2602 and zaz_2602[-1]["podmioty_aktywne"] == "1"
+    excel = client.get("/trendy/rejestr.csv?dialect=excel-pl").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.DictReader(excel.splitlines(), delimiter=";"))
+    zaz = [r for r in rows if r["Powiat – kod TERYT"] == '="2602"' and r["Typ – kod"] == "zaz"]
+    assert zaz and zaz[-1]["Podmioty w rejestrze"] == "1"
+    assert client.get("/trendy/rejestr.csv?dialect=xls").status_code == 400
 
 
 def test_report_completeness_and_needs(client):
     report = visible_text(client.get("/powiaty/2602/raport.html").get_data(as_text=True))
-    assert report.index("w rejestrze 22 z 26 znanych") < report.index("Wskaźniki na tle województwa")
+    # The table of contents lists the chapters first; the statement comes before the indicators' chapter.
+    assert report.index("w rejestrze 22 z 26 znanych") < report.index("4. Wskaźniki na tle województwa")
     assert "Potrzeby obok podaży" in report and "1 548" in report.replace(NBSP, " ")
     assert "Oficjalne liczby w kolejnych latach" in report
     assert "Zakład Aktywności Zawodowej w Mieronicach" in report
@@ -225,3 +231,96 @@ def test_a_chart_of_too_few_values_is_left_out_and_said_so(client):
     assert (powiaty["rank_employees_per_10k"].notna().sum() < MIN_RANKED_UNITS)
     assert "/chart/employees_per_10k.png" not in html and "/chart/entities_per_10k.png" in html
     assert "Bez wykresu, bo za mało powiatów ma wartość" in html
+
+
+def _links(page: str) -> list[tuple[str, str]]:
+    """(href, visible text) of every link."""
+    return [(html.unescape(h), visible_text(t).strip())
+            for h, t in re.findall(r'<a\b[^>]*\bhref="([^"]*)"[^>]*>(.*?)</a>', page, re.S)]
+
+
+@pytest.mark.parametrize("url", ["/powiaty/2602", "/gminy/2602023", "/compare?teryt=2602&teryt=2601", "/entities",
+                                 "/"])
+def test_planner_pages_offer_the_excel_files_first(client, url):
+    """Beside the tables: XLSX and "CSV dla Excela" first; any other CSV link says it is for GIS."""
+    page = client.get(url).get_data(as_text=True)
+    links = _links(page)
+    xlsx = [h for h, t in links if t == "XLSX"]
+    excel = [h for h, t in links if t == "CSV dla Excela"]
+    assert xlsx and excel and len(xlsx) == len(excel), url
+    for href in xlsx:
+        assert "format=xlsx" in href and client.get(href).status_code == 200, href
+    for href in excel:
+        r = client.get(href)
+        assert "dialect=excel-pl" in href and r.status_code == 200, href
+        assert r.data.decode("utf-8-sig").split(";")[0] in ("Kod TERYT", "Identyfikator")  # Polish headers
+    for href, text in links:
+        if ".csv" in href or "format=csv" in href:
+            assert text in ("CSV dla Excela", "CSV dla GIS"), (url, href, text)
+    # Every download line starts with the XLSX.
+    for line in re.findall(r'<p class="downloads">(.*?)</p>', page, re.S):
+        names = [visible_text(t).strip() for t in re.findall(r"<a\b[^>]*>(.*?)</a>", line, re.S)]
+        if "CSV dla GIS" in names or "CSV dla Excela" in names:
+            assert names[:2] == ["XLSX", "CSV dla Excela"], (url, names)
+
+
+@pytest.mark.parametrize("url", ["/powiaty", "/about", "/trendy"])
+def test_every_csv_link_says_who_it_is_for(client, url):
+    for href, text in _links(client.get(url).get_data(as_text=True)):
+        if "/api/essglobal.csv" in href:  # the one CSV for aggregators of social-economy data says so
+            assert text == "CSV w standardzie ESSGlobal", (url, href, text)
+        elif ".csv" in href or "format=csv" in href:
+            assert text in ("CSV dla Excela", "CSV dla GIS"), (url, href, text)
+            assert client.get(href).status_code == 200, href
+
+
+def test_county_page_links_the_xlsx_and_excel_csv_of_its_tables(client):
+    page = client.get("/powiaty/2602").get_data(as_text=True)
+    hrefs = {h for h, _ in _links(page)}
+    assert "/api/indicators?level=powiat&format=xlsx" in hrefs
+    assert "/api/indicators?level=powiat&format=csv&dialect=excel-pl" in hrefs
+    assert "/api/indicators?level=gmina&powiat=2602&format=xlsx" in hrefs
+    assert "/api/entities.geojson?powiat=2602&format=csv&dialect=excel-pl" in hrefs
+
+
+def test_compare_file_holds_the_compared_units(client):
+    from openpyxl import load_workbook
+    import io
+
+    wb = load_workbook(io.BytesIO(client.get("/api/indicators?level=powiat&teryt=2602&teryt=2601&format=xlsx").data))
+    codes = [r[0] for r in wb["Wskaźniki"].iter_rows(min_row=2, values_only=True)]
+    assert codes == ["2601", "2602", "26"]
+    assert client.get("/api/indicators?level=powiat&teryt=9999").status_code == 400
+    assert client.get("/api/indicators?level=powiat&teryt=26021").status_code == 400
+
+
+def test_compare_puts_labels_and_reasons_in_separate_cells(client):
+    """A place and the reason there is none are separate cells ("miejsce brak podmiotu w rejestrze" was
+    a label glued to a reason)."""
+    page = client.get("/compare?teryt=2602&teryt=2608").get_data(as_text=True)  # 2608 pińczowski: no entity
+    text = re.sub(r"\s+", " ", visible_text(page))
+    assert "miejsce brak" not in text and "miejsce za mało" not in text
+    table = page[page.index('class="data compare-table"'):page.index("</table>", page.index("compare-table"))]
+    header = re.findall(r'<th scope="col"[^>]*>(.*?)</th>', table, re.S)
+    assert [visible_text(h).strip() for h in header[:5]] == [
+        "Wskaźnik", "powiat jędrzejowski", "Miejsce: jędrzejowski", "powiat pińczowski", "Miejsce: pińczowski"]
+    row = re.search(r"Podmioty w rejestrze na 10 tys\. mieszkańców</th>(.*?)</tr>", table, re.S).group(1)
+    cells = [visible_text(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    assert re.fullmatch(r"\d+ z 13", cells[1]) and cells[2] == "0,00"
+    assert cells[3] == "brak podmiotu w rejestrze"  # the reason alone in the place's cell
+
+
+def test_trends_in_the_main_menu(client):
+    for url in ("/", "/powiaty/2602", "/entities", "/about"):
+        page = client.get(url).get_data(as_text=True)
+        menu = re.search(r'<nav aria-label="Główne menu">(.*?)</nav>', page, re.S).group(1)
+        assert ("/trendy", "Trendy") in _links(menu), url
+
+
+def test_voivodeship_rate_missing_from_the_local_copy_is_said_so(client):
+    """The mirror has the counties' rates, not the voivodeship's: the benchmark cell says so."""
+    text = re.sub(r"\s+", " ", county(client))
+    row = re.search(r"Stopa bezrobocia rejestrowanego \(%\) (.*?) Zmiana liczby bezrobotnych", text)
+    assert row and "6,0" in row.group(1) and "brak w danych lokalnych" in row.group(1)
+    report = re.sub(r"\s+", " ", visible_text(client.get("/powiaty/2602/raport.html").get_data(as_text=True)))
+    assert "brak w danych lokalnych" in report

@@ -11,16 +11,16 @@
 """
 from __future__ import annotations
 
+import json
 import re
 import urllib.request
-import json
 
 import pytest
 
 from geoes.common.text import polish_key
 from geoes.publish.labels import powiat_label
 from geoes.web.served import served_data
-from tests.web.conftest import READY, Page
+from tests.web.conftest import Page
 from tests.web.test_nearby_api import JEDRZEJOW, haversine_km
 
 pytestmark = pytest.mark.browser
@@ -258,14 +258,19 @@ def test_a_choropleth_brings_its_legend_onto_the_map(server, browser):
         pg.evaluate("GEOES_MAP.map.addLayer(GEOES_MAP.layers.ch_gmina)")
         legend = pg.locator(".leaflet-container .map-legend-box")
         legend.wait_for(state="visible")
+        assert pg.evaluate("document.querySelector('.map-legend-box').open")  # unfolded on a phone
         text = legend.inner_text()
-        assert text.startswith("Podmioty na 10 tys. mieszk. – gminy")
+        assert text.startswith("Legenda") and "Podmioty na 10 tys. mieszk. – gminy" in text
         # The classes as the server wrote them for the page's own legend.
         server_rows = pg.evaluate("[...document.querySelectorAll('#map-legends [data-layer=ch_gmina] li')]"
                                   ".map(li => li.textContent.trim())")
         assert server_rows and all(row in text for row in server_rows)
         box = legend.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+        summary = pg.locator(".map-legend-summary")
+        assert round(summary.bounding_box()["height"]) >= 44
+        summary.tap()  # folds to its title
+        pg.wait_for_function("() => !document.querySelector('.map-legend-box').open")
         pg.evaluate("GEOES_MAP.map.removeLayer(GEOES_MAP.layers.ch_gmina)")
         legend.wait_for(state="hidden")
         assert p.errors == [], p.errors

@@ -9,8 +9,10 @@ description, and a pattern or enumeration where the value has one. Each is
   same `-where` gives on a downloaded file): text exactly, numbers as numbers, booleans as
   true/false/1/0;
 * a property a CQL2 `filter` may use (geoes.publish.ogc.cql).
-An entity carries both the register's `gmina_teryt`/`powiat_teryt` (as the source states them) and the
-computed `gmina_teryt_computed`/`powiat_teryt_computed` (where its point lies); each has its own name.
+An entity's `gmina_teryt`/`powiat_teryt` are the units the site counts it in (where its point lies, or the
+stated powiat of an entity known only to the powiat) — the same as `/api/…?powiat=` and the county pages;
+what the register states is `gmina_teryt_stated`/`powiat_teryt_stated`; `gmina_teryt_computed` and
+`powiat_teryt_computed` are deprecated aliases of the first two (geoes.publish.serialise).
 Beside the properties, entities take `type` (any of the given types, as the GeoJSON API) and every
 collection `q` (text search).
 
@@ -96,16 +98,24 @@ PROPERTY_DOCS: dict[str, tuple[str, dict]] = {
     "street": ("Ulica i numer.", {}),
     "postal_code": ("Kod pocztowy (tekst, np. 25-001).", {}),
     "locality": ("Miejscowość.", {}),
-    "gmina_teryt": ("Kod TERYT gminy (7 cyfr) podany w rejestrze, tak jak podaje go źródło; null, gdy źródło "
-                    "go nie podaje. Gmina wyznaczona ze współrzędnych: `gmina_teryt_computed`.", _TERYT_GMINA),
-    "powiat_teryt": ("Kod TERYT powiatu (4 cyfry) podany w rejestrze, tak jak podaje go źródło. Powiat "
-                     "wyznaczony ze współrzędnych: `powiat_teryt_computed`.", _TERYT_POWIAT),
-    "gmina_teryt_computed": ("Kod TERYT gminy (7 cyfr), w której leży punkt podmiotu (wyznaczony ze "
-                             "współrzędnych); tego kodu używa filtr `gmina` w /api.", _TERYT_GMINA),
-    "powiat_teryt_computed": ("Kod TERYT powiatu (4 cyfry), w którym leży punkt podmiotu (wyznaczony ze "
-                              "współrzędnych); tego kodu używa filtr `powiat` w /api.", _TERYT_POWIAT),
-    "gmina_name": ("Nazwa gminy wyznaczonej ze współrzędnych.", {}),
-    "powiat_name": ("Nazwa powiatu.", {}),
+    "gmina_teryt": ("Kod TERYT gminy (7 cyfr), w której serwis liczy podmiot: gmina, w której leży jego punkt "
+                    "(wyznaczona ze współrzędnych); null dla podmiotu bez punktu. Ten sam kod co filtr `gmina` "
+                    "w /api i profile gmin. Gmina podana w rejestrze: `gmina_teryt_stated`.", _TERYT_GMINA),
+    "powiat_teryt": ("Kod TERYT powiatu (4 cyfry), w którym serwis liczy podmiot: powiat, w którym leży jego "
+                     "punkt, a dla podmiotu znanego tylko z dokładnością do powiatu — ten powiat; null dla "
+                     "podmiotu bez lokalizacji. Ten sam kod co filtr `powiat` w /api i profile powiatów. Powiat "
+                     "podany w rejestrze: `powiat_teryt_stated`.", _TERYT_POWIAT),
+    "gmina_teryt_stated": ("Kod TERYT gminy (7 cyfr) podany w rejestrze, tak jak podaje go źródło; null, gdy "
+                           "źródło go nie podaje. Może różnić się od `gmina_teryt` (zob. `gmina_mismatch`).",
+                           _TERYT_GMINA),
+    "powiat_teryt_stated": ("Kod TERYT powiatu (4 cyfry) podany w rejestrze, tak jak podaje go źródło; null, "
+                            "gdy źródło go nie podaje.", _TERYT_POWIAT),
+    "gmina_teryt_computed": ("Przestarzała nazwa `gmina_teryt` (ta sama wartość); zostaje dla istniejących "
+                             "skryptów — używaj `gmina_teryt`.", _TERYT_GMINA),
+    "powiat_teryt_computed": ("Przestarzała nazwa `powiat_teryt` (ta sama wartość); zostaje dla istniejących "
+                              "skryptów — używaj `powiat_teryt`.", _TERYT_POWIAT),
+    "gmina_name": ("Nazwa gminy `gmina_teryt`.", {}),
+    "powiat_name": ("Nazwa powiatu `powiat_teryt`.", {}),
     "lat": ("Szerokość geograficzna WGS84 (null dla podmiotów bez lokalizacji).", {}),
     "lon": ("Długość geograficzna WGS84 (null dla podmiotów bez lokalizacji).", {}),
     "location_precision": ("Precyzja lokalizacji.", {"enum": list(PRECISIONS)}),
@@ -138,6 +148,9 @@ PROPERTY_DOCS: dict[str, tuple[str, dict]] = {
 
 
 def _describe(name: str, layer: str) -> tuple[str, dict]:
+    if layer == "gminy" and name in ("powiat_teryt", "powiat_name"):
+        return (("Kod TERYT powiatu (4 cyfry), w którym leży gmina.", _TERYT_POWIAT) if name == "powiat_teryt"
+                else ("Nazwa powiatu, w którym leży gmina.", {}))
     if name in PROPERTY_DOCS:
         return PROPERTY_DOCS[name]
     if name == "teryt":

@@ -25,7 +25,8 @@ from geoes.publish.ogc.collection_defs import (COLLECTIONS, CollectionDef, get_d
                                                property_queryables)
 from geoes.publish.ogc import cql
 from geoes.publish.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED, parse_crs
-from geoes.publish.ogc.formats import FORMATS, OPENAPI_MIME, negotiate
+from geoes.publish.ogc.formats import FORMATS, OPENAPI_MIME, negotiate, wants_features
+from geoes.publish.serialise import DEPRECATED_ALIASES
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -115,6 +116,40 @@ def _simple(req: OGCRequest, allowed=("json", "html")) -> str:
     return negotiate(req.f(), req.accept, allowed)
 
 
+HOW_TO_OPEN = ("To jest usługa OGC API – Features, nie plik GeoJSON: otwórz ją sterownikiem OAPIF, np. "
+               "ogrinfo OAPIF:{base} (QGIS: Warstwa › Dodaj warstwę › WFS / OGC API – Features, adres {base}). "
+               "This is an OGC API – Features service, not a GeoJSON file: open it with GDAL's OAPIF driver, "
+               "e.g. ogrinfo OAPIF:{base}")
+
+
+def _how_to_open(served, req: OGCRequest, cids) -> Response:
+    """What a GeoJSON reader gets on a URL without features (formats.wants_features): a FeatureCollection
+    named after the command to use, one feature (no geometry) per collection with its ogr2ogr command and
+    items URL, and the landing page's links — so `ogrinfo http://…/ogc` lists "OGC API – Features: użyj
+    OAPIF:http://…/ogc" instead of a one-feature layer of the landing document."""
+    version = served.current().version
+    base = req.base_url
+
+    def make() -> bytes:
+        features = []
+        for cid in cids:
+            cdef = COLLECTIONS[cid]
+            features.append({"type": "Feature", "id": cid, "geometry": None, "properties": {
+                "collection": cid, "title": cdef.title, "features": layer_data(served, cdef.layer).count,
+                "gdal": f"ogr2ogr -f GPKG {cid}.gpkg OAPIF:{base} {cid}",
+                "items": f"{base}/collections/{cid}/items"}})
+        links = [_link(base, "service", FORMATS["json"], "OGC API – Features (strona startowa)"),
+                 _link(f"{base}/collections", "data", FORMATS["json"], "Kolekcje danych"),
+                 _link(f"{base}/api", "service-desc", OPENAPI_MIME, "Definicja API (OpenAPI 3.0)"),
+                 *(_link(f"{base}/collections/{cid}/items", "items", FORMATS["geojson"], COLLECTIONS[cid].title)
+                   for cid in cids)]
+        return _dumps({"type": "FeatureCollection", "name": f"OGC API – Features: użyj OAPIF:{base}",
+                       "description": HOW_TO_OPEN.format(base=base), "links": links, "features": features})
+
+    body = _cached(served, (version, "how-to-open", base, tuple(cids)), make)
+    return _headers(FORMATS["geojson"], version, "how-to-open"), 200, body
+
+
 def _page(template: str, req: OGCRequest, title: str, json_url: str, crumbs=(), json_type=FORMATS["json"],
           **ctx) -> bytes:
     return render_html(template, title=title, root=req.base_url, site_root=req.site_root, crumbs=list(crumbs),
@@ -132,6 +167,8 @@ def _cached(served, key: tuple, make):
 @_guard
 def landing(served, req: OGCRequest) -> Response:
     fmt = _simple(req)
+    if wants_features(req.f(), req.accept):
+        return _how_to_open(served, req, tuple(COLLECTIONS))
     version = served.current().version
     base = req.base_url
 
@@ -227,6 +264,8 @@ def _collection_obj(served, cdef: CollectionDef, base: str) -> dict:
 @_guard
 def collections(served, req: OGCRequest) -> Response:
     fmt = _simple(req)
+    if wants_features(req.f(), req.accept):
+        return _how_to_open(served, req, tuple(COLLECTIONS))
     version = served.current().version
     base = req.base_url
 
@@ -248,6 +287,8 @@ def collections(served, req: OGCRequest) -> Response:
 def collection(served, req: OGCRequest, cid: str) -> Response:
     cdef = get_def(cid)
     fmt = _simple(req)
+    if wants_features(req.f(), req.accept):
+        return _how_to_open(served, req, (cdef.id,))
     version = served.current().version
     base = req.base_url
 
@@ -360,7 +401,8 @@ def item(served, req: OGCRequest, cid: str, fid: str) -> Response:
             return _page("item.html", req, str(name), f"{url}?f=json",
                          crumbs=[("Kolekcje", f"{base}/collections"), (cdef.title, f"{base}/collections/{cid}"),
                                  ("Obiekty", f"{base}/collections/{cid}/items?f=html"), (str(fid), None)],
-                         json_type=FORMATS["geojson"], properties=list(feature["properties"].items()),
+                         json_type=FORMATS["geojson"],
+                         properties=[(k, v) for k, v in feature["properties"].items() if k not in DEPRECATED_ALIASES],
                          link_keys=("website", "sources"), geometry_text=geometry_text)
         crs_query = "" if crs.uri == CRS84 else "&" + urlencode([("crs", crs.uri)])
         links = [

@@ -33,6 +33,26 @@ def _accept_entries(accept: str) -> list[tuple[str, float, int]]:
     return out
 
 
+# What a client that wants features first asks for: GDAL's GeoJSON (and GeoJSONSeq) driver, opening a plain
+# http URL, sends "Accept: text/plain, application/json" (GDAL 3.6, as seen on the wire).
+FEATURE_CLIENT_TYPES = ("application/geo+json", "text/plain")
+
+
+def wants_features(f: str | None, accept: str | None) -> bool:
+    """True when no `f` is given and the client's first choice (highest q, then order) is GeoJSON or plain
+    text — a GeoJSON reader opening a URL of the API that has no features (the landing page, the
+    collections): it gets a FeatureCollection that says how to open the API (geoes.publish.ogc.core),
+    instead of a document it would read as one meaningless feature."""
+    if f is not None:
+        return False
+    entries = [e for e in _accept_entries(accept or "") if e[1] > 0]
+    if not entries:
+        return False
+    best = max(q for _, q, _ in entries)
+    first = min((pos, mime) for mime, q, pos in entries if q == best)[1]
+    return first in FEATURE_CLIENT_TYPES
+
+
 def negotiate(f: str | None, accept: str | None, allowed=("json", "html")) -> str:
     """'json' or 'html' (or another of `allowed`): `f` wins; else the Accept header; JSON by default.
 

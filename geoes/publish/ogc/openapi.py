@@ -185,7 +185,7 @@ def _shared_parameters() -> dict:
                    "description": "Filtr CQL2 (tekst) na właściwościach z /queryables i geometrii: porównania, "
                                   "AND, OR, NOT, LIKE, IN, BETWEEN, IS NULL, CASEI, ACCENTI, S_INTERSECTS i "
                                   "inne S_ (z BBOX(...) lub geometrią WKT), np. "
-                                  "`powiat_teryt_computed = '2602' AND employees > 10`.",
+                                  "`powiat_teryt = '2602' AND employees > 10`.",
                    "schema": {"type": "string", "maxLength": cql.MAX_LENGTH}},
         "filter-lang": {"name": "filter-lang", "in": "query", "required": False, "style": "form",
                         "explode": False, "description": "Język filtra: cql2-text (jedyny i domyślny).",

@@ -30,16 +30,20 @@ def index():
     ds = dataset()
     f = parse_filter(request.args, ds)
     cfg = map_config(ds, "public", state=filter_state(f))
-    breaks = level_classes()
     return render("index.html", ds=ds, parts=public_map_parts(embed=False), mapcfg=cfg, types=entity_types(),
                   present=type_codes_present(ds), filter=f, powiaty=powiat_choices(ds),
-                  legend_types=ordered_types(type_codes_present(ds), "label_pl"),
-                  legend_p=class_legend(breaks["powiat"]), legend_g=class_legend(breaks["gmina"]),
-                  legend_need=class_legend(breaks["need"], NEED_COLORS, zero_label="brak danych"),
-                  needs=(ds.summary.get("method") or {}).get("needs") or {},
+                  legend_types=ordered_types(type_codes_present(ds), "label_pl"), **legends(ds),
                   counts={"total": int(len(ds.entities)), "placed": int(len(placed(ds.entities))),
                           "powiat_only": int(ds.voivodeship.get("entities_without_gmina") or 0)},
                   powiat_label=powiat_label, nearby_method=NEARBY_METHOD, gmina_label=gmina_name(ds, f.gmina))
+
+
+def legends(ds) -> dict:
+    """The choropleths' classes for the legends (the panel's and the ones map.js puts on the map)."""
+    breaks = level_classes()
+    return {"legend_p": class_legend(breaks["powiat"]), "legend_g": class_legend(breaks["gmina"]),
+            "legend_need": class_legend(breaks["need"], NEED_COLORS, zero_label="brak danych"),
+            "needs": (ds.summary.get("method") or {}).get("needs") or {}}
 
 
 def gmina_name(ds, teryt: str | None) -> str | None:
@@ -55,4 +59,4 @@ def embed():
     f = parse_filter(request.args, ds)
     cfg = map_config(ds, "embed", state=filter_state(f))
     return render("embed.html", ds=ds, parts=public_map_parts(embed=True), mapcfg=cfg, types=entity_types(),
-                  present=type_codes_present(ds))
+                  present=type_codes_present(ds), **legends(ds))

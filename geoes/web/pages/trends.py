@@ -6,10 +6,12 @@ Every figure is one a source gives for that year; a year without one stays empty
 from __future__ import annotations
 
 import pandas as pd
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, current_app, request
 
 from geoes.dataset import history, official
 from geoes.publish import charts
+from geoes.publish.filters import choice, reject_unknown
+from geoes.publish.tables import DIALECTS, to_csv
 from geoes.web.pagecache import cached_page
 from geoes.web.pages.views import chart_width, csv_response, dataset, png_response, render
 from geoes.web.served import served_data
@@ -17,6 +19,9 @@ from geoes.web.served import served_data
 bp = Blueprint("trends", __name__)
 
 CHART_TITLE = "Oficjalne liczby podmiotów ekonomii społecznej według typu i roku"
+HISTORY_HEADERS_PL = {"version": "Wersja danych", "built_at": "Zbudowano", "powiat_teryt": "Powiat – kod TERYT",
+                      "powiat_name": "Powiat", "type": "Typ – kod", "type_label": "Typ",
+                      "entities": "Podmioty w rejestrze"}
 
 
 def _official(ds) -> pd.DataFrame | None:
@@ -61,8 +66,17 @@ def chart():
 
 @bp.get("/trendy/rejestr.csv")
 def register_csv():
+    """The register's history by version, powiat and type: `dialect=gis` (default) or `excel-pl`."""
+    reject_unknown(request.args, ("dialect",))
+    dialect = choice(request.args, "dialect", DIALECTS, "gis")
     hist = served_data().cached(("trends", "history"), _history)
     table = hist.rename(columns={"version": "wersja_danych", "built_at": "zbudowano", "powiat_teryt": "powiat_teryt",
                                  "powiat_name": "powiat", "type": "typ", "type_label": "typ_nazwa",
                                  "entities": "podmioty_aktywne"})
+    if dialect == "excel-pl":  # for people: Polish headers, as the other files for Excel
+        people = hist.rename(columns=HISTORY_HEADERS_PL)[list(HISTORY_HEADERS_PL.values())]
+        body = to_csv(people, "excel-pl", codes={HISTORY_HEADERS_PL["powiat_teryt"]})
+        return Response(body, mimetype="text/csv", headers={
+            "Content-Disposition": 'attachment; filename="geoes_historia_rejestru_excel-pl.csv"',
+            "Content-Type": "text/csv; charset=utf-8"})
     return csv_response(table, "geoes_historia_rejestru.csv")

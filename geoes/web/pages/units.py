@@ -180,18 +180,26 @@ def parse_compare(ds, args) -> list[dict]:
     return out
 
 
+def _compare_cell(unit: dict, name: str, of: int) -> dict:
+    """A unit's value and its place, each with the reason it is left out, for separate cells."""
+    value = unit.get(name)
+    ranked = name in figures.RANKED and value is not None
+    has_rank = ranked and figures.rank_range(unit, name) is not None
+    return {"value": value, "note": figures.short_reason(unit, name) if value is None else None,
+            "rank": figures.rank_text(unit, name, of) if has_rank else None,
+            "rank_note": figures.short_reason(unit, f"rank_{name}") if ranked and not has_rank else None}
+
+
 def compare_rows(units: list[dict], voivodeship: dict, frame) -> list[dict]:
-    """One row per indicator: each unit's value (or why it is left out), its rank and the difference to
-    the first unit — only between values that stand."""
+    """One row per indicator: each unit's value and its place (or why either is left out, in its own
+    cell) and the difference to the first unit — only between values that stand."""
     first = units[0]
     rows = []
     for name in PROFILE_INDICATORS + NEED_INDICATORS:
         if name not in first:
             continue
         of = figures.ranked_count(frame, name)
-        cells = [{"value": u.get(name), "note": figures.short_reason(u, name) if u.get(name) is None else None,
-                  "rank": figures.rank_text(u, name, of) if name in figures.RANKED and u.get(name) is not None else None}
-                 for u in units]
+        cells = [_compare_cell(u, name, of) for u in units]
         rows.append({"name": name, "label": LABELS_PL.get(name, name), "decimals": indicator_decimals(name),
                      "cells": cells, "reference": voivodeship.get(name),
                      "reference_note": figures.short_reason(voivodeship, name) if voivodeship.get(name) is None else None,

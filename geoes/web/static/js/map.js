@@ -709,6 +709,12 @@
     if (list) { list.href = cfg.pages.list + qs; }
     var csv = document.getElementById('link-csv');
     if (csv) { csv.href = cfg.api.entities + query(Object.assign(filterParams(), { format: 'csv' })); }
+    var xlsx = document.getElementById('link-xlsx');
+    if (xlsx) { xlsx.href = cfg.api.entities + query(Object.assign(filterParams(), { format: 'xlsx' })); }
+    var excel = document.getElementById('link-excel');
+    if (excel) {
+      excel.href = cfg.api.entities + query(Object.assign(filterParams(), { format: 'csv', dialect: 'excel-pl' }));
+    }
     var gj = document.getElementById('link-geojson');
     if (gj) { gj.href = cfg.api.entities + qs; }
   }
@@ -1371,17 +1377,20 @@
 
   var CHOROPLETHS = ['ch_powiat', 'ch_gmina', 'ch_need', 'white'];
   var legendBox = null;
+  var legendBody = null;
 
-  // The server renders each legend into the page (#map-legends); the map shows those of the layers on.
+  // The server renders each legend into the page (#map-legends); the map shows those of the layers on,
+  // in a box that folds to its title ("Legenda"): folded at first in a map narrower than a phone (an embed).
   function addLegend() {
     var source = document.getElementById('map-legends');
     if (!source || !interactiveFilters) { return; }
     var Legend = L.Control.extend({
       options: { position: 'bottomright' },
       onAdd: function () {
-        legendBox = L.DomUtil.create('div', 'leaflet-control map-legend-box');
-        legendBox.setAttribute('role', 'group');
-        legendBox.setAttribute('aria-label', 'Legenda mapy');
+        legendBox = L.DomUtil.create('details', 'leaflet-control map-legend-box');
+        legendBox.open = map.getSize().x >= 360;
+        L.DomUtil.create('summary', 'map-legend-summary', legendBox).textContent = 'Legenda';
+        legendBody = L.DomUtil.create('div', 'map-legend-body', legendBox);
         L.DomEvent.disableClickPropagation(legendBox);
         L.DomEvent.disableScrollPropagation(legendBox);
         return legendBox;
@@ -1393,13 +1402,13 @@
 
   function updateLegend() {
     var source = document.getElementById('map-legends');
-    if (!legendBox || !source) { return; }
-    legendBox.textContent = '';
+    if (!legendBody || !source) { return; }
+    legendBody.textContent = '';
     CHOROPLETHS.forEach(function (key) {
       var part = source.querySelector('.map-legend[data-layer="' + key + '"]');
-      if (part && layers[key] && map.hasLayer(layers[key])) { legendBox.appendChild(part.cloneNode(true)); }
+      if (part && layers[key] && map.hasLayer(layers[key])) { legendBody.appendChild(part.cloneNode(true)); }
     });
-    legendBox.hidden = !legendBox.childNodes.length;
+    legendBox.hidden = !legendBody.childNodes.length;
   }
 
   // In an embed the link to the full map is a control on the map: the map keeps the whole frame.
