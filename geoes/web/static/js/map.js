@@ -588,17 +588,17 @@
   }
 
   // The entities of a group that cannot be taken apart on the map, in one popup.
-  function openList(m, ids, box, keyboard) {
+  // `ids`: the group's entities when known (the browser's index), else those in `box` are asked for.
+  function openList(m, ids, box, keyboard, samePlace) {
     var missing = ids.filter(function (id) { return !details[id]; });
-    var job = !missing.length ? Promise.resolve(ids)
-      : missing.length <= 3 ? Promise.all(missing.map(fetchItem)).then(function () { return ids; })
-      : fetchArea(box).then(function (found) { return ids.length ? ids : found; });
+    var job = !ids.length ? fetchArea(box)
+      : !missing.length ? Promise.resolve(ids)
+        : missing.length <= 3 ? Promise.all(missing.map(fetchItem)).then(function () { return ids; })
+          : fetchArea(box).then(function () { return ids; });
     return job.then(function (list) {
-      openPopup(m.getLatLng(), listContent(list, box[0] === box[2] && box[1] === box[3]), m, keyboard);
+      openPopup(m.getLatLng(), listContent(list, samePlace), m, keyboard);
     });
   }
-
-  function around(lat, lon, pad) { return [lon - pad, lat - pad, lon + pad, lat + pad]; }
 
   // A click (or Enter) on a cluster zooms in to where it comes apart; one that cannot come apart (at the
   // last zoom, or its entities at one place) lists its entities.
@@ -612,7 +612,8 @@
       var lons = leaves.map(function (i) { return ent.pts.lon[i]; });
       var lats = leaves.map(function (i) { return ent.pts.lat[i]; });
       var box = [Math.min.apply(null, lons), Math.min.apply(null, lats), Math.max.apply(null, lons), Math.max.apply(null, lats)];
-      return openList(m, leaves.map(function (i) { return String(ent.pts.id[i]); }), box, keyboard);
+      return openList(m, leaves.map(function (i) { return String(ent.pts.id[i]); }),
+        [box[0] - 1e-6, box[1] - 1e-6, box[2] + 1e-6, box[3] + 1e-6], keyboard, box[0] === box[2] && box[1] === box[3]);
     }
     var b = it.bounds;
     var onePlace = b && b[0][0] === b[1][0] && b[0][1] === b[1][1];
@@ -620,8 +621,8 @@
       map.fitBounds(L.latLngBounds(b), { padding: [40, 40], maxZoom: max });
       return Promise.resolve();
     }
-    var area = onePlace ? around(b[0][0], b[0][1], 1e-6) : [b[0][1], b[0][0], b[1][1], b[1][0]];
-    return openList(m, [], area, keyboard);
+    var area = [b[0][1] - 1e-6, b[0][0] - 1e-6, b[1][1] + 1e-6, b[1][0] + 1e-6];
+    return openList(m, [], area, keyboard, onePlace);
   }
 
   // One listener on the layer for every marker and cluster (not two objects per marker); popups and
@@ -769,7 +770,15 @@
     var z = parseFloat(h.get('z'));
     var c = (h.get('c') || '').split(',').map(Number);
     if (isFinite(z) && c.length === 2 && isFinite(c[0]) && isFinite(c[1])) {
-      map.setView([c[0], c[1]], Math.max(1, Math.min(19, z)), { animate: false });
+      var target = Math.max(1, Math.min(19, z));
+      var view = function () { map.setView([c[0], c[1]], target, { animate: false }); };
+      view();
+      // The opening fit to the region animates its zoom from the next frame on, and Leaflet ends that
+      // animation at the fitted view, over this one: the permalink's view is set again when it ends.
+      var until = performance.now() + 1500;
+      map.once('zoomend', function () {
+        if (performance.now() < until && Math.abs(map.getZoom() - target) > 0.01) { view(); }
+      });
       return true;
     }
     return false;
@@ -1568,7 +1577,8 @@
       G.timing.points_ms = performance.now() - t0;
       return refresh();
     });
-    map.on('moveend', function () { refresh(); });
+    // A moved map is clustered again — once the filters from the address are checked.
+    checked.then(function () { map.on('moveend', function () { refresh(); }); });
     jobs.push(Promise.all([firstView, whole]).then(function () {
       showStatus();
       writeHash();
