@@ -131,6 +131,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("murmurations_index", "", "adres API indeksu Murmurations, do którego `murmurations register` "
             "zgłasza profile podmiotów (np. `https://index.murmurations.network/v2`, testowy: "
             "`https://test-index.murmurations.network/v2`); pusty — nic nie jest zgłaszane"),
+    # The public map above this many placed entities asks the server for each view's clusters.
+    Setting("map_server_clusters", 200_000, "powyżej tylu podmiotów z punktem mapa nie pobiera wszystkich punktów, "
+            "tylko skupiska bieżącego widoku liczone na serwerze (`/api/clusters`)", int),
 )
 APP_SETTINGS = {s.key: s for s in SETTINGS if s.scope == "app"}
 
@@ -185,6 +188,7 @@ class Settings:
     database_url: str = ""
     places_geocoder: str = ""
     murmurations_index: str = ""
+    map_server_clusters: int = 200_000
 
     @property
     def uses_database(self) -> bool:

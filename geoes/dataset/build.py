@@ -5,6 +5,10 @@ Layout under data/build/:
     <version>/indicators.json   voivodeship values, white spots, completeness, method, checks
     <version>/rejects.csv       rejected rows with row, column and reason (for Excel: geoes.common.excel)
     <version>/entities.csv      the entities file the version was built from (restoring puts it back)
+    <version>/map_points.json   the public map's light payload: every placed entity's id, point, type and
+                                precision (geoes.dataset.mappoints), made once per version
+    <version>/mismatches.csv    every entity whose point lies in another gmina than its source states
+                                (indicators.json lists the first MAX_LISTED_MISMATCHES and the total)
     current -> <version>        symlink, replaced in one rename; readers follow it
 A build writes into a hidden temporary directory first, so an interrupted build leaves nothing
 half-written that a reader could pick up, and a lock keeps two builds from interleaving.
@@ -39,9 +43,10 @@ from geoes.dataset import pgstore
 from geoes.dataset.gpkg import read_layers
 from geoes.dataset.official import completeness, completeness_text, incomplete, type_series
 from geoes.dataset.join import DERIVED_COLUMNS, entities_to_points, join_gminy, mismatches
+from geoes.dataset.mappoints import POINTS_NAME, encode as encode_points, points_table
 from geoes.errors import Conflict
 from geoes.register import stored
-from geoes.register.record import COLUMNS, PUBLISHED_COLUMNS, UnreadableFile, read_table
+from geoes.register.record import PUBLISHED_COLUMNS, UnreadableFile, read_table
 from geoes.register.validate import validate_frame
 from geoes.sources import region_store
 from geoes.sources.needs import load_needs
@@ -52,6 +57,11 @@ GPKG_NAME = "geoes.gpkg"
 INDICATORS_NAME = "indicators.json"
 REJECTS_NAME = "rejects.csv"
 INPUT_NAME = "entities.csv"
+MISMATCHES_NAME = "mismatches.csv"
+# indicators.json is read whole by every server process: a national register's mismatches (possibly
+# thousands) are counted there and listed in full only in mismatches.csv.
+MAX_LISTED_MISMATCHES = 100
+HASH_CHUNK = 1 << 20
 
 
 class BuildLocked(Conflict):
@@ -140,7 +150,7 @@ def compute_frame(frame: pd.DataFrame, settings: Settings, territory: Territory,
     extra = {
         "official_series": type_series(official).to_dict("records"),
         "completeness": rows,
-        "mismatches": mismatches(joined).to_dict("records"),
+        "mismatches": mismatches(joined),
         "source": source,
     }
     done("indicators")
@@ -157,7 +167,9 @@ def compute_all(settings: Settings, entities_path: Path | str | None = None):
 def _version(entities_path: Path, settings: Settings) -> str:
     digest = hashlib.sha256()
     for p in (entities_path, settings.gminy_path, settings.gminy_population_path, settings.powiaty_population_path):
-        digest.update(p.read_bytes())
+        with open(p, "rb") as fh:  # a chunk at a time: a national register is hundreds of MB
+            for chunk in iter(lambda: fh.read(HASH_CHUNK), b""):
+                digest.update(chunk)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     return f"{stamp}-{digest.hexdigest()[:8]}"
 
@@ -173,18 +185,24 @@ def _json_default(value):
 def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.DataFrame, extra: dict,
                   version: str) -> dict:
     target.mkdir(parents=True)
-    entities = joined.drop(columns=["placed"]).copy()
     # Only the record's published fields go into a version: everything served is read from it, so an
-    # internal field (the operator's notes) cannot reach a page, a download or the OGC API.
-    entities = entities[[*PUBLISHED_COLUMNS, *DERIVED_COLUMNS, "row", "geometry"]]
+    # internal field (the operator's notes) cannot reach a page, a download or the OGC API. A selection of
+    # columns is a new frame already: no copy of the whole table on top of it.
+    entities = joined[[*PUBLISHED_COLUMNS, *DERIVED_COLUMNS, "row", "geometry"]]
     entities["employees"] = entities["employees"].astype("float64")
     gpkg = target / GPKG_NAME
     entities.to_file(gpkg, layer="entities", driver="GPKG", engine="pyogrio")
+    del entities
+    (target / POINTS_NAME).write_bytes(encode_points(points_table(joined), version))
     # Counts of people (registered unemployed) are whole numbers: Integer in the GeoPackage, not Real.
     whole_numbers(indicators.gminy, "units").to_file(gpkg, layer="gminy", driver="GPKG", engine="pyogrio")
     whole_numbers(indicators.powiaty, "units").to_file(gpkg, layer="powiaty", driver="GPKG", engine="pyogrio")
     # Rejected rows hold raw input and are opened in Excel: the one rejects writer (BOM, neutralised).
     write_rejects(rejects, target / REJECTS_NAME)
+    mismatched = extra["mismatches"]
+    if not isinstance(mismatched, pd.DataFrame):
+        mismatched = pd.DataFrame(mismatched)
+    write_rejects(mismatched, target / MISMATCHES_NAME)
     summary = {
         "version": version,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -193,7 +211,8 @@ def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.
         "method": indicators.method,
         "completeness": extra["completeness"],
         "official_series": extra.get("official_series", []),
-        "mismatches": extra["mismatches"],
+        "mismatches": mismatched.head(MAX_LISTED_MISMATCHES).to_dict("records"),
+        "mismatches_total": int(len(mismatched)),
         "entities_total": int(len(joined)),
         "entities_placed": int(joined["placed"].sum()),
         "rejected_rows": int(rejects["row"].nunique()) if len(rejects) else 0,
