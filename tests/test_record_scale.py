@@ -39,7 +39,7 @@ def test_fast_path_reads_the_real_record_as_the_office_reader_does(settings, mon
     fast = read_table(settings.entities_path)
     assert calls and real(settings.entities_path) is not None  # the canonical file took the fast path
     pd.testing.assert_frame_equal(fast, _office(settings.entities_path))
-    assert len(fast) == 82 and list(fast.columns) == ["row", *COLUMNS]
+    assert len(fast) > 0 and list(fast.columns) == ["row", *COLUMNS]  # every row, as the office reader reads it
 
 
 def test_fast_path_keeps_row_numbers_blank_rows_quotes_and_padding(tmp_path):
@@ -87,7 +87,7 @@ def test_build_ignores_the_upload_limits_which_the_import_keeps(settings, tmp_pa
     runner = CliRunner()
     built = runner.invoke(cli_main, ["build"], env=env)
     assert built.exit_code == 0, built.output
-    assert "Podmioty: 82 " in built.output
+    assert f"Podmioty: {len(read_table(settings.entities_path))} " in built.output
     imported = runner.invoke(cli_main, ["import", str(settings.entities_path), "-o", str(tmp_path / "out.csv"),
                                         "--dry-run"], env=env)
     assert imported.exit_code == 2 and "za duży" in imported.output, imported.output

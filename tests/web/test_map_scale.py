@@ -68,9 +68,11 @@ def test_above_the_threshold_each_view_comes_from_the_server(server_mode, browse
         p.goto(server_mode.url + "/")
         pg = p.page
         assert pg.evaluate("GEOES_MAP.entities.clustering()") == "server" and points == []
-        total = api(server_mode, "/api/points.json")["count"]
+        doc = api(server_mode, "/api/points.json")
+        total = doc["count"]
         assert pg.evaluate("GEOES_MAP.entities.count()") == total
-        assert pg.inner_text("#map-status").startswith(f"Podmioty na mapie: {total}")
+        on_map = total - doc["closed"]
+        assert pg.inner_text("#map-status").startswith(f"Na mapie: {on_map} z {on_map + doc['unplaced']} w rejestrze")
         groups = pg.evaluate("[...document.querySelectorAll('.marker-cluster')].map(e => [e.getAttribute('aria-label'), "
                              "e.textContent, e.getBoundingClientRect().width])")
         assert groups and all(label == "Skupisko: " + count(int(text), "podmiot") and width >= 44
