@@ -8,7 +8,10 @@ bind = _settings.bind
 workers = _settings.workers
 threads = _settings.threads
 worker_class = "gthread"
-timeout = 60
+# A worker's heartbeat, not a request's limit (gthread): loading a national register's version (1M
+# entities: ~45 s and 2 GB per worker on a busy 2-core machine) starves the heartbeat of a worker that is
+# alive, and at 60 s gunicorn killed it over and over before it ever answered.
+timeout = 300
 graceful_timeout = 30
 keepalive = 5
 # Bound request sizes: the service takes no uploads through the web.

@@ -2,7 +2,8 @@
 """geoes benchmarks: one command, one JSON file and one Markdown table.
 
     .venv/bin/python benchmarks/run.py [--sizes 1000,10000,100000,1000000]
-                                       [--serve-sizes 1000,10000,100000] [--parts build,serve]
+                                       [--serve-sizes 1000,10000,100000] [--parts build,serve,scale]
+                                       [--scale-sizes 1000,100000,1000000]
                                        [--out benchmarks/results]
 
 Part `build` (the data core): at each size, in a fresh subprocess, synthetic entities
@@ -18,6 +19,12 @@ on 127.0.0.1 with GEOES_DATA_DIR pointing there, and each function in SERVE_MEAS
 thing against it. A measurement that cannot run (a route missing, Chromium or pygeoapi not installed)
 reports "not available" with the reason instead of failing the run. Add a measurement by writing a
 function `(ctx: ServeContext) -> dict` and listing it in SERVE_MEASUREMENTS.
+
+Part `scale` (opt-in: `--parts scale`): at each scale size, a synthetic register file in a temporary
+directory, built by `python -m geoes build --entities FILE` in a fresh process (wall time, peak RSS),
+served by gunicorn; the map's light payload (/api/points.json) and the server's clusters (/api/clusters)
+are fetched as the map fetches them (gzip), and the current map's first render is measured up to
+`--render-max` entities.
 
 Nothing here is a test: budgets are reported as pass/fail, the run never fails on them.
 """
@@ -320,13 +327,13 @@ class Server:
     """A server process started by us, stopped by its pid (never by name)."""
 
     def __init__(self, cmd: list[str], env: dict, log: Path, port: int, cwd: Path = REPO_DIR,
-                 ready_path: str = "/healthz"):
+                 ready_path: str = "/healthz", timeout: float = 90):
         self.port = port
         self.log = open(log, "wb")
         self.proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT,
                                      cwd=cwd, start_new_session=True)
         try:
-            _wait_http(port, ready_path, proc=self.proc)
+            _wait_http(port, ready_path, timeout=timeout, proc=self.proc)
         except Exception:
             self.stop()
             raise
@@ -525,7 +532,7 @@ def _render(url: str, selector: str, runs: int = 3, timeout_s: float = 60) -> di
             return r.fulfill(status=200, body=local.read_bytes(), headers={"Content-Type": ctype})
         return r.fulfill(status=200, body=b"")
 
-    times, counts, timings = [], [], []
+    times, counts, timings, sent = [], [], [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
@@ -538,6 +545,7 @@ def _render(url: str, selector: str, runs: int = 3, timeout_s: float = 60) -> di
                     page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
                     page.wait_for_selector(selector, state="visible", timeout=timeout_s * 1000)
                     times.append(time.perf_counter() - t)
+                    sent.append(page.evaluate(BYTES_BEFORE_NOW))
                     counts.append(page.locator(selector).count())
                     timings.append(page.evaluate("() => (window.GEOES_MAP && GEOES_MAP.timing) || null"))
                 except Exception as exc:  # noqa: BLE001 - a timeout is a result
@@ -549,7 +557,17 @@ def _render(url: str, selector: str, runs: int = 3, timeout_s: float = 60) -> di
             browser.close()
     ok = [t for t in times if t is not None]
     return {"first_render_s": _median(ok) if ok else None, "runs_s": times, "drawn": counts,
-            "timed_out": len(ok) < len(times), "page_timing": timings[-1] if timings else None}
+            "timed_out": len(ok) < len(times), "page_timing": timings[-1] if timings else None,
+            "bytes_before_render": _median([b for b in sent if b is not None]) if sent else None,
+            "bytes_runs": sent}
+
+
+# Bytes the page received (headers and bodies as sent, compressed) from navigation until now: the
+# document and every resource whose response ended already (Resource Timing; all same-origin here).
+BYTES_BEFORE_NOW = """() => { const now = performance.now();
+    const nav = performance.getEntriesByType('navigation')[0];
+    return (nav ? nav.transferSize : 0) + performance.getEntriesByType('resource')
+        .filter(e => e.responseEnd > 0 && e.responseEnd <= now).reduce((a, e) => a + e.transferSize, 0); }"""
 
 
 def m_map_render(ctx: ServeContext) -> dict:
@@ -758,6 +776,165 @@ def child_make_data(n: int, data_dir: Path) -> dict:
             "region_bbox": bounds}
 
 
+# --------------------------------------------------------------------------------------------------
+# Part 3: scale — `geoes build` of a synthetic register file from the command line, then the map's light
+# payload and the server's clusters under gunicorn (issue 26: the map at national scale)
+
+
+def child_make_csv(n: int, path: Path, data_dir: Path) -> dict:
+    """Write n synthetic entities (seeded, marked) to `path` as the record file `write_entities` writes."""
+    settings = Settings(region="26", data_dir=data_dir)
+    t = time.perf_counter()
+    write_csv(generate(load_territory(settings), n, seed=SEED), path, protected=_data_source())
+    return {"n": n, "csv_mb": path.stat().st_size / 2**20, "generate_s": time.perf_counter() - t}
+
+
+def child_cli_build(path: Path, data_dir: Path) -> dict:
+    """`python -m geoes build --entities PATH` in this fresh process: wall time and the process's peak RSS."""
+    from click.testing import CliRunner
+
+    from geoes.cli import main as cli_main
+
+    t = time.perf_counter()
+    out = CliRunner().invoke(cli_main, ["build", "--entities", str(path)], env={"GEOES_DATA_DIR": str(data_dir)})
+    took = time.perf_counter() - t
+    if out.exit_code != 0:
+        raise SystemExit(f"build failed ({out.exit_code}): {out.output[-1500:]}")
+    return {"build_s": took, "peak_rss_mb": _maxrss_mb(), "output_head": out.output.splitlines()[:2]}
+
+
+def _timed_get(c: Client, path: str, k: int) -> dict:
+    first_dt, status, size, headers = c.get(path)
+    series = c.series([path] * k)
+    return {"first_ms": round(first_dt * 1000, 2), "status": status, "gzip_bytes": size,
+            "encoding": headers.get("Content-Encoding", ""), "cached": series}
+
+
+def m_scale_api(ctx: ServeContext) -> dict:
+    """The map's light payload and the server's clusters: bytes as sent (gzip) and latencies."""
+    c = Client(ctx.port)
+    try:
+        missing = _check_route(c, "/api/points.json")
+        if missing:
+            return _not_available(missing)
+        west, south, east, north = ctx.region_bbox
+        region = f"{west:.5f},{south:.5f},{east:.5f},{north:.5f}"
+        out = {"points": _timed_get(c, "/api/points.json", 5),
+               "points_filtered_powiat": _timed_get(c, "/api/points.json?powiat=2602", 5),
+               "clusters_region_z8": _timed_get(c, f"/api/clusters?bbox={region}&zoom=8", 50),
+               "clusters_region_z8_type": _timed_get(c, f"/api/clusters?bbox={region}&zoom=8&type=wtz", 50),
+               "clusters_kielce_z14": _timed_get(c, "/api/clusters?bbox=20.58,50.84,20.70,50.90&zoom=14", 50)}
+        # Panning at a high zoom: a new view each time (nothing cached), from the longitude index.
+        cold = c.series([f"/api/clusters?bbox={20.50 + i * 0.002:.4f},50.84,{20.62 + i * 0.002:.4f},50.90&zoom=14"
+                         for i in range(40)])
+        out["clusters_pan_z14_cold"] = cold
+        raw = Client(ctx.port, gzip_ok=False)
+        try:
+            _, _, out["points_raw_bytes"], _ = raw.get("/api/points.json")
+        finally:
+            raw.close()
+        return out
+    finally:
+        c.close()
+
+
+def _worker_rss_mb(master: int) -> list[float]:
+    """Resident memory of each gunicorn worker (the children of the master process)."""
+    out = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(master) and "VmRSS" in fields:
+            out.append(round(int(fields["VmRSS"].split()[0]) / 1024, 1))
+    return sorted(out)
+
+
+def part_scale(sizes: list[int], render_max: int) -> list[dict]:
+    rows = []
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    for n in sizes:
+        row: dict = {"n": n}
+        rows.append(row)
+        with tempfile.TemporaryDirectory(prefix=f"geoes-scale-{n}-") as tmpname:
+            tmp = Path(tmpname)
+            data_dir = clone_data_dir(tmp / "data")
+            csv_path = tmp / "register" / "entities.csv"
+            print(f"[scale] n={n:,}: register file, then `geoes build` in a fresh process", file=sys.stderr, flush=True)
+            try:
+                row["csv"] = _child(["--child", "make-csv", "--size", str(n), "--data-dir", str(data_dir),
+                                     "--path", str(csv_path)], timeout=1800)
+                row["build"] = _child(["--child", "cli-build", "--data-dir", str(data_dir), "--path", str(csv_path)],
+                                      timeout=3600)
+            except Exception as exc:  # noqa: BLE001
+                row["status"] = "failed"
+                row["reason"] = str(exc)[-800:]
+                continue
+            territory = load_territory(Settings(region="26", data_dir=data_dir))
+            port = _free_port()
+            t = time.perf_counter()
+            try:
+                server = Server([str(gunicorn), "-c", str(REPO_DIR / "gunicorn.conf.py"), "app:app"],
+                                {"GEOES_DATA_DIR": str(data_dir), "GEOES_REGION": "26",
+                                 "GEOES_BIND": f"127.0.0.1:{port}", "GEOES_WORKERS": "2", "GEOES_THREADS": "4",
+                                 "GEOES_LOG_LEVEL": "warning"}, tmp / "gunicorn.log", port,
+                                timeout=120 + n / 1000)  # each worker loads the version: ~minutes at 1M
+            except Exception as exc:  # noqa: BLE001
+                row["status"] = "not available"
+                row["reason"] = f"gunicorn app:app did not start: {exc}"
+                continue
+            row["serve_ready_s"] = time.perf_counter() - t
+            row["worker_rss_mb"] = _worker_rss_mb(server.proc.pid)
+            try:
+                ctx = ServeContext(n, data_dir, port, tmp, row["build"],
+                                   tuple(float(v) for v in territory.region.total_bounds))
+                row["api"] = m_scale_api(ctx)
+                if n <= render_max:
+                    row["map_render"] = m_map_render(ctx)
+                else:
+                    row["map_render"] = _not_available(f"not asked for above {render_max:,}")
+            finally:
+                server.stop()
+        print(f"        {json.dumps(row, default=str)[:600]}", file=sys.stderr, flush=True)
+    return rows
+
+
+def _scale_table(scale: list[dict]) -> list[str]:
+    lines = ["### Scale: `geoes build` of a register file, the map's payload and clusters under gunicorn", "",
+             "| entities | CSV MB | build s | build peak RSS MB | server ready s | /api/points.json KB gzip (raw) "
+             "| clusters z8 first / cached p50 ms | clusters z8 type filter first ms | clusters z14 pan (cold) p50/p99 ms "
+             "| first render s (runs) | × 1k | KB before render | browser clustering ready s |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    base = next((r.get("map_render", {}).get("first_render_s") for r in scale if r["n"] == 1000), None)
+    for r in scale:
+        if "api" not in r:
+            lines.append(f"| {r['n']:,} | {r.get('status')}: {str(r.get('reason', ''))[:80]} |" + " |" * 8)
+            continue
+        a = r["api"]
+        pts = a["points"]
+        rend = r.get("map_render") or {}
+        first = rend.get("first_render_s")
+        rend_s = (f"{first:.2f} ({', '.join(f'{t:.2f}' for t in rend['runs_s'] if t is not None)})" if first
+                  else rend.get("status", "–"))
+        ratio = f"{first / base:.2f}×" if first and base else "–"
+        sent = f"{rend['bytes_before_render'] / 1024:,.0f}" if rend.get("bytes_before_render") else "–"
+        timing = rend.get("page_timing") or {}
+        ready = f"{timing['points_ms'] / 1000:.2f}" if timing.get("points_ms") else "server clusters"
+        lines.append(
+            f"| {r['n']:,} | {r['csv']['csv_mb']:.1f} | {r['build']['build_s']:.1f} | {r['build']['peak_rss_mb']:,.0f} | "
+            f"{r['serve_ready_s']:.1f} | {pts['gzip_bytes'] / 1024:,.0f} ({a['points_raw_bytes'] / 1024:,.0f}) | "
+            f"{a['clusters_region_z8']['first_ms']} / {_f(a['clusters_region_z8']['cached']['p50_ms'])} | "
+            f"{a['clusters_region_z8_type']['first_ms']} | {_pp(a['clusters_pan_z14_cold'])} | {rend_s} | "
+            f"{ratio} | {sent} | {ready} |")
+    return lines + ["", "First render: navigation to the first cluster or marker visible, headless Chromium, map tiles "
+                    "answered empty, median of 3; × 1k: that median over the 1k one of the same run; KB before "
+                    "render: bytes received (compressed, with headers) until then (Resource Timing). Browser "
+                    "clustering ready: until the payload was fetched and indexed by supercluster (below "
+                    "GEOES_MAP_SERVER_CLUSTERS), measured from map.js's start.", ""]
+
+
 def part_serve(sizes: list[int], only: set[str] | None) -> list[dict]:
     rows = []
     gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -843,6 +1020,8 @@ def markdown(result: dict) -> str:
     build = result.get("build") or []
     if build:
         lines += _build_table(build)
+    if result.get("scale"):
+        lines += _scale_table(result["scale"])
     serve = result.get("serve") or []
     if serve:
         lines += _serve_table(serve) + ["", "Ratios (naive or pygeoapi ÷ ours, p50):", ""] + _serve_ratios(serve)
@@ -959,7 +1138,12 @@ def main(argv=None) -> int:
     ap.add_argument("--parts", default="build,serve", help="build, serve or both")
     ap.add_argument("--only", default="", help="serving measurements to run (names in SERVE_MEASUREMENTS)")
     ap.add_argument("--out", default=str(BENCH_DIR / "results"))
+    ap.add_argument("--scale-sizes", default="1000,100000,1000000",
+                    help="entity counts for the scale part (build from a CSV, payload, clusters)")
+    ap.add_argument("--render-max", type=int, default=10_000_000,
+                    help="scale part: measure the map's first render up to this count")
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--path", help=argparse.SUPPRESS)
     ap.add_argument("--size", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--data-dir", help=argparse.SUPPRESS)
     ap.add_argument("--repeat", type=int, default=1, help=argparse.SUPPRESS)
@@ -967,6 +1151,12 @@ def main(argv=None) -> int:
 
     if args.child == "build":
         print(json.dumps(child_build(args.size, Path(args.data_dir), args.repeat)))
+        return 0
+    if args.child == "make-csv":
+        print(json.dumps(child_make_csv(args.size, Path(args.path), Path(args.data_dir))))
+        return 0
+    if args.child == "cli-build":
+        print(json.dumps(child_cli_build(Path(args.path), Path(args.data_dir))))
         return 0
     if args.child == "make-data":
         print(json.dumps(child_make_data(args.size, Path(args.data_dir))))
@@ -979,11 +1169,11 @@ def main(argv=None) -> int:
               "budgets": {k: (v if not isinstance(v, dict) else {str(a): b for a, b in v.items()})
                           for k, v in BUDGETS.items()}}
     previous = out_dir / "results.json"
-    if previous.exists() and parts != {"build", "serve"}:
-        # Running one part keeps the other part's latest results (each row carries its own date).
+    if previous.exists() and parts != {"build", "serve", "scale"}:
+        # Running one part keeps the other parts' latest results (each row carries its own date).
         try:
             old = json.loads(previous.read_text(encoding="utf-8"))
-            for part in ({"build", "serve"} - parts):
+            for part in ({"build", "serve", "scale"} - parts):
                 if old.get(part):
                     result[part] = old[part]
                     result.setdefault("kept_from", {})[part] = old.get("date")
@@ -993,6 +1183,8 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory(prefix="geoes-bench-territory-") as tmp:
             data_dir = clone_data_dir(Path(tmp) / "data")
             result["build"] = part_build([int(s) for s in args.sizes.split(",") if s], data_dir)
+    if "scale" in parts:
+        result["scale"] = part_scale([int(s) for s in args.scale_sizes.split(",") if s], args.render_max)
     if "serve" in parts:
         only = {s.strip() for s in args.only.split(",") if s.strip()} or None
         result["serve"] = part_serve([int(s) for s in args.serve_sizes.split(",") if s], only)

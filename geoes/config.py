@@ -131,6 +131,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("murmurations_index", "", "adres API indeksu Murmurations, do którego `murmurations register` "
             "zgłasza profile podmiotów (np. `https://index.murmurations.network/v2`, testowy: "
             "`https://test-index.murmurations.network/v2`); pusty — nic nie jest zgłaszane"),
+    # The public map above this many placed entities asks the server for each view's clusters.
+    Setting("map_server_clusters", 200_000, "powyżej tylu podmiotów z punktem mapa nie pobiera wszystkich punktów, "
+            "tylko skupiska bieżącego widoku liczone na serwerze (`/api/clusters`)", int),
     Setting("session_max_hours", 12, "sesja konsoli kończy się po tylu godzinach od zalogowania, nawet gdy operator "
             "cały czas z niej korzysta", int),
     Setting("reporter_email_days", 90, "e-mail zgłaszającego jest usuwany ze zgłoszenia tyle dni po decyzji "
@@ -193,6 +196,7 @@ class Settings:
     database_url: str = ""
     places_geocoder: str = ""
     murmurations_index: str = ""
+    map_server_clusters: int = 200_000
     session_max_hours: int = 12
     reporter_email_days: int = 90
     upload_job_seconds: int = 300

@@ -11,7 +11,10 @@ trap 'rm -rf "$WORK"' EXIT
 # name@version  target-dir  files (paths inside the package, relative to package/)
 PACKAGES=(
   "leaflet@1.9.4|leaflet|dist/leaflet.js dist/leaflet.css dist/images/layers.png dist/images/layers-2x.png dist/images/marker-icon.png dist/images/marker-icon-2x.png dist/images/marker-shadow.png LICENSE"
-  "leaflet.markercluster@1.5.3|markercluster|dist/leaflet.markercluster.js dist/MarkerCluster.css dist/MarkerCluster.Default.css MIT-LICENCE.txt"
+  # Only the cluster icons' stylesheets: the entities are clustered by supercluster (below) or the server.
+  "leaflet.markercluster@1.5.3|markercluster|dist/MarkerCluster.css dist/MarkerCluster.Default.css MIT-LICENCE.txt"
+  # The UMD build bundles its one dependency, kdbush 4 (ISC, © Vladimir Agafonkin).
+  "supercluster@8.0.1|supercluster|dist/supercluster.min.js LICENSE"
   "leaflet.fullscreen@3.0.2|fullscreen|Control.FullScreen.js Control.FullScreen.css icon-fullscreen.svg LICENSE"
   "leaflet.locatecontrol@0.90.1|locatecontrol|dist/L.Control.Locate.min.js dist/L.Control.Locate.min.css LICENSE.md"
   "leaflet-gesture-handling@1.2.2|gesture-handling|dist/leaflet-gesture-handling.min.js dist/leaflet-gesture-handling.min.css LICENSE"

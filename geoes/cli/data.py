@@ -15,7 +15,7 @@ from geoes.common.polish import count, number, percent, ratio
 from geoes.config import REPO_DIR, Settings
 from geoes.dataset import figures
 from geoes.console.registers import file_bytes
-from geoes.dataset.build import build as build_dataset, up_to_date
+from geoes.dataset.build import MISMATCHES_NAME, build as build_dataset, up_to_date
 from geoes.dataset.indicators import LABELS_PL, completeness_text
 from geoes.dataset.reader import Dataset, load_current
 from geoes.errors import InvalidInput, NotFound
@@ -27,6 +27,8 @@ from geoes.register import stored
 from geoes.sources import region_store
 from geoes.sources.fetch import fetch as fetch_region
 
+# How many entities placed in another gmina than their source states `build` lists on the terminal.
+MISMATCHES_SHOWN = 20
 # The indicators `stats --format table` shows, in this order (a key a level lacks is left out).
 TABLE_INDICATORS = [
     "population", "area_km2", "entities", "entities_per_10k", "entities_per_100km2", "employees",
@@ -77,11 +79,16 @@ def build(settings: Settings, entities_path, if_changed):
                f"gminy bez podmiotu w rejestrze: {count(v['white_spots'], 'gmina')}, {count(v['white_spots_population'], 'mieszkaniec')}")
     click.echo(f"Zasięg 10 km: {percent(v['access_10km_pct'])} powierzchni województwa")
     click.echo("Kompletność wobec oficjalnych danych: " + completeness_text(result.summary["completeness"]))
-    if result.summary["mismatches"]:
+    listed = result.summary["mismatches"][:MISMATCHES_SHOWN]
+    if listed:
         click.echo("Podmioty w innej gminie niż podana w źródle:")
-        for m in result.summary["mismatches"]:
+        for m in listed:
             click.echo(f"  {m['id']} {m['name']}: podana {m['gmina_teryt']}, "
                        f"wg współrzędnych {m['gmina_teryt_computed']} ({m['gmina_name']})")
+        rest = int(result.summary.get("mismatches_total", len(listed))) - len(listed)
+        if rest > 0:
+            full = result.path / MISMATCHES_NAME  # kept beside the version's files (not with GEOES_DATABASE_URL)
+            click.echo(f"  … i jeszcze {count(rest, 'podmiot')}" + (f"; pełna lista: {full}" if full.exists() else ""))
     if result.rejected_rows:
         click.echo(f"Odrzucone wiersze: {result.rejects_path}")
 

@@ -65,9 +65,10 @@ class UnreadableFile(InvalidInput):
 
 @dataclass(frozen=True)
 class ReadLimits:
-    """How much of a register file is read. Defaults are those of geoes.config.SETTINGS."""
-    max_bytes: int = APP_SETTINGS["import_max_bytes"].default
-    max_unpacked: int = APP_SETTINGS["import_max_unpacked"].default
+    """How much of a register file is read. Defaults are those of geoes.config.SETTINGS; None: no limit
+    (the project's own record file, geoes.register.record)."""
+    max_bytes: int | None = APP_SETTINGS["import_max_bytes"].default
+    max_unpacked: int | None = APP_SETTINGS["import_max_unpacked"].default
     max_rows: int | None = APP_SETTINGS["import_max_rows"].default
 
     @classmethod
@@ -142,7 +143,7 @@ def _check_size(path: Path, label: str, limits: ReadLimits) -> bytes:
         raise UnreadableFile(f"{label}: nie można otworzyć pliku ({exc.strerror})") from None
     if size == 0:
         raise UnreadableFile(f"{label}: plik jest pusty")
-    if size > limits.max_bytes:
+    if limits.max_bytes is not None and size > limits.max_bytes:
         raise UnreadableFile(f"{label}: plik jest za duży ({_mb(size)} MB; najwięcej {_mb(limits.max_bytes)} MB)")
     return head
 
@@ -183,7 +184,7 @@ def _check_zip(path: Path, label: str, limits: ReadLimits) -> None:
     if "xl/workbook.xml" not in names:
         raise UnreadableFile(f"{label}: archiwum ZIP, ale nie skoroszyt Excela (brak xl/workbook.xml)")
     unpacked = sum(i.file_size for i in infos)
-    if unpacked > limits.max_unpacked:
+    if limits.max_unpacked is not None and unpacked > limits.max_unpacked:
         raise UnreadableFile(
             f"{label}: skoroszyt po rozpakowaniu ma {_mb(unpacked)} MB (najwięcej {_mb(limits.max_unpacked)} MB) "
             "— to nie wygląda na rejestr; zapisz dane jako CSV albo podziel plik")

@@ -5,6 +5,10 @@ Layout under data/build/:
     <version>/indicators.json   voivodeship values, white spots, completeness, method, checks
     <version>/rejects.csv       rejected rows with row, column and reason (for Excel: geoes.common.excel)
     <version>/entities.csv      the entities file the version was built from (restoring puts it back)
+    <version>/map_points.json   the public map's light payload: every placed entity's id, point, type and
+                                precision (geoes.dataset.mappoints), made once per version
+    <version>/mismatches.csv    every entity whose point lies in another gmina than its source states
+                                (indicators.json lists the first MAX_LISTED_MISMATCHES and the total)
     current -> <version>        symlink, replaced in one rename; readers follow it
 A build writes into a hidden temporary directory first, so an interrupted build leaves nothing
 half-written that a reader could pick up, and a lock keeps two builds from interleaving.
@@ -39,9 +43,10 @@ from geoes.dataset import pgstore
 from geoes.dataset.gpkg import read_layers
 from geoes.dataset.official import completeness, completeness_text, incomplete, type_series
 from geoes.dataset.join import DERIVED_COLUMNS, entities_to_points, join_gminy, mismatches
+from geoes.dataset.mappoints import POINTS_NAME, encode as encode_points, points_table
 from geoes.errors import Conflict
 from geoes.register import stored
-from geoes.register.record import COLUMNS, PUBLISHED_COLUMNS, UnreadableFile, read_table
+from geoes.register.record import PUBLISHED_COLUMNS, UnreadableFile, read_table
 from geoes.register.validate import validate_frame
 from geoes.sources import region_store
 from geoes.sources.needs import load_needs
@@ -52,6 +57,11 @@ GPKG_NAME = "geoes.gpkg"
 INDICATORS_NAME = "indicators.json"
 REJECTS_NAME = "rejects.csv"
 INPUT_NAME = "entities.csv"
+MISMATCHES_NAME = "mismatches.csv"
+# indicators.json is read whole by every server process: a national register's mismatches (possibly
+# thousands) are counted there and listed in full only in mismatches.csv.
+MAX_LISTED_MISMATCHES = 100
+HASH_CHUNK = 1 << 20
 
 
 class BuildLocked(Conflict):
@@ -140,7 +150,7 @@ def compute_frame(frame: pd.DataFrame, settings: Settings, territory: Territory,
     extra = {
         "official_series": type_series(official).to_dict("records"),
         "completeness": rows,
-        "mismatches": mismatches(joined).to_dict("records"),
+        "mismatches": mismatches(joined),
         "source": source,
     }
     done("indicators")
@@ -158,27 +168,41 @@ def _region_inputs(settings: Settings) -> tuple[Path, ...]:
     return settings.gminy_path, settings.gminy_population_path, settings.powiaty_population_path
 
 
+def _update_digest(digest, path: Path) -> None:
+    with open(path, "rb") as fh:  # a chunk at a time: a national register is hundreds of MB
+        for chunk in iter(lambda: fh.read(HASH_CHUNK), b""):
+            digest.update(chunk)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    _update_digest(digest, path)
+    return digest.hexdigest()
+
+
 def _version(entities_path: Path, settings: Settings) -> str:
     digest = hashlib.sha256()
     for p in (entities_path, *_region_inputs(settings)):
-        digest.update(p.read_bytes())
+        _update_digest(digest, p)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     return f"{stamp}-{digest.hexdigest()[:8]}"
 
 
-def input_digests(settings: Settings, register: bytes) -> dict[str, str]:
+def input_digests(settings: Settings, register_sha256: str) -> dict[str, str]:
     """What a version is built from, as content hashes (recorded with the version): the register's bytes and
     the region's files its id covers. A set-up compares these, not file times — a restore in the console
     puts an older register back, newer on disk than the version it restores, yet the same content."""
     region = hashlib.sha256()
     for p in _region_inputs(settings):
-        region.update(p.read_bytes() if p.exists() else b"")
-    return {"register_sha256": hashlib.sha256(register).hexdigest(), "region_sha256": region.hexdigest()}
+        if p.exists():
+            _update_digest(region, p)
+    return {"register_sha256": register_sha256, "region_sha256": region.hexdigest()}
 
 
 def _recorded_inputs(settings: Settings, version: str) -> dict[str, str]:
     """The input hashes recorded with `version`; for a version built before they were recorded, the hash of the
     register it kept (its region files unknown)."""
+    kept: Path | bytes | None
     if settings.uses_database:
         summary, kept = pgstore.summary_of(settings, version), pgstore.input_of(settings, version)
     else:
@@ -187,10 +211,11 @@ def _recorded_inputs(settings: Settings, version: str) -> dict[str, str]:
             summary = json.loads((folder / INDICATORS_NAME).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             summary = None
-        kept = (folder / INPUT_NAME).read_bytes() if (folder / INPUT_NAME).exists() else None
+        kept = folder / INPUT_NAME if (folder / INPUT_NAME).exists() else None
     recorded = dict((summary or {}).get("inputs") or {})
     if "register_sha256" not in recorded and kept is not None:
-        recorded["register_sha256"] = hashlib.sha256(kept).hexdigest()
+        recorded["register_sha256"] = (file_sha256(kept) if isinstance(kept, Path)
+                                       else hashlib.sha256(kept).hexdigest())
     return recorded
 
 
@@ -201,7 +226,12 @@ def up_to_date(settings: Settings) -> str | None:
     if version is None:
         return None
     recorded = _recorded_inputs(settings, version)
-    now = input_digests(settings, stored.read_bytes(settings))
+    if settings.uses_database:
+        register = stored.sha(settings)
+    else:
+        register = file_sha256(settings.entities_path) if settings.entities_path.exists() else \
+            hashlib.sha256(b"").hexdigest()
+    now = input_digests(settings, register)
     if recorded.get("register_sha256") != now["register_sha256"]:
         return None
     if "region_sha256" in recorded and all(p.exists() for p in _region_inputs(settings)) \
@@ -221,18 +251,24 @@ def _json_default(value):
 def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.DataFrame, extra: dict,
                   version: str) -> dict:
     target.mkdir(parents=True)
-    entities = joined.drop(columns=["placed"]).copy()
     # Only the record's published fields go into a version: everything served is read from it, so an
-    # internal field (the operator's notes) cannot reach a page, a download or the OGC API.
-    entities = entities[[*PUBLISHED_COLUMNS, *DERIVED_COLUMNS, "row", "geometry"]]
+    # internal field (the operator's notes) cannot reach a page, a download or the OGC API. A selection of
+    # columns is a new frame already: no copy of the whole table on top of it.
+    entities = joined[[*PUBLISHED_COLUMNS, *DERIVED_COLUMNS, "row", "geometry"]]
     entities["employees"] = entities["employees"].astype("float64")
     gpkg = target / GPKG_NAME
     entities.to_file(gpkg, layer="entities", driver="GPKG", engine="pyogrio")
+    del entities
+    (target / POINTS_NAME).write_bytes(encode_points(points_table(joined), version))
     # Counts of people (registered unemployed) are whole numbers: Integer in the GeoPackage, not Real.
     whole_numbers(indicators.gminy, "units").to_file(gpkg, layer="gminy", driver="GPKG", engine="pyogrio")
     whole_numbers(indicators.powiaty, "units").to_file(gpkg, layer="powiaty", driver="GPKG", engine="pyogrio")
     # Rejected rows hold raw input and are opened in Excel: the one rejects writer (BOM, neutralised).
     write_rejects(rejects, target / REJECTS_NAME)
+    mismatched = extra["mismatches"]
+    if not isinstance(mismatched, pd.DataFrame):
+        mismatched = pd.DataFrame(mismatched)
+    write_rejects(mismatched, target / MISMATCHES_NAME)
     summary = {
         "version": version,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -241,7 +277,8 @@ def write_version(target: Path, joined, indicators: ind.Indicators, rejects: pd.
         "method": indicators.method,
         "completeness": extra["completeness"],
         "official_series": extra.get("official_series", []),
-        "mismatches": extra["mismatches"],
+        "mismatches": mismatched.head(MAX_LISTED_MISMATCHES).to_dict("records"),
+        "mismatches_total": int(len(mismatched)),
         "entities_total": int(len(joined)),
         "entities_placed": int(joined["placed"].sum()),
         "rejected_rows": int(rejects["row"].nunique()) if len(rejects) else 0,
@@ -337,7 +374,7 @@ def build(settings: Settings, entities_path: Path | str | None = None) -> BuildR
                 f"pierwszy: wiersz {first['row']}, kolumna {first['column']}: {first['reason']}); "
                 f"dane nie zostały przebudowane — szczegóły: python -m geoes validate {path}")
         version = _version(path, settings)
-        extra["inputs"] = input_digests(settings, path.read_bytes())
+        extra["inputs"] = input_digests(settings, file_sha256(path))
         final = settings.build_dir / version
 
         def write(target: Path) -> dict:

@@ -322,9 +322,11 @@ def _common(frame: gpd.GeoDataFrame, f: Filter, mask: np.ndarray) -> np.ndarray:
 def apply_entities(entities: gpd.GeoDataFrame, f: Filter) -> gpd.GeoDataFrame:
     mask = np.ones(len(entities), dtype=bool)
     if f.types:
-        sets = entities["types"].fillna("").str.split(TYPES_SEPARATOR)
+        # Once per distinct `types` value (a register has few combinations of types), not per row.
+        codes, uniques = pd.factorize(entities["types"].fillna("").astype(str), use_na_sentinel=False)
         wanted = set(f.types)
-        mask &= sets.map(lambda xs: not wanted.isdisjoint(xs)).to_numpy(dtype=bool)
+        hit = np.array([not wanted.isdisjoint(u.split(TYPES_SEPARATOR)) for u in uniques], dtype=bool)
+        mask &= hit[codes] if len(hit) else np.zeros(len(entities), dtype=bool)
     if f.powiat:
         mask &= (entities["powiat_teryt_computed"] == f.powiat).to_numpy()
     if f.gmina:

@@ -2,7 +2,9 @@
 
 * `layer_data(served, name)` turns one layer of the served dataset into GeoJSON Feature bytes ONCE per
   version (`serialise.features_json`), with an id → position index and the layer's extent; a response is
-  then a selection of that list, never a new serialisation.
+  then a selection of those bytes, never a new serialisation. The bytes are made as responses first ask
+  for them (`Features`: the rows a response takes, in one vectorised call) and kept for the version, so
+  one entity's details at a million entities cost that entity, not the layer.
 * `matching_positions(served, data, flt)` gives the positions of the features a `filters.Filter`
   selects, cached per version and filter, so paging through a filtered result filters once.
 * `map_features(served, data)` is a layer's variant for the public map (`view=map`): the entities with
@@ -22,7 +24,10 @@ same values.
 """
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Callable
 
 import geopandas as gpd
 import numpy as np
@@ -42,13 +47,60 @@ MAP_VIEW_COLUMNS = ("id", "name", "types", "status", "operator", "street", "post
                     "employees", "website", "gmina_name", "powiat_name", "gmina_teryt", "powiat_teryt")
 
 
+class Features(Sequence):
+    """A layer's GeoJSON Feature bytes in row order, serialised on first use a batch at a time (`take`)
+    and kept: indexing, slicing and iterating work as on the list they stand for."""
+
+    def __init__(self, frame, encode: Callable[[object], list[str]]):
+        self._frame = frame
+        self._encode = encode
+        self._bytes = np.empty(len(frame), dtype=object)
+        self._done = np.zeros(len(frame), dtype=bool)
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._bytes)
+
+    def take(self, positions) -> list[bytes]:
+        """The features at `positions`, those not made yet serialised together first."""
+        pos = np.asarray(positions, dtype=np.int64)
+        missing = np.unique(pos[~self._done[pos]])
+        if len(missing):
+            with self._lock:  # one serialisation of a row, however many requests ask for it at once
+                missing = missing[~self._done[missing]]
+                if len(missing):
+                    for at, text in zip(missing.tolist(), self._encode(self._frame.iloc[missing])):
+                        self._bytes[at] = text.encode("utf-8")
+                    self._done[missing] = True
+        return self._bytes[pos].tolist()
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return self.take(np.arange(len(self))[i])
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self.take([i])[0]
+
+    def __iter__(self):
+        return iter(self.take(np.arange(len(self))))
+
+
+def take(features, positions) -> list[bytes]:
+    """The features at `positions` of a Features or a plain list."""
+    if isinstance(features, Features):
+        return features.take(positions)
+    return [features[i] for i in positions]
+
+
 @dataclass
 class LayerData:
     """One layer of one dataset version, serialised once."""
     name: str
     version: str
     frame: gpd.GeoDataFrame
-    features: list[bytes]
+    features: Sequence[bytes]     # Features: made as responses ask for them
     index: dict[str, int]
     extent: list[float]
     count: int
@@ -73,7 +125,7 @@ def make_layer_data(dataset, name: str) -> LayerData:
     if name not in LAYERS:
         raise ValueError(f"unknown layer {name!r}; layers: {', '.join(LAYERS)}")
     frame = serialise.published(getattr(dataset, name).reset_index(drop=True))
-    features = [f.encode("utf-8") for f in serialise.features_json(frame)]
+    features = Features(frame, serialise.features_json)
     ids = frame[ID_COLUMNS[name]].astype(str).tolist()
     return LayerData(name, dataset.version, frame, features, {fid: i for i, fid in enumerate(ids)},
                      _extent(frame, dataset.powiaty), len(frame))
@@ -103,11 +155,11 @@ def map_features(served, data: LayerData) -> list[bytes]:
     """The layer's features for the public map, in the layer's order (once per version): entities with
     only the map's properties, empty ones left out; units with the map's properties (every one on every
     feature, see geoes.publish.unitmap)."""
-    def make(dataset) -> list[bytes]:
+    def make(dataset) -> Sequence[bytes]:
         frame = data.frame
         if data.name == "entities":
             slim = frame[[c for c in MAP_VIEW_COLUMNS if c in frame.columns] + [frame.geometry.name]]
-            return [f.encode("utf-8") for f in serialise.features_json(slim, drop_empty=True)]
+            return Features(slim, lambda rows: serialise.features_json(rows, drop_empty=True))
         units = unit_map_frame(data.name, frame, need_year(dataset.summary))
         return [f.encode("utf-8") for f in serialise.features_json(units)]
 

@@ -15,6 +15,7 @@ from geoes.config import Settings
 from geoes.dataset.indicators import LABELS_PL
 from geoes.errors import DataMissing, GeoesError
 from geoes.publish import templating
+from geoes.publish.layers import layer_data
 from geoes.web import admin, api, assets, compression, errors, ogc_flask, security
 from geoes.web.pagecache import render_nonce
 from geoes.web.pages import BLUEPRINTS
@@ -78,13 +79,42 @@ WARM_UP_URLS = ("/api/entities.geojson?view=map", "/api/powiaty.geojson?view=map
                 "/")
 
 
+# The zoom the public map's clusters are first asked for (the region fills the view about there).
+WARM_UP_CLUSTER_ZOOM = 8
+
+
+def warm_up_urls(app: Flask) -> list[str]:
+    """WARM_UP_URLS for the served version, and its light payload and first clusters; the entity layer's
+    map view only where the register is small enough for the map to take every point (above
+    GEOES_MAP_SERVER_CLUSTERS it would be a million features serialised for nobody)."""
+    urls = list(WARM_UP_URLS)
+    try:
+        ds = served_data(app).current()
+    except Exception:  # no dataset yet: the pages answer 503 anyway
+        return urls
+    west, south, east, north = (round(float(v), 6) for v in ds.powiaty.total_bounds)
+    urls += [f"/api/points.json?v={ds.version}",
+             f"/api/clusters?bbox={west},{south},{east},{north}&zoom={WARM_UP_CLUSTER_ZOOM}"]
+    placed = int(ds.summary.get("entities_placed", len(ds.entities)))
+    if placed > app.extensions["geoes_settings"].map_server_clusters:
+        urls.remove("/api/entities.geojson?view=map")
+    return urls
+
+
 def warm_up(app: Flask) -> None:
     with app.test_client() as client:
-        for url in WARM_UP_URLS:
+        for url in warm_up_urls(app):
             try:
                 client.get(url, headers={"Accept-Encoding": "gzip"})
             except Exception:  # a warm-up must never take the worker down
                 app.logger.exception("rozgrzewanie pamięci podręcznej nie powiodło się: %s", url)
+    try:
+        # The entity layer's published frame and id index (not its features: those are made as asked):
+        # an entity's details for a popup then cost that entity (at 1M the frame takes ~30 s to make).
+        with app.app_context():
+            layer_data(served_data(app), "entities")
+    except Exception:
+        app.logger.exception("rozgrzewanie warstwy podmiotów nie powiodło się")
     try:
         app.extensions["geoes_warm_version"] = served_data(app).current().version
     except Exception:

@@ -11,6 +11,9 @@ default `dialect=gis` the comma CSV for GIS tools. Every parameter is read by ge
 parameter is a 400 (so a typo such as `powait=2602` does not silently return everything).
 `view=map` (GeoJSON only) is a layer as the public map draws it: entities with what popups show; powiaty
 and gminy with their boundaries, choropleth colours and the tooltips' figures (geoes.publish.unitmap).
+`/api/points.json` is the map's light payload (every placed entity's id, point, type and precision:
+geoes.dataset.mappoints) and `/api/clusters` the clusters of one view for a register too large for the
+browser (geoes.publish.mappoints); both take the map's filters.
 
 For `W pobliżu` on the map: /api/nearest (`lat`, `lon`, `limit` and the same filters) lists the nearest
 entities with great-circle distance and direction; /api/places (`q`) finds the place a person typed. Both
@@ -37,9 +40,10 @@ from werkzeug.datastructures import MultiDict
 from geoes.common.reference import attribution
 from geoes.errors import NotFound
 from geoes.publish import essglobal, murmurations, serialise as export
-from geoes.publish.filters import (Filter, ParamError, choice, choices, parse_filter, parse_float, parse_int,
-                                   parse_teryts, reject_unknown, single)
-from geoes.publish.layers import LAYERS, layer_data, map_features, matching_positions
+from geoes.publish.filters import (Filter, ParamError, choice, choices, parse_bbox, parse_filter, parse_float,
+                                   parse_int, parse_teryts, reject_unknown, single)
+from geoes.publish.layers import LAYERS, layer_data, map_features, matching_positions, take
+from geoes.publish.mappoints import MAX_ZOOM, clusters as view_clusters, points_body, view_too_large
 from geoes.publish.nearest import nearest as nearest_entities
 from geoes.publish.places import AddressLookup, find_place, region_shape
 from geoes.publish.tables import DIALECTS, csvt_line, flat_table, to_csv as table_csv, with_voivodeship
@@ -152,7 +156,7 @@ def _make_layer_body(layer: str, flt: Filter, fmt: str, view: str = "full", dial
         if view == "map":
             meta.pop("method", None)
             meta["view"] = "map"
-        return export.feature_collection_bytes([features[i] for i in positions], meta)
+        return export.feature_collection_bytes(take(features, positions), meta)
     frame = data.frame.iloc[positions]
     if fmt == "csv":
         return export.to_csv(frame, dialect, layer)
@@ -507,6 +511,53 @@ def places():
     if not text:
         raise ParamError("q", "podaj nazwę miejscowości lub adres")
     return _private_json(find_place(_gazetteer(), text, _address_lookup()))
+
+
+MAP_FILTER_PARAMS = ("type", "powiat", "gmina", "q")
+IMMUTABLE_AGE = 31536000
+
+
+def _map_filter(ds) -> Filter:
+    """The map's filters of the request (`bbox` is the view of /api/clusters, not a filter there)."""
+    return parse_filter(MultiDict([(k, v) for k, v in request.args.items(multi=True) if k in MAP_FILTER_PARAMS]), ds)
+
+
+@bp.route("/points.json", methods=GET)
+def points():
+    """The map's light payload of the filtered entities. With `v` = the served dataset version (the map
+    page puts it there) the URL names that version's bytes: cached by the browser for a year."""
+    _check_names((*MAP_FILTER_PARAMS, "v"))
+    ds = served_data().current()
+    flt = _map_filter(ds)
+    pinned = single(request.args, "v") == ds.version
+    body = points_body(served_data(), flt)
+    headers = {"Content-Type": "application/json", "ETag": _etag(ds, "points"), "X-Dataset-Version": ds.version}
+    # gzip, deflated once per body (web.http); brotli at a quality that beats it costs seconds at 100k.
+    return respond(body, 200, headers, max_age=IMMUTABLE_AGE if pinned else 0, immutable=pinned)
+
+
+@bp.route("/clusters", methods=GET)
+def clusters():
+    """Clusters and single points of the map's view `bbox` at `zoom`, for the filtered entities
+    (geoes.publish.mappoints): what the map shows when the register is too large to send whole."""
+    _check_names(("bbox", "zoom", *MAP_FILTER_PARAMS))
+    ds = served_data().current()
+    bbox_text = single(request.args, "bbox")
+    if bbox_text is None:
+        raise ParamError("bbox", "podaj widok mapy: minLon,minLat,maxLon,maxLat (WGS84)")
+    bbox = parse_bbox(bbox_text)
+    if single(request.args, "zoom") is None:
+        raise ParamError("zoom", f"podaj poziom przybliżenia mapy (liczba całkowita 0–{MAX_ZOOM})")
+    zoom = parse_int(request.args, "zoom", 0, 0, MAX_ZOOM)
+    if view_too_large(bbox, zoom):
+        raise ParamError("bbox", "widok jest za duży dla tego przybliżenia (mapa pokazuje najwyżej kilka "
+                                 "tysięcy pikseli); zmniejsz widok albo poziom przybliżenia")
+    flt = _map_filter(ds)
+    body = served_data().api_bodies.get_or_make(
+        (ds.version, "clusters", flt.key(), bbox, zoom),
+        lambda: json.dumps(view_clusters(served_data(), flt, bbox, zoom), separators=(",", ":")).encode("utf-8"))
+    return respond(body, 200, {"Content-Type": "application/json", "ETag": _etag(ds, "clusters"),
+                               "X-Dataset-Version": ds.version})
 
 
 @bp.route("/<path:rest>", methods=GET)

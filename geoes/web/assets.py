@@ -48,7 +48,7 @@ COMPRESSIBLE = (".js", ".css", ".svg", ".json", ".txt", ".md", ".map", ".html")
 HASH_LEN = 12
 
 # The map pages' libraries in load order (each plugin after Leaflet); their stylesheets likewise.
-MAP_VENDOR_JS = ("vendor/leaflet/leaflet.js", "vendor/markercluster/leaflet.markercluster.js",
+MAP_VENDOR_JS = ("vendor/leaflet/leaflet.js", "vendor/supercluster/supercluster.min.js",
                  "vendor/fullscreen/Control.FullScreen.js", "vendor/locatecontrol/L.Control.Locate.min.js",
                  "vendor/gesture-handling/leaflet-gesture-handling.min.js")
 MAP_CSS = ("vendor/leaflet/leaflet.css", "vendor/markercluster/MarkerCluster.css",

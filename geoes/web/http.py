@@ -148,11 +148,11 @@ def reject_bad_query_string() -> None:
 
 
 def respond(content, status: int = 200, headers: dict | None = None, *, max_age: int = MAX_AGE,
-            vary_accept: bool = False) -> Response:
+            vary_accept: bool = False, immutable: bool = False) -> Response:
     """A response from cached content with ETag/304, gzip, Cache-Control, Vary and CORS.
 
     `headers` come from the producer (Content-Type, ETag, Content-Disposition…). Errors (status ≥ 400)
-    are never cached by clients.
+    are never cached by clients. `immutable`: the URL names one dataset version, its bytes never change.
     """
     headers = dict(headers or {})
     mime = headers.get("Content-Type", "application/octet-stream")
@@ -169,7 +169,7 @@ def respond(content, status: int = 200, headers: dict | None = None, *, max_age:
     if status >= 400:
         out_headers["Cache-Control"] = "no-store"
     else:
-        out_headers["Cache-Control"] = f"public, max-age={max_age}"
+        out_headers["Cache-Control"] = f"public, max-age={max_age}" + (", immutable" if immutable else "")
     if etag:
         out_headers["ETag"] = etag
         if status == 200 and etag_matches(etag):

@@ -1,7 +1,7 @@
 """Folium map shells for the pages: self-hosted assets, no data inline.
 
 Folium builds the Leaflet map, the OSM tile layer, the controls (layers, fullscreen, locate, zoom with
-Polish titles and a metric-only scale), an empty MarkerCluster and empty feature groups for the boundary,
+Polish titles and a metric-only scale), the empty entity layer (EntityClusters) and empty feature groups for the boundary,
 choropleth and white-spot overlays. `static/js/map.js` fills them with data fetched from the GeoJSON API,
 so the HTML stays small whatever the number of entities. A small registry element publishes the layers'
 JavaScript names as `window.GEOES_MAP` for map.js.
@@ -71,6 +71,19 @@ class MetricScale(MacroElement):
         L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});
         {% endmacro %}
     """)
+
+
+class EntityClusters(folium.FeatureGroup):
+    """The entities' layer ("Podmioty" in the layer control): an empty Leaflet feature group that map.js
+    fills with the clusters and markers of the current view — clustered in the browser by supercluster
+    (vendored, `vendor/supercluster`) over the light payload `/api/points.json`, or, above
+    GEOES_MAP_SERVER_CLUSTERS placed entities, as the server clusters them (`/api/clusters`). Only what
+    the view shows is ever on the map, so the page stays light at any number of entities."""
+
+    def __init__(self, show: bool = True):
+        super().__init__(name="Podmioty", overlay=True, control=True, show=show)
+        self._name = "EntityClusters"
+        self._id = "entities"
 
 
 class Registry(MacroElement):
@@ -163,12 +176,7 @@ def base_map(bounds, *, types: list[str] | None = None, gestures: bool = False,
         if key in overlays:
             group(key, name, key == "units" or key in show)
     if with_cluster:
-        # A click on a group is map.js's (entities at one point are listed in one popup, others zoomed
-        # into or spiderfied at the last zoom level), not the plugin's default.
-        cluster = _self_host(plugins.MarkerCluster(
-            name="Podmioty", show="entities" in show, chunkedLoading=True, chunkInterval=500, chunkDelay=10,
-            showCoverageOnHover=False, maxClusterRadius=50, zoomToBoundsOnClick=False, spiderfyOnMaxZoom=False))
-        cluster._id = "entities"
+        cluster = EntityClusters(show="entities" in show)
         cluster.add_to(m)
         layers["entities"] = cluster
     for code in types or []:

@@ -40,3 +40,28 @@ def test_map_features_are_slim(served):
     slim = map_features(served, data)
     assert slim is map_features(served, data) and len(slim) == data.count
     assert all(b'"description"' not in f for f in slim)
+
+
+def test_features_are_made_as_responses_ask_for_them(app, built_settings):
+    """One entity's item (a map popup) serialises that entity, not the layer; whatever order the rows are
+    asked in, each feature is the bytes the whole layer serialised at once gives."""
+    from geoes.publish import serialise
+    from geoes.publish.layers import Features
+    from geoes.web import create_app
+
+    fresh = create_app({"TESTING": True, "WARM_UP": False, "GEOES_DATA_DIR": str(built_settings.data_dir)})
+    served = served_data(fresh)
+    ds = served.current()
+    eid = ds.entities["id"].iloc[5]
+    r = fresh.test_client().get(f"/ogc/collections/entities/items/{eid}?f=json")
+    assert r.status_code == 200 and r.json["id"] == eid
+    data = layer_data(served, "entities")
+    assert isinstance(data.features, Features) and int(data.features._done.sum()) == 1
+    whole = [f.encode("utf-8") for f in serialise.features_json(data.frame)]
+    rng = np.random.default_rng(1)
+    picks = rng.choice(len(whole), size=min(20, len(whole)), replace=False)
+    assert data.features.take(picks) == [whole[i] for i in picks]
+    assert data.features[-1] == whole[-1] and data.features[2:5] == whole[2:5]
+    assert list(data.features) == whole and len(data.features) == len(whole)
+    with pytest.raises(IndexError):
+        data.features[len(whole)]

@@ -99,45 +99,10 @@ def axe(page, tags=("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice")
              "targets": [" ".join(map(str, n["target"])) for n in v["nodes"]][:5]} for v in result["violations"]]
 
 
-# Open a marker's popup as a click does, after markercluster has zoomed or spiderfied to show it. Its
-# callback comes at the end of that animation, which may be lost: a busy headless browser, or the map's own
-# opening zoom still running, ends it early with the marker still in a cluster. Every 3 s without the
-# callback the map is put at the marker without animation and asked again (the marker is opened as soon as
-# it is on the map); after 20 s the test fails with a message (Playwright's evaluate has no timeout of its
-# own, so a lost callback would hang the suite).
-OPEN_POPUP = """expr => new Promise((done, fail) => {
-    const m = eval(expr);
-    const layer = GEOES_MAP.layers.entities, map = GEOES_MAP.map;
-    let finished = false;
-    const open = () => {
-        if (finished) { return; }
-        finished = true;
-        clearInterval(poll);
-        m.fire('click', {latlng: m.getLatLng()}, true);
-        done();
-    };
-    const started = Date.now();
-    let asked = started;
-    const poll = setInterval(() => {
-        const now = Date.now();
-        if (now - started > 20000) {
-            finished = true;
-            clearInterval(poll);
-            fail(new Error('the marker was not shown within 20 s'));
-        } else if (now - asked > 3000) {
-            asked = now;
-            if (m._icon && map.hasLayer(m)) { open(); return; }
-            map.setView(m.getLatLng(), map.getMaxZoom(), {animate: false});
-            layer.zoomToShowLayer(m, open);
-        }
-    }, 250);
-    layer.zoomToShowLayer(m, open);
-})"""
-
-
-def open_popup(pg, js_marker: str):
-    """Open the popup of the marker `js_marker` (a JS expression over the cluster's layers); its title."""
-    pg.evaluate(OPEN_POPUP, js_marker)
+def open_popup(pg, entity_id: str):
+    """Open the popup of entity `entity_id` as the map shows it (GEOES_MAP.entities.show: the map at the
+    entity, its marker clicked, or at its place when it shares it); the popup's title."""
+    pg.evaluate("id => GEOES_MAP.entities.show(id)", entity_id)
     return pg.wait_for_selector(".leaflet-popup-content h3")
 
 

@@ -71,8 +71,11 @@ def _sign_in(pg, url):
 def _on_map(pg, url, name) -> bool:
     pg.goto(url + "/")
     pg.wait_for_selector(READY, state="attached", timeout=15_000)
-    pg.wait_for_function("() => GEOES_MAP.layers.entities.getLayers().length > 0")
-    return pg.evaluate("name => GEOES_MAP.layers.entities.getLayers().some(l => l.geoes.props.name === name)", name)
+    pg.wait_for_function("() => GEOES_MAP.entities.count() > 0")
+    # The entity of that name (the API knows its id) is among the points the map clusters.
+    ids = [f["id"] for f in pg.request.get(url + "/api/entities.geojson").json()["features"]
+           if f["properties"]["name"] == name]
+    return any(pg.evaluate("GEOES_MAP.entities.ids()").count(i) for i in ids)
 
 
 def _in_api(pg, url, name) -> bool:

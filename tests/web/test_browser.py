@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from geoes.common.polish import count
+
 # (CHROMIUM… are re-exported for the console's browser tests, which import them from here.)
 from tests.web.conftest import (CHROMIUM, CHROMIUM_ARGS, READY, TILES, Page, Server, make_app,  # noqa: F401
                                 open_popup)
@@ -43,7 +45,8 @@ def hostile_server(tmp_path_factory, built_settings):
 
 
 def cluster_count(pg) -> int:
-    return pg.evaluate("GEOES_MAP.layers.entities.getLayers().length")
+    """The entities the map shows under its filters (with a point), clustered or not."""
+    return pg.evaluate("GEOES_MAP.entities.count()")
 
 
 def test_public_map_loads_without_errors(server, page, built_settings):
@@ -79,6 +82,14 @@ def test_public_map_loads_without_errors(server, page, built_settings):
     pg.keyboard.press("Enter")
     pg.wait_for_selector(".leaflet-popup-content h3 a")
     assert pg.inner_text(".leaflet-popup-content h3") == marker.get_attribute("title")
+    assert marker.get_attribute("aria-label") == marker.get_attribute("title")
+    # Clusters are buttons named with their count ("Skupisko: 14 podmiotów"), 44 px or more across.
+    groups = pg.evaluate("[...document.querySelectorAll('.marker-cluster')].map(e => [e.getAttribute('role'), "
+                         "e.getAttribute('aria-label'), e.textContent, e.getBoundingClientRect().width])")
+    assert groups
+    for role, label, text, width in groups:
+        k = int(text.replace("\u00a0", ""))
+        assert role == "button" and label == "Skupisko: " + count(k, "podmiot") and width >= 44, (label, width)
     assert page.errors == [], page.errors
     assert took < 15, took
 
@@ -177,7 +188,7 @@ def test_powiat_filter_zooms_to_the_powiat_of_the_powiat_layer(server, page):
         other.goto(server.url + "/#p=9999&l=entities,powiaty")
         other.page.wait_for_function("() => location.hash.indexOf('p=') < 0")
         assert other.page.eval_on_selector("#f-powiat", "s => s.value") == ""
-        assert other.page.evaluate("GEOES_MAP.layers.entities.getLayers().length") > 10
+        other.page.wait_for_function("() => GEOES_MAP.entities.count() > 10")
         assert other.errors == [], other.errors
     finally:
         other.close()
@@ -189,7 +200,7 @@ def test_type_filter_reduces_markers_and_is_shareable(server, page):
     pg = page.page
     total = cluster_count(pg)
     pg.check("#filters input[name=type][value=wtz]")
-    pg.wait_for_function(f"() => GEOES_MAP.layers.entities.getLayers().length < {total}")
+    pg.wait_for_function(f"() => GEOES_MAP.entities.count() < {total}")
     only_wtz = cluster_count(pg)
     assert 0 < only_wtz < total
     assert "filtr" in pg.inner_text("#map-status")
@@ -203,7 +214,7 @@ def test_type_filter_reduces_markers_and_is_shareable(server, page):
     other = Page(pg.context.browser, viewport={"width": 1280, "height": 900})
     try:
         other.goto(shared)
-        other.page.wait_for_function(f"() => GEOES_MAP.layers.entities.getLayers().length === {only_wtz}")
+        other.page.wait_for_function(f"() => GEOES_MAP.entities.count() === {only_wtz}")
         assert other.page.is_checked("#filters input[name=type][value=wtz]")
         assert other.errors == []
     finally:
@@ -213,9 +224,9 @@ def test_type_filter_reduces_markers_and_is_shareable(server, page):
     pg.wait_for_function("() => location.hash.indexOf('p=2661') >= 0")
     assert cluster_count(pg) <= only_wtz
     pg.click("#f-reset")
-    pg.wait_for_function(f"() => GEOES_MAP.layers.entities.getLayers().length === {total}")
+    pg.wait_for_function(f"() => GEOES_MAP.entities.count() === {total}")
     pg.fill("#f-q", "zzzz-nie-ma-takiej-nazwy")
-    pg.wait_for_function("() => GEOES_MAP.layers.entities.getLayers().length === 0")
+    pg.wait_for_function("() => GEOES_MAP.entities.count() === 0")
     assert page.errors == [], page.errors
 
 
@@ -255,14 +266,14 @@ def test_hostile_name_is_shown_as_text(hostile_server, page):
     HOSTILE_NAME = pages_helpers().HOSTILE_NAME
     page.goto(hostile_server.url + "/")
     pg = page.page
-    popup = open_popup(pg, "GEOES_MAP.layers.entities.getLayers().find(l => l.geoes.props.id === 'test-hostile')")
+    popup = open_popup(pg, "test-hostile")
     assert popup.inner_text() == HOSTILE_NAME
     assert pg.locator(".leaflet-popup-content img").count() == 0
     assert pg.locator(".leaflet-popup-content script").count() == 0
     # The website with a backtick is not made a link; the tooltip is text too.
     assert pg.locator(".leaflet-popup-content a[href^='https://example.org/a']").count() == 0
     pg.evaluate("""() => {
-        const m = GEOES_MAP.layers.entities.getLayers().find(l => l.geoes.props.id === 'test-hostile');
+        const m = GEOES_MAP.entities.markers().find(l => l.geoes.id === 'test-hostile');
         GEOES_MAP.map.closePopup();  // one popup for the whole map: no tooltip beside it while open
         m.fire('mouseover', {latlng: m.getLatLng()}, true);
     }""")

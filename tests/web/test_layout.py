@@ -18,6 +18,8 @@ import re
 
 import pytest
 
+from geoes.common.polish import count
+
 from geoes.publish.layers import placed_mask
 from geoes.web.served import served_data
 from tests.web.conftest import READY, Server, axe, open_popup, page_width
@@ -104,7 +106,7 @@ def test_share_dialog_passes_axe_and_works_from_the_keyboard(server, open_page):
     p = open_page(*PHONE)
     p.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
     pg = load(p, server, "/#t=wtz")
-    pg.wait_for_function("() => GEOES_MAP.layers.entities.getLayers().length > 0")
+    pg.wait_for_function("() => GEOES_MAP.entities.count() > 0")
     # On a phone the button is in the filters' sheet, not over the map.
     assert pg.locator(".geoes-share").is_hidden()
     pg.get_by_role("button", name="Filtry", exact=True).click()
@@ -152,19 +154,26 @@ def overlaps(a, b) -> bool:
                 or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
 
 
-def test_popup_is_clear_of_the_controls_and_alone(server, open_page):
+def test_popup_is_clear_of_the_controls_and_alone(server, open_page, app):
+    ds = served_data(app).current()
+    placed = ds.entities[placed_mask(ds.entities)]
+    # The entity furthest to the north-west: its popup would open under the zoom and layer buttons.
+    corner = placed.iloc[int((placed.geometry.y - placed.geometry.x).to_numpy().argmax())]["id"]
     p = open_page(*PHONE)
     pg = load(p, server, "/")
-    pg.wait_for_function("() => GEOES_MAP.layers.entities.getLayers().length > 0")
-    # The entity furthest to the north-west: its popup would open under the zoom and layer buttons.
-    corner = ("GEOES_MAP.layers.entities.getLayers().reduce((a, b) => "
-              "(b.getLatLng().lat - b.getLatLng().lng > a.getLatLng().lat - a.getLatLng().lng ? b : a))")
-    hover = f"(() => {{ const m = {corner}; m.fire('mouseover', {{latlng: m.getLatLng()}}, true); }})()"
+    pg.wait_for_function("() => GEOES_MAP.entities.count() > 0")
     open_popup(pg, corner)
     pg.evaluate("GEOES_MAP.map.closePopup()")
+    # The map moved so that the marker sits in the top-left corner, under the controls.
+    pg.evaluate("(() => { const s = GEOES_MAP.map.getSize(); "
+                "GEOES_MAP.map.panBy([s.x / 2 - 24, s.y / 2 - 24], {animate: false}); })()")
+    marker = f"GEOES_MAP.entities.markers().find(m => m.geoes.id === {corner!r})"
+    pg.wait_for_function(f"() => !!{marker}")
+    hover = f"(() => {{ const m = {marker}; m.fire('mouseover', {{latlng: m.getLatLng()}}, true); }})()"
     pg.evaluate(hover)
     pg.wait_for_selector(".leaflet-tooltip")
-    open_popup(pg, corner)
+    pg.evaluate(f"(() => {{ const m = {marker}; m.fire('click', {{latlng: m.getLatLng()}}, true); }})()")
+    pg.wait_for_selector(".leaflet-popup-content h3")
     pg.wait_for_timeout(400)  # the map pans the popup into view
     popup = pg.locator(".leaflet-popup-content-wrapper").bounding_box()
     for control in pg.locator(".leaflet-control-zoom, .leaflet-control-layers, .geoes-share, "
@@ -188,12 +197,12 @@ def test_entities_at_one_point_are_listed_in_one_popup(server, open_page, app):
     assert n >= 10  # ten Kielce entities share one coordinate
     p = open_page(*DESKTOP)
     pg = load(p, server, "/")
-    pg.wait_for_function("() => GEOES_MAP.layers.entities.getLayers().length > 0")
+    pg.wait_for_function("() => GEOES_MAP.entities.count() > 0")
     # Zoom in to the last level: the group of that point is still one marker; Enter on it lists them all.
     pg.evaluate(f"GEOES_MAP.map.setView([{lat}, {lon}], GEOES_MAP.map.getMaxZoom(), {{animate: false}})")
     group = pg.locator(".marker-cluster").filter(has_text=str(n)).first
     group.wait_for()
-    assert "grupa podmiotów" in group.inner_text()  # the group's accessible name
+    assert group.get_attribute("aria-label") == "Skupisko: " + count(n, "podmiot")  # the group's accessible name
     group.focus()
     pg.keyboard.press("Enter")
     pg.wait_for_selector(".geoes-list")

@@ -90,7 +90,7 @@ def test_map_page_is_small_and_self_hosted(client):
     vendor = re.search(r'<script defer src="(/static/js/map-vendor\.[0-9a-f]{12}\.js)"></script>', text).group(1)
     assert re.search(r'<script defer src="/static/js/map\.[0-9a-f]{12}\.js"></script>', text)
     bundle = client.get(vendor).get_data(as_text=True)
-    for library in ("Leaflet", "markerClusterGroup", "control.fullscreen", "control.locate", "GestureHandling"):
+    for library in ("Leaflet", "Supercluster", "control.fullscreen", "control.locate", "GestureHandling"):
         assert library in bundle, library
     assert "tile.openstreetmap.org" in text
     # Attribution of tiles and data, completeness note, layer names, filters.
@@ -100,7 +100,7 @@ def test_map_page_is_small_and_self_hosted(client):
                  "Podmioty na 10 tys. mieszk. – gminy"):
         assert name in text or json.dumps(name)[1:-1] in text  # folium writes layer names with tojson
     assert 'name="type"' in text and 'name="powiat"' in text and 'name="q"' in text
-    assert "L.control.fullscreen" in text and "L.markerClusterGroup" in text
+    assert "L.control.fullscreen" in text and "L.markerClusterGroup" not in text  # supercluster or the server
     # The public map finds the reader's place with `W pobliżu` (and lists what is near); the plain
     # locate button stays on the other maps.
     assert "L.control.locate" not in text and ">" + " W pobliżu</button>" in text.replace("</svg>", ">")
@@ -118,7 +118,7 @@ def test_inline_script_carries_the_csp_nonce(client):
 
 def test_vendor_assets_are_served(client):
     # Unhashed names stay reachable (briefly cached); the icons are SVGs, the icon font is gone.
-    for path in ("vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css", "vendor/markercluster/leaflet.markercluster.js",
+    for path in ("vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css", "vendor/supercluster/supercluster.min.js",
                  "vendor/fullscreen/Control.FullScreen.js", "vendor/locatecontrol/L.Control.Locate.min.js",
                  "vendor/gesture-handling/leaflet-gesture-handling.min.js", "vendor/fontawesome/svgs/solid/users.svg",
                  "js/map.js", "css/geoes.css"):

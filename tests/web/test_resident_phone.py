@@ -81,14 +81,15 @@ def test_nearby_lists_the_nearest_entities_to_the_devices_place(server, browser)
         assert pg.locator("#nearby-list").get_attribute("aria-labelledby") == "nearby-title"
         # The markers of the list are highlighted; the map shows the place and the first three.
         pg.wait_for_function("() => document.querySelector('.folium-map').dataset.nearby === '10'")
-        hits = pg.evaluate("() => GEOES_MAP.layers.entities.getLayers().filter(m => "
-                           "m.options.icon.options.className.includes('nearby-hit')).map(m => m.geoes.props.id)")
-        assert sorted(hits) == sorted(it["id"] for it in items)
+        assert sorted(pg.evaluate("GEOES_MAP.entities.hits()")) == sorted(it["id"] for it in items)
         pg.wait_for_timeout(600)  # the fitting animation
-        inside = pg.evaluate("""ids => { const b = GEOES_MAP.map.getBounds();
-            const ms = GEOES_MAP.layers.entities.getLayers();
-            return [b.contains([%f, %f]), ...ids.map(id => b.contains(ms.find(m => m.geoes.props.id === id).getLatLng()))]; }"""
-                             % JEDRZEJOW, [it["id"] for it in items[:3]])
+        # Every marker drawn of a listed entity is highlighted, and no other.
+        drawn = pg.evaluate("() => GEOES_MAP.entities.markers().map(m => "
+                            "[m.geoes.id, m.options.icon.options.className.includes('nearby-hit')])")
+        assert drawn and all(hit == (i in {it["id"] for it in items}) for i, hit in drawn), drawn
+        inside = pg.evaluate("""pts => { const b = GEOES_MAP.map.getBounds();
+            return pts.map(p => b.contains(p)); }""",
+                             [list(JEDRZEJOW)] + [list(points[it["id"]]) for it in items[:3]])
         assert all(inside), inside
         # "Pokaż na mapie" opens that entity's popup on the map.
         pg.get_by_role("button", name="Pokaż na mapie: " + items[1]["text"].split("\n")[0]).tap()
@@ -243,10 +244,10 @@ def test_status_line_counts_what_the_filters_select_and_names_them(server, brows
     try:
         p.goto(server.url + "/?type=wtz&powiat=2602")
         pg = p.page
-        pg.wait_for_function("() => GEOES_MAP.layers.entities.getLayers().length > 0")
+        pg.wait_for_function("() => GEOES_MAP.entities.count() > 0")
         sel = ds.entities[ds.entities["types"].str.contains("wtz") & ds.entities["powiat_teryt_computed"].eq("2602")]
         placed = int(sel.geometry.notna().sum() - sel.geometry.is_empty.sum())
-        shown = pg.evaluate("GEOES_MAP.layers.entities.getLayers().length")
+        shown = pg.evaluate("GEOES_MAP.entities.count()")
         assert shown == placed
         status = pg.inner_text("#map-status")
         label = powiat_label(ds.powiaty[ds.powiaty["teryt"] == "2602"].iloc[0])

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 from geoes.common.reference import attribution
 from geoes.errors import GeoesError, NotFound
 from geoes.publish.filters import reject_unknown, single
-from geoes.publish.layers import crs_features, layer_data, matching_positions
+from geoes.publish.layers import crs_features, layer_data, matching_positions, take
 from geoes.publish.ogc.html import render as render_html
 from geoes.publish.ogc.openapi import document as openapi_document, resolved_parameters
 from geoes.publish.ogc.collection_defs import (COLLECTIONS, CollectionDef, get_def, parse_f, parse_items,
@@ -363,7 +363,7 @@ def items(served, req: OGCRequest, cid: str) -> Response:
         feats = layer.features if query.crs.uri == CRS84 else crs_features(served, layer, query.crs)
         head = b'{"type":"FeatureCollection","numberMatched":%d,"numberReturned":%d,"links":%s,"features":[' % (
             matched, len(page), _dumps(links))
-        return head + b",".join([feats[i] for i in page]) + b"]"
+        return head + b",".join(take(feats, page)) + b"]"
 
     body = _cached(served, key, make)
     if fmt == "html":

@@ -8,7 +8,12 @@ modes that must carry it; tests/web/test_mapconfig.py holds map.js and the emitt
       "mode":        "public" | "embed" | "unit" | "compare" | "entity",
       "region_name": "świętokrzyskie",
       "api":         {"entities": URL, "powiaty": URL, "gminy": URL,         the GeoJSON API's layers
-                      "nearest": URL, "places": URL},          `W pobliżu`: nearest entities, typed places
+                      "nearest": URL, "places": URL,           `W pobliżu`: nearest entities, typed places
+                      "points": URL, "clusters": URL,          the light payload and the server's clusters
+                      "item": URL with __ID__},                one entity's details (OGC API item)
+      "points":      {"version": dataset version (pins the payload's URL), "count": placed entities,
+                      "server": true when above GEOES_MAP_SERVER_CLUSTERS: clusters come from api.clusters},
+      "plural":      {"podmiot": [1, 2–4, 5+, fraction]}    forms for "Skupisko: 120 podmiotów"
       "pages":       {"entity": URL with __ID__, "powiat": URL with __TERYT__,
                       "gmina": URL with __TERYT__, "list": URL, "embed": URL},
                                                      embed: the map for other sites' iframes (share)
@@ -44,8 +49,9 @@ The colours and the figures are the server's: map.js never computes a class or f
 """
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 
+from geoes.common.polish import NOUNS
 from geoes.common.reference import entity_types
 from geoes.publish.classes import HIGHLIGHT_COLOR, NEED_INDICATOR, ZERO_COLOR, level_breaks
 from geoes.publish.unitmap import MAP_FIELDS, UNIT_MAP_PROPERTIES
@@ -59,6 +65,9 @@ CONTRACT: dict[str, tuple[str, ...]] = {
     "mode": ALL_MODES, "region_name": ALL_MODES,
     "api.entities": ALL_MODES, "api.powiaty": ALL_MODES, "api.gminy": ALL_MODES,
     "api.nearest": ALL_MODES, "api.places": ALL_MODES,
+    "api.points": ALL_MODES, "api.clusters": ALL_MODES, "api.item": ALL_MODES,
+    "points.version": ALL_MODES, "points.count": ALL_MODES, "points.server": ALL_MODES,
+    "plural.podmiot": ALL_MODES,
     "pages.entity": ALL_MODES, "pages.powiat": ALL_MODES, "pages.gmina": ALL_MODES, "pages.list": ALL_MODES,
     "pages.embed": ALL_MODES, "icons": ALL_MODES,
     "types": ALL_MODES, "status": ALL_MODES,
@@ -82,7 +91,15 @@ def _per_version(ds) -> dict:
         "types": {c: {"label": t.label_pl, "short": t.short_pl, "icon": t.icon} for c, t in entity_types().items()},
         "status": STATUS_PL,
         "classes": {"zero": ZERO_COLOR, "highlight": HIGHLIGHT_COLOR},
+        "plural": {"podmiot": list(NOUNS["podmiot"])},
     }
+
+
+def _points(ds) -> dict:
+    """How the map gets the entities of this version: the light payload, or the server's clusters."""
+    placed = int(ds.summary.get("entities_placed", len(ds.entities)))
+    return {"version": ds.version, "count": placed,
+            "server": placed > current_app.extensions["geoes_settings"].map_server_clusters}
 
 
 def map_config(ds, mode: str, **extra) -> dict:
@@ -97,7 +114,11 @@ def map_config(ds, mode: str, **extra) -> dict:
             "gminy": request.script_root + "/api/gminy.geojson",
             "nearest": request.script_root + "/api/nearest",
             "places": request.script_root + "/api/places",
+            "points": request.script_root + "/api/points.json",
+            "clusters": request.script_root + "/api/clusters",
+            "item": request.script_root + "/ogc/collections/entities/items/__ID__",
         },
+        "points": _points(ds),
         "pages": {"entity": url_for("entities.entity", entity_id="__ID__"),
                   "powiat": url_for("units.powiat", teryt="__TERYT__"),
                   "gmina": url_for("units.gmina", teryt="__TERYT__"),

@@ -117,10 +117,8 @@
     return iconCache[key];
   }
 
-  function isClosed(m) { return m.geoes.props.status === 'inactive'; }
-
   function markerIcon(m, hit) {
-    return iconFor(m.geoes.types[0] || 'inne', m.geoes.props.status === 'inactive', hit);
+    return iconFor(m.geoes.types[0] || 'inne', m.geoes.inactive || m.geoes.props.status === 'inactive', hit);
   }
 
   function typeCodes(p) {
@@ -178,35 +176,286 @@
     return box;
   }
 
-  var allMarkers = [];
-  var markerById = {};
-  var unplacedItems = [];  // entities without a point: counted under the filters, listed on /entities
+  // ------------------------------------------------------------------ entities: points, clusters, details
 
-  function entityData(p) {
-    var codes = typeCodes(p);
-    return {
-      props: p, types: codes, powiat: p.powiat_teryt || '', gmina: p.gmina_teryt || '',
-      hay: fold([p.name, p.locality, p.operator].filter(Boolean).join(' '))
-    };
+  // The entities come as the light payload (api.points: id, point, type and precision of each placed
+  // entity — one compact array per dataset version and filter, geoes/dataset/mappoints.py) clustered here
+  // by supercluster, or — above GEOES_MAP_SERVER_CLUSTERS placed entities (cfg.points.server) — as the
+  // server clusters each view (api.clusters). Either way the first view is drawn from api.clusters (a few
+  // kB), so the map shows its entities at once whatever the register's size; the payload follows and the
+  // browser clusters from then on. Only the view's clusters and markers are on the map (layers.entities).
+  // An entity's details (name, address… for the marker's name, the tooltip and the popup) are fetched
+  // from the API when needed and kept: the markers in a view with few entities are named all at once.
+  var RADIUS = 60;          // supercluster's cluster radius in map pixels (the server's grid cell is 80 px)
+  var NAME_MAX = 300;       // at most this many entities in view: their names are fetched for the markers
+  var ent = {
+    client: null,           // supercluster index of the payload in hand; null: the server's clusters
+    pts: null,              // the payload, decoded
+    count: 0,               // entities the filters select with a point on the map
+    unplaced: 0,            // … and without one, in the register (on the list only)
+    closed: 0,              // … of those with a point, the closed ones (faded; outside "w rejestrze")
+    known: false,           // count and unplaced are known
+    drawn: {},              // key → marker on the layer now
+    seq: 0,                 // the latest view asked for (a newer one drops an older answer)
+    loadSeq: 0,             // the latest payload asked for
+    hits: {}                // W pobliżu: the listed entities' ids (their markers are highlighted)
+  };
+  var details = {};         // id → properties (the API's map view or OGC item)
+  var places = {};          // id → [lat, lon] of the entities whose details came with their point
+
+  // Polish numbers as the server writes them (1 234, a no-break space) and the plural of "podmiot".
+  function fmtCount(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, '\u00a0'); }
+  function plural(n) {
+    var f = cfg.plural.podmiot;
+    if (n === 1) { return f[0]; }
+    return n % 10 >= 2 && n % 10 <= 4 && (n % 100 < 12 || n % 100 > 14) ? f[1] : f[2];
   }
 
-  function buildMarkers(fc) {
-    allMarkers = [];
-    markerById = {};
-    unplacedItems = [];
-    (fc.features || []).forEach(function (f) {
+  function noneSelected() { return state.types.indexOf('__none__') >= 0; }
+
+  // The filters of the entities on this map: the reader's (public, embed) or the page's unit.
+  function entityParams() {
+    return interactiveFilters ? filterParams() : Object.assign({}, cfg.entityFilter || {});
+  }
+
+  function codesOf(types, t, also) {
+    var codes = [types[t] || 'inne'];
+    for (var b = 0; b < types.length; b++) { if (b !== t && (also >> b) & 1) { codes.push(types[b]); } }
+    return codes;
+  }
+
+  function decodePoints(doc) {
+    var n = doc.count;
+    var lon = new Float64Array(n);
+    var lat = new Float64Array(n);
+    var x = 0;
+    var y = 0;
+    for (var i = 0; i < n; i++) {
+      x += doc.lon[i];
+      y += doc.lat[i];
+      lon[i] = x / doc.scale;
+      lat[i] = y / doc.scale;
+    }
+    return { n: n, id: doc.id, lon: lon, lat: lat, type: doc.type, also: doc.also, status: doc.status,
+      types: doc.types, statuses: doc.statuses };
+  }
+
+  function buildIndex(pts) {
+    var feats = new Array(pts.n);
+    for (var i = 0; i < pts.n; i++) {
+      feats[i] = { type: 'Feature', properties: { i: i }, geometry: { type: 'Point', coordinates: [pts.lon[i], pts.lat[i]] } };
+    }
+    // Clusters up to the last zoom: entities a few metres apart (or at one address) stay one group there,
+    // which lists them.
+    return new window.Supercluster({ radius: RADIUS, extent: 256, minZoom: Math.max(0, map.getMinZoom()),
+      maxZoom: map.getMaxZoom() }).load(feats);
+  }
+
+  function pointItem(id, lon, lat, codes, inactive) {
+    return { key: 'p' + id, id: String(id), lat: lat, lon: lon, types: codes, inactive: inactive };
+  }
+
+  function clientItems(box, zoom) {
+    var pts = ent.pts;
+    return ent.client.getClusters(box, zoom).map(function (f) {
+      var c = f.geometry.coordinates;
+      if (f.properties.cluster) {
+        return { key: 'c' + f.properties.cluster_id, lat: c[1], lon: c[0], n: f.properties.point_count,
+          cid: f.properties.cluster_id };
+      }
+      var i = f.properties.i;
+      return pointItem(pts.id[i], pts.lon[i], pts.lat[i], codesOf(pts.types, pts.type[i], pts.also[i]),
+        pts.statuses[pts.status[i]] === 'inactive');
+    });
+  }
+
+  function serverItems(doc) {
+    var items = doc.clusters.map(function (c) {
+      return { key: 's' + doc.zoom + ':' + c[0] + ',' + c[1] + ':' + c[2], lon: c[0], lat: c[1], n: c[2],
+        bounds: [[c[4], c[3]], [c[6], c[5]]] };
+    });
+    doc.points.forEach(function (p) {
+      items.push(pointItem(p[0], p[1], p[2], codesOf(doc.types, p[3], p[4]), doc.statuses[p[6]] === 'inactive'));
+    });
+    return items;
+  }
+
+  function markerName(m) {
+    var p = details[m.geoes.id];
+    return p && p.name ? String(p.name) : typeLabels(m.geoes.types.slice(0, 1));
+  }
+
+  // A marker is named after its entity once the details are known (until then after its type).
+  function nameMarker(m) {
+    var p = details[m.geoes.id];
+    if (p) {
+      m.geoes.props = p;
+      m.geoes.types = typeCodes(p).length ? typeCodes(p) : m.geoes.types;
+    }
+    var name = markerName(m);
+    m.options.title = name;
+    m.options.alt = name;
+    if (m._icon) { m._icon.title = name; m._icon.setAttribute('aria-label', name); }
+  }
+
+  function pointMarker(it) {
+    var m = L.marker([it.lat, it.lon], { keyboard: true, riseOnHover: true });
+    m.geoes = { id: it.id, types: it.types, props: { id: it.id }, inactive: it.inactive };
+    m.setIcon(markerIcon(m, !!ent.hits[it.id]));
+    nameMarker(m);
+    m.on('add', function () { nameMarker(m); });
+    return m;
+  }
+
+  // A cluster is a button named "Skupisko: 120 podmiotów", at least 44 px across (what a finger hits).
+  function clusterMarker(it) {
+    var size = it.n < 10 ? 44 : it.n < 100 ? 48 : it.n < 1000 ? 52 : 56;
+    var label = 'Skupisko: ' + fmtCount(it.n) + '\u00a0' + plural(it.n);
+    var m = L.marker([it.lat, it.lon], {
+      keyboard: true, title: label,
+      icon: L.divIcon({
+        html: '<div><span>' + fmtCount(it.n) + '</span></div>',
+        className: 'marker-cluster marker-cluster-' + (it.n < 10 ? 'small' : it.n < 100 ? 'medium' : 'large'),
+        iconSize: L.point(size, size)
+      })
+    });
+    m.geoes = { cluster: it };
+    m.on('add', function () { if (m._icon) { m._icon.setAttribute('aria-label', label); } });
+    return m;
+  }
+
+  // The view's clusters and markers on the layer: what stays is kept, the rest replaced.
+  function draw(items) {
+    var next = {};
+    items.forEach(function (it) { next[it.key] = it; });
+    Object.keys(ent.drawn).forEach(function (k) {
+      if (!next[k]) { cluster.removeLayer(ent.drawn[k]); delete ent.drawn[k]; }
+    });
+    Object.keys(next).forEach(function (k) {
+      if (ent.drawn[k]) { return; }
+      var m = next[k].id !== undefined ? pointMarker(next[k]) : clusterMarker(next[k]);
+      ent.drawn[k] = m;
+      cluster.addLayer(m);
+    });
+  }
+
+  function drawnPoints() {
+    return Object.keys(ent.drawn).map(function (k) { return ent.drawn[k]; }).filter(function (m) { return m.geoes.id; });
+  }
+
+  // The view with a margin, within what the API takes.
+  function viewBox() {
+    var b = map.getBounds().pad(0.25);
+    return [Math.max(-180, b.getWest()), Math.max(-85, b.getSouth()), Math.min(180, b.getEast()),
+      Math.min(85, b.getNorth())];
+  }
+
+  function boxParam(box) { return box.map(function (v) { return v.toFixed(5); }).join(','); }
+
+  function keep(list) {
+    (list || []).forEach(function (f) {
       var p = f.properties || {};
-      var g = f.geometry;
       if (p.id === undefined || p.id === null) { p.id = f.id; }
-      var lon = g && g.type === 'Point' && Array.isArray(g.coordinates) ? Number(g.coordinates[0]) : NaN;
-      var lat = g && g.type === 'Point' && Array.isArray(g.coordinates) ? Number(g.coordinates[1]) : NaN;
-      if (!isFinite(lat) || !isFinite(lon)) { unplacedItems.push({ geoes: entityData(p) }); return; }
-      var name = String(p.name || '');
-      var m = L.marker([lat, lon], { title: name, alt: name, keyboard: true, riseOnHover: true });
-      m.geoes = entityData(p);
-      m.setIcon(markerIcon(m, false));
-      allMarkers.push(m);
-      markerById[String(p.id)] = m;
+      details[String(p.id)] = p;
+      var g = f.geometry;
+      if (g && g.type === 'Point') { places[String(p.id)] = [g.coordinates[1], g.coordinates[0]]; }
+    });
+  }
+
+  // The details of the entities in an area (the API's map view under the map's filters): their ids.
+  function fetchArea(box) {
+    var params = Object.assign({ view: 'map', bbox: box.map(function (v) { return v.toFixed(6); }).join(',') },
+      entityParams());
+    return getJSON(cfg.api.entities + query(params)).then(function (fc) {
+      keep(fc.features);
+      return (fc.features || []).map(function (f) { return String(f.properties.id); });
+    });
+  }
+
+  // One entity's details (the OGC API item).
+  function fetchItem(id) {
+    if (details[id]) { return Promise.resolve(details[id]); }
+    return getJSON(cfg.api.item.replace('__ID__', encodeURIComponent(id)) + '?f=json').then(function (f) {
+      keep([f]);
+      return details[id];
+    });
+  }
+
+  // Few entities in view: the markers get their entities' names (one request for the view).
+  var naming = {};  // the areas whose names are on their way (one request each)
+  function nameView(total) {
+    var unnamed = drawnPoints().filter(function (m) { return !details[m.geoes.id]; });
+    if (!unnamed.length || total > NAME_MAX) { return Promise.resolve(); }
+    var b = map.getBounds();
+    var box = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+    var key = boxParam(box) + query(entityParams());
+    if (!naming[key]) {
+      naming[key] = fetchArea(box).then(function () {
+        delete naming[key];
+        drawnPoints().forEach(nameMarker);
+      }, function () { delete naming[key]; /* the markers keep their type's name; a click fetches the entity */ });
+    }
+    return naming[key];
+  }
+
+  // The view's clusters and markers: from the index in hand, or asked from the server.
+  function refresh() {
+    if (!cluster) { return Promise.resolve(); }
+    var seq = ++ent.seq;
+    var zoom = Math.floor(map.getZoom());
+    var box = viewBox();
+    if (noneSelected()) {
+      draw([]);
+      return Promise.resolve();
+    }
+    if (ent.client) {
+      var items = clientItems(box, zoom);
+      draw(items);
+      var b = map.getBounds();
+      var total = items.reduce(function (a, it) { return a + (b.contains([it.lat, it.lon]) ? it.n || 1 : 0); }, 0);
+      map.getContainer().setAttribute('data-clusters', 'browser');
+      return nameView(total);
+    }
+    return getJSON(cfg.api.clusters + query(Object.assign({ bbox: boxParam(box), zoom: String(zoom) }, entityParams())))
+      .then(function (doc) {
+        if (seq !== ent.seq) { return; }
+        if (!ent.client) {
+          ent.count = doc.count;
+          ent.unplaced = doc.unplaced;
+          ent.closed = doc.closed || 0;
+          ent.known = true;
+          showStatus();
+        }
+        draw(serverItems(doc));
+        map.getContainer().setAttribute('data-clusters', 'server');
+        return nameView(doc.total);
+      });
+  }
+
+  // The payload of what the filters select, then supercluster's index of it (below the threshold).
+  function loadPoints() {
+    var seq = ++ent.loadSeq;
+    if (noneSelected()) {
+      ent.client = null;
+      ent.count = 0;
+      ent.unplaced = 0;
+      ent.closed = 0;
+      ent.known = true;
+      return Promise.resolve();
+    }
+    var params = Object.assign({ v: cfg.points.version }, entityParams());
+    return getJSON(cfg.api.points + query(params)).then(function (doc) {
+      if (seq !== ent.loadSeq) { return; }
+      var t = performance.now();
+      var pts = decodePoints(doc);
+      var index = buildIndex(pts);
+      if (G.timing) { G.timing.indexed_ms = performance.now() - t; }
+      ent.pts = pts;
+      ent.client = index;
+      ent.count = doc.count;
+      ent.unplaced = doc.unplaced;
+      ent.closed = doc.closed || 0;
+      ent.known = true;
     });
   }
 
@@ -219,23 +468,9 @@
     q: (cfg.state && cfg.state.q) || ''
   };
 
-  function matches(m) {
-    var d = m.geoes;
-    if (state.types.length && !d.types.some(function (t) { return state.types.indexOf(t) >= 0; })) { return false; }
-    if (state.powiat && d.powiat !== state.powiat) { return false; }
-    if (state.gmina && d.gmina !== state.gmina) { return false; }
-    if (state.q && d.hay.indexOf(fold(state.q.trim())) < 0) { return false; }
-    return true;
-  }
-
   var cluster = layers.entities;
-  var shown = 0;
 
   // ------------------------------------------------------------------ popups and tooltips
-
-  function isEnter(ev) {
-    return !!(ev.originalEvent && (ev.originalEvent.keyCode === 13 || ev.originalEvent.key === 'Enter'));
-  }
 
   // The area the map's controls take in a corner (the corner element itself has no size: its controls float).
   function cornerSize(name) {
@@ -318,66 +553,101 @@
     if (ev.key === 'Escape' && popup && map.hasLayer(popup)) { map.closePopup(popup); }
   });
 
-  function samePoint(markers) {
-    var first = markers[0].getLatLng();
-    return markers.every(function (m) { return m.getLatLng().equals(first, 1e-7); });
-  }
-
-  // Entities that share one point (ten in the centre of Kielce) are listed in one popup, each linked.
-  function listContent(markers) {
+  // Entities that share one point (ten in the centre of Kielce), or lie a few metres apart at the last
+  // zoom, are listed in one popup, each linked.
+  function listContent(ids, samePlace) {
     var box = el('div', 'geoes-popup geoes-list');
-    box.appendChild(el('h3', null, 'Podmioty w tym miejscu: ' + markers.length));
-    box.appendChild(el('p', 'hint', 'Mają to samo położenie na mapie (np. ten sam adres lub środek miejscowości).'));
+    box.appendChild(el('h3', null, 'Podmioty w tym miejscu: ' + ids.length));
+    box.appendChild(el('p', 'hint', samePlace
+      ? 'Mają to samo położenie na mapie (np. ten sam adres lub środek miejscowości).'
+      : 'Leżą tak blisko siebie, że na mapie ich punkty się pokrywają.'));
     var ul = el('ul');
-    markers.slice().sort(function (a, b) {
-      return String(a.geoes.props.name).localeCompare(String(b.geoes.props.name), 'pl');
-    }).forEach(function (m) {
+    ids.map(function (id) { return details[id] || { id: id, name: id }; }).sort(function (a, b) {
+      return String(a.name).localeCompare(String(b.name), 'pl');
+    }).forEach(function (p) {
       var li = el('li');
-      var a = el('a', null, m.geoes.props.name);
-      a.href = page('entity', String(m.geoes.props.id));
+      var a = el('a', null, p.name);
+      a.href = page('entity', String(p.id));
       li.appendChild(a);
-      li.appendChild(el('span', 'muted', ' – ' + typeLabels(m.geoes.types)));
+      li.appendChild(el('span', 'muted', ' – ' + typeLabels(typeCodes(p))));
       ul.appendChild(li);
     });
     box.appendChild(ul);
     return box;
   }
 
-  // Popups and tooltips are made on first use (one listener on the cluster, not two objects per
-  // marker): the map stays fast with 100k entities. Enter on a focused marker is a click too.
+  function isEnter(ev) {
+    return !!(ev.originalEvent && (ev.originalEvent.keyCode === 13 || ev.originalEvent.key === 'Enter'));
+  }
+
+  // A marker's popup, once its entity's details are known.
+  function openEntity(m, keyboard) {
+    return fetchItem(m.geoes.id).then(function () {
+      nameMarker(m);
+      if (m.getTooltip()) { m.closeTooltip(); }
+      openPopup(m.getLatLng(), popupContent(m), m, keyboard);
+    }, function (err) {
+      openPopup(m.getLatLng(), el('p', null, 'Nie udało się pobrać danych podmiotu (' + err.message + ').'), m, keyboard);
+    });
+  }
+
+  // The entities of a group that cannot be taken apart on the map, in one popup.
+  // `ids`: the group's entities when known (the browser's index), else those in `box` are asked for.
+  function openList(m, ids, box, keyboard, samePlace) {
+    var missing = ids.filter(function (id) { return !details[id]; });
+    var job = !ids.length ? fetchArea(box)
+      : !missing.length ? Promise.resolve(ids)
+        : missing.length <= 3 ? Promise.all(missing.map(fetchItem)).then(function () { return ids; })
+          : fetchArea(box).then(function () { return ids; });
+    return job.then(function (list) {
+      openPopup(m.getLatLng(), listContent(list, samePlace), m, keyboard);
+    });
+  }
+
+  // A click (or Enter) on a cluster zooms in to where it comes apart; one that cannot come apart (at the
+  // last zoom, or its entities at one place) lists its entities.
+  function openCluster(m, keyboard) {
+    var it = m.geoes.cluster;
+    var max = map.getMaxZoom();
+    if (it.cid !== undefined && ent.client) {
+      var z = ent.client.getClusterExpansionZoom(it.cid);
+      if (z <= max && map.getZoom() < max) { map.setView(m.getLatLng(), z); return Promise.resolve(); }
+      var leaves = ent.client.getLeaves(it.cid, Infinity).map(function (f) { return f.properties.i; });
+      var lons = leaves.map(function (i) { return ent.pts.lon[i]; });
+      var lats = leaves.map(function (i) { return ent.pts.lat[i]; });
+      var box = [Math.min.apply(null, lons), Math.min.apply(null, lats), Math.max.apply(null, lons), Math.max.apply(null, lats)];
+      return openList(m, leaves.map(function (i) { return String(ent.pts.id[i]); }),
+        [box[0] - 1e-6, box[1] - 1e-6, box[2] + 1e-6, box[3] + 1e-6], keyboard, box[0] === box[2] && box[1] === box[3]);
+    }
+    var b = it.bounds;
+    var onePlace = b && b[0][0] === b[1][0] && b[0][1] === b[1][1];
+    if (b && !onePlace && map.getZoom() < max) {
+      map.fitBounds(L.latLngBounds(b), { padding: [40, 40], maxZoom: max });
+      return Promise.resolve();
+    }
+    var area = [b[0][1] - 1e-6, b[0][0] - 1e-6, b[1][1] + 1e-6, b[1][0] + 1e-6];
+    return openList(m, [], area, keyboard, onePlace);
+  }
+
+  // One listener on the layer for every marker and cluster (not two objects per marker); popups and
+  // tooltips are made on first use. Enter on a focused marker or cluster is a click too (Leaflet's).
   if (cluster) {
-    cluster.options.iconCreateFunction = function (group) {
-      var n = group.getChildCount();
-      return L.divIcon({
-        html: '<div><span>' + n + '<span class="sr-only"> – grupa podmiotów, rozwiń</span></span></div>',
-        className: 'marker-cluster marker-cluster-' + (n < 10 ? 'small' : n < 100 ? 'medium' : 'large'),
-        iconSize: L.point(44, 44)
-      });
-    };
     cluster.on('click keypress', function (ev) {
-      var m = ev.layer;
+      var m = ev.propagatedFrom || ev.layer;
       if (!m || !m.geoes) { return; }
       if (ev.type === 'keypress' && !isEnter(ev)) { return; }
-      if (m.getTooltip()) { m.closeTooltip(); }
-      openPopup(m.getLatLng(), popupContent(m), m, ev.type === 'keypress');
-    });
-    cluster.on('clusterclick clusterkeypress', function (ev) {
-      if (ev.type === 'clusterkeypress' && !isEnter(ev)) { return; }
-      var group = ev.layer;
-      var children = group.getAllChildMarkers();
-      if (children.length && samePoint(children)) {
-        openPopup(group.getLatLng(), listContent(children), group, ev.type === 'clusterkeypress');
-      } else if (map.getZoom() >= map.getMaxZoom()) {
-        group.spiderfy();
-      } else {
-        group.zoomToBounds({ padding: [30, 30] });
-      }
+      var keyboard = ev.type === 'keypress';
+      if (m.geoes.cluster) { openCluster(m, keyboard); } else { openEntity(m, keyboard); }
     });
     cluster.on('mouseover', function (ev) {
-      var m = ev.layer;
-      if (!m || !m.geoes || m.getTooltip() || popupOpen) { return; }
-      m.bindTooltip(tooltipContent, { direction: 'right' });
-      m.openTooltip();
+      var m = ev.propagatedFrom || ev.layer;
+      if (!m || !m.geoes || !m.geoes.id || m.getTooltip() || popupOpen) { return; }
+      fetchItem(m.geoes.id).then(function () {
+        nameMarker(m);
+        if (m.getTooltip() || popupOpen || !map.hasLayer(m)) { return; }
+        m.bindTooltip(tooltipContent, { direction: 'right' });
+        m.openTooltip();
+      }, function () {});
     });
   }
 
@@ -405,22 +675,29 @@
   // The status line counts only what the filters select: the markers shown and, apart, those of them
   // that have no point (they are on the list). Worded so that no count needs a plural form (the figures
   // are not formatted on the server here).
+  // The filters changed (or the page opened): what they select, clustered again — the payload of the new
+  // selection (from the browser's cache when asked for before) or the server's clusters — no reload.
   function rebuild() {
-    if (!cluster) { return; }
-    var list = interactiveFilters ? allMarkers.filter(matches) : allMarkers;
-    var noPointItems = interactiveFilters ? unplacedItems.filter(matches) : unplacedItems;
-    shown = list.length;
-    cluster.clearLayers();
-    cluster.addLayers(list);
+    if (!cluster) { return Promise.resolve(); }
+    updateLinks();
+    var first = refresh();
+    if (cfg.points.server) { return first; }
+    return loadPoints().then(function () {
+      showStatus();
+      return refresh();
+    });
+  }
+
+  function showStatus() {
+    if (!ent.known) { return; }
     // The subset the map shows is named as such ("na mapie: 68 z 82 w rejestrze; 14 bez punktu"), counted
-    // under the filters; closed entities (grey markers) are outside "w rejestrze".
-    var closed = list.filter(isClosed).length;
-    var noPoint = noPointItems.filter(function (m) { return !isClosed(m); }).length;
-    var onMap = shown - closed;
+    // under the filters; closed entities (faded markers) are outside "w rejestrze".
+    var noPoint = ent.unplaced;
+    var onMap = ent.count - ent.closed;
     var text = 'Na mapie: ' + onMap + ' z ' + (onMap + noPoint) + ' w rejestrze';
     if (filtered()) { text += ' (filtr: ' + filterWords() + ')'; }
     if (noPoint) { text += '; ' + noPoint + ' bez punktu – są na liście'; }
-    if (closed) { text += '; zamknięte (szare znaczniki, poza liczbą w rejestrze): ' + closed; }
+    if (ent.closed) { text += '; zamknięte (szare znaczniki, poza liczbą w rejestrze): ' + ent.closed; }
     setStatus(text + '.');
     var badge = document.getElementById('filters-badge');
     if (badge) {
@@ -501,7 +778,15 @@
     var z = parseFloat(h.get('z'));
     var c = (h.get('c') || '').split(',').map(Number);
     if (isFinite(z) && c.length === 2 && isFinite(c[0]) && isFinite(c[1])) {
-      map.setView([c[0], c[1]], Math.max(1, Math.min(19, z)), { animate: false });
+      var target = Math.max(1, Math.min(19, z));
+      var view = function () { map.setView([c[0], c[1]], target, { animate: false }); };
+      view();
+      // The opening fit to the region animates its zoom from the next frame on, and Leaflet ends that
+      // animation at the fitted view, over this one: the permalink's view is set again when it ends.
+      var until = performance.now() + 1500;
+      map.once('zoomend', function () {
+        if (performance.now() < until && Math.abs(map.getZoom() - target) > 0.01) { view(); }
+      });
       return true;
     }
     return false;
@@ -888,17 +1173,20 @@
     if (s) { s.textContent = text; }
   }
 
+  // The listed entities' markers are highlighted, now and whenever they are drawn.
+  function paintHits() {
+    drawnPoints().forEach(function (m) { m.setIcon(markerIcon(m, !!ent.hits[m.geoes.id])); nameMarker(m); });
+  }
+
   function clearHits() {
-    near.hits.forEach(function (m) { m.setIcon(markerIcon(m, false)); });
-    near.hits = [];
+    ent.hits = {};
+    paintHits();
   }
 
   function markHits(items) {
-    clearHits();
-    items.forEach(function (it) {
-      var m = markerById[String(it.id)];
-      if (m) { m.setIcon(markerIcon(m, true)); near.hits.push(m); }
-    });
+    ent.hits = {};
+    items.forEach(function (it) { ent.hits[String(it.id)] = true; });
+    paintHits();
   }
 
   function showHere(lat, lon, label) {
@@ -919,10 +1207,36 @@
   }
 
   function showOnMap(it) {
-    var m = markerById[String(it.id)];
-    if (!m || !cluster) { return; }
+    if (!cluster) { return Promise.resolve(); }
     if (PHONE.matches) { setPanel('nearby', false); }
-    cluster.zoomToShowLayer(m, function () { openPopup(m.getLatLng(), popupContent(m), m, true); });
+    return showEntity(String(it.id), it.lat, it.lon);
+  }
+
+  // The map at an entity, at the last zoom, and its popup open: its marker's, or at its place when it
+  // shares the place with others (its group stays one there).
+  function showEntity(id, lat, lon) {
+    map.setView([lat, lon], map.getMaxZoom(), { animate: false });
+    return refresh().then(function () {
+      var m = drawnPoints().filter(function (x) { return x.geoes.id === id; })[0];
+      if (m) { return openEntity(m, true); }
+      return fetchItem(id).then(function (p) {
+        var stub = { geoes: { id: id, props: p, types: typeCodes(p) } };
+        openPopup(L.latLng(lat, lon), popupContent(stub), null, true);
+      });
+    });
+  }
+
+  // Where an entity is: from the payload in hand, or its OGC item.
+  function whereIs(id) {
+    if (places[id]) { return Promise.resolve(places[id]); }
+    var pts = ent.pts;
+    if (pts) {
+      for (var i = 0; i < pts.n; i++) { if (String(pts.id[i]) === id) { return Promise.resolve([pts.lat[i], pts.lon[i]]); } }
+    }
+    return getJSON(cfg.api.item.replace('__ID__', encodeURIComponent(id)) + '?f=json').then(function (f) {
+      keep([f]);
+      return places[id] || null;
+    });
   }
 
   function nearbyItem(it) {
@@ -938,7 +1252,7 @@
     meta.appendChild(document.createTextNode(' · ' + rest + (it.approximate ? ' (' + it.approximate + ')' : '')));
     text.appendChild(meta);
     li.appendChild(text);
-    if (markerById[String(it.id)]) {
+    if (isFinite(it.lat) && isFinite(it.lon)) {
       var b = el('button', 'icon-button');
       b.type = 'button';
       b.setAttribute('aria-label', 'Pokaż na mapie: ' + it.name);
@@ -1156,6 +1470,15 @@
     }
     return levelJobs[level];
   }
+  // A gmina filter from the address that the gmina layer does not have is dropped.
+  function checkGmina() {
+    if (!interactiveFilters || !state.gmina) { return Promise.resolve(); }
+    return ensureLevel('gmina').then(function (fc) {
+      var known = (fc.features || []).some(function (f) { return String((f.properties || {}).teryt || f.id) === state.gmina; });
+      if (!known) { state.gmina = ''; syncForm(); }
+    });
+  }
+
   // A powiat's feature in the powiat layer's map view (the page carries no list of units), or null.
   function powiatFeature(teryt) {
     return ensureLevel('powiat').then(function (fc) {
@@ -1240,23 +1563,53 @@
   keys.forEach(function (k) { chain = chain.then(function () { return showLayer(k); }); });
   var jobs = [chain, fitting];
   if (cluster) {
-    // The map view carries only what popups show; the entity page has the rest.
-    var filter = Object.assign({ view: 'map' }, cfg.entityFilter || {});
-    var url = cfg.api.entities + query(filter);
     var t0 = performance.now();
     G.timing = {};
-    jobs.push(getJSON(url).then(function (fc) {
-      G.timing.fetched = performance.now() - t0;
-      buildMarkers(fc);
-      G.timing.built = performance.now() - t0;
-      return nextTask();  // building and clustering in two tasks: the page answers input in between
-    }).then(function () {
-      rebuild();
-      G.timing.clustered = performance.now() - t0;
+    // The first view from the server's clusters (a few kB, drawn at once), then — below the threshold —
+    // the payload and the browser's own clustering; a moved map is clustered again.
+    // A powiat or gmina from the address is checked against its layer first (showPowiat, checkGmina):
+    // an unknown code is dropped rather than sent.
+    var checked = Promise.all([interactiveFilters && state.powiat ? fitting : null, checkGmina()]);
+    var firstView = checked.then(refresh).then(function () { G.timing.first_view_ms = performance.now() - t0; });
+    // The payload is asked for once the first view is on screen and the page is idle: parsing and
+    // indexing it is a long task (~0.6 s at 100k) that must not hold the first view up; until it is
+    // indexed, a moved map asks the server.
+    var painted = firstView.then(function () {
+      return new Promise(function (resolve) {
+        requestAnimationFrame(function () {
+          if (window.requestIdleCallback) { window.requestIdleCallback(resolve, { timeout: 1500 }); } else { setTimeout(resolve, 200); }
+        });
+      });
+    });
+    var whole = cfg.points.server ? firstView : painted.then(loadPoints).then(function () {
+      G.timing.points_ms = performance.now() - t0;
+      return refresh();
+    });
+    // A moved map is clustered again — once the filters from the address are checked.
+    checked.then(function () { map.on('moveend', function () { refresh(); }); });
+    jobs.push(Promise.all([firstView, whole]).then(function () {
+      showStatus();
       writeHash();
-      map.getContainer().setAttribute('data-entities-loaded', String(allMarkers.length));
+      map.getContainer().setAttribute('data-entities-loaded', String(ent.count));
     }));
   }
+  // For the tests and for anyone scripting the map: the entities as the map has them.
+  G.entities = {
+    count: function () { return ent.count; },
+    unplaced: function () { return ent.unplaced; },
+    clustering: function () { return ent.client ? 'browser' : 'server'; },
+    markers: drawnPoints,
+    clusters: function () {
+      return Object.keys(ent.drawn).map(function (k) { return ent.drawn[k]; }).filter(function (m) { return m.geoes.cluster; });
+    },
+    details: details,
+    ids: function () { return ent.pts ? Array.prototype.slice.call(ent.pts.id) : []; },
+    hits: function () { return Object.keys(ent.hits); },
+    show: function (id) {
+      return whereIs(String(id)).then(function (at) { return at ? showEntity(String(id), at[0], at[1]) : null; });
+    },
+    refresh: refresh
+  };
   Promise.all(jobs).then(function () {
     map.getContainer().setAttribute('data-ready', 'true');
   }, function (err) {
