@@ -290,3 +290,61 @@ def test_with_instance_A_killed_B_keeps_answering(two, tmp_path):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
                 proc.wait(timeout=20)
+
+
+def test_the_safety_catch_history_and_set_up_on_postgresql(two):
+    """Issue 23's console state on PostgreSQL: the confirmation before a publish and a restore, the version list
+    and the audit log (sentences, a person's forms, filters, CSV) read on the other instance, and the set-up's
+    build that keeps the restored version."""
+    import csv as csvmod
+    import re
+
+    from geoes.console import accounts
+    from geoes.console.db import connect
+    from geoes.dataset.build import current_version, up_to_date
+
+    register_rows, xlsx_bytes, _pw, page_token, sign_in, token = _helpers()
+    from web.admin_helpers import confirm_form, follow_job, publish as publish_confirmed
+
+    a, b = two
+    _add_operator(a)
+    conn = connect(a)
+    accounts.set_gender(conn, "anna", "feminine")
+    conn.close()
+    ca, cb = _app(a).test_client(), _app(b).test_client()
+    assert sign_in(ca).status_code == 302 and sign_in(cb).status_code == 302
+    before = current_version(a)
+    r = follow_job(ca, ca.post("/admin/upload", data={"csrf_token": page_token(ca), "file": (io.BytesIO(
+        xlsx_bytes(register_rows("swk-n005"))), "rejestr.xlsx")}, content_type="multipart/form-data"))
+    cs_url = r.headers["Location"]
+    assert ca.post(cs_url + "/publish", data={"csrf_token": token(ca.get(cs_url).get_data(as_text=True))}).status_code == 303
+    assert current_version(a) == before                       # not confirmed: nothing published
+    assert publish_confirmed(ca, cs_url).status_code == 302
+    published = current_version(a)
+    assert published != before
+
+    listing = cb.get("/admin/versions").get_data(as_text=True)
+    row = re.search(r'<tr class="current">(.*?)</tr>', listing, re.S).group(1)
+    assert "anna" in row and "plik rejestr.xlsx" in row and "dodano 1\u00a0podmiot" in row
+    restore = f"/admin/versions/{before}/restore"
+    assert "Potwierdź przywrócenie" in cb.get(restore).get_data(as_text=True)
+    assert cb.post(restore, data=confirm_form(cb, restore)).status_code == 302
+    assert current_version(a) == before
+    # The set-up's build keeps the restored version: the register's content is the version's.
+    assert up_to_date(a) == before
+
+    audit_page = ca.get("/admin/audit").get_data(as_text=True)
+    assert "anna opublikowała wersję z pliku rejestr.xlsx: dodano 1\u00a0podmiot" in audit_page
+    assert "anna przywróciła wersję z " in audit_page
+    only = ca.get("/admin/audit", query_string={"czynnosc": "publish", "kto": "anna", "od": "2000-01-01"})
+    assert "anna opublikowała" in only.get_data(as_text=True) and "przywróciła" not in only.get_data(as_text=True)
+    csv_body = ca.get("/admin/audit.csv", query_string={"czynnosc": "restore"}).data.decode("utf-8-sig")
+    rows = list(csvmod.reader(io.StringIO(csv_body), delimiter=";"))
+    assert len(rows) == 2 and rows[1][3].startswith("anna przywróciła wersję z ")
+    import json
+
+    conn = connect(a)
+    [detail] = [json.loads(r[0]) for r in conn.execute("SELECT detail FROM audit WHERE action = 'publish'")]
+    conn.close()
+    about = ca.get("/admin/audit", query_string={"podmiot": detail["added_ids"][0]}).get_data(as_text=True)
+    assert "anna opublikowała" in about and "anna przywróciła" in about and "zalogowała" not in about

@@ -139,7 +139,10 @@ def test_an_accepted_report_changes_the_data_and_is_no_verification(browser, sit
         pg.get_by_role("navigation", name="Menu konsoli").get_by_role("link", name="Pulpit").click()
         pg.get_by_role("link", name="zestaw", exact=False).first.click()
         pg.get_by_role("button", name="Opublikuj").click()
-        pg.wait_for_selector("h1:has-text('Opublikowano wersję')")
+        # The summary names the report the change comes from; the confirmation publishes.
+        assert "Źródło zmian: zgłoszenie nr 1" in pg.inner_text(".confirm-summary")
+        pg.get_by_role("button", name="Potwierdź publikację").click()
+        pg.wait_for_selector("h1:has-text('Opublikowano wersję ze zgłoszenia nr 1')")
 
         pg.goto(f"{url}/entities/{CARITAS}")
         main = pg.inner_text("main")
