@@ -22,8 +22,11 @@ from typing import Callable
 
 from geoes.common.polish import count, count_genitive, count_verb, date_text
 from geoes.common.reference import entity_types
+from geoes.console import accounts
 from geoes.console.audit import ACTIONS, Entry
 from geoes.console.imports import FIELD_LABELS
+from geoes.console.queue import KIND_LABELS
+from geoes.console.registers import read_register
 
 ELLIPSIS_AFTER = 4          # types named in a sentence before "…"
 FEMININE, MASCULINE = "feminine", "masculine"
@@ -318,8 +321,6 @@ KIND_WORDS = {"review": "poprawka z importu do przeglądu"}
 
 
 def _queue_decision(accepted: bool) -> Callable[[Entry, Context], Said]:
-    from geoes.console.queue import KIND_LABELS
-
     def render(e: Entry, c: Context) -> Said:
         d = e.detail
         kind = KIND_WORDS.get(d.get("kind"), KIND_LABELS.get(d.get("kind"), ""))
@@ -436,9 +437,6 @@ def line(entry: Entry, context: Context) -> str:
 def context(conn, settings, entries: list[Entry]) -> Context:
     """What the sentences of `entries` look up: change sets by number, operators' forms, entity names (from
     the entries themselves, and the register only for ids an entry does not name)."""
-    from geoes.console import accounts
-    from geoes.console.registers import read_register
-
     names: dict[str, str] = {}
     wanted: set[str] = set()
     numbers: set[int] = set()
