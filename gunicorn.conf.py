@@ -20,6 +20,8 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 accesslog = "-"
 errorlog = "-"
+# Client addresses in the access log truncated (/24, /48): geoes.web.gunicorn_support.
+logger_class = "geoes.web.gunicorn_support.TruncatedAddressLogger"
 loglevel = _settings.log_level
 # Load the app in each worker after fork: each keeps its own served data (dataset and caches).
 preload_app = False
@@ -31,3 +33,15 @@ def post_worker_init(worker):
 
     if getattr(worker, "wsgi", None) is not None and worker.wsgi.extensions["geoes_settings"].warm_up is not False:
         start_warm_up(worker.wsgi)
+
+
+def on_starting(server):
+    """A control socket of this instance under the data directory (or none), not the one every gunicorn of
+    the user shares (~/.gunicorn/gunicorn.ctl). The bind is known here, after the command line."""
+    from geoes.web.gunicorn_support import control_socket_path
+
+    path = control_socket_path(_settings.data_dir, list(server.cfg.bind))
+    if path is None:
+        server.cfg.set("control_socket_disable", True)
+    else:
+        server.cfg.set("control_socket", str(path))

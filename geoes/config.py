@@ -134,6 +134,14 @@ SETTINGS: tuple[Setting, ...] = (
     # The public map above this many placed entities asks the server for each view's clusters.
     Setting("map_server_clusters", 200_000, "powyżej tylu podmiotów z punktem mapa nie pobiera wszystkich punktów, "
             "tylko skupiska bieżącego widoku liczone na serwerze (`/api/clusters`)", int),
+    Setting("session_max_hours", 12, "sesja konsoli kończy się po tylu godzinach od zalogowania, nawet gdy operator "
+            "cały czas z niej korzysta", int),
+    Setting("reporter_email_days", 90, "e-mail zgłaszającego jest usuwany ze zgłoszenia tyle dni po decyzji "
+            "operatora (przyjęciu lub odrzuceniu)", int),
+    Setting("upload_job_seconds", 300, "najdłuższy czas odczytu, mapowania i podglądu jednego wczytanego pliku w tle "
+            "(s); dłużej trwające zadanie jest przerywane z komunikatem", int),
+    Setting("upload_job_memory_mb", 3072, "najwięcej pamięci (przestrzeni adresowej, MB) procesu, który w tle "
+            "odczytuje i porównuje wczytany plik; więcej — zadanie kończy się komunikatem", int),
 )
 APP_SETTINGS = {s.key: s for s in SETTINGS if s.scope == "app"}
 
@@ -189,6 +197,10 @@ class Settings:
     places_geocoder: str = ""
     murmurations_index: str = ""
     map_server_clusters: int = 200_000
+    session_max_hours: int = 12
+    reporter_email_days: int = 90
+    upload_job_seconds: int = 300
+    upload_job_memory_mb: int = 3072
 
     @property
     def uses_database(self) -> bool:

@@ -7,7 +7,9 @@ cell texts, numbered as Excel numbers them (row 1 = the first line), before any 
   plain text (no `.0`), dates as ISO. Before openpyxl opens it, the ZIP directory is checked: the
   members' uncompressed sizes together must stay within `ReadLimits.max_unpacked` (a few-kB "ZIP bomb"
   inflating to hundreds of MB is refused; Python's zipfile never inflates a member past its declared
-  size, so the declared sizes bound what is read), and it must be a workbook (`xl/workbook.xml`).
+  size, so the declared sizes bound what is read), and it must be a workbook (`xl/workbook.xml`). Its
+  shared strings are counted in the raw XML before openpyxl builds them: more than
+  `SHARED_STRINGS_PER_ROW` per allowed row (millions of one-letter strings in a few hundred kB) is refused.
 * CSV: UTF-8 with or without BOM, UTF-16 with BOM (Excel's "Unicode text"), else Windows-1250; the
   delimiter `;`, `,` or tab chosen by which splits the first lines into a consistent number of
   cells (`sniff_delimiter`, the one sniffer); CRLF or LF; quoted cells may hold line breaks.
@@ -36,6 +38,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,6 +188,54 @@ def _check_zip(path: Path, label: str, limits: ReadLimits) -> None:
         raise UnreadableFile(
             f"{label}: skoroszyt po rozpakowaniu ma {_mb(unpacked)} MB (najwięcej {_mb(limits.max_unpacked)} MB) "
             "— to nie wygląda na rejestr; zapisz dane jako CSV albo podziel plik")
+    if limits.max_rows is not None:
+        _check_shared_strings(path, label, limits.max_rows * SHARED_STRINGS_PER_ROW)
+
+
+# openpyxl builds every shared string of a workbook as a Python object before the first row is read: a
+# few hundred kB of ZIP can hold millions of one-letter strings (67 s and gigabytes for 5.5 million). A
+# register has at most this many distinct texts per row, so more than that is refused before openpyxl
+# starts, by counting the <si> elements in the raw XML (C speed: bytes and a regular expression).
+SHARED_STRINGS_PER_ROW = 10
+_SI_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
+_SHARED_STRINGS_TYPE = "sharedStrings+xml"
+_CHUNK = 1 << 20
+
+
+def _shared_string_parts(zf: zipfile.ZipFile) -> set[str]:
+    """The parts the workbook declares as shared strings ([Content_Types].xml), and the usual name."""
+    parts = {"xl/sharedStrings.xml"}
+    try:
+        types = zf.read("[Content_Types].xml")[:1 << 20].decode("utf-8", "replace")
+    except KeyError:
+        return parts
+    for m in re.finditer(r"<(?:\w+:)?Override\b[^>]*>", types):
+        tag = m.group(0)
+        name = re.search(r'PartName="/?([^"]+)"', tag)
+        if name and _SHARED_STRINGS_TYPE in tag:
+            parts.add(name.group(1))
+    return parts
+
+
+def _check_shared_strings(path: Path, label: str, limit: int) -> None:
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        counted = 0
+        for part in _shared_string_parts(zf) & names:
+            with zf.open(part) as fh:
+                tail = b""
+                while chunk := fh.read(_CHUNK):
+                    buf = tail + chunk
+                    edge = max(0, len(buf) - 32)       # a tag cut by the chunk's end is counted next time
+                    counted += sum(1 for m in _SI_RE.finditer(buf) if m.start() < edge)
+                    tail = buf[edge:]
+                    if counted > limit:
+                        break
+                counted += len(_SI_RE.findall(tail)) if counted <= limit else 0
+            if counted > limit:
+                raise UnreadableFile(
+                    f"{label}: skoroszyt zawiera ponad {limit:,} różnych tekstów (shared strings) — więcej, niż ma "
+                    "jakikolwiek rejestr tej wielkości; zapisz dane jako CSV albo podziel plik".replace(",", " "))
 
 
 def _xlsx_sheets(path: Path, label: str, limits: ReadLimits) -> list[Sheet]:

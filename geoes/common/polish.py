@@ -55,6 +55,9 @@ NOUNS: dict[str, tuple[str, str, str, str]] = {
     "znak": ("znak", "znaki", "znaków", "znaku"),
     "jednostka": ("jednostka", "jednostki", "jednostek", "jednostki"),
     "profil": ("profil", "profile", "profili", "profilu"),
+    "godzina": ("godzina", "godziny", "godzin", "godziny"),
+    "dzień": ("dzień", "dni", "dni", "dnia"),
+    "podobna nazwa": ("podobna nazwa", "podobne nazwy", "podobnych nazw", "podobnej nazwy"),
 }
 
 

@@ -26,7 +26,7 @@ import unicodedata
 QUOTES = "\"'„”“‟«»‚‘’`"
 DASHES = "‐‑‒–—―−"
 _SPACE_RE = re.compile(r"\s+")
-_DASH_RE = re.compile(r"\s*-\s*")
+_DASH_RE = re.compile(r" ?- ?")
 _NON_WORD_RE = re.compile(r"[^a-z0-9]+")
 _TABLE = str.maketrans({**{c: None for c in QUOTES}, **{c: "-" for c in DASHES}})
 
@@ -34,12 +34,24 @@ _TABLE = str.maketrans({**{c: None for c in QUOTES}, **{c: "-" for c in DASHES}}
 def text_key(value: str) -> str:
     """A comparison key for names: case-folded, quotes removed, dashes and spaces unified."""
     value = unicodedata.normalize("NFC", str(value)).translate(_TABLE)
-    return _SPACE_RE.sub(" ", _DASH_RE.sub("-", value)).strip().casefold()
+    # White space first, then dashes: `\s*-\s*` over a long run of spaces without a dash would try every
+    # start of the run (quadratic); after the runs are single spaces it is linear.
+    return _DASH_RE.sub("-", _SPACE_RE.sub(" ", value)).strip().casefold()
 
 
 def ascii_key(value: str) -> str:
     """`text_key` without Polish diacritics, for registers typed without them ("Jedrzejow")."""
-    key = text_key(value).replace("ł", "l")
+    return without_diacritics(text_key(value))
+
+
+_POLISH = str.maketrans("ąćęłńóśźż", "acelnoszz")
+
+
+def without_diacritics(key: str) -> str:
+    """A `text_key` without diacritics (ł → l too): Polish letters by a table, anything else through NFKD."""
+    key = key.translate(_POLISH)
+    if key.isascii():
+        return key
     return "".join(c for c in unicodedata.normalize("NFKD", key) if not unicodedata.combining(c))
 
 

@@ -36,6 +36,7 @@ ACTIONS = {
     "verify_start": "weryfikacja w KRS: start",
     "verify_done": "weryfikacja w KRS: koniec",
     "verify_failed": "weryfikacja w KRS: nieudana",
+    "report_emails_deleted": "usunięcie e-maili zgłaszających (po terminie)",
 }
 
 

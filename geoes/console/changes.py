@@ -17,11 +17,13 @@ import re
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from geoes.common.polish import count
 from geoes.config import Settings
 from geoes.console import audit, imports
 from geoes.console.db import console_dir, now_iso, transaction
@@ -155,22 +157,41 @@ def require_open(cs: Changeset) -> None:
 
 # --- uploads --------------------------------------------------------------------------------------
 
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+MAX_NAME = 200
+
+
+def upload_name(filename: str | None) -> str:
+    """The file's name as the operator sent it, fit to show and store: its last path part, without control
+    or text-direction characters, at most MAX_NAME characters (the extension kept)."""
+    name = _HIDDEN.sub("", str(filename or "")).replace("\\", "/").rsplit("/", 1)[-1].strip() or "rejestr"
+    if len(name) > MAX_NAME:
+        suffix = Path(name).suffix[:10]
+        name = name[:MAX_NAME - len(suffix) - 1] + "…" + suffix
+    return name
+
+
 class scratch_file:
-    """Bytes as a file under its own name in a private temporary directory (the importer and the
-    proposals read paths, and their messages name the file as the operator knows it), removed afterwards."""
+    """Bytes as a file in a private temporary directory (the importer reads paths), removed afterwards
+    whatever happens. On disk the file has a short name of its own with the upload's extension — the
+    operator's name (which may be long, Polish or odd) is only what messages call it."""
 
     def __init__(self, settings: Settings, data: bytes, filename: str):
         self.root = console_dir(settings) / "tmp"
         self.data = data
-        name = re.sub(r"[^\w.\- ]", "_", Path(filename).name).strip(" .") or "rejestr"
-        self.name = name if Path(name).suffix else name + ".csv"
+        suffix = Path(upload_name(filename)).suffix.lower()
+        self.name = "plik" + (suffix if re.fullmatch(r"\.[a-z0-9]{1,9}", suffix) else ".csv")
 
     def __enter__(self) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
         self.dir = Path(tempfile.mkdtemp(dir=self.root))
         self.path = self.dir / self.name
-        with open(self.path, "xb") as fh:
-            fh.write(self.data)
+        try:
+            with open(self.path, "xb") as fh:
+                fh.write(self.data)
+        except BaseException:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise
         return self.path
 
     def __exit__(self, *exc):
@@ -187,12 +208,20 @@ def _store_json(conn, cs_id: int, name: str, value: dict) -> None:
     _store_file(conn, cs_id, name, json.dumps(value, ensure_ascii=False).encode("utf-8"))
 
 
-def create_upload(conn: sqlite3.Connection, settings: Settings, actor: str, filename: str, data: bytes) -> Changeset:
+def _quiet(_stage: str) -> None:
+    pass
+
+
+def create_upload(conn: sqlite3.Connection, settings: Settings, actor: str, filename: str, data: bytes,
+                  progress: Callable[[str], None] = _quiet, staged: Callable[[int], None] = lambda _id: None) -> Changeset:
     """Read and stage an uploaded register; its preview when the mapping is certain (or saved). A file
-    the importer refuses stages nothing."""
-    name = Path(filename or "rejestr").name[:200]
+    the importer refuses stages nothing. `progress` is told each stage (Polish), for the progress page;
+    `staged` the change set's number as soon as it is stored (before its preview is made)."""
+    name = upload_name(filename)
+    progress("odczyt pliku")
     with scratch_file(settings, data, name) as path:
         office = imports.read_upload(path, name, settings)
+    progress(f"rozpoznawanie kolumn ({count(sum(len(s.rows) for s in office.sheets), 'wiersz')} w pliku)")
     proposal, rows = imports.propose(office, settings, name=name)
     saved = saved_mapping(conn, proposal.layout)
     if saved:
@@ -210,13 +239,16 @@ def create_upload(conn: sqlite3.Connection, settings: Settings, actor: str, file
         _store_json(conn, cs_id, "rows", rows.to_json())
         audit.record(conn, actor, "upload", f"zestaw {cs_id}", file=name, bytes=len(data), rows=len(rows.data),
                      saved_mapping=bool(saved))
+    staged(cs_id)
     if not proposal.needs_confirmation:
-        compute(conn, settings, get(conn, cs_id))
+        compute(conn, settings, get(conn, cs_id), progress)
     return get(conn, cs_id)
 
 
 def confirm_mapping(conn: sqlite3.Connection, settings: Settings, cs_id: int, actor: str,
-                    choices: dict[int, str], save: bool) -> Changeset:
+                    choices: dict[int, str], save: bool, progress: Callable[[str], None] = _quiet,
+                    preview: bool = True) -> Changeset:
+    """The operator's mapping, checked and stored; the preview made (`preview=False`: left to a job)."""
     cs = get(conn, cs_id)
     require_open(cs)
     if cs.kind != "upload":
@@ -233,11 +265,13 @@ def confirm_mapping(conn: sqlite3.Connection, settings: Settings, cs_id: int, ac
                          (cs.layout, json.dumps([c.header for c in proposal.columns], ensure_ascii=False),
                           json.dumps(mapping, ensure_ascii=False), actor, now_iso()))
             audit.record(conn, actor, "mapping_saved", cs.filename, layout=cs.layout)
-    return compute(conn, settings, get(conn, cs_id))
+    return compute(conn, settings, get(conn, cs_id), progress) if preview else get(conn, cs_id)
 
 
-def compute(conn: sqlite3.Connection, settings: Settings, cs: Changeset) -> Changeset:
+def compute(conn: sqlite3.Connection, settings: Settings, cs: Changeset,
+            progress: Callable[[str], None] = _quiet) -> Changeset:
     """(Re)make the preview of a change set against the register as it is now."""
+    progress("podgląd: porównanie z rejestrem, możliwe duplikaty, umieszczanie na mapie")
     base_bytes = register_bytes(settings)
     base = frame_from_csv(base_bytes)
     rejects = b""
@@ -248,6 +282,7 @@ def compute(conn: sqlite3.Connection, settings: Settings, cs: Changeset) -> Chan
     counts = {"added": len(shown.added), "changed": len(shown.changed), "unchanged": shown.unchanged,
               "warned": len(shown.warned), "rejected": len(shown.rejected), "rows": shown.rows_read,
               "ignored": list(shown.ignored_columns)}
+    progress("zapisywanie podglądu")
     with transaction(conn):
         _store_file(conn, cs.id, "merged", frame_to_csv(merged))
         _store_json(conn, cs.id, "preview", shown.to_json())
@@ -257,8 +292,9 @@ def compute(conn: sqlite3.Connection, settings: Settings, cs: Changeset) -> Chan
 
 
 def fix_row(conn: sqlite3.Connection, settings: Settings, cs_id: int, actor: str, row: int,
-            values: dict[str, str]) -> Changeset:
-    """The operator's correction of one row of an upload; the preview is made again."""
+            values: dict[str, str], progress: Callable[[str], None] = _quiet, preview: bool = True) -> Changeset:
+    """The operator's correction of one row of an upload; the preview is made again (`preview=False`: by
+    a job)."""
     cs = get(conn, cs_id)
     require_open(cs)
     if cs.kind != "upload" or cs.state != "preview":
@@ -272,27 +308,28 @@ def fix_row(conn: sqlite3.Connection, settings: Settings, cs_id: int, actor: str
     with transaction(conn):
         _update(conn, cs_id, fixes=fixes)
         audit.record(conn, actor, "row_fix", f"zestaw {cs_id}, wiersz {row}", values=clean)
-    return compute(conn, settings, get(conn, cs_id))
+    return compute(conn, settings, get(conn, cs_id), progress) if preview else get(conn, cs_id)
 
 
-def refresh(conn: sqlite3.Connection, settings: Settings, cs_id: int, actor: str) -> Changeset:
+def refresh(conn: sqlite3.Connection, settings: Settings, cs_id: int, actor: str,
+            progress: Callable[[str], None] = _quiet, preview: bool = True) -> Changeset:
     cs = get(conn, cs_id)
     require_open(cs)
     if cs.state != "preview":
         raise Conflict("najpierw zatwierdź mapowanie")
     with transaction(conn):
         audit.record(conn, actor, "refresh", f"zestaw {cs_id}")
-    return compute(conn, settings, cs)
+    return compute(conn, settings, cs, progress) if preview else cs
 
 
-def discard(conn: sqlite3.Connection, cs_id: int, actor: str) -> None:
+def discard(conn: sqlite3.Connection, cs_id: int, actor: str, reason: str = "") -> None:
     cs = get(conn, cs_id)
     require_open(cs)
     with transaction(conn):
         _update(conn, cs_id, state="discarded")
         conn.execute("DELETE FROM changeset_files WHERE changeset_id = ? AND name IN ('upload', 'rows', 'merged')",
                      (cs_id,))
-        audit.record(conn, actor, "discard", f"zestaw {cs_id}", file=cs.filename)
+        audit.record(conn, actor, "discard", f"zestaw {cs_id}", file=cs.filename, **({"reason": reason} if reason else {}))
 
 
 def is_stale(cs: Changeset, settings: Settings) -> bool:

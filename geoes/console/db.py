@@ -112,6 +112,31 @@ CREATE TABLE IF NOT EXISTS jobs (
     message TEXT NOT NULL DEFAULT '',
     result TEXT NOT NULL DEFAULT '{}'
 );
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,                  -- SHA-256 of the random token in the operator's cookie
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at REAL NOT NULL,             -- signing in: the absolute lifetime counts from here
+    seen_at REAL NOT NULL                 -- the last request: the idle expiry counts from here
+);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
+CREATE TABLE IF NOT EXISTS upload_jobs (
+    id INTEGER PRIMARY KEY,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,                 -- upload | mapping | fix | refresh (geoes.console.uploads)
+    changeset_id INTEGER,                 -- the change set it made or works on
+    filename TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL,                  -- queued | running | done | failed
+    stage TEXT NOT NULL DEFAULT '',       -- what it is doing now, in Polish
+    message TEXT NOT NULL DEFAULT '',
+    status INTEGER NOT NULL DEFAULT 200,  -- the HTTP status its outcome is shown with
+    args TEXT NOT NULL DEFAULT '{}',
+    next_url TEXT NOT NULL DEFAULT '',
+    data BLOB,                            -- the uploaded file, until the job has read it
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS upload_jobs_actor ON upload_jobs (actor, state);
 CREATE TABLE IF NOT EXISTS versions (
     version TEXT PRIMARY KEY,
     action TEXT NOT NULL,                 -- publish | restore
@@ -159,19 +184,32 @@ def connect(settings: Settings) -> sqlite3.Connection:
     if settings.uses_database:
         return _connect_database(settings)
     path = db_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    key = str(path)
+    if key not in _ready or not path.exists():
+        private_store(path)
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                            check_same_thread=True)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
-    key = str(path)
     if key not in _ready or not path.exists():
         with _ready_lock:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.executescript(SCHEMA)
             _ready.add(key)
     return conn
+
+
+def private_store(path: Path) -> None:
+    """The store's directory 0700 and its file 0600 (password hashes, reporters' e-mails): created so
+    before SQLite opens it, and made so if an older version left them readable. SQLite gives its -wal
+    and -shm files the mode of the database file."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if part.exists():
+            os.chmod(part, 0o600)
 
 
 def _connect_database(settings: Settings) -> database.PgConnection:

@@ -285,7 +285,10 @@ class StagedRows:
 
     def values(self, row: int, mapping: dict[str, str], fixes: dict | None = None) -> dict[str, str] | None:
         """Field → value of one row as the importer will read it (fixes included); None: no such row."""
-        cells = next((c for n, c in self.data if int(n) == int(row)), None)
+        index = self.__dict__.get("_by_row")
+        if index is None or len(index) != len(self.data):   # made once: a preview asks for many rows
+            index = self.__dict__["_by_row"] = {int(n): c for n, c in self.data}
+        cells = index.get(int(row))
         if cells is None:
             return None
         out = {}
@@ -346,12 +349,13 @@ def preview(rows: StagedRows, mapping: dict[str, str], base: pd.DataFrame, setti
                   unchanged=len(result.unchanged))
     diff = diff_registers(base, merged)
     by_id = merged.drop_duplicates("id").set_index("id")
+    records = by_id[["name", "types", "locality", "location_precision"]].to_dict("index")
     for entity_id in diff.added:
-        rec = by_id.loc[entity_id]
+        rec = records[entity_id]
         out.added.append({"row": rows_of.get(entity_id, 0), "id": entity_id, "name": rec["name"], "types": rec["types"],
                           "locality": rec["locality"], "precision": rec["location_precision"] or "none"})
     for entity_id, diffs in diff.changed.items():
-        out.changed.append({"row": rows_of.get(entity_id, 0), "id": entity_id, "name": by_id.at[entity_id, "name"],
+        out.changed.append({"row": rows_of.get(entity_id, 0), "id": entity_id, "name": records[entity_id]["name"],
                             "diffs": [list(d) for d in diffs]})
     out.added.sort(key=lambda r: r["row"])
     out.changed.sort(key=lambda r: r["row"])

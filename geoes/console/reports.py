@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import sqlite3
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 from geoes.common.polish import count
 from geoes.config import Settings
@@ -292,4 +294,28 @@ def submit(conn: sqlite3.Connection, settings: Settings, report: Report | None, 
                             source=SOURCE)
         audit.record(conn, ACTOR, "report_received", f"zgłoszenie {item_id}", entity=report.entity_id,
                      name=report.entity_name, new=report.new, values=sorted(report.values))
+    forget_contacts(conn, settings)
     return item_id
+
+
+def forget_contacts(conn: sqlite3.Connection, settings: Settings, now: datetime | None = None) -> int:
+    """Delete the reporter's e-mail from every report decided more than GEOES_REPORTER_EMAIL_DAYS ago (it
+    was kept only for the operator's questions about that report); how many were deleted. Run when a
+    report comes in and when an operator opens the queue; the report itself, without the address, stays."""
+    now = now or datetime.now(timezone.utc)
+    cutoff = (now - timedelta(days=settings.reporter_email_days)).replace(microsecond=0).isoformat()
+    rows = conn.execute("SELECT id, payload FROM queue WHERE kind = 'report' AND status != 'pending' "
+                        "AND decided_at IS NOT NULL AND decided_at < ?", (cutoff,)).fetchall()
+    forgotten = []
+    for row in rows:
+        payload = json.loads(row["payload"] or "{}")
+        if payload.get("contact_email"):
+            payload["contact_email"] = ""
+            payload["contact_email_deleted"] = now.date().isoformat()
+            forgotten.append((json.dumps(payload, ensure_ascii=False), row["id"]))
+    if forgotten:
+        with transaction(conn):
+            conn.executemany("UPDATE queue SET payload = ? WHERE id = ?", forgotten)
+            audit.record(conn, "system", "report_emails_deleted", f"{len(forgotten)} zgłoszeń",
+                         days=settings.reporter_email_days, items=[i for _p, i in forgotten])
+    return len(forgotten)

@@ -12,6 +12,8 @@ handlers, `javascript:` links, quotes, backslashes and backticks. Everything sho
 * `safe_url(url)` — the URL if it is an absolute http(s) URL with a host and no whitespace or control
   characters, else None. Links are only ever http(s): `javascript:`, `data:`, `mailto:` … are text.
 * `link(url, label)` — an ``<a>`` for a safe URL (rel="noopener noreferrer nofollow"), else the text.
+* `link_with_host(url)` — a link someone else supplied, shown to the operator: the same check, and the
+  host it really leads to beside it (`real_host`). `mailto(address)` — a percent-encoded mailto: href.
 * `tel_links(phones)` — each Polish number of a phone field ("+48 41 344 55 66, +48 600 123 456") as an
   ``<a href="tel:+48413445566">``; `mailto_link(email)` — an ``<a href="mailto:…">`` (the address
   URL-encoded) for an address that reads as one; anything else stays escaped text.
@@ -97,6 +99,39 @@ def link(url, label=None) -> Markup:
     return Markup('<a href="%s" rel="noopener noreferrer nofollow">%s</a>') % (text(href), text(shown))
 
 
+def real_host(url) -> str:
+    """The host a URL really leads to, as the browser would ask DNS for it (IDN as punycode, so a look-alike
+    letter shows); '' when there is none."""
+    try:
+        host = urlsplit(_as_str(url).strip()).hostname or ""
+    except ValueError:
+        return ""
+    try:
+        return host.encode("idna").decode("ascii") if host and not host.isascii() else host
+    except UnicodeError:
+        return host.encode("ascii", "backslashreplace").decode("ascii")
+
+
+def link_with_host(url) -> Markup:
+    """A link someone else supplied, for the operator: an <a> only through `safe_url`, always followed by
+    the host it really leads to — `https://127.0.0.1@evil.example/` is text, "prowadzi do evil.example"."""
+    shown = _as_str(url).strip()
+    if not shown:
+        return Markup("–")
+    host = real_host(shown)
+    where = text(f"serwer: {host}" if host else "bez serwera")
+    href = safe_url(shown)
+    if href is None:
+        why = "adres z nazwą użytkownika przed @ — " if "@" in shown.split("//", 1)[-1].split("/", 1)[0] else ""
+        return Markup('%s <span class="hint">(nie jest linkiem: %s%s)</span>') % (text(shown), why, where)
+    return Markup('<a href="%s" rel="noopener noreferrer nofollow">%s</a> <span class="hint">(%s)</span>') % (
+        text(href), text(shown), where)
+
+
+def mailto(address) -> str:
+    """The href of a mailto: link with the address percent-encoded (RFC 6068), so that `?`, `&`, `%`, `,`
+    and the like in someone's address cannot add cc:, bcc:, a subject or a body."""
+    return "mailto:" + quote(_as_str(address).strip(), safe="@")
 # The record's phone form (geoes.register.validate): +48 and 9 digits in groups, an optional extension.
 _PHONE_RE = re.compile(r"^\+48((?: \d{2,3}){3,4})(?: wew\. (\d{1,5}))?$")
 _EMAIL_RE = re.compile(r"^[^@\s<>\"'(),;:]+@[^@\s<>\"'(),;:]+\.[a-z]{2,}$", re.IGNORECASE)
@@ -129,8 +164,7 @@ def mailto_link(value) -> Markup:
     address = _as_str(value).strip()
     if not _EMAIL_RE.match(address):
         return text(address)
-    href = "mailto:" + quote(address, safe="@")
-    return Markup('<a href="%s">%s</a>') % (text(href), text(address))
+    return Markup('<a href="%s">%s</a>') % (text(mailto(address)), text(address))
 
 
 def linkify(value) -> Markup:

@@ -87,6 +87,7 @@ FILTERS = {
     "count_genitive": count_genitive, "date_text": date_text, "in_voivodeship": in_voivodeship,
     "data_num": data_num, "show": show, "cap": cap,
     "text": escape.text, "json_script": escape.json_script, "safe_url": escape.safe_url, "link": escape.link,
+    "link_with_host": escape.link_with_host, "mailto": escape.mailto,
     "split_sources": escape.split_sources, "field_label": field_label, "tel_links": escape.tel_links,
     "mailto_link": escape.mailto_link, "linkify": escape.linkify,
 }

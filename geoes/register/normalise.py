@@ -192,16 +192,32 @@ def split_address(value: str) -> dict[str, str]:
 
 _EMAIL_IN_RE = re.compile(r"[^\s,;<>]+@[^\s,;<>]+\.[a-z]{2,}", re.IGNORECASE)
 _WEB_IN_RE = re.compile(r"(?:https?://|www\.)[^\s,;<>]+", re.IGNORECASE)
+_SEPARATORS_RE = re.compile(r"[\s,;<>]+")
+MAX_EMAIL = 320
+
+
+def _emails_in(text: str) -> list[str]:
+    """The e-mail addresses in a text, as _EMAIL_IN_RE finds them, token by token: searched over a whole
+    long token without "@" that pattern backtracks from every position (quadratic), and no address is
+    longer than MAX_EMAIL characters."""
+    out = []
+    for token in _SEPARATORS_RE.split(text):
+        if "@" in token and len(token) <= MAX_EMAIL:
+            m = _EMAIL_IN_RE.match(token)
+            if m:
+                out.append(m.group(0))
+    return out
 
 
 def split_contacts(value: str) -> dict[str, str]:
     """'tel. 41 344 55 66, biuro@x.pl, www.x.pl' → phone, email, website (the first of each)."""
     text = str(value)
     out: dict[str, str] = {}
-    emails = _EMAIL_IN_RE.findall(text)
+    emails = _emails_in(text)
     if emails:
         out["email"] = emails[0]
-        text = _EMAIL_IN_RE.sub(" ", text)
+        for found in emails:
+            text = text.replace(found, " ")
     webs = _WEB_IN_RE.findall(text)
     if webs:
         out["website"] = webs[0].rstrip(".")

@@ -38,6 +38,15 @@ SECOND_TYPE_SHARE = 0.10
 STATUS_WEIGHTS = {"active": 0.80, "unknown": 0.12, "inactive": 0.08}
 EMPLOYEES_KNOWN_SHARE = 0.6
 COORD_DECIMALS = 6
+# Names made of words (`names="words"`): many alike names in one place, as an office register has them —
+# the load the duplicate check must bear. The words are ordinary nouns and adjectives, no real entity's name.
+NAME_KINDS = ("Stowarzyszenie", "Fundacja", "Spółdzielnia Socjalna", "Koło Gospodyń Wiejskich", "Klub",
+              "Warsztat Terapii Zajęciowej", "Centrum Integracji Społecznej", "Towarzystwo")
+NAME_WORDS = ("Zielona", "Dolina", "Jasna", "Przystań", "Nowa", "Droga", "Dobra", "Wola", "Słoneczna",
+              "Łąka", "Razem", "Most", "Szansa", "Kwitnąca", "Lipa", "Stara", "Kuźnia", "Wspólny", "Dom",
+              "Pogodna", "Ścieżka", "Srebrny", "Potok", "Otwarte", "Drzwi", "Bukowa", "Góra", "Czysta",
+              "Woda", "Złoty", "Kłos", "Mocny", "Korzeń", "Cicha", "Przystanek", "Biała", "Sowa", "Wiosna",
+              "Tęcza", "Ogród")
 
 
 class SyntheticIntoDataDir(InvalidInput):
@@ -80,14 +89,29 @@ def _points_in(geom, k: int, rng: np.random.Generator) -> np.ndarray:
     return out[:k]
 
 
-def generate(territory: Territory, n: int, seed: int = 0) -> pd.DataFrame:
+def word_names(n: int, rng: np.random.Generator) -> np.ndarray:
+    """`n` marked names of a kind and two or three words ("SYNTETYCZNY Fundacja Zielona Dolina"): many
+    alike and some equal, like the names of one town's register."""
+    kinds = np.array(NAME_KINDS)[rng.integers(0, len(NAME_KINDS), n)]
+    words = np.array(NAME_WORDS)
+    first, second, third = (words[rng.integers(0, len(words), n)] for _ in range(3))
+    third = np.where(rng.random(n) < 0.5, " " + third, "")
+    return np.char.add(np.char.add(np.char.add(np.char.add(f"{MARK} ", kinds), " "),
+                                   np.char.add(np.char.add(first, " "), second)), third.astype(str))
+
+
+def generate(territory: Territory, n: int, seed: int = 0, gminy: list[str] | None = None,
+             names: str = "numbered") -> pd.DataFrame:
     """`n` synthetic entity records (all columns of the record, as strings) spread over `territory`.
 
     Deterministic for (territory, n, seed). Rows are grouped by gmina in TERYT order; `gmina_teryt` and
-    `powiat_teryt` state the unit each point was drawn in.
+    `powiat_teryt` state the unit each point was drawn in. `gminy` (TERYT codes) puts every row into
+    those gminy only (e.g. a whole register in Kielce); `names="words"` names the rows with words
+    (`word_names`) instead of numbers.
     """
     rng = np.random.default_rng(seed)
-    gminy = territory.gminy.sort_values("teryt", ignore_index=True)
+    gminy_frame = territory.gminy if gminy is None else territory.gminy[territory.gminy["teryt"].isin(gminy)]
+    gminy = gminy_frame.sort_values("teryt", ignore_index=True)
     counts = allocate(gminy["population"].astype("Float64").fillna(0).to_numpy(dtype=float), n)
     coords = [_points_in(geom, int(k), rng) for geom, k in zip(gminy.geometry, counts)]
     xy = np.vstack(coords) if coords else np.empty((0, 2))
@@ -110,7 +134,7 @@ def generate(territory: Territory, n: int, seed: int = 0) -> pd.DataFrame:
     gmina_teryt = gminy["teryt"].to_numpy()[idx]
     frame = pd.DataFrame({c: np.full(n, "", dtype=object) for c in COLUMNS})
     frame["id"] = (ID_PREFIX + str(seed) + "-" + numbers).to_numpy()
-    frame["name"] = (f"{MARK} podmiot " + numbers).to_numpy()
+    frame["name"] = word_names(n, rng) if names == "words" else (f"{MARK} podmiot " + numbers).to_numpy()
     frame["types"] = types.to_numpy()
     frame["social_enterprise"] = social
     frame["locality"] = gminy["name"].to_numpy()[idx]

@@ -170,3 +170,50 @@ def test_csv_bytes_leaves_the_callers_frame_alone():
     frame = pd.DataFrame({"name": ["=1+1"]})
     csv_bytes(frame)
     assert frame.loc[0, "name"] == "=1+1"
+
+
+def _shared_strings_workbook(path, n: int, part: str = "xl/sharedStrings.xml") -> None:
+    """A real one-sheet workbook (openpyxl) whose shared strings part is replaced by n one-letter strings —
+    the 229 kB file of the security probe held 5.5 million of them."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["Nazwa", "Typ"])
+    wb.active.append(["a", "b"])
+    wb.save(path)
+    with zipfile.ZipFile(path) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    body = b"<si><t>a</t></si>" * n
+    members.pop("xl/sharedStrings.xml", None)
+    members[part] = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.openxml'
+                     b'formats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">' % (n, n) + body + b"</sst>")
+    types = members["[Content_Types].xml"].decode()
+    if part != "xl/sharedStrings.xml":     # declared under another name, as openpyxl and Excel will read it
+        types = types.replace("</Types>", f'<Override PartName="/{part}" ContentType="application/vnd.openxml'
+                              'formats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+        rels = members["xl/_rels/workbook.xml.rels"].decode()
+        members["xl/_rels/workbook.xml.rels"] = rels.replace("sharedStrings.xml", part.split("/", 1)[1]).encode()
+    members["[Content_Types].xml"] = types.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+@pytest.mark.parametrize("part", ["xl/sharedStrings.xml", "xl/teksty.xml"])
+def test_millions_of_shared_strings_are_refused_before_openpyxl_builds_them(tmp_path, part):
+    import time
+
+    from geoes.common.excel import ReadLimits, UnreadableFile, read_office_file
+
+    path = tmp_path / "rejestr.xlsx"
+    _shared_strings_workbook(path, 5_500_000, part)
+    assert path.stat().st_size < 400_000
+    started = time.perf_counter()
+    with pytest.raises(UnreadableFile, match="ponad 1 000 000 różnych tekstów"):
+        read_office_file(path, ReadLimits())
+    assert time.perf_counter() - started < 20       # a DoS regression bound; openpyxl took 67 s
+    # A workbook within the bound is read as before.
+    _shared_strings_workbook(path, 1000, part)
+    assert read_office_file(path, ReadLimits()).sheets[0].rows[0][1][0] == "Nazwa"

@@ -7,7 +7,7 @@ import stat
 import pytest
 
 from geoes.console import accounts, audit
-from geoes.console.db import secret_key
+from geoes.console.db import connect, secret_key
 from geoes.errors import Conflict, InvalidInput, NotFound
 
 PASSWORD = "kasztan-jedrzejow-2026"
@@ -99,3 +99,91 @@ def test_users_commands(runner, cs_settings):
     r = run("remove", "operator.rops")
     assert r.exit_code == 2 and "nie ma użytkownika" in r.output
     assert "Brak operatorów" in run("list").output
+
+
+@pytest.mark.parametrize("weak, words", [
+    ("password1234", "bardzo częste hasło"),
+    ("aaaaaaaaaaaa", "powtórzenia"),
+    (" " * 12, "samych odstępów"),
+    ("qwertyuiop12", "łatwe do odgadnięcia"),
+    ("anna.kowalska", "łatwe do odgadnięcia"),          # the login itself
+])
+def test_users_add_refuses_passwords_easy_to_guess(cs_settings, weak, words):
+    from click.testing import CliRunner
+
+    from geoes.cli import main
+
+    r = CliRunner().invoke(main, ["--data-dir", str(cs_settings.data_dir), "users", "add", "anna.kowalska",
+                                  "--password-stdin"], input=weak + "\n")
+    assert r.exit_code == 2 and words in r.output, r.output
+    assert "Traceback" not in r.output
+    conn = connect(cs_settings)
+    assert accounts.get_user(conn, "anna.kowalska") is None
+    with pytest.raises(InvalidInput):
+        accounts.add_user(conn, "anna.kowalska", weak)
+    conn.close()
+
+
+def test_a_new_password_is_checked_the_same_way(conn):
+    accounts.add_user(conn, "anna", PASSWORD)
+    with pytest.raises(InvalidInput, match="łatwe do odgadnięcia|częste"):
+        accounts.set_password(conn, "anna", "password1234")
+
+
+def test_the_store_and_its_directory_are_private(cs_settings):
+    path = cs_settings.data_dir / "console" / "console.sqlite"
+    c = connect(cs_settings)
+    accounts.add_user(c, "anna", PASSWORD)
+    c.close()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+    for side in (path.with_name("console.sqlite-wal"), path.with_name("console.sqlite-shm")):
+        if side.exists():
+            assert stat.S_IMODE(os.stat(side).st_mode) & 0o077 == 0, side
+    # A store an older version left readable is made private again.
+    from geoes.console import db
+
+    os.chmod(path, 0o644)
+    os.chmod(path.parent, 0o755)
+    db._ready.clear()
+    connect(cs_settings).close()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600 and stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+
+
+def test_parallel_sign_ins_check_no_more_passwords_than_the_limit(cs_settings, monkeypatch):
+    """The throttle is checked and the attempt recorded in one transaction, before the slow hash: 30
+    wrong passwords sent at once are checked at most `login_max_failures` times."""
+    import threading
+
+    c = connect(cs_settings)
+    accounts.add_user(c, "anna", PASSWORD)
+    c.close()
+    checked = []
+    real = accounts.check_password_hash
+
+    def counting(digest, password):
+        checked.append(password)
+        return real(digest, password)
+
+    monkeypatch.setattr(accounts, "check_password_hash", counting)
+    outcomes = []
+    start = threading.Barrier(30)
+
+    def attempt(i):
+        own = connect(cs_settings)
+        try:
+            start.wait()
+            outcomes.append(accounts.authenticate(own, cs_settings, "anna", f"zle-haslo-{i}", f"10.1.0.{i}"))
+        except accounts.Throttled:
+            outcomes.append("throttled")
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(outcomes) == 30
+    assert len(checked) == cs_settings.login_max_failures
+    assert outcomes.count("throttled") == 30 - cs_settings.login_max_failures

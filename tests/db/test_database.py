@@ -60,11 +60,11 @@ def test_sqlite_idioms_run_on_postgresql(conn):
 
 
 def test_a_table_added_to_the_schema_is_created_by_the_runner(conn, pg_url):
-    later = SCHEMA + "\nCREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, data BLOB NOT NULL, seen REAL);\n"
+    later = SCHEMA + "\nCREATE TABLE IF NOT EXISTS later_table (id TEXT PRIMARY KEY, data BLOB NOT NULL, seen REAL);\n"
     database.ensure_schema(conn, pg_url, "console", "CREATE EXTENSION IF NOT EXISTS citext;" + database.sqlite_ddl(later))
-    conn.execute("INSERT OR REPLACE INTO sessions (id, data, seen) VALUES (?, ?, ?)", ("s1", b"\x00\x01", 1.5))
-    conn.execute("INSERT OR REPLACE INTO sessions (id, data, seen) VALUES (?, ?, ?)", ("s1", b"\x02", 2.5))
-    assert tuple(conn.execute("SELECT data, seen FROM sessions").fetchone()) == (b"\x02", 2.5)
+    conn.execute("INSERT OR REPLACE INTO later_table (id, data, seen) VALUES (?, ?, ?)", ("s1", b"\x00\x01", 1.5))
+    conn.execute("INSERT OR REPLACE INTO later_table (id, data, seen) VALUES (?, ?, ?)", ("s1", b"\x02", 2.5))
+    assert tuple(conn.execute("SELECT data, seen FROM later_table").fetchone()) == (b"\x02", 2.5)
 
 
 def test_begin_immediate_serialises_writers_across_connections(conn, pg_url):

@@ -127,8 +127,10 @@ def test_a_publish_through_A_is_served_by_B_within_10_seconds(two):
     before = cb.get("/healthz").get_json()["version"]
     ca = app_a.test_client()
     assert sign_in(ca).status_code == 302
-    r = ca.post("/admin/upload", data={"csrf_token": page_token(ca), "file": (io.BytesIO(
-        xlsx_bytes(register_rows("swk-n005"))), "rejestr.xlsx")}, content_type="multipart/form-data")
+    from web.admin_helpers import follow_job
+
+    r = follow_job(ca, ca.post("/admin/upload", data={"csrf_token": page_token(ca), "file": (io.BytesIO(
+        xlsx_bytes(register_rows("swk-n005"))), "rejestr.xlsx")}, content_type="multipart/form-data"))
     assert r.status_code == 302, r.get_data(as_text=True)[:500]
     cs_url = r.headers["Location"]
     r = ca.post(cs_url + "/publish", data={"csrf_token": token(ca.get(cs_url).get_data(as_text=True))})
@@ -163,6 +165,20 @@ def test_a_console_session_signed_in_on_A_is_valid_on_B(two):
     cb.set_cookie(cookie.key, cookie.value, domain=cookie.domain or "localhost")
     r = cb.get("/admin/")
     assert r.status_code == 200 and "anna" in r.get_data(as_text=True)
+
+
+def test_signing_out_on_B_ends_the_session_on_A(two):
+    """The server-side session is a row of the shared database: one sign-out ends it on every instance."""
+    *_, page_token, sign_in, _token = _helpers()
+    a, b = two
+    _add_operator(a)
+    ca, cb = _app(a).test_client(), _app(b).test_client()
+    assert sign_in(ca).status_code == 302
+    cookie = ca.get_cookie("geoes_session")
+    cb.set_cookie(cookie.key, cookie.value, domain=cookie.domain or "localhost")
+    assert cb.post("/admin/logout", data={"csrf_token": page_token(cb)}).status_code == 302
+    r = ca.get("/admin/")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/admin/login")
 
 
 def test_wrong_passwords_alternating_between_A_and_B_are_throttled(two):
@@ -211,8 +227,10 @@ def test_two_operators_on_two_instances_get_the_same_409(two):
     _add_operator(a, "ewa")
     cb = _app(b).test_client()
     assert sign_in(cb, login="ewa").status_code == 302
-    r = cb.post("/admin/upload", data={"csrf_token": page_token(cb), "file": (io.BytesIO(
-        xlsx_bytes(register_rows("swk-n005"))), "rejestr.xlsx")}, content_type="multipart/form-data")
+    from web.admin_helpers import follow_job
+
+    r = follow_job(cb, cb.post("/admin/upload", data={"csrf_token": page_token(cb), "file": (io.BytesIO(
+        xlsx_bytes(register_rows("swk-n005"))), "rejestr.xlsx")}, content_type="multipart/form-data"))
     cs_url = r.headers["Location"]
     version = cb.get("/healthz").get_json()["version"]
     with publish.publish_lock(a, "anna"):   # instance A is publishing

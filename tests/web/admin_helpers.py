@@ -46,3 +46,21 @@ def page_token(client, path="/admin/") -> str:
     r = client.get(path)
     assert r.status_code == 200, (path, r.status_code)
     return token(r.get_data(as_text=True))
+
+
+def follow_job(client, response, timeout: float = 120):
+    """After an upload or another step that makes a preview: follow the progress page (which refreshes
+    itself while the job runs in the background) to its end — the redirect to the change set (or the
+    page the job names), or the page that says why it failed."""
+    import time
+
+    deadline = time.time() + timeout
+    while response.status_code in (302, 303) and "/admin/jobs/" in response.headers["Location"]:
+        url = response.headers["Location"]
+        while True:
+            response = client.get(url)
+            if response.status_code != 200 or 'data-job-open="1"' not in response.get_data(as_text=True):
+                break
+            assert time.time() < deadline, f"job {url} still running after {timeout} s"
+            time.sleep(0.2)
+    return response

@@ -15,7 +15,7 @@ import pytest
 from geoes.console import changes, publish
 from geoes.console.db import connect
 
-from .admin_helpers import PASSWORD, make_admin_app, page_token, sign_in, token
+from .admin_helpers import PASSWORD, follow_job, make_admin_app, page_token, sign_in, token
 
 HOSTILE = "<script>window.__pwned=1</script><img src=x onerror=alert(1)>"
 
@@ -45,12 +45,14 @@ def _state(settings) -> dict:
 
 
 def _upload(client, data: bytes, name: str, **kw):
-    return client.post("/admin/upload", data={"csrf_token": page_token(client), "file": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data", **kw)
+    """Upload through the form and follow the background job to the change set (or to its failure)."""
+    return follow_job(client, client.post("/admin/upload", data={"csrf_token": page_token(client),
+                                                                 "file": (io.BytesIO(data), name)},
+                                          content_type="multipart/form-data", **kw))
 
 
 def _url_args(rule, settings, cs_id):
-    values = {"cs_id": cs_id, "row": 2, "item_id": 1, "entity_id": "swk-001",
+    values = {"cs_id": cs_id, "row": 2, "item_id": 1, "entity_id": "swk-001", "job_id": 1, 
               "version": os.readlink(settings.build_dir / "current")}
     return {a: values[a] for a in rule.arguments}
 
@@ -156,8 +158,9 @@ def test_idle_sessions_expire_and_removed_operators_are_signed_out(env):
     client = app.test_client()
     sign_in(client)
     assert client.get("/admin/").status_code == 200
-    with client.session_transaction() as s:
-        s["seen"] = int(time.time()) - settings.session_idle_minutes * 60 - 5
+    conn = connect(settings)
+    conn.execute("UPDATE sessions SET seen_at = ?", (time.time() - settings.session_idle_minutes * 60 - 5,))
+    conn.close()
     r = client.get("/admin/")
     assert r.status_code == 302 and "/admin/login" in r.headers["Location"]
     assert "Sesja wygasła" in client.get(r.headers["Location"]).get_data(as_text=True)
@@ -233,16 +236,16 @@ def test_upload_mapping_fix_publish_restore_over_http(env):
     cs_url = r.headers["Location"]
     page = client.get(cs_url).get_data(as_text=True)
     assert "Zatwierdź mapowanie" in page and "konflikt" in page
-    r = client.post(cs_url + "/mapping", data={"csrf_token": token(page), "col-0": "", "col-1": "name",
-                                               "col-2": "types", "col-3": "locality", "col-4": "gmina",
-                                               "col-5": "sources", "save": "1"})
-    assert r.status_code == 302
+    r = follow_job(client, client.post(cs_url + "/mapping", data={
+        "csrf_token": token(page), "col-0": "", "col-1": "name", "col-2": "types", "col-3": "locality",
+        "col-4": "gmina", "col-5": "sources", "save": "1"}))
+    assert r.status_code == 302 and r.headers["Location"] == cs_url
     page = client.get(cs_url).get_data(as_text=True)
     assert "Odrzucone wiersze" in page and "nie da się go ustalić" in page and "Popraw wiersz 3" in page
     fix = client.get(cs_url + "/rows/3").get_data(as_text=True)
     assert facts[1]["nazwa"].replace("„", "„") in fix
-    r = client.post(cs_url + "/rows/3", data={"csrf_token": token(fix), "types": "inne"})
-    assert r.status_code == 302
+    r = follow_job(client, client.post(cs_url + "/rows/3", data={"csrf_token": token(fix), "types": "inne"}))
+    assert r.status_code == 302 and r.headers["Location"].startswith(cs_url)
     page = client.get(cs_url).get_data(as_text=True)
     assert "Odrzucone wiersze" not in page and "Dodane: <strong>2\u00a0podmioty</strong>" in page
     r = client.post(cs_url + "/publish", data={"csrf_token": token(page)})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import time
 
 import pytest
 
@@ -183,6 +184,18 @@ def test_console_pages_have_no_serious_accessibility_problems(browser, console, 
         for path in ("/admin/versions", "/admin/audit", "/admin/queue", "/admin/entities", "/admin/entities/swk-001"):
             pg.goto(server.url + path)
             pages[path] = _axe(pg)
+        # The progress page of a job under way (a job row as the console stores it; no process behind it).
+        from geoes.console.db import connect
+
+        conn = connect(_settings)
+        now = time.time()
+        job = conn.execute("INSERT INTO upload_jobs (actor, action, filename, state, stage, created_at, updated_at) "
+                           "VALUES ('anna', 'upload', 'rejestr.xlsx', 'running', 'odczyt pliku', ?, ?)",
+                           (now, now)).lastrowid
+        conn.close()
+        pg.goto(server.url + f"/admin/jobs/{job}")
+        assert "Trwa: odczyt pliku" in pg.inner_text("#job-status")
+        pages["postęp zadania"] = _axe(pg)
         bad = {k: v for k, v in pages.items() if v}
         assert not bad, bad
         # No page wider than a phone.

@@ -16,7 +16,7 @@ import pytest
 from geoes.register.record import INTERNAL_COLUMNS, PUBLISHED_COLUMNS
 from geoes.publish.serialise import ENTITY_PROPERTIES
 
-from .admin_helpers import make_admin_app, page_token, sign_in, token
+from .admin_helpers import follow_job, make_admin_app, page_token, sign_in, token
 
 NOTE = "Do sprawdzenia: KRS nie znaleziony, typ do potwierdzenia [notatka-operatora-7f3a20]"
 MARK = "notatka-operatora-7f3a20"
@@ -33,9 +33,9 @@ def published(tmp_path_factory, register_before_supplement):
     rows = [row + [NOTE] for row in register_rows(ENTITY)]
     office = csv_bytes(rows, HEADERS + ["Uwagi"], sep=";", encoding="cp1250")
     assert NOTE.encode("cp1250") in office
-    r = client.post("/admin/upload", data={"csrf_token": page_token(client),
-                                           "file": (io.BytesIO(office), "rejestr_urzedu.csv")},
-                    content_type="multipart/form-data")
+    r = follow_job(client, client.post("/admin/upload", data={"csrf_token": page_token(client),
+                                                              "file": (io.BytesIO(office), "rejestr_urzedu.csv")},
+                                       content_type="multipart/form-data"))
     assert r.status_code == 302, r.get_data(as_text=True)
     cs_url = r.headers["Location"]
     page = client.get(cs_url).get_data(as_text=True)

@@ -5,8 +5,9 @@
 * the signing key of session cookies: GEOES_SECRET_KEY, or a key generated once into
   data/console/secret_key (0600);
 * session cookies: HttpOnly, SameSite=Lax, Secure when the request came over HTTPS (or always, with
-  GEOES_SECURE_COOKIES); a console session ends after GEOES_SESSION_IDLE_MINUTES without a request
-  (checked in the cookie's signed timestamp and again by the console);
+  GEOES_SECURE_COOKIES); the cookie carries only the random token of a session kept in the console's
+  store (geoes.console.sessions), which ends at sign-out, after GEOES_SESSION_IDLE_MINUTES without a
+  request and GEOES_SESSION_MAX_HOURS after signing in;
 * Flask-WTF's CSRFProtect: every POST carries the session's token. The read-only machine interfaces
   (/api, /ogc) have no forms and answer a POST with 405, so they are exempt;
 * X-Forwarded-For/-Proto honoured only behind GEOES_PROXY_COUNT trusted proxies (werkzeug's ProxyFix);
@@ -22,7 +23,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 from geoes.console.db import secret_key
-from geoes.web.admin.core import SESSION_USER, bp
+from geoes.web.admin.core import SESSION_ID, bp
 
 # The views register themselves on `bp`.
 from geoes.web.admin import auth, entities, history, review, staging  # noqa: E402,F401
@@ -61,7 +62,7 @@ def init_admin(app: Flask) -> None:
     @app.before_request
     def _upload_limit():
         # Registered before CSRFProtect, which reads the form (and so the body) to find the token.
-        if request.endpoint == UPLOAD_ENDPOINT and session.get(SESSION_USER) is not None:
+        if request.endpoint == UPLOAD_ENDPOINT and session.get(SESSION_ID) is not None:
             request.max_content_length = settings.max_upload_bytes + 64 * 1024  # the form around the file
 
     csrf = CSRFProtect(app)

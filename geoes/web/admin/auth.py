@@ -1,12 +1,12 @@
 """Signing in and out of the console."""
 from __future__ import annotations
 
-from flask import redirect, request, session, url_for
+from flask import redirect, request, url_for
 
 from geoes.console import accounts, audit
 from geoes.console.db import transaction
 from geoes.web.admin.core import (actor, bp, client_address, current_user, db, flash_ok, form_text, render,
-                                  safe_next, settings, sign_in)
+                                  safe_next, settings, sign_in, sign_out)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -36,6 +36,6 @@ def logout():
     who = actor()
     with transaction(db()):
         audit.record(db(), who, "sign_out", who)
-    session.clear()
+    sign_out()
     flash_ok("Wylogowano.")
     return redirect(url_for("admin.login"))

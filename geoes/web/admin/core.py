@@ -6,27 +6,25 @@ view, so a view cannot forget it.
 """
 from __future__ import annotations
 
-import time
+import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
+                   session, url_for)
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from geoes.common.polish import count
 from geoes.config import Settings
-from geoes.console import accounts
+from geoes.console import accounts, sessions
 from geoes.console.db import connect
 from geoes.console.publish import PublishBusy
 from geoes.errors import GeoesError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-SESSION_USER = "uid"
-SESSION_KEY = "ukey"
-SESSION_SEEN = "seen"
+SESSION_ID = "sid"          # the random token of the server-side session (geoes.console.sessions)
 PUBLIC_ENDPOINTS = {"admin.login"}
 
 
@@ -53,37 +51,42 @@ def client_address() -> str:
     return request.remote_addr or "?"
 
 
+ENDED = {"idle": "Sesja wygasła z powodu bezczynności. Zaloguj się ponownie.",
+         "expired": "Sesja wygasła: od zalogowania minął najdłuższy dozwolony czas ({hours}). Zaloguj się ponownie."}
+
+
 def current_user() -> accounts.User | None:
-    """The signed-in operator of this request, or None (an idle or revoked session is ended here)."""
+    """The signed-in operator of this request, or None. The cookie's token must name a session in the
+    store that is neither idle nor too old; an ended one is deleted and the cookie cleared."""
     if "user" in g:
         return g.user
     g.user = None
-    uid = session.get(SESSION_USER)
-    if uid is None:
+    token = session.get(SESSION_ID)
+    if token is None:
         return None
-    idle = settings().session_idle_minutes * 60
-    seen = session.get(SESSION_SEEN)
-    if not isinstance(seen, int) or time.time() - seen > idle:
-        session.clear()
-        flash("Sesja wygasła z powodu bezczynności. Zaloguj się ponownie.", "error")
+    found = sessions.check(db(), settings(), token)
+    user = accounts.user_by_id(db(), found.user_id) if found.user_id is not None else None
+    if user is None:
+        session.clear()   # signed out, ended, or the account was removed or its password changed
+        if found.ended in ENDED:
+            flash(ENDED[found.ended].format(hours=count(settings().session_max_hours, "godzina")), "error")
         return None
-    user = accounts.user_by_id(db(), uid)
-    if user is None or user.session_key != session.get(SESSION_KEY):
-        session.clear()   # the account was removed or its password changed
-        return None
-    session[SESSION_SEEN] = int(time.time())
     session.permanent = True
     g.user = user
     return user
 
 
 def sign_in(user: accounts.User) -> None:
-    session.clear()  # nothing of an earlier (anonymous) session is carried over
-    session[SESSION_USER] = user.id
-    session[SESSION_KEY] = user.session_key
-    session[SESSION_SEEN] = int(time.time())
+    """A new server-side session (a new token: nothing of an earlier session is carried over)."""
+    session.clear()
+    session[SESSION_ID] = sessions.start(db(), settings(), user.id)
     session.permanent = True
     g.user = user
+
+
+def sign_out() -> None:
+    sessions.end(db(), session.get(SESSION_ID))
+    session.clear()
 
 
 def actor() -> str:
@@ -110,13 +113,19 @@ def _no_store(response: Response) -> Response:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path inside the console (no other host, no scheme-relative //host)."""
+    """Only a path inside the console (no other host, no scheme-relative //host). A value with a control
+    character (a line break that would split the Location header) is a bad request: 400, not a 500."""
     if not target:
         return url_for("admin.dashboard")
+    if _CONTROL.search(target):
+        abort(400)
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/admin") or target.startswith("//"):
+    if parts.scheme or parts.netloc or not parts.path.startswith("/admin") or target.startswith(("//", "/\\")):
         return url_for("admin.dashboard")
     return target
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def render(template: str, status: int = 200, **context):

@@ -8,7 +8,7 @@ import datetime as dt
 from flask import abort, redirect, request, url_for
 
 from geoes.common.reference import entity_types
-from geoes.console import changes, imports, jobs, queue
+from geoes.console import changes, imports, jobs, queue, reports
 from geoes.register.record import COLUMNS, STATUSES
 from geoes.web.admin.core import actor, bp, db, error_page, flash_error, flash_ok, form_text, render, settings
 
@@ -29,6 +29,7 @@ def _category() -> str | None:
 
 @bp.get("/queue")
 def queue_page():
+    reports.forget_contacts(db(), settings())
     added, problems = queue.take_in(db(), settings())
     for p in problems:
         flash_error(p)
@@ -54,6 +55,8 @@ def _initial(item: queue.Item, current: dict | None) -> dict[str, str]:
 
 
 def _item_page(item: queue.Item, status: int = 200, problems=None, values=None, check=None):
+    if reports.forget_contacts(db(), settings()):
+        item = queue.get(db(), item.id)
     current = queue.working_record(db(), settings(), actor(), item.entity_id)
     if item.entity_id and current is None and item.status == "pending":
         flash_error(f"Podmiotu {item.entity_id} nie ma już w rejestrze.")
@@ -61,7 +64,7 @@ def _item_page(item: queue.Item, status: int = 200, problems=None, values=None, 
                   values=values if values is not None else (_initial(item, current) if item.editable else {}),
                   labels=imports.FIELD_LABELS, types=imports.type_choices(), type_names=entity_types(),
                   statuses=STATUS_LABELS, problems=problems or [], check=check or {},
-                  today=dt.date.today().isoformat())
+                  today=dt.date.today().isoformat(), retention=settings().reporter_email_days)
 
 
 @bp.get("/queue/<int:item_id>")

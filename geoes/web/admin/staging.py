@@ -1,14 +1,15 @@
 """The console's start page, uploads and change sets: mapping → preview → fixes → publish."""
 from __future__ import annotations
 
-from flask import Response, abort, redirect, request, url_for
+from flask import Response, abort, jsonify, redirect, request, url_for
 
+from geoes.common.polish import count
 from geoes.common.reference import entity_types
-from geoes.console import changes, imports, publish, queue
+from geoes.console import changes, imports, publish, queue, uploads
 from geoes.dataset.build import current_version
-from geoes.errors import GeoesError, InvalidInput
+from geoes.errors import InvalidInput
 from geoes.register.record import PRECISIONS
-from geoes.web.admin.core import (actor, bp, db, flash_error, flash_ok, form_text, publish_step,
+from geoes.web.admin.core import (actor, bp, db, error_page, flash_error, flash_ok, form_text, publish_step,
                                    render, settings)
 
 SHOWN_ROWS = 200        # rows of each preview table shown on the page; all of them are in the downloads
@@ -26,7 +27,8 @@ def dashboard():
     open_sets = changes.listing(db())
     return render("dashboard.html", open_sets=open_sets, version=current_version(s),
                   stale={cs.id for cs in open_sets if changes.is_stale(cs, s)}, limits=imports.Limits.from_settings(s),
-                  pending=queue.counts(db())["pending"], draft=changes.open_draft(db(), actor()))
+                  pending=queue.counts(db())["pending"], draft=changes.open_draft(db(), actor()),
+                  job=uploads.open_job(db(), s, actor()))
 
 
 @bp.post("/upload")
@@ -38,16 +40,54 @@ def upload():
     limit = settings().max_upload_bytes
     data = file.stream.read(limit + 1)
     try:
-        cs = changes.create_upload(db(), settings(), actor(), file.filename, data)
-    except GeoesError as exc:  # UploadRefused and whatever else stops the import (missing reference data…)
-        status = 422 if isinstance(exc, InvalidInput) else exc.http_status
-        return render("dashboard.html", status, open_sets=changes.listing(db()), version=current_version(settings()),
-                      stale=set(), limits=imports.Limits.from_settings(settings()),
-                      pending=queue.counts(db())["pending"], draft=changes.open_draft(db(), actor()),
-                      upload_error=exc.description)
-    if cs.state == "mapping":
-        flash_ok("Sprawdź, jak odczytano kolumny pliku, i zatwierdź mapowanie.")
-    return redirect(url_for("admin.changeset", cs_id=cs.id))
+        job = uploads.start(db(), settings(), actor(), "upload", filename=file.filename, data=data)
+    except uploads.UploadBusy as exc:
+        return _dashboard(409, exc.description)
+    return redirect(url_for("admin.upload_job", job_id=job.id), 303)
+
+
+def _dashboard(status: int, upload_error: str):
+    return render("dashboard.html", status, open_sets=changes.listing(db()), version=current_version(settings()),
+                  stale=set(), limits=imports.Limits.from_settings(settings()),
+                  pending=queue.counts(db())["pending"], draft=changes.open_draft(db(), actor()),
+                  upload_error=upload_error, job=uploads.open_job(db(), settings(), actor()))
+
+
+def _preview_job(cs_id: int, **args):
+    """The change set's preview made again in the background; the progress page."""
+    try:
+        job = uploads.start(db(), settings(), actor(), "preview", changeset_id=cs_id, args=args)
+    except uploads.UploadBusy as exc:
+        return error_page(409, "Trwa inne zadanie", exc.description, **{"Retry-After": "5"})
+    return redirect(url_for("admin.upload_job", job_id=job.id), 303)
+
+
+@bp.get("/jobs/<int:job_id>")
+def upload_job(job_id: int):
+    """The progress of a background job: refreshes itself while it runs; at the end the change set (or
+    the page the job names), or why it failed — nothing was staged or published then."""
+    job = uploads.get(db(), settings(), job_id)
+    if job is None:
+        abort(404)
+    if job.state == "done":
+        if job.message:
+            (flash_ok if job.status < 400 else flash_error)(job.message)
+        return redirect(job.next_url or url_for("admin.changeset", cs_id=job.changeset_id))
+    status = 200 if job.open else (job.status if 400 <= job.status < 600 else 500)
+    return render("upload_job.html", status, job=job, settings=settings(), status_text=_status_text(job))
+
+
+def _status_text(job: uploads.Job) -> str:
+    return f"Trwa: {job.stage or job.state_label} ({count(job.elapsed, 'sekunda')})."
+
+
+@bp.get("/jobs/<int:job_id>/status")
+def upload_job_status(job_id: int):
+    """The job's state for the progress page's script (JSON)."""
+    job = uploads.get(db(), settings(), job_id)
+    if job is None:
+        abort(404)
+    return jsonify({"open": job.open, "state": job.state, "text": _status_text(job)})
 
 
 @bp.get("/changes/<int:cs_id>")
@@ -82,13 +122,13 @@ def confirm_mapping(cs_id: int):
     if proposal is None:
         abort(404)
     choices = {c.index: form_text(f"col-{c.index}", 40) for c in proposal.columns}
+    save = bool(request.form.get("save"))
     try:
-        changes.confirm_mapping(db(), settings(), cs_id, actor(), choices, save=bool(request.form.get("save")))
+        changes.confirm_mapping(db(), settings(), cs_id, actor(), choices, save=save, preview=False)
     except InvalidInput as exc:
         return _mapping_page(cs, 422, exc.description)
-    flash_ok("Mapowanie zatwierdzone" + (" i zapisane dla kolejnych plików o tym układzie." if request.form.get("save")
-                                          else "."))
-    return redirect(url_for("admin.changeset", cs_id=cs_id))
+    return _preview_job(cs_id, done="Mapowanie zatwierdzone" + (
+        " i zapisane dla kolejnych plików o tym układzie." if save else "."))
 
 
 def _row_values(cs: changes.Changeset, row: int) -> tuple[dict, dict]:
@@ -136,15 +176,10 @@ def fix_row(cs_id: int, row: int):
     if not fixes:
         flash_error("Nic nie zmieniono w tym wierszu.")
         return redirect(url_for("admin.fix_row_form", cs_id=cs_id, row=row))
-    changes.fix_row(db(), settings(), cs_id, actor(), row, fixes)
-    after = changes.preview_of(db(), cs_id)
-    still = next((r for r in after.rejected if r["row"] == row), None)
-    if still:
-        flash_error(f"Wiersz {row} nadal jest odrzucony: " + "; ".join(
-            f"{imports.FIELD_LABELS.get(c, c)}: {t}" for c, t in still["reasons"]))
-        return redirect(url_for("admin.fix_row_form", cs_id=cs_id, row=row))
-    flash_ok(f"Poprawiono wiersz {row}.")
-    return redirect(url_for("admin.changeset", cs_id=cs_id) + "#podsumowanie")
+    changes.fix_row(db(), settings(), cs_id, actor(), row, fixes, preview=False)
+    return _preview_job(cs_id, row=row, done=f"Poprawiono wiersz {row}.",
+                        done_url=url_for("admin.changeset", cs_id=cs_id) + "#podsumowanie",
+                        fix_url=url_for("admin.fix_row_form", cs_id=cs_id, row=row))
 
 
 @bp.get("/changes/<int:cs_id>/rejects.csv")
@@ -160,9 +195,8 @@ def rejects(cs_id: int):
 
 @bp.post("/changes/<int:cs_id>/refresh")
 def refresh(cs_id: int):
-    changes.refresh(db(), settings(), cs_id, actor())
-    flash_ok("Podgląd przygotowano ponownie wobec obecnego rejestru.")
-    return redirect(url_for("admin.changeset", cs_id=cs_id))
+    changes.refresh(db(), settings(), cs_id, actor(), preview=False)
+    return _preview_job(cs_id, done="Podgląd przygotowano ponownie wobec obecnego rejestru.")
 
 
 @bp.post("/changes/<int:cs_id>/discard")
