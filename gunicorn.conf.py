@@ -14,7 +14,7 @@ worker_class = "gthread"
 timeout = 300
 graceful_timeout = 30
 keepalive = 5
-# Bound request sizes: the service takes no uploads through the web.
+# Bound the request line and headers (bodies: GEOES_MAX_CONTENT_LENGTH, GEOES_MAX_UPLOAD_BYTES in the app).
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190

@@ -39,6 +39,9 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 sys.path.insert(0, str(REPO_DIR))
+sys.path.insert(0, str(REPO_DIR / "benchmarks"))
+
+from registers import office_register  # noqa: E402 (after the path is set)
 
 SEED = 20260101
 HEADERS = ["Lp.", "Nazwa podmiotu", "Typ podmiotu", "Miejscowość", "Gmina", "Powiat", "Liczba zatrudnionych", "Opis"]
@@ -65,22 +68,7 @@ def _register(settings, n: int, fmt: str) -> bytes:
     rows = [[str(i + 1), r.name, ", ".join(labels[t] for t in r.types.split(";")), r.locality,
              gminy[r.gmina_teryt], powiaty[r.powiat_teryt], r.employees, r.description]
             for i, r in enumerate(frame.itertuples())]
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        wb = Workbook()
-        ws = wb.active
-        ws.append(HEADERS)
-        for row in rows:
-            ws.append(row)
-        buf = io.BytesIO()
-        wb.save(buf)
-        return buf.getvalue()
-    buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-    w.writerow(HEADERS)
-    w.writerows(rows)
-    return buf.getvalue().encode("cp1250")
+    return office_register(HEADERS, rows, fmt)
 
 
 def _data_dir(tmp: Path):

@@ -32,8 +32,6 @@ benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import os
 import platform
@@ -50,6 +48,9 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 sys.path.insert(0, str(REPO_DIR))
 sys.path.insert(0, str(REPO_DIR / "tests"))
+sys.path.insert(0, str(REPO_DIR / "benchmarks"))
+
+from registers import office_register  # noqa: E402 (after the path is set)
 
 SEED = 20260101
 KIELCE = "2661011"
@@ -70,22 +71,7 @@ def register(settings, n: int, where: str, fmt: str = "csv") -> bytes:
     # The type as its code (`wtz`, `ngo`…) in large files, so that 100,000 rows fit the console's 10 MB.
     rows = [[i, r.name, labels[r.types.split(";")[0]] if n <= 10_000 else r.types.split(";")[0], r.locality, gminy[r.gmina_teryt]]
             for i, r in enumerate(frame.itertuples(), start=1)]
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet("Rejestr")
-        ws.append(HEADERS)
-        for row in rows:
-            ws.append(row)
-        buf = io.BytesIO()
-        wb.save(buf)
-        return buf.getvalue()
-    buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-    w.writerow(HEADERS)
-    w.writerows(rows)
-    return buf.getvalue().encode("cp1250")
+    return office_register(HEADERS, rows, fmt)
 
 
 def data_dir(tmp: Path):

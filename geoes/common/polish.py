@@ -158,6 +158,12 @@ def plural(n, noun: str | tuple[str, str, str, str]) -> str:
     return {"one": one, "few": few, "many": many, "fraction": fraction}[_category(n, "plural")]
 
 
+def noun_of_plural(word: str) -> str | None:
+    """The noun whose plural ("2–4" form) is `word` — "podmioty" → "podmiot" — so that a unit a data file
+    writes in one form can be inflected for its number; None for a word that is no known noun."""
+    return next((noun for noun, forms in NOUNS.items() if forms[1] == word.strip()), None)
+
+
 def count(n, noun: str | tuple[str, str, str, str], decimals: int | None = None) -> str:
     return f"{number(n, decimals)}{NBSP}{plural(n, noun)}"
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from geoes.common.polish import count, is_missing, number
+from geoes.common.polish import count, is_missing, noun_of_plural, number, plural
 from geoes.common.reference import entity_types
 from geoes.register.record import TYPES_SEPARATOR
 
@@ -124,11 +124,20 @@ def other_figures(official: pd.DataFrame | None) -> list[dict]:
         return []
     known = {w for t in entity_types().values() for w in (t.official_indicator or "").split(INDICATOR_SEPARATOR) if w}
     rest = official[~official["wskaznik"].isin(known)]
-    def shown(value) -> str:
-        raw = "" if is_missing(value) else str(value)
-        parsed = pd.to_numeric(raw, errors="coerce")
-        return number(float(parsed), 2, trim=True) if pd.notna(parsed) else raw
+    def parsed(value) -> float | None:
+        got = pd.to_numeric("" if is_missing(value) else str(value), errors="coerce")
+        return float(got) if pd.notna(got) else None
 
-    return [{"label": r["wskaznik"], "value": shown(r["wartosc"]), "unit": r["jednostka"], "as_of": r["stan_na"],
+    def shown(value) -> str:
+        x = parsed(value)
+        return number(x, 2, trim=True) if x is not None else ("" if is_missing(value) else str(value))
+
+    def unit(value, name) -> str:
+        """The file's unit ("podmioty") in the form its number takes: "280 podmiotów", "3 podmioty"."""
+        x, noun = parsed(value), noun_of_plural(str(name))
+        return plural(x, noun) if x is not None and noun else str(name)
+
+    return [{"label": r["wskaznik"], "value": shown(r["wartosc"]), "unit": unit(r["wartosc"], r["jednostka"]),
+             "as_of": r["stan_na"],
              "note": "" if is_missing(r.get("uwagi")) else r["uwagi"], "source": r["zrodlo_url"]}
             for _, r in rest.iterrows()]

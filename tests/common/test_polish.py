@@ -106,3 +106,12 @@ def test_dates_distances_and_directions_in_words():
     assert [direction(b) for b in (0, 22.4, 22.6, 90, 135, 180, 225, 270, 315, 337.6, 359.9, -45)] == [
         "na północ", "na północ", "na północny wschód", "na wschód", "na południowy wschód", "na południe",
         "na południowy zachód", "na zachód", "na północny zachód", "na północ", "na północ", "na północny zachód"]
+
+
+def test_a_data_files_unit_takes_the_form_of_its_number():
+    from geoes.common.polish import noun_of_plural, plural
+
+    assert noun_of_plural("podmioty") == "podmiot" and noun_of_plural("osoby") == "osoba"
+    assert noun_of_plural("PLN") is None
+    assert [plural(n, noun_of_plural("podmioty")) for n in (1, 3, 280, 22, 12)] == [
+        "podmiot", "podmioty", "podmiotów", "podmioty", "podmiotów"]

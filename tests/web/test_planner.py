@@ -326,3 +326,18 @@ def test_voivodeship_rate_missing_from_the_local_copy_is_said_so(client):
     assert row and "6,0" in row.group(1) and "brak w danych lokalnych" in row.group(1)
     report = re.sub(r"\s+", " ", visible_text(client.get("/powiaty/2602/raport.html").get_data(as_text=True)))
     assert "brak w danych lokalnych" in report
+
+
+@pytest.mark.parametrize("url", ["/trendy", "/about", "/powiaty/2602", "/powiaty/2602/raport.html"])
+def test_every_count_of_entities_or_people_has_the_form_of_its_number(client, url):
+    """"280 podmiotów", "3 podmioty", "242 osoby": a unit a data file writes in one form is inflected."""
+    from geoes.common.polish import genitive, plural
+
+    text = html.unescape(re.sub(r"<[^>]+>", " ", client.get(url).get_data(as_text=True))).replace("\u00a0", " ")
+    found = re.findall(r"(\bz )?(?<![\d,.])(\d{1,3}(?: \d{3})*) (podmiot(?:y|ów|u)?|osob[ay]|osób)\b", text)
+    assert found, url
+    for after_z, digits, word in found:
+        n = int(digits.replace(" ", ""))
+        noun = "podmiot" if word.startswith("podmiot") else "osoba"
+        # after "z" ("3 z 82 podmiotów") a count takes the genitive
+        assert word == (genitive(n, noun) if after_z else plural(n, noun)), (url, after_z, digits, word)
