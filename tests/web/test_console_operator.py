@@ -232,6 +232,7 @@ def test_the_queue_names_entities_says_checks_in_words_and_the_dashboard_counts_
     sign_in(client)
     dashboard = client.get("/admin/").get_data(as_text=True)
     assert f'<span id="pending-count">{count(expected, "zgłoszenie")} czekają na decyzję</span>' in dashboard
+    assert "Publiczna mapa pokazuje <strong>wersję z " in dashboard     # the accusative the verb asks for
 
     page = client.get("/admin/queue").get_data(as_text=True)
     said = _text(page)
