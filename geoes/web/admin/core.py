@@ -147,13 +147,16 @@ def error_page(status: int, title: str, message: str, **headers) -> Response:
     return resp
 
 
-def publish_step(step: Callable[[], dict], failed_title: str, confirm_url: str) -> Response:
-    """Run a publish or a restore (`step` returns its summary) and show the version it made; another publish
-    under way is 409 with a hint to retry; a summary that stopped being true (someone else switched the site
-    meanwhile) back to the confirmation page with the new one; any other refusal a page that says why (the
-    public site is untouched)."""
+def publish_step(step: Callable[[str], dict], failed_title: str, confirm_url: str) -> Response:
+    """Run a publish or a restore only when the confirmation page sent `confirm` (an old form or a script is
+    shown the summary first and changes nothing); `step` gets the version the operator saw being replaced
+    and returns its summary. Shows the version it made; another publish under way is 409 with a hint to
+    retry; a summary that stopped being true (someone else switched the site meanwhile) back to the
+    confirmation page with the new one; any other refusal a page that says why (the site is untouched)."""
+    if request.form.get("confirm") != "1":
+        return redirect(confirm_url, 303)
     try:
-        summary = step()
+        summary = step(form_text("replaces", 200))
     except PublishBusy as exc:
         return error_page(409, "Trwa inna publikacja", exc.description, **{"Retry-After": "10"})
     except SiteChanged as exc:

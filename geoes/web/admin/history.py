@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 
 import pandas as pd
-from flask import Response, abort, redirect, request, url_for
+from flask import Response, abort, request, url_for
 
 from geoes.common.reference import entity_types
 from geoes.console import audit, changes, history, publish
 from geoes.console.imports import FIELD_LABELS
 from geoes.publish.tables import to_csv
-from geoes.web.admin.core import actor, bp, db, form_text, publish_step, render, settings
+from geoes.web.admin.core import actor, bp, db, publish_step, render, settings
 
 AUDIT_PAGE = 100
 AUDIT_CSV_LIMIT = 100_000      # rows of one CSV download (the whole log of years of work)
@@ -48,12 +48,8 @@ def restore_confirm(version: str):
 
 @bp.post("/versions/<version>/restore")
 def restore(version: str):
-    confirm_url = url_for("admin.restore_confirm", version=version)
-    if request.form.get("confirm") != "1":
-        return redirect(confirm_url, 303)
-    expected = form_text("replaces", 200)
-    return publish_step(lambda: publish.restore(db(), settings(), version, actor(), expected=expected),
-                        "Nie przywrócono", confirm_url)
+    return publish_step(lambda expected: publish.restore(db(), settings(), version, actor(), expected=expected),
+                        "Nie przywrócono", url_for("admin.restore_confirm", version=version))
 
 
 # --- the audit log --------------------------------------------------------------------------------

@@ -225,11 +225,5 @@ def publish_confirm(cs_id: int):
 
 @bp.post("/changes/<int:cs_id>/publish")
 def publish_changeset(cs_id: int):
-    """Publishes only with the confirmation page's `confirm`; anything else (an old form, a script) is shown
-    the summary first and changes nothing."""
-    confirm_url = url_for("admin.publish_confirm", cs_id=cs_id)
-    if request.form.get("confirm") != "1":
-        return redirect(confirm_url, 303)
-    expected = form_text("replaces", 200)
-    return publish_step(lambda: publish.publish(db(), settings(), cs_id, actor(), expected=expected),
-                        "Nie opublikowano", confirm_url)
+    return publish_step(lambda expected: publish.publish(db(), settings(), cs_id, actor(), expected=expected),
+                        "Nie opublikowano", url_for("admin.publish_confirm", cs_id=cs_id))
