@@ -7,7 +7,8 @@ from geoes.common.excel import OfficeFile, Sheet
 from geoes.common.text import fold
 from geoes.register import normalise as norm
 from geoes.register.mapping import (BadMapping, Mapping, MappingNeedsConfirmation, MissingColumn, confirm, field_for,
-                                    fingerprint, load_mapping, mapping_csv, match_header, propose_mapping, save_mapping)
+                                    fingerprint, likely_targets, load_mapping, mapping_csv, match_header, propose_mapping,
+                                    save_mapping)
 from geoes.common.reference import REFERENCE_DIR
 
 
@@ -34,6 +35,17 @@ def test_header_matching(header, target, how):
 def test_an_unsplittable_combined_header_must_be_mapped_by_hand():
     m = match_header("Nazwa i adres")
     assert m.uncertain and "name" in m.note and "address" in m.note
+
+
+@pytest.mark.parametrize("header, first, also", [
+    ("Gmina i powiat", {"gmina", "powiat"}, {"gmina", "powiat"}),
+    ("Nazwa podmiotu / forma prawna", {"name"}, {"name"}),
+    ("Miejscowosc", {"locality"}, {"locality"}),
+    ("Uwagi do sprawdzenia", {"internal_notes"}, {"internal_notes"}),
+])
+def test_the_likely_fields_of_a_header_come_first_also_for_each_part_of_a_combined_one(header, first, also):
+    found = likely_targets(header)
+    assert set(found[:len(first)]) == first and also <= set(found), found
 
 
 def test_every_alias_is_written_folded():

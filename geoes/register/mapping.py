@@ -255,19 +255,26 @@ def _fuzzy(header: str) -> ColumnMatch | None:
 LIKELY_MIN = 65
 
 
+# Where offices join two fields in one header: "Gmina i powiat", "Nazwa podmiotu / forma prawna".
+_HEADER_PARTS = re.compile(r"\s*(?:/|\\|,|;|\+|&|\bi\b|\boraz\b)\s*")
+
+
 def likely_targets(header: str, limit: int = 3) -> list[str]:
     """The targets a header most resembles (its aliases compared as the fuzzy rule compares them), best first —
-    the choices a person confirming the mapping is offered first."""
+    the choices a person confirming the mapping is offered first. A combined header is also compared part by
+    part, so "Gmina i powiat" offers both."""
     key = fold(re.sub(r"\(.*?\)|\[.*?\]", " ", header))
     if not key:
         return []
     aliases = _aliases()
-    found: list[str] = []
-    for alias, _score, _i in process.extract(key, [a for a in aliases if aliases[a] != SKIP], scorer=fuzz.ratio,
-                                             limit=limit * 6, score_cutoff=LIKELY_MIN):
-        if aliases[alias] not in found:
-            found.append(aliases[alias])
-    return found[:limit]
+    choices = [a for a in aliases if aliases[a] != SKIP]
+    parts = [key, *(p for p in _HEADER_PARTS.split(key) if p and p != key)]
+    scored: dict[str, float] = {}
+    for part in parts:
+        for alias, score, _i in process.extract(part, choices, scorer=fuzz.ratio, limit=limit * 6,
+                                                score_cutoff=LIKELY_MIN):
+            scored[aliases[alias]] = max(score, scored.get(aliases[alias], 0))
+    return sorted(scored, key=lambda target: -scored[target])[:max(limit, len(parts) - 1)]
 
 
 def match_header(header: str, index: int = -1, mapping: Mapping | None = None) -> ColumnMatch:
