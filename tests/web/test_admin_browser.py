@@ -210,6 +210,7 @@ def test_console_pages_have_no_serious_accessibility_problems(browser, console, 
         pg.get_by_role("button", name="Potwierdź publikację").click()
         pg.wait_for_selector("h1:has-text('Opublikowano')")
         pages["wersja i jej zmiany"] = _axe(pg)
+        version_url = pg.url
         for path in ("/admin/versions", "/admin/audit", "/admin/audit?kto=anna&od=2000-01-01", "/admin/queue",
                      "/admin/entities", "/admin/entities/swk-001"):
             pg.goto(server.url + path)
@@ -230,13 +231,17 @@ def test_console_pages_have_no_serious_accessibility_problems(browser, console, 
         pg.locator("form[action$='/restore'] button").first.click()
         pg.wait_for_selector("h1:has-text('Przywrócić')")
         pages["potwierdzenie przywrócenia"] = _axe(pg)
+        restore_url = pg.url
         bad = {k: v for k, v in pages.items() if v}
         assert not bad, bad
-        # No page wider than a phone.
+        # No page wider than a phone: a wide table scrolls inside its own region.
         pg.set_viewport_size({"width": 390, "height": 844})
-        for path in ("/admin/", "/admin/audit", "/admin/versions"):
-            pg.goto(server.url + path)
-            assert pg.evaluate("document.documentElement.scrollWidth") <= 392, path
+        for url in [server.url + p for p in ("/admin/", "/admin/audit", "/admin/versions", "/admin/queue",
+                                             "/admin/queue/1", "/admin/entities", "/admin/entities/swk-001",
+                                             "/admin/entities/new")] + [
+                preview_url, version_url, restore_url, server.url + f"/admin/jobs/{job}"]:
+            pg.goto(url)
+            assert pg.evaluate("document.documentElement.scrollWidth") <= 392, url
     finally:
         context.close()
 
