@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from zoneinfo import ZoneInfo
 from numbers import Number
 
 NBSP = "\u00a0"
+# Times are shown in Polish time whatever the server's own zone (containers usually run in UTC).
+POLISH_TIME = ZoneInfo("Europe/Warsaw")
 MISSING = "–"
 
 # noun: (1, 2–4, 5+, fraction)

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timezone
 from typing import Callable
 
-from geoes.common.polish import count, count_genitive, count_verb, date_text
+from geoes.common.polish import POLISH_TIME, count, count_genitive, count_verb, date_text
 from geoes.common.reference import entity_types
 from geoes.console import accounts
 from geoes.console.audit import ACTIONS, Entry
@@ -39,16 +39,22 @@ NOT_PEOPLE = {"system": "system", "cli": "wiersz poleceń", "wiersz poleceń": "
 # --- times and versions ---------------------------------------------------------------------------
 
 def local(iso: str | None) -> datetime | None:
+    """An ISO time of the log (UTC) in Polish time."""
     if not iso:
         return None
     try:
-        return datetime.fromisoformat(iso).astimezone()
+        return datetime.fromisoformat(iso).astimezone(POLISH_TIME)
     except ValueError:
         return None
 
 
+def day_start(day: date) -> str:
+    """The start of a day in Poland as the log's ISO time (UTC) — the bound of the log's date filters."""
+    return datetime.combine(day, time(), POLISH_TIME).astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
 def when_text(iso: str | None) -> str:
-    """An ISO time (UTC) in the server's local time as a reader says it: "6 grudnia 2026, 20:43"."""
+    """An ISO time (UTC) in Polish time as a reader says it: "6 grudnia 2026, 20:43"."""
     at = local(iso)
     return f"{date_text(at.date())}, {at:%H:%M}" if at else "–"
 

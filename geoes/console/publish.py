@@ -35,6 +35,7 @@ import pandas as pd
 
 from geoes.common import database
 from geoes.common.atomic import atomic_write_bytes
+from geoes.common.polish import POLISH_TIME
 from geoes.config import Settings
 from geoes.console import audit, changes, queue
 from geoes.console.db import connect, console_dir, now_iso, transaction
@@ -62,7 +63,7 @@ def _busy(holder: str) -> PublishBusy:
 
 
 def _holder(actor: str) -> str:
-    return f"{actor}, od {datetime.now().strftime('%H:%M:%S')}"
+    return f"{actor}, od {datetime.now(POLISH_TIME):%H:%M:%S}"
 
 
 @contextmanager

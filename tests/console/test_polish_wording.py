@@ -3,6 +3,8 @@ audit entry a sentence with no machine words, checks of identifiers in words."""
 from __future__ import annotations
 
 import re
+import time
+from datetime import date
 
 import pytest
 
@@ -170,3 +172,24 @@ def test_checks_of_identifiers_in_words():
         "REGON (14 cyfr): błędna cyfra kontrolna; pierwsze 9 cyfr (040092844) jako REGON: poprawna suma kontrolna")
     assert checks_in_words("n/a (no identifier found)") == "nie znaleziono numeru"
     assert checks_in_words("sprawdzić aktualność") == "sprawdzić aktualność"
+
+
+@pytest.mark.parametrize("utc, said", [
+    ("2026-12-06T19:43:00+00:00", f"6{NBSP}grudnia 2026, 20:43"),      # winter: UTC+1
+    ("2026-12-06T23:30:00+00:00", f"7{NBSP}grudnia 2026, 00:30"),      # past midnight in Poland, not in UTC
+    ("2026-07-01T10:00:00+00:00", f"1{NBSP}lipca 2026, 12:00"),        # summer: UTC+2
+])
+def test_times_are_said_in_polish_time_whatever_the_servers_zone(monkeypatch, utc, said):
+    monkeypatch.setenv("TZ", "America/New_York")     # a server set to another zone changes nothing
+    time.tzset()
+    try:
+        assert history.when_text(utc) == said
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_the_logs_date_filter_takes_days_in_poland():
+    # 7 December in Poland starts at 23:00 UTC on the 6th; 1 July at 22:00 UTC on 30 June.
+    assert history.day_start(date(2026, 12, 7)) == "2026-12-06T23:00:00+00:00"
+    assert history.day_start(date(2026, 7, 1)) == "2026-06-30T22:00:00+00:00"

@@ -241,6 +241,6 @@ def _checks_in_words(text) -> str:
 
 @bp.app_template_filter("when")
 def _when(iso: str | None) -> str:
-    """An ISO timestamp (UTC) as the operator reads it, in the server's local time: "30 listopada 2026, 14:05"
+    """An ISO timestamp (UTC) as the operator reads it, in Polish time: "30 listopada 2026, 14:05"
     (geoes.console.history: one wording for every page of the console)."""
     return history.when_text(iso)

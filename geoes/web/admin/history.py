@@ -2,7 +2,7 @@
 as Polish sentences, filtered, and as a CSV for Excel."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 
 import pandas as pd
 from flask import Response, abort, request, url_for
@@ -61,11 +61,6 @@ def _day(name: str) -> date | None:
         return None
 
 
-def _utc(day: date) -> str:
-    """The start of a local day as the log's ISO time (UTC)."""
-    return datetime.combine(day, time()).astimezone().astimezone(timezone.utc).isoformat(timespec="seconds")
-
-
 def _filters() -> tuple[audit.Filters, dict]:
     """The log's filters from the query (a value that is not one of the choices is ignored); and the form's
     values to show them again."""
@@ -75,8 +70,8 @@ def _filters() -> tuple[audit.Filters, dict]:
     entity = (request.args.get("podmiot") or "").strip()[:128]
     since, until = _day("od"), _day("do")
     filters = audit.Filters(action=action or None, actor=person or None, entity=entity or None,
-                            since=_utc(since) if since else None,
-                            until=_utc(until + timedelta(days=1)) if until else None)
+                            since=history.day_start(since) if since else None,
+                            until=history.day_start(until + timedelta(days=1)) if until else None)
     shown = {"czynnosc": action, "kto": person, "podmiot": entity, "od": since.isoformat() if since else "",
              "do": until.isoformat() if until else ""}
     return filters, shown

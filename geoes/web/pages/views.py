@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from flask import Response, render_template, request
 
-from geoes.common.polish import date_text
+from geoes.common.polish import POLISH_TIME, date_text
 from geoes.common.text import polish_key
 from geoes.common.reference import entity_types
 from geoes.common.values import plain_record
@@ -41,7 +40,6 @@ NEED_INDICATORS = [
     "unemployed", "unemployed_per_10k", "unemployment_rate", "unemployed_change_pct",
     "unemployment_rate_change_pp", "entities_per_1k_unemployed",
 ]
-POLISH_TIME = ZoneInfo("Europe/Warsaw")
 DECIMALS = {"population": 0, "entities": 0, "employees": 0, "gminy_total": 0, "gminy_with_entity": 0,
             "area_km2": 2, "unemployed": 0, "unemployment_rate": 1, "unemployed_change_pct": 1,
             "unemployment_rate_change_pp": 1}
