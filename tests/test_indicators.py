@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from pyproj import Transformer
 
+from geoes.common.polish import today_in_poland
 from geoes.dataset.build import compute_all
 
 CSV_HEADER = "id,name,types,lat,lon,employees,status,location_precision\n"
@@ -146,7 +147,7 @@ def test_entities_verified_in_the_last_24_months(fetched_settings, mirror_dir, t
     from geoes.dataset.indicators import verified_since
     from tests.conftest import clone_settings
 
-    today = dt.date.today()
+    today = today_in_poland()
     since = dt.date.fromisoformat(verified_since(today))
     assert verified_since(dt.date(2028, 2, 29)) == "2026-02-28" and verified_since(dt.date(2026, 1, 15)) == "2024-01-15"
     points = {r["teryt"]: (float(r["lat_punkt_wewn"]), float(r["lon_punkt_wewn"]))

@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from geoes.cli import main
+from geoes.common.polish import today_in_poland
 from geoes.config import REPO_DIR, Settings
 from geoes.errors import Conflict
 from geoes.register import proposals as store
@@ -30,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fake_krs import FakeKrs  # noqa: E402
 
 CARITAS = "swk-044"
-TODAY = dt.date.today().isoformat()
+TODAY = today_in_poland().isoformat()
 
 
 @pytest.fixture

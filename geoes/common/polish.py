@@ -22,7 +22,7 @@ The nouns and their forms are data (NOUNS); a noun not listed there is an error,
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 from numbers import Number
 
@@ -186,6 +186,11 @@ def count_genitive(n, noun: str, decimals: int | None = None) -> str:
 
 MONTHS_GENITIVE = ("stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia", "września",
                    "października", "listopada", "grudnia")
+
+
+def today_in_poland() -> date:
+    """The date in Poland now — the day an operator or a reader means, whatever the server's zone."""
+    return datetime.now(POLISH_TIME).date()
 
 
 def date_text(day: date) -> str:

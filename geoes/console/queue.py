@@ -28,13 +28,13 @@ a report that says an entity works ("działa") sets the status only with such a 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from geoes.common.polish import today_in_poland
 from geoes.config import Settings
 from geoes.console import audit, changes
 from geoes.console.db import now_iso, transaction
@@ -351,7 +351,7 @@ def _values_to_set(conn, settings: Settings, item: Item, actor: str, edited: dic
     for col in ("verified_at", "verified_source", "verified_evidence", "changed_at", "change_source"):
         values.pop(col, None)   # set by the decision's own rules, never by a proposal's values
     if item.kind == "report" and any(k not in _NOT_A_FACT for k in values):
-        values.update(changed_at=dt.date.today().isoformat(), change_source=REPORT_SOURCE)
+        values.update(changed_at=today_in_poland().isoformat(), change_source=REPORT_SOURCE)
     return values or None
 
 

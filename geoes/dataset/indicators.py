@@ -45,6 +45,7 @@ from pyproj import Transformer
 
 from geoes.common.dictionary import is_whole
 from geoes.common.labels import INDICATOR_LABELS
+from geoes.common.polish import today_in_poland
 from geoes.common.reference import entity_types
 from geoes.config import ACCESS_RADIUS_M, ACTIVE_STATUSES, CRS_METRIC
 from geoes.dataset import figures
@@ -291,7 +292,7 @@ def compute(joined: gpd.GeoDataFrame, gminy: gpd.GeoDataFrame, powiaty: gpd.GeoD
     """All indicators from entities joined to gminy (see join.join_gminy) and units with population;
     `needs` (geoes.sources.needs, optional) adds registered unemployment beside the supply; `today` (the
     build date by default) is what "verified in the last 24 months" counts back from."""
-    since = verified_since(today or dt.date.today())
+    since = verified_since(today or today_in_poland())
     verified = verified_mask(joined, since)
     in_gmina = in_gmina_mask(joined)
     g = _gmina_counts(gminy, _counted_columns(joined, in_gmina, "gmina_teryt_computed", verified))

@@ -6,14 +6,13 @@ escaped (entity names and official texts come from outside). Written atomically.
 """
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pandas as pd
 
 from geoes.common.atomic import atomic_write_bytes, atomic_write_text
 from geoes.common.excel import BOM, neutralise_frame
-from geoes.common.polish import count
+from geoes.common.polish import count, today_in_poland
 from geoes.errors import InvalidInput
 from geoes.publish.escape import text as esc
 from geoes.register.proposals import FIELD_LABELS, KIND_LABELS, STATE_LABELS, Proposal
@@ -64,7 +63,7 @@ def write_report(proposals: list[Proposal], path: Path | str, title: str) -> Pat
 
 
 def _summary(n: int) -> str:
-    return f"{count(n, 'propozycja')}; sporządzono {dt.date.today().isoformat()}. Rejestr nie został zmieniony — " \
+    return f"{count(n, 'propozycja')}; sporządzono {today_in_poland().isoformat()}. Rejestr nie został zmieniony — " \
            "każdą propozycję przyjmuje albo odrzuca operator."
 
 

@@ -312,7 +312,7 @@ def about_rows(summary: dict | None, name: str, count: int, filters: dict | None
         ("Zawartość", f"geoes — {name}: {polish.count(count, 'wiersz')}"),
         ("Wersja danych", summary.get("version", "")),
         ("Zbudowano", summary.get("built_at", "")),
-        ("Pobrano", date.today().isoformat()),
+        ("Pobrano", polish.today_in_poland().isoformat()),
         ("Filtry", filters_text(filters) or "brak (pełna tabela)"),
         ("Źródła danych", a["data"]),
         ("Attribution", a["data_en"]),
@@ -336,7 +336,7 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str, method: di
     Whole-number columns are Integer (Integer64 only beyond 2^31), booleans Integer(Boolean), identifiers String,
     unlocated features a NULL geometry."""
     meta = {"attribution": attribution_text(), "attribution_en": attribution()["data_en"],
-            "exported": date.today().isoformat()}
+            "exported": polish.today_in_poland().isoformat()}
     if method:
         meta["method"] = json.dumps(method, ensure_ascii=False)
     for key, value in (extra_meta or {}).items():
@@ -358,7 +358,7 @@ def to_gpkg(layers: dict[str, gpd.GeoDataFrame], method: dict | None = None, ext
 
 
 def filename(layer: str, fmt: str, when: date | None = None) -> str:
-    return f"geoes_{layer}_{(when or date.today()).isoformat()}.{EXTENSIONS[fmt]}"
+    return f"geoes_{layer}_{(when or polish.today_in_poland()).isoformat()}.{EXTENSIONS[fmt]}"
 
 
 def readme_text(summary: dict, contents: dict[str, int], filters: dict | None = None) -> str:
@@ -369,7 +369,7 @@ def readme_text(summary: dict, contents: dict[str, int], filters: dict | None = 
         "",
         f"Wersja danych / dataset version: {summary.get('version', '')}",
         f"Zbudowano / built: {summary.get('built_at', '')}",
-        f"Pobrano / exported: {date.today().isoformat()}",
+        f"Pobrano / exported: {polish.today_in_poland().isoformat()}",
         "",
         "Zawartość / contents:",
         *(f"  {name}: {count} obiektów / features" for name, count in contents.items()),

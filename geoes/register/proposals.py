@@ -38,6 +38,7 @@ from pathlib import Path
 import pandas as pd
 
 from geoes.common.atomic import atomic_write_text
+from geoes.common.polish import today_in_poland
 from geoes.config import Settings
 from geoes.errors import Conflict, InvalidInput, NotFound
 from geoes.register.record import COLUMNS, VERIFIED_SOURCES, write_entities
@@ -306,7 +307,7 @@ def accept(settings: Settings, proposal_id: str, operator: str, *, note: str = "
     """Apply one pending proposal to the register and mark it accepted by `operator`."""
     path = Path(path or settings.proposals_path)
     entities_path = Path(entities_path or settings.entities_path)
-    today = today or dt.date.today().isoformat()
+    today = today or today_in_poland().isoformat()
     with locked(path):
         items = load(path)
         p = _pending(items, proposal_id)

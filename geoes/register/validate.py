@@ -39,7 +39,7 @@ from pyproj import Transformer
 from geoes.common.reference import entity_types
 from geoes.config import CRS_METRIC
 from geoes.register.identifiers import digits_only, krs_normalise, krs_valid, nip_valid, regon_valid
-from geoes.common.polish import count
+from geoes.common.polish import count, today_in_poland
 from geoes.register.normalise import boolean, email as normalise_email, phone as normalise_phone, postal_code, website
 from geoes.register.normalise import status as normalise_status
 from geoes.register.record import (CHANGE_SOURCES, COLUMNS, PRECISIONS, SOURCES_SEPARATOR, STATUSES, TYPES_SEPARATOR,
@@ -407,7 +407,7 @@ def _check_employees(f: pd.DataFrame, p: _Problems) -> None:
 def _iso_date_ok(value: str) -> bool:
     """An ISO date (RRRR-MM-DD) not in the future."""
     try:
-        return dt.date.fromisoformat(value) <= dt.date.today() and len(value) == 10
+        return dt.date.fromisoformat(value) <= today_in_poland() and len(value) == 10
     except ValueError:
         return False
 

@@ -38,6 +38,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
+from geoes.common.polish import today_in_poland
 from geoes.common.reference import krs_legal_forms, voivodeships
 from geoes.config import Settings
 from geoes.register import proposals as store
@@ -279,7 +280,7 @@ def unknown_proposal(row: dict, lookup: Lookup, field_: str = "krs") -> Proposal
     whose = "" if field_ == "krs" else " podmiotu prowadzącego"
     return Proposal(kind="unknown", source=SOURCE, entity_id=row["id"], entity_name=row["name"], field=field_,
                     register_value=row[field_], official_value="", official_text="",
-                    source_url=lookup.urls[0], source_date=dt.date.today().isoformat(),
+                    source_url=lookup.urls[0], source_date=today_in_poland().isoformat(),
                     note=f"KRS nie zna numeru{whose} {row[field_]} (rejestr {asked}: brak odpisu aktualnego; "
                          "numer błędny albo podmiot wykreślony) — sprawdź numer; przyjęcie usuwa go z rekordu")
 
@@ -346,7 +347,7 @@ def verify(settings: Settings, *, client: KrsClient | None = None, entities_path
            only_older_than: int | None = None, progress: bool = False, gazetteer="auto",
            today: dt.date | None = None) -> VerifyResult:
     """Compare the register with KRS; returns the proposals, writes nothing (see `run`)."""
-    today = today or dt.date.today()
+    today = today or today_in_poland()
     frame = read_table(entities_path or settings.entities_path).drop(columns=["row"])
     frame = frame.reindex(columns=COLUMNS).fillna("")
     rows, recent = select(frame, only_older_than, today)

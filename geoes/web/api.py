@@ -37,6 +37,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from geoes.common.polish import today_in_poland
 from geoes.common.reference import attribution
 from geoes.errors import NotFound
 from geoes.publish import essglobal, murmurations, serialise as export
@@ -105,7 +106,7 @@ def _dataset_date(ds) -> date:
     try:
         return date.fromisoformat(str(ds.summary.get("built_at", ""))[:10])
     except ValueError:
-        return date.today()
+        return today_in_poland()
 
 
 def _meta(ds, layer: str, flt: Filter) -> dict:

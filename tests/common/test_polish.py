@@ -1,10 +1,12 @@
 """geoes.common.polish: Polish numbers and plural forms."""
 import math
+from datetime import date, datetime, timezone
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from geoes.common import polish
 from geoes.common.polish import NBSP, agree, count, count_verb, number, percent, plural, ratio
 
 
@@ -115,3 +117,19 @@ def test_a_data_files_unit_takes_the_form_of_its_number():
     assert noun_of_plural("PLN") is None
     assert [plural(n, noun_of_plural("podmioty")) for n in (1, 3, 280, 22, 12)] == [
         "podmiot", "podmioty", "podmiotów", "podmioty", "podmiotów"]
+
+
+def test_today_is_the_date_in_poland_not_on_the_servers_clock(monkeypatch):
+    """At 23:30 UTC on 6 December it is already 7 December in Poland: a date an operator types for today
+    ("sprawdzono dziś") must not be refused as a date in the future, nor a download dated the day before."""
+    late = datetime(2026, 12, 6, 23, 30, tzinfo=timezone.utc)
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return late.astimezone(tz) if tz else late.replace(tzinfo=None)
+
+    monkeypatch.setattr(polish, "datetime", Clock)
+    assert polish.today_in_poland() == date(2026, 12, 7)
+    late = datetime(2026, 6, 30, 22, 30, tzinfo=timezone.utc)   # summer time: UTC+2
+    assert polish.today_in_poland() == date(2026, 7, 1)

@@ -10,6 +10,7 @@ import threading
 import pytest
 
 from conftest import kill_while_building
+from geoes.common.polish import today_in_poland
 from geoes.config import REPO_DIR
 from geoes.console import audit, changes, publish, queue
 from geoes.console.db import connect, now_iso, transaction
@@ -219,8 +220,6 @@ def test_single_entity_edits_are_validated_and_published_together(conn, cs_setti
 def test_review_files_fill_the_queue_once_and_decisions_go_through_publish(conn, cs_settings):
     """A verification proposal (geoes.register.proposals' review file) in the queue: accepting it puts the
     change into the operator's draft by the proposals' own rules, marks it in the file, publishes nothing."""
-    import datetime as dt
-
     from geoes.register import proposals
 
     register = changes.read_register(cs_settings)
@@ -243,7 +242,7 @@ def test_review_files_fill_the_queue_once_and_decisions_go_through_publish(conn,
     assert states == {target["id"]: ("accepted", "anna"), other["id"]: ("rejected", "anna")}
     draft = changes.open_draft(conn, "anna")
     [changed] = changes.preview_of(conn, draft.id).changed
-    today = dt.date.today().isoformat()
+    today = today_in_poland().isoformat()
     assert changed["diffs"] == [["postal_code", "", "26-300"], ["verified_at", "", today],
                                 ["verified_source", "", "KRS"], ["verified_evidence", "", "odpis aktualny z KRS"]]
     with pytest.raises(Exception, match="już przyjęte"):

@@ -3,11 +3,11 @@ goes on in the background, one at a time, its state on the queue page, its propo
 start and end in the audit log — and the register untouched until an operator accepts and publishes."""
 from __future__ import annotations
 
-import datetime as dt
 import socket
 
 import pytest
 
+from geoes.common.polish import today_in_poland
 from geoes.console import audit, jobs, queue
 from geoes.console.db import connect
 from geoes.sources import http
@@ -90,7 +90,7 @@ def test_the_button_runs_verify_in_the_background_and_fills_the_queue(tmp_path, 
     conn.close()
     assert publish_confirmed(client, f"/admin/changes/{draft.id}").status_code == 302
     entity = client.get(f"/entities/{CARITAS}").get_data(as_text=True)
-    assert "pl. Jana Pawła II 3" in entity and f"Zweryfikowano: {dt.date.today():%d.%m.%Y} (KRS)" in entity
+    assert "pl. Jana Pawła II 3" in entity and f"Zweryfikowano: {today_in_poland():%d.%m.%Y} (KRS)" in entity
     assert "jak sprawdzono: odpis aktualny z KRS według stanu na" in entity   # what the verification rests on
 
 

@@ -9,11 +9,11 @@ office address from another page.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
 
+from geoes.common.polish import today_in_poland
 from geoes.console import audit, changes, queue
 from geoes.console.db import connect
 
@@ -260,7 +260,7 @@ def test_a_new_entity_report_warns_of_duplicates_in_the_queue(env):
 
 
 def test_accepting_a_report_and_publishing_changes_the_public_entity(env):
-    TODAY = dt.date.today()  # the day of this test (a module constant goes stale at midnight)
+    TODAY = today_in_poland()  # the day of this test (a module constant goes stale at midnight)
     app, settings = env
     public = app.test_client()
     assert "Nie weryfikowano" in public.get(f"/entities/{CARITAS}").get_data(as_text=True)
@@ -367,7 +367,7 @@ def test_the_queue_lists_every_kind_and_filters_by_kind(env):
 
 
 def test_a_new_entity_report_without_a_type_asks_the_operator_for_one(env):
-    TODAY = dt.date.today()  # the day of this test (a module constant goes stale at midnight)
+    TODAY = today_in_poland()  # the day of this test (a module constant goes stale at midnight)
     app, settings = env
     public = app.test_client()
     # The fact is real (a KGW of the shared supplement file); the report leaves the type out.

@@ -8,6 +8,7 @@ import pytest
 from .admin_helpers import PASSWORD, make_admin_app
 from .test_admin_browser import AXE, _axe, _context, _errors
 from .test_browser import Server
+from geoes.common.polish import today_in_poland
 
 pytestmark = pytest.mark.browser
 
@@ -108,12 +109,11 @@ def test_an_accepted_report_changes_the_data_and_is_no_verification(browser, sit
     """Done when (issue 20): a report with a new phone, accepted and published in the console, makes the phone
     public as a tel: link; the entity page says it changed on the basis of a report, not that it was verified;
     the API keeps `verified_at` empty."""
-    import datetime as dt
     import json
 
     server, _settings = site
     url = server.url
-    today = dt.date.today()
+    today = today_in_poland()
     context = _context(browser)
     pg = context.new_page()
     errors = _errors(pg)

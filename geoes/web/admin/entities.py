@@ -5,10 +5,10 @@ a verification is recorded only as the operator's check with how it was made (ch
 the date of a change from a public report is the queue's to set, not the form's."""
 from __future__ import annotations
 
-import datetime as dt
 
 from flask import abort, redirect, request, url_for
 
+from geoes.common.polish import today_in_poland
 from geoes.console import changes, imports
 from geoes.common.text import text_key
 from geoes.register.record import COLUMNS, PRECISIONS
@@ -57,7 +57,7 @@ def _form_context(record: dict, **extra) -> dict:
     extra.setdefault("check", {})
     return dict(record=record, fields=FORM_FIELDS, long_fields=LONG_FIELDS, labels=imports.FIELD_LABELS,
                 types=imports.type_choices(), statuses=STATUS_LABELS, se_labels=SE_LABELS,
-                today=dt.date.today().isoformat(),
+                today=today_in_poland().isoformat(),
                 precisions=[(p, PRECISION_LABELS.get(p, p)) for p in PRECISIONS if p != "none"], **extra)
 
 

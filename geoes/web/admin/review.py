@@ -3,11 +3,11 @@ review and public reports, filtered by kind, with accept and reject; one item's 
 with the values the operator accepts; and the button `Weryfikuj w KRS` (geoes.console.jobs)."""
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 
 from flask import abort, redirect, request, url_for
 
+from geoes.common.polish import today_in_poland
 from geoes.common.reference import entity_types
 from geoes.console import changes, imports, jobs, queue, reports
 from geoes.publish.labels import powiat_label
@@ -93,7 +93,7 @@ def _item_page(item: queue.Item, status: int = 200, problems=None, values=None, 
                   values=values if values is not None else (_initial(item, current) if item.editable else {}),
                   labels=imports.FIELD_LABELS, types=imports.type_choices(), type_names=entity_types(),
                   statuses=STATUS_LABELS, problems=problems or [], check=check or {},
-                  today=dt.date.today().isoformat(), retention=settings().reporter_email_days)
+                  today=today_in_poland().isoformat(), retention=settings().reporter_email_days)
 
 
 @bp.get("/queue/<int:item_id>")
