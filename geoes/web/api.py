@@ -276,6 +276,18 @@ def _layers_param() -> tuple[str, ...]:
     return choices(request.args, "layer", LAYERS, "warstwy") or LAYERS
 
 
+def _filtered_gpkg(ds, flt: Filter, layers: tuple[str, ...]) -> tuple[bytes, dict[str, int]]:
+    """One GeoPackage of the filtered `layers` with the method and the filters in its metadata; and how many
+    features each layer got."""
+    frames = {}
+    for layer in layers:
+        data, positions = _subset(layer, flt)
+        frames[layer] = data.frame.iloc[positions]
+    body = export.to_gpkg(frames, ds.summary.get("method"),
+                          {"version": ds.version, "filters": _filters_dict(flt) or "brak"})
+    return body, {layer: len(frame) for layer, frame in frames.items()}
+
+
 @bp.route("/download.gpkg", methods=GET)
 def download_gpkg():
     """One GeoPackage with the three layers (entities, gminy, powiaty), optionally filtered."""
@@ -283,15 +295,8 @@ def download_gpkg():
     ds = served_data().current()
     flt = parse_filter(request.args, ds)
 
-    def make() -> bytes:
-        layers = {}
-        for layer in LAYERS:
-            data, positions = _subset(layer, flt)
-            layers[layer] = data.frame.iloc[positions]
-        return export.to_gpkg(layers, ds.summary.get("method"),
-                              {"version": ds.version, "filters": _filters_dict(flt) or "brak"})
-
-    body = served_data().api_bodies.get_or_make((ds.version, "download.gpkg", flt.key()), make)
+    body = served_data().api_bodies.get_or_make((ds.version, "download.gpkg", flt.key()),
+                                                lambda: _filtered_gpkg(ds, flt, LAYERS)[0])
     headers = _download_headers(ds, export.filename("warstwy", "gpkg", _dataset_date(ds)), "gpkg")
     headers["ETag"] = _etag(ds, "all-gpkg")
     return respond(body, 200, headers)
@@ -314,13 +319,7 @@ def download_zip():
         day = _dataset_date(ds)
         body_fmt = "json" if fmt == "geojson" else fmt
         if fmt == "gpkg":
-            frames = {}
-            for layer in layers:
-                data, positions = _subset(layer, flt)
-                frames[layer] = data.frame.iloc[positions]
-                counts[layer] = len(positions)
-            files[export.filename("_".join(layers), "gpkg", day)] = export.to_gpkg(
-                frames, ds.summary.get("method"), {"version": ds.version, "filters": _filters_dict(flt) or "brak"})
+            files[export.filename("_".join(layers), "gpkg", day)], counts = _filtered_gpkg(ds, flt, layers)
         else:
             for layer in layers:
                 data, positions = _subset(layer, flt)
